@@ -1,0 +1,99 @@
+"""Account-wide billing: free tiers and volume tiers apply to the sum over all resources.
+
+AWS prices a month's usage per account and region, not per resource: the Lambda free tier
+(1M requests, 400,000 GB-s) is shared by every function and both architectures, and tier
+boundaries count the whole account's requests. So the estimator gathers every resource's
+charges, prices each table entry's total once, and splits the cost (and the free units)
+back to resources in proportion to their usage. The split is exact Decimal arithmetic
+(:func:`costline.money.money_context`) and does not depend on resource order.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from costline.model import LineItem
+from costline.money import ZERO, format_quantity, money_context
+from costline.pricers.base import Charge
+from costline.pricing.model import FreeTier, PriceBook
+from costline.tiers import tier_usage
+
+
+@dataclass(frozen=True)
+class OwnedCharge:
+    owner: Hashable
+    charge: Charge
+
+
+@dataclass(frozen=True)
+class BilledCharge:
+    owner: Hashable
+    line_item: LineItem
+
+
+def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTier]:
+    """Always-free allowances when the free tier is on; none when it is off."""
+    if not free_tier:
+        return []
+    return [tier for tier in prices.free_tiers.values() if getattr(tier, "always_free", True)]
+
+
+def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
+    """Price every charge whose entry exists in ``prices``; callers check ids beforehand."""
+    by_price: dict[str, list[OwnedCharge]] = defaultdict(list)
+    for owned in charges:
+        by_price[owned.charge.price_id].append(owned)
+
+    with money_context():
+        free_units = _allocate_free_tiers(by_price, applicable_free_tiers(prices, free_tier=free_tier))
+        billed: list[BilledCharge] = []
+        for price_id, owned_charges in by_price.items():
+            entry = prices.entries[price_id]
+            billable = [o.charge.quantity - free_units.get(id(o), ZERO) for o in owned_charges]
+            total_billable = sum(billable, ZERO)
+            bands = tier_usage(total_billable, entry.tiers, entry.price_per)
+            total_cost = sum((band.cost_usd for band in bands), ZERO)
+            unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
+            tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
+            for owned, own_billable in zip(owned_charges, billable):
+                cost = total_cost * own_billable / total_billable if total_billable > 0 else ZERO
+                free = free_units.get(id(owned), ZERO)
+                notes = [n for n in (owned.charge.note, _free_note(free, owned.charge.quantity, entry.unit), tier_note) if n]
+                billed.append(BilledCharge(owned.owner, LineItem(
+                    service=owned.charge.service,
+                    description=owned.charge.description,
+                    quantity=owned.charge.quantity,
+                    unit=entry.unit,
+                    unit_price_usd=unit_price,
+                    price_per=entry.price_per,
+                    monthly_usd=cost,
+                    price_id=price_id,
+                    free_quantity=free,
+                    note="; ".join(notes) or None,
+                )))
+    return billed
+
+
+def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence[FreeTier]) -> dict[int, Decimal]:
+    """Free units per charge (keyed by ``id`` of the OwnedCharge), proportional to usage."""
+    free: dict[int, Decimal] = {}
+    for tier in tiers:
+        covered = [o for pid in tier.applies_to for o in by_price.get(pid, ())]
+        used = sum((o.charge.quantity for o in covered), ZERO)
+        if used <= 0:
+            continue
+        granted = min(used, tier.quantity)
+        for owned in covered:
+            free[id(owned)] = free.get(id(owned), ZERO) + granted * owned.charge.quantity / used
+    return free
+
+
+def _free_note(free: Decimal, quantity: Decimal, unit: str) -> str | None:
+    if free <= 0:
+        return None
+    if free >= quantity:
+        return "inside free tier"
+    return f"{format_quantity(free.quantize(Decimal(1)) if free > 1 else free)} {unit} free"

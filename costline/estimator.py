@@ -1,0 +1,196 @@
+"""The estimator: resources in, a monthly :class:`~costline.model.Estimate` out.
+
+Pure and side-effect free. For each resource the registry's pricer reads properties and
+usage tags into charges; charges that count the same usage twice are kept once
+(:data:`GROUP_PREFERENCE`); then :mod:`costline.billing` prices the whole account's usage
+with free tiers and tiers. No input makes this raise: a pricer failure becomes an
+``internal-error`` finding on that resource.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from costline.billing import OwnedCharge, bill
+from costline.model import (
+    Estimate,
+    Finding,
+    LineItem,
+    PricingInfo,
+    Resource,
+    ResourceEstimate,
+    ResourceStatus,
+    Severity,
+)
+from costline.money import ZERO, money_context
+from costline.pricers import apigateway, bedrock
+from costline.pricers.base import Charge, PricingContext
+from costline.pricers.registry import PRICERS, is_free
+from costline.pricing.model import PriceBook
+from costline.usage import (
+    AVG_DURATION_MS,
+    INPUT_TOKENS,
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_PUT_REQUESTS,
+    MONTHLY_REQUESTS,
+    OUTPUT_TOKENS,
+    STORAGE_GB,
+    UsageReader,
+    tag_problems,
+)
+
+# When two resources declare the same usage (``Charge.group``), charges from the resource
+# type listed here win: a stage's traffic over its API's, an inference profile's tokens
+# over those declared on the Lambda that calls it.
+GROUP_PREFERENCE: Mapping[str, int] = {
+    apigateway.REST_STAGE_TYPE: 1,
+    bedrock.INFERENCE_PROFILE_TYPE: 1,
+}
+
+DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
+    MONTHLY_REQUESTS.key: Decimal(10_000_000),
+    INPUT_TOKENS.key: Decimal(4096),
+    OUTPUT_TOKENS.key: Decimal(4096),
+    STORAGE_GB.key: Decimal(1000),
+    MONTHLY_GET_REQUESTS.key: Decimal(10_000_000),
+    MONTHLY_PUT_REQUESTS.key: Decimal(1_000_000),
+}
+"""Fail-closed stand-ins for unreadable usage tags. A Lambda's duration falls back to its
+timeout. Chosen so that deleting tags never lowers an estimate for a typical service."""
+
+_USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
+                                  "usage-tag-out-of-range", "bedrock-model-unknown"})
+
+
+@dataclass(frozen=True)
+class EstimateOptions:
+    """``free_tier``: apply always-free allowances once per account. ``fail_closed``: price
+    unreadable usage tags at ``worst_case`` instead of leaving them out."""
+
+    free_tier: bool = True
+    fail_closed: bool = False
+    worst_case: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_WORST_CASE))
+
+
+@dataclass
+class _Draft:
+    resource: Resource
+    status: ResourceStatus | None = None
+    charges: list[Charge] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    assumptions: list = field(default_factory=list)
+    line_items: list[LineItem] = field(default_factory=list)
+
+
+def estimate(resources: Iterable[Resource], prices: PriceBook,
+             options: EstimateOptions | None = None) -> Estimate:
+    """Estimate the monthly cost of ``resources`` at ``prices``."""
+    options = options or EstimateOptions()
+    stack = tuple(resources)
+    context = PricingContext(prices=prices, stack=stack)
+    drafts = [_price_resource(resource, context, options) for resource in stack]
+    _keep_one_per_group(drafts)
+
+    owned: list[OwnedCharge] = []
+    for index, draft in enumerate(drafts):
+        for charge in draft.charges:
+            if prices.get(charge.price_id) is None:
+                draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
+                                               f"no price entry {charge.price_id!r} in the {prices.region} "
+                                               f"tables; {charge.description.lower()} is not in the total",
+                                               suggestion="add the entry with a --prices override file"))
+            else:
+                owned.append(OwnedCharge(index, charge))
+    for billed in bill(owned, prices, free_tier=options.free_tier):
+        drafts[billed.owner].line_items.append(billed.line_item)
+
+    results = tuple(_finish(draft) for draft in drafts)
+    with money_context():
+        total = sum((r.monthly_usd for r in results), ZERO)
+    return Estimate(
+        resources=results,
+        findings=(),
+        total_monthly_usd=total,
+        pricing=PricingInfo(prices.version, prices.region, prices.currency, prices.as_of, tuple(prices.overrides)),
+        free_tier_applied=options.free_tier,
+    )
+
+
+def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions) -> _Draft:
+    draft = _Draft(resource)
+    draft.findings.extend(tag_problems(resource))
+    pricer = PRICERS.get(resource.type)
+    if pricer is None:
+        if is_free(resource.type):
+            draft.status = ResourceStatus.FREE
+        else:
+            draft.status = ResourceStatus.NOT_PRICED
+            draft.findings.append(_finding(resource, "not-priced", Severity.INFO,
+                                           f"costline does not price {resource.type} yet; its cost is not in the total"))
+        return draft
+    usage = UsageReader(resource, options.worst_case if options.fail_closed else None)
+    try:
+        draft.charges = pricer(resource, usage, context)
+    except Exception as exc:  # noqa: BLE001 - a pricer bug must not break a preview
+        draft.charges = []
+        draft.status = ResourceStatus.NOT_PRICED
+        draft.findings.append(_finding(resource, "internal-error", Severity.ERROR,
+                                       f"costline could not price this resource ({type(exc).__name__}); "
+                                       "its cost is not in the total", suggestion="please report this as a costline bug"))
+    draft.findings.extend(usage.findings)
+    draft.assumptions.extend(usage.assumptions)
+    return draft
+
+
+def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
+    """Drop charges that count usage another, preferred resource already declares."""
+    members: dict[str, list[tuple[_Draft, Charge]]] = defaultdict(list)
+    for draft in drafts:
+        for charge in draft.charges:
+            if charge.group:
+                members[charge.group].append((draft, charge))
+    for group_members in members.values():
+        best = max(GROUP_PREFERENCE.get(d.resource.type, 0) for d, _ in group_members)
+        keepers = sorted({d.resource.name for d, _ in group_members if GROUP_PREFERENCE.get(d.resource.type, 0) == best})
+        for draft, charge in group_members:
+            if GROUP_PREFERENCE.get(draft.resource.type, 0) < best:
+                draft.charges.remove(charge)
+                draft.findings.append(_finding(draft.resource, "usage-counted-elsewhere", Severity.INFO,
+                                               f"{charge.description} declared here is counted on "
+                                               f"{', '.join(keepers)} instead, so it is not counted twice"))
+
+
+def _finish(draft: _Draft) -> ResourceEstimate:
+    resource = draft.resource
+    with money_context():
+        monthly = sum((item.monthly_usd for item in draft.line_items), ZERO)
+    status = draft.status or _status(draft)
+    return ResourceEstimate(
+        urn=resource.urn,
+        type=resource.type,
+        name=resource.name,
+        status=status,
+        monthly_usd=monthly,
+        line_items=tuple(sorted(draft.line_items, key=lambda i: (i.service, i.price_id, i.description))),
+        findings=tuple(draft.findings),
+        assumptions=tuple(draft.assumptions),
+    )
+
+
+def _status(draft: _Draft) -> ResourceStatus:
+    usage_problems = any(f.code in _USAGE_FINDING_CODES or f.severity is Severity.ERROR for f in draft.findings)
+    if not draft.line_items:
+        if usage_problems:
+            return ResourceStatus.USAGE_MISSING
+        return ResourceStatus.FREE if not draft.charges else ResourceStatus.PRICED
+    if usage_problems or any(f.severity is not Severity.INFO for f in draft.findings):
+        return ResourceStatus.PARTIAL
+    return ResourceStatus.PRICED
+
+
+def _finding(resource: Resource, code: str, severity: Severity, message: str, *,
+             field: str | None = None, suggestion: str | None = None) -> Finding:
+    return Finding(code, severity, f"{resource.name}: {message}", resource.urn, resource.name, field, suggestion)

@@ -1,0 +1,81 @@
+"""Amazon API Gateway: REST APIs (``aws:apigateway``) and HTTP APIs (``aws:apigatewayv2``).
+
+REST requests are tiered per 1M (https://aws.amazon.com/api-gateway/pricing/); a REST
+stage with ``cacheClusterEnabled`` adds its cache by the hour (``cacheClusterSize``, AWS
+default 0.5 GB) for the whole month. Traffic is declared on the stage or on the API; when
+both a stage and its API declare it, the stage's figure is used (one count per request).
+"""
+
+from __future__ import annotations
+
+from costline.model import Resource, Severity
+from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
+from costline.usage import UsageReader
+
+REST_API_TYPE = "aws:apigateway/restApi:RestApi"
+REST_STAGE_TYPE = "aws:apigateway/stage:Stage"
+V2_API_TYPE = "aws:apigatewayv2/api:Api"
+SERVICE = "API Gateway"
+CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
+
+
+def rest_traffic_group(api_urn: str) -> str:
+    """Charges in this group count the same requests; the estimator keeps the stage's."""
+    return f"apigateway-rest-requests:{api_urn}"
+
+
+def _rest_requests(resource: Resource, usage: UsageReader, api_urn: str, *, required: bool) -> list[Charge]:
+    requests = usage.monthly_requests(required=required)
+    if requests is None:
+        return []
+    return [Charge(SERVICE, "apigateway.rest.requests", requests, "REST API requests",
+                   group=rest_traffic_group(api_urn))]
+
+
+def price_rest_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+    """A REST API: its requests, unless one of its stages declares them (see module doc)."""
+    stages_declare = any(_stage_api_urn(s, context) == resource.urn and _declares_traffic(s)
+                         for s in context.stack if s.type == REST_STAGE_TYPE)
+    return _rest_requests(resource, usage, resource.urn, required=not stages_declare)
+
+
+def price_rest_stage(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+    """A REST stage: declared requests, plus the stage cache when enabled."""
+    api_urn = _stage_api_urn(resource, context) or resource.urn
+    charges = _rest_requests(resource, usage, api_urn, required=False) if _declares_traffic(resource) else []
+    props = PropertyReader(resource, usage)
+    if props.flag("cacheClusterEnabled", default=False):
+        size = props.choice("cacheClusterSize", default="0.5", allowed=CACHE_SIZES_GB)
+        charges.append(Charge(SERVICE, f"apigateway.rest.cache.{size}", HOURS_PER_MONTH,
+                              f"Cache {size} GB", "always on: 730 h/month"))
+    return charges
+
+
+def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+    """An HTTP API (``protocolType: HTTP``); WebSocket APIs are flagged as not yet priced."""
+    props = PropertyReader(resource, usage)
+    protocol = props.choice("protocolType", default="HTTP", allowed=("HTTP", "WEBSOCKET"))
+    if protocol != "HTTP":
+        usage.finding("not-priced", Severity.WARNING,
+                      "WebSocket APIs are not priced yet; their cost is not in the total", "protocolType")
+        return []
+    requests = usage.monthly_requests()
+    if requests is None:
+        return []
+    return [Charge(SERVICE, "apigateway.http.requests", requests, "HTTP API requests",
+                   "metered per 512 KB; assumes requests under 512 KB")]
+
+
+def _declares_traffic(resource: Resource) -> bool:
+    tags = resource.properties.get("tags")
+    return isinstance(tags, dict) and any(k in tags for k in ("cost:monthly-requests", "cost:daily-requests"))
+
+
+def _stage_api_urn(stage: Resource, context: PricingContext) -> str | None:
+    """The URN of the REST API a stage belongs to: from its ``restApi`` property dependency,
+    else its dependencies, else the stack's only REST API."""
+    apis = {r.urn for r in context.stack if r.type == REST_API_TYPE}
+    for urn in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies):
+        if urn in apis:
+            return urn
+    return next(iter(apis)) if len(apis) == 1 else None

@@ -1,0 +1,153 @@
+"""What every pricer shares: the charge record, the context it prices in, property access.
+
+A pricer is a pure function ``(resource, usage, context) -> list[Charge]``. It reads declared
+properties (applying AWS defaults when absent) and usage tags, and returns the month's usage of
+each priced dimension. It never computes dollars: the estimator applies free tiers and tiers
+across the whole account (see :mod:`costline.billing`) and splits the cost back per resource.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from costline.engine_values import is_secret_path, is_unknown
+from costline.money import plain_number as _plain
+from costline.model import Resource, Severity, UsageSource
+from costline.pricing.model import PriceBook
+from costline.usage import UsageReader
+
+HOURS_PER_MONTH = Decimal(730)
+"""Hours in a billing month, as AWS's pricing pages use (8,760 / 12)."""
+
+MB_PER_GB = Decimal(1024)
+MS_PER_SECOND = Decimal(1000)
+
+
+@dataclass(frozen=True)
+class Charge:
+    """One resource's monthly usage of one price-table entry (before tiers and free tiers).
+
+    ``quantity`` is in the entry's unit (requests, GB-second, token, GB-month...).
+    ``group`` names a usage that may be declared on several resources (e.g. the same Bedrock
+    model's tokens on a Lambda and on its inference profile); the estimator keeps one.
+    """
+
+    service: str
+    price_id: str
+    quantity: Decimal
+    description: str
+    note: str | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class PricingContext:
+    """What a pricer may consult besides its resource."""
+
+    prices: PriceBook
+    stack: Sequence[Resource] = ()
+
+
+Pricer = Callable[[Resource, UsageReader, PricingContext], list[Charge]]
+
+
+class PropertyReader:
+    """Reads declared properties with AWS defaults, reporting absent, unknown or invalid ones.
+
+    Every value used is recorded as an assumption on the usage reader, with its source
+    (declared property, AWS default, or an assumed stand-in for an unknown/invalid value).
+    """
+
+    def __init__(self, resource: Resource, usage: UsageReader) -> None:
+        self.resource = resource
+        self.usage = usage
+
+    def _display(self, name: str, value: Any) -> str:
+        return "[secret]" if is_secret_path(name, self.resource.secret_paths) else str(value)
+
+    def number(self, name: str, *, default: Decimal, unit: str, minimum: Decimal, maximum: Decimal,
+               path: Sequence[str] | None = None) -> Decimal:
+        """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
+        keys = list(path) if path else [name]
+        raw = _dig(self.resource.properties, keys)
+        label = ".".join(keys)
+        if raw is _ABSENT or raw is None:
+            self.usage.assume(label, f"{_plain(default)}", UsageSource.DEFAULT, f"{unit}, AWS default")
+            return default
+        if is_unknown(raw):
+            self.usage.finding("property-unknown", Severity.WARNING,
+                               f"{label} is not known until the update runs; assumed the AWS default {_plain(default)} {unit}",
+                               label)
+            self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, unknown during preview")
+            return default
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in (float("inf"), float("-inf")):
+            self.usage.finding("property-invalid", Severity.ERROR,
+                               f"{label} is a {type(raw).__name__}, expected a number in {unit}; "
+                               f"assumed the AWS default {_plain(default)} {unit}", label,
+                               f"set {label} to a number between {_plain(minimum)} and {_plain(maximum)}")
+            self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, declared value invalid")
+            return default
+        value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+        if value < minimum or value > maximum:
+            clamped = min(max(value, minimum), maximum)
+            self.usage.finding("property-out-of-range", Severity.ERROR,
+                               f"{label}={self._display(label, _plain(value))} is outside AWS's limits "
+                               f"{_plain(minimum)}–{_plain(maximum)} {unit}; priced at {_plain(clamped)}", label,
+                               f"set {label} between {_plain(minimum)} and {_plain(maximum)}")
+            value = clamped
+        self.usage.assume(label, self._display(label, _plain(value)), UsageSource.PROPERTY, unit)
+        return value
+
+    def choice(self, name: str, *, default: str, allowed: Sequence[str], path: Sequence[str] | None = None,
+               first_of_list: bool = False) -> str:
+        """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
+        keys = list(path) if path else [name]
+        raw = _dig(self.resource.properties, keys)
+        label = ".".join(keys)
+        if first_of_list and isinstance(raw, list):
+            raw = raw[0] if raw else _ABSENT
+        if raw is _ABSENT or raw is None:
+            self.usage.assume(label, default, UsageSource.DEFAULT, "AWS default")
+            return default
+        if is_unknown(raw):
+            self.usage.finding("property-unknown", Severity.WARNING,
+                               f"{label} is not known until the update runs; assumed {default}", label)
+            self.usage.assume(label, default, UsageSource.ASSUMED, "unknown during preview")
+            return default
+        if not isinstance(raw, str) or raw not in allowed:
+            shown = self._display(label, raw) if isinstance(raw, str) else type(raw).__name__
+            self.usage.finding("property-invalid", Severity.ERROR,
+                               f"{label}={shown!s} is not one of {', '.join(allowed)}; assumed {default}", label,
+                               f"set {label} to one of {', '.join(allowed)}")
+            self.usage.assume(label, default, UsageSource.ASSUMED, "declared value invalid")
+            return default
+        self.usage.assume(label, self._display(label, raw), UsageSource.PROPERTY)
+        return raw
+
+    def flag(self, name: str, *, default: bool) -> bool:
+        """A boolean property, or ``default`` when absent, unknown or not a boolean."""
+        raw = self.resource.properties.get(name, _ABSENT)
+        if isinstance(raw, bool):
+            return raw
+        if raw not in (_ABSENT, None):
+            reason = "is not known until the update runs" if is_unknown(raw) else "is not a boolean"
+            self.usage.finding("property-unknown" if is_unknown(raw) else "property-invalid",
+                               Severity.WARNING, f"{name} {reason}; assumed {str(default).lower()}", name)
+        return default
+
+
+_ABSENT = object()
+
+
+def _dig(properties: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    value: Any = properties
+    for key in keys:
+        if is_unknown(value):
+            return value
+        if not isinstance(value, Mapping) or key not in value:
+            return _ABSENT
+        value = value[key]
+    return value

@@ -1,0 +1,57 @@
+"""Which pricer prices which Pulumi resource type, and which types cost nothing by themselves.
+
+An explicit table (no registration by import side effect): adding a service is adding one
+pricer module and one line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from costline.pricers import apigateway, bedrock, lambda_function, s3_bucket
+from costline.pricers.base import Pricer
+
+PRICERS: Mapping[str, Pricer] = {
+    lambda_function.TYPE: lambda_function.price_lambda_function,
+    apigateway.REST_API_TYPE: apigateway.price_rest_api,
+    apigateway.REST_STAGE_TYPE: apigateway.price_rest_stage,
+    apigateway.V2_API_TYPE: apigateway.price_v2_api,
+    bedrock.INFERENCE_PROFILE_TYPE: bedrock.price_inference_profile,
+    **{bucket_type: s3_bucket.price_s3_bucket for bucket_type in s3_bucket.BUCKET_TYPES},
+}
+
+FREE_TYPES: frozenset[str] = frozenset(
+    {
+        "pulumi:pulumi:Stack",
+        "aws:iam/role:Role",
+        "aws:iam/policy:Policy",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:lambda/permission:Permission",
+        "aws:lambda/alias:Alias",
+        "aws:apigateway/resource:Resource",
+        "aws:apigateway/method:Method",
+        "aws:apigateway/methodResponse:MethodResponse",
+        "aws:apigateway/methodSettings:MethodSettings",
+        "aws:apigateway/integration:Integration",
+        "aws:apigateway/integrationResponse:IntegrationResponse",
+        "aws:apigateway/deployment:Deployment",
+        "aws:apigateway/account:Account",
+        "aws:apigatewayv2/integration:Integration",
+        "aws:apigatewayv2/route:Route",
+        "aws:apigatewayv2/stage:Stage",
+        "aws:apigatewayv2/deployment:Deployment",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketVersioningV2:BucketVersioningV2",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    }
+)
+
+
+def is_free(resource_type: str) -> bool:
+    """Free by itself: providers and the types listed above."""
+    return resource_type in FREE_TYPES or resource_type.startswith("pulumi:providers:")

@@ -1,0 +1,35 @@
+"""Amazon S3 buckets (``aws:s3/bucket:Bucket``, and ``BucketV2`` from older providers).
+
+Standard storage per GB-month (tiered), PUT/COPY/POST/LIST and GET/SELECT requests per
+1,000 (https://aws.amazon.com/s3/pricing/), from ``cost:storage-gb``,
+``cost:monthly-put-requests`` and ``cost:monthly-get-requests``. Storage is required for an
+estimate; an undeclared request count is shown as an assumption of zero.
+"""
+
+from __future__ import annotations
+
+
+from costline.model import Resource, UsageSource
+from costline.pricers.base import Charge, PricingContext
+from costline.usage import MONTHLY_GET_REQUESTS, MONTHLY_PUT_REQUESTS, STORAGE_GB, UsageReader
+
+BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+SERVICE = "S3"
+
+
+def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+    charges: list[Charge] = []
+    storage_gb = usage.number(STORAGE_GB)
+    if storage_gb is not None:
+        charges.append(Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage"))
+    for tag, price_id, label in ((MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests"),
+                                 (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests")):
+        if usage.has(tag):
+            count = usage.number(tag)
+            if count is not None:
+                charges.append(Charge(SERVICE, price_id, count, label))
+        else:
+            usage.assume(tag.key, "0", UsageSource.DEFAULT, "not declared")
+    return charges
+
+
