@@ -111,3 +111,21 @@ def is_secret_path(path: str, secret_paths: frozenset[str] | set[str]) -> bool:
         if "." not in path:
             return False
         path = path.rsplit(".", 1)[0]
+
+
+def encode(value: Any, path: str = "", secret_paths: frozenset[str] | set[str] = frozenset()) -> Any:
+    """The inverse of :func:`decode`: :data:`UNKNOWN` becomes the engine's unknown sentinel and
+    every value at a path in ``secret_paths`` is wrapped in a secret envelope."""
+    if path and path in secret_paths:
+        return {SIGNATURE_KEY: SECRET_SIGNATURE, "value": _encode_plain(value, path, secret_paths)}
+    return _encode_plain(value, path, secret_paths)
+
+
+def _encode_plain(value: Any, path: str, secret_paths: frozenset[str] | set[str]) -> Any:
+    if value is UNKNOWN:
+        return UNKNOWN_STRING
+    if isinstance(value, Mapping):
+        return {str(k): encode(v, _join(path, str(k)), secret_paths) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode(v, _join(path, str(i)), secret_paths) for i, v in enumerate(value)]
+    return value

@@ -38,6 +38,7 @@ from costline.usage import (
     MONTHLY_REQUESTS,
     OUTPUT_TOKENS,
     STORAGE_GB,
+    USAGE_FINDING_CODES,
     UsageReader,
     tag_problems,
 )
@@ -60,9 +61,6 @@ DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
 }
 """Fail-closed stand-ins for unreadable usage tags. A Lambda's duration falls back to its
 timeout. Chosen so that deleting tags never lowers an estimate for a typical service."""
-
-_USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
-                                  "usage-tag-out-of-range", "bedrock-model-unknown"})
 
 
 @dataclass(frozen=True)
@@ -181,7 +179,7 @@ def _finish(draft: _Draft) -> ResourceEstimate:
 
 
 def _status(draft: _Draft) -> ResourceStatus:
-    usage_problems = any(f.code in _USAGE_FINDING_CODES or f.severity is Severity.ERROR for f in draft.findings)
+    usage_problems = any(f.code in USAGE_FINDING_CODES or f.severity is Severity.ERROR for f in draft.findings)
     if not draft.line_items:
         if usage_problems:
             return ResourceStatus.USAGE_MISSING

@@ -21,6 +21,10 @@ from costline.money import plain_number as _plain
 from costline.model import Assumption, Finding, Resource, Severity, UsageSource
 
 SECRET_DISPLAY = "[secret]"
+USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
+                                 "usage-tag-out-of-range", "usage-tags-inconsistent", "usage-tag-unrecognized",
+                                 "usage-priced-worst-case", "bedrock-model-unknown"})
+"""Finding codes about declared usage: what the usage-tags policy reports."""
 DEFAULT_DAYS_PER_MONTH = Decimal(30)
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
 _MAX_SHOWN_VALUE_CHARS = 40

@@ -9,6 +9,7 @@ both a stage and its API declare it, the stage's figure is used (one count per r
 from __future__ import annotations
 
 from costline.model import Resource, Severity
+from costline.money import format_quantity
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
 from costline.usage import UsageReader
 
@@ -29,7 +30,7 @@ def _rest_requests(resource: Resource, usage: UsageReader, api_urn: str, *, requ
     if requests is None:
         return []
     return [Charge(SERVICE, "apigateway.rest.requests", requests, "REST API requests",
-                   group=rest_traffic_group(api_urn))]
+                   f"{format_quantity(requests)} requests", group=rest_traffic_group(api_urn))]
 
 
 def price_rest_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:

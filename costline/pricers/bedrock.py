@@ -15,6 +15,7 @@ import re
 
 from costline.engine_values import is_unknown
 from costline.model import Resource, Severity, UsageSource
+from costline.money import format_quantity
 from costline.pricers.base import Charge, PricingContext
 from costline.usage import BEDROCK_MODEL, INPUT_TOKENS, OUTPUT_TOKENS, UsageReader
 
@@ -83,13 +84,13 @@ def bedrock_usage_charges(resource: Resource, usage: UsageReader, context: Prici
     input_tokens = usage.number(INPUT_TOKENS)
     if input_tokens is not None:
         charges.append(Charge(SERVICE, input_entry.id, requests * input_tokens, f"Input tokens ({model_id})",
-                              f"{requests:,} req × {input_tokens:,} tokens", group))
+                              f"{format_quantity(requests)} req × {format_quantity(input_tokens)} input tokens", group))
     output_id = on_demand_price_id(model_id, "output_tokens")
     if context.prices.get(output_id) is not None:
         output_tokens = usage.number(OUTPUT_TOKENS)
         if output_tokens is not None:
             charges.append(Charge(SERVICE, output_id, requests * output_tokens, f"Output tokens ({model_id})",
-                                  f"{requests:,} req × {output_tokens:,} tokens", group))
+                                  f"{format_quantity(requests)} req × {format_quantity(output_tokens)} output tokens", group))
     return charges
 
 

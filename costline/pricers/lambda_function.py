@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import ROUND_CEILING, Decimal
 
 from costline.model import Resource, Severity
-from costline.money import plain_number
+from costline.money import format_quantity, plain_number
 from costline.pricers.base import MB_PER_GB, MS_PER_SECOND, Charge, PricingContext, PropertyReader
 from costline.pricers.bedrock import bedrock_usage_charges
 from costline.usage import AVG_DURATION_MS, BEDROCK_MODEL, UsageReader
@@ -63,8 +63,8 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
         billed_ms = billed_duration_ms(duration_ms)
         seconds = requests * billed_ms / MS_PER_SECOND
         gb_seconds = seconds * memory_mb / MB_PER_GB
-        note = (f"{plain_number(requests)} req × {plain_number(billed_ms)} ms × "
-                f"{plain_number(memory_mb)} MB" + (f" (rounded up from {plain_number(duration_ms)} ms)"
+        note = (f"{format_quantity(requests)} req × {format_quantity(billed_ms)} ms × "
+                f"{format_quantity(memory_mb)} MB" + (f" (rounded up from {plain_number(duration_ms)} ms)"
                                                       if billed_ms != duration_ms else ""))
         charges.append(Charge(SERVICE, f"lambda.duration.{architecture}", gb_seconds,
                               f"Duration ({architecture})", note))
@@ -72,7 +72,7 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
             extra_gb_seconds = seconds * (ephemeral_mb - FREE_EPHEMERAL_MB) / MB_PER_GB
             charges.append(Charge(SERVICE, "lambda.ephemeral_storage", extra_gb_seconds,
                                   "Ephemeral storage above 512 MB",
-                                  f"{plain_number(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra"))
+                                  f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra"))
     if usage.has(BEDROCK_MODEL):
         charges.extend(bedrock_usage_charges(resource, usage, context, requests=requests))
     return charges

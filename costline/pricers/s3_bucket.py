@@ -10,6 +10,7 @@ from __future__ import annotations
 
 
 from costline.model import Resource, UsageSource
+from costline.money import format_quantity
 from costline.pricers.base import Charge, PricingContext
 from costline.usage import MONTHLY_GET_REQUESTS, MONTHLY_PUT_REQUESTS, STORAGE_GB, UsageReader
 
@@ -21,13 +22,15 @@ def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingCont
     charges: list[Charge] = []
     storage_gb = usage.number(STORAGE_GB)
     if storage_gb is not None:
-        charges.append(Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage"))
-    for tag, price_id, label in ((MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests"),
-                                 (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests")):
+        charges.append(Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage",
+                              f"{format_quantity(storage_gb)} GB stored"))
+    for tag, price_id, label, short in (
+            (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
+            (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET")):
         if usage.has(tag):
             count = usage.number(tag)
             if count is not None:
-                charges.append(Charge(SERVICE, price_id, count, label))
+                charges.append(Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}"))
         else:
             usage.assume(tag.key, "0", UsageSource.DEFAULT, "not declared")
     return charges

@@ -1,0 +1,137 @@
+"""The policy pack's configuration: one JSON schema per policy, parsed into typed settings.
+
+Users pass config with ``pulumi preview --policy-pack-config cfg.json``; the engine validates it
+against these schemas (as the harness does) before the pack sees it, so parsing here only
+applies defaults and converts numbers to ``Decimal``. Example::
+
+    {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 50, "warnAtPercent": 80},
+     "usage-tags": {"failClosed": true},
+     "cost-estimate": {"reportPath": "costline-report.md"}}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from costline.estimator import DEFAULT_WORST_CASE, EstimateOptions
+
+COST_ESTIMATE = "cost-estimate"
+STACK_BUDGET = "stack-budget"
+RESOURCE_BUDGET = "resource-budget"
+USAGE_TAGS = "usage-tags"
+LAMBDA_WORST_CASE = "lambda-worst-case"
+
+REPORT_PATH_ENV = "COSTLINE_REPORT_PATH"
+
+_USD = {"type": "number", "minimum": 0}
+_USD_MAP = {"type": "object", "additionalProperties": _USD}
+
+SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
+    COST_ESTIMATE: {
+        "freeTier": {"type": "boolean", "default": True,
+                     "description": "Apply the always-free allowances (Lambda 1M requests + 400,000 GB-s) once per account."},
+        "region": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
+                   "description": "Price tables' AWS region (default: the stack's AWS provider region, else us-east-1)."},
+        "priceOverrides": {"type": "array", "items": {"type": "string", "minLength": 1},
+                           "description": "Price override files (paths relative to the policy pack folder or absolute)."},
+        "reportPath": {"type": "string", "minLength": 1,
+                       "description": f"Write the markdown cost report here (or set ${REPORT_PATH_ENV})."},
+    },
+    STACK_BUDGET: {
+        "monthlyBudgetUsd": {**_USD, "description": "Monthly budget for the whole stack, USD."},
+        "warnAtPercent": {"type": "number", "minimum": 0, "maximum": 100, "default": 80,
+                          "description": "Advisory warning once the total reaches this share of the budget."},
+    },
+    RESOURCE_BUDGET: {
+        "maxMonthlyUsd": {**_USD, "description": "Budget for any single resource, USD/month."},
+        "maxMonthlyUsdByType": {**_USD_MAP, "description": "Budget per resource type token, e.g. {\"aws:lambda/function:Function\": 20}."},
+        "maxMonthlyUsdByName": {**_USD_MAP, "description": "Budget per resource name (wins over type and default)."},
+    },
+    USAGE_TAGS: {
+        "failClosed": {"type": "boolean", "default": False,
+                       "description": "Price resources with missing or invalid usage tags at the worst case below, so "
+                                      "a budget cannot be dodged by deleting tags."},
+        "worstCase": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0},
+                      "description": "Worst-case figures by tag key, e.g. {\"cost:monthly-requests\": 10000000}."},
+    },
+    LAMBDA_WORST_CASE: {
+        "maxMultipleOfExpected": {"type": "number", "exclusiveMinimum": 0, "default": 10,
+                                  "description": "Flag a function whose cost at duration = timeout exceeds this multiple "
+                                                 "of its expected cost."},
+        "maxPercentOfBudget": {"type": "number", "minimum": 0,
+                               "description": "Flag a function whose worst case exceeds this share of the stack budget."},
+    },
+}
+
+
+def _decimal(value: Any, default: Decimal | None = None) -> Decimal | None:
+    """A config number as Decimal (``default`` when absent or not a number)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+        return default
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+@dataclass(frozen=True)
+class PackSettings:
+    """Everything the pack's policies need, from the merged config of all of them."""
+
+    free_tier: bool = True
+    region: str | None = None
+    price_overrides: tuple[str, ...] = ()
+    report_path: str | None = None
+    monthly_budget_usd: Decimal | None = None
+    warn_at_percent: Decimal = Decimal(80)
+    max_monthly_usd: Decimal | None = None
+    max_by_type: Mapping[str, Decimal] = field(default_factory=dict)
+    max_by_name: Mapping[str, Decimal] = field(default_factory=dict)
+    fail_closed: bool = False
+    worst_case: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_WORST_CASE))
+    max_multiple_of_expected: Decimal = Decimal(10)
+    max_percent_of_budget: Decimal | None = None
+
+    def estimate_options(self) -> EstimateOptions:
+        return EstimateOptions(free_tier=self.free_tier, fail_closed=self.fail_closed, worst_case=self.worst_case)
+
+    def resource_budget(self, name: str, type_token: str) -> Decimal | None:
+        """The budget that applies to one resource: by name, else by type, else the default."""
+        if name in self.max_by_name:
+            return self.max_by_name[name]
+        if type_token in self.max_by_type:
+            return self.max_by_type[type_token]
+        return self.max_monthly_usd
+
+
+def parse_settings(config: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str] | None = None) -> PackSettings:
+    """Typed settings from the engine's merged config (unknown keys are ignored)."""
+    environ = os.environ if environ is None else environ
+    estimate_cfg = config.get(COST_ESTIMATE, {})
+    budget_cfg = config.get(STACK_BUDGET, {})
+    resource_cfg = config.get(RESOURCE_BUDGET, {})
+    tags_cfg = config.get(USAGE_TAGS, {})
+    worst_cfg = config.get(LAMBDA_WORST_CASE, {})
+    worst_case = dict(DEFAULT_WORST_CASE)
+    for key, value in (tags_cfg.get("worstCase") or {}).items():
+        parsed = _decimal(value)
+        if parsed is not None:
+            worst_case[str(key)] = parsed
+    return PackSettings(
+        free_tier=bool(estimate_cfg.get("freeTier", True)),
+        region=estimate_cfg.get("region") or None,
+        price_overrides=tuple(str(p) for p in estimate_cfg.get("priceOverrides") or ()),
+        report_path=estimate_cfg.get("reportPath") or environ.get(REPORT_PATH_ENV) or None,
+        monthly_budget_usd=_decimal(budget_cfg.get("monthlyBudgetUsd")),
+        warn_at_percent=_decimal(budget_cfg.get("warnAtPercent"), Decimal(80)),
+        max_monthly_usd=_decimal(resource_cfg.get("maxMonthlyUsd")),
+        max_by_type={str(k): d for k, v in (resource_cfg.get("maxMonthlyUsdByType") or {}).items()
+                     if (d := _decimal(v)) is not None},
+        max_by_name={str(k): d for k, v in (resource_cfg.get("maxMonthlyUsdByName") or {}).items()
+                     if (d := _decimal(v)) is not None},
+        fail_closed=bool(tags_cfg.get("failClosed", False)),
+        worst_case=worst_case,
+        max_multiple_of_expected=_decimal(worst_cfg.get("maxMultipleOfExpected"), Decimal(10)),
+        max_percent_of_budget=_decimal(worst_cfg.get("maxPercentOfBudget")),
+    )

@@ -1,0 +1,260 @@
+"""costline's CrossGuard policy pack: cost warnings in ``pulumi preview`` and budgets that block.
+
+Every policy is a *stack* policy: AWS bills per account, so the free tier, volume tiers and
+usage declared on several resources only make sense over the whole stack. Per-resource
+findings are still reported against each resource's URN, so ``pulumi preview`` shows them
+under the resource. The estimate is computed once per ``AnalyzeStack`` call and shared.
+
+Policies (names are stable; configure them with ``--policy-pack-config``, see
+:mod:`costline.policy.config`): ``cost-estimate``, ``stack-budget``, ``resource-budget``,
+``usage-tags``, ``lambda-worst-case``. No exception escapes a policy: an internal error
+becomes an advisory violation naming the policy and resource.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyPack,
+    ReportViolation,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from costline import __version__
+from costline.estimator import estimate
+from costline.model import Estimate, Resource, ResourceStatus, Severity
+from costline.money import format_usd, round_cents
+from costline.policy import bridge
+from costline.policy.config import (
+    COST_ESTIMATE,
+    LAMBDA_WORST_CASE,
+    RESOURCE_BUDGET,
+    SCHEMAS,
+    STACK_BUDGET,
+    USAGE_TAGS,
+    PackSettings,
+    parse_settings,
+)
+from costline.pricing import load_price_book
+from costline.region import DEFAULT_REGION, detect_region
+from costline.summary import drivers_text, resource_line, stack_line
+from costline.usage import USAGE_FINDING_CODES
+from costline.worst_case import lambda_worst_cases
+
+PACK_NAME = "costline"
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One stack's resources, settings and estimate, shared by every policy in a call."""
+
+    resources: tuple[Resource, ...]
+    settings: PackSettings
+    estimate: Estimate
+    secrets_visible: bool
+
+
+def _resources_from_request(request: Any) -> list[Resource]:
+    from google.protobuf import json_format
+
+    resources = []
+    for r in request.resources:
+        resources.append(Resource.from_engine(
+            urn=r.urn, type=r.type, name=r.name,
+            properties=json_format.MessageToDict(r.properties),
+            dependencies=list(r.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
+            parent=r.parent or None,
+        ))
+        if r.HasField("provider") and r.provider.type.startswith("pulumi:providers:"):
+            resources.append(Resource.from_engine(
+                urn=r.provider.urn, type=r.provider.type, name=r.provider.name,
+                properties=json_format.MessageToDict(r.provider.properties)))
+    return _unique(resources)
+
+
+def _resources_from_args(args: StackValidationArgs) -> list[Resource]:
+    """Fallback without the bridge: the SDK has unwrapped secrets, so treat tags as secret."""
+    from pulumi_policy.deserialize import serialize_properties
+
+    return [
+        Resource(urn=r.urn, type=r.resource_type, name=r.name,
+                 properties=Resource.from_engine(urn=r.urn, type=r.resource_type, name=r.name,
+                                                 properties=dict(serialize_properties(r.props))).properties,
+                 secret_paths=frozenset({"tags", "tagsAll"}),
+                 dependencies=tuple(d.urn for d in r.dependencies),
+                 property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()})
+        for r in args.resources
+    ]
+
+
+def _unique(resources: Sequence[Resource]) -> list[Resource]:
+    seen: set[str] = set()
+    unique = []
+    for r in resources:
+        if r.urn not in seen:
+            seen.add(r.urn)
+            unique.append(r)
+    return unique
+
+
+def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
+    """The shared analysis for this ``AnalyzeStack`` call (computed by the first policy)."""
+    request = bridge.current_request()
+    cached = getattr(_local, "analysis", None)
+    if request is not None and cached is not None and cached[0] is request:
+        return cached[1]
+    config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
+    settings = parse_settings(config)
+    resources = _resources_from_request(request) if request is not None else _resources_from_args(args)
+    region = settings.region or detect_region(resources) or DEFAULT_REGION
+    overrides = [str(_pack_path(p)) for p in settings.price_overrides]
+    prices = load_price_book(region, overrides=overrides)
+    result = Analysis(tuple(resources), settings, estimate(resources, prices, settings.estimate_options()),
+                      secrets_visible=request is not None)
+    if request is not None:
+        _local.analysis = (request, result)
+    return result
+
+
+def _pack_path(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else Path.cwd() / candidate
+
+
+# --- the policies --------------------------------------------------------------------------
+def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
+    est, settings = analysis.estimate, analysis.settings
+    for r in est.resources:
+        if r.status is not ResourceStatus.FREE:
+            report(resource_line(r), r.urn)
+    report(stack_line(est, settings.monthly_budget_usd))
+    if settings.report_path:
+        _write_report(est, settings.report_path)
+
+
+def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
+    budget = analysis.settings.monthly_budget_usd
+    if budget is None:
+        return
+    total = analysis.estimate.total_monthly_usd
+    if round_cents(total) > round_cents(budget):
+        report(f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
+               f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}.")
+        return
+    warn_at = budget * analysis.settings.warn_at_percent / 100
+    if budget > 0 and total >= warn_at:
+        used = (total / budget * 100).quantize(Decimal(1))
+        message = (f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
+                   f"(warning at {analysis.settings.warn_at_percent.normalize()}%). Top cost drivers: "
+                   f"{drivers_text(analysis.estimate)}.")
+        bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], message)
+
+
+def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> None:
+    for r in analysis.estimate.resources:
+        budget = analysis.settings.resource_budget(r.name, r.type)
+        if budget is not None and round_cents(r.monthly_usd) > round_cents(budget):
+            report(f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
+                   f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}.", r.urn)
+
+
+def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
+    for r in analysis.estimate.resources:
+        for f in r.findings:
+            if f.code in USAGE_FINDING_CODES:
+                report(f"{f.message}" + (f" — {f.suggestion}" if f.suggestion else ""), r.urn)
+
+
+def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
+    settings = analysis.settings
+    prices = load_price_book(analysis.estimate.pricing.region,
+                             overrides=[str(_pack_path(p)) for p in settings.price_overrides])
+    for case in lambda_worst_cases(analysis.resources, prices, settings.estimate_options(), analysis.estimate):
+        reasons = []
+        if case.expected_usd > 0 and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected:
+            reasons.append(f"{(case.worst_usd / case.expected_usd).quantize(Decimal('0.1'))}× its expected "
+                           f"{format_usd(case.expected_usd)} (limit {settings.max_multiple_of_expected.normalize()}×)")
+        budget = settings.monthly_budget_usd
+        if budget is not None and settings.max_percent_of_budget is not None:
+            limit = budget * settings.max_percent_of_budget / 100
+            if case.worst_usd > limit:
+                reasons.append(f"more than {settings.max_percent_of_budget.normalize()}% of the stack budget "
+                               f"{format_usd(budget)}")
+        if reasons:
+            report(f"{case.name}: if every request ran to the {case.timeout_s.normalize()} s timeout it would cost "
+                   f"~{format_usd(case.worst_usd)}/month, " + " and ".join(reasons)
+                   + ". Lower the timeout or check cost:avg-duration-ms.", case.urn)
+
+
+def _write_report(est: Estimate, path: str) -> None:
+    from costline.render import render
+    from costline.report import build_report
+    from costline.writing import write_atomically
+
+    write_atomically(Path(path), render(build_report(est, source="pulumi preview"), "markdown"))
+
+
+DESCRIPTIONS = {
+    COST_ESTIMATE: "Estimated monthly AWS cost of each resource and of the stack (costline).",
+    STACK_BUDGET: "The stack's estimated monthly cost must stay within its budget.",
+    RESOURCE_BUDGET: "Each resource's estimated monthly cost must stay within its budget.",
+    USAGE_TAGS: "Resources whose cost depends on usage must declare it with valid cost:* tags.",
+    LAMBDA_WORST_CASE: "A Lambda function's cost if every request ran to its timeout must stay reasonable.",
+}
+
+VALIDATORS: dict[str, Callable[[Analysis, ReportViolation], None]] = {
+    COST_ESTIMATE: validate_cost_estimate,
+    STACK_BUDGET: validate_stack_budget,
+    RESOURCE_BUDGET: validate_resource_budget,
+    USAGE_TAGS: validate_usage_tags,
+    LAMBDA_WORST_CASE: validate_lambda_worst_case,
+}
+
+
+def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
+    """Run a policy so that nothing escapes: errors become an advisory violation."""
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        try:
+            validator(analyse(args, name), report)
+        except Exception as exc:  # noqa: BLE001 - a raising policy breaks every preview
+            from costline.pricing import PricingError
+
+            detail = str(exc) if isinstance(exc, PricingError) else type(exc).__name__
+            message = f"costline could not run policy {name}: {detail}. The estimate is incomplete."
+            if not bridge.advisory(name, DESCRIPTIONS[name], message):
+                report(message)
+
+    return validate
+
+
+def policies() -> list[StackValidationPolicy]:
+    return [
+        StackValidationPolicy(
+            name=name,
+            description=DESCRIPTIONS[name],
+            validate=_guarded(name, validator),
+            enforcement_level=EnforcementLevel.ADVISORY,
+            config_schema=PolicyConfigSchema(properties=SCHEMAS[name]),
+        )
+        for name, validator in VALIDATORS.items()
+    ]
+
+
+def serve() -> None:
+    """Start the pack (blocks): what ``policypack/__main__.py`` calls."""
+    bridge.install(bridge.PackIdentity(PACK_NAME, __version__))
+    PolicyPack(name=PACK_NAME, policies=policies(),
+               enforcement_level=EnforcementLevel.ADVISORY,
+               description="costline: monthly AWS cost estimates and budgets for Lambda, API Gateway, S3 and Bedrock.")

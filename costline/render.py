@@ -1,0 +1,100 @@
+"""Rendering reports with Jinja2: markdown (the PR comment), HTML, and JSON.
+
+Templates receive one variable, ``report`` (see :func:`costline.report.build_report`), and
+these filters: ``usd`` ($1,234.57, half-up cents), ``unit_price`` (all digits),
+``qty`` (15,000), ``pct``. Escaping is not left to template authors: in markdown every
+printed string is escaped by the environment's ``finalize`` hook unless a filter marked it
+safe; HTML uses Jinja's autoescape. A user's ``--templates DIR`` overrides any template by
+name and falls back to the bundled ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from costline.money import format_quantity, format_unit_price, format_usd
+from costline.report import to_json
+from costline.resources_path import data_dir
+
+FORMATS = ("markdown", "html", "json")
+TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
+
+_ANSI_AND_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+
+
+def strip_control(text: str) -> str:
+    """Remove ANSI escape sequences and control characters (they could rewrite a terminal)."""
+    return _ANSI_AND_CONTROL.sub("", text)
+
+
+def escape_markdown(text: str) -> str:
+    """Make untrusted text inert inside GitHub-flavoured markdown, tables included.
+
+    HTML metacharacters become entities, markdown punctuation is backslash-escaped, line
+    breaks become spaces (a table row stays one row), and ``@`` gets a zero-width space so
+    a tag value like ``@org/team`` cannot ping anyone.
+    """
+    text = strip_control(text).replace("\r", " ").replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u200b")
+
+
+def _finalize_markdown(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return escape_markdown(value)
+    if value is None:
+        return ""
+    return value
+
+
+def _usd(value: Decimal) -> Markup:
+    return Markup(format_usd(value))
+
+
+def _unit_price(value: Decimal) -> Markup:
+    return Markup(format_unit_price(value))
+
+
+def _qty(value: Decimal) -> Markup:
+    return Markup(format_quantity(value))
+
+
+def _pct(value: Decimal, digits: int = 0) -> Markup:
+    return Markup(f"{value:.{digits}f}%")
+
+
+def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
+    """A Jinja environment for ``fmt`` that loads user templates first, then bundled ones."""
+    loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
+    loaders.append(FileSystemLoader(str(data_dir("templates"))))
+    if fmt == "html":
+        env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env.filters["clean"] = strip_control
+    else:
+        env = Environment(loader=ChoiceLoader(loaders), autoescape=False, finalize=_finalize_markdown,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)
+    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct)
+    return env
+
+
+def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
+    """Render ``report`` as ``markdown``, ``html`` or ``json``."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
+    return template.render(report=report)

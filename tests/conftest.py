@@ -1,0 +1,55 @@
+"""Shared fixtures: the shipped price tables, the seed override, and resource builders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from costline.model import Resource
+from costline.pricing import load_price_book
+
+REPO = Path(__file__).resolve().parents[1]
+SEED_OVERRIDE = REPO / "pricing" / "overrides" / "seed-template.yaml"
+
+
+@pytest.fixture(scope="session")
+def prices():
+    return load_price_book("us-east-1")
+
+
+@pytest.fixture(scope="session")
+def seed_prices():
+    return load_price_book("us-east-1", overrides=[SEED_OVERRIDE])
+
+
+def make(type_token: str, name: str, urn: str | None = None, **properties) -> Resource:
+    """A resource as the engine would send it (engine-encoded properties allowed)."""
+    return Resource.from_engine(urn=urn or f"urn:pulumi:dev::costline-reference::{type_token}::{name}",
+                                type=type_token, name=name, properties=properties)
+
+
+LAMBDA = "aws:lambda/function:Function"
+REST_API = "aws:apigateway/restApi:RestApi"
+STAGE = "aws:apigateway/stage:Stage"
+PROFILE = "aws:bedrock/inferenceProfile:InferenceProfile"
+BUCKET = "aws:s3/bucket:Bucket"
+DEEPSEEK_PROFILE_ARN = "arn:aws:bedrock:us-east-1::inference-profile/us.deepseek.r1-v1:0"
+
+
+def seed_stack() -> list[Resource]:
+    """The seed's scenario (10 developers × 100 calls/day): what the reference program declares."""
+    daily = {"cost:daily-requests": "1000"}
+    tokens = {"cost:input-tokens": "500", "cost:output-tokens": "500", "cost:bedrock-model": "deepseek.r1-v1:0"}
+    api_urn = f"urn:pulumi:dev::costline-reference::{REST_API}::api"
+    return [
+        make(REST_API, "api", urn=api_urn, tags=daily),
+        Resource.from_engine(urn=f"urn:pulumi:dev::costline-reference::{STAGE}::dev", type=STAGE, name="dev",
+                             properties={"stageName": "dev", "tags": daily}, property_dependencies={"restApi": [api_urn]}),
+        make(LAMBDA, "api-handler", memorySize=512, timeout=30, runtime="python3.12",
+             tags={**daily, "cost:avg-duration-ms": "1000", **tokens}),
+        make(PROFILE, "model", modelSource={"copyFrom": DEEPSEEK_PROFILE_ARN}, tags={**daily, **tokens}),
+        make(BUCKET, "artifacts", tags={"cost:storage-gb": "40", "cost:monthly-get-requests": "30000",
+                                        "cost:monthly-put-requests": "100"}),
+        make("aws:iam/role:Role", "api-handler-role"),
+    ]
