@@ -22,6 +22,9 @@ from costline.pricing.model import FreeTier, PriceBook
 from costline.tiers import tier_usage
 
 
+SECRET_NOTE = "usage from a secret value"
+
+
 @dataclass(frozen=True)
 class OwnedCharge:
     owner: Hashable
@@ -61,7 +64,9 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
             for owned, own_billable in zip(owned_charges, billable):
                 cost = total_cost * own_billable / total_billable if total_billable > 0 else ZERO
                 free = free_units.get(id(owned), ZERO)
-                notes = [n for n in (owned.charge.note, _free_note(free, owned.charge.quantity, entry.unit), tier_note) if n]
+                own_note = SECRET_NOTE if owned.charge.secret else owned.charge.note
+                free_note = None if owned.charge.secret else _free_note(free, owned.charge.quantity, entry.unit)
+                notes = [n for n in (own_note, free_note, tier_note) if n]
                 billed.append(BilledCharge(owned.owner, LineItem(
                     service=owned.charge.service,
                     description=owned.charge.description,
@@ -73,6 +78,7 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
                     price_id=price_id,
                     free_quantity=free,
                     note="; ".join(notes) or None,
+                    secret=owned.charge.secret,
                 )))
     return billed
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from costline.billing import OwnedCharge, bill
@@ -38,7 +38,6 @@ from costline.usage import (
     MONTHLY_REQUESTS,
     OUTPUT_TOKENS,
     STORAGE_GB,
-    USAGE_FINDING_CODES,
     UsageReader,
     tag_problems,
 )
@@ -138,6 +137,8 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
         draft.findings.append(_finding(resource, "internal-error", Severity.ERROR,
                                        f"costline could not price this resource ({type(exc).__name__}); "
                                        "its cost is not in the total", suggestion="please report this as a costline bug"))
+    if usage.secret_used:
+        draft.charges = [replace(c, secret=True) for c in draft.charges]
     draft.findings.extend(usage.findings)
     draft.assumptions.extend(usage.assumptions)
     return draft
@@ -179,14 +180,13 @@ def _finish(draft: _Draft) -> ResourceEstimate:
 
 
 def _status(draft: _Draft) -> ResourceStatus:
-    usage_problems = any(f.code in USAGE_FINDING_CODES or f.severity is Severity.ERROR for f in draft.findings)
+    """Priced, partly priced, usage missing or free, from the line items and findings."""
+    problems = any(f.severity is not Severity.INFO for f in draft.findings)
     if not draft.line_items:
-        if usage_problems:
+        if problems:
             return ResourceStatus.USAGE_MISSING
         return ResourceStatus.FREE if not draft.charges else ResourceStatus.PRICED
-    if usage_problems or any(f.severity is not Severity.INFO for f in draft.findings):
-        return ResourceStatus.PARTIAL
-    return ResourceStatus.PRICED
+    return ResourceStatus.PARTIAL if problems else ResourceStatus.PRICED
 
 
 def _finding(resource: Resource, code: str, severity: Severity, message: str, *,

@@ -135,6 +135,8 @@ class LineItem:
     price_id: str
     free_quantity: Decimal = Decimal(0)
     note: str | None = None
+    secret: bool = False
+    """The quantity derived from a secret input: reports show ``[secret]`` instead of figures."""
 
 
 class ResourceStatus(str, Enum):

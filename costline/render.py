@@ -66,8 +66,9 @@ def _unit_price(value: Decimal) -> Markup:
     return Markup(format_unit_price(value))
 
 
-def _qty(value: Decimal) -> Markup:
-    return Markup(format_quantity(value))
+def _qty(value: Decimal | None) -> Markup:
+    """A usage figure; ``None`` is a figure derived from a secret."""
+    return Markup("[secret]" if value is None else format_quantity(value))
 
 
 def _pct(value: Decimal, digits: int = 0) -> Markup:

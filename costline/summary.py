@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costline.model import Estimate, ResourceEstimate, ResourceStatus
+from costline.model import Estimate, ResourceEstimate, ResourceStatus, Severity
 from costline.money import format_quantity, format_usd
+from costline.usage import USAGE_FINDING_CODES
 
 
 def short_type(type_token: str) -> str:
@@ -22,15 +23,28 @@ def short_type(type_token: str) -> str:
 
 
 def resource_line(r: ResourceEstimate) -> str:
-    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier``"""
+    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier``
+
+    Followed, one per line, by findings about properties and prices (usage-tag findings are
+    the usage-tags policy's to report)."""
+    return "\n".join([_headline(r), *(f"  - {_without_name(f.message, r.name)}" for f in r.findings
+                                       if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES)])
+
+
+def _without_name(message: str, name: str) -> str:
+    prefix = f"{name}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _headline(r: ResourceEstimate) -> str:
     head = f"{r.name} ({short_type(r.type)}): ~{format_usd(r.monthly_usd)}/month"
     if r.status is ResourceStatus.USAGE_MISSING:
-        return f"{head} is not a price — usage not declared or invalid (see the usage-tags policy)"
+        return f"{head} is not a price — usage not declared, unknown or invalid"
     if r.status is ResourceStatus.NOT_PRICED:
         return f"{r.name} ({short_type(r.type)}): not priced by costline"
     details: list[str] = []
     for item in sorted(r.line_items, key=lambda i: -i.monthly_usd):
-        text = item.note or f"{format_quantity(item.quantity)} {item.unit}"
+        text = item.note or ("[secret]" if item.secret else f"{format_quantity(item.quantity)} {item.unit}")
         for part in text.split("; "):
             if part not in details:
                 details.append(part)

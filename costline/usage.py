@@ -125,6 +125,8 @@ class UsageReader:
         malformed numeric tag is then priced at that value instead of being left out."""
         self.resource = resource
         self.worst_case = worst_case
+        self.secret_used = False
+        """True once a secret value was used: figures derived from it must not be shown."""
         self.findings: list[Finding] = []
         self.assumptions: list[Assumption] = []
         self._tags, self._tag_paths, self._tags_unknown = _collect_tags(resource)
@@ -215,8 +217,9 @@ class UsageReader:
                          f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
                          f"{tag.maximum:,} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
             return None
-        shown = SECRET_DISPLAY if self._shown(tag, raw) == SECRET_DISPLAY else _plain(value)
-        self.assume(tag.key, shown, UsageSource.TAG, tag.unit)
+        secret = self._shown(tag, raw) == SECRET_DISPLAY
+        self.secret_used = self.secret_used or secret
+        self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
         return value
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
@@ -234,6 +237,7 @@ class UsageReader:
             self.finding("usage-tag-malformed", Severity.ERROR, f"{tag.key} is empty or not text", tag,
                          f"set {tag.key}={tag.example}")
             return None
+        self.secret_used = self.secret_used or self.is_secret(tag)
         self.assume(tag.key, self._shown(tag, raw).strip("'"), UsageSource.TAG)
         return raw.strip()
 
@@ -241,6 +245,10 @@ class UsageReader:
         self.finding("usage-tag-missing", Severity.WARNING,
                      f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is unknown, so this cost is not in the total",
                      tag, f"add the tag {tag.key}={tag.example}")
+
+    def display(self, tag: UsageTag, value: Decimal) -> str:
+        """A figure read from ``tag`` for a message: ``[secret]`` if the tag was a secret."""
+        return SECRET_DISPLAY if self.is_secret(tag) else _plain(value)
 
     def is_secret(self, tag: UsageTag) -> bool:
         path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
@@ -276,14 +284,15 @@ class UsageReader:
             from_daily = daily * days
         if monthly is not None and from_daily is not None and monthly != from_daily:
             self.finding("usage-tags-inconsistent", Severity.WARNING,
-                         f"cost:monthly-requests ({_plain(monthly)}) disagrees with cost:daily-requests × days "
-                         f"({_plain(from_daily)}); using cost:monthly-requests",
+                         f"cost:monthly-requests ({self.display(MONTHLY_REQUESTS, monthly)}) disagrees with "
+                         f"cost:daily-requests × days ({self.display(DAILY_REQUESTS, from_daily)}); using cost:monthly-requests",
                          MONTHLY_REQUESTS, "keep one of the two tags, or make them agree")
         result = monthly if monthly is not None else from_daily
         if result is None and required:
             return self._worst_case(MONTHLY_REQUESTS)
         if result is not None:
-            self.assume("monthly requests", _plain(result), UsageSource.DERIVED if monthly is None else UsageSource.TAG,
+            shown = SECRET_DISPLAY if self.secret_used else _plain(result)
+            self.assume("monthly requests", shown, UsageSource.DERIVED if monthly is None else UsageSource.TAG,
                         "cost:daily-requests × days per month" if monthly is None else None)
         return result
 

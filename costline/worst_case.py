@@ -14,6 +14,7 @@ from decimal import Decimal
 from costline.engine_values import is_unknown
 from costline.estimator import EstimateOptions, estimate
 from costline.model import Estimate, Resource
+from costline.money import plain_number
 from costline.pricers.lambda_function import DEFAULT_TIMEOUT_S, TYPE as LAMBDA_TYPE
 from costline.pricing.model import PriceBook
 from costline.usage import AVG_DURATION_MS
@@ -40,7 +41,7 @@ def at_timeout(resource: Resource) -> Resource:
     """A copy of a Lambda function whose average duration is its timeout."""
     tags = resource.properties.get("tags")
     tags = dict(tags) if isinstance(tags, dict) else {}
-    tags[AVG_DURATION_MS.key] = format((timeout_s(resource) * 1000).normalize(), "f")
+    tags[AVG_DURATION_MS.key] = plain_number(timeout_s(resource) * 1000)
     secret_paths = frozenset(p for p in resource.secret_paths if p != f"tags.{AVG_DURATION_MS.key}")
     return replace(resource, properties={**resource.properties, "tags": tags}, secret_paths=secret_paths)
 

@@ -32,7 +32,7 @@ from pulumi_policy import (
 from costline import __version__
 from costline.estimator import estimate
 from costline.model import Estimate, Resource, ResourceStatus, Severity
-from costline.money import format_usd, round_cents
+from costline.money import format_usd, plain_number, round_cents
 from costline.policy import bridge
 from costline.policy.config import (
     COST_ESTIMATE,
@@ -156,7 +156,7 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
     if budget > 0 and total >= warn_at:
         used = (total / budget * 100).quantize(Decimal(1))
         message = (f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
-                   f"(warning at {analysis.settings.warn_at_percent.normalize()}%). Top cost drivers: "
+                   f"(warning at {plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: "
                    f"{drivers_text(analysis.estimate)}.")
         bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], message)
 
@@ -184,15 +184,15 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
         reasons = []
         if case.expected_usd > 0 and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected:
             reasons.append(f"{(case.worst_usd / case.expected_usd).quantize(Decimal('0.1'))}× its expected "
-                           f"{format_usd(case.expected_usd)} (limit {settings.max_multiple_of_expected.normalize()}×)")
+                           f"{format_usd(case.expected_usd)} (limit {plain_number(settings.max_multiple_of_expected)}×)")
         budget = settings.monthly_budget_usd
         if budget is not None and settings.max_percent_of_budget is not None:
             limit = budget * settings.max_percent_of_budget / 100
             if case.worst_usd > limit:
-                reasons.append(f"more than {settings.max_percent_of_budget.normalize()}% of the stack budget "
+                reasons.append(f"more than {plain_number(settings.max_percent_of_budget)}% of the stack budget "
                                f"{format_usd(budget)}")
         if reasons:
-            report(f"{case.name}: if every request ran to the {case.timeout_s.normalize()} s timeout it would cost "
+            report(f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it would cost "
                    f"~{format_usd(case.worst_usd)}/month, " + " and ".join(reasons)
                    + ". Lower the timeout or check cost:avg-duration-ms.", case.urn)
 

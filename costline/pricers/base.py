@@ -41,6 +41,8 @@ class Charge:
     description: str
     note: str | None = None
     group: str | None = None
+    secret: bool = False
+    """Derived from a secret value: quantity and note must not be shown."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ class PropertyReader:
                                f"{_plain(minimum)}–{_plain(maximum)} {unit}; priced at {_plain(clamped)}", label,
                                f"set {label} between {_plain(minimum)} and {_plain(maximum)}")
             value = clamped
+        if is_secret_path(label, self.resource.secret_paths):
+            self.usage.secret_used = True
         self.usage.assume(label, self._display(label, _plain(value)), UsageSource.PROPERTY, unit)
         return value
 

@@ -56,7 +56,7 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
     if duration_ms is not None:
         if duration_ms > timeout_ms:
             usage.finding("usage-exceeds-timeout", Severity.WARNING,
-                          f"cost:avg-duration-ms ({plain_number(duration_ms)}) is longer than the timeout "
+                          f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer than the timeout "
                           f"({plain_number(timeout_s)} s); priced at the timeout, the longest a run can last",
                           AVG_DURATION_MS, "lower cost:avg-duration-ms or raise the timeout")
             duration_ms = timeout_ms
@@ -64,7 +64,7 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
         seconds = requests * billed_ms / MS_PER_SECOND
         gb_seconds = seconds * memory_mb / MB_PER_GB
         note = (f"{format_quantity(requests)} req × {format_quantity(billed_ms)} ms × "
-                f"{format_quantity(memory_mb)} MB" + (f" (rounded up from {plain_number(duration_ms)} ms)"
+                f"{format_quantity(memory_mb)} MB" + (f" (rounded up from {usage.display(AVG_DURATION_MS, duration_ms)} ms)"
                                                       if billed_ms != duration_ms else ""))
         charges.append(Charge(SERVICE, f"lambda.duration.{architecture}", gb_seconds,
                               f"Duration ({architecture})", note))
