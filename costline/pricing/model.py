@@ -47,7 +47,11 @@ class PriceEntry:
 
 @dataclass(frozen=True)
 class FreeTier:
-    """A monthly allowance shared by every entry in ``applies_to`` across the account."""
+    """A monthly allowance shared by every entry in ``applies_to`` across the account.
+
+    ``always_free`` is False for allowances that only some accounts get (AWS's 12-month
+    free tier for new accounts); the estimator applies only always-free ones by default.
+    """
 
     id: str
     description: str
@@ -57,6 +61,7 @@ class FreeTier:
     source: str
     as_of: str
     origin: str
+    always_free: bool = True
 
 
 @dataclass(frozen=True)
