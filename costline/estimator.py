@@ -121,7 +121,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
     draft.findings.extend(tag_problems(resource))
     pricer = PRICERS.get(resource.type)
     if pricer is None:
-        if is_free(resource.type):
+        if is_free(resource.type) or not resource.custom:
             draft.status = ResourceStatus.FREE
         else:
             draft.status = ResourceStatus.NOT_PRICED

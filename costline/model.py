@@ -34,6 +34,8 @@ class Resource:
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     parent: str | None = None
+    custom: bool = True
+    """False for component resources: they group others and are never billed themselves."""
 
     @classmethod
     def from_engine(
@@ -46,6 +48,7 @@ class Resource:
         dependencies: tuple[str, ...] | list[str] = (),
         property_dependencies: Mapping[str, Any] | None = None,
         parent: str | None = None,
+        custom: bool = True,
     ) -> Resource:
         """Build a resource from engine-encoded properties (unknown sentinels, secret envelopes)."""
         secret_paths: set[str] = set()
@@ -63,6 +66,7 @@ class Resource:
                 str(k): tuple(v) for k, v in (property_dependencies or {}).items()
             },
             parent=parent,
+            custom=custom,
         )
 
 

@@ -202,7 +202,8 @@ class UsageReader:
             return None
         raw = self._tags[tag.key]
         if is_unknown(raw) or raw == PREVIEW_SECRET_PLACEHOLDER:
-            why = "is a secret whose value is not in the preview" if raw == PREVIEW_SECRET_PLACEHOLDER else "is not known until the update runs"
+            why = ("is a secret whose value is not in the preview"
+                   if raw == PREVIEW_SECRET_PLACEHOLDER or self.is_secret(tag) else "is not known until the update runs")
             self.finding("usage-tag-unknown", Severity.WARNING, f"{tag.key} {why}", tag,
                          f"set {tag.key} from plain stack config, e.g. {tag.key}={tag.example}")
             return None

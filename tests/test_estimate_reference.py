@@ -155,3 +155,10 @@ def test_pricer_failure_becomes_a_finding(prices, monkeypatch):
     monkeypatch.setitem(registry.PRICERS, LAMBDA, broken)
     est = estimate([lambda_fn()], prices)
     assert est.resources[0].findings[-1].code == "internal-error"
+
+
+def test_component_resources_are_free_not_unpriced(prices):
+    from costline.model import Resource
+
+    component = Resource(urn="urn:pulumi:dev::p::my:app:Service::svc", type="my:app:Service", name="svc", custom=False)
+    assert estimate([component], prices).resources[0].status is ResourceStatus.FREE

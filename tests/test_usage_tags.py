@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from costline.engine_values import UNKNOWN
 from costline.model import Resource, Severity, UsageSource
 from costline.usage import (
     AVG_DURATION_MS,
@@ -151,3 +152,10 @@ def test_misspelled_cost_tag_is_flagged_with_a_suggestion():
     (finding,) = tag_problems(Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:daily-request": "5"}}))
     assert finding.code == "usage-tag-unrecognized"
     assert finding.suggestion == "did you mean cost:daily-requests?"
+
+
+def test_secret_whose_value_is_not_in_the_file_says_so():
+    usage = UsageReader(Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:input-tokens": UNKNOWN}},
+                                 secret_paths=frozenset({"tags.cost:input-tokens"})))
+    assert usage.number(INPUT_TOKENS) is None
+    assert "is a secret whose value is not in the preview" in usage.findings[0].message

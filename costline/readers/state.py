@@ -166,6 +166,7 @@ def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_sec
         dependencies=dependencies,
         property_dependencies=property_dependencies,
         parent=parent or None,
+        custom=state.get("custom") is not False,
     )
 
 
