@@ -96,6 +96,14 @@ def test_all_mandatory_blocks_on_usage_problems(pack):
     usage = [v for v in result.by_policy("usage-tags") if v.urn == broken.urn]
     assert usage and usage[0].enforcement_level == "mandatory"
     assert "cost:daily-requests='abc' is not a plain decimal number" in usage[0].message
+    estimates = result.by_policy("cost-estimate")
+    assert estimates and all(v.enforcement_level == "advisory" for v in estimates)
+
+
+def test_all_mandatory_does_not_turn_estimates_into_blockers(pack):
+    result = pack.run(reference(), {"all": "mandatory"})
+    assert not result.mandatory
+    assert len(result.by_policy("cost-estimate")) == 5
 
 
 def test_resource_budget_by_name_and_by_type(pack):

@@ -134,11 +134,18 @@ def _pack_path(path: str) -> Path:
 
 # --- the policies --------------------------------------------------------------------------
 def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
+    """Informational: always advisory, even under ``{"all": "mandatory"}`` (which is meant for
+    budgets), so reporting an estimate can never block a preview."""
     est, settings = analysis.estimate, analysis.settings
+
+    def inform(message: str, urn: str | None = None) -> None:
+        if not bridge.advisory(COST_ESTIMATE, DESCRIPTIONS[COST_ESTIMATE], message, urn):
+            report(message, urn)
+
     for r in est.resources:
         if r.status is not ResourceStatus.FREE:
-            report(resource_line(r), r.urn)
-    report(stack_line(est, settings.monthly_budget_usd))
+            inform(resource_line(r), r.urn)
+    inform(stack_line(est, settings.monthly_budget_usd))
     if settings.report_path:
         _write_report(est, settings.report_path)
 
