@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from costline.estimator import EstimateOptions, estimate
+from costline.price_age import DEFAULT_MAX_PRICE_AGE_DAYS
 from costline.pricing import PricingError, load_price_book
 from costline.region import DEFAULT_REGION, detect_region
 from costline.render import FORMATS, render
@@ -66,8 +67,10 @@ def main() -> None:
 @click.option("--region", help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION}).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder of your own report templates; missing ones fall back to costline's.")
+@click.option("--max-price-age-days", type=click.IntRange(min=0), default=DEFAULT_MAX_PRICE_AGE_DAYS, show_default=True,
+              help="Warn (prices-stale) when the price tables are older than this many days.")
 def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier, fail_closed, price_files,
-                     region, templates_dir) -> None:
+                     region, templates_dir, max_price_age_days) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
     if program_dir is not None and from_preview is not None:
         raise InputProblem("give either PROGRAM_DIR or --from-preview, not both")
@@ -82,7 +85,8 @@ def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier
         prices = load_price_book(chosen_region, overrides=[str(p) for p in price_files])
     except PricingError as exc:
         raise InputProblem(str(exc)) from None
-    result = estimate(resources, prices, EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed))
+    result = estimate(resources, prices, EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed,
+                                                         max_price_age_days=max_price_age_days))
     text = render(build_report(result, source=source), fmt, templates_dir)
     if output is None:
         click.echo(text, nl=False)

@@ -9,6 +9,7 @@ with free tiers and tiers. No input makes this raise: a pricer failure becomes a
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,8 @@ from costline.pricers import apigateway, bedrock
 from costline.pricers.base import Charge, PricingContext
 from costline.pricers.registry import PRICERS, is_free
 from costline.pricing.model import PriceBook
+from costline.price_age import stale_prices_finding
+from costline.traffic import derive_usage
 from costline.usage import (
     AVG_DURATION_MS,
     INPUT_TOKENS,
@@ -38,6 +41,7 @@ from costline.usage import (
     MONTHLY_REQUESTS,
     OUTPUT_TOKENS,
     STORAGE_GB,
+    DerivedValue,
     UsageReader,
     tag_problems,
 )
@@ -69,6 +73,9 @@ class EstimateOptions:
 
     free_tier: bool = True
     fail_closed: bool = False
+    max_price_age_days: int | None = None
+    """Warn (``prices-stale``) when the tables are older than this many days on ``today``."""
+    today: datetime.date | None = None
     worst_case: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_WORST_CASE))
 
 
@@ -88,7 +95,8 @@ def estimate(resources: Iterable[Resource], prices: PriceBook,
     options = options or EstimateOptions()
     stack = tuple(resources)
     context = PricingContext(prices=prices, stack=stack)
-    drafts = [_price_resource(resource, context, options) for resource in stack]
+    derived = derive_usage(stack)
+    drafts = [_price_resource(resource, context, options, derived.get(resource.urn)) for resource in stack]
     _keep_one_per_group(drafts)
 
     owned: list[OwnedCharge] = []
@@ -107,16 +115,19 @@ def estimate(resources: Iterable[Resource], prices: PriceBook,
     results = tuple(_finish(draft) for draft in drafts)
     with money_context():
         total = sum((r.monthly_usd for r in results), ZERO)
+    stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
+             if options.max_price_age_days is not None else None)
     return Estimate(
         resources=results,
-        findings=(),
+        findings=(stale,) if stale else (),
         total_monthly_usd=total,
         pricing=PricingInfo(prices.version, prices.region, prices.currency, prices.as_of, tuple(prices.overrides)),
         free_tier_applied=options.free_tier,
     )
 
 
-def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions) -> _Draft:
+def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
+                    derived: Mapping[str, DerivedValue] | None = None) -> _Draft:
     draft = _Draft(resource)
     draft.findings.extend(tag_problems(resource))
     pricer = PRICERS.get(resource.type)
@@ -128,7 +139,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
             draft.findings.append(_finding(resource, "not-priced", Severity.INFO,
                                            f"costline does not price {resource.type} yet; its cost is not in the total"))
         return draft
-    usage = UsageReader(resource, options.worst_case if options.fail_closed else None)
+    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived)
     try:
         draft.charges = pricer(resource, usage, context)
     except Exception as exc:  # noqa: BLE001 - a pricer bug must not break a preview

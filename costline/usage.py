@@ -56,6 +56,21 @@ BEDROCK_MODEL = _tag("cost:bedrock-model", "model id", "Bedrock model id the req
 STORAGE_GB = _tag("cost:storage-gb", "GB", "Average data stored over the month.", "40", "1e9")
 MONTHLY_GET_REQUESTS = _tag("cost:monthly-get-requests", "requests/month", "S3 GET/SELECT (and other read) requests per month.", "30000", "1e15")
 MONTHLY_PUT_REQUESTS = _tag("cost:monthly-put-requests", "requests/month", "S3 PUT/COPY/POST/LIST requests per month.", "100", "1e15")
+# --- Bedrock billing modes (see costline.pricers.bedrock and bedrock_imported) -------------
+BEDROCK_MODE = _tag("cost:bedrock-mode", "mode", "How Bedrock bills the tokens: on-demand (default) or batch (batch inference, 50% where AWS offers it).", "batch", "0", numeric=False)
+IMPORTED_MODEL = _tag("cost:imported-model", "model name", "A Custom Model Import model the requests go to (billed per CMU-minute, not per token); architecture and size are read from the name.", "deepseek-r1-distill-llama-70b", "0", numeric=False)
+CMU = _tag("cost:cmu", "CMUs/copy", "Custom Model Units per copy of an imported model (overrides the estimate from architecture and size).", "8", "1000")
+MODEL_COPIES = _tag("cost:model-copies", "copies", "Imported-model copies active at once (default 1).", "1", "1000")
+ACTIVE_HOURS_PER_DAY = _tag("cost:active-hours-per-day", "hours/day", "Hours per day an imported model copy is active (default: requests spread over 8 working hours).", "8", "24")
+IMAGES_PER_REQUEST = _tag("cost:images-per-request", "images/request", "Images generated per request by a Bedrock image model.", "1", "1000")
+IMAGE_VARIANT = _tag("cost:image-variant", "variant", "Image size/quality priced: standard (default), premium, small, small_premium, large or large_premium.", "premium", "0", numeric=False)
+TRAINING_TOKENS = _tag("cost:training-tokens", "tokens/epoch", "Tokens in a Bedrock customization job's training data (one epoch).", "10000000", "1e13")
+# --- traffic through the graph and the rest of the stack ----------------------------------
+GETS_PER_REQUEST = _tag("cost:get-requests-per-request", "GETs/request", "S3 GET requests per request of the Lambda that reads the bucket (default 1).", "1", "1000")
+AVG_REQUEST_KB = _tag("cost:avg-request-kb", "KB", "Average request (HTTP API) or message (WebSocket) size; metered in 512 KB / 32 KB increments.", "600", "10485760")
+MONTHLY_MESSAGES = _tag("cost:monthly-messages", "messages/month", "WebSocket messages sent and received per month.", "1000000", "1e15")
+MONTHLY_CONNECTION_MINUTES = _tag("cost:monthly-connection-minutes", "connection-minutes/month", "WebSocket connection minutes per month.", "100000", "1e15")
+MONTHLY_TRANSFER_OUT_GB = _tag("cost:monthly-transfer-out-gb", "GB/month", "S3 data transferred out to the internet per month (first 100 GB free, account-wide).", "500", "1e9")
 
 USAGE_TAGS: tuple[UsageTag, ...] = (
     MONTHLY_REQUESTS,
@@ -68,6 +83,19 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
     STORAGE_GB,
     MONTHLY_GET_REQUESTS,
     MONTHLY_PUT_REQUESTS,
+    BEDROCK_MODE,
+    IMPORTED_MODEL,
+    CMU,
+    MODEL_COPIES,
+    ACTIVE_HOURS_PER_DAY,
+    IMAGES_PER_REQUEST,
+    IMAGE_VARIANT,
+    TRAINING_TOKENS,
+    GETS_PER_REQUEST,
+    AVG_REQUEST_KB,
+    MONTHLY_MESSAGES,
+    MONTHLY_CONNECTION_MINUTES,
+    MONTHLY_TRANSFER_OUT_GB,
 )
 USAGE_TAGS_BY_KEY: Mapping[str, UsageTag] = {tag.key: tag for tag in USAGE_TAGS}
 
@@ -113,6 +141,20 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     return None, "is not a plain decimal number"
 
 
+@dataclass(frozen=True)
+class DerivedValue:
+    """A usage figure that flowed in from another resource (see :mod:`costline.traffic`).
+
+    ``value`` is a ``Decimal`` for numeric tags, text otherwise; ``detail`` says where it came
+    from (``from api (aws:apigateway RestApi) via integration``); ``secret`` marks figures
+    computed from a secret tag. A resource's own tag always wins over a derived value.
+    """
+
+    value: Decimal | str
+    detail: str
+    secret: bool = False
+
+
 class UsageReader:
     """Reads the usage tags (and nothing else) of one resource, collecting findings.
 
@@ -120,11 +162,15 @@ class UsageReader:
     provider default tags). A secret tag's value is used but shown as ``[secret]``.
     """
 
-    def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None) -> None:
+    def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
+                 derived: Mapping[str, DerivedValue] | None = None) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or
-        malformed numeric tag is then priced at that value instead of being left out."""
+        malformed numeric tag is then priced at that value instead of being left out.
+        ``derived`` (tag key → value) holds figures that flowed in from other resources: they
+        are used when the resource has no tag of its own (own tag > derived > missing)."""
         self.resource = resource
         self.worst_case = worst_case
+        self.derived: Mapping[str, DerivedValue] = derived or {}
         self.secret_used = False
         """True once a secret value was used: figures derived from it must not be shown."""
         self.findings: list[Finding] = []
@@ -134,6 +180,25 @@ class UsageReader:
     # --- low level -------------------------------------------------------------------------
     def has(self, tag: UsageTag) -> bool:
         return tag.key in self._tags
+
+    def has_or_derived(self, tag: UsageTag) -> bool:
+        """Declared here, or flowed in from another resource."""
+        return tag.key in self._tags or tag.key in self.derived
+
+    def _derived_kind(self, tag: UsageTag) -> type | None:
+        derived = self.derived.get(tag.key)
+        return None if derived is None else type(derived.value)
+
+    def _use_derived(self, tag: UsageTag) -> Decimal | str | None:
+        """The derived value of ``tag`` (recorded as a DERIVED assumption), or None."""
+        derived = self.derived.get(tag.key)
+        if derived is None:
+            return None
+        self.secret_used = self.secret_used or derived.secret
+        shown = SECRET_DISPLAY if derived.secret else (
+            _plain(derived.value) if isinstance(derived.value, Decimal) else derived.value)
+        self.assume(tag.key, shown, UsageSource.DERIVED, derived.detail)
+        return derived.value
 
     def _shown(self, tag: UsageTag, raw: Any) -> str:
         path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
@@ -192,6 +257,8 @@ class UsageReader:
         return fallback
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
+        if tag.key not in self._tags and self._derived_kind(tag) is Decimal:
+            return self._use_derived(tag)  # type: ignore[return-value]
         if tag.key not in self._tags:
             if self._tags_unknown:
                 self.finding("usage-tag-unknown", Severity.WARNING,
@@ -225,6 +292,8 @@ class UsageReader:
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
         """A non-numeric tag (the Bedrock model id), or ``None`` with a finding."""
+        if tag.key not in self._tags and self._derived_kind(tag) is str:
+            return self._use_derived(tag)  # type: ignore[return-value]
         if tag.key not in self._tags:
             if required:
                 self.missing(tag)
@@ -262,6 +331,8 @@ class UsageReader:
         When both are given and disagree, the monthly figure wins and a finding says so.
         """
         has_monthly, has_daily = self.has(MONTHLY_REQUESTS), self.has(DAILY_REQUESTS)
+        if not has_monthly and not has_daily and MONTHLY_REQUESTS.key in self.derived and not self._tags_unknown:
+            return self._number(MONTHLY_REQUESTS, required=required)
         if not has_monthly and not has_daily:
             if self._tags_unknown or self.worst_case is not None:
                 return self.number(MONTHLY_REQUESTS, required=required)

@@ -1,6 +1,9 @@
 """Amazon API Gateway: REST APIs (``aws:apigateway``) and HTTP APIs (``aws:apigatewayv2``).
 
-REST requests are tiered per 1M (https://aws.amazon.com/api-gateway/pricing/); a REST
+REST requests are tiered per 1M (https://aws.amazon.com/api-gateway/pricing/); HTTP API
+requests are metered in 512 KB increments and WebSocket messages in 32 KB increments of
+``cost:avg-request-kb`` (``metering_increment_kb`` of the table entry), WebSocket connection
+minutes from ``cost:monthly-connection-minutes``; a REST
 stage with ``cacheClusterEnabled`` adds its cache by the hour (``cacheClusterSize``, AWS
 default 0.5 GB) for the whole month. Traffic is declared on the stage or on the API; when
 both a stage and its API declare it, the stage's figure is used (one count per request).
@@ -8,15 +11,19 @@ both a stage and its API declare it, the stage's figure is used (one count per r
 
 from __future__ import annotations
 
-from costline.model import Resource, Severity
-from costline.money import format_quantity
+from decimal import ROUND_CEILING, Decimal
+
+from costline.model import Resource, UsageSource
+from costline.money import format_quantity, plain_number
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
-from costline.usage import UsageReader
+from costline.usage import AVG_REQUEST_KB, MONTHLY_CONNECTION_MINUTES, MONTHLY_MESSAGES, UsageReader
 
 REST_API_TYPE = "aws:apigateway/restApi:RestApi"
 REST_STAGE_TYPE = "aws:apigateway/stage:Stage"
 V2_API_TYPE = "aws:apigatewayv2/api:Api"
 SERVICE = "API Gateway"
+HTTP_REQUESTS_ID = "apigateway.http.requests"
+WEBSOCKET_MESSAGES_ID = "apigateway.websocket.messages"
 CACHE_SIZES_GB = ("0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237")
 
 
@@ -52,19 +59,50 @@ def price_rest_stage(resource: Resource, usage: UsageReader, context: PricingCon
     return charges
 
 
+def metered_units(usage: UsageReader, increment_kb: Decimal) -> Decimal:
+    """Billed units per request or message: ``cost:avg-request-kb`` in ``increment_kb`` steps
+    (a 600 KB HTTP request is 2 requests); 1 when the size is not declared."""
+    if not usage.has(AVG_REQUEST_KB):
+        usage.assume(AVG_REQUEST_KB.key, f"≤ {plain_number(increment_kb)}", UsageSource.DEFAULT, "one metering increment")
+        return Decimal(1)
+    size_kb = usage.number(AVG_REQUEST_KB)
+    if size_kb is None:
+        return Decimal(1)
+    return max(Decimal(1), (size_kb / increment_kb).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _increment_kb(context: PricingContext, price_id: str) -> Decimal:
+    entry = context.prices.get(price_id)
+    return Decimal(str((entry.attributes or {}).get("metering_increment_kb", 1))) if entry else Decimal(1)
+
+
 def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
-    """An HTTP API (``protocolType: HTTP``); WebSocket APIs are flagged as not yet priced."""
+    """An HTTP API (requests in 512 KB increments) or a WebSocket API (messages in 32 KB
+    increments, plus connection minutes), by ``protocolType``."""
     props = PropertyReader(resource, usage)
     protocol = props.choice("protocolType", default="HTTP", allowed=("HTTP", "WEBSOCKET"))
-    if protocol != "HTTP":
-        usage.finding("not-priced", Severity.WARNING,
-                      "WebSocket APIs are not priced yet; their cost is not in the total", "protocolType")
-        return []
+    if protocol == "WEBSOCKET":
+        return _websocket(usage, context)
     requests = usage.monthly_requests()
     if requests is None:
         return []
-    return [Charge(SERVICE, "apigateway.http.requests", requests, "HTTP API requests",
-                   "metered per 512 KB; assumes requests under 512 KB")]
+    units = metered_units(usage, _increment_kb(context, HTTP_REQUESTS_ID))
+    return [Charge(SERVICE, HTTP_REQUESTS_ID, requests * units, "HTTP API requests",
+                   f"{format_quantity(requests)} requests × {format_quantity(units)} per 512 KB increment")]
+
+
+def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
+    charges = []
+    messages = usage.number(MONTHLY_MESSAGES)
+    if messages is not None:
+        units = metered_units(usage, _increment_kb(context, WEBSOCKET_MESSAGES_ID))
+        charges.append(Charge(SERVICE, WEBSOCKET_MESSAGES_ID, messages * units, "WebSocket messages",
+                              f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB increment"))
+    minutes = usage.number(MONTHLY_CONNECTION_MINUTES)
+    if minutes is not None:
+        charges.append(Charge(SERVICE, "apigateway.websocket.connection_minutes", minutes, "WebSocket connection minutes",
+                              f"{format_quantity(minutes)} connection-minutes"))
+    return charges
 
 
 def _declares_traffic(resource: Resource) -> bool:

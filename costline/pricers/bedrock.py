@@ -1,9 +1,12 @@
-"""Amazon Bedrock on-demand model invocation, per input and output token.
+"""Amazon Bedrock model invocation: text and embedding models per token, image models per image.
 
 Prices per 1M tokens come from ``bedrock.on_demand.<model id>.input_tokens`` /
-``.output_tokens`` table entries (https://aws.amazon.com/bedrock/pricing/). Usage is
-requests per month × tokens per request, declared with ``cost:input-tokens`` and
-``cost:output-tokens``. The model comes from ``cost:bedrock-model`` or, for an inference
+``.output_tokens`` table entries (embedding models have input only), or from
+``bedrock.batch.<model id>.*`` when ``cost:bedrock-mode`` is ``batch`` (a finding, and the
+on-demand price, when the model has no batch price); image models from
+``bedrock.on_demand.<model id>.images[.<variant>]`` per image (``cost:images-per-request``,
+``cost:image-variant``) (https://aws.amazon.com/bedrock/pricing/). Usage is requests per month ×
+tokens per request, declared with ``cost:input-tokens`` and ``cost:output-tokens``. The model comes from ``cost:bedrock-model`` or, for an inference
 profile, from ``modelSource.copyFrom``. Inference profile ids and ARNs are reduced to the
 foundation model id (``us.deepseek.r1-v1:0`` → ``deepseek.r1-v1:0``).
 """
@@ -17,7 +20,15 @@ from costline.engine_values import is_unknown
 from costline.model import Resource, Severity, UsageSource
 from costline.money import format_quantity
 from costline.pricers.base import Charge, PricingContext
-from costline.usage import BEDROCK_MODEL, INPUT_TOKENS, OUTPUT_TOKENS, UsageReader
+from costline.usage import (
+    BEDROCK_MODE,
+    BEDROCK_MODEL,
+    IMAGE_VARIANT,
+    IMAGES_PER_REQUEST,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    UsageReader,
+)
 
 INFERENCE_PROFILE_TYPE = "aws:bedrock/inferenceProfile:InferenceProfile"
 SERVICE = "Bedrock"
@@ -41,9 +52,15 @@ def on_demand_price_id(model_id: str, dimension: str) -> str:
 
 
 def known_models(context: PricingContext) -> list[str]:
-    prefix, suffix = "bedrock.on_demand.", ".input_tokens"
-    return sorted(pid[len(prefix):-len(suffix)] for pid in context.prices.entries
-                  if pid.startswith(prefix) and pid.endswith(suffix))
+    """Model ids with an on-demand price: text and embedding models (tokens), image models."""
+    prefix = "bedrock.on_demand."
+    models = set()
+    for pid in context.prices.entries:
+        if pid.startswith(prefix):
+            for suffix in (".input_tokens", ".images"):
+                if suffix in pid:
+                    models.add(pid[len(prefix):pid.index(suffix, len(prefix))])
+    return sorted(models)
 
 
 def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
@@ -63,38 +80,85 @@ def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
     return None
 
 
+MODES = ("on-demand", "batch")
+
+
+def billing_mode(usage: UsageReader) -> str:
+    """``cost:bedrock-mode`` (own or flowed in), ``on-demand`` when absent or not a known mode."""
+    if not usage.has_or_derived(BEDROCK_MODE):
+        return "on-demand"
+    mode = usage.text(BEDROCK_MODE, required=False)
+    if mode not in MODES:
+        if mode is not None:
+            usage.finding("usage-tag-malformed", Severity.ERROR,
+                          f"{BEDROCK_MODE.key} must be one of {', '.join(MODES)}; priced on-demand", BEDROCK_MODE,
+                          f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}")
+        return "on-demand"
+    return mode
+
+
 def bedrock_usage_charges(resource: Resource, usage: UsageReader, context: PricingContext, *,
                           requests) -> list[Charge]:
-    """Token charges for ``requests`` calls per month to the declared model."""
+    """Token (text, embedding) or image charges for ``requests`` calls per month to the declared
+    model, at the on-demand or batch price (``cost:bedrock-mode``)."""
     declared = _declared_model(resource, usage)
     if declared is None or requests is None:
         return []
     model_id = foundation_model_id(declared)
-    input_entry = context.prices.get(on_demand_price_id(model_id, "input_tokens"))
-    if input_entry is None:
+    field = BEDROCK_MODEL.key if usage.has(BEDROCK_MODEL) else "modelSource.copyFrom"
+    mode = billing_mode(usage)
+    if context.prices.get(on_demand_price_id(model_id, "input_tokens")) is None:
+        if context.prices.get(on_demand_price_id(model_id, "images")) is not None:
+            return _image_charges(usage, context, model_id, requests, mode)
         close = difflib.get_close_matches(model_id, known_models(context), n=3, cutoff=0.5)
         hint = f"did you mean {', '.join(close)}?" if close else "see `pricing/` for the priced model ids"
         usage.finding("bedrock-model-unknown", Severity.ERROR,
                       f"no on-demand price for Bedrock model {model_id!r} in {context.prices.region}; "
-                      "its token cost is not in the total", BEDROCK_MODEL.key if usage.has(BEDROCK_MODEL)
-                      else "modelSource.copyFrom", hint)
+                      "its token cost is not in the total", field, hint)
         return []
+    prefix = "bedrock.on_demand"
+    if mode == "batch":
+        if context.prices.get(f"bedrock.batch.{model_id}.input_tokens") is None:
+            _no_batch_price(usage, context, model_id)
+        else:
+            prefix = "bedrock.batch"
     charges: list[Charge] = []
     group = f"bedrock-tokens:{model_id}"
-    input_tokens = usage.number(INPUT_TOKENS)
-    if input_tokens is not None:
-        charges.append(Charge(SERVICE, input_entry.id, requests * input_tokens, f"Input tokens ({model_id})",
-                              f"{format_quantity(requests)} req × {format_quantity(input_tokens)} input tokens", group))
-    output_id = on_demand_price_id(model_id, "output_tokens")
-    if context.prices.get(output_id) is not None:
-        output_tokens = usage.number(OUTPUT_TOKENS)
-        if output_tokens is not None:
-            charges.append(Charge(SERVICE, output_id, requests * output_tokens, f"Output tokens ({model_id})",
-                                  f"{format_quantity(requests)} req × {format_quantity(output_tokens)} output tokens", group))
+    label = "" if prefix == "bedrock.on_demand" else ", batch"
+    for dimension, tag in (("input_tokens", INPUT_TOKENS), ("output_tokens", OUTPUT_TOKENS)):
+        price_id = f"{prefix}.{model_id}.{dimension}"
+        if context.prices.get(price_id) is None:
+            continue  # embedding models have no output tokens
+        per_request = usage.number(tag)
+        if per_request is not None:
+            kind = dimension.split("_")[0]
+            charges.append(Charge(SERVICE, price_id, requests * per_request, f"{kind.capitalize()} tokens ({model_id}{label})",
+                                  f"{format_quantity(requests)} req × {format_quantity(per_request)} {kind} tokens", group))
     return charges
 
 
-def price_inference_profile(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
-    """An application inference profile: the on-demand model its requests go to."""
-    requests = usage.monthly_requests()
-    return bedrock_usage_charges(resource, usage, context, requests=requests)
+def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) -> None:
+    usage.finding("bedrock-batch-unavailable", Severity.WARNING,
+                  f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer batch "
+                  "for it); priced at the on-demand price, an upper bound", BEDROCK_MODE,
+                  "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price")
+
+
+def _image_charges(usage: UsageReader, context: PricingContext, model_id: str, requests, mode: str) -> list[Charge]:
+    """Images per request × requests, at the price of the declared size/quality variant."""
+    if mode == "batch":
+        _no_batch_price(usage, context, model_id)
+    variant = usage.text(IMAGE_VARIANT, required=False) if usage.has_or_derived(IMAGE_VARIANT) else "standard"
+    price_id = on_demand_price_id(model_id, "images") + ("" if variant == "standard" else f".{variant}")
+    if context.prices.get(price_id) is None:
+        base = on_demand_price_id(model_id, "images")
+        variants = ["standard"] + sorted(pid[len(base) + 1:] for pid in context.prices.entries if pid.startswith(base + "."))
+        usage.finding("usage-tag-malformed", Severity.ERROR,
+                      f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not in the total",
+                      IMAGE_VARIANT, f"use one of {', '.join(variants)}")
+        return []
+    images = usage.number(IMAGES_PER_REQUEST)
+    if images is None:
+        return []
+    return [Charge(SERVICE, price_id, requests * images, f"Images ({model_id}, {variant})",
+                   f"{format_quantity(requests)} req × {format_quantity(images)} images", f"bedrock-images:{model_id}")]

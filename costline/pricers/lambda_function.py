@@ -15,8 +15,8 @@ from decimal import ROUND_CEILING, Decimal
 from costline.model import Resource, Severity
 from costline.money import format_quantity, plain_number
 from costline.pricers.base import MB_PER_GB, MS_PER_SECOND, Charge, PricingContext, PropertyReader
-from costline.pricers.bedrock import bedrock_usage_charges
-from costline.usage import AVG_DURATION_MS, BEDROCK_MODEL, UsageReader
+from costline.pricers.bedrock_invocation import invocation_charges
+from costline.usage import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
 
 TYPE = "aws:lambda/function:Function"
 SERVICE = "Lambda"
@@ -73,6 +73,6 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
             charges.append(Charge(SERVICE, "lambda.ephemeral_storage", extra_gb_seconds,
                                   "Ephemeral storage above 512 MB",
                                   f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra"))
-    if usage.has(BEDROCK_MODEL):
-        charges.extend(bedrock_usage_charges(resource, usage, context, requests=requests))
+    if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
+        charges.extend(invocation_charges(resource, usage, context, requests=requests))
     return charges

@@ -8,15 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from costline.pricers import apigateway, bedrock, lambda_function, s3_bucket
+from costline.pricers import (
+    apigateway,
+    bedrock,
+    bedrock_invocation,
+    bedrock_provisioned,
+    lambda_function,
+    lambda_provisioned,
+    s3_bucket,
+)
 from costline.pricers.base import Pricer
 
 PRICERS: Mapping[str, Pricer] = {
     lambda_function.TYPE: lambda_function.price_lambda_function,
+    lambda_provisioned.CONFIG_TYPE: lambda_provisioned.price_provisioned_concurrency,
     apigateway.REST_API_TYPE: apigateway.price_rest_api,
     apigateway.REST_STAGE_TYPE: apigateway.price_rest_stage,
     apigateway.V2_API_TYPE: apigateway.price_v2_api,
-    bedrock.INFERENCE_PROFILE_TYPE: bedrock.price_inference_profile,
+    bedrock.INFERENCE_PROFILE_TYPE: bedrock_invocation.price_inference_profile,
+    bedrock_provisioned.PROVISIONED_TYPE: bedrock_provisioned.price_provisioned_throughput,
+    bedrock_provisioned.CUSTOM_MODEL_TYPE: bedrock_provisioned.price_custom_model,
     **{bucket_type: s3_bucket.price_s3_bucket for bucket_type in s3_bucket.BUCKET_TYPES},
 }
 

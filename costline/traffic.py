@@ -1,0 +1,263 @@
+"""Traffic through the graph: usage declared once at the edge flows to the resources it reaches.
+
+A pure pre-pass over the stack, run before the pricers. It follows the resources' references
+(property dependencies, as AnalyzeStack, preview/stack-export JSON and the mock runner give
+them) along these edges:
+
+=============================  =====================================  =========================
+from                           to                                     followed through
+=============================  =====================================  =========================
+API (REST or v2)               Lambda                                 an Integration's ``uri`` /
+                                                                      ``integrationUri`` (strong)
+API                            Lambda                                 a Lambda Permission's
+                                                                      ``sourceArn`` (hint, used
+                                                                      only without integration)
+Lambda                         inference profile, S3 bucket           the Lambda's ``environment``
+Lambda                         inference profile, S3 bucket           its role's inline policy
+                                                                      (hint, used only for targets
+                                                                      the environment misses)
+=============================  =====================================  =========================
+
+What flows, per month: requests (``cost:monthly-requests``) into Lambdas and inference
+profiles, as the sum over incoming edges; into buckets, GET requests = the caller's requests ×
+``cost:get-requests-per-request`` (on the caller, else the bucket, else 1). Per-request
+Bedrock figures declared on a Lambda (tokens, images per request, billing mode, imported model) flow to the
+inference profile it calls, request-weighted when several Lambdas call one profile. A
+resource's own tag always overrides what flows in (:class:`costline.usage.UsageReader`), and
+every derived figure carries a detail such as ``from api (aws:apigateway RestApi) via
+integration`` that reports show as its source.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from costline.model import Resource
+from costline.money import ZERO, format_quantity, money_context
+from costline.usage import (
+    BEDROCK_MODE,
+    GETS_PER_REQUEST,
+    IMAGE_VARIANT,
+    IMAGES_PER_REQUEST,
+    IMPORTED_MODEL,
+    INPUT_TOKENS,
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_REQUESTS,
+    OUTPUT_TOKENS,
+    DerivedValue,
+    UsageReader,
+    UsageTag,
+)
+
+LAMBDA_TYPE = "aws:lambda/function:Function"
+PROFILE_TYPE = "aws:bedrock/inferenceProfile:InferenceProfile"
+BUCKET_TYPES = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
+REST_API_TYPE = "aws:apigateway/restApi:RestApi"
+REST_STAGE_TYPE = "aws:apigateway/stage:Stage"
+V2_API_TYPE = "aws:apigatewayv2/api:Api"
+PERMISSION_TYPE = "aws:lambda/permission:Permission"
+ROLE_POLICY_TYPE = "aws:iam/rolePolicy:RolePolicy"
+INTEGRATIONS: Mapping[str, tuple[str, str]] = {
+    "aws:apigateway/integration:Integration": ("restApi", "uri"),
+    "aws:apigatewayv2/integration:Integration": ("apiId", "integrationUri"),
+}
+"""Integration type → (property naming the API, property naming the target)."""
+API_TYPES = frozenset({REST_API_TYPE, V2_API_TYPE})
+LAMBDA_TARGETS = frozenset({PROFILE_TYPE, *BUCKET_TYPES})
+PER_REQUEST_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PER_REQUEST, BEDROCK_MODE, IMAGE_VARIANT,
+                                          IMPORTED_MODEL)
+"""Per-request figures (and the model choices) a Lambda passes on to the inference profile it calls."""
+DEFAULT_GETS_PER_REQUEST = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """Requests of ``source`` reach ``target`` (URNs) through ``via``."""
+
+    source: str
+    target: str
+    via: str
+
+
+def describe_type(type_token: str) -> str:
+    """``aws:apigateway/restApi:RestApi`` → ``aws:apigateway RestApi``."""
+    package_module, _, name = type_token.rpartition(":")
+    return f"{package_module.split('/')[0]} {name}" if package_module else type_token
+
+
+def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
+    """Every edge traffic follows, strong references first, hints only where they add one."""
+    by_urn = {r.urn: r for r in resources}
+    types = {urn: r.type for urn, r in by_urn.items()}
+
+    def deps(resource: Resource, prop: str, wanted: Iterable[str]) -> list[str]:
+        wanted = frozenset(wanted)
+        return [u for u in resource.property_dependencies.get(prop, ()) if types.get(u) in wanted]
+
+    edges: list[Edge] = []
+    for r in by_urn.values():
+        if r.type in INTEGRATIONS:
+            api_prop, target_prop = INTEGRATIONS[r.type]
+            edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
+                      for fn in deps(r, target_prop, {LAMBDA_TYPE})]
+    integrated = {e.target for e in edges}
+    for r in by_urn.values():
+        if r.type == PERMISSION_TYPE:
+            edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", {LAMBDA_TYPE})
+                      if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
+    role_targets: dict[str, list[str]] = defaultdict(list)
+    for r in by_urn.values():
+        if r.type == ROLE_POLICY_TYPE:
+            for role in r.property_dependencies.get("role", ()):
+                role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
+    for r in by_urn.values():
+        if r.type != LAMBDA_TYPE:
+            continue
+        direct = deps(r, "environment", LAMBDA_TARGETS)
+        edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
+        hinted = [t for role in r.property_dependencies.get("role", ()) for t in role_targets.get(role, ())]
+        edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted) if t not in direct]
+    return edges
+
+
+@dataclass(frozen=True)
+class _Figure:
+    requests: Decimal
+    secret: bool
+    detail: str | None  # None when declared on the resource itself
+
+
+def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedValue]]:
+    """Per resource URN, the usage figures that flow in (tag key → derived value)."""
+    stack = tuple(resources)
+    by_urn = {r.urn: r for r in stack}
+    incoming: dict[str, list[Edge]] = defaultdict(list)
+    for edge in traffic_edges(stack):
+        incoming[edge.target].append(edge)
+    stages: dict[str, list[Resource]] = defaultdict(list)
+    for r in stack:
+        if r.type == REST_STAGE_TYPE:
+            for api in r.property_dependencies.get("restApi", ()):
+                stages[api].append(r)
+
+    figures: dict[str, _Figure | None] = {}
+
+    def figure(urn: str, visiting: frozenset[str]) -> _Figure | None:
+        if urn in figures:
+            return figures[urn]
+        resource = by_urn[urn]
+        own = _declared_requests(resource, stages.get(urn, ()))
+        result = own
+        if own is None and urn not in visiting and incoming.get(urn):
+            result = _inflow(urn, incoming[urn], by_urn, lambda u: figure(u, visiting | {urn}))
+        figures[urn] = result
+        return result
+
+    derived: dict[str, dict[str, DerivedValue]] = defaultdict(dict)
+    for urn, edges in incoming.items():
+        target = by_urn[urn]
+        if target.type in BUCKET_TYPES:
+            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()))
+            if gets is not None:
+                derived[urn][MONTHLY_GET_REQUESTS.key] = gets
+            continue
+        mine = figure(urn, frozenset())
+        if mine is not None and mine.detail is not None:
+            derived[urn][MONTHLY_REQUESTS.key] = DerivedValue(mine.requests, mine.detail, mine.secret)
+        if target.type == PROFILE_TYPE:
+            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset())))
+    return {urn: values for urn, values in derived.items() if values}
+
+
+def _declared_requests(resource: Resource, stages: Iterable[Resource]) -> _Figure | None:
+    """Requests declared on the resource, else (for a REST API) the sum declared on its stages."""
+    for holders in ((resource,), tuple(stages)):
+        total, secret, found = ZERO, False, False
+        for holder in holders:
+            reader = UsageReader(holder)
+            value = reader.monthly_requests(required=False)
+            if value is not None:
+                with money_context():
+                    total += value
+                secret, found = secret or reader.secret_used, True
+        if found:
+            return _Figure(total, secret, None)
+    return None
+
+
+def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
+    text = f"from {source.name} ({describe_type(source.type)}) via {via}"
+    return f"{text} ← {upstream.detail}" if upstream.detail else text
+
+
+def _inflow(urn: str, edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:  # noqa: ANN001
+    """The sum of the requests flowing in over ``edges``, with where they came from."""
+    parts = [(e, f) for e in edges if (f := figure(e.source)) is not None]
+    if not parts:
+        return None
+    with money_context():
+        total = sum((f.requests for _, f in parts), ZERO)
+    detail = " + ".join(_source_text(by_urn[e.source], e.via, f) for e, f in parts)
+    return _Figure(total, any(f.secret for _, f in parts), detail)
+
+
+def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> DerivedValue | None:  # noqa: ANN001
+    """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
+    bucket_reader = UsageReader(bucket)
+    bucket_ratio = bucket_reader.number(GETS_PER_REQUEST, required=False)
+    total, secret, texts = ZERO, bucket_reader.secret_used, []
+    for edge in edges:
+        upstream = figure(edge.source)
+        if upstream is None:
+            continue
+        caller = UsageReader(by_urn[edge.source])
+        ratio = caller.number(GETS_PER_REQUEST, required=False)
+        ratio_source = "declared on the caller"
+        if ratio is None:
+            ratio, ratio_source = ((bucket_ratio, "declared on the bucket") if bucket_ratio is not None
+                                   else (DEFAULT_GETS_PER_REQUEST, "default"))
+        with money_context():
+            total += upstream.requests * ratio
+        secret = secret or upstream.secret or caller.secret_used
+        texts.append(f"{_source_text(by_urn[edge.source], edge.via, upstream)}: "
+                     f"{format_quantity(upstream.requests)} requests × {format_quantity(ratio)} GET per request ({ratio_source})")
+    if not texts:
+        return None
+    return DerivedValue(total, " + ".join(texts), secret)
+
+
+def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> dict[str, DerivedValue]:  # noqa: ANN001
+    """Per-request Bedrock figures declared on the callers, request-weighted across callers."""
+    values: dict[str, DerivedValue] = {}
+    for tag in PER_REQUEST_TAGS:
+        weighted, weight, texts, secret, labels = ZERO, ZERO, [], False, set()
+        for edge in edges:
+            caller_resource = by_urn[edge.source]
+            caller = UsageReader(caller_resource)
+            if not caller.has(tag):
+                continue
+            upstream = figure(edge.source)
+            if tag.numeric:
+                value = caller.number(tag, required=False)
+                if value is None or upstream is None:
+                    continue
+                with money_context():
+                    weighted += value * upstream.requests
+                    weight += upstream.requests
+            else:
+                value = caller.text(tag, required=False)
+                if value is None:
+                    continue
+                labels.add(value)
+            secret = secret or caller.secret_used
+            texts.append(f"from {caller_resource.name} ({describe_type(caller_resource.type)}) via {edge.via}")
+        detail = " + ".join(texts)
+        if tag.numeric and weight > 0:
+            with money_context():
+                values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+        elif not tag.numeric and len(labels) == 1:
+            values[tag.key] = DerivedValue(labels.pop(), detail, secret)
+    return values
