@@ -69,8 +69,10 @@ def main() -> None:
               help="Folder of your own report templates; missing ones fall back to costline's.")
 @click.option("--max-price-age-days", type=click.IntRange(min=0), default=DEFAULT_MAX_PRICE_AGE_DAYS, show_default=True,
               help="Warn (prices-stale) when the price tables are older than this many days.")
+@click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win.")
 def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier, fail_closed, price_files,
-                     region, templates_dir, max_price_age_days) -> None:
+                     region, templates_dir, max_price_age_days, usage_file=None) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
     if program_dir is not None and from_preview is not None:
         raise InputProblem("give either PROGRAM_DIR or --from-preview, not both")
@@ -80,6 +82,11 @@ def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier
         if not price_file.is_file():
             raise InputProblem(f"{price_file}: no such price override file")
     resources, source = load_resources(program_dir, from_preview, stack)
+    usage_findings = []
+    if usage_file is not None:
+        from costline.cli_usage import apply_usage_option
+
+        resources, usage_findings = apply_usage_option(resources, usage_file)
     chosen_region = region or detect_region(resources) or DEFAULT_REGION
     try:
         prices = load_price_book(chosen_region, overrides=[str(p) for p in price_files])
@@ -87,6 +94,10 @@ def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier
         raise InputProblem(str(exc)) from None
     result = estimate(resources, prices, EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed,
                                                          max_price_age_days=max_price_age_days))
+    if usage_findings:
+        import dataclasses
+
+        result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
     text = render(build_report(result, source=source), fmt, templates_dir)
     if output is None:
         click.echo(text, nl=False)
@@ -131,6 +142,11 @@ def preview_command(program_dir, stack, config_file) -> None:
     click.echo(format_policies(result, resources), nl=False)
     if result.mandatory:
         raise SystemExit(1)
+
+
+from costline.cli_pricing import pricing_group  # noqa: E402 - needs InputProblem defined above
+
+main.add_command(pricing_group)
 
 
 if __name__ == "__main__":  # pragma: no cover

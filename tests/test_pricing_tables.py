@@ -49,7 +49,7 @@ def test_shipped_tables_load_validate_and_name_their_version(book):
     assert (book.version, book.region, book.currency) == ("2026.11.0", REGION, "USD")
     assert book.overrides == ()
     assert book.as_of == min(e.as_of for e in [*book.entries.values(), *book.free_tiers.values()])
-    assert available_regions() == [REGION]
+    assert REGION in available_regions()
     assert {e.origin for e in book.entries.values()} == {
         f"pricing/{REGION}/{name}.yaml" for name in ("lambda", "apigateway", "s3", "bedrock")
     }
@@ -600,7 +600,7 @@ def test_unknown_region_lists_the_available_ones(tmp_path):
         match=r"no price tables for region 'mars-north-1'; available: eu-west-1, us-east-1",
     ):
         load_price_book("mars-north-1", tables_dir=tables)
-    with pytest.raises(PricingError, match="available: us-east-1$"):
+    with pytest.raises(PricingError, match="available: .*us-east-1"):
         load_price_book("ap-south-7")
 
 

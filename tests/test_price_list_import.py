@@ -1,0 +1,116 @@
+"""``costline pricing import`` on small offer files written in the AWS Price List bulk format.
+
+Fixtures (``tests/fixtures/price-list/*.json``, eu-central-1, usagetype prefix ``EUC1-``):
+
+* Lambda ``EUC1-Lambda-GB-Second``: three dimensions given out of order (0-6B, 15B-Inf, 6B-15B)
+  at $0.0000166667 / $0.0000133334 / $0.000015 per GB-second -> tiers up to 6e9, 15e9, open.
+* ``EUC1-Request`` $0.0000002 per request -> $0.20 per 1,000,000 (price_per 1e6).
+* API Gateway ``EUC1-ApiGatewayRequest`` $0.0000037 per request -> $3.70 per million, tiers at
+  333M / 1B / 20B; ``EUC1-ApiGatewayHttpRequest`` $0.0000012 -> $1.20 per million.
+* S3 ``EUC1-TimedStorage-ByteHrs`` is priced per ``GB-Mo`` (AWS meters byte-hours, prices
+  GB-months): $0.0245 per GB-month for the first 51,200 GB; ``Requests-Tier1`` $0.0000054 per
+  request -> $0.0054 per 1,000; ``Requests-Tier2`` $0.00000043 -> $0.00043 per 1,000.
+* Bedrock ``EUC1-Claude3Haiku-input-tokens`` $0.00025 per ``1K tokens`` -> $0.25 per 1M tokens;
+  the ``-batch`` variant $0.000125 -> $0.125 per 1M.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+from costline.cli import main
+from costline.estimator import estimate
+from costline.price_list import OfferFile, PriceListError, convert
+from costline.pricing import Tier, load_price_book
+from tests.conftest import REPO, seed_stack
+
+FIXTURES = REPO / "tests" / "fixtures" / "price-list"
+GOOD = ["lambda-euc1.json", "apigateway-euc1.json", "s3-euc1.json", "bedrock-euc1.json"]
+
+
+def _offers(*names: str) -> list[OfferFile]:
+    return [OfferFile(name, json.loads((FIXTURES / name).read_text())) for name in names]
+
+
+def _import(tmp_path, *extra: str):
+    args = ["pricing", "import", "--region", "eu-central-1", "--out", str(tmp_path)]
+    for name in GOOD:
+        args += ["--offer", str(FIXTURES / name)]
+    return CliRunner().invoke(main, [*args, *extra])
+
+
+def test_convert_maps_usagetypes_units_and_tiers():
+    result = convert(_offers(*GOOD), "eu-central-1", "2026.10.0")
+    lam = result.tables["lambda"]["entries"]
+    assert [t.get("up_to") for t in lam["lambda.duration.x86_64"]["tiers"]] == [Decimal(6000000000), Decimal(15000000000), None]
+    assert [t["usd"] for t in lam["lambda.duration.x86_64"]["tiers"]] == [Decimal("0.0000166667"), Decimal("0.000015"), Decimal("0.0000133334")]
+    assert lam["lambda.requests"]["tiers"] == [{"usd": Decimal("0.2")}]
+    assert lam["lambda.requests"]["as_of"] == "2026-10-01"
+    assert lam["lambda.requests"]["source"].endswith("/AWSLambda/current/eu-central-1/index.json usagetype EUC1-Request")
+    api = result.tables["apigateway"]["entries"]
+    assert api["apigateway.rest.requests"]["tiers"][0] == {"up_to": Decimal(333000000), "usd": Decimal("3.7")}
+    assert api["apigateway.http.requests"]["tiers"][0]["usd"] == Decimal("1.2")
+    s3 = result.tables["s3"]["entries"]
+    assert s3["s3.storage.standard"]["tiers"][0] == {"up_to": Decimal(51200), "usd": Decimal("0.0245")}
+    assert s3["s3.requests.put"]["tiers"] == [{"usd": Decimal("0.0054")}]
+    bedrock = result.tables["bedrock"]["entries"]
+    assert bedrock["bedrock.on_demand.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"]["tiers"] == [{"usd": Decimal("0.25")}]
+    assert bedrock["bedrock.batch.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"]["tiers"] == [{"usd": Decimal("0.125")}]
+    assert any("Lambda-Edge-Request" in line for line in result.skipped)
+    assert any("SomeNewModel" in line for line in result.skipped)
+    assert not any("USE1-Request" in line for line in result.skipped)  # other regions are filtered, not reported
+
+
+def test_cli_writes_tables_the_loader_accepts_and_the_estimator_uses(tmp_path):
+    out = _import(tmp_path, "--version", "2026.10.0")
+    assert out.exit_code == 0, out.output
+    book = load_price_book("eu-central-1", tables_dir=tmp_path)
+    assert book.version == "2026.10.0"
+    assert book.get("s3.storage.standard").as_of == "2026-09-20"  # the S3 offer's publicationDate
+    assert book.get("s3.storage.standard").tiers[0] == Tier(up_to=Decimal(51200), usd=Decimal("0.0245"))
+    assert book.free_tier_for("lambda.requests") is not None  # copied from the bundled tables
+    result = estimate(seed_stack(), book)
+    artifacts = next(r for r in result.resources if r.name == "artifacts")
+    storage = next(i for i in artifacts.line_items if i.price_id == "s3.storage.standard")
+    assert storage.monthly_usd == Decimal("0.98")  # 40 GB × $0.0245
+
+
+def test_cli_version_defaults_from_the_publication_date(tmp_path):
+    out = _import(tmp_path)
+    assert out.exit_code == 0, out.output
+    assert load_price_book("eu-central-1", tables_dir=tmp_path).version == "2026.8.0"
+
+
+@pytest.mark.parametrize(("name", "path", "message"), [
+    ("bad-gap.json", "$.terms.OnDemand.SSTD", "gap or overlap at 60000"),
+    ("bad-price.json", "$.terms.OnDemand.SGET.SGET.JRTCKXETXF.priceDimensions.SGET.JRTCKXETXF.0.pricePerUnit.USD", "not a decimal number"),
+])
+def test_bad_offer_files_exit_2_naming_file_and_json_path(tmp_path, name, path, message):
+    out = CliRunner().invoke(main, ["pricing", "import", "--offer", str(FIXTURES / name), "--region", "eu-central-1",
+                                    "--out", str(tmp_path)])
+    assert out.exit_code == 2
+    lines = out.output.strip().splitlines()
+    assert len(lines) == 1
+    assert name in lines[0] and path in lines[0] and message in lines[0]
+
+
+def test_not_json_and_wrong_shape_exit_2(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    out = CliRunner().invoke(main, ["pricing", "import", "--offer", str(broken), "--region", "eu-central-1", "--out", str(tmp_path / "o")])
+    assert out.exit_code == 2 and "broken.json: $: not valid JSON" in out.output
+    with pytest.raises(PriceListError, match=r"x.json: \$.products: expected an object"):
+        convert([OfferFile("x.json", {"offerCode": "AmazonS3", "publicationDate": "2026-01-01T00:00:00Z", "products": [], "terms": {"OnDemand": {}}})],
+                "eu-central-1", "2026.1.0")
+
+
+def test_unknown_unit_is_named():
+    doc = json.loads((FIXTURES / "s3-euc1.json").read_text())
+    dims = doc["terms"]["OnDemand"]["SPUT"]["SPUT.JRTCKXETXF"]["priceDimensions"]
+    next(iter(dims.values()))["unit"] = "Furlongs"
+    with pytest.raises(PriceListError, match="unknown unit 'Furlongs'"):
+        convert([OfferFile("s3.json", doc)], "eu-central-1", "2026.1.0")
