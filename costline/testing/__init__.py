@@ -1,73 +1,9 @@
 """Test support for costline: run a policy pack the way the Pulumi engine does.
 
 Importing this package imports ``grpc`` and the Pulumi protobuf stubs; ``costline`` itself
-never imports it.
+never imports it. The public names are those of :mod:`costline.testing.engine`, whose
+``__all__`` is the one list of them.
 """
 
-from costline.testing.engine import (
-    UNKNOWN_ARCHIVE,
-    UNKNOWN_ARRAY,
-    UNKNOWN_ASSET,
-    UNKNOWN_BOOL,
-    UNKNOWN_NUMBER,
-    UNKNOWN_OBJECT,
-    UNKNOWN_STRING,
-    UNUSED_ENGINE_ADDRESS,
-    AnalyzerInfo,
-    ConfigProblem,
-    CustomTimeouts,
-    EngineResource,
-    HarnessConfigError,
-    HarnessError,
-    HarnessRpcError,
-    HarnessStartupError,
-    NotApplicable,
-    PolicyInfo,
-    PolicyPackProcess,
-    ProviderResource,
-    RemediateResult,
-    Remediation,
-    ResourceOptions,
-    RunResult,
-    Violation,
-    from_struct,
-    make_urn,
-    parse_urn,
-    secret,
-    to_struct,
-    to_value,
-)
-
-__all__ = [
-    "UNKNOWN_ARCHIVE",
-    "UNKNOWN_ARRAY",
-    "UNKNOWN_ASSET",
-    "UNKNOWN_BOOL",
-    "UNKNOWN_NUMBER",
-    "UNKNOWN_OBJECT",
-    "UNKNOWN_STRING",
-    "UNUSED_ENGINE_ADDRESS",
-    "AnalyzerInfo",
-    "ConfigProblem",
-    "CustomTimeouts",
-    "EngineResource",
-    "HarnessConfigError",
-    "HarnessError",
-    "HarnessRpcError",
-    "HarnessStartupError",
-    "NotApplicable",
-    "PolicyInfo",
-    "PolicyPackProcess",
-    "ProviderResource",
-    "RemediateResult",
-    "Remediation",
-    "ResourceOptions",
-    "RunResult",
-    "Violation",
-    "from_struct",
-    "make_urn",
-    "parse_urn",
-    "secret",
-    "to_struct",
-    "to_value",
-]
+from costline.testing.engine import *  # noqa: F403 - re-export the harness
+from costline.testing.engine import __all__  # noqa: F401
