@@ -71,6 +71,8 @@ AVG_REQUEST_KB = _tag("cost:avg-request-kb", "KB", "Average request (HTTP API) o
 MONTHLY_MESSAGES = _tag("cost:monthly-messages", "messages/month", "WebSocket messages sent and received per month.", "1000000", "1e15")
 MONTHLY_CONNECTION_MINUTES = _tag("cost:monthly-connection-minutes", "connection-minutes/month", "WebSocket connection minutes per month.", "100000", "1e15")
 MONTHLY_TRANSFER_OUT_GB = _tag("cost:monthly-transfer-out-gb", "GB/month", "S3 data transferred out to the internet per month (first 100 GB free, account-wide).", "500", "1e9")
+RETENTION_DAYS = _tag("cost:retention-days", "days", "How long objects stay in an S3 bucket with lifecycle transitions but no expiration (sets the class mix).", "365", "36500")
+MONTHLY_RETRIEVAL_GB = _tag("cost:monthly-retrieval-gb", "GB/month", "Data read back per month from a bucket's IA/Glacier storage classes.", "10", "1e9")
 
 USAGE_TAGS: tuple[UsageTag, ...] = (
     MONTHLY_REQUESTS,
@@ -96,6 +98,8 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
     MONTHLY_MESSAGES,
     MONTHLY_CONNECTION_MINUTES,
     MONTHLY_TRANSFER_OUT_GB,
+    RETENTION_DAYS,
+    MONTHLY_RETRIEVAL_GB,
 )
 USAGE_TAGS_BY_KEY: Mapping[str, UsageTag] = {tag.key: tag for tag in USAGE_TAGS}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -17,6 +18,7 @@ from costline.engine_values import is_secret_path, is_unknown
 from costline.money import plain_number as _plain
 from costline.model import Resource, Severity, UsageSource
 from costline.pricing.model import PriceBook
+from costline.s3_lifecycle import Lifecycle, lifecycles_by_bucket
 from costline.usage import UsageReader
 
 HOURS_PER_MONTH = Decimal(730)
@@ -51,6 +53,11 @@ class PricingContext:
 
     prices: PriceBook
     stack: Sequence[Resource] = ()
+
+    @cached_property
+    def s3_lifecycles(self) -> Mapping[str, Lifecycle]:
+        """Bucket URN → lifecycle rule, indexed once per estimate."""
+        return lifecycles_by_bucket(self.stack)
 
 
 Pricer = Callable[[Resource, UsageReader, PricingContext], list[Charge]]

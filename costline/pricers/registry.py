@@ -53,6 +53,8 @@ FREE_TYPES: frozenset[str] = frozenset(
         "aws:apigatewayv2/stage:Stage",
         "aws:apigatewayv2/deployment:Deployment",
         "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
         "aws:s3/bucketVersioningV2:BucketVersioningV2",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "aws:s3/bucketPolicy:BucketPolicy",

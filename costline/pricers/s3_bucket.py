@@ -11,10 +11,21 @@ estimate; an undeclared request count is shown as an assumption of zero.
 from __future__ import annotations
 
 
-from costline.model import Resource, UsageSource
-from costline.money import format_quantity
+from decimal import Decimal
+
+from costline.model import Resource, Severity, UsageSource
+from costline.money import format_quantity, plain_number
+from costline.s3_lifecycle import CLASS_LABELS, DEFAULT_RETENTION_DAYS, class_mix
 from costline.pricers.base import Charge, PricingContext
-from costline.usage import MONTHLY_GET_REQUESTS, MONTHLY_PUT_REQUESTS, MONTHLY_TRANSFER_OUT_GB, STORAGE_GB, UsageReader
+from costline.usage import (
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_PUT_REQUESTS,
+    MONTHLY_RETRIEVAL_GB,
+    MONTHLY_TRANSFER_OUT_GB,
+    RETENTION_DAYS,
+    STORAGE_GB,
+    UsageReader,
+)
 
 BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 SERVICE = "S3"
@@ -24,8 +35,7 @@ def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingCont
     charges: list[Charge] = []
     storage_gb = usage.number(STORAGE_GB)
     if storage_gb is not None:
-        charges.append(Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage",
-                              f"{format_quantity(storage_gb)} GB stored"))
+        charges.extend(_storage_charges(resource, usage, context, storage_gb))
     for tag, price_id, label, short in (
             (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
             (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET")):
@@ -42,4 +52,40 @@ def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingCont
                                   f"{format_quantity(transfer_gb)} GB out"))
     return charges
 
+
+def _storage_charges(resource: Resource, usage: UsageReader, context: PricingContext,
+                     storage_gb) -> list[Charge]:
+    """Storage per class: all Standard, or the mix its lifecycle rule implies (see
+    :mod:`costline.s3_lifecycle`), plus retrieval from the non-Standard classes."""
+    lifecycle = context.s3_lifecycles.get(resource.urn)
+    if lifecycle is None or not lifecycle.transitions:
+        for problem in lifecycle.problems if lifecycle else ():
+            usage.finding("s3-lifecycle-partial", Severity.WARNING, f"lifecycle {lifecycle.source}: {problem}", "rules")
+        return [Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage",
+                       f"{format_quantity(storage_gb)} GB stored")]
+    for problem in lifecycle.problems:
+        usage.finding("s3-lifecycle-partial", Severity.WARNING, f"lifecycle {lifecycle.source}: {problem}", "rules")
+    if lifecycle.expiration_days is not None:
+        retention = lifecycle.expiration_days
+        usage.assume("retention days", plain_number(retention), UsageSource.PROPERTY, f"expiration in {lifecycle.source}")
+    elif usage.has(RETENTION_DAYS) and (declared := usage.number(RETENTION_DAYS)) is not None:
+        retention = declared
+    else:
+        retention = DEFAULT_RETENTION_DAYS
+        usage.assume("retention days", plain_number(retention), UsageSource.ASSUMED,
+                     f"{lifecycle.source} has no expiration; set {RETENTION_DAYS.key}")
+    mix = class_mix(lifecycle, retention)
+    charges = []
+    for storage_class, share in mix.items():
+        charges.append(Charge(SERVICE, f"s3.storage.{storage_class}", storage_gb * share,
+                              f"{CLASS_LABELS[storage_class]} storage",
+                              f"{(share * 100).quantize(Decimal('0.1'))}% of {format_quantity(storage_gb)} GB "
+                              f"(lifecycle {lifecycle.source}, objects kept {plain_number(retention)} days)"))
+    colder = {c: s for c, s in mix.items() if c != "standard"}
+    if usage.has(MONTHLY_RETRIEVAL_GB) and colder and (retrieval_gb := usage.number(MONTHLY_RETRIEVAL_GB)) is not None:
+        total = sum(colder.values())
+        for storage_class, share in colder.items():
+            charges.append(Charge(SERVICE, f"s3.retrieval.{storage_class}", retrieval_gb * share / total,
+                                  f"Retrieval from {CLASS_LABELS[storage_class]}", "retrieval split by class share"))
+    return charges
 
