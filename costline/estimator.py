@@ -27,6 +27,7 @@ from costline.model import (
     Severity,
 )
 from costline.money import ZERO, money_context
+from costline.price_quality import unverified_prices_finding
 from costline.pricers import apigateway, bedrock
 from costline.pricers.base import Charge, PricingContext
 from costline.pricers.registry import PRICERS, is_free
@@ -117,9 +118,10 @@ def estimate(resources: Iterable[Resource], prices: PriceBook,
         total = sum((r.monthly_usd for r in results), ZERO)
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
              if options.max_price_age_days is not None else None)
+    unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
     return Estimate(
         resources=results,
-        findings=(stale,) if stale else (),
+        findings=tuple(f for f in (stale, unverified) if f),
         total_monthly_usd=total,
         pricing=PricingInfo(prices.version, prices.region, prices.currency, prices.as_of, tuple(prices.overrides)),
         free_tier_applied=options.free_tier,

@@ -94,3 +94,15 @@ def test_cli_unknown_region_is_an_exit_2_one_liner():
     out = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "--region", "mars-north-1"])
     assert out.exit_code == 2
     assert "available: ap-northeast-1, eu-central-1" in out.output
+
+
+def test_prices_copied_from_another_region_are_flagged():
+    from costline.estimator import estimate
+    from costline.pricing import load_price_book
+    from tests.conftest import seed_stack
+
+    tokyo = estimate(seed_stack(), load_price_book("ap-northeast-1"))
+    (finding,) = [f for f in tokyo.findings if f.code == "prices-unverified"]
+    assert "apigateway.rest.requests" in finding.message
+    virginia = estimate(seed_stack(), load_price_book("us-east-1"))
+    assert not [f for f in virginia.findings if f.code == "prices-unverified"]
