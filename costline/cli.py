@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from jinja2 import TemplateError
 
 from costline.estimator import EstimateOptions, estimate
 from costline.price_age import DEFAULT_MAX_PRICE_AGE_DAYS
@@ -98,7 +99,11 @@ def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier
         import dataclasses
 
         result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
-    text = render(build_report(result, source=source), fmt, templates_dir)
+    try:
+        text = render(build_report(result, source=source), fmt, templates_dir)
+    except TemplateError as exc:
+        where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        raise InputProblem(f"report template: {where}{type(exc).__name__}: {exc.message}") from None
     if output is None:
         click.echo(text, nl=False)
     else:
