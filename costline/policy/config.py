@@ -38,6 +38,8 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
                    "description": "Price tables' AWS region (default: the stack's AWS provider region, else us-east-1)."},
         "priceOverrides": {"type": "array", "items": {"type": "string", "minLength": 1},
                            "description": "Price override files (paths relative to the policy pack folder or absolute)."},
+        "maxPriceAgeDays": {"type": "integer", "minimum": 1, "default": 90,
+                            "description": "Warn when the price tables are older than this many days."},
         "reportPath": {"type": "string", "minLength": 1,
                        "description": f"Write the markdown cost report here (or set ${REPORT_PATH_ENV})."},
     },
@@ -83,6 +85,7 @@ class PackSettings:
     region: str | None = None
     price_overrides: tuple[str, ...] = ()
     report_path: str | None = None
+    max_price_age_days: int = 90
     monthly_budget_usd: Decimal | None = None
     warn_at_percent: Decimal = Decimal(80)
     max_monthly_usd: Decimal | None = None
@@ -94,7 +97,8 @@ class PackSettings:
     max_percent_of_budget: Decimal | None = None
 
     def estimate_options(self) -> EstimateOptions:
-        return EstimateOptions(free_tier=self.free_tier, fail_closed=self.fail_closed, worst_case=self.worst_case)
+        return EstimateOptions(free_tier=self.free_tier, fail_closed=self.fail_closed, worst_case=self.worst_case,
+                               max_price_age_days=self.max_price_age_days)
 
     def resource_budget(self, name: str, type_token: str) -> Decimal | None:
         """The budget that applies to one resource: by name, else by type, else the default."""
@@ -123,6 +127,7 @@ def parse_settings(config: Mapping[str, Mapping[str, Any]], environ: Mapping[str
         region=estimate_cfg.get("region") or None,
         price_overrides=tuple(str(p) for p in estimate_cfg.get("priceOverrides") or ()),
         report_path=estimate_cfg.get("reportPath") or environ.get(REPORT_PATH_ENV) or None,
+        max_price_age_days=int(_decimal(estimate_cfg.get("maxPriceAgeDays"), Decimal(90))),
         monthly_budget_usd=_decimal(budget_cfg.get("monthlyBudgetUsd")),
         warn_at_percent=_decimal(budget_cfg.get("warnAtPercent"), Decimal(80)),
         max_monthly_usd=_decimal(resource_cfg.get("maxMonthlyUsd")),

@@ -145,7 +145,8 @@ def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
     for r in est.resources:
         if r.status is not ResourceStatus.FREE:
             inform(resource_line(r), r.urn)
-    inform(stack_line(est, settings.monthly_budget_usd))
+    inform("\n".join([stack_line(est, settings.monthly_budget_usd),
+                       *(f"  - {f.message}" for f in est.findings)]))
     if settings.report_path:
         _write_report(est, settings.report_path)
 
