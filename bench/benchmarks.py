@@ -1,35 +1,37 @@
 """costline benchmarks: every figure is a ratio against a floor measured in the same run.
 
-* pack start-up to ready: costline pack vs the no-op pack (``bench/noop_pack``), same harness;
+* pack start-up to ready: costline's pack vs the no-op pack (``bench/noop_pack``), same harness;
 * Analyze for every resource + AnalyzeStack at 1,000 and 10,000 resources, costline vs no-op;
-* the estimator core alone: resources per second, and the 10k/1k time ratio (linearity);
+* the estimator core alone (in a child process, see :mod:`bench.core`): resources per second
+  at 10,000 resources, and the 10k/1k time ratio (linearity);
 * ``costline estimate`` cold on the reference stack vs ``python -c "import pulumi"`` and
-  ``python -c "import pulumi_aws"`` (running the program under mocks is mostly that import).
+  ``python -c "import pulumi_aws"`` (running the program under mocks is mostly importing
+  pulumi_aws), and ``--from-preview`` on the same stack's preview JSON.
 
-Medians of repeated runs. Prints a table; exit status 1 when a target is missed.
+Targets are measured on copies of the reference service (:func:`bench.stacks.services`);
+the same figures on a stack where every resource is priced (:func:`bench.stacks.all_priced`)
+are printed for information. Runs alternate between costline and its floor, and each figure
+is a median. Prints a table; exit status 1 when a target is missed.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
-from costline.engine_values import encode
-from costline.estimator import estimate
-from costline.model import Resource
-from costline.pricing import load_price_book
+from bench import stacks
 from costline.resources_path import data_dir
-from costline.testing.engine import EngineResource, PolicyPackProcess, make_urn
+from costline.testing.engine import EngineResource, PolicyPackProcess
 
 REPO = Path(__file__).resolve().parents[1]
 NOOP_PACK = REPO / "bench" / "noop_pack"
-LAMBDA = "aws:lambda/function:Function"
+PREVIEW_JSON = REPO / "tests" / "fixtures" / "preview" / "reference-stack.preview.json"
 
 
 @dataclass
@@ -37,33 +39,16 @@ class Row:
     name: str
     value: str
     target: str
-    ok: bool
+    ok: bool | None  # None: reported, no target
 
 
-def median_of(runs: int, measure: Callable[[], float]) -> float:
-    return statistics.median(measure() for _ in range(runs))
-
-
-def stack(n: int) -> list[Resource]:
-    """``n`` resources: Lambdas with traffic, buckets and REST stages, as a team would declare."""
-    resources = []
-    for i in range(n):
-        kind = i % 4
-        if kind == 3:
-            resources.append(Resource(urn=make_urn("aws:s3/bucket:Bucket", f"b{i}"), type="aws:s3/bucket:Bucket",
-                                      name=f"b{i}", properties={"tags": {"cost:storage-gb": "40",
-                                                                          "cost:monthly-get-requests": "30000"}}))
-        else:
-            resources.append(Resource(urn=make_urn(LAMBDA, f"fn{i}"), type=LAMBDA, name=f"fn{i}",
-                                      properties={"memorySize": 512, "timeout": 30,
-                                                  "tags": {"cost:daily-requests": str(100 + i),
-                                                           "cost:avg-duration-ms": "250"}}))
-    return resources
-
-
-def engine_resources(resources: list[Resource]) -> list[EngineResource]:
-    return [EngineResource(urn=r.urn, type=r.type, name=r.name,
-                           properties=encode(r.properties, "", r.secret_paths)) for r in resources]
+def paired_medians(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> tuple[float, float]:
+    """Medians of ``runs`` alternating measurements (floor first), so drift hits both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        b.append(floor())
+        a.append(ours())
+    return statistics.median(a), statistics.median(b)
 
 
 def startup_s(pack_dir: Path) -> float:
@@ -73,6 +58,7 @@ def startup_s(pack_dir: Path) -> float:
 
 
 def analyze_s(pack_dir: Path, resources: list[EngineResource]) -> float:
+    """Configure as the engine does, then time Analyze for every resource and AnalyzeStack."""
     with PolicyPackProcess(pack_dir, rpc_timeout_s=600) as pack:
         pack.handshake()
         pack.configure_stack()
@@ -91,55 +77,77 @@ def command_s(*argv: str) -> float:
     return time.perf_counter() - start
 
 
-def main() -> int:
-    rows: list[Row] = []
-    costline_pack = data_dir("policypack")
+def core_seconds(stack: str, sizes: tuple[int, ...]) -> dict[int, float]:
+    out = subprocess.run([sys.executable, "-m", "bench.core", stack, *map(str, sizes)], cwd=REPO,
+                         check=True, capture_output=True, text=True).stdout
+    return {int(n): s for n, s in json.loads(out).items()}
 
-    noop = median_of(7, lambda: startup_s(NOOP_PACK))
-    ours = median_of(7, lambda: startup_s(costline_pack))
-    rows.append(Row("pack start-up to ready", f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
-                    "≤ 1.20×", ours / noop <= 1.20))
 
-    for n in (1_000, 10_000):
-        resources = engine_resources(stack(n))
-        runs = 3 if n == 1_000 else 1
-        noop_t = median_of(runs, lambda: analyze_s(NOOP_PACK, resources))
-        ours_t = median_of(runs, lambda: analyze_s(costline_pack, resources))
-        rows.append(Row(f"Analyze ×{n:,} + AnalyzeStack", f"{ours_t:.2f} s vs no-op {noop_t:.2f} s = {ours_t / noop_t:.2f}×",
-                        "≤ 1.25×", ours_t / noop_t <= 1.25))
+def pack_rows(costline_pack: Path, build: Callable[[int], list], label: str, *, target: bool) -> list[Row]:
+    rows = []
+    for n, runs in ((1_000, 3), (10_000, 2)):
+        resources = stacks.engine_resources(build(n))
+        ours, noop = paired_medians(runs, lambda: analyze_s(costline_pack, resources),
+                                    lambda: analyze_s(NOOP_PACK, resources))
+        ratio = ours / noop
+        rows.append(Row(f"Analyze ×{n:,} + AnalyzeStack{label}", f"{ours:.2f} s vs no-op {noop:.2f} s = {ratio:.2f}×",
+                        "≤ 1.25×", ratio <= 1.25 if target else None))
+    return rows
 
-    prices = load_price_book("us-east-1")
-    core = {}
-    for n in (1_000, 10_000):
-        resources = stack(n)
-        estimate(resources, prices)  # warm
-        core[n] = median_of(5, lambda: _timed(lambda: estimate(resources, prices)))
-    per_second = 10_000 / core[10_000]
-    rows.append(Row("estimator core", f"{per_second:,.0f} resources/s", "≥ 100,000/s", per_second >= 100_000))
-    linear = core[10_000] / core[1_000]
-    rows.append(Row("estimator core 10k / 1k time", f"{linear:.2f}", "≤ 11", linear <= 11))
 
+def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
+    seconds = core_seconds(stack, (1_000, 10_000))
+    per_second = 10_000 / seconds[10_000]
+    linear = seconds[10_000] / seconds[1_000]
+    return [
+        Row(f"estimator core, 10,000 resources{label}", f"{per_second:,.0f} resources/s ({seconds[10_000]:.3f} s)",
+            "≥ 100,000/s", per_second >= 100_000 if target else None),
+        Row(f"estimator core, 10k / 1k time{label}", f"{linear:.2f} ({seconds[1_000]:.4f} s for 1k)", "≤ 11",
+            linear <= 11 if target else None),
+    ]
+
+
+def cli_rows() -> list[Row]:
     exe = sys.executable
     costline = str(Path(exe).with_name("costline"))
-    est = median_of(3, lambda: command_s(costline, "estimate"))
-    imp = median_of(3, lambda: command_s(exe, "-c", "import pulumi"))
-    imp_aws = median_of(3, lambda: command_s(exe, "-c", "import pulumi, pulumi_aws.lambda_, pulumi_aws.apigateway, "
-                                                      "pulumi_aws.s3, pulumi_aws.bedrock, pulumi_aws.iam"))
-    rows.append(Row("costline estimate (reference stack, cold)",
-                    f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), "
-                    f"{est / imp_aws:.1f}× importing the pulumi_aws modules it uses ({imp_aws:.2f} s)", "report", True))
+    est, imp = paired_medians(3, lambda: command_s(costline, "estimate"), lambda: command_s(exe, "-c", "import pulumi"))
+    imp_aws = statistics.median(command_s(exe, "-c", "import pulumi_aws") for _ in range(3))
+    imp_used = statistics.median(command_s(exe, "-c", "import pulumi, pulumi_aws.lambda_, pulumi_aws.apigateway, "
+                                                      "pulumi_aws.s3, pulumi_aws.bedrock, pulumi_aws.iam") for _ in range(3))
+    preview = statistics.median(command_s(costline, "estimate", "--from-preview", str(PREVIEW_JSON)) for _ in range(3))
+    return [
+        Row("costline estimate, reference stack, cold",
+            f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), {est / imp_aws:.1f}× `import pulumi_aws` "
+            f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses ({imp_used:.2f} s)",
+            "report", None),
+        Row("costline estimate --from-preview, same stack, cold", f"{preview:.2f} s", "report", None),
+    ]
 
-    width = max(len(r.name) for r in rows)
-    print(f"{'benchmark':<{width}}  {'result':<70}  target   ok")
+
+def main() -> int:
+    costline_pack = data_dir("policypack")
+    rows: list[Row] = []
+
+    ours, noop = paired_medians(7, lambda: startup_s(costline_pack), lambda: startup_s(NOOP_PACK))
+    rows.append(Row("pack start-up to ready", f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
+                    "≤ 1.20×", ours / noop <= 1.20))
+    rows += pack_rows(costline_pack, stacks.services, "", target=True)
+    rows += core_rows("services", "", target=True)
+    rows += cli_rows()
+    rows += pack_rows(costline_pack, stacks.all_priced, " (all priced)", target=False)
+    rows += core_rows("all-priced", " (all priced)", target=False)
+
+    print(format_table(rows))
+    return 0 if all(r.ok is not False for r in rows) else 1
+
+
+def format_table(rows: list[Row]) -> str:
+    """A markdown table (what docs/performance.md shows)."""
+    lines = ["| benchmark | result | target |", "|:--|:--|:--|"]
     for r in rows:
-        print(f"{r.name:<{width}}  {r.value:<70}  {r.target:<7}  {'yes' if r.ok else 'NO'}")
-    return 0 if all(r.ok for r in rows) else 1
-
-
-def _timed(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+        mark = "" if r.ok is None else (" ✅" if r.ok else " ❌")
+        lines.append(f"| {r.name} | {r.value} | {r.target}{mark} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ AWS prices a month's usage per account and region, not per resource: the Lambda 
 (1M requests, 400,000 GB-s) is shared by every function and both architectures, and tier
 boundaries count the whole account's requests. So the estimator gathers every resource's
 charges, prices each table entry's total once, and splits the cost (and the free units)
-back to resources in proportion to their usage. The split is exact Decimal arithmetic
-(:func:`costline.money.money_context`) and does not depend on resource order.
+back to resources in proportion to their usage. The split (:func:`costline.money.split_exactly`)
+gives whole multiples of :data:`costline.money.QUANTUM` that add up to the priced total exactly,
+and charges are taken in one canonical order (:attr:`OwnedCharge.key`), so no figure depends on
+the order of the resources.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from costline.model import LineItem
-from costline.money import ZERO, format_quantity, money_context
+from costline.money import ZERO, format_quantity, money_context, split_exactly
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook
 from costline.tiers import tier_usage
@@ -29,6 +31,13 @@ SECRET_NOTE = "usage from a secret value"
 class OwnedCharge:
     owner: Hashable
     charge: Charge
+    key: str | None = None
+    """A stable, unique identity of the charge whatever the order charges come in (the estimator
+    uses the resource's URN and the charge's position); ``repr(owner)`` when not given."""
+
+
+def _key(owned: OwnedCharge) -> tuple[str, str]:
+    return (owned.key if owned.key is not None else repr(owned.owner), owned.charge.description)
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTie
 def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
     """Price every charge whose entry exists in ``prices``; callers check ids beforehand."""
     by_price: dict[str, list[OwnedCharge]] = defaultdict(list)
-    for owned in charges:
+    for owned in sorted(charges, key=_key):  # one canonical order: nothing depends on the input's
         by_price[owned.charge.price_id].append(owned)
 
     with money_context():
@@ -55,14 +64,14 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
         billed: list[BilledCharge] = []
         for price_id, owned_charges in by_price.items():
             entry = prices.entries[price_id]
-            billable = [o.charge.quantity - free_units.get(id(o), ZERO) for o in owned_charges]
+            billable = [max(o.charge.quantity - free_units.get(id(o), ZERO), ZERO) for o in owned_charges]
             total_billable = sum(billable, ZERO)
             bands = tier_usage(total_billable, entry.tiers, entry.price_per)
             total_cost = sum((band.cost_usd for band in bands), ZERO)
             unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
             tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
-            for owned, own_billable in zip(owned_charges, billable):
-                cost = total_cost * own_billable / total_billable if total_billable > 0 else ZERO
+            costs = split_exactly(total_cost, billable, [_key(o) for o in owned_charges])
+            for owned, cost in zip(owned_charges, costs):
                 free = free_units.get(id(owned), ZERO)
                 own_note = SECRET_NOTE if owned.charge.secret else owned.charge.note
                 free_note = None if owned.charge.secret else _free_note(free, owned.charge.quantity, entry.unit)
@@ -88,12 +97,13 @@ def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence
     free: dict[int, Decimal] = {}
     for tier in tiers:
         covered = [o for pid in tier.applies_to for o in by_price.get(pid, ())]
-        used = sum((o.charge.quantity for o in covered), ZERO)
+        quantities = [o.charge.quantity for o in covered]
+        used = sum(quantities, ZERO)
         if used <= 0:
             continue
         granted = min(used, tier.quantity)
-        for owned in covered:
-            free[id(owned)] = free.get(id(owned), ZERO) + granted * owned.charge.quantity / used
+        for owned, units in zip(covered, split_exactly(granted, quantities, [_key(o) for o in covered])):
+            free[id(owned)] = free.get(id(owned), ZERO) + units
     return free
 
 

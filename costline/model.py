@@ -78,7 +78,7 @@ class Severity(str, Enum):
     ERROR = "error"  # input was rejected; the affected cost is not in the total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """Something a user should know about an estimate, as data.
 
@@ -106,7 +106,7 @@ class UsageSource(str, Enum):
     ASSUMED = "assumed"  # a stand-in chosen by costline (unknown value, fail-closed worst case)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assumption:
     """One input to a resource's price: its key, value and where it came from.
 
@@ -119,7 +119,7 @@ class Assumption:
     detail: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LineItem:
     """One cost component of one resource for one month.
 
@@ -153,7 +153,7 @@ class ResourceStatus(str, Enum):
     NOT_PRICED = "not_priced"  # costline has no pricer for this type
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResourceEstimate:
     urn: str
     type: str

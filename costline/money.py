@@ -7,11 +7,17 @@ of line items are exact and proportional shares are deterministic whatever the i
 from __future__ import annotations
 
 import decimal
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 PRECISION_DIGITS = 50
+QUANTUM = Decimal("1e-24")
+"""Line items are whole multiples of this (a trillionth of a trillionth of a dollar): sums of them
+are exact in :func:`money_context` up to $10^26, so totals do not depend on the order they are
+added in."""
 
 
 def money_context() -> decimal.Context:
@@ -20,8 +26,12 @@ def money_context() -> decimal.Context:
 
 
 def round_cents(usd: Decimal) -> Decimal:
-    """Round half-up to whole cents (``0.105`` → ``0.11``, ``38.605`` → ``38.61``)."""
-    return usd.quantize(CENT, rounding=ROUND_HALF_UP)
+    """Round half-up to whole cents (``0.105`` → ``0.11``, ``38.605`` → ``38.61``).
+
+    Exact for any finite amount, whatever the thread's decimal context: the precision grows
+    with the amount's digits (a ``1e400`` price in an override file must not crash a report)."""
+    digits = max(PRECISION_DIGITS, usd.adjusted() + 3) if usd.is_finite() else PRECISION_DIGITS
+    return usd.quantize(CENT, rounding=ROUND_HALF_UP, context=decimal.Context(prec=digits))
 
 
 def format_usd(usd: Decimal) -> str:
@@ -59,3 +69,29 @@ def plain_number(value: Decimal) -> str:
     Used for JSON money strings and for quoting usage figures in messages."""
     text = format(value.normalize(), "f")
     return "0" if text == "-0" else text
+
+
+def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any]) -> list[Decimal]:
+    """``total`` (≥ 0) shared in proportion to ``weights`` (≥ 0) as multiples of :data:`QUANTUM`
+    that add up to ``total`` rounded to the quantum, exactly.
+
+    Each share is its proportion rounded down; the quanta left over go one each to the largest
+    remainders, ties broken by ``keys`` (distinct, comparable). The result is therefore the same
+    whatever order the weights come in. Equal weights may differ by one quantum.
+    """
+    if not weights:
+        return []
+    order = sorted(range(len(weights)), key=keys.__getitem__)
+    with money_context():
+        weight = sum((weights[i] for i in order), ZERO)
+        if weight <= 0 or total <= 0:
+            return [ZERO] * len(weights)
+        if total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted():  # beyond $10^26: no grid, plain shares
+            return [total * w / weight for w in weights]
+        whole = total.quantize(QUANTUM)
+        raw = [whole * w / weight for w in weights]
+        shares = [r.quantize(QUANTUM, rounding=decimal.ROUND_FLOOR) for r in raw]
+        left = int((whole - sum(shares, ZERO)) / QUANTUM)
+        for i in sorted(order, key=lambda i: shares[i] - raw[i])[:left]:  # largest remainder first; stable by key
+            shares[i] += QUANTUM
+    return shares

@@ -45,8 +45,11 @@ def _target(violation: Violation, names: Mapping[str, tuple[str, str]]) -> str:
 
 
 def format_policies(result: RunResult, resources: Sequence[Resource]) -> str:
-    """The preview's "Policies:" section: mandatory first, then advisory, stack lines last."""
-    from costline.render import strip_control
+    """The preview's "Policies:" section: mandatory first, then advisory, stack lines last.
+
+    Names come from the stack: each is made one safe line (:mod:`costline.safe_text`), so a name
+    holding a line break or an ANSI escape cannot forge or recolour a line."""
+    from costline.safe_text import one_line, strip_control
 
     names = {r.urn: (r.type, r.name) for r in resources}
     violations = list(result.violations)
@@ -55,7 +58,7 @@ def format_policies(result: RunResult, resources: Sequence[Resource]) -> str:
     mark = "❌" if result.mandatory else "⚠️ " if violations else "✅"
     lines = ["Policies:", f"    {mark} {pack.name}@v{pack.version} (local: policypack)"]
     for v in violations:
-        lines.append(f"        - [{v.enforcement_level}]  {v.policy_name}  ({_target(v, names)})")
+        lines.append(f"        - [{v.enforcement_level}]  {v.policy_name}  ({one_line(_target(v, names))})")
         for text_line in strip_control(v.message).splitlines():
             lines.append(f"          {text_line}")
     return "\n".join(lines) + "\n"

@@ -112,4 +112,6 @@ def class_mix(lifecycle: Lifecycle, retention_days: Decimal) -> dict[str, Decima
 def _number(value: Any) -> Decimal | None:
     if is_unknown(value) or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
         return None
-    return Decimal(int(value)) if float(value).is_integer() else None
+    if isinstance(value, int):
+        return Decimal(value)  # float() of a JSON integer with 400 digits would overflow
+    return Decimal(int(value)) if value.is_integer() else None

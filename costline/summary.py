@@ -1,7 +1,9 @@
 """One-line, plain-text summaries of an estimate, shared by the policy pack and ``costline preview``.
 
-Plain text only (no markdown): these lines land in ``pulumi preview`` output. Names and
-values coming from the stack are stripped of control characters by the callers' renderers.
+Plain text only (no markdown): these lines land in ``pulumi preview`` output, which the
+Pulumi CLI prints to a terminal as they are. So every line is made one safe line here
+(:func:`costline.safe_text.one_line`): a name or value from the stack holding an ANSI escape
+or a line break can neither recolour the terminal nor forge a line.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from decimal import Decimal
 
 from costline.model import Estimate, ResourceEstimate, ResourceStatus, Severity
 from costline.money import format_quantity, format_usd
+from costline.safe_text import one_line
 from costline.usage import USAGE_FINDING_CODES
 
 
@@ -27,8 +30,8 @@ def resource_line(r: ResourceEstimate) -> str:
 
     Followed, one per line, by findings about properties and prices (usage-tag findings are
     the usage-tags policy's to report)."""
-    return "\n".join([_headline(r), *(f"  - {_without_name(f.message, r.name)}" for f in r.findings
-                                       if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES)])
+    return "\n".join([one_line(_headline(r)), *(f"  - {one_line(_without_name(f.message, r.name))}" for f in r.findings
+                                                if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES)])
 
 
 def _without_name(message: str, name: str) -> str:
@@ -62,7 +65,7 @@ def drivers_text(estimate: Estimate, count: int = 3) -> str:
     drivers = top_drivers(estimate, count)
     if not drivers:
         return "no resource costs anything"
-    return ", ".join(f"{r.name} {format_usd(r.monthly_usd)}" for r in drivers)
+    return one_line(", ".join(f"{r.name} {format_usd(r.monthly_usd)}" for r in drivers))
 
 
 def status_counts(estimate: Estimate) -> dict[ResourceStatus, int]:

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from costline.engine_values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
-from costline.money import plain_number as _plain
+from costline.money import format_quantity, plain_number as _plain
 from costline.model import Assumption, Finding, Resource, Severity, UsageSource
 
 SECRET_DISPLAY = "[secret]"
@@ -287,7 +287,7 @@ class UsageReader:
         if value > tag.maximum:
             self.finding("usage-tag-out-of-range", Severity.ERROR,
                          f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
-                         f"{tag.maximum:,} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
+                         f"{format_quantity(tag.maximum)} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
             return None
         secret = self._shown(tag, raw) == SECRET_DISPLAY
         self.secret_used = self.secret_used or secret

@@ -416,7 +416,7 @@ BAD_TABLES = {
         _with(lambda t: t["entries"]["lambda.requests"].update(price_per=0)),
         "lambda.requests",
         "price_per",
-        "less than or equal to the minimum of 0",
+        "0 is less than the minimum of 1",
     ),
     "non-increasing tiers": (
         _with(lambda t: t["entries"]["lambda.duration.x86_64"]["tiers"][1].update(up_to=5000)),
@@ -455,7 +455,7 @@ BAD_TABLES = {
     "unknown field": (
         _with(lambda t: t["entries"]["lambda.requests"].update(pirce="1")),
         "lambda.requests",
-        None,
+        "pirce",
         "'pirce' was unexpected",
     ),
     "impossible date": (

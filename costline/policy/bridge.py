@@ -1,19 +1,26 @@
-"""Three things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
+"""Four things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
 
 1. **Secrets.** The SDK unwraps secret envelopes before a policy sees properties
    (``deserialize_properties`` without ``proxy_secrets`` in ``AnalyzeStack``), so a policy
    cannot tell a secret tag value from a plain one. costline must use secrets but never print
    them, so it reads the raw ``AnalyzeStackRequest`` (envelopes and unknown sentinels intact).
+   The SDK's own pass gets the request without its resources: it would otherwise deserialise
+   the whole stack once per stack policy, five times, for nothing costline reads.
 2. **The whole pack's config.** A policy sees only its own config; costline's policies share
    estimate settings (free tier, fail-closed, price overrides) and the budget, so it keeps the
    merged config the engine sent in ``Configure``.
-3. **Advisory notes from a mandatory policy.** Every violation a policy reports takes the
+3. **Remediate for a pack without resource policies.** The SDK deserialises every resource's
+   properties on ``Remediate`` before it looks for a remediation policy; costline has none (every
+   policy is a stack policy), so the bridge answers with an empty response at once. That is one
+   conversion less per resource in every preview, and properties nested deeper than the SDK's
+   recursive conversion can follow no longer fail the preview.
+4. **Advisory notes from a mandatory policy.** Every violation a policy reports takes the
    policy's enforcement level; a budget *warning* (and any internal error) must stay advisory
    even when the budget itself is mandatory. Notes queued with :func:`advisory` are appended to
    the ``AnalyzeStack`` response as advisory diagnostics.
 
-All three wrap two methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``
-and ``.Configure``, pulumi-policy ``policy.py``). If a future SDK renames them,
+All four wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
+``.Configure`` and ``.Remediate``, pulumi-policy ``policy.py``). If a future SDK renames them,
 :func:`install` returns False and the pack falls back to the SDK's own view (treating every
 value as possibly secret) — the harness tests fail loudly first.
 """
@@ -52,14 +59,25 @@ def install(identity: PackIdentity) -> bool:
 
             servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001 - see module docstring
             original_stack, original_configure = servicer.AnalyzeStack, servicer.Configure
+            original_remediate = getattr(servicer, "Remediate", None)  # older SDKs have none
         except (ImportError, AttributeError):
             return False
+
+        def remediate(self, request, context):  # noqa: ANN001, ANN202 - gRPC signature
+            policies = getattr(self, "_PolicyAnalyzerServicer__policies", None)
+            if policies is not None and not any(isinstance(p, sdk.ResourceValidationPolicy) for p in policies):
+                from pulumi.runtime.proto import analyzer_pb2
+
+                return analyzer_pb2.RemediateResponse()  # nothing to remediate: skip the SDK's deserialisation
+            return original_remediate(self, request, context)
 
         def analyze_stack(self, request, context):  # noqa: ANN001, ANN202 - gRPC signature
             _local.request = request
             _local.advisories = []
             try:
-                response = original_stack(self, request, context)
+                # costline reads the resources from the raw request (above); the SDK would
+                # deserialise every resource again for each of the pack's stack policies.
+                response = original_stack(self, _without_resources(request), context)
                 _append_advisories(response, _local.advisories)
                 return response
             finally:
@@ -76,8 +94,18 @@ def install(identity: PackIdentity) -> bool:
             return original_configure(self, request, context)
 
         servicer.AnalyzeStack, servicer.Configure = analyze_stack, configure
+        if original_remediate is not None:
+            servicer.Remediate = remediate
         _installed = True
         return True
+
+
+def _without_resources(request: Any) -> Any:
+    """A copy of an ``AnalyzeStackRequest`` with no resources (every other field kept)."""
+    stripped = type(request)()
+    stripped.CopyFrom(request)
+    stripped.ClearField("resources")
+    return stripped
 
 
 def current_request() -> Any | None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from costline.estimator import DEFAULT_WORST_CASE, EstimateOptions
+from costline.usage import USAGE_TAGS as USAGE_TAG_CONTRACT
 
 COST_ESTIMATE = "cost-estimate"
 STACK_BUDGET = "stack-budget"
@@ -57,8 +58,11 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         "failClosed": {"type": "boolean", "default": False,
                        "description": "Price resources with missing or invalid usage tags at the worst case below, so "
                                       "a budget cannot be dodged by deleting tags."},
-        "worstCase": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0},
-                      "description": "Worst-case figures by tag key, e.g. {\"cost:monthly-requests\": 10000000}."},
+        "worstCase": {"type": "object", "additionalProperties": False,
+                      "properties": {tag.key: {"type": "number", "minimum": 0, "maximum": float(tag.maximum)}
+                                     for tag in USAGE_TAG_CONTRACT if tag.numeric},
+                      "description": "Worst-case figures by tag key (numeric cost:* tags, each at most the tag's "
+                                     "plausible maximum), e.g. {\"cost:monthly-requests\": 10000000}."},
     },
     LAMBDA_WORST_CASE: {
         "maxMultipleOfExpected": {"type": "number", "exclusiveMinimum": 0, "default": 10,

@@ -44,14 +44,20 @@ from costline.policy.config import (
     PackSettings,
     parse_settings,
 )
-from costline.pricing import load_price_book
+from costline.pricing import PriceBook, load_price_book
 from costline.region import DEFAULT_REGION, detect_region
+from costline.safe_text import one_line
 from costline.summary import drivers_text, resource_line, stack_line
 from costline.usage import USAGE_FINDING_CODES
 from costline.worst_case import lambda_worst_cases
 
 PACK_NAME = "costline"
 _local = threading.local()
+
+
+class PackInputError(Exception):
+    """A problem with the pack's config or environment (e.g. an unwritable report path): its
+    message names what to fix and is shown in the violation, unlike an internal error's."""
 
 
 @dataclass(frozen=True)
@@ -62,16 +68,16 @@ class Analysis:
     settings: PackSettings
     estimate: Estimate
     secrets_visible: bool
+    prices: PriceBook | None = None
+    """The price book the estimate used (its region may be secret, so it is not looked up again)."""
 
 
 def _resources_from_request(request: Any) -> list[Resource]:
-    from google.protobuf import json_format
-
     resources = []
     for r in request.resources:
         resources.append(Resource.from_engine(
             urn=r.urn, type=r.type, name=r.name,
-            properties=json_format.MessageToDict(r.properties),
+            properties=_struct_to_dict(r.properties),
             dependencies=list(r.dependencies),
             property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
             parent=r.parent or None,
@@ -79,8 +85,37 @@ def _resources_from_request(request: Any) -> list[Resource]:
         if r.HasField("provider") and r.provider.type.startswith("pulumi:providers:"):
             resources.append(Resource.from_engine(
                 urn=r.provider.urn, type=r.provider.type, name=r.provider.name,
-                properties=json_format.MessageToDict(r.provider.properties)))
+                properties=_struct_to_dict(r.provider.properties)))
     return _unique(resources)
+
+
+def _struct_to_dict(struct: Any) -> dict[str, Any]:
+    """A ``google.protobuf.Struct`` as plain data (numbers stay floats, as the engine sends them).
+
+    A property nested too deeply to convert (hundreds of levels) is left out: none that costline
+    prices is more than three levels deep, and the rest of the resource must still be priced."""
+    properties = {}
+    for key, value in struct.fields.items():
+        try:
+            properties[key] = _value(value)
+        except RecursionError:
+            continue
+    return properties
+
+
+def _value(value: Any) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return value.string_value
+    if kind == "struct_value":
+        return {k: _value(v) for k, v in value.struct_value.fields.items()}
+    if kind == "list_value":
+        return [_value(v) for v in value.list_value.values]
+    if kind == "number_value":
+        return value.number_value
+    if kind == "bool_value":
+        return value.bool_value
+    return None
 
 
 def _resources_from_args(args: StackValidationArgs) -> list[Resource]:
@@ -121,7 +156,7 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     overrides = [str(_pack_path(p)) for p in settings.price_overrides]
     prices = load_price_book(region, overrides=overrides)
     result = Analysis(tuple(resources), settings, estimate(resources, prices, settings.estimate_options()),
-                      secrets_visible=request is not None)
+                      secrets_visible=request is not None, prices=prices)
     if request is not None:
         _local.analysis = (request, result)
     return result
@@ -145,8 +180,8 @@ def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
     for r in est.resources:
         if r.status is not ResourceStatus.FREE:
             inform(resource_line(r), r.urn)
-    inform("\n".join([stack_line(est, settings.monthly_budget_usd),
-                       *(f"  - {f.message}" for f in est.findings)]))
+    inform("\n".join([one_line(stack_line(est, settings.monthly_budget_usd)),
+                       *(f"  - {one_line(f.message)}" for f in est.findings)]))
     if settings.report_path:
         _write_report(est, settings.report_path)
 
@@ -157,8 +192,8 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
         return
     total = analysis.estimate.total_monthly_usd
     if round_cents(total) > round_cents(budget):
-        report(f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
-               f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}.")
+        report(one_line(f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
+                        f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}."))
         return
     warn_at = budget * analysis.settings.warn_at_percent / 100
     if budget > 0 and total >= warn_at:
@@ -166,28 +201,28 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
         message = (f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
                    f"(warning at {plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: "
                    f"{drivers_text(analysis.estimate)}.")
-        bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], message)
+        bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], one_line(message))
 
 
 def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> None:
     for r in analysis.estimate.resources:
         budget = analysis.settings.resource_budget(r.name, r.type)
         if budget is not None and round_cents(r.monthly_usd) > round_cents(budget):
-            report(f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
-                   f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}.", r.urn)
+            report(one_line(f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
+                            f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}."), r.urn)
 
 
 def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
     for r in analysis.estimate.resources:
         for f in r.findings:
             if f.code in USAGE_FINDING_CODES:
-                report(f"{f.message}" + (f" — {f.suggestion}" if f.suggestion else ""), r.urn)
+                report(one_line(f.message + (f" — {f.suggestion}" if f.suggestion else "")), r.urn)
 
 
 def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
     settings = analysis.settings
-    prices = load_price_book(analysis.estimate.pricing.region,
-                             overrides=[str(_pack_path(p)) for p in settings.price_overrides])
+    prices = analysis.prices or load_price_book(analysis.estimate.pricing.region,
+                                                overrides=[str(_pack_path(p)) for p in settings.price_overrides])
     for case in lambda_worst_cases(analysis.resources, prices, settings.estimate_options(), analysis.estimate):
         reasons = []
         if case.expected_usd > 0 and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected:
@@ -200,9 +235,9 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
                 reasons.append(f"more than {plain_number(settings.max_percent_of_budget)}% of the stack budget "
                                f"{format_usd(budget)}")
         if reasons:
-            report(f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it would cost "
-                   f"~{format_usd(case.worst_usd)}/month, " + " and ".join(reasons)
-                   + ". Lower the timeout or check cost:avg-duration-ms.", case.urn)
+            report(one_line(f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it "
+                            f"would cost ~{format_usd(case.worst_usd)}/month, " + " and ".join(reasons)
+                            + ". Lower the timeout or check cost:avg-duration-ms."), case.urn)
 
 
 def _write_report(est: Estimate, path: str) -> None:
@@ -210,7 +245,11 @@ def _write_report(est: Estimate, path: str) -> None:
     from costline.report import build_report
     from costline.writing import write_atomically
 
-    write_atomically(Path(path), render(build_report(est, source="pulumi preview"), "markdown"))
+    text = render(build_report(est, source="pulumi preview"), "markdown")
+    try:
+        write_atomically(Path(path), text)
+    except OSError as exc:
+        raise PackInputError(f"cannot write the report to {path}: {exc.strerror or type(exc).__name__}") from None
 
 
 DESCRIPTIONS = {
@@ -239,8 +278,8 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
         except Exception as exc:  # noqa: BLE001 - a raising policy breaks every preview
             from costline.pricing import PricingError
 
-            detail = str(exc) if isinstance(exc, PricingError) else type(exc).__name__
-            message = f"costline could not run policy {name}: {detail}. The estimate is incomplete."
+            detail = str(exc) if isinstance(exc, (PricingError, PackInputError)) else type(exc).__name__
+            message = one_line(f"costline could not run policy {name}: {detail}. The estimate is incomplete.")
             if not bridge.advisory(name, DESCRIPTIONS[name], message):
                 report(message)
 

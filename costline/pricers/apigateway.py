@@ -11,6 +11,8 @@ both a stage and its API declare it, the stage's figure is used (one count per r
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
 from costline.model import Resource, UsageSource
@@ -42,8 +44,7 @@ def _rest_requests(resource: Resource, usage: UsageReader, api_urn: str, *, requ
 
 def price_rest_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
     """A REST API: its requests, unless one of its stages declares them (see module doc)."""
-    stages_declare = any(_stage_api_urn(s, context) == resource.urn and _declares_traffic(s)
-                         for s in context.stack if s.type == REST_STAGE_TYPE)
+    stages_declare = resource.urn in context.index(_REST_INDEX, _rest_index).apis_with_stage_traffic
     return _rest_requests(resource, usage, resource.urn, required=not stages_declare)
 
 
@@ -111,10 +112,31 @@ def _declares_traffic(resource: Resource) -> bool:
 
 
 def _stage_api_urn(stage: Resource, context: PricingContext) -> str | None:
-    """The URN of the REST API a stage belongs to: from its ``restApi`` property dependency,
-    else its dependencies, else the stack's only REST API."""
-    apis = {r.urn for r in context.stack if r.type == REST_API_TYPE}
-    for urn in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies):
-        if urn in apis:
-            return urn
-    return next(iter(apis)) if len(apis) == 1 else None
+    return context.index(_REST_INDEX, _rest_index).stage_api.get(stage.urn)
+
+
+@dataclass(frozen=True)
+class _RestIndex:
+    stage_api: Mapping[str, str]
+    """Stage URN → the URN of the REST API it belongs to: from its ``restApi`` property
+    dependency, else its dependencies, else the stack's only REST API."""
+    apis_with_stage_traffic: frozenset[str]
+    """REST APIs one of whose stages declares traffic (the stage's figure is then the one used)."""
+
+
+_REST_INDEX = "apigateway.rest"
+
+
+def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
+    """Built once per estimate (see :meth:`PricingContext.index`)."""
+    apis = {r.urn for r in stack if r.type == REST_API_TYPE}
+    only = next(iter(apis)) if len(apis) == 1 else None
+    stage_api: dict[str, str] = {}
+    for stage in stack:
+        if stage.type != REST_STAGE_TYPE:
+            continue
+        api = next((u for u in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies) if u in apis), only)
+        if api is not None:
+            stage_api[stage.urn] = api
+    declaring = frozenset(stage_api[s.urn] for s in stack if s.urn in stage_api and _declares_traffic(s))
+    return _RestIndex(stage_api, declaring)

@@ -9,10 +9,10 @@ across the whole account (see :mod:`costline.billing`) and splits the cost back 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from costline.engine_values import is_secret_path, is_unknown
 from costline.money import plain_number as _plain
@@ -20,6 +20,8 @@ from costline.model import Resource, Severity, UsageSource
 from costline.pricing.model import PriceBook
 from costline.s3_lifecycle import Lifecycle, lifecycles_by_bucket
 from costline.usage import UsageReader
+
+T = TypeVar("T")
 
 HOURS_PER_MONTH = Decimal(730)
 """Hours in a billing month, as AWS's pricing pages use (8,760 / 12)."""
@@ -53,11 +55,25 @@ class PricingContext:
 
     prices: PriceBook
     stack: Sequence[Resource] = ()
+    _indexes: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def s3_lifecycles(self) -> Mapping[str, Lifecycle]:
         """Bucket URN → lifecycle rule, indexed once per estimate."""
         return lifecycles_by_bucket(self.stack)
+
+    @cached_property
+    def by_urn(self) -> Mapping[str, Resource]:
+        """The stack's resources by URN, indexed once per estimate."""
+        return {r.urn: r for r in self.stack}
+
+    def index(self, name: str, build: Callable[[Sequence[Resource]], T]) -> T:
+        """A stack-wide index a pricer needs (e.g. REST stages by API), built on first use and
+        kept for the rest of the estimate: a pricer must never scan the stack per resource,
+        which would make an estimate quadratic in the stack's size."""
+        if name not in self._indexes:
+            self._indexes[name] = build(self.stack)
+        return self._indexes[name]
 
 
 Pricer = Callable[[Resource, UsageReader, PricingContext], list[Charge]]
@@ -75,7 +91,11 @@ class PropertyReader:
         self.usage = usage
 
     def _display(self, name: str, value: Any) -> str:
-        return "[secret]" if is_secret_path(name, self.resource.secret_paths) else str(value)
+        """A declared value for a message: ``[secret]`` for a secret, cut after 40 characters."""
+        if is_secret_path(name, self.resource.secret_paths):
+            return "[secret]"
+        text = str(value)
+        return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
 
     def number(self, name: str, *, default: Decimal, unit: str, minimum: Decimal, maximum: Decimal,
                path: Sequence[str] | None = None) -> Decimal:
@@ -129,7 +149,7 @@ class PropertyReader:
             self.usage.assume(label, default, UsageSource.ASSUMED, "unknown during preview")
             return default
         if not isinstance(raw, str) or raw not in allowed:
-            shown = self._display(label, raw) if isinstance(raw, str) else type(raw).__name__
+            shown = self._display(label, repr(raw)) if isinstance(raw, str) else type(raw).__name__
             self.usage.finding("property-invalid", Severity.ERROR,
                                f"{label}={shown!s} is not one of {', '.join(allowed)}; assumed {default}", label,
                                f"set {label} to one of {', '.join(allowed)}")
@@ -151,12 +171,15 @@ class PropertyReader:
 
 
 _ABSENT = object()
+_MAX_SHOWN_CHARS = 40
 
 
 def _dig(properties: Mapping[str, Any], keys: Sequence[str]) -> Any:
+    """The value at ``keys``; an unknown or non-object value on the way is returned as it is
+    (so ``ephemeralStorage: "big"`` reads as an invalid ``ephemeralStorage.size``)."""
     value: Any = properties
     for key in keys:
-        if is_unknown(value):
+        if is_unknown(value) or (value is not properties and value is not None and not isinstance(value, Mapping)):
             return value
         if not isinstance(value, Mapping) or key not in value:
             return _ABSENT

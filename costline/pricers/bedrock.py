@@ -71,10 +71,11 @@ def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
     if isinstance(copy_from, str) and not is_unknown(copy_from):
         usage.assume("modelSource.copyFrom", foundation_model_id(copy_from), UsageSource.PROPERTY)
         return copy_from
-    if resource.type == INFERENCE_PROFILE_TYPE and is_unknown(copy_from):
+    if resource.type == INFERENCE_PROFILE_TYPE and (is_unknown(copy_from) or is_unknown(source)):
+        label = "modelSource.copyFrom" if is_unknown(copy_from) else "modelSource"
         usage.finding("property-unknown", Severity.WARNING,
-                      "modelSource.copyFrom is not known until the update runs, so the model is unknown",
-                      "modelSource.copyFrom", f"add the tag {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}")
+                      f"{label} is not known until the update runs, so the model is unknown",
+                      label, f"add the tag {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}")
         return None
     usage.missing(BEDROCK_MODEL)
     return None

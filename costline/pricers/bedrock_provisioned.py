@@ -62,7 +62,12 @@ def price_provisioned_throughput(resource: Resource, usage: UsageReader, context
     units = props.number("modelUnits", default=Decimal(1), unit="model units", minimum=Decimal(1), maximum=Decimal(1000))
     commitment_raw = resource.properties.get("commitmentDuration")
     commitment = COMMITMENTS.get(commitment_raw if isinstance(commitment_raw, str) else None)
-    if commitment is None:
+    if is_unknown(commitment_raw):
+        usage.finding("property-unknown", Severity.WARNING,
+                      "commitmentDuration is not known until the update runs; priced with no commitment",
+                      "commitmentDuration", "set commitmentDuration from plain stack config")
+        commitment = COMMITMENTS[None]
+    elif commitment is None:
         usage.finding("property-invalid", Severity.ERROR,
                       "commitmentDuration must be OneMonth, SixMonths or absent; priced with no commitment",
                       "commitmentDuration", "set commitmentDuration to OneMonth or SixMonths")

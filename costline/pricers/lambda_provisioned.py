@@ -27,8 +27,8 @@ def price_provisioned_concurrency(resource: Resource, usage: UsageReader, contex
     props = PropertyReader(resource, usage)
     concurrency = props.number("provisionedConcurrentExecutions", default=Decimal(1), unit="executions",
                                minimum=Decimal(1), maximum=Decimal(100000))
-    function = next((r for r in context.stack if r.type == TYPE
-                     and r.urn in resource.property_dependencies.get("functionName", ())), None)
+    function = next((f for urn in resource.property_dependencies.get("functionName", ())
+                     if (f := context.by_urn.get(urn)) is not None and f.type == TYPE), None)
     if function is None:
         usage.finding("property-unknown", Severity.WARNING,
                       "the function this configures is not in the stack; assumed 128 MB x86_64", "functionName")

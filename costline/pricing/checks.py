@@ -38,6 +38,7 @@ _NUMERIC_FIELDS = (
 _BEDROCK_MODEL_ID = re.compile(r"^bedrock\.(on_demand|batch|provisioned)\.")
 _BEDROCK_KINDS = ("text", "embedding", "image")
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
+_UNEXPECTED = re.compile(r"\('([^']*)' (?:was|were) unexpected\)")
 
 
 # --- numbers written as strings -------------------------------------------------------------
@@ -109,6 +110,10 @@ def _schema_error(error, file: str) -> PricingError:  # noqa: ANN001 - jsonschem
         missing = next((name for name in error.validator_value if name not in error.instance), None)
         if missing is not None:
             path = [*path, missing]
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, Mapping):
+        unexpected = _UNEXPECTED.search(error.message)  # name the field that should not be there
+        if unexpected is not None and unexpected.group(1) in error.instance:
+            path = [*path, unexpected.group(1)]
     field = "/".join(str(part) for part in path) or None
     return PricingError(file, _DECIMAL_REPR.sub(r"\1", error.message), entry=entry, field=field)
 

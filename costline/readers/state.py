@@ -25,6 +25,7 @@ usage tags) and as *secret* to anything that displays values.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ def load_json(path: str | Path, *, what: str) -> Any:
         raise InputFileError(path, f"is empty; expected {what}")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise InputFileError(path, f"nests values too deeply to be read (more than {sys.getrecursionlimit():,} "
+                                   f"levels); expected {what}") from None
     except json.JSONDecodeError as exc:
         # The parser reached the end of the text inside a value: the file was cut short.
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
@@ -74,6 +78,8 @@ def load_json(path: str | Path, *, what: str) -> Any:
                                        f"{end.count(chr(10)) + 1} (was the file truncated?)") from None
         raise InputFileError(path, f"is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); "
                                    f"expected {what}") from None
+    except ValueError as exc:  # an integer too long to convert (sys.get_int_max_str_digits)
+        raise InputFileError(path, f"cannot be read: {str(exc).split(';')[0]}") from None
 
 
 def kind(value: Any) -> str:
@@ -158,16 +164,19 @@ def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_sec
         for key, urns in expect_object(raw_property_deps, path, f"{where}.propertyDependencies").items():
             property_dependencies[key] = _urn_list(urns, path, f"{where}.propertyDependencies.{key}")
 
-    return Resource.from_engine(
-        urn=urn,
-        type=type_token,
-        name=name,
-        properties=to_engine_encoding(properties, blinded_secrets=blinded_secrets),
-        dependencies=dependencies,
-        property_dependencies=property_dependencies,
-        parent=parent or None,
-        custom=state.get("custom") is not False,
-    )
+    try:
+        return Resource.from_engine(
+            urn=urn,
+            type=type_token,
+            name=name,
+            properties=to_engine_encoding(properties, blinded_secrets=blinded_secrets),
+            dependencies=dependencies,
+            property_dependencies=property_dependencies,
+            parent=parent or None,
+            custom=state.get("custom") is not False,
+        )
+    except RecursionError:
+        raise InputFileError(path, f"{where}: property values nested too deeply to be read") from None
 
 
 def to_engine_encoding(value: Any, *, blinded_secrets: bool) -> Any:

@@ -924,6 +924,14 @@ class PolicyPackProcess:
             for p in info.policies
             for problem in _config_problems(p, (result.get(p.name, ("", None))[1] or {}))
         ]
+        # A name that is no policy of the pack keeps an empty enforcement level, which the
+        # engine cannot marshal (analyzer_plugin.go marshalEnforcementLevel: contract.Failf).
+        known = {p.name for p in info.policies}
+        problems += [
+            ConfigProblem(name, "", f"no policy of this name in the pack (policies: {', '.join(sorted(known))})")
+            for name, (level, _) in result.items()
+            if name not in known and not level
+        ]
         if problems:
             raise HarnessConfigError(problems)
         return {
