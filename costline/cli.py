@@ -10,15 +10,12 @@ import sys
 from pathlib import Path
 
 import click
-from jinja2 import TemplateError
 
-from costline.estimator import EstimateOptions, estimate
+from costline.cli_options import recommendations_option, what_if_option
+from costline.estimator import EstimateOptions
 from costline.price_age import DEFAULT_MAX_PRICE_AGE_DAYS
-from costline.pricing import PricingError, load_price_book
-from costline.region import DEFAULT_REGION, detect_region
-from costline.render import FORMATS, render
-from costline.report import build_report
-from costline.writing import write_atomically
+from costline.region import DEFAULT_REGION
+from costline.render import FORMATS
 
 EXIT_BAD_INPUT = 2
 
@@ -72,43 +69,19 @@ def main() -> None:
               help="Warn (prices-stale) when the price tables are older than this many days.")
 @click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win.")
+@what_if_option
+@recommendations_option
 def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier, fail_closed, price_files,
-                     region, templates_dir, max_price_age_days, usage_file=None) -> None:
+                     region, templates_dir, max_price_age_days, usage_file=None, what_if=None,
+                     recommendations=True) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
-    if program_dir is not None and from_preview is not None:
-        raise InputProblem("give either PROGRAM_DIR or --from-preview, not both")
-    if from_preview is not None and not from_preview.is_file():
-        raise InputProblem(f"{from_preview}: no such file")
-    for price_file in price_files:
-        if not price_file.is_file():
-            raise InputProblem(f"{price_file}: no such price override file")
-    resources, source = load_resources(program_dir, from_preview, stack)
-    usage_findings = []
-    if usage_file is not None:
-        from costline.cli_usage import apply_usage_option
+    from costline.cli_review import emit, load_stack, render_report, what_if_scenarios
 
-        resources, usage_findings = apply_usage_option(resources, usage_file)
-    chosen_region = region or detect_region(resources) or DEFAULT_REGION
-    try:
-        prices = load_price_book(chosen_region, overrides=[str(p) for p in price_files])
-    except PricingError as exc:
-        raise InputProblem(str(exc)) from None
-    result = estimate(resources, prices, EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed,
-                                                         max_price_age_days=max_price_age_days))
-    if usage_findings:
-        import dataclasses
-
-        result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
-    try:
-        text = render(build_report(result, source=source), fmt, templates_dir)
-    except TemplateError as exc:
-        where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
-        raise InputProblem(f"report template: {where}{type(exc).__name__}: {exc.message}") from None
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_atomically(output, text)
-        click.echo(f"costline: wrote {fmt} report to {output}", err=True)
+    loaded = load_stack(program_dir, from_preview, stack, price_files, region, usage_file,
+                        EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed,
+                                        max_price_age_days=max_price_age_days))
+    report = loaded.report(scenarios=what_if_scenarios(what_if), recommendations=recommendations)
+    emit(render_report(report, fmt, templates_dir), fmt, output)
 
 
 @main.command("preview")
@@ -152,6 +125,11 @@ def preview_command(program_dir, stack, config_file) -> None:
 from costline.cli_pricing import pricing_group  # noqa: E402 - needs InputProblem defined above
 
 main.add_command(pricing_group)
+
+from costline.cli_review import check_command, diff_command  # noqa: E402 - needs InputProblem defined above
+
+main.add_command(diff_command)
+main.add_command(check_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -2,7 +2,8 @@
 
 Templates receive one variable, ``report`` (see :func:`costline.report.build_report`), and
 these filters: ``usd`` ($1,234.57, half-up cents), ``unit_price`` (all digits),
-``qty`` (15,000), ``pct``. Escaping is not left to template authors: in markdown every
+``qty`` (15,000), ``pct``, and those of :mod:`costline.report_filters` (``signed_usd``,
+``signed_pct``, ``factor``, ``link``). Escaping is not left to template authors: in markdown every
 printed string is escaped by the environment's ``finalize`` hook unless a filter marked it
 safe; HTML uses Jinja's autoescape. A user's ``--templates DIR`` overrides any template by
 name and falls back to the bundled ones.
@@ -21,18 +22,14 @@ from markupsafe import Markup
 
 from costline.money import format_quantity, format_unit_price, format_usd
 from costline.report import to_json
+from costline.report_filters import REVIEW_FILTERS
 from costline.resources_path import data_dir
+from costline.safe_text import one_line, strip_control
 
 FORMATS = ("markdown", "html", "json")
 TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
-_ANSI_AND_CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-
-
-def strip_control(text: str) -> str:
-    """Remove ANSI escape sequences and control characters (they could rewrite a terminal)."""
-    return _ANSI_AND_CONTROL.sub("", text)
 
 
 def escape_markdown(text: str) -> str:
@@ -42,7 +39,7 @@ def escape_markdown(text: str) -> str:
     breaks become spaces (a table row stays one row), and ``@`` gets a zero-width space so
     a tag value like ``@org/team`` cannot ping anyone.
     """
-    text = strip_control(text).replace("\r", " ").replace("\n", " ")
+    text = one_line(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
     return text.replace("@", "@\u200b")
@@ -87,7 +84,7 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
         env = Environment(loader=ChoiceLoader(loaders), autoescape=False, finalize=_finalize_markdown,
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=True)
-    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct)
+    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct, **REVIEW_FILTERS)
     return env
 
 

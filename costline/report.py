@@ -2,8 +2,9 @@
 
 :func:`build_report` turns an :class:`~costline.model.Estimate` into a dict of plain values
 (money as ``Decimal``); templates format it and :func:`to_json` serialises it with money as
-exact decimal strings. The fields are documented in the README ("Report fields") and, for
-JSON, by ``costline/report.schema.json``.
+exact decimal strings. The fields are documented in ``docs/reports.md`` and, for JSON, by
+``costline/report.schema.json``. The review sections (``what_if``, ``recommendations``,
+``baseline``, ``budget``) are ``None`` here and filled in by :mod:`costline.review`.
 """
 
 from __future__ import annotations
@@ -89,6 +90,11 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
             **counts,
             "findings": {s.value: sum(1 for f in estimate.all_findings if f.severity is s) for s in Severity},
         },
+        # Review sections, filled in by costline.review when computed (None: not computed).
+        "what_if": None,
+        "recommendations": None,
+        "baseline": None,
+        "budget": None,
     }
 
 

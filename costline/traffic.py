@@ -172,18 +172,25 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
     return {urn: values for urn, values in derived.items() if values}
 
 
+def declared_requests(holders: Iterable[Resource]) -> tuple[Decimal, bool, list[str]]:
+    """Requests per month declared on ``holders`` themselves (read without findings): the sum,
+    whether a secret went into it, and the names of the holders that declare any."""
+    total, secret, names = ZERO, False, []
+    for holder in holders:
+        reader = UsageReader(holder)
+        value = reader.monthly_requests(required=False)
+        if value is not None:
+            with money_context():
+                total += value
+            secret, names = secret or reader.secret_used, [*names, holder.name]
+    return total, secret, names
+
+
 def _declared_requests(resource: Resource, stages: Iterable[Resource]) -> _Figure | None:
     """Requests declared on the resource, else (for a REST API) the sum declared on its stages."""
     for holders in ((resource,), tuple(stages)):
-        total, secret, found = ZERO, False, False
-        for holder in holders:
-            reader = UsageReader(holder)
-            value = reader.monthly_requests(required=False)
-            if value is not None:
-                with money_context():
-                    total += value
-                secret, found = secret or reader.secret_used, True
-        if found:
+        total, secret, names = declared_requests(holders)
+        if names:
             return _Figure(total, secret, None)
     return None
 
@@ -232,13 +239,15 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
 def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> dict[str, DerivedValue]:  # noqa: ANN001
     """Per-request Bedrock figures declared on the callers, request-weighted across callers."""
     values: dict[str, DerivedValue] = {}
+    callers = {edge.source: UsageReader(by_urn[edge.source]) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
         weighted, weight, texts, secret, labels = ZERO, ZERO, [], False, set()
         for edge in edges:
             caller_resource = by_urn[edge.source]
-            caller = UsageReader(caller_resource)
+            caller = callers[edge.source]
             if not caller.has(tag):
                 continue
+            caller.secret_used = False  # per tag: only this tag's secrecy counts
             upstream = figure(edge.source)
             if tag.numeric:
                 value = caller.number(tag, required=False)

@@ -13,6 +13,26 @@ REPO = Path(__file__).resolve().parents[1]
 SEED_OVERRIDE = REPO / "pricing" / "overrides" / "seed-template.yaml"
 
 
+@pytest.fixture(autouse=True)
+def _json_reports_match_the_schema(monkeypatch):
+    """Every JSON report a test renders (``render(..., "json")``, ``--format json``) is validated
+    against costline/report.schema.json."""
+    import json
+
+    import costline.render
+    from costline.review import schema_problems
+
+    original = costline.render.to_json
+
+    def checked(report):
+        text = original(report)
+        problems = schema_problems(json.loads(text))
+        assert not problems, f"JSON report breaks costline/report.schema.json: {problems[:3]}"
+        return text
+
+    monkeypatch.setattr(costline.render, "to_json", checked)
+
+
 @pytest.fixture(scope="session")
 def prices():
     return load_price_book("us-east-1")

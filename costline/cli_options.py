@@ -1,0 +1,47 @@
+"""Click options shared by ``costline estimate``, ``diff`` and ``check`` (declared once here).
+
+No import of :mod:`costline.cli`, so both it and :mod:`costline.cli_review` can use them.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from costline.price_age import DEFAULT_MAX_PRICE_AGE_DAYS
+from costline.region import DEFAULT_REGION
+
+what_if_option = click.option(
+    "--what-if", "what_if", metavar="LIST",
+    help="What-if rows: multipliers (2x,10x) or calls/month at the stack's edge (100000,1M); 'none' for no table. "
+         "Default: 30k,100k,500k,1M.")
+recommendations_option = click.option(
+    "--recommendations/--no-recommendations", default=True, show_default=True,
+    help="Recommendations with the monthly dollars each saves.")
+
+
+def stack_options(command: Callable) -> Callable:
+    """PROGRAM_DIR and the stack, price and report options of ``diff`` and ``check``."""
+    decorators = [
+        click.argument("program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)),
+        click.option("--from-preview", "from_preview", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of running a program."),
+        click.option("--stack", default="dev", show_default=True, help="Stack whose Pulumi.<stack>.yaml config the program gets."),
+        click.option("--no-free-tier", is_flag=True, help="Do not apply the always-free allowances."),
+        click.option("--fail-closed", is_flag=True, help="Price missing or invalid usage tags at a documented worst case."),
+        click.option("--prices", "price_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
+                     help="Price override file (repeatable; later files win)."),
+        click.option("--region", help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION})."),
+        click.option("--max-price-age-days", type=click.IntRange(min=0), default=DEFAULT_MAX_PRICE_AGE_DAYS, show_default=True,
+                     help="Warn (prices-stale) when the price tables are older than this many days."),
+        click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
+                     help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win."),
+        click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+                     help="Folder of your own report templates; missing ones fall back to costline's."),
+        what_if_option,
+        recommendations_option,
+    ]
+    return functools.reduce(lambda f, d: d(f), reversed(decorators), command)

@@ -1,0 +1,105 @@
+"""Baseline diff: what a change does to the stack's monthly cost, per resource and in total.
+
+Works on two report contexts (:func:`costline.report.build_report` output, or a costline JSON
+report read back with money as ``Decimal``), so a baseline can be last week's JSON report or a
+``pulumi stack export`` estimated today. Resources are matched by URN, then by type and name
+(a URN also changes when a parent does). A resource is
+
+* ``added`` / ``removed``: only in the change / only in the baseline;
+* ``changed``: its monthly cost, its status, or one of its inputs differs; the inputs are its
+  report assumptions (``memorySize``, ``architectures``, ``cost:daily-requests``,
+  ``cost:bedrock-model``, ``modelSource.copyFrom``...), compared by key. A secret input reads
+  ``[secret]`` on both sides and so never shows as changed.
+
+Unchanged resources are counted, not listed. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from costline.budget import percent_change
+from costline.money import ZERO
+
+Report = Mapping[str, Any]
+CHANGE_ORDER = {"added": 0, "removed": 1, "changed": 2}
+
+
+def _inputs(resource: Mapping[str, Any]) -> dict[str, str]:
+    inputs: dict[str, str] = {}
+    for assumption in resource.get("assumptions") or ():
+        inputs.setdefault(assumption["key"], assumption["value"])
+    return inputs
+
+
+def input_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, str | None]]:
+    """Inputs whose value differs (``None`` where a side lacks the input), in the after side's order."""
+    old, new = _inputs(before), _inputs(after)
+    keys = [*new, *(k for k in old if k not in new)]
+    return [{"key": k, "before": old.get(k), "after": new.get(k)} for k in keys if old.get(k) != new.get(k)]
+
+
+def _match(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]):
+    """Pairs (before or None, after or None): by URN, then by (type, name) among the rest."""
+    old_by_urn = {r["urn"]: r for r in before}
+    pairs, unmatched_new = [], []
+    for r in after:
+        if r["urn"] in old_by_urn:
+            pairs.append((old_by_urn.pop(r["urn"]), r))
+        else:
+            unmatched_new.append(r)
+    old_by_name = {(r["type"], r["name"]): r for r in old_by_urn.values()}
+    for r in unmatched_new:
+        pairs.append((old_by_name.pop((r["type"], r["name"]), None), r))
+    pairs.extend((r, None) for r in old_by_name.values())
+    return pairs
+
+
+def _entry(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    side = new or old
+    before = old["monthly_usd"] if old else None
+    after = new["monthly_usd"] if new else None
+    changes = input_changes(old, new) if old and new else []
+    if old and new and before == after and not changes and old["status"] == new["status"]:
+        return None
+    return {
+        "change": "added" if old is None else "removed" if new is None else "changed",
+        "urn": side["urn"],
+        "name": side["name"],
+        "type": side["type"],
+        "status_before": old["status"] if old else None,
+        "status_after": new["status"] if new else None,
+        "before_usd": before,
+        "after_usd": after,
+        "delta_usd": (after or ZERO) - (before or ZERO),
+        "changes": changes,
+    }
+
+
+def diff_reports(before: Report, after: Report, *, source: str | None = None, kind: str = "report") -> dict[str, Any]:
+    """The ``baseline`` section of a report: ``after`` (the change) against ``before``."""
+    pairs = _match(before.get("resources") or (), after.get("resources") or ())
+    entries = [e for e in (_entry(old, new) for old, new in pairs) if e is not None]
+    entries.sort(key=lambda e: (-abs(e["delta_usd"]), CHANGE_ORDER[e["change"]], e["name"]))
+    counts = {change: sum(1 for e in entries if e["change"] == change) for change in CHANGE_ORDER}
+    old_services = {s["service"]: s["monthly_usd"] for s in before.get("by_service") or ()}
+    new_services = {s["service"]: s["monthly_usd"] for s in after.get("by_service") or ()}
+    services = [*new_services, *(s for s in old_services if s not in new_services)]
+    total_before, total_after = before["total_monthly_usd"], after["total_monthly_usd"]
+    pricing_before = (before.get("pricing_version"), before.get("pricing_region"), tuple(before.get("price_overrides") or ()))
+    pricing_after = (after.get("pricing_version"), after.get("pricing_region"), tuple(after.get("price_overrides") or ()))
+    return {
+        "source": source,
+        "kind": kind,
+        "total_monthly_usd": total_before,
+        "delta_usd": total_after - total_before,
+        "delta_percent": percent_change(total_before, total_after),
+        "pricing_version": before.get("pricing_version"),
+        "pricing_region": before.get("pricing_region"),
+        "same_prices": pricing_before == pricing_after,
+        "by_service": [{"service": s, "before_usd": old_services.get(s, ZERO), "after_usd": new_services.get(s, ZERO),
+                        "delta_usd": new_services.get(s, ZERO) - old_services.get(s, ZERO)} for s in services],
+        "resources": entries,
+        "counts": {**counts, "unchanged": len(pairs) - len(entries)},
+    }

@@ -1,0 +1,158 @@
+"""The example GitHub Actions workflow: one upserted PR comment, a failing step on violations."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from costline.estimator import estimate
+from costline.render import render
+from costline.report import build_report
+from tests.conftest import seed_stack
+
+WORKFLOW = Path(__file__).resolve().parents[1] / "examples" / "github-actions" / "cost-check.yml"
+MARKER = "<!-- costline-report -->"
+
+
+@pytest.fixture(scope="module")
+def workflow():
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
+def steps(workflow):
+    (job,) = workflow["jobs"].values()
+    return job["steps"]
+
+
+def step(workflow, name_part):
+    return next(s for s in steps(workflow) if name_part in s.get("name", ""))
+
+
+def test_runs_on_pull_requests_with_permission_to_comment(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert "pull_request" in triggers and "pull_request_target" not in triggers  # never run PR code with a write token
+    assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
+
+
+def test_the_marker_is_the_one_the_markdown_report_ends_with(workflow, seed_prices):
+    assert workflow["env"]["MARKER"] == MARKER
+    report = render(build_report(estimate(seed_stack(), seed_prices)), "markdown")
+    assert report.rstrip().endswith(MARKER)
+
+
+def test_check_step_runs_costline_check_and_records_its_exit_code(workflow):
+    check = step(workflow, "costline check")
+    assert check["id"] == "check"
+    script = check["run"]
+    assert "args=(check " in script and "--report costline-report.md" in script
+    assert 'costline "${args[@]}"' in script
+    assert "set +e" in script and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in script
+    assert "--baseline" in script and "--budget" in script and "--max-increase-percent" in script
+
+
+def test_comment_is_upserted_by_its_marker(workflow):
+    upsert = step(workflow, "Upsert")
+    assert upsert["uses"].startswith("actions/github-script@")
+    assert "always()" in upsert["if"] and "head.repo.full_name == github.repository" in upsert["if"]
+    script = upsert["with"]["script"]
+    assert "const marker = process.env.MARKER" in script
+    assert "github.paginate(github.rest.issues.listComments" in script
+    find = re.search(r"comments\.find\((.*)\);", script)
+    assert find and "includes(marker)" in find.group(1) and "'Bot'" in find.group(1)
+    update = script.index("github.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })")
+    create = script.index("github.rest.issues.createComment({ owner, repo, issue_number, body })")
+    assert script.index("if (existing)") < update < script.index("} else {") < create  # update, else create
+    assert "if (!body.includes(marker))" in script  # user templates get the marker too
+    assert "65000" in script  # stays under GitHub's comment size limit
+
+
+def test_job_fails_on_a_mandatory_violation_and_on_bad_input(workflow):
+    names = [s.get("name", "") for s in steps(workflow)]
+    fail = step(workflow, "Fail on a mandatory budget violation")
+    assert fail["if"] == "steps.check.outputs.exit-code == '1'" and "exit 1" in fail["run"]
+    broken = step(workflow, "Fail when costline could not check")
+    assert "exit 1" in broken["run"]
+    assert names.index("Upsert the pull-request comment") < names.index(fail["name"])  # comment first, then fail
+
+
+def test_run_scripts_do_not_interpolate_expressions(workflow):
+    """``${{ }}`` inside a script is a script-injection risk: values go through env instead."""
+    for s in steps(workflow):
+        assert "${{" not in s.get("run", ""), s["name"]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_run_scripts_are_valid_bash(workflow):
+    for s in steps(workflow):
+        if "run" in s:
+            result = subprocess.run(["bash", "-n"], input=s["run"], capture_output=True, text=True, check=False)
+            assert result.returncode == 0, (s["name"], result.stderr)
+
+
+NODE_HARNESS = r"""
+const fs = require('fs');
+const [scriptFile, stateFile] = process.argv.slice(2);
+const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+const calls = [];
+const issues = {
+  listComments: async () => ({ data: state.comments }),
+  updateComment: async ({ comment_id, body }) => {
+    const c = state.comments.find(c => c.id === comment_id); c.body = body; calls.push(['update', comment_id]);
+    return { data: c };
+  },
+  createComment: async ({ issue_number, body }) => {
+    const c = { id: state.next++, user: { type: 'Bot', login: 'github-actions[bot]' }, body, html_url: 'u', issue_number };
+    state.comments.push(c); calls.push(['create', c.id]); return { data: c };
+  },
+};
+const github = { rest: { issues }, paginate: async (fn, params) => (await fn(params)).data };
+const context = { repo: { owner: 'o', repo: 'r' }, payload: { pull_request: { number: 7 } },
+                  serverUrl: 'https://github.com', runId: 1 };
+const core = { info: () => {} };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction('require', 'github', 'context', 'core', fs.readFileSync(scriptFile, 'utf8'))(require, github, context, core)
+  .then(() => { fs.writeFileSync(stateFile, JSON.stringify(state)); console.log(JSON.stringify(calls)); })
+  .catch(e => { console.error(e); process.exit(1); });
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp_path):
+    """Run the github-script step's script in node against a fake GitHub API: a person's comment
+    quoting the marker is left alone, the first push creates the comment, later pushes update it."""
+    import json
+
+    (tmp_path / "harness.js").write_text(NODE_HARNESS)
+    (tmp_path / "script.js").write_text(step(workflow, "Upsert")["with"]["script"])
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"next": 2, "comments": [
+        {"id": 1, "user": {"type": "User", "login": "dev"}, "body": f"why does {MARKER} show up?"}]}))
+    report = tmp_path / "costline-report.md"
+    env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
+
+    def push(body: str | None) -> list:
+        if body is None:
+            report.unlink(missing_ok=True)
+        else:
+            report.write_text(body)
+        result = subprocess.run(["node", "harness.js", "script.js", str(state)], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    assert push(f"## ✅ first\n\n{MARKER}\n") == [["create", 2]]
+    assert push(f"## ❌ second\n\n{MARKER}\n") == [["update", 2]]
+    assert push("## from a user template without the marker\n") == [["update", 2]]
+    assert push(None) == [["update", 2]]  # costline failed before writing a report
+    comments = json.loads(state.read_text())["comments"]
+    assert [c["id"] for c in comments] == [1, 2]
+    assert comments[0]["body"] == f"why does {MARKER} show up?"
+    assert comments[1]["body"].startswith("## ⚠️ costline could not estimate this change")
+    assert comments[1]["body"].rstrip().endswith(MARKER)
+    assert push("x" * 70000 + "\n\n" + "y" * 10) == [["update", 2]]
+    assert len(json.loads(state.read_text())["comments"][1]["body"]) <= 65536

@@ -1,0 +1,153 @@
+"""Recommendations: each saving is the estimator's total minus its total for a changed stack.
+
+Prices in the docstrings are us-east-1 list prices from pricing/us-east-1/*.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal as D
+
+from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
+from costline.estimator import estimate
+from costline.money import round_cents
+from costline.recommendations import recommend
+from costline.recommendations.apigateway import rest_only_features
+from costline.recommendations.budgets import BUDGET_TYPE
+from tests.conftest import LAMBDA, PROFILE, REST_API, STAGE, make, seed_stack
+
+LLAMA = "meta.llama3-1-70b-instruct-v1:0"
+TITAN = "amazon.titan-text-express-v1"
+
+
+def by_code(recs):
+    return {r.code: r for r in recs}
+
+
+def test_seed_stack_at_list_prices(prices):
+    """Bedrock deepseek.r1 $1.35 / $5.40 per 1M: 30,000 × 500 × 25% fewer tokens saves
+    3,750,000 × ($1.35 + $5.40)/1M = $25.3125. HTTP API: 30,000 × ($3.50 − $1.00)/1M = $0.075.
+    arm64 and smaller memory save $0.00 (the Lambda is inside the free tier): not shown.
+    DeepSeek-R1 has no batch price: said so. No aws.budgets.Budget: the alarm, last."""
+    recs = recommend(seed_stack(), prices)
+    assert [r.code for r in recs] == ["bedrock-fewer-tokens", "apigateway-http-api", "bedrock-batch-not-offered",
+                                      "aws-budgets-alarm"]
+    tokens, http, batch, budget = recs
+    assert tokens.monthly_saving_usd == D("25.3125")
+    assert tokens.new_total_monthly_usd == D("102.2875") - D("25.3125")
+    assert "saves $20.25/month" in tokens.detail and "saves $5.06/month" in tokens.detail  # output / prompt
+    assert http.monthly_saving_usd == D("0.075") and round_cents(http.monthly_saving_usd) == D("0.08")
+    assert http.resources == ("api",)
+    assert batch.monthly_saving_usd is None and "deepseek.r1-v1:0" in batch.title
+    assert budget.monthly_saving_usd is None and budget.link.startswith("https://docs.aws.amazon.com/")
+
+
+def test_batch_inference_halves_the_token_cost_where_offered(prices):
+    """Llama 3.1 70B: on demand $0.72 / $0.72 per 1M, batch $0.36 / $0.36.
+    100,000 req × (1,000 + 1,000) tokens = 200M tokens: $144 on demand, $72 batch: saves $72."""
+    profile = make(PROFILE, "model", tags={"cost:bedrock-model": LLAMA, "cost:monthly-requests": "100000",
+                                           "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+    rec = by_code(recommend([profile], prices))["bedrock-batch"]
+    assert rec.monthly_saving_usd == D(72)
+    assert rec.resources == ("model",)
+
+
+def test_arm64_outside_the_free_tier(prices):
+    """10M req × 200 ms × 1,024 MB = 2,000,000 GB-s, 1,600,000 after the free 400,000:
+    x86_64 × $0.0000166667 = $26.66672, arm64 × $0.0000133334 = $21.33344: saves $5.33328."""
+    fn = make(LAMBDA, "worker", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    rec = by_code(recommend([fn], prices))["lambda-arm64"]
+    assert rec.monthly_saving_usd == D("5.33328")
+    assert "$0.0000133334" in rec.detail and "$0.0000166667" in rec.detail
+    arm = make(LAMBDA, "worker", memorySize=1024, architectures=["arm64"], tags=fn.properties["tags"])
+    assert "lambda-arm64" not in by_code(recommend([arm], prices))
+
+
+def test_right_size_memory_of_a_function_waiting_on_bedrock(prices):
+    """10M req × 1 s: 1,024 MB = 10,000,000 GB-s → 9,600,000 billable = $160.00032;
+    512 MB = 5,000,000 → 4,600,000 billable = $76.66682: saves $83.3335 (tokens unchanged)."""
+    tags = {"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "1000", "cost:bedrock-model": LLAMA,
+            "cost:input-tokens": "10", "cost:output-tokens": "10"}
+    fn = make(LAMBDA, "api-handler", memorySize=1024, timeout=30, tags=tags)
+    rec = by_code(recommend([fn], prices))["lambda-right-size-memory"]
+    assert rec.monthly_saving_usd == D("83.3335")
+    assert "1024 → 512 MB" in rec.detail
+
+
+def test_no_right_sizing_when_the_function_runs_close_to_its_timeout(prices):
+    tags = {"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "2500", "cost:bedrock-model": LLAMA,
+            "cost:input-tokens": "10", "cost:output-tokens": "10"}
+    fn = make(LAMBDA, "slow", memorySize=1024, timeout=3, tags=tags)
+    assert "lambda-right-size-memory" not in by_code(recommend([fn], prices))
+
+
+def test_no_right_sizing_for_functions_that_do_not_call_a_model(prices):
+    fn = make(LAMBDA, "cpu", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "1000"})
+    assert "lambda-right-size-memory" not in by_code(recommend([fn], prices))
+
+
+def test_http_api_is_not_suggested_when_rest_only_features_are_used(prices):
+    stack = seed_stack()
+    api = stack[0]
+    plan = replace(make("aws:apigateway/usagePlan:UsagePlan", "plan"), property_dependencies={"apiStages": (api.urn,)})
+    assert rest_only_features(api, [*stack, plan]) == ["a usage plan"]
+    assert "apigateway-http-api" not in by_code(recommend([*stack, plan], prices))
+    cached = [replace(r, properties={**r.properties, "cacheClusterEnabled": True}) if r.type == STAGE else r
+              for r in stack]
+    assert rest_only_features(cached[0], cached) == ["the stage cache"]
+    assert "apigateway-http-api" not in by_code(recommend(cached, prices))
+
+
+def test_http_api_keeps_traffic_flowing_to_the_lambda(prices):
+    """An API whose Lambda gets its traffic from the integration: switching the API must not
+    lose the Lambda's requests (the saving is only the request price difference)."""
+    api = make(REST_API, "api", tags={"cost:monthly-requests": "2000000"})
+    fn = make(LAMBDA, "fn", memorySize=128, tags={"cost:avg-duration-ms": "10"})
+    integration = replace(make("aws:apigateway/integration:Integration", "int"),
+                          property_dependencies={"restApi": (api.urn,), "uri": (fn.urn,)})
+    stack = [api, fn, integration]
+    base = estimate(stack, prices)
+    assert next(r for r in base.resources if r.name == "fn").monthly_usd > 0  # 2M requests, 1M free
+    rec = by_code(recommend(stack, prices))["apigateway-http-api"]
+    assert rec.monthly_saving_usd == D("5.00")  # 2M × ($3.50 − $1.00)/1M
+
+
+def test_provisioned_throughput_break_even(prices):
+    """Titan Text Express: on demand $0.20 / $0.60 per 1M; one model unit with a 6-month
+    commitment $14.80/h × 730 h = $10,804/month (the cheapest commitment). At 1,000 + 1,000
+    tokens a call is $0.0008, so it breaks even at 10,804 / 0.0008 = 13,505,000 calls/month."""
+    def profile(calls):
+        return make(PROFILE, "model", tags={"cost:bedrock-model": TITAN, "cost:monthly-requests": calls,
+                                            "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+    small = by_code(recommend([profile("30000")], prices))["bedrock-provisioned-break-even"]
+    assert small.monthly_saving_usd is None
+    assert "13,505,000 calls/month" in small.detail and "$10,804.00/month" in small.detail
+    big = by_code(recommend([profile("20000000")], prices))["bedrock-provisioned"]
+    assert big.monthly_saving_usd == D(16000) - D(10804)
+
+
+def test_savings_are_sorted_and_advice_comes_last_with_budgets_at_the_end(prices):
+    fn = make(LAMBDA, "worker", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    recs = recommend([*seed_stack(), fn], prices)
+    savings = [r.monthly_saving_usd for r in recs if r.monthly_saving_usd is not None]
+    assert savings == sorted(savings, reverse=True)
+    assert recs[-1].code == "aws-budgets-alarm"
+    assert all(r.monthly_saving_usd is not None for r in recs[:len(savings)])
+
+
+def test_no_budgets_advice_when_the_stack_declares_a_budget(prices):
+    recs = recommend([*seed_stack(), make(BUDGET_TYPE, "monthly")], prices)
+    assert "aws-budgets-alarm" not in by_code(recs)
+
+
+def test_empty_stack_only_gets_the_budgets_advice(prices):
+    assert [r.code for r in recommend([], prices)] == ["aws-budgets-alarm"]
+
+
+def test_a_secret_model_id_is_never_named(prices):
+    secret = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "deepseek.r1-v1:0"}
+    profile = make(PROFILE, "model", tags={"cost:bedrock-model": secret, "cost:monthly-requests": "30000",
+                                           "cost:input-tokens": "500", "cost:output-tokens": "500"})
+    recs = recommend([profile], prices)
+    assert [r.code for r in recs] == ["bedrock-fewer-tokens", "aws-budgets-alarm"]
+    assert all("deepseek" not in r.title + r.detail for r in recs)

@@ -1,0 +1,214 @@
+"""``costline diff`` and ``costline check``: baselines, per-resource deltas, budgets and exit codes."""
+
+from __future__ import annotations
+
+import copy
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from costline.cli import main
+from tests.conftest import SEED_OVERRIDE
+from tests.report_checks import gfm, table_with
+from costline.review import schema_problems
+
+EXPORT = Path("tests/fixtures/stack-export/reference-stack.export.json")
+PREVIEW = "tests/fixtures/preview/reference-stack.preview.json"
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def by_type(data, suffix):
+    return next(r for r in data["deployment"]["resources"] if r["type"].endswith(suffix))
+
+
+def changed_export(tmp_path: Path) -> Path:
+    """The reference stack after a change: Lambda memory 512 → 1024 MB, twice the traffic,
+    the profile on Claude 3 Haiku, a new worker Lambda, and the bucket removed."""
+    data = json.loads(EXPORT.read_text())
+    fn = by_type(data, ":Function")
+    fn["inputs"]["memorySize"] = 1024
+    for suffix in (":RestApi", ":Stage", ":Function", ":InferenceProfile"):
+        by_type(data, suffix)["inputs"]["tags"]["cost:daily-requests"] = "2000"
+    profile = by_type(data, ":InferenceProfile")
+    profile["inputs"]["tags"]["cost:bedrock-model"] = HAIKU
+    worker = copy.deepcopy(fn)
+    worker["urn"] = fn["urn"].replace("::api-handler", "::worker")
+    worker["inputs"]["tags"] = {"cost:monthly-requests": "5000000", "cost:avg-duration-ms": "100"}
+    worker["inputs"].pop("environment", None)
+    worker["propertyDependencies"] = {}
+    data["deployment"]["resources"] = [r for r in data["deployment"]["resources"]
+                                       if not r["type"].endswith("s3/bucket:Bucket")] + [worker]
+    path = tmp_path / "changed.export.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def diff_json(tmp_path: Path, baseline: Path | str) -> dict:
+    result = run("diff", "--from-preview", str(changed_export(tmp_path)), "--baseline", str(baseline),
+                 "--format", "json", "--what-if", "none", "--no-recommendations")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert schema_problems(data) == []
+    return data
+
+
+def test_diff_against_a_stack_export_names_what_changed(tmp_path):
+    data = diff_json(tmp_path, EXPORT)
+    base = data["baseline"]
+    assert base["kind"] == "stack-export" and base["same_prices"]
+    assert base["counts"] == {"added": 1, "removed": 1, "changed": 4, "unchanged": 12}  # 17 before, 17 after
+    entries = {e["name"]: e for e in base["resources"]}
+    assert entries["worker"]["change"] == "added" and entries["worker"]["before_usd"] is None
+    assert entries["artifacts"]["change"] == "removed" and entries["artifacts"]["after_usd"] is None
+    handler = {c["key"]: (c["before"], c["after"]) for c in entries["api-handler"]["changes"]}
+    assert handler["memorySize"] == ("512", "1024")
+    assert handler["cost:daily-requests"] == ("1000", "2000")
+    model = {c["key"]: (c["before"], c["after"]) for c in entries["model"]["changes"]}
+    assert model["cost:bedrock-model"] == ("deepseek.r1-v1:0", HAIKU)
+    assert D(base["delta_usd"]) == D(data["total_monthly_usd"]) - D(base["total_monthly_usd"])
+    assert sum(D(e["delta_usd"]) for e in base["resources"]) == D(base["delta_usd"])
+    assert D(base["total_monthly_usd"]) == D("102.2875")
+
+
+def test_diff_against_a_json_report_and_its_markdown(tmp_path):
+    baseline = tmp_path / "base.json"
+    made = run("estimate", "--from-preview", str(EXPORT), "--format", "json", "-o", str(baseline))
+    assert made.exit_code == 0, made.output
+    data = diff_json(tmp_path, baseline)
+    assert data["baseline"]["kind"] == "report"
+    assert data["baseline"]["counts"]["added"] == 1
+    result = run("diff", "--from-preview", str(changed_export(tmp_path)), "--baseline", str(baseline))
+    html = gfm(result.output)
+    changes = table_with(html, "What changed")
+    assert changes[0] == ["Resource", "Change", "Before", "After", "Change/month", "What changed"]
+    rows = {row[0]: row for row in changes[1:]}
+    assert set(rows) == {"model", "worker", "api-handler", "artifacts", "dev", "api"}
+    assert rows["api"][1:5] == ["changed", "$0.00", "$0.00", "$0.00"]  # its traffic is counted on dev
+    assert rows["artifacts"][1:4] == ["removed", "$0.93", "—"]
+    assert "memorySize 512 → 1024" in rows["api-handler"][5]
+    assert rows["model"][5].startswith("cost:daily-requests 1000 → 2000; monthly requests 30000 → 60000; "
+                                       "cost:bedrock-model deepseek.r1-v1:0 → anthropic.claude-3-haiku")
+    first_line = result.output.splitlines()[0]
+    assert first_line.startswith("## 💰 costline: $") and "vs baseline" in first_line
+
+
+def test_a_baseline_priced_differently_says_so(tmp_path):
+    baseline = tmp_path / "seed.json"
+    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
+    result = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none")
+    assert "part of the change may come from prices" in result.output
+    rows = {r[0]: r for r in table_with(gfm(result.output), "What changed")[1:]}
+    assert rows["model"][1:] == ["changed", "$37.50", "$101.25", "+$63.75", "prices"]
+
+
+def check(tmp_path: Path, *args: str, baseline: str | None = None):
+    report = tmp_path / "comment.md"
+    argv = ["check", "--from-preview", PREVIEW, "--report", str(report), *args]
+    if baseline:
+        argv += ["--baseline", baseline]
+    result = run(*argv)
+    return result, (report.read_text() if report.exists() else None)
+
+
+def test_check_within_budget_exits_0_and_writes_the_comment(tmp_path):
+    result, comment = check(tmp_path, "--budget", "150")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "costline check passed: $102.29/month, budget $150.00\n"
+    assert comment.splitlines()[0] == "## ✅ costline: $102.29/month · 68% of budget $150.00"
+    assert comment.rstrip().endswith("<!-- costline-report -->")
+
+
+def test_check_warns_near_the_budget_without_failing(tmp_path):
+    result, comment = check(tmp_path, "--budget", "110")
+    assert result.exit_code == 0
+    assert "passed with a warning" in result.output
+    assert comment.startswith("## ⚠️ costline: $102.29/month · 93% of budget $110.00")
+
+
+def test_check_over_the_mandatory_budget_exits_1(tmp_path):
+    result, comment = check(tmp_path, "--budget", "50")
+    assert result.exit_code == 1
+    assert "the total $102.29/month is over the budget $50.00 by $52.29" in result.output
+    assert comment.startswith("## ❌ costline: $102.29/month · over budget $50.00 by $52.29")
+    assert "**Cost check failed:**" in comment
+
+
+def test_budget_compares_whole_cents_like_the_policy_pack(tmp_path):
+    """$102.2875 shows as $102.29: a $102.29 budget holds it."""
+    assert check(tmp_path, "--budget", "102.29")[0].exit_code == 0
+    assert check(tmp_path, "--budget", "102.28")[0].exit_code == 1
+
+
+@pytest.mark.parametrize(("args", "code"), [
+    (("--max-increase", "63.68"), 0),
+    (("--max-increase", "63.67"), 1),
+    (("--max-increase-percent", "170"), 0),
+    (("--max-increase-percent", "150"), 1),
+])
+def test_increase_limits_against_a_baseline(tmp_path, args, code):
+    """Seed prices $38.605 → list prices $102.2875: +$63.6825 (+164.96%, shown +165%)."""
+    baseline = tmp_path / "seed.json"
+    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
+    result, comment = check(tmp_path, *args, baseline=str(baseline))
+    assert result.exit_code == code, result.output
+    assert "+$63.68 (+165%) vs baseline" in comment.splitlines()[0]
+
+
+def test_percent_limit_from_an_empty_baseline_is_broken_by_any_increase(tmp_path):
+    empty = tmp_path / "empty.export.json"
+    empty.write_text(json.dumps({"version": 3, "deployment": {"resources": []}}))
+    result, _ = check(tmp_path, "--max-increase-percent", "10", baseline=str(empty))
+    assert result.exit_code == 1 and "from $0.00" in result.output
+
+
+def test_check_writes_a_json_report_that_can_be_the_next_baseline(tmp_path):
+    json_file = tmp_path / "next.json"
+    result, _ = check(tmp_path, "--budget", "500", "--json-report", str(json_file))
+    assert result.exit_code == 0
+    data = json.loads(json_file.read_text())
+    assert schema_problems(data) == [] and data["budget"]["status"] == "within"
+    again, _ = check(tmp_path, "--max-increase", "0", baseline=str(json_file))
+    assert again.exit_code == 0 and again.stdout == "costline check passed: $102.29/month, $0.00 (0%) vs baseline\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--budget", "abc"), "--budget: 'abc' is not an amount"),
+    (("--budget", "-5"), "--budget: '-5' is not an amount"),
+    (("--budget", "1e3"), "is not an amount"),
+    (("--max-increase", "5"), "need --baseline FILE"),
+    (("--warn-at-percent", "150", "--budget", "10"), "--warn-at-percent"),
+    (("--baseline", "no/such/file.json"), "no/such/file.json: no such file"),
+    (("--what-if", "lots"), "--what-if: 'lots'"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    result, _ = check(tmp_path, *args)
+    assert result.exit_code == 2
+    assert message in result.output and result.output.count("\n") == 1 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ('{"schema": "costline-report/1", "total_monthly_usd": 5}', "not a valid costline report"),
+    ('{"schema": "costline-report/9"}', "is not supported"),
+    ('{"hello": "world"}', "is not a costline JSON report"),
+    ("[1, 2]", "is not a costline JSON report"),
+    ("{", "is not complete JSON"),
+])
+def test_bad_baselines_exit_2(tmp_path, content, message):
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
+    result = run("diff", "--from-preview", PREVIEW, "--baseline", str(bad))
+    assert result.exit_code == 2
+    assert message in result.output and result.output.startswith("costline: error: --baseline ")
+
+
+def test_unwritable_report_is_a_one_line_error(tmp_path):
+    result = run("check", "--from-preview", PREVIEW, "--report", str(tmp_path / "missing" / "comment.md"))
+    assert result.exit_code == 2
+    assert "cannot write the report" in result.output and "Traceback" not in result.output
