@@ -55,12 +55,15 @@ def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTie
 
 def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
     """Price every charge whose entry exists in ``prices``; callers check ids beforehand."""
+    keyed = sorted(((_key(owned), owned) for owned in charges), key=_first)  # one canonical order
     by_price: dict[str, list[OwnedCharge]] = defaultdict(list)
-    for owned in sorted(charges, key=_key):  # one canonical order: nothing depends on the input's
+    keys: dict[int, tuple[str, str]] = {}  # id(OwnedCharge) -> its key, computed once
+    for key, owned in keyed:
         by_price[owned.charge.price_id].append(owned)
+        keys[id(owned)] = key
 
     with money_context():
-        free_units = _allocate_free_tiers(by_price, applicable_free_tiers(prices, free_tier=free_tier))
+        free_units = _allocate_free_tiers(by_price, applicable_free_tiers(prices, free_tier=free_tier), keys)
         billed: list[BilledCharge] = []
         for price_id, owned_charges in by_price.items():
             entry = prices.entries[price_id]
@@ -70,7 +73,7 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
             total_cost = sum((band.cost_usd for band in bands), ZERO)
             unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
             tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
-            costs = split_exactly(total_cost, billable, [_key(o) for o in owned_charges])
+            costs = split_exactly(total_cost, billable, [keys[id(o)] for o in owned_charges])
             for owned, cost in zip(owned_charges, costs):
                 free = free_units.get(id(owned), ZERO)
                 own_note = SECRET_NOTE if owned.charge.secret else owned.charge.note
@@ -92,7 +95,12 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
     return billed
 
 
-def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence[FreeTier]) -> dict[int, Decimal]:
+def _first(pair: tuple[tuple[str, str], OwnedCharge]) -> tuple[str, str]:
+    return pair[0]
+
+
+def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence[FreeTier],
+                         keys: dict[int, tuple[str, str]]) -> dict[int, Decimal]:
     """Free units per charge (keyed by ``id`` of the OwnedCharge), proportional to usage."""
     free: dict[int, Decimal] = {}
     for tier in tiers:
@@ -102,7 +110,7 @@ def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence
         if used <= 0:
             continue
         granted = min(used, tier.quantity)
-        for owned, units in zip(covered, split_exactly(granted, quantities, [_key(o) for o in covered])):
+        for owned, units in zip(covered, split_exactly(granted, quantities, [keys[id(o)] for o in covered])):
             free[id(owned)] = free.get(id(owned), ZERO) + units
     return free
 

@@ -38,13 +38,7 @@ from costline.redaction import Redactor, secret_strings
 from costline.price_age import stale_prices_finding
 from costline.traffic import derive_usage
 from costline.usage import (
-    AVG_DURATION_MS,
-    INPUT_TOKENS,
-    MONTHLY_GET_REQUESTS,
-    MONTHLY_PUT_REQUESTS,
-    MONTHLY_REQUESTS,
-    OUTPUT_TOKENS,
-    STORAGE_GB,
+    DEFAULT_WORST_CASE,
     DerivedValue,
     UsageReader,
     tag_problems,
@@ -58,16 +52,6 @@ GROUP_PREFERENCE: Mapping[str, int] = {
     bedrock.INFERENCE_PROFILE_TYPE: 1,
 }
 
-DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
-    MONTHLY_REQUESTS.key: Decimal(10_000_000),
-    INPUT_TOKENS.key: Decimal(4096),
-    OUTPUT_TOKENS.key: Decimal(4096),
-    STORAGE_GB.key: Decimal(1000),
-    MONTHLY_GET_REQUESTS.key: Decimal(10_000_000),
-    MONTHLY_PUT_REQUESTS.key: Decimal(1_000_000),
-}
-"""Fail-closed stand-ins for unreadable usage tags. A Lambda's duration falls back to its
-timeout. Chosen so that deleting tags never lowers an estimate for a typical service."""
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,18 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
 )
 USAGE_TAGS_BY_KEY: Mapping[str, UsageTag] = {tag.key: tag for tag in USAGE_TAGS}
 
+DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
+    MONTHLY_REQUESTS.key: Decimal(10_000_000),
+    INPUT_TOKENS.key: Decimal(4096),
+    OUTPUT_TOKENS.key: Decimal(4096),
+    STORAGE_GB.key: Decimal(1000),
+    MONTHLY_GET_REQUESTS.key: Decimal(10_000_000),
+    MONTHLY_PUT_REQUESTS.key: Decimal(1_000_000),
+}
+"""Fail-closed stand-ins (``EstimateOptions.fail_closed``) for unreadable usage tags. A Lambda's
+duration falls back to its timeout. Chosen so that deleting tags never lowers an estimate for a
+typical service."""
+
 
 def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     """Parse a tag value as a plain non-negative decimal number.
@@ -383,10 +395,8 @@ def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], b
         value = resource.properties.get(prop)
         if value is None:
             continue
-        if is_unknown(value):
-            unknown = unknown or prop == "tags"
-            continue
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
+            unknown = unknown or (prop == "tags" and is_unknown(value))
             continue
         for key, tag_value in value.items():
             merged[str(key)] = tag_value
@@ -399,7 +409,7 @@ def tag_problems(resource: Resource) -> list[Finding]:
     tags, _, _ = _collect_tags(resource)
     findings = []
     for key in tags:
-        if key.startswith("cost:") and key not in USAGE_TAGS_BY_KEY:
+        if key not in USAGE_TAGS_BY_KEY and key.startswith("cost:"):
             close = difflib.get_close_matches(key, list(USAGE_TAGS_BY_KEY), n=1)
             hint = f"did you mean {close[0]}?" if close else "see the usage-tag contract in the README"
             findings.append(Finding("usage-tag-unrecognized", Severity.WARNING,

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -30,7 +30,6 @@ from pulumi_policy import (
 )
 
 from costline import __version__
-from costline.estimator import estimate
 from costline.model import Estimate, Resource, ResourceStatus, Severity
 from costline.money import format_usd, plain_number, round_cents
 from costline.policy import bridge
@@ -44,12 +43,16 @@ from costline.policy.config import (
     PackSettings,
     parse_settings,
 )
-from costline.pricing import PriceBook, load_price_book
 from costline.region import DEFAULT_REGION, detect_region
 from costline.safe_text import one_line
 from costline.summary import drivers_text, resource_line, stack_line
 from costline.usage import USAGE_FINDING_CODES
-from costline.worst_case import lambda_worst_cases
+
+if TYPE_CHECKING:
+    from costline.pricing import PriceBook
+
+# The estimator and the price tables load on the first AnalyzeStack (in ``analyse``), not at
+# start-up: the engine starts every pack before any preview step, and a slow start-up delays all.
 
 PACK_NAME = "costline"
 _local = threading.local()
@@ -149,6 +152,9 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     cached = getattr(_local, "analysis", None)
     if request is not None and cached is not None and cached[0] is request:
         return cached[1]
+    from costline.estimator import estimate
+    from costline.pricing import load_price_book
+
     config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
     settings = parse_settings(config)
     resources = _resources_from_request(request) if request is not None else _resources_from_args(args)
@@ -220,6 +226,9 @@ def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
 
 
 def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
+    from costline.pricing import load_price_book
+    from costline.worst_case import lambda_worst_cases
+
     settings = analysis.settings
     prices = analysis.prices or load_price_book(analysis.estimate.pricing.region,
                                                 overrides=[str(_pack_path(p)) for p in settings.price_overrides])

@@ -179,9 +179,11 @@ def _dig(properties: Mapping[str, Any], keys: Sequence[str]) -> Any:
     (so ``ephemeralStorage: "big"`` reads as an invalid ``ephemeralStorage.size``)."""
     value: Any = properties
     for key in keys:
-        if is_unknown(value) or (value is not properties and value is not None and not isinstance(value, Mapping)):
-            return value
-        if not isinstance(value, Mapping) or key not in value:
+        if type(value) is not dict and not isinstance(value, Mapping):  # `type is dict` first: fast
+            if value is None or value is properties:
+                return _ABSENT
+            return value  # an unknown, or a non-object on the way
+        if key not in value:
             return _ABSENT
         value = value[key]
     return value
