@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from costline.cli_options import recommendations_option, what_if_option
-from costline.estimator import EstimateOptions
-from costline.price_age import DEFAULT_MAX_PRICE_AGE_DAYS
-from costline.region import DEFAULT_REGION
+from costline.cli_options import stack_options
 from costline.render import FORMATS
 
 EXIT_BAD_INPUT = 2
@@ -45,43 +43,48 @@ def load_resources(program_dir: Path | None, from_preview: Path | None, stack: s
         raise InputProblem(str(exc)) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _OneLineErrors(click.Group):
+    """Click's own usage errors (an unknown option, a missing folder) as one exit-2 line too,
+    like every other bad-input error, instead of click's usage block."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `costline` (click >= 8.2): the help
+                click.echo(exc.format_message(), err=True)
+                sys.exit(EXIT_BAD_INPUT)
+            command = exc.ctx.command_path if exc.ctx is not None else "costline"
+            click.echo(f"costline: error: {exc.format_message()} (see {command} --help)", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+@click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="costline")
 def main() -> None:
     """costline: monthly AWS cost of a Pulumi stack, before deploy."""
 
 
 @main.command("estimate")
-@click.argument("program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--from-preview", "from_preview", type=click.Path(dir_okay=False, path_type=Path),
-              help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of running a program.")
-@click.option("--stack", default="dev", show_default=True, help="Stack whose Pulumi.<stack>.yaml config the program gets.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
-@click.option("--no-free-tier", is_flag=True, help="Do not apply the always-free allowances (Lambda 1M requests + 400,000 GB-s).")
-@click.option("--fail-closed", is_flag=True, help="Price missing or invalid usage tags at a documented worst case.")
-@click.option("--prices", "price_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Price override file (repeatable; later files win).")
-@click.option("--region", help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION}).")
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder of your own report templates; missing ones fall back to costline's.")
-@click.option("--max-price-age-days", type=click.IntRange(min=0), default=DEFAULT_MAX_PRICE_AGE_DAYS, show_default=True,
-              help="Warn (prices-stale) when the price tables are older than this many days.")
-@click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win.")
-@what_if_option
-@recommendations_option
-def estimate_command(program_dir, from_preview, stack, fmt, output, no_free_tier, fail_closed, price_files,
-                     region, templates_dir, max_price_age_days, usage_file=None, what_if=None,
-                     recommendations=True) -> None:
+@stack_options
+def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
-    from costline.cli_review import emit, load_stack, render_report, what_if_scenarios
+    from costline.cli_review import emit, load_from_options, render_report, what_if_scenarios
 
-    loaded = load_stack(program_dir, from_preview, stack, price_files, region, usage_file,
-                        EstimateOptions(free_tier=not no_free_tier, fail_closed=fail_closed,
-                                        max_price_age_days=max_price_age_days))
-    report = loaded.report(scenarios=what_if_scenarios(what_if), recommendations=recommendations)
-    emit(render_report(report, fmt, templates_dir), fmt, output)
+    loaded = load_from_options(kw)
+    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"])
+    emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
 
 
 @main.command("preview")

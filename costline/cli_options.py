@@ -23,6 +23,16 @@ recommendations_option = click.option(
     help="Recommendations with the monthly dollars each saves.")
 
 
+def _templates_folder(ctx: click.Context, param: click.Parameter, folder: Path | None) -> Path | None:
+    """A ``--templates`` folder must hold at least one template named like costline's: a typo
+    must not fall back to the bundled report without a word."""
+    from costline.render import TEMPLATE_NAMES
+
+    if folder is not None and not any((folder / name).is_file() for name in TEMPLATE_NAMES.values()):
+        raise click.BadParameter(f"{folder} holds neither {' nor '.join(TEMPLATE_NAMES.values())}", ctx, param)
+    return folder
+
+
 def stack_options(command: Callable) -> Callable:
     """PROGRAM_DIR and the stack, price and report options of ``diff`` and ``check``."""
     decorators = [
@@ -39,7 +49,8 @@ def stack_options(command: Callable) -> Callable:
                      help="Warn (prices-stale) when the price tables are older than this many days."),
         click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
                      help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win."),
-        click.option("--templates", "templates_dir", type=click.Path(file_okay=False, path_type=Path),
+        click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     callback=_templates_folder,
                      help="Folder of your own report templates; missing ones fall back to costline's."),
         what_if_option,
         recommendations_option,

@@ -139,7 +139,8 @@ def emit(text: str, fmt: str, output: Path | None) -> None:
         click.echo(f"costline: wrote {fmt} report to {output}", err=True)
 
 
-def _load(kw: dict[str, Any]) -> LoadedStack:
+def load_from_options(kw: dict[str, Any]) -> LoadedStack:
+    """The stack and its estimate from the options of :func:`costline.cli_options.stack_options`."""
     options = EstimateOptions(free_tier=not kw["no_free_tier"], fail_closed=kw["fail_closed"],
                               max_price_age_days=kw["max_price_age_days"])
     return load_stack(kw["program_dir"], kw["from_preview"], kw["stack"], kw["price_files"], kw["region"],
@@ -163,7 +164,7 @@ def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
 @stack_options
 def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
-    loaded = _load(kw)
+    loaded = load_from_options(kw)
     baseline = _baseline(baseline_file, loaded)
     report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
                            baseline=baseline)
@@ -192,7 +193,7 @@ def check_command(baseline_file: Path | None, budget: str | None, warn_at: str |
         raise _problem("--max-increase and --max-increase-percent need --baseline FILE to compare with")
     if limits.warn_at_percent > 100:
         raise _problem("--warn-at-percent: give a share of the budget between 0 and 100")
-    loaded = _load(kw)
+    loaded = load_from_options(kw)
     baseline = _baseline(baseline_file, loaded)
     report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
                            baseline=baseline, limits=limits)

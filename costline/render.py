@@ -30,18 +30,21 @@ FORMATS = ("markdown", "html", "json")
 TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_AUTOLINK_START = re.compile(r"://|(?<![\w.])www\.", re.IGNORECASE)  # GFM's extended autolinks start so
 
 
 def escape_markdown(text: str) -> str:
     """Make untrusted text inert inside GitHub-flavoured markdown, tables included.
 
     HTML metacharacters become entities, markdown punctuation is backslash-escaped, line
-    breaks become spaces (a table row stays one row), and ``@`` gets a zero-width space so
-    a tag value like ``@org/team`` cannot ping anyone.
+    breaks become spaces (a table row stays one row), ``@`` gets a zero-width space so a tag
+    value like ``@org/team`` cannot ping anyone, and so do ``://`` and ``www.`` so that a
+    value like ``https://evil.example`` is not turned into a link by GitHub's autolinker.
     """
     text = one_line(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK_START.sub(lambda m: m.group(0)[:-1] + "\u200b" + m.group(0)[-1], text)
     return text.replace("@", "@\u200b")
 
 

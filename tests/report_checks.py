@@ -22,8 +22,9 @@ def json_report(report: dict[str, Any]) -> dict[str, Any]:
 
 def gfm(text: str) -> str:
     """Markdown → HTML as GitHub would structure it: tables, strikethrough, raw HTML blocks
-    (``<details>``) and autolinks off (markdown-it's ``gfm-like`` preset without linkify)."""
-    return MarkdownIt("gfm-like", {"linkify": False}).render(text)
+    (``<details>``) and autolinks (markdown-it's ``gfm-like`` preset with linkify-it, which
+    links ``https://…`` and ``www.…`` as GitHub does, and bare domains too: stricter)."""
+    return MarkdownIt("gfm-like", {"linkify": True}).render(text)
 
 
 class _Tables(HTMLParser):

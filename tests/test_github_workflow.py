@@ -49,7 +49,7 @@ def test_check_step_runs_costline_check_and_records_its_exit_code(workflow):
     check = step(workflow, "costline check")
     assert check["id"] == "check"
     script = check["run"]
-    assert "args=(check " in script and "--report costline-report.md" in script
+    assert "args=(check " in script and "--report ../costline-report.md" in script
     assert 'costline "${args[@]}"' in script
     assert "set +e" in script and 'echo "exit-code=$code" >> "$GITHUB_OUTPUT"' in script
     assert "--baseline" in script and "--budget" in script and "--max-increase-percent" in script
@@ -156,3 +156,68 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
     assert comments[1]["body"].rstrip().endswith(MARKER)
     assert push("x" * 70000 + "\n\n" + "y" * 10) == [["update", 2]]
     assert len(json.loads(state.read_text())["comments"][1]["body"]) <= 65536
+
+
+# --- the steps' shell scripts, run for real in a workspace laid out as the workflow lays it out --
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run_step(workflow, name_part, workspace: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+    """Run one step's ``run`` script with bash as Actions does (``bash -e``), in its
+    working-directory, with the workflow's env and ``costline`` on PATH; returns the process
+    and what the step wrote to $GITHUB_OUTPUT."""
+    import os
+    import sys
+
+    the_step = step(workflow, name_part)
+    output = workspace / f"output-{the_step['id']}"
+    output.write_text("")
+    full_env = {**os.environ, **{k: str(v) for k, v in workflow["env"].items()}, **env,
+                "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(workspace / "summary.md"),
+                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    cwd = workspace / the_step.get("working-directory", ".")
+    done = subprocess.run(["bash", "-e", "-c", the_step["run"]], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=120)
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+    return done, outputs
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """head/ and base/ checkouts of this repository's bundled program (the base without the
+    override file the pull request adds)."""
+    root = tmp_path_factory.mktemp("workspace")
+    for side in ("head", "base"):
+        shutil.copytree(REPO / "program", root / side / "program")
+        for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+            shutil.copy(REPO / name, root / side / name)
+    (root / "head" / "pricing" / "overrides").mkdir(parents=True)
+    shutil.copy(REPO / "pricing" / "overrides" / "seed-template.yaml", root / "head" / "pricing" / "overrides")
+    return root
+
+
+def test_the_steps_run_from_the_pull_requests_root_so_relative_price_files_work(workflow, workspace):
+    env = {"COSTLINE_ARGS": "--prices pricing/overrides/seed-template.yaml", "BUDGET_USD": "50",
+           "MAX_INCREASE_PERCENT": "10"}
+    baseline, outputs = _run_step(workflow, "Baseline", workspace, env)
+    assert baseline.returncode == 0, baseline.stderr
+    assert outputs == {"file": "../baseline.json"} and "::warning" not in baseline.stdout
+    check, outputs = _run_step(workflow, "costline check", workspace, {**env, "BASELINE": "../baseline.json"})
+    assert check.returncode == 0, check.stderr
+    assert outputs == {"exit-code": "0"}, check.stderr  # same program, same prices: within every limit
+    report = (workspace / "costline-report.md").read_text()
+    assert report.startswith("## ✅ costline: $38.61/month") and report.rstrip().endswith(MARKER)
+    assert (workspace / "summary.md").read_text() == report
+
+
+def test_a_base_branch_that_cannot_be_estimated_is_a_warning_that_says_why(workflow, workspace):
+    baseline, outputs = _run_step(workflow, "Baseline", workspace, {"COSTLINE_ARGS": "--prices nowhere.yaml"})
+    assert baseline.returncode == 0 and outputs == {}
+    assert "::warning title=costline::could not estimate the base branch" in baseline.stdout
+    assert "nowhere.yaml: no such price override file" in baseline.stdout
+
+
+def test_a_base_branch_without_the_program_is_a_notice(workflow, workspace):
+    baseline, outputs = _run_step(workflow, "Baseline", workspace, {"PROGRAM_DIR": "infra"})
+    assert baseline.returncode == 0 and outputs == {}
+    assert "::notice title=costline::the base branch has no infra yet" in baseline.stdout

@@ -43,6 +43,7 @@ HOSTILE = {
     "newlines": "line1\nline2\r\n| fake | row |\n- [mandatory]  stack-budget  (stack)",
     "markdown": "**bold** _em_ [link](https://evil.example) ![img](x.png) # heading <!-- c -->",
     "unicode": "\u202eevil\u2066 \u2028sep\u0085nel",
+    "autolinks": "https://evil.example/x WWW.evil.com/login ftp://a.b mailto:x",
 }
 LAMBDA = "aws:lambda/function:Function"
 PROFILE = "aws:bedrock/inferenceProfile:InferenceProfile"
@@ -80,7 +81,9 @@ def rendered(word: str, fmt: str) -> str:
 
 
 # --- markdown ----------------------------------------------------------------------------------
-MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+MD = MarkdownIt("commonmark", {"linkify": True}).enable(["table", "strikethrough", "linkify"])
+MD.linkify.set({"fuzzy_link": False})  # GitHub links scheme:// URLs, not bare domains ...
+AUTOLINK_START = re.compile(r"(?i)://|(?<![\w.])www\.")  # ... and ``www.``, checked on the source
 
 
 def markdown_shape(text: str) -> dict:
@@ -119,6 +122,7 @@ def test_hostile_text_does_not_change_the_markdown_report(word):
     assert re.search(r"@(?!\u200b)", hostile) is None, "an @ without a zero-width space can ping someone"
     assert not UNSAFE.search(hostile.replace("\n", "")), "a control character reached the report"
     assert "<script" not in hostile.lower() and "<img" not in hostile.lower()
+    assert len(AUTOLINK_START.findall(hostile)) == len(AUTOLINK_START.findall(benign)), "a value would autolink"
 
 
 # --- HTML --------------------------------------------------------------------------------------

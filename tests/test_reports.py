@@ -77,3 +77,28 @@ def test_broken_user_template_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(main, ["estimate", "--from-preview", PREVIEW, "--templates", str(tmp_path)])
     assert result.exit_code == 2
     assert "TemplateSyntaxError" in result.output and "Traceback" not in result.output
+
+
+def test_a_templates_folder_that_is_missing_or_holds_no_template_is_an_error(tmp_path):
+    """A typo in --templates must not silently fall back to the bundled report."""
+    runner = CliRunner()
+    missing = runner.invoke(main, ["estimate", "--from-preview", PREVIEW, "--templates", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and len(missing.output.splitlines()) == 1
+    assert missing.output.startswith("costline: error: Invalid value for '--templates'") and "does not exist" in missing.output
+    (tmp_path / "report.md.jinja").write_text("misnamed")
+    for command in ("estimate", "check", "diff"):
+        result = runner.invoke(main, [command, "--from-preview", PREVIEW, "--templates", str(tmp_path)]
+                               + (["--baseline", PREVIEW] if command == "diff" else []))
+        assert result.exit_code == 2, command
+        assert "holds neither report.md.j2 nor report.html.j2" in result.output and len(result.output.splitlines()) == 1
+
+
+def test_click_usage_errors_are_one_line_exit_2(tmp_path):
+    for argv, expected in (
+        (["check", "--budget", "5", "--bogus"], "costline: error: No such option '--bogus'"),
+        (["estimate", str(tmp_path / "nope")], "costline: error: Invalid value for '[PROGRAM_DIR]'"),
+        (["estimate", "--format", "pdf"], "costline: error: Invalid value for '--format'"),
+    ):
+        result = CliRunner().invoke(main, argv)
+        assert result.exit_code == 2, argv
+        assert result.output.startswith(expected) and len(result.output.splitlines()) == 1, result.output
