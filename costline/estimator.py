@@ -188,8 +188,8 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
             if GROUP_PREFERENCE.get(draft.resource.type, 0) < best:
                 draft.charges.remove(charge)
                 draft.findings.append(_finding(draft.resource, "usage-counted-elsewhere", Severity.INFO,
-                                               f"{charge.description} declared here is counted on "
-                                               f"{', '.join(keepers)} instead, so it is not counted twice"))
+                                               f"the usage declared here for {charge.description} is counted "
+                                               f"on {', '.join(keepers)} instead, so it is not counted twice"))
 
 
 def _finish(draft: _Draft) -> ResourceEstimate:

@@ -2,7 +2,7 @@
 
 Templates receive one variable, ``report`` (see :func:`costline.report.build_report`), and
 these filters: ``usd`` ($1,234.57, half-up cents), ``unit_price`` (all digits),
-``qty`` (15,000), ``pct``, and those of :mod:`costline.report_filters` (``signed_usd``,
+``qty`` (15,000), ``pct``, ``per_price_unit`` (``per GB-month``), ``qty_unit`` (``15,000 tokens``), and those of :mod:`costline.report_filters` (``signed_usd``,
 ``signed_pct``, ``factor``, ``link``). Escaping is not left to template authors: in markdown every
 printed string is escaped by the environment's ``finalize`` hook unless a filter marked it
 safe; HTML uses Jinja's autoescape. A user's ``--templates DIR`` overrides any template by
@@ -12,13 +12,13 @@ name and falls back to the bundled ones.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape as html_escape
 
 from costline.money import format_quantity, format_unit_price, format_usd
 from costline.report import to_json
@@ -71,6 +71,29 @@ def _qty(value: Decimal | None) -> Markup:
     return Markup("[secret]" if value is None else format_quantity(value))
 
 
+def _units(unit: str, count: Decimal | None) -> str:
+    """Price tables' units are singular nouns: ``token`` → ``tokens`` for any count but 1
+    (``GB`` and units already ending in ``s`` stay as they are)."""
+    if count == 1 or unit.endswith("s") or unit.isupper():
+        return unit
+    return f"{unit}s"
+
+
+def _unit_filters(escape: Callable[[str], str]) -> dict[str, Callable[..., Markup]]:
+    """``qty_unit`` (``15,000,000 tokens``; ``[secret] tokens`` for a figure derived from a
+    secret) and ``per_price_unit`` (``per GB-month``, ``per 1,000,000 tokens``). A unit comes
+    from a price table or override file, so it is escaped for the output format."""
+
+    def qty_unit(quantity: Decimal | None, unit: str) -> Markup:
+        return _qty(quantity) + Markup(" " + escape(_units(unit, quantity)))
+
+    def per_price_unit(price_per: Decimal, unit: str) -> Markup:
+        counted = escape(_units(unit, price_per))
+        return Markup(f"per {counted}" if price_per == 1 else f"per {format_quantity(price_per)} {counted}")
+
+    return {"qty_unit": qty_unit, "per_price_unit": per_price_unit}
+
+
 def _pct(value: Decimal, digits: int = 0) -> Markup:
     return Markup(f"{value:.{digits}f}%")
 
@@ -87,7 +110,8 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
         env = Environment(loader=ChoiceLoader(loaders), autoescape=False, finalize=_finalize_markdown,
                           undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                           keep_trailing_newline=True)
-    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct, **REVIEW_FILTERS)
+    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct, **REVIEW_FILTERS,
+                       **_unit_filters(lambda text: str(html_escape(text)) if fmt == "html" else escape_markdown(text)))
     return env
 
 

@@ -34,9 +34,11 @@ def _finding(finding: Finding) -> dict[str, Any]:
 
 
 def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, Any]:
-    """The report context: ``source`` says what was estimated (a program dir, a preview file)."""
+    """The report context: ``source`` says what was estimated (a program dir, a preview file).
+
+    Resources are listed most expensive first (then by name and URN), as a reviewer reads them."""
     resources = []
-    for r in estimate.resources:
+    for r in sorted(estimate.resources, key=lambda r: (-r.monthly_usd, r.name, r.urn)):
         resources.append({
             "urn": r.urn,
             "type": r.type,

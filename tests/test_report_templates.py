@@ -106,7 +106,7 @@ def test_seed_scenario_markdown(seed_prices):
     ]
     breakdown = html.split("<details><summary>Per-resource breakdown")[1].split("</details>")[0]
     resources, items = tables(breakdown)
-    assert [r[0] for r in resources[1:]] == ["model", "artifacts", "api-handler", "dev"]
+    assert [r[0] for r in resources[1:]] == ["model", "artifacts", "dev", "api-handler"]  # most expensive first
     assert len(items) == 9 and all(len(row) == 6 for row in items)
     assumptions = html.split("<details><summary>Assumptions</summary>")[1].split("</details>")[0]
     assert "costline tables 2026.11.0 for us-east-1, as of 2025-02-28" in assumptions
