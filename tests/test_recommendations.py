@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
+from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY, UNKNOWN_STRING
 from costline.estimator import estimate
 from costline.money import round_cents
 from costline.recommendations import recommend
-from costline.recommendations.apigateway import rest_only_features
+from costline.recommendations.apigateway import FEATURES, rest_only_features
 from costline.recommendations.budgets import BUDGET_TYPE
 from tests.conftest import LAMBDA, PROFILE, REST_API, STAGE, make, seed_stack
 
@@ -31,14 +31,15 @@ def test_seed_stack_at_list_prices(prices):
     DeepSeek-R1 has no batch price: said so. No aws.budgets.Budget: the alarm, last."""
     recs = recommend(seed_stack(), prices)
     assert [r.code for r in recs] == ["bedrock-fewer-tokens", "apigateway-http-api", "bedrock-batch-not-offered",
-                                      "aws-budgets-alarm"]
-    tokens, http, batch, budget = recs
+                                      "bedrock-provisioned-not-offered", "aws-budgets-alarm"]
+    tokens, http, batch, provisioned, budget = recs
     assert tokens.monthly_saving_usd == D("25.3125")
     assert tokens.new_total_monthly_usd == D("102.2875") - D("25.3125")
     assert "saves $20.25/month" in tokens.detail and "saves $5.06/month" in tokens.detail  # output / prompt
     assert http.monthly_saving_usd == D("0.075") and round_cents(http.monthly_saving_usd) == D("0.08")
     assert http.resources == ("api",)
     assert batch.monthly_saving_usd is None and "deepseek.r1-v1:0" in batch.title
+    assert provisioned.monthly_saving_usd is None and provisioned.resources == batch.resources == ("model",)
     assert budget.monthly_saving_usd is None and budget.link.startswith("https://docs.aws.amazon.com/")
 
 
@@ -98,12 +99,93 @@ def test_http_api_is_not_suggested_when_rest_only_features_are_used(prices):
     assert "apigateway-http-api" not in by_code(recommend(cached, prices))
 
 
+INTEGRATION = "aws:apigateway/integration:Integration"
+UNKNOWN_BOOLEAN = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"  # the engine's unknown boolean during preview
+
+
+def _attached(type_token, name, api, **properties):
+    """A resource whose ``restApi`` property dependency is ``api`` (as the engine links them)."""
+    return replace(make(type_token, name, **properties), property_dependencies={"restApi": (api.urn,)})
+
+
+def _suggests_http_api(stack, prices):
+    return "apigateway-http-api" in by_code(recommend(stack, prices))
+
+
+def test_the_reference_stack_with_a_lambda_proxy_integration_still_gets_the_http_api(prices):
+    stack = seed_stack()
+    proxy = _attached(INTEGRATION, "proxy-lambda", stack[0], type="AWS_PROXY", integrationHttpMethod="POST")
+    assert rest_only_features(stack[0], [*stack, proxy]) == []
+    rec = by_code(recommend([*stack, proxy], prices))["apigateway-http-api"]
+    assert all(feature in rec.detail for feature in FEATURES)  # the advice lists what the rule checks
+
+
+def test_non_proxy_integrations_and_mapping_templates_block_the_http_api(prices):
+    stack = seed_stack()
+    api = stack[0]
+    for kind in ("AWS", "HTTP", "MOCK", UNKNOWN_STRING):
+        integration = _attached(INTEGRATION, "int", api, type=kind)
+        assert rest_only_features(api, [*stack, integration]) == ["a non-proxy integration"], kind
+        assert not _suggests_http_api([*stack, integration], prices)
+    templated = _attached(INTEGRATION, "int", api, type="AWS_PROXY",
+                          requestTemplates={"application/json": '{"body": $input.json("$")}'})
+    assert rest_only_features(api, [*stack, templated]) == ["VTL mapping templates"]
+    assert not _suggests_http_api([*stack, templated], prices)
+    response = _attached("aws:apigateway/integrationResponse:IntegrationResponse", "resp", api,
+                         responseTemplates={"application/json": UNKNOWN_STRING})
+    assert rest_only_features(api, [*stack, response]) == ["VTL mapping templates"]
+    other = make(REST_API, "other")  # an integration of another API does not block this one
+    assert rest_only_features(api, [*stack, other, _attached(INTEGRATION, "int", other, type="MOCK")]) == []
+
+
+def test_method_settings_caching_blocks_the_http_api(prices):
+    stack = seed_stack()
+    api, stage = stack[0], stack[1]
+    cached = _attached("aws:apigateway/methodSettings:MethodSettings", "all", api, methodPath="*/*",
+                       settings={"cachingEnabled": True, "metricsEnabled": True})
+    assert rest_only_features(api, [*stack, cached]) == ["method-level caching"]
+    assert not _suggests_http_api([*stack, cached], prices)
+    by_stage = replace(cached, property_dependencies={"stageName": (stage.urn,)},
+                       properties={"settings": {"cachingEnabled": UNKNOWN_BOOLEAN}})
+    assert rest_only_features(api, [*stack, by_stage]) == ["method-level caching"]  # unknown: may cache
+    metrics_only = replace(cached, properties={"settings": {"cachingEnabled": False, "metricsEnabled": True}})
+    assert rest_only_features(api, [*stack, metrics_only]) == []
+    assert _suggests_http_api([*stack, metrics_only], prices)
+
+
+def test_an_edge_optimized_custom_domain_mapped_to_the_api_blocks_the_http_api(prices):
+    stack = seed_stack()
+    api = stack[0]
+
+    def domain(**properties):
+        return make("aws:apigateway/domainName:DomainName", "domain", domainName="api.example.com", **properties)
+
+    def mapping(dom, **deps):
+        return replace(make("aws:apigateway/basePathMapping:BasePathMapping", "mapping", domainName=dom.properties["domainName"]),
+                       property_dependencies={"domainName": (dom.urn,), **deps})
+
+    edge = domain(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x", endpointConfiguration={"types": ["EDGE"]})
+    assert rest_only_features(api, [*stack, edge, mapping(edge, restApi=(api.urn,))]) == ["an edge-optimized custom domain"]
+    assert not _suggests_http_api([*stack, edge, mapping(edge, restApi=(api.urn,))], prices)
+    default = domain(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x")  # AWS default: EDGE
+    assert rest_only_features(api, [*stack, default, mapping(default, apiId=(api.urn,))]) == [
+        "an edge-optimized custom domain"]
+    unknown = domain(endpointConfiguration={"types": [UNKNOWN_STRING]})
+    assert rest_only_features(api, [*stack, unknown, mapping(unknown, restApi=(api.urn,))]) == [
+        "an edge-optimized custom domain"]
+    regional = domain(regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+                      endpointConfiguration={"types": ["REGIONAL"]},
+                      mutualTlsAuthentication={"truststoreUri": "s3://bucket/truststore.pem"})
+    assert rest_only_features(api, [*stack, regional, mapping(regional, restApi=(api.urn,))]) == []  # HTTP APIs do mTLS
+    assert rest_only_features(api, [*stack, edge, mapping(edge)]) == []  # not clearly linked to the API
+
+
 def test_http_api_keeps_traffic_flowing_to_the_lambda(prices):
     """An API whose Lambda gets its traffic from the integration: switching the API must not
     lose the Lambda's requests (the saving is only the request price difference)."""
     api = make(REST_API, "api", tags={"cost:monthly-requests": "2000000"})
     fn = make(LAMBDA, "fn", memorySize=128, tags={"cost:avg-duration-ms": "10"})
-    integration = replace(make("aws:apigateway/integration:Integration", "int"),
+    integration = replace(make("aws:apigateway/integration:Integration", "int", type="AWS_PROXY"),
                           property_dependencies={"restApi": (api.urn,), "uri": (fn.urn,)})
     stack = [api, fn, integration]
     base = estimate(stack, prices)
@@ -151,3 +233,17 @@ def test_a_secret_model_id_is_never_named(prices):
     recs = recommend([profile], prices)
     assert [r.code for r in recs] == ["bedrock-fewer-tokens", "aws-budgets-alarm"]
     assert all("deepseek" not in r.title + r.detail for r in recs)
+
+
+def test_provisioned_throughput_not_priced_is_said_once_per_model(prices):
+    """The reference model (DeepSeek-R1, us-east-1) has no bedrock.provisioned price: advice with
+    no dollar figure; Titan Text Express has one, so it gets a break-even instead."""
+    rec = by_code(recommend(seed_stack(), prices))["bedrock-provisioned-not-offered"]
+    assert rec.monthly_saving_usd is None and rec.new_total_monthly_usd is None
+    assert rec.detail == ("Provisioned Throughput is not priced for deepseek.r1-v1:0 in us-east-1 (no bedrock.provisioned "
+                          "entry in the price tables), so no break-even can be computed.")
+    assert rec.link == "https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html"
+    titan = make(PROFILE, "model", tags={"cost:bedrock-model": TITAN, "cost:monthly-requests": "30000",
+                                         "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+    codes = by_code(recommend([titan], prices))
+    assert "bedrock-provisioned-not-offered" not in codes and "bedrock-provisioned-break-even" in codes

@@ -7,7 +7,10 @@
   25% (prompt length; ``max_gen_len`` / ``maxTokens``), and each half on its own.
 * Provisioned throughput, for models with ``bedrock.provisioned.<model>.<commitment>`` prices:
   the stack with the model's on-demand tokens replaced by one model unit, and the monthly
-  traffic at which that breaks even (on-demand token prices are flat, so cost scales with calls).
+  traffic at which that breaks even (on-demand token prices are flat, so cost scales with calls);
+  models without a provisioned price are named as "not priced" (no break-even).
+
+A model id that is a secret is never named (:func:`~.common.on_demand_models` leaves it out).
 
 Sources: https://aws.amazon.com/bedrock/pricing/ (prices come from the tables).
 """
@@ -77,7 +80,13 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
     edge = edge_traffic(ctx.resources)
     for model, urns in on_demand_models(ctx.base).items():
         commitments = [c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")]
+        names = tuple(ctx.by_urn(u).name for u in urns)
         if not commitments:
+            results.append(Recommendation(
+                "bedrock-provisioned-not-offered", f"No Provisioned Throughput break-even for {model}",
+                f"Provisioned Throughput is not priced for {model} in {ctx.prices.region} (no bedrock.provisioned "
+                "entry in the price tables), so no break-even can be computed.",
+                resources=names, link=PROVISIONED_LINK))
             continue
         with money_context():
             on_demand = sum((i.monthly_usd for _, i, m in token_items(ctx.base) if m == model), ZERO)
@@ -93,7 +102,6 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
                   f"against {format_usd(on_demand)}/month of on-demand tokens now; "
                   + _break_even_text(on_demand, provisioned, edge)
                   + ". Assumes one model unit carries the traffic (check its tokens per minute).")
-        names = tuple(ctx.by_urn(u).name for u in urns)
         if saving > 0:
             results.append(Recommendation("bedrock-provisioned", f"Provisioned throughput for {model}", detail,
                                           saving, new_total, names, PROVISIONED_LINK))
