@@ -11,7 +11,19 @@ report read back with money as ``Decimal``), so a baseline can be last week's JS
   ``cost:bedrock-model``, ``modelSource.copyFrom``...), compared by key. A secret input reads
   ``[secret]`` on both sides and so never shows as changed.
 
-Unchanged resources are counted, not listed. Pure: no I/O.
+Unchanged resources are counted, not listed.
+
+Every ``delta_usd`` (total, per service, per resource) is the change *as displayed*:
+``round_cents(after) − round_cents(before)``, so a reader's subtraction of the two shown
+amounts always gives the shown change (an exact delta of $56.1375 between $102.2875 and
+$46.15 shows as −$56.14, not −$56.13). The JSON report carries the same rounded deltas; the
+exact amounts on each side (``before_usd``, ``after_usd``, ``total_monthly_usd``) stay exact.
+(:func:`costline.budget.shown_delta`). ``delta_percent`` is computed from the exact totals
+(:func:`costline.budget.percent_change`),
+the same figure ``costline check`` compares with ``--max-increase-percent``.
+
+When the baseline was priced with other tables or override files, ``prices_note`` says which
+(``None`` when the prices are the same). Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -19,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from costline.budget import percent_change
+from costline.budget import percent_change, shown_delta
 from costline.money import ZERO
 
 Report = Mapping[str, Any]
@@ -72,16 +84,23 @@ def _entry(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict
         "status_after": new["status"] if new else None,
         "before_usd": before,
         "after_usd": after,
-        "delta_usd": (after or ZERO) - (before or ZERO),
+        "delta_usd": shown_delta(before, after),
         "changes": changes,
     }
+
+
+def _rank(entry: Mapping[str, Any]) -> tuple:
+    """Largest shown change first; among equal shown changes, the larger exact one."""
+    exact = (entry["after_usd"] if entry["after_usd"] is not None else ZERO) - \
+        (entry["before_usd"] if entry["before_usd"] is not None else ZERO)
+    return -abs(entry["delta_usd"]), -abs(exact), CHANGE_ORDER[entry["change"]], entry["name"]
 
 
 def diff_reports(before: Report, after: Report, *, source: str | None = None, kind: str = "report") -> dict[str, Any]:
     """The ``baseline`` section of a report: ``after`` (the change) against ``before``."""
     pairs = _match(before.get("resources") or (), after.get("resources") or ())
     entries = [e for e in (_entry(old, new) for old, new in pairs) if e is not None]
-    entries.sort(key=lambda e: (-abs(e["delta_usd"]), CHANGE_ORDER[e["change"]], e["name"]))
+    entries.sort(key=_rank)
     counts = {change: sum(1 for e in entries if e["change"] == change) for change in CHANGE_ORDER}
     old_services = {s["service"]: s["monthly_usd"] for s in before.get("by_service") or ()}
     new_services = {s["service"]: s["monthly_usd"] for s in after.get("by_service") or ()}
@@ -93,13 +112,30 @@ def diff_reports(before: Report, after: Report, *, source: str | None = None, ki
         "source": source,
         "kind": kind,
         "total_monthly_usd": total_before,
-        "delta_usd": total_after - total_before,
+        "delta_usd": shown_delta(total_before, total_after),
         "delta_percent": percent_change(total_before, total_after),
         "pricing_version": before.get("pricing_version"),
         "pricing_region": before.get("pricing_region"),
         "same_prices": pricing_before == pricing_after,
         "by_service": [{"service": s, "before_usd": old_services.get(s, ZERO), "after_usd": new_services.get(s, ZERO),
-                        "delta_usd": new_services.get(s, ZERO) - old_services.get(s, ZERO)} for s in services],
+                        "delta_usd": shown_delta(old_services.get(s, ZERO), new_services.get(s, ZERO))}
+                       for s in services],
         "resources": entries,
         "counts": {**counts, "unchanged": len(pairs) - len(entries)},
+        "price_overrides": list(pricing_before[2]),
+        "prices_note": None if pricing_before == pricing_after else _prices_note(pricing_before, pricing_after),
     }
+
+
+def _prices_note(before: tuple, after: tuple) -> str:
+    """Which prices differ: ``priced with tables 2026.11.0 (us-east-1) and overrides a.yaml;
+    this run with no overrides``."""
+    def prices(version: str | None, region: str | None, overrides: tuple[str, ...], *, tables: bool) -> str:
+        parts = [f"tables {version} ({region})"] if tables else []
+        if overrides or not tables:
+            parts.append(f"overrides {', '.join(overrides)}" if overrides else "no overrides")
+        return " and ".join(parts)
+
+    tables_differ = before[:2] != after[:2]
+    return (f"the baseline was priced with {prices(*before, tables=True)}; this run with "
+            f"{prices(*after, tables=tables_differ or before[2] == after[2])}: part of the change may come from prices")

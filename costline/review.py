@@ -95,7 +95,9 @@ def review_report(resources: Sequence[Resource], prices: PriceBook, options: Est
         report["baseline"] = diff_reports(baseline.report, report, source=baseline.source, kind=baseline.kind)
     if limits is not None:
         base_total = baseline.report["total_monthly_usd"] if baseline is not None else None
-        report["budget"] = budget_section(check_budget(result.total_monthly_usd, limits, base_total))
+        other_prices = report.get("baseline") is not None and not report["baseline"]["same_prices"]
+        report["budget"] = budget_section(check_budget(result.total_monthly_usd, limits, base_total,
+                                                       other_prices=other_prices))
     return report
 
 

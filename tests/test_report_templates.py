@@ -228,4 +228,4 @@ def test_user_template_gets_the_review_sections(tmp_path, seed_prices):
         "{% for row in report.what_if.rows %}{{ row.volume | qty }}={{ row.total_monthly_usd | usd }};{% endfor %}"
         "{{ report.recommendations | length }}\n")
     report = review(seed_stack(), seed_prices)
-    assert render(report, "markdown", tmp_path) == "30,000=$38.61;100,000=$126.35;500,000=$627.75;1,000,000=$1,256.17;4\n"
+    assert render(report, "markdown", tmp_path) == "30,000=$38.61;100,000=$126.35;500,000=$627.75;1,000,000=$1,256.17;5\n"

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from costline.budget import BudgetLimits, check_budget
 from costline.cli import main
+from costline.diff import diff_reports
+from costline.money import round_cents
 from tests.conftest import SEED_OVERRIDE
 from tests.report_checks import gfm, table_with
 from costline.review import schema_problems
@@ -72,8 +75,10 @@ def test_diff_against_a_stack_export_names_what_changed(tmp_path):
     assert handler["cost:daily-requests"] == ("1000", "2000")
     model = {c["key"]: (c["before"], c["after"]) for c in entries["model"]["changes"]}
     assert model["cost:bedrock-model"] == ("deepseek.r1-v1:0", HAIKU)
-    assert D(base["delta_usd"]) == D(data["total_monthly_usd"]) - D(base["total_monthly_usd"])
-    assert sum(D(e["delta_usd"]) for e in base["resources"]) == D(base["delta_usd"])
+    # deltas are the displayed ones: rounded after minus rounded before
+    assert D(base["delta_usd"]) == round_cents(D(data["total_monthly_usd"])) - round_cents(D(base["total_monthly_usd"]))
+    for e in base["resources"]:
+        assert D(e["delta_usd"]) == round_cents(D(e["after_usd"] or 0)) - round_cents(D(e["before_usd"] or 0))
     assert D(base["total_monthly_usd"]) == D("102.2875")
 
 
@@ -106,6 +111,103 @@ def test_a_baseline_priced_differently_says_so(tmp_path):
     assert "part of the change may come from prices" in result.output
     rows = {r[0]: r for r in table_with(gfm(result.output), "What changed")[1:]}
     assert rows["model"][1:] == ["changed", "$37.50", "$101.25", "+$63.75", "prices"]
+
+
+def _side(total: str, amounts: dict[str, str]) -> dict:
+    resources = [{"urn": f"urn:{name}", "name": name, "type": "aws:x", "status": "priced", "monthly_usd": D(usd),
+                  "assumptions": []} for name, usd in amounts.items()]
+    return {"total_monthly_usd": D(total), "by_service": [{"service": "S", "monthly_usd": D(total)}],
+            "resources": resources, "pricing_version": "1", "pricing_region": "us-east-1", "price_overrides": []}
+
+
+def test_deltas_are_rounded_after_minus_rounded_before():
+    """$102.2875 → $46.1535 is −$56.134 exactly (−$56.13), but shows as $102.29 → $46.15: −$56.14.
+    $0.105 → $0.214 is +$0.109 exactly (+$0.11), but shows as $0.11 → $0.21: +$0.10."""
+    base = diff_reports(_side("102.2875", {"a": "0.105", "b": "102.1825"}),
+                        _side("46.1535", {"a": "0.214", "b": "45.9395"}))
+    assert base["delta_usd"] == D("-56.14") and base["by_service"][0]["delta_usd"] == D("-56.14")
+    rows = {e["name"]: e["delta_usd"] for e in base["resources"]}
+    assert rows == {"a": D("0.10"), "b": D("-56.24")}
+    assert base["delta_percent"] == D("-54.9")  # from the exact totals, as check_budget compares
+
+
+def test_check_compares_the_displayed_increase():
+    """Exact +$0.109 (would show +$0.11) but shown $0.11 → $0.21: the increase is +$0.10 everywhere."""
+    within = check_budget(D("0.214"), BudgetLimits(max_increase_usd=D("0.10")), D("0.105"))
+    assert within.status == "within"
+    over = check_budget(D("0.214"), BudgetLimits(max_increase_usd=D("0.09")), D("0.105"))
+    assert [v.message for v in over.violations] == [
+        "the increase $0.10/month over the baseline is more than the $0.09 allowed per change"]
+    budget = check_budget(D("102.2875"), BudgetLimits(monthly_budget_usd=D("50.004")))
+    assert budget.violations[0].message.endswith("over the budget $50.00 by $52.29")
+
+
+def tampered_baseline(tmp_path: Path) -> Path:
+    """The reference stack's report with `dev` (API Gateway) at $0.0949 instead of $0.105 and
+    the total at $102.2749: exact deltas +$0.0101 and +$0.0126 (both +$0.01), shown +$0.02."""
+    made = run("estimate", "--from-preview", PREVIEW, "--format", "json")
+    data = json.loads(made.output)
+    data["total_monthly_usd"] = "102.2749"
+    for row in data["by_service"]:
+        if row["service"] == "API Gateway":
+            row["monthly_usd"] = "0.0949"
+    next(r for r in data["resources"] if r["name"] == "dev")["monthly_usd"] = "0.0949"
+    path = tmp_path / "tampered.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_diff_and_check_show_the_rounded_delta(tmp_path):
+    baseline = tampered_baseline(tmp_path)
+    result = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "json",
+                 "--what-if", "none", "--no-recommendations")
+    data = json.loads(result.output)
+    assert schema_problems(data) == []
+    base = data["baseline"]
+    assert base["delta_usd"] == "0.02"
+    assert {r["service"]: r["delta_usd"] for r in base["by_service"]}["API Gateway"] == "0.02"
+    assert {e["name"]: e["delta_usd"] for e in base["resources"]}["dev"] == "0.02"
+    markdown = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none").output
+    assert markdown.splitlines()[0] == "## 💰 costline: $102.29/month · +$0.02 (0%) vs baseline"
+    rows = {r[0]: r for r in table_with(gfm(markdown), "What changed")[1:]}
+    assert rows["dev"][2:5] == ["$0.09", "$0.11", "+$0.02"]
+    services = {r[0]: r for r in table_with(gfm(markdown), "Baseline")[1:]}
+    assert services["API Gateway"][1:] == ["$0.11", "$0.09", "+$0.02"]
+    assert services["Total"][1:] == ["$102.29", "$102.27", "+$0.02"]
+    result, comment = check(tmp_path, "--max-increase", "0.01", baseline=str(baseline))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines() == [
+        "costline check FAILED: $102.29/month, +$0.02 (0%) vs baseline",
+        "  - the increase $0.02/month over the baseline is more than the $0.01 allowed per change"]
+    assert check(tmp_path, "--max-increase", "0.02", baseline=str(baseline))[0].exit_code == 0
+
+
+def test_a_baseline_with_other_price_overrides_names_them(tmp_path):
+    """Same tables and region, other override file: the note and the broken limit say so."""
+    baseline = tmp_path / "b.json"
+    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
+    result, comment = check(tmp_path, "--budget", "50", "--max-increase-percent", "10", baseline=str(baseline))
+    assert result.exit_code == 1
+    assert ("the increase (+165%) over the baseline $38.61 is more than the 10% allowed per change "
+            "(the baseline used other prices: see the note)") in result.output
+    note = next(line for line in comment.splitlines() if line.startswith("ℹ️")).replace("\\", "")  # unescaped
+    assert note.startswith("ℹ️ The baseline was priced with tables ") and "(us-east-1) and overrides " in note
+    assert "seed-template.yaml; this run with no overrides: part of the change may come from prices." in note
+    html = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "html").output
+    assert "seed-template.yaml; this run with no overrides" in html
+    # the other way round: a plain baseline, this run with the override file
+    plain = tmp_path / "plain.json"
+    run("estimate", "--from-preview", PREVIEW, "--format", "json", "-o", str(plain))
+    result = run("check", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--baseline", str(plain),
+                 "--report", str(tmp_path / "again.md"))
+    note = next(line for line in (tmp_path / "again.md").read_text().splitlines() if line.startswith("ℹ️"))
+    assert ") and overrides" not in note and "; this run with overrides " in note and "seed-template.yaml" in note
+
+
+def test_same_prices_add_nothing_to_the_limit_message(tmp_path):
+    result, comment = check(tmp_path, "--max-increase", "0", baseline=str(tampered_baseline(tmp_path)))
+    assert result.exit_code == 1 and "other prices" not in result.output
+    assert "The baseline was priced with" not in comment
 
 
 def check(tmp_path: Path, *args: str, baseline: str | None = None):
