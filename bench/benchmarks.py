@@ -114,11 +114,14 @@ def cli_rows() -> list[Row]:
     imp_aws = statistics.median(command_s(exe, "-c", "import pulumi_aws") for _ in range(3))
     imp_used = statistics.median(command_s(exe, "-c", "import pulumi, pulumi_aws.lambda_, pulumi_aws.apigateway, "
                                                       "pulumi_aws.s3, pulumi_aws.bedrock, pulumi_aws.iam") for _ in range(3))
+    mocks = statistics.median(command_s(exe, "-c", "from costline.readers.mocks import run_program; run_program(None)")
+                              for _ in range(3))
     preview = statistics.median(command_s(costline, "estimate", "--from-preview", str(PREVIEW_JSON)) for _ in range(3))
     return [
         Row("costline estimate, reference stack, cold",
             f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), {est / imp_aws:.1f}× `import pulumi_aws` "
-            f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses ({imp_used:.2f} s)",
+            f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses ({imp_used:.2f} s), "
+            f"{est / mocks:.2f}× only running the program under mocks ({mocks:.2f} s)",
             "report", None),
         Row("costline estimate --from-preview, same stack, cold", f"{preview:.2f} s", "report", None),
     ]
