@@ -181,7 +181,9 @@ def _problems(result: Estimate) -> int:
 def what_if(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions | None = None,
             scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, base: Estimate | None = None) -> WhatIf:
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
-    stack as declared (computed when not given); the row at factor 1 reuses it."""
+    stack as declared (computed when not given); the row at factor 1 reuses it, and is added
+    when no scenario asks for today's traffic. Rows are in order of traffic (in the order asked,
+    today's first, when the edge volume is a secret)."""
     options = options or EstimateOptions()
     base = base if base is not None else estimate(resources, prices, options)
     edge = edge_traffic(resources)
@@ -198,6 +200,11 @@ def what_if(resources: Sequence[Resource], prices: PriceBook, options: EstimateO
             continue
         result = base if factor == 1 else estimate(scale_stack(resources, factor), prices, options)
         rows.append(WhatIfRow(scenario, factor, volume, result, _problems(result) <= _problems(base)))
+    if rows and not any(row.current for row in rows):  # today's traffic is always a row, for comparison
+        rows.insert(0, WhatIfRow(Scenario(multiplier=Decimal(1)), Fraction(1),
+                                 edge.monthly_calls if edge else None, base))
+    if edge is None or not edge.secret:  # where an absolute row falls would hint at a secret volume
+        rows.sort(key=lambda row: row.factor)  # stable: rows asked for twice stay in the order given
     return WhatIf(edge, tuple(rows), tuple(skipped))
 
 

@@ -90,7 +90,8 @@ def test_rows_are_estimates_not_multiples(seed_prices):
 
 def test_multipliers_scale_the_declared_traffic(seed_prices):
     result = what_if(seed_stack(), seed_prices, scenarios=parse_scenarios("2x,10x"))
-    two, ten = result.rows
+    now, two, ten = result.rows  # today's traffic is always a row
+    assert now.current and now.estimate.total_monthly_usd == D("38.605")
     assert (two.volume, ten.volume) == (D(60_000), D(300_000))
     assert two.estimate.total_monthly_usd == D("76.21")  # 2 × $37.50 + $0.21 + $1.00 + Lambda free
     assert ten.estimate.by_service()["Bedrock"] == D(375)
@@ -132,8 +133,8 @@ def test_absolute_rows_need_declared_edge_traffic(prices):
     bucket = make(BUCKET, "b", tags={"cost:storage-gb": "100"})
     result = what_if([bucket], prices, scenarios=(*DEFAULT_SCENARIOS, Scenario(multiplier=D(2))))
     assert [s.volume for s in result.skipped] == sorted(SEED_ROWS)
-    (row,) = result.rows  # the multiplier still works: storage does not scale
-    assert row.estimate.total_monthly_usd == D("2.3")
+    now, row = result.rows  # the multiplier still works: storage does not scale
+    assert now.current and row.estimate.total_monthly_usd == now.estimate.total_monthly_usd == D("2.3")
 
 
 def test_a_row_past_the_plausible_maximum_is_marked_incomplete(prices):
@@ -176,10 +177,18 @@ def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
     report = review_report([fn], prices, EstimateOptions(), estimate([fn], prices),
                            scenarios=parse_scenarios("2x,1M"))
     assert report["what_if"]["edge"]["monthly_calls"] is None
-    two, million = report["what_if"]["rows"]
+    now, two, million = report["what_if"]["rows"]  # in the order asked: sorting would hint at the volume
+    assert now["current"] and now["volume"] is None and now["factor"] == D(1)
     assert two["volume"] is None and two["factor"] == D(2)
     assert million["volume"] == D(1_000_000) and million["factor"] is None  # 1M / secret would reveal it
     for fmt in ("markdown", "html", "json"):
         text = render(report, fmt)
         for figure in ("12345", "12,345", "370350", "370,350", "740700", "740,700"):
             assert figure not in text, (fmt, figure)
+
+
+def test_rows_are_in_order_of_traffic_with_todays_row_added(seed_prices):
+    result = what_if(seed_stack(), seed_prices, scenarios=parse_scenarios("2x,60k,10k"))
+    assert [(row.volume, row.current) for row in result.rows] == [
+        (D(10_000), False), (D(30_000), True), (D(60_000), False), (D(60_000), False)]
+    assert result.rows[1].estimate.total_monthly_usd == D("38.605")  # today's row is the base estimate
