@@ -77,10 +77,11 @@ def command_s(*argv: str) -> float:
     return time.perf_counter() - start
 
 
-def core_seconds(stack: str, sizes: tuple[int, ...]) -> dict[int, float]:
+def core_seconds(stack: str, sizes: tuple[int, ...]) -> dict[int | str, float]:
+    """Median seconds per stack size, and ``"output_model_s"`` (see :func:`bench.core.output_model_seconds`)."""
     out = subprocess.run([sys.executable, "-m", "bench.core", stack, *map(str, sizes)], cwd=REPO,
                          check=True, capture_output=True, text=True).stdout
-    return {int(n): s for n, s in json.loads(out).items()}
+    return {(int(k) if k.isdigit() else k): s for k, s in json.loads(out).items()}
 
 
 def pack_rows(costline_pack: Path, build: Callable[[int], list], label: str, *, target: bool) -> list[Row]:
@@ -104,6 +105,9 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
             "≥ 100,000/s", per_second >= 100_000 if target else None),
         Row(f"estimator core, 10k / 1k time{label}", f"{linear:.2f} ({seconds[1_000]:.4f} s for 1k)", "≤ 11",
             linear <= 11 if target else None),
+        Row(f"estimator core vs building its output alone, 10,000 resources{label}",
+            f"{seconds[10_000] / seconds['output_model_s']:.1f}× ({seconds['output_model_s']:.3f} s = "
+            f"{10_000 / seconds['output_model_s']:,.0f} resources/s at best)", "report", None),
     ]
 
 

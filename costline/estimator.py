@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from costline.billing import OwnedCharge, bill
 from costline.model import (
+    Assumption,
     Estimate,
     Finding,
     LineItem,
@@ -67,14 +68,19 @@ class EstimateOptions:
     worst_case: Mapping[str, Decimal] = field(default_factory=lambda: dict(DEFAULT_WORST_CASE))
 
 
-@dataclass
 class _Draft:
-    resource: Resource
-    status: ResourceStatus | None = None
-    charges: list[Charge] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    assumptions: list = field(default_factory=list)
-    line_items: list[LineItem] = field(default_factory=list)
+    """One resource while it is being estimated (a plain slotted class: one is made per
+    resource, most of them free, so its construction is on the hot path)."""
+
+    __slots__ = ("resource", "status", "charges", "findings", "assumptions", "line_items")
+
+    def __init__(self, resource: Resource, status: ResourceStatus | None = None) -> None:
+        self.resource = resource
+        self.status = status
+        self.charges: list[Charge] = []
+        self.findings: list[Finding] = []
+        self.assumptions: list[Assumption] = []
+        self.line_items: list[LineItem] = []
 
 
 def estimate(resources: Iterable[Resource], prices: PriceBook,
@@ -194,23 +200,23 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
 
 def _finish(draft: _Draft) -> ResourceEstimate:
     resource = draft.resource
+    if not (draft.line_items or draft.findings or draft.assumptions or draft.charges):
+        # most resources of a stack (roles, permissions...): free, nothing to say
+        return ResourceEstimate(resource.urn, resource.type, resource.name, draft.status or ResourceStatus.FREE,
+                                ZERO, (), (), ())
     line_items: tuple[LineItem, ...] = ()
     monthly = ZERO
-    if draft.line_items:  # most resources of a stack (roles, permissions...) have none
+    if draft.line_items:
         with money_context():
             monthly = sum((item.monthly_usd for item in draft.line_items), ZERO)
-        line_items = tuple(sorted(draft.line_items, key=lambda i: (i.service, i.price_id, i.description)))
+        line_items = tuple(sorted(draft.line_items, key=_line_item_order))
     status = draft.status or _status(draft)
-    return ResourceEstimate(
-        urn=resource.urn,
-        type=resource.type,
-        name=resource.name,
-        status=status,
-        monthly_usd=monthly,
-        line_items=line_items,
-        findings=tuple(draft.findings),
-        assumptions=tuple(draft.assumptions),
-    )
+    return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
+                            tuple(draft.findings), tuple(draft.assumptions))
+
+
+def _line_item_order(item: LineItem) -> tuple[str, str, str]:
+    return item.service, item.price_id, item.description
 
 
 def _status(draft: _Draft) -> ResourceStatus:

@@ -406,9 +406,10 @@ def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], b
 
 def tag_problems(resource: Resource) -> list[Finding]:
     """Findings for ``cost:*`` tags that are not part of the contract (likely typos)."""
-    tags, _, _ = _collect_tags(resource)
-    findings = []
-    for key in tags:
+    findings: list[Finding] = []
+    keys = [str(key) for prop in ("tagsAll", "tags") for value in (resource.properties.get(prop),)
+            if type(value) is dict or isinstance(value, Mapping) for key in value]  # no tags: no work
+    for key in dict.fromkeys(keys):  # each key once, in _collect_tags' order
         if key not in USAGE_TAGS_BY_KEY and key.startswith("cost:"):
             close = difflib.get_close_matches(key, list(USAGE_TAGS_BY_KEY), n=1)
             hint = f"did you mean {close[0]}?" if close else "see the usage-tag contract in the README"
