@@ -27,6 +27,7 @@ def engine_resource(resource: Resource) -> EngineResource:
         parent=resource.parent or "",
         dependencies=list(resource.dependencies),
         property_dependencies={k: list(v) for k, v in resource.property_dependencies.items()},
+        custom=resource.custom,
     )
 
 

@@ -182,6 +182,19 @@ def test_unpriced_type_is_counted_not_priced_without_crashing(pack):
     assert any("vm (aws:ec2 Instance): not priced by costline" in m for m in messages(result, "cost-estimate"))
 
 
+
+def test_a_component_is_free_but_an_unknown_custom_type_is_not_priced(pack):
+    """The engine sends a provider with every custom resource and none with a component: a
+    component type costline has never heard of groups resources and is never billed itself."""
+    component = EngineResource(urn=make_urn("acme:index:Service", "orders"), custom=False)
+    widget = EngineResource(urn=make_urn("acme:index:Widget", "w"))  # custom: gets acme's default provider
+    result = pack.run(reference() + [component, widget])
+    summary = messages(result, "cost-estimate")[-1]
+    assert "1 not priced" in summary
+    every = "\n".join(messages(result, "cost-estimate"))
+    assert "w (acme:index Widget): not priced by costline" in every
+    assert "orders" not in every  # free by itself: not listed
+
 def test_lambda_worst_case_flags_long_timeouts(pack):
     fn = lambda_resource(memorySize=1024, timeout=900,
                          tags={"cost:monthly-requests": "5000000", "cost:avg-duration-ms": "200"})
@@ -209,7 +222,7 @@ def test_five_hundred_resources(pack):
     summary = messages(result, "cost-estimate")[-1]
     # 50M requests: 49M billable × $0.20/M = $9.80; 1,500,000 GB-s - 400,000 free = 1.1M × $0.0000166667.
     assert "Stack total ~$28.13/month" in summary
-    assert "500 resources: 500 priced" in summary
+    assert "501 resources: 500 priced, 1 free" in summary  # and the default AWS provider the engine sends
 
 
 def test_report_path_from_environment(tmp_path):

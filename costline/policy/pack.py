@@ -84,6 +84,9 @@ def _resources_from_request(request: Any) -> list[Resource]:
             dependencies=list(r.dependencies),
             property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
             parent=r.parent or None,
+            # The engine sends a provider with every custom resource; a component has none
+            # (it is never billed itself): only unpriced types tell the two apart.
+            custom=r.HasField("provider") and bool(r.provider.urn),
         ))
         if r.HasField("provider") and r.provider.type.startswith("pulumi:providers:"):
             resources.append(Resource.from_engine(

@@ -298,6 +298,30 @@ class ProviderResource:
             object.__setattr__(self, "name", self.name or name)
 
 
+
+def with_default_providers(resources: Sequence[EngineResource]) -> list[EngineResource]:
+    """The resources with a provider on every custom resource, as the engine sends them: the
+    stack's own ``pulumi:providers:<package>`` resource when there is one, else the package's
+    default provider. Components (``custom=False``), providers and resources that name their
+    provider are left as they are."""
+    own = {}
+    for r in resources:
+        if r.type.startswith("pulumi:providers:"):
+            own.setdefault(r.type.split(":", 2)[2], r)
+    completed = []
+    for r in resources:
+        if r.provider is None and r.custom and not r.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
+            package = r.type.split(":", 1)[0]
+            provider = own.get(package)
+            if provider is not None:
+                r = replace(r, provider=ProviderResource(provider.urn, provider.type, provider.name, provider.properties))
+            else:
+                stack_project = r.urn.split("::")[:2]  # urn:pulumi:<stack>, <project>
+                urn = "::".join([*stack_project, f"pulumi:providers:{package}", "default"])
+                r = replace(r, provider=ProviderResource(urn))
+        completed.append(r)
+    return completed
+
 @dataclass
 class EngineResource:
     """One resource as the engine sends it to an analyzer.
@@ -318,6 +342,9 @@ class EngineResource:
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     outputs: dict[str, Any] | None = None
+    custom: bool = True
+    """False for a component resource: the engine sends it with no provider (see
+    :func:`with_default_providers`)."""
 
     def __post_init__(self) -> None:
         if not self.type or not self.name:
@@ -1042,6 +1069,7 @@ class PolicyPackProcess:
         self, resources: Sequence[EngineResource], user_config: Mapping[str, Any] | None = None
     ) -> RunResult:
         """The engine's whole sequence for one preview/update; see the module docstring."""
+        resources = with_default_providers(resources)
         self.handshake()
         self.configure_stack()
         info = self.get_analyzer_info()
