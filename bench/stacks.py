@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from costline.model import Resource
 from costline.preview import engine_resource
-from costline.testing.engine import EngineResource, make_urn
+from costline.testing.engine import EngineResource, make_urn, with_default_providers
 from costline.testing.stacks import services_stack
 
 LAMBDA = "aws:lambda/function:Function"
@@ -37,5 +37,6 @@ def all_priced(n: int) -> list[Resource]:
 
 
 def engine_resources(resources: list[Resource]) -> list[EngineResource]:
-    """The resources as the engine sends them (unknowns and secrets encoded, dependencies kept)."""
-    return [engine_resource(r) for r in resources]
+    """The resources as the engine sends them (unknowns and secrets encoded, dependencies kept,
+    a provider on every custom resource)."""
+    return with_default_providers([engine_resource(r) for r in resources])

@@ -1132,4 +1132,5 @@ __all__ = [
     "secret",
     "to_struct",
     "to_value",
+    "with_default_providers",
 ]
