@@ -10,6 +10,7 @@ with a finding that names the resource and the tag.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -122,6 +123,8 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     Returns ``(value, None)`` or ``(None, reason)``; ``reason`` describes the problem
     without repeating the value (callers decide whether the value may be shown).
     """
+    if type(raw) is str:
+        return _parse_plain_decimal_text(raw)
     if isinstance(raw, bool):
         return None, "is a boolean, not a number"
     if isinstance(raw, int):
@@ -134,6 +137,13 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
         return Decimal(repr(raw)), None
     if not isinstance(raw, str):
         return None, f"is a {type(raw).__name__}, not a plain decimal string"
+    return _parse_plain_decimal_text.__wrapped__(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_plain_decimal_text(raw: str) -> tuple[Decimal | None, str | None]:
+    """:func:`parse_plain_decimal` for a string; cached by value, as the same figures ("250",
+    "500") recur across a stack (the result is immutable)."""
     if raw == "":
         return None, "is empty"
     if raw != raw.strip():
@@ -301,7 +311,7 @@ class UsageReader:
                          f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
                          f"{format_quantity(tag.maximum)} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
             return None
-        secret = self._shown(tag, raw) == SECRET_DISPLAY
+        secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
         self.secret_used = self.secret_used or secret
         self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
         return value
@@ -337,6 +347,8 @@ class UsageReader:
         return SECRET_DISPLAY if self.is_secret(tag) else _plain(value)
 
     def is_secret(self, tag: UsageTag) -> bool:
+        if not self.resource.secret_paths:
+            return False  # the common case: no secrets, no path to build
         path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
         return is_secret_path(path, self.resource.secret_paths)
 
@@ -406,6 +418,9 @@ def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], b
 
 def tag_problems(resource: Resource) -> list[Finding]:
     """Findings for ``cost:*`` tags that are not part of the contract (likely typos)."""
+    properties = resource.properties
+    if "tags" not in properties and "tagsAll" not in properties:
+        return []  # most resources: no tags, nothing to check
     findings: list[Finding] = []
     keys = [str(key) for prop in ("tagsAll", "tags") for value in (resource.properties.get(prop),)
             if type(value) is dict or isinstance(value, Mapping) for key in value]  # no tags: no work
