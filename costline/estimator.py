@@ -41,6 +41,7 @@ from costline.traffic import derive_usage
 from costline.usage import (
     DEFAULT_WORST_CASE,
     DerivedValue,
+    TagCache,
     UsageReader,
     tag_problems,
 )
@@ -110,8 +111,9 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     options = options or EstimateOptions()
     stack = tuple(resources)
     context = PricingContext(prices=prices, stack=stack)
-    derived = derive_usage(stack)
-    drafts = [_price_resource(resource, context, options, derived.get(resource.urn)) for resource in stack]
+    tags = TagCache()  # this estimate's: traffic derivation and pricers collect each resource's tags once
+    derived = derive_usage(stack, tags)
+    drafts = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
     _keep_one_per_group(drafts)
 
     owned: list[OwnedCharge] = []
@@ -152,7 +154,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
 
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
-                    derived: Mapping[str, DerivedValue] | None = None) -> _Draft:
+                    derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> _Draft:
     draft = _Draft(resource)
     draft.findings.extend(tag_problems(resource))
     pricer = PRICERS.get(resource.type)
@@ -164,7 +166,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
             draft.findings.append(_finding(resource, "not-priced", Severity.INFO,
                                            f"costline does not price {resource.type} yet; its cost is not in the total"))
         return draft
-    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived)
+    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived, tags)
     try:
         draft.charges = pricer(resource, usage, context)
     except Exception as exc:  # noqa: BLE001 - a pricer bug must not break a preview

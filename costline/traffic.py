@@ -47,7 +47,9 @@ from costline.usage import (
     MONTHLY_GET_REQUESTS,
     MONTHLY_REQUESTS,
     OUTPUT_TOKENS,
+    DAILY_REQUESTS,
     DerivedValue,
+    TagCache,
     UsageReader,
     UsageTag,
 )
@@ -130,9 +132,11 @@ class _Figure:
     detail: str | None  # None when declared on the resource itself
 
 
-def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedValue]]:
-    """Per resource URN, the usage figures that flow in (tag key → derived value)."""
+def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) -> dict[str, dict[str, DerivedValue]]:
+    """Per resource URN, the usage figures that flow in (tag key → derived value). ``tags``: the
+    estimate's tag cache, shared with its pricers (a fresh one when not given)."""
     stack = tuple(resources)
+    tags = tags if tags is not None else TagCache()
     by_urn = {r.urn: r for r in stack}
     incoming: dict[str, list[Edge]] = defaultdict(list)
     for edge in traffic_edges(stack):
@@ -149,7 +153,7 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
         if urn in figures:
             return figures[urn]
         resource = by_urn[urn]
-        own = _declared_requests(resource, stages.get(urn, ()))
+        own = _declared_requests(resource, stages.get(urn, ()), tags)
         result = own
         if own is None and urn not in visiting and incoming.get(urn):
             result = _inflow(urn, incoming[urn], by_urn, lambda u: figure(u, visiting | {urn}))
@@ -160,7 +164,7 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
     for urn, edges in incoming.items():
         target = by_urn[urn]
         if target.type in BUCKET_TYPES:
-            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()))
+            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()), tags)
             if gets is not None:
                 derived[urn][MONTHLY_GET_REQUESTS.key] = gets
             continue
@@ -168,16 +172,20 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
         if mine is not None and mine.detail is not None:
             derived[urn][MONTHLY_REQUESTS.key] = DerivedValue(mine.requests, mine.detail, mine.secret)
         if target.type == PROFILE_TYPE:
-            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset())))
+            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset()), tags))
     return {urn: values for urn, values in derived.items() if values}
 
 
-def declared_requests(holders: Iterable[Resource]) -> tuple[Decimal, bool, list[str]]:
+def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
     """Requests per month declared on ``holders`` themselves (read without findings): the sum,
     whether a secret went into it, and the names of the holders that declare any."""
     total, secret, names = ZERO, False, []
+    tags = tags if tags is not None else TagCache()
     for holder in holders:
-        reader = UsageReader(holder)
+        declared = tags.collected(holder)[0]
+        if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
+            continue  # neither tag: no requests (what the reader would say, without building one)
+        reader = UsageReader(holder, tags=tags)
         value = reader.monthly_requests(required=False)
         if value is not None:
             with money_context():
@@ -186,10 +194,10 @@ def declared_requests(holders: Iterable[Resource]) -> tuple[Decimal, bool, list[
     return total, secret, names
 
 
-def _declared_requests(resource: Resource, stages: Iterable[Resource]) -> _Figure | None:
+def _declared_requests(resource: Resource, stages: Iterable[Resource], tags: TagCache) -> _Figure | None:
     """Requests declared on the resource, else (for a REST API) the sum declared on its stages."""
     for holders in ((resource,), tuple(stages)):
-        total, secret, names = declared_requests(holders)
+        total, secret, names = declared_requests(holders, tags)
         if names:
             return _Figure(total, secret, None)
     return None
@@ -211,16 +219,17 @@ def _inflow(urn: str, edges: list[Edge], by_urn: Mapping[str, Resource], figure)
     return _Figure(total, any(f.secret for _, f in parts), detail)
 
 
-def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> DerivedValue | None:  # noqa: ANN001
+def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
+                 tags: TagCache) -> DerivedValue | None:
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
-    bucket_reader = UsageReader(bucket)
+    bucket_reader = UsageReader(bucket, tags=tags)
     bucket_ratio = bucket_reader.number(GETS_PER_REQUEST, required=False)
     total, secret, texts = ZERO, bucket_reader.secret_used, []
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
             continue
-        caller = UsageReader(by_urn[edge.source])
+        caller = UsageReader(by_urn[edge.source], tags=tags)
         ratio = caller.number(GETS_PER_REQUEST, required=False)
         ratio_source = "declared on the caller"
         if ratio is None:
@@ -236,10 +245,11 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
     return DerivedValue(total, " + ".join(texts), secret)
 
 
-def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> dict[str, DerivedValue]:  # noqa: ANN001
+def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
+                        tags: TagCache) -> dict[str, DerivedValue]:
     """Per-request Bedrock figures declared on the callers, request-weighted across callers."""
     values: dict[str, DerivedValue] = {}
-    callers = {edge.source: UsageReader(by_urn[edge.source]) for edge in edges}  # one reader per caller
+    callers = {edge.source: UsageReader(by_urn[edge.source], tags=tags) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
         weighted, weight, texts, secret, labels = ZERO, ZERO, [], False, set()
         for edge in edges:

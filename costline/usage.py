@@ -189,11 +189,12 @@ class UsageReader:
     """
 
     def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
-                 derived: Mapping[str, DerivedValue] | None = None) -> None:
+                 derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or
         malformed numeric tag is then priced at that value instead of being left out.
         ``derived`` (tag key → value) holds figures that flowed in from other resources: they
-        are used when the resource has no tag of its own (own tag > derived > missing)."""
+        are used when the resource has no tag of its own (own tag > derived > missing).
+        ``tags``: the estimate's :class:`TagCache`, so the tags are collected once per resource."""
         self.resource = resource
         self.worst_case = worst_case
         self.derived: Mapping[str, DerivedValue] = derived or {}
@@ -201,7 +202,8 @@ class UsageReader:
         """True once a secret value was used: figures derived from it must not be shown."""
         self.findings: list[Finding] = []
         self.assumptions: list[Assumption] = []
-        self._tags, self._tag_paths, self._tags_unknown = _collect_tags(resource)
+        self._tags, self._tag_paths, self._tags_unknown = (
+            tags.collected(resource) if tags is not None else _collect_tags(resource))
 
     # --- low level -------------------------------------------------------------------------
     def has(self, tag: UsageTag) -> bool:
@@ -395,6 +397,28 @@ class UsageReader:
             self.assume("monthly requests", shown, UsageSource.DERIVED if monthly is None else UsageSource.TAG,
                         "cost:daily-requests × days per month" if monthly is None else None)
         return result
+
+
+CollectedTags = tuple[dict[str, Any], dict[str, str], bool]
+"""What :func:`_collect_tags` returns: tags, their property paths, whether the tag map is unknown."""
+
+
+class TagCache:
+    """Each resource's collected tags, for the readers of one estimate (traffic derivation reads
+    a resource's tags several times, then its pricer once more). Made per estimate and dropped
+    with it: entries are keyed by the resource object's ``id`` and keep the resource alive, so an
+    id cannot be reused while the cache lives. Readers never modify the collected tags."""
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Resource, CollectedTags]] = {}
+
+    def collected(self, resource: Resource) -> CollectedTags:
+        entry = self._by_id.get(id(resource))
+        if entry is None:
+            entry = self._by_id[id(resource)] = (resource, _collect_tags(resource))
+        return entry[1]
 
 
 def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], bool]:
