@@ -75,13 +75,19 @@ class _Draft:
 
     __slots__ = ("resource", "status", "charges", "findings", "assumptions", "line_items")
 
-    def __init__(self, resource: Resource, status: ResourceStatus | None = None) -> None:
+    def __init__(self, resource: Resource, status: ResourceStatus | None = None,
+                 findings: list[Finding] | None = None, *, priced: bool = True) -> None:
+        """``priced=False``: no pricer, so no charges, assumptions or line items will ever be
+        added; those stay one shared empty tuple instead of three new lists per resource."""
         self.resource = resource
         self.status = status
-        self.charges: list[Charge] = []
-        self.findings: list[Finding] = []
-        self.assumptions: list[Assumption] = []
-        self.line_items: list[LineItem] = []
+        self.findings: list[Finding] = findings if findings is not None else []
+        if priced:
+            self.charges: list[Charge] | tuple[()] = []
+            self.assumptions: list[Assumption] | tuple[()] = []
+            self.line_items: list[LineItem] | tuple[()] = []
+        else:
+            self.charges = self.assumptions = self.line_items = ()
 
 
 def estimate(resources: Iterable[Resource], prices: PriceBook,
@@ -129,7 +135,8 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     for billed in bill(owned, prices, free_tier=options.free_tier):
         drafts[billed.owner].line_items.append(billed.line_item)
 
-    results = tuple(_finish(draft) for draft in drafts)
+    with money_context():  # one context for every resource's sum of line items
+        results = tuple([_finish(draft) for draft in drafts])
     with money_context():
         total = sum((r.monthly_usd for r in results), ZERO)
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
@@ -155,9 +162,8 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
                     derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> _Draft:
-    draft = _Draft(resource)
-    draft.findings.extend(tag_problems(resource))
     pricer = PRICERS.get(resource.type)
+    draft = _Draft(resource, findings=tag_problems(resource), priced=pricer is not None)
     if pricer is None:
         if is_free(resource.type) or not resource.custom:
             draft.status = ResourceStatus.FREE
@@ -208,9 +214,8 @@ def _finish(draft: _Draft) -> ResourceEstimate:
                                 ZERO, (), (), ())
     line_items: tuple[LineItem, ...] = ()
     monthly = ZERO
-    if draft.line_items:
-        with money_context():
-            monthly = sum((item.monthly_usd for item in draft.line_items), ZERO)
+    if draft.line_items:  # summed in the caller's money_context()
+        monthly = sum([item.monthly_usd for item in draft.line_items], ZERO)
         line_items = tuple(sorted(draft.line_items, key=_line_item_order))
     status = draft.status or _status(draft)
     return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
