@@ -90,34 +90,42 @@ def describe_type(type_token: str) -> str:
     return f"{package_module.split('/')[0]} {name}" if package_module else type_token
 
 
+_LAMBDA_ONLY = frozenset({LAMBDA_TYPE})
+
+
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     """Every edge traffic follows, strong references first, hints only where they add one."""
     by_urn = {r.urn: r for r in resources}
     types = {urn: r.type for urn, r in by_urn.items()}
 
-    def deps(resource: Resource, prop: str, wanted: Iterable[str]) -> list[str]:
-        wanted = frozenset(wanted)
+    def deps(resource: Resource, prop: str, wanted: frozenset[str]) -> list[str]:
         return [u for u in resource.property_dependencies.get(prop, ()) if types.get(u) in wanted]
 
-    edges: list[Edge] = []
-    for r in by_urn.values():
+    integrations, permissions, role_policies, lambdas = [], [], [], []  # each in stack order
+    for r in by_urn.values():  # one pass sorts out the few types that carry traffic
         if r.type in INTEGRATIONS:
-            api_prop, target_prop = INTEGRATIONS[r.type]
-            edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
-                      for fn in deps(r, target_prop, {LAMBDA_TYPE})]
+            integrations.append(r)
+        elif r.type == PERMISSION_TYPE:
+            permissions.append(r)
+        elif r.type == ROLE_POLICY_TYPE:
+            role_policies.append(r)
+        elif r.type == LAMBDA_TYPE:
+            lambdas.append(r)
+
+    edges: list[Edge] = []
+    for r in integrations:
+        api_prop, target_prop = INTEGRATIONS[r.type]
+        edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
+                  for fn in deps(r, target_prop, _LAMBDA_ONLY)]
     integrated = {e.target for e in edges}
-    for r in by_urn.values():
-        if r.type == PERMISSION_TYPE:
-            edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", {LAMBDA_TYPE})
-                      if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
+    for r in permissions:
+        edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", _LAMBDA_ONLY)
+                  if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
     role_targets: dict[str, list[str]] = defaultdict(list)
-    for r in by_urn.values():
-        if r.type == ROLE_POLICY_TYPE:
-            for role in r.property_dependencies.get("role", ()):
-                role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
-    for r in by_urn.values():
-        if r.type != LAMBDA_TYPE:
-            continue
+    for r in role_policies:
+        for role in r.property_dependencies.get("role", ()):
+            role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
+    for r in lambdas:
         direct = deps(r, "environment", LAMBDA_TARGETS)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
         hinted = [t for role in r.property_dependencies.get("role", ()) for t in role_targets.get(role, ())]
@@ -179,7 +187,7 @@ def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) ->
 def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
     """Requests per month declared on ``holders`` themselves (read without findings): the sum,
     whether a secret went into it, and the names of the holders that declare any."""
-    total, secret, names = ZERO, False, []
+    values, secret, names = [], False, []
     tags = tags if tags is not None else TagCache()
     for holder in holders:
         declared = tags.collected(holder)[0]
@@ -188,10 +196,19 @@ def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None)
         reader = UsageReader(holder, tags=tags)
         value = reader.monthly_requests(required=False)
         if value is not None:
-            with money_context():
-                total += value
+            values.append(value)
             secret, names = secret or reader.secret_used, [*names, holder.name]
-    return total, secret, names
+    return _money_sum(values), secret, names
+
+
+def _money_sum(values: list[Decimal]) -> Decimal:
+    """``ZERO + values[0] + ...`` in one money context (no context at all for no values)."""
+    total = ZERO
+    if values:
+        with money_context():
+            for value in values:
+                total += value
+    return total
 
 
 def _declared_requests(resource: Resource, stages: Iterable[Resource], tags: TagCache) -> _Figure | None:
@@ -224,7 +241,7 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
     bucket_reader = UsageReader(bucket, tags=tags)
     bucket_ratio = bucket_reader.number(GETS_PER_REQUEST, required=False)
-    total, secret, texts = ZERO, bucket_reader.secret_used, []
+    gets, secret, texts = [], bucket_reader.secret_used, []  # gets: (requests, GETs per request) per caller
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
@@ -235,13 +252,16 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
         if ratio is None:
             ratio, ratio_source = ((bucket_ratio, "declared on the bucket") if bucket_ratio is not None
                                    else (DEFAULT_GETS_PER_REQUEST, "default"))
-        with money_context():
-            total += upstream.requests * ratio
+        gets.append((upstream.requests, ratio))
         secret = secret or upstream.secret or caller.secret_used
         texts.append(f"{_source_text(by_urn[edge.source], edge.via, upstream)}: "
                      f"{format_quantity(upstream.requests)} requests × {format_quantity(ratio)} GET per request ({ratio_source})")
     if not texts:
         return None
+    total = ZERO
+    with money_context():
+        for requests, ratio in gets:
+            total += requests * ratio
     return DerivedValue(total, " + ".join(texts), secret)
 
 
@@ -251,7 +271,7 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
     values: dict[str, DerivedValue] = {}
     callers = {edge.source: UsageReader(by_urn[edge.source], tags=tags) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
-        weighted, weight, texts, secret, labels = ZERO, ZERO, [], False, set()
+        weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
         for edge in edges:
             caller_resource = by_urn[edge.source]
             caller = callers[edge.source]
@@ -263,9 +283,7 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
                 value = caller.number(tag, required=False)
                 if value is None or upstream is None:
                     continue
-                with money_context():
-                    weighted += value * upstream.requests
-                    weight += upstream.requests
+                weights.append((value, upstream.requests))
             else:
                 value = caller.text(tag, required=False)
                 if value is None:
@@ -274,9 +292,14 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
             secret = secret or caller.secret_used
             texts.append(f"from {caller_resource.name} ({describe_type(caller_resource.type)}) via {edge.via}")
         detail = " + ".join(texts)
-        if tag.numeric and weight > 0:
+        if tag.numeric and weights:
             with money_context():
-                values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+                weighted, weight = ZERO, ZERO
+                for value, requests in weights:
+                    weighted += value * requests
+                    weight += requests
+                if weight > 0:
+                    values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
         elif not tag.numeric and len(labels) == 1:
             values[tag.key] = DerivedValue(labels.pop(), detail, secret)
     return values

@@ -92,7 +92,7 @@ class PropertyReader:
 
     def _display(self, name: str, value: Any) -> str:
         """A declared value for a message: ``[secret]`` for a secret, cut after 40 characters."""
-        if is_secret_path(name, self.resource.secret_paths):
+        if self.resource.secret_paths and is_secret_path(name, self.resource.secret_paths):
             return "[secret]"
         text = str(value)
         return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
@@ -102,7 +102,7 @@ class PropertyReader:
         """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
         keys = list(path) if path else [name]
         raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys)
+        label = ".".join(keys) if path else name
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, f"{_plain(default)}", UsageSource.DEFAULT, f"{unit}, AWS default")
             return default
@@ -137,7 +137,7 @@ class PropertyReader:
         """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
         keys = list(path) if path else [name]
         raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys)
+        label = ".".join(keys) if path else name
         if first_of_list and isinstance(raw, list):
             raw = raw[0] if raw else _ABSENT
         if raw is _ABSENT or raw is None:
