@@ -184,7 +184,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
     if usage.secret_used:
         draft.charges = [replace(c, secret=True) for c in draft.charges]
     draft.findings.extend(usage.findings)
-    draft.assumptions.extend(usage.assumptions)
+    draft.assumptions = usage.assumptions  # the reader is done: its list becomes the draft's
     return draft
 
 
@@ -216,7 +216,8 @@ def _finish(draft: _Draft) -> ResourceEstimate:
     monthly = ZERO
     if draft.line_items:  # summed in the caller's money_context()
         monthly = sum([item.monthly_usd for item in draft.line_items], ZERO)
-        line_items = tuple(sorted(draft.line_items, key=_line_item_order))
+        line_items = (tuple(sorted(draft.line_items, key=_line_item_order)) if len(draft.line_items) > 1
+                      else tuple(draft.line_items))
     status = draft.status or _status(draft)
     return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
                             tuple(draft.findings), tuple(draft.assumptions))
