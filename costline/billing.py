@@ -17,7 +17,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from costline.model import LineItem
+from costline.model import LineItem, slot_init
 from costline.money import ZERO, format_quantity, money_context, split_exactly
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry
@@ -27,7 +27,8 @@ from costline.tiers import tier_usage
 SECRET_NOTE = "usage from a secret value"
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class OwnedCharge:
     owner: Hashable
     charge: Charge
@@ -40,7 +41,8 @@ def _key(owned: OwnedCharge) -> tuple[str, str]:
     return (owned.key if owned.key is not None else repr(owned.owner), owned.charge.description)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class BilledCharge:
     owner: Hashable
     line_item: LineItem

@@ -196,6 +196,8 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
             if charge.group:
                 members[charge.group].append((draft, charge))
     for group_members in members.values():
+        if len(group_members) < 2:
+            continue  # declared once: nothing counted twice
         best = max(GROUP_PREFERENCE.get(d.resource.type, 0) for d, _ in group_members)
         keepers = sorted({d.resource.name for d, _ in group_members if GROUP_PREFERENCE.get(d.resource.type, 0) == best})
         for draft, charge in group_members:

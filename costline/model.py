@@ -18,7 +18,7 @@ from costline.engine_values import decode
 _T = TypeVar("_T")
 
 
-def _slot_init(cls: type[_T]) -> type[_T]:
+def slot_init(cls: type[_T]) -> type[_T]:
     """Give a frozen, slotted dataclass an ``__init__`` that stores each field through its slot
     descriptor directly. The generated one calls ``object.__setattr__`` per field (to get past
     ``frozen``), which looks the descriptor up every time; these records are built by the
@@ -101,7 +101,7 @@ class Severity(str, Enum):
     ERROR = "error"  # input was rejected; the affected cost is not in the total
 
 
-@_slot_init
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something a user should know about an estimate, as data.
@@ -130,7 +130,7 @@ class UsageSource(str, Enum):
     ASSUMED = "assumed"  # a stand-in chosen by costline (unknown value, fail-closed worst case)
 
 
-@_slot_init
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Assumption:
     """One input to a resource's price: its key, value and where it came from.
@@ -144,7 +144,7 @@ class Assumption:
     detail: str | None = None
 
 
-@_slot_init
+@slot_init
 @dataclass(frozen=True, slots=True)
 class LineItem:
     """One cost component of one resource for one month.
@@ -179,7 +179,7 @@ class ResourceStatus(str, Enum):
     NOT_PRICED = "not_priced"  # costline has no pricer for this type
 
 
-@_slot_init
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ResourceEstimate:
     urn: str

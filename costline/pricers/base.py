@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from costline.engine_values import is_secret_path, is_unknown
 from costline.money import plain_number as _plain
-from costline.model import Resource, Severity, UsageSource
+from costline.model import Resource, Severity, UsageSource, slot_init
 from costline.pricing.model import PriceBook
 from costline.s3_lifecycle import Lifecycle, lifecycles_by_bucket
 from costline.usage import UsageReader
@@ -30,7 +30,8 @@ MB_PER_GB = Decimal(1024)
 MS_PER_SECOND = Decimal(1000)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Charge:
     """One resource's monthly usage of one price-table entry (before tiers and free tiers).
 
