@@ -138,7 +138,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     with money_context():  # one context for every resource's sum of line items
         results = tuple([_finish(draft) for draft in drafts])
     with money_context():
-        total = sum((r.monthly_usd for r in results), ZERO)
+        total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)  # adding ZERO changes nothing
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
              if options.max_price_age_days is not None else None)
     unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)

@@ -116,6 +116,7 @@ def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any
         raw = [whole * w / weight for w in weights]
         shares = [r.quantize(QUANTUM, rounding=decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
-        for i in sorted(order, key=lambda i: shares[i] - raw[i])[:left]:  # largest remainder first; stable by key
+        remainders = [share - exact for share, exact in zip(shares, raw)]
+        for i in sorted(order, key=remainders.__getitem__)[:left]:  # largest remainder first; stable by key
             shares[i] += QUANTUM
     return shares

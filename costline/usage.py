@@ -285,9 +285,9 @@ class UsageReader:
         return fallback
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
-        if tag.key not in self._tags and self._derived_kind(tag) is Decimal:
-            return self._use_derived(tag)  # type: ignore[return-value]
         if tag.key not in self._tags:
+            if self._derived_kind(tag) is Decimal:
+                return self._use_derived(tag)  # type: ignore[return-value]
             if self._tags_unknown:
                 self.finding("usage-tag-unknown", Severity.WARNING,
                              f"tags are not known until the update runs, so {tag.key} could not be read",
