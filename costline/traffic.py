@@ -30,6 +30,7 @@ integration`` that reports show as its source.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -84,6 +85,7 @@ class Edge:
     via: str
 
 
+@functools.lru_cache(maxsize=1024)
 def describe_type(type_token: str) -> str:
     """``aws:apigateway/restApi:RestApi`` → ``aws:apigateway RestApi``."""
     package_module, _, name = type_token.rpartition(":")
@@ -274,12 +276,13 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
     values: dict[str, DerivedValue] = {}
     callers = {edge.source: UsageReader(by_urn[edge.source], tags=tags) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
+        declaring = [edge for edge in edges if callers[edge.source].has(tag)]
+        if not declaring:
+            continue  # no caller declares it: nothing flows
         weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
-        for edge in edges:
+        for edge in declaring:
             caller_resource = by_urn[edge.source]
             caller = callers[edge.source]
-            if not caller.has(tag):
-                continue
             caller.secret_used = False  # per tag: only this tag's secrecy counts
             upstream = figure(edge.source)
             if tag.numeric:
