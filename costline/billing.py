@@ -88,9 +88,12 @@ def _line_item(charge: Charge, entry: PriceEntry, price_id: str, unit_price: Dec
     secret = charge.secret
     own_note = SECRET_NOTE if secret else charge.note
     free_note = None if secret else _free_note(free, charge.quantity, entry.unit)
-    notes = [n for n in (own_note, free_note, tier_note) if n]
+    if free_note is None and tier_note is None:  # the common case: the charge's own note at most
+        note = own_note or None
+    else:
+        note = "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
     return LineItem(charge.service, charge.description, charge.quantity, entry.unit, unit_price, entry.price_per,
-                    cost, price_id, free, "; ".join(notes) or None, secret)
+                    cost, price_id, free, note, secret)
 
 
 def _first(pair: tuple[tuple[str, str], OwnedCharge]) -> tuple[str, str]:

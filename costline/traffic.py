@@ -36,7 +36,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from costline.model import Resource
+from costline.model import Resource, slot_init
 from costline.money import ZERO, format_quantity, money_context
 from costline.usage import (
     BEDROCK_MODE,
@@ -76,7 +76,8 @@ PER_REQUEST_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PE
 DEFAULT_GETS_PER_REQUEST = Decimal(1)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Edge:
     """Requests of ``source`` reach ``target`` (URNs) through ``via``."""
 
@@ -97,11 +98,15 @@ _LAMBDA_ONLY = frozenset({LAMBDA_TYPE})
 
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     """Every edge traffic follows, strong references first, hints only where they add one."""
-    by_urn = {r.urn: r for r in resources}
-    types = {urn: r.type for urn, r in by_urn.items()}
+    return _edges({r.urn: r for r in resources})
+
+
+def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
+    """:func:`traffic_edges` over the stack indexed by URN."""
 
     def deps(resource: Resource, prop: str, wanted: frozenset[str]) -> list[str]:
-        return [u for u in resource.property_dependencies.get(prop, ()) if types.get(u) in wanted]
+        return [u for u in resource.property_dependencies.get(prop, ())
+                if (target := by_urn.get(u)) is not None and target.type in wanted]
 
     integrations, permissions, role_policies, lambdas = [], [], [], []  # each in stack order
     for r in by_urn.values():  # one pass sorts out the few types that carry traffic
@@ -135,7 +140,8 @@ def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     return edges
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class _Figure:
     requests: Decimal
     secret: bool
@@ -149,7 +155,7 @@ def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) ->
     tags = tags if tags is not None else TagCache()
     by_urn = {r.urn: r for r in stack}
     incoming: dict[str, list[Edge]] = defaultdict(list)
-    for edge in traffic_edges(stack):
+    for edge in _edges(by_urn):
         incoming[edge.target].append(edge)
     stages: dict[str, list[Resource]] = defaultdict(list)
     for r in stack:

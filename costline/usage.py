@@ -19,7 +19,7 @@ from typing import Any
 
 from costline.engine_values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
 from costline.money import format_quantity, plain_number as _plain
-from costline.model import Assumption, Finding, Resource, Severity, UsageSource
+from costline.model import Assumption, Finding, Resource, Severity, UsageSource, slot_init
 
 SECRET_DISPLAY = "[secret]"
 USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
@@ -167,7 +167,8 @@ def _parse_plain_decimal_text(raw: str) -> tuple[Decimal | None, str | None]:
     return None, "is not a plain decimal number"
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class DerivedValue:
     """A usage figure that flowed in from another resource (see :mod:`costline.traffic`).
 
