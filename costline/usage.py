@@ -189,6 +189,9 @@ class UsageReader:
     provider default tags). A secret tag's value is used but shown as ``[secret]``.
     """
 
+    __slots__ = ("resource", "worst_case", "derived", "secret_used", "findings", "assumptions",
+                 "_tags", "_tag_paths", "_tags_unknown")  # one or more per priced resource and estimate
+
     def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
                  derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or

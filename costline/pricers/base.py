@@ -87,6 +87,8 @@ class PropertyReader:
     (declared property, AWS default, or an assumed stand-in for an unknown/invalid value).
     """
 
+    __slots__ = ("resource", "usage")
+
     def __init__(self, resource: Resource, usage: UsageReader) -> None:
         self.resource = resource
         self.usage = usage
