@@ -8,6 +8,8 @@ across the whole account (see :mod:`costline.billing`) and splits the cost back 
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -115,7 +117,7 @@ class PropertyReader:
                                label)
             self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, unknown during preview")
             return default
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in (float("inf"), float("-inf")):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in _INFINITIES:
             self.usage.finding("property-invalid", Severity.ERROR,
                                f"{label} is a {type(raw).__name__}, expected a number in {unit}; "
                                f"assumed the AWS default {_plain(default)} {unit}", label,
@@ -174,6 +176,7 @@ class PropertyReader:
 
 
 _ABSENT = object()
+_INFINITIES = (math.inf, -math.inf)
 _MAX_SHOWN_CHARS = 40
 
 
