@@ -32,7 +32,7 @@ def slot_init(cls: type[_T]) -> type[_T]:
     body = "".join(f"    _set_{name}(self, {name})\n" for name in names)
     exec(f"def __init__(self, {params}):\n{body}", namespace)  # noqa: S102 - built from field names only
     init = namespace["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
     init.__doc__ = cls.__init__.__doc__
     cls.__init__ = init  # type: ignore[misc]
     return cls
