@@ -17,17 +17,18 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from costline.model import LineItem
+from costline.model import LineItem, slot_init
 from costline.money import ZERO, format_quantity, money_context, split_exactly
 from costline.pricers.base import Charge
-from costline.pricing.model import FreeTier, PriceBook
+from costline.pricing.model import FreeTier, PriceBook, PriceEntry
 from costline.tiers import tier_usage
 
 
 SECRET_NOTE = "usage from a secret value"
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class OwnedCharge:
     owner: Hashable
     charge: Charge
@@ -40,7 +41,8 @@ def _key(owned: OwnedCharge) -> tuple[str, str]:
     return (owned.key if owned.key is not None else repr(owned.owner), owned.charge.description)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class BilledCharge:
     owner: Hashable
     line_item: LineItem
@@ -67,32 +69,31 @@ def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool =
         billed: list[BilledCharge] = []
         for price_id, owned_charges in by_price.items():
             entry = prices.entries[price_id]
-            billable = [max(o.charge.quantity - free_units.get(id(o), ZERO), ZERO) for o in owned_charges]
+            free = [free_units.get(id(o), ZERO) for o in owned_charges]
+            billable = [max(o.charge.quantity - f, ZERO) for o, f in zip(owned_charges, free)]
             total_billable = sum(billable, ZERO)
             bands = tier_usage(total_billable, entry.tiers, entry.price_per)
             total_cost = sum((band.cost_usd for band in bands), ZERO)
             unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
             tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
             costs = split_exactly(total_cost, billable, [keys[id(o)] for o in owned_charges])
-            for owned, cost in zip(owned_charges, costs):
-                free = free_units.get(id(owned), ZERO)
-                own_note = SECRET_NOTE if owned.charge.secret else owned.charge.note
-                free_note = None if owned.charge.secret else _free_note(free, owned.charge.quantity, entry.unit)
-                notes = [n for n in (own_note, free_note, tier_note) if n]
-                billed.append(BilledCharge(owned.owner, LineItem(
-                    service=owned.charge.service,
-                    description=owned.charge.description,
-                    quantity=owned.charge.quantity,
-                    unit=entry.unit,
-                    unit_price_usd=unit_price,
-                    price_per=entry.price_per,
-                    monthly_usd=cost,
-                    price_id=price_id,
-                    free_quantity=free,
-                    note="; ".join(notes) or None,
-                    secret=owned.charge.secret,
-                )))
+            billed += [BilledCharge(owned.owner, _line_item(owned.charge, entry, price_id, unit_price, cost, own_free, tier_note))
+                       for owned, cost, own_free in zip(owned_charges, costs, free)]
     return billed
+
+
+def _line_item(charge: Charge, entry: PriceEntry, price_id: str, unit_price: Decimal, cost: Decimal,
+               free: Decimal, tier_note: str | None) -> LineItem:
+    """One charge's line item: its share of the entry's cost, its free units, its notes."""
+    secret = charge.secret
+    own_note = SECRET_NOTE if secret else charge.note
+    free_note = None if secret else _free_note(free, charge.quantity, entry.unit)
+    if free_note is None and tier_note is None:  # the common case: the charge's own note at most
+        note = own_note or None
+    else:
+        note = "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
+    return LineItem(charge.service, charge.description, charge.quantity, entry.unit, unit_price, entry.price_per,
+                    cost, price_id, free, note, secret)
 
 
 def _first(pair: tuple[tuple[str, str], OwnedCharge]) -> tuple[str, str]:

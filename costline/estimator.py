@@ -41,6 +41,7 @@ from costline.traffic import derive_usage
 from costline.usage import (
     DEFAULT_WORST_CASE,
     DerivedValue,
+    TagCache,
     UsageReader,
     tag_problems,
 )
@@ -74,13 +75,19 @@ class _Draft:
 
     __slots__ = ("resource", "status", "charges", "findings", "assumptions", "line_items")
 
-    def __init__(self, resource: Resource, status: ResourceStatus | None = None) -> None:
+    def __init__(self, resource: Resource, status: ResourceStatus | None = None,
+                 findings: list[Finding] | None = None, *, priced: bool = True) -> None:
+        """``priced=False``: no pricer, so no charges, assumptions or line items will ever be
+        added; those stay one shared empty tuple instead of three new lists per resource."""
         self.resource = resource
         self.status = status
-        self.charges: list[Charge] = []
-        self.findings: list[Finding] = []
-        self.assumptions: list[Assumption] = []
-        self.line_items: list[LineItem] = []
+        self.findings: list[Finding] = findings if findings is not None else []
+        if priced:
+            self.charges: list[Charge] | tuple[()] = []
+            self.assumptions: list[Assumption] | tuple[()] = []
+            self.line_items: list[LineItem] | tuple[()] = []
+        else:
+            self.charges = self.assumptions = self.line_items = ()
 
 
 def estimate(resources: Iterable[Resource], prices: PriceBook,
@@ -110,8 +117,9 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     options = options or EstimateOptions()
     stack = tuple(resources)
     context = PricingContext(prices=prices, stack=stack)
-    derived = derive_usage(stack)
-    drafts = [_price_resource(resource, context, options, derived.get(resource.urn)) for resource in stack]
+    tags = TagCache()  # this estimate's: traffic derivation and pricers collect each resource's tags once
+    derived = derive_usage(stack, tags)
+    drafts = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
     _keep_one_per_group(drafts)
 
     owned: list[OwnedCharge] = []
@@ -127,9 +135,10 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     for billed in bill(owned, prices, free_tier=options.free_tier):
         drafts[billed.owner].line_items.append(billed.line_item)
 
-    results = tuple(_finish(draft) for draft in drafts)
+    with money_context():  # one context for every resource's sum of line items
+        results = tuple([_finish(draft) for draft in drafts])
     with money_context():
-        total = sum((r.monthly_usd for r in results), ZERO)
+        total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)  # adding ZERO changes nothing
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
              if options.max_price_age_days is not None else None)
     unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
@@ -152,10 +161,9 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
 
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
-                    derived: Mapping[str, DerivedValue] | None = None) -> _Draft:
-    draft = _Draft(resource)
-    draft.findings.extend(tag_problems(resource))
+                    derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> _Draft:
     pricer = PRICERS.get(resource.type)
+    draft = _Draft(resource, findings=tag_problems(resource), priced=pricer is not None)
     if pricer is None:
         if is_free(resource.type) or not resource.custom:
             draft.status = ResourceStatus.FREE
@@ -164,7 +172,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
             draft.findings.append(_finding(resource, "not-priced", Severity.INFO,
                                            f"costline does not price {resource.type} yet; its cost is not in the total"))
         return draft
-    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived)
+    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived, tags)
     try:
         draft.charges = pricer(resource, usage, context)
     except Exception as exc:  # noqa: BLE001 - a pricer bug must not break a preview
@@ -176,7 +184,7 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
     if usage.secret_used:
         draft.charges = [replace(c, secret=True) for c in draft.charges]
     draft.findings.extend(usage.findings)
-    draft.assumptions.extend(usage.assumptions)
+    draft.assumptions = usage.assumptions  # the reader is done: its list becomes the draft's
     return draft
 
 
@@ -188,6 +196,8 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
             if charge.group:
                 members[charge.group].append((draft, charge))
     for group_members in members.values():
+        if len(group_members) < 2:
+            continue  # declared once: nothing counted twice
         best = max(GROUP_PREFERENCE.get(d.resource.type, 0) for d, _ in group_members)
         keepers = sorted({d.resource.name for d, _ in group_members if GROUP_PREFERENCE.get(d.resource.type, 0) == best})
         for draft, charge in group_members:
@@ -206,10 +216,10 @@ def _finish(draft: _Draft) -> ResourceEstimate:
                                 ZERO, (), (), ())
     line_items: tuple[LineItem, ...] = ()
     monthly = ZERO
-    if draft.line_items:
-        with money_context():
-            monthly = sum((item.monthly_usd for item in draft.line_items), ZERO)
-        line_items = tuple(sorted(draft.line_items, key=_line_item_order))
+    if draft.line_items:  # summed in the caller's money_context()
+        monthly = sum([item.monthly_usd for item in draft.line_items], ZERO)
+        line_items = (tuple(sorted(draft.line_items, key=_line_item_order)) if len(draft.line_items) > 1
+                      else tuple(draft.line_items))
     status = draft.status or _status(draft)
     return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
                             tuple(draft.findings), tuple(draft.assumptions))

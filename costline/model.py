@@ -7,12 +7,35 @@ rounded here; :mod:`costline.money` rounds for display only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from costline.engine_values import decode
+
+
+_T = TypeVar("_T")
+
+
+def slot_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an ``__init__`` that stores each field through its slot
+    descriptor directly. The generated one calls ``object.__setattr__`` per field (to get past
+    ``frozen``), which looks the descriptor up every time; these records are built by the
+    thousand per estimate. Same signature and defaults, same instances: still frozen, compared,
+    hashed and printed by value."""
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    defaults = {f.name: f.default for f in fields(cls) if f.default is not MISSING}  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    namespace.update({f"_default_{name}": value for name, value in defaults.items()})
+    params = ", ".join(f"{name}=_default_{name}" if name in defaults else name for name in names)
+    body = "".join(f"    _set_{name}(self, {name})\n" for name in names)
+    exec(f"def __init__(self, {params}):\n{body}", namespace)  # noqa: S102 - built from field names only
+    init = namespace["__init__"]
+    init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
+    init.__doc__ = cls.__init__.__doc__
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,7 @@ class Severity(str, Enum):
     ERROR = "error"  # input was rejected; the affected cost is not in the total
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Something a user should know about an estimate, as data.
@@ -106,6 +130,7 @@ class UsageSource(str, Enum):
     ASSUMED = "assumed"  # a stand-in chosen by costline (unknown value, fail-closed worst case)
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class Assumption:
     """One input to a resource's price: its key, value and where it came from.
@@ -119,6 +144,7 @@ class Assumption:
     detail: str | None = None
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class LineItem:
     """One cost component of one resource for one month.
@@ -153,6 +179,7 @@ class ResourceStatus(str, Enum):
     NOT_PRICED = "not_priced"  # costline has no pricer for this type
 
 
+@slot_init
 @dataclass(frozen=True, slots=True)
 class ResourceEstimate:
     urn: str

@@ -7,6 +7,7 @@ of line items are exact and proportional shares are deterministic whatever the i
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -56,6 +57,14 @@ def format_unit_price(usd: Decimal) -> str:
 
 def format_quantity(quantity: Decimal) -> str:
     """Display a usage figure with thousands separators and no trailing zeros: ``15,000``."""
+    context = decimal.getcontext()
+    try:
+        return _format_quantity_cached(quantity, context.prec, context.rounding)
+    except TypeError:  # unhashable (a signaling NaN): format it uncached, as before
+        return _format_quantity(quantity)
+
+
+def _format_quantity(quantity: Decimal, *_context_key: object) -> str:
     normalized = quantity.normalize()
     if normalized == normalized.to_integral_value():
         return f"{int(normalized):,}"
@@ -67,8 +76,23 @@ def plain_number(value: Decimal) -> str:
     """A Decimal as plain text, no exponent, no trailing zeros: ``"0.000125"``, ``"15000"``.
 
     Used for JSON money strings and for quoting usage figures in messages."""
+    context = decimal.getcontext()
+    try:
+        return _plain_number_cached(value, context.prec, context.rounding)
+    except TypeError:  # unhashable (a signaling NaN): format it uncached, as before
+        return _plain_number(value)
+
+
+def _plain_number(value: Decimal, *_context_key: object) -> str:
     text = format(value.normalize(), "f")
     return "0" if text == "-0" else text
+
+
+# Formatting is pure in the value and the decimal context's precision and rounding (which
+# ``normalize`` applies; no other context setting differs in costline), so the texts are
+# cached on those, bounded. ``typed`` keeps an int from sharing a Decimal's entry.
+_format_quantity_cached = functools.lru_cache(maxsize=4096, typed=True)(_format_quantity)
+_plain_number_cached = functools.lru_cache(maxsize=4096, typed=True)(_plain_number)
 
 
 def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any]) -> list[Decimal]:
@@ -92,6 +116,7 @@ def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any
         raw = [whole * w / weight for w in weights]
         shares = [r.quantize(QUANTUM, rounding=decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
-        for i in sorted(order, key=lambda i: shares[i] - raw[i])[:left]:  # largest remainder first; stable by key
+        remainders = [share - exact for share, exact in zip(shares, raw)]
+        for i in sorted(order, key=remainders.__getitem__)[:left]:  # largest remainder first; stable by key
             shares[i] += QUANTUM
     return shares

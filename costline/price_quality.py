@@ -16,8 +16,9 @@ from costline.pricing.model import PriceBook
 
 def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> Finding | None:
     """A ``prices-unverified`` warning naming the unverified entries that priced ``items``."""
-    used = sorted({item.price_id for item in items
-                   if (entry := prices.get(item.price_id)) is not None and entry.attributes.get("verification")})
+    price_ids = {item.price_id for item in items}  # each entry looked up once, however many items use it
+    used = sorted({price_id for price_id in price_ids
+                   if (entry := prices.get(price_id)) is not None and entry.attributes.get("verification")})
     if not used:
         return None
     shown = ", ".join(used[:8]) + (f" and {len(used) - 8} more" if len(used) > 8 else "")

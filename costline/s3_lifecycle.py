@@ -54,14 +54,15 @@ class Lifecycle:
 def lifecycles_by_bucket(stack: Sequence[Resource]) -> dict[str, Lifecycle]:
     """Bucket URN → its lifecycle, linked by the configuration's ``bucket`` property dependency
     or, failing that, by the bucket name it names."""
+    configs = [r for r in stack if r.type in LIFECYCLE_TYPES]
+    if not configs:
+        return {}  # most stacks: no lifecycle rules, nothing to index
     buckets_by_name = {r.properties.get("bucket"): r.urn for r in stack
                        if isinstance(r.properties.get("bucket"), str) and r.type.startswith("aws:s3/bucket")
                        and r.type not in LIFECYCLE_TYPES}
     bucket_urns = {r.urn for r in stack}
     found: dict[str, Lifecycle] = {}
-    for config in stack:
-        if config.type not in LIFECYCLE_TYPES:
-            continue
+    for config in configs:
         target = next((u for u in config.property_dependencies.get("bucket", ()) if u in bucket_urns), None)
         if target is None:
             target = buckets_by_name.get(config.properties.get("bucket"))

@@ -30,12 +30,13 @@ integration`` that reports show as its source.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from costline.model import Resource
+from costline.model import Resource, slot_init
 from costline.money import ZERO, format_quantity, money_context
 from costline.usage import (
     BEDROCK_MODE,
@@ -47,7 +48,9 @@ from costline.usage import (
     MONTHLY_GET_REQUESTS,
     MONTHLY_REQUESTS,
     OUTPUT_TOKENS,
+    DAILY_REQUESTS,
     DerivedValue,
+    TagCache,
     UsageReader,
     UsageTag,
 )
@@ -73,7 +76,8 @@ PER_REQUEST_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PE
 DEFAULT_GETS_PER_REQUEST = Decimal(1)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Edge:
     """Requests of ``source`` reach ``target`` (URNs) through ``via``."""
 
@@ -82,40 +86,53 @@ class Edge:
     via: str
 
 
+@functools.lru_cache(maxsize=1024)
 def describe_type(type_token: str) -> str:
     """``aws:apigateway/restApi:RestApi`` → ``aws:apigateway RestApi``."""
     package_module, _, name = type_token.rpartition(":")
     return f"{package_module.split('/')[0]} {name}" if package_module else type_token
 
 
+_LAMBDA_ONLY = frozenset({LAMBDA_TYPE})
+
+
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     """Every edge traffic follows, strong references first, hints only where they add one."""
-    by_urn = {r.urn: r for r in resources}
-    types = {urn: r.type for urn, r in by_urn.items()}
+    return _edges({r.urn: r for r in resources})
 
-    def deps(resource: Resource, prop: str, wanted: Iterable[str]) -> list[str]:
-        wanted = frozenset(wanted)
-        return [u for u in resource.property_dependencies.get(prop, ()) if types.get(u) in wanted]
+
+def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
+    """:func:`traffic_edges` over the stack indexed by URN."""
+
+    def deps(resource: Resource, prop: str, wanted: frozenset[str]) -> list[str]:
+        return [u for u in resource.property_dependencies.get(prop, ())
+                if (target := by_urn.get(u)) is not None and target.type in wanted]
+
+    integrations, permissions, role_policies, lambdas = [], [], [], []  # each in stack order
+    for r in by_urn.values():  # one pass sorts out the few types that carry traffic
+        if r.type in INTEGRATIONS:
+            integrations.append(r)
+        elif r.type == PERMISSION_TYPE:
+            permissions.append(r)
+        elif r.type == ROLE_POLICY_TYPE:
+            role_policies.append(r)
+        elif r.type == LAMBDA_TYPE:
+            lambdas.append(r)
 
     edges: list[Edge] = []
-    for r in by_urn.values():
-        if r.type in INTEGRATIONS:
-            api_prop, target_prop = INTEGRATIONS[r.type]
-            edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
-                      for fn in deps(r, target_prop, {LAMBDA_TYPE})]
+    for r in integrations:
+        api_prop, target_prop = INTEGRATIONS[r.type]
+        edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
+                  for fn in deps(r, target_prop, _LAMBDA_ONLY)]
     integrated = {e.target for e in edges}
-    for r in by_urn.values():
-        if r.type == PERMISSION_TYPE:
-            edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", {LAMBDA_TYPE})
-                      if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
+    for r in permissions:
+        edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", _LAMBDA_ONLY)
+                  if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
     role_targets: dict[str, list[str]] = defaultdict(list)
-    for r in by_urn.values():
-        if r.type == ROLE_POLICY_TYPE:
-            for role in r.property_dependencies.get("role", ()):
-                role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
-    for r in by_urn.values():
-        if r.type != LAMBDA_TYPE:
-            continue
+    for r in role_policies:
+        for role in r.property_dependencies.get("role", ()):
+            role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
+    for r in lambdas:
         direct = deps(r, "environment", LAMBDA_TARGETS)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
         hinted = [t for role in r.property_dependencies.get("role", ()) for t in role_targets.get(role, ())]
@@ -123,19 +140,22 @@ def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     return edges
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class _Figure:
     requests: Decimal
     secret: bool
     detail: str | None  # None when declared on the resource itself
 
 
-def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedValue]]:
-    """Per resource URN, the usage figures that flow in (tag key → derived value)."""
+def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) -> dict[str, dict[str, DerivedValue]]:
+    """Per resource URN, the usage figures that flow in (tag key → derived value). ``tags``: the
+    estimate's tag cache, shared with its pricers (a fresh one when not given)."""
     stack = tuple(resources)
+    tags = tags if tags is not None else TagCache()
     by_urn = {r.urn: r for r in stack}
     incoming: dict[str, list[Edge]] = defaultdict(list)
-    for edge in traffic_edges(stack):
+    for edge in _edges(by_urn):
         incoming[edge.target].append(edge)
     stages: dict[str, list[Resource]] = defaultdict(list)
     for r in stack:
@@ -149,7 +169,7 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
         if urn in figures:
             return figures[urn]
         resource = by_urn[urn]
-        own = _declared_requests(resource, stages.get(urn, ()))
+        own = _declared_requests(resource, stages.get(urn, ()), tags)
         result = own
         if own is None and urn not in visiting and incoming.get(urn):
             result = _inflow(urn, incoming[urn], by_urn, lambda u: figure(u, visiting | {urn}))
@@ -160,7 +180,7 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
     for urn, edges in incoming.items():
         target = by_urn[urn]
         if target.type in BUCKET_TYPES:
-            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()))
+            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()), tags)
             if gets is not None:
                 derived[urn][MONTHLY_GET_REQUESTS.key] = gets
             continue
@@ -168,28 +188,44 @@ def derive_usage(resources: Iterable[Resource]) -> dict[str, dict[str, DerivedVa
         if mine is not None and mine.detail is not None:
             derived[urn][MONTHLY_REQUESTS.key] = DerivedValue(mine.requests, mine.detail, mine.secret)
         if target.type == PROFILE_TYPE:
-            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset())))
+            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset()), tags))
+    # `figure` refers to itself through its closure: drop it, or that cycle would keep every
+    # figure and index above alive until the next garbage collection instead of freeing them now
+    del figure
     return {urn: values for urn, values in derived.items() if values}
 
 
-def declared_requests(holders: Iterable[Resource]) -> tuple[Decimal, bool, list[str]]:
+def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
     """Requests per month declared on ``holders`` themselves (read without findings): the sum,
     whether a secret went into it, and the names of the holders that declare any."""
-    total, secret, names = ZERO, False, []
+    values, secret, names = [], False, []
+    tags = tags if tags is not None else TagCache()
     for holder in holders:
-        reader = UsageReader(holder)
+        declared = tags.collected(holder)[0]
+        if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
+            continue  # neither tag: no requests (what the reader would say, without building one)
+        reader = UsageReader(holder, tags=tags)
         value = reader.monthly_requests(required=False)
         if value is not None:
-            with money_context():
-                total += value
+            values.append(value)
             secret, names = secret or reader.secret_used, [*names, holder.name]
-    return total, secret, names
+    return _money_sum(values), secret, names
 
 
-def _declared_requests(resource: Resource, stages: Iterable[Resource]) -> _Figure | None:
+def _money_sum(values: list[Decimal]) -> Decimal:
+    """``ZERO + values[0] + ...`` in one money context (no context at all for no values)."""
+    total = ZERO
+    if values:
+        with money_context():
+            for value in values:
+                total += value
+    return total
+
+
+def _declared_requests(resource: Resource, stages: Iterable[Resource], tags: TagCache) -> _Figure | None:
     """Requests declared on the resource, else (for a REST API) the sum declared on its stages."""
     for holders in ((resource,), tuple(stages)):
-        total, secret, names = declared_requests(holders)
+        total, secret, names = declared_requests(holders, tags)
         if names:
             return _Figure(total, secret, None)
     return None
@@ -211,51 +247,55 @@ def _inflow(urn: str, edges: list[Edge], by_urn: Mapping[str, Resource], figure)
     return _Figure(total, any(f.secret for _, f in parts), detail)
 
 
-def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> DerivedValue | None:  # noqa: ANN001
+def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
+                 tags: TagCache) -> DerivedValue | None:
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
-    bucket_reader = UsageReader(bucket)
+    bucket_reader = UsageReader(bucket, tags=tags)
     bucket_ratio = bucket_reader.number(GETS_PER_REQUEST, required=False)
-    total, secret, texts = ZERO, bucket_reader.secret_used, []
+    gets, secret, texts = [], bucket_reader.secret_used, []  # gets: (requests, GETs per request) per caller
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
             continue
-        caller = UsageReader(by_urn[edge.source])
+        caller = UsageReader(by_urn[edge.source], tags=tags)
         ratio = caller.number(GETS_PER_REQUEST, required=False)
         ratio_source = "declared on the caller"
         if ratio is None:
             ratio, ratio_source = ((bucket_ratio, "declared on the bucket") if bucket_ratio is not None
                                    else (DEFAULT_GETS_PER_REQUEST, "default"))
-        with money_context():
-            total += upstream.requests * ratio
+        gets.append((upstream.requests, ratio))
         secret = secret or upstream.secret or caller.secret_used
         texts.append(f"{_source_text(by_urn[edge.source], edge.via, upstream)}: "
                      f"{format_quantity(upstream.requests)} requests × {format_quantity(ratio)} GET per request ({ratio_source})")
     if not texts:
         return None
+    total = ZERO
+    with money_context():
+        for requests, ratio in gets:
+            total += requests * ratio
     return DerivedValue(total, " + ".join(texts), secret)
 
 
-def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> dict[str, DerivedValue]:  # noqa: ANN001
+def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
+                        tags: TagCache) -> dict[str, DerivedValue]:
     """Per-request Bedrock figures declared on the callers, request-weighted across callers."""
     values: dict[str, DerivedValue] = {}
-    callers = {edge.source: UsageReader(by_urn[edge.source]) for edge in edges}  # one reader per caller
+    callers = {edge.source: UsageReader(by_urn[edge.source], tags=tags) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
-        weighted, weight, texts, secret, labels = ZERO, ZERO, [], False, set()
-        for edge in edges:
+        declaring = [edge for edge in edges if callers[edge.source].has(tag)]
+        if not declaring:
+            continue  # no caller declares it: nothing flows
+        weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
+        for edge in declaring:
             caller_resource = by_urn[edge.source]
             caller = callers[edge.source]
-            if not caller.has(tag):
-                continue
             caller.secret_used = False  # per tag: only this tag's secrecy counts
             upstream = figure(edge.source)
             if tag.numeric:
                 value = caller.number(tag, required=False)
                 if value is None or upstream is None:
                     continue
-                with money_context():
-                    weighted += value * upstream.requests
-                    weight += upstream.requests
+                weights.append((value, upstream.requests))
             else:
                 value = caller.text(tag, required=False)
                 if value is None:
@@ -264,9 +304,14 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
             secret = secret or caller.secret_used
             texts.append(f"from {caller_resource.name} ({describe_type(caller_resource.type)}) via {edge.via}")
         detail = " + ".join(texts)
-        if tag.numeric and weight > 0:
+        if tag.numeric and weights:
             with money_context():
-                values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+                weighted, weight = ZERO, ZERO
+                for value, requests in weights:
+                    weighted += value * requests
+                    weight += requests
+                if weight > 0:
+                    values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
         elif not tag.numeric and len(labels) == 1:
             values[tag.key] = DerivedValue(labels.pop(), detail, secret)
     return values

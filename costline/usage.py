@@ -10,6 +10,7 @@ with a finding that names the resource and the tag.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 
 from costline.engine_values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
 from costline.money import format_quantity, plain_number as _plain
-from costline.model import Assumption, Finding, Resource, Severity, UsageSource
+from costline.model import Assumption, Finding, Resource, Severity, UsageSource, slot_init
 
 SECRET_DISPLAY = "[secret]"
 USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
@@ -122,6 +123,8 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     Returns ``(value, None)`` or ``(None, reason)``; ``reason`` describes the problem
     without repeating the value (callers decide whether the value may be shown).
     """
+    if type(raw) is str:
+        return _parse_plain_decimal_text(raw)
     if isinstance(raw, bool):
         return None, "is a boolean, not a number"
     if isinstance(raw, int):
@@ -134,6 +137,13 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
         return Decimal(repr(raw)), None
     if not isinstance(raw, str):
         return None, f"is a {type(raw).__name__}, not a plain decimal string"
+    return _parse_plain_decimal_text.__wrapped__(raw)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_plain_decimal_text(raw: str) -> tuple[Decimal | None, str | None]:
+    """:func:`parse_plain_decimal` for a string; cached by value, as the same figures ("250",
+    "500") recur across a stack (the result is immutable)."""
     if raw == "":
         return None, "is empty"
     if raw != raw.strip():
@@ -157,7 +167,8 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     return None, "is not a plain decimal number"
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class DerivedValue:
     """A usage figure that flowed in from another resource (see :mod:`costline.traffic`).
 
@@ -178,12 +189,16 @@ class UsageReader:
     provider default tags). A secret tag's value is used but shown as ``[secret]``.
     """
 
+    __slots__ = ("resource", "worst_case", "derived", "secret_used", "findings", "assumptions",
+                 "_tags", "_tag_paths", "_tags_unknown")  # one or more per priced resource and estimate
+
     def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
-                 derived: Mapping[str, DerivedValue] | None = None) -> None:
+                 derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or
         malformed numeric tag is then priced at that value instead of being left out.
         ``derived`` (tag key → value) holds figures that flowed in from other resources: they
-        are used when the resource has no tag of its own (own tag > derived > missing)."""
+        are used when the resource has no tag of its own (own tag > derived > missing).
+        ``tags``: the estimate's :class:`TagCache`, so the tags are collected once per resource."""
         self.resource = resource
         self.worst_case = worst_case
         self.derived: Mapping[str, DerivedValue] = derived or {}
@@ -191,7 +206,8 @@ class UsageReader:
         """True once a secret value was used: figures derived from it must not be shown."""
         self.findings: list[Finding] = []
         self.assumptions: list[Assumption] = []
-        self._tags, self._tag_paths, self._tags_unknown = _collect_tags(resource)
+        self._tags, self._tag_paths, self._tags_unknown = (
+            tags.collected(resource) if tags is not None else _collect_tags(resource))
 
     # --- low level -------------------------------------------------------------------------
     def has(self, tag: UsageTag) -> bool:
@@ -273,9 +289,9 @@ class UsageReader:
         return fallback
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
-        if tag.key not in self._tags and self._derived_kind(tag) is Decimal:
-            return self._use_derived(tag)  # type: ignore[return-value]
         if tag.key not in self._tags:
+            if self._derived_kind(tag) is Decimal:
+                return self._use_derived(tag)  # type: ignore[return-value]
             if self._tags_unknown:
                 self.finding("usage-tag-unknown", Severity.WARNING,
                              f"tags are not known until the update runs, so {tag.key} could not be read",
@@ -301,7 +317,7 @@ class UsageReader:
                          f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
                          f"{format_quantity(tag.maximum)} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
             return None
-        secret = self._shown(tag, raw) == SECRET_DISPLAY
+        secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
         self.secret_used = self.secret_used or secret
         self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
         return value
@@ -337,6 +353,8 @@ class UsageReader:
         return SECRET_DISPLAY if self.is_secret(tag) else _plain(value)
 
     def is_secret(self, tag: UsageTag) -> bool:
+        if not self.resource.secret_paths:
+            return False  # the common case: no secrets, no path to build
         path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
         return is_secret_path(path, self.resource.secret_paths)
 
@@ -385,6 +403,28 @@ class UsageReader:
         return result
 
 
+CollectedTags = tuple[dict[str, Any], dict[str, str], bool]
+"""What :func:`_collect_tags` returns: tags, their property paths, whether the tag map is unknown."""
+
+
+class TagCache:
+    """Each resource's collected tags, for the readers of one estimate (traffic derivation reads
+    a resource's tags several times, then its pricer once more). Made per estimate and dropped
+    with it: entries are keyed by the resource object's ``id`` and keep the resource alive, so an
+    id cannot be reused while the cache lives. Readers never modify the collected tags."""
+
+    __slots__ = ("_by_id",)
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Resource, CollectedTags]] = {}
+
+    def collected(self, resource: Resource) -> CollectedTags:
+        entry = self._by_id.get(id(resource))
+        if entry is None:
+            entry = self._by_id[id(resource)] = (resource, _collect_tags(resource))
+        return entry[1]
+
+
 def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], bool]:
     """Merge ``tagsAll`` then ``tags``; return tags, their property paths, and whether the
     tag map itself is unknown (so no tag can be read)."""
@@ -406,6 +446,9 @@ def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], b
 
 def tag_problems(resource: Resource) -> list[Finding]:
     """Findings for ``cost:*`` tags that are not part of the contract (likely typos)."""
+    properties = resource.properties
+    if "tags" not in properties and "tagsAll" not in properties:
+        return []  # most resources: no tags, nothing to check
     findings: list[Finding] = []
     keys = [str(key) for prop in ("tagsAll", "tags") for value in (resource.properties.get(prop),)
             if type(value) is dict or isinstance(value, Mapping) for key in value]  # no tags: no work

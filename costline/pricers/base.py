@@ -8,6 +8,8 @@ across the whole account (see :mod:`costline.billing`) and splits the cost back 
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,7 +18,7 @@ from typing import Any, TypeVar
 
 from costline.engine_values import is_secret_path, is_unknown
 from costline.money import plain_number as _plain
-from costline.model import Resource, Severity, UsageSource
+from costline.model import Resource, Severity, UsageSource, slot_init
 from costline.pricing.model import PriceBook
 from costline.s3_lifecycle import Lifecycle, lifecycles_by_bucket
 from costline.usage import UsageReader
@@ -30,7 +32,8 @@ MB_PER_GB = Decimal(1024)
 MS_PER_SECOND = Decimal(1000)
 
 
-@dataclass(frozen=True)
+@slot_init
+@dataclass(frozen=True, slots=True)
 class Charge:
     """One resource's monthly usage of one price-table entry (before tiers and free tiers).
 
@@ -86,13 +89,15 @@ class PropertyReader:
     (declared property, AWS default, or an assumed stand-in for an unknown/invalid value).
     """
 
+    __slots__ = ("resource", "usage")
+
     def __init__(self, resource: Resource, usage: UsageReader) -> None:
         self.resource = resource
         self.usage = usage
 
     def _display(self, name: str, value: Any) -> str:
         """A declared value for a message: ``[secret]`` for a secret, cut after 40 characters."""
-        if is_secret_path(name, self.resource.secret_paths):
+        if self.resource.secret_paths and is_secret_path(name, self.resource.secret_paths):
             return "[secret]"
         text = str(value)
         return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
@@ -102,7 +107,7 @@ class PropertyReader:
         """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
         keys = list(path) if path else [name]
         raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys)
+        label = ".".join(keys) if path else name
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, f"{_plain(default)}", UsageSource.DEFAULT, f"{unit}, AWS default")
             return default
@@ -112,7 +117,7 @@ class PropertyReader:
                                label)
             self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, unknown during preview")
             return default
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in (float("inf"), float("-inf")):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in _INFINITIES:
             self.usage.finding("property-invalid", Severity.ERROR,
                                f"{label} is a {type(raw).__name__}, expected a number in {unit}; "
                                f"assumed the AWS default {_plain(default)} {unit}", label,
@@ -137,7 +142,7 @@ class PropertyReader:
         """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
         keys = list(path) if path else [name]
         raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys)
+        label = ".".join(keys) if path else name
         if first_of_list and isinstance(raw, list):
             raw = raw[0] if raw else _ABSENT
         if raw is _ABSENT or raw is None:
@@ -171,6 +176,7 @@ class PropertyReader:
 
 
 _ABSENT = object()
+_INFINITIES = (math.inf, -math.inf)
 _MAX_SHOWN_CHARS = 40
 
 

@@ -14,6 +14,7 @@ foundation model id (``us.deepseek.r1-v1:0`` → ``deepseek.r1-v1:0``).
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 
 from costline.engine_values import is_unknown
@@ -38,8 +39,10 @@ _ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:(?:foundati
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
 
 
+@functools.lru_cache(maxsize=1024)
 def foundation_model_id(model: str) -> str:
-    """Reduce a model id, inference profile id or ARN to the foundation model id."""
+    """Reduce a model id, inference profile id or ARN to the foundation model id (cached by
+    value: a stack names a few models many times)."""
     model = _ARN_PREFIX.sub("", model.strip())
     for prefix in _GEO_PREFIXES:
         if model.startswith(prefix):
