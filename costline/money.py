@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -55,16 +55,27 @@ def format_unit_price(usd: Decimal) -> str:
     return f"${text}"
 
 
-def format_quantity(quantity: Decimal) -> str:
+def _cached_in_context(format_text: Callable[..., str]) -> Callable[[Decimal], str]:
+    """``format_text`` cached on the value and the decimal context's precision and rounding
+    (which ``normalize`` applies; no other context setting differs in costline), bounded; the
+    same figures recur across a stack. ``typed`` keeps an int from sharing a Decimal's entry.
+    An unhashable value (a signaling NaN) is formatted uncached."""
+    cached = functools.lru_cache(maxsize=4096, typed=True)(format_text)
+
+    @functools.wraps(format_text)
+    def formatted(value: Decimal) -> str:
+        context = decimal.getcontext()
+        try:
+            return cached(value, context.prec, context.rounding)
+        except TypeError:
+            return format_text(value)
+
+    return formatted
+
+
+@_cached_in_context
+def format_quantity(quantity: Decimal, *_context_key: object) -> str:
     """Display a usage figure with thousands separators and no trailing zeros: ``15,000``."""
-    context = decimal.getcontext()
-    try:
-        return _format_quantity_cached(quantity, context.prec, context.rounding)
-    except TypeError:  # unhashable (a signaling NaN): format it uncached, as before
-        return _format_quantity(quantity)
-
-
-def _format_quantity(quantity: Decimal, *_context_key: object) -> str:
     normalized = quantity.normalize()
     if normalized == normalized.to_integral_value():
         return f"{int(normalized):,}"
@@ -72,27 +83,13 @@ def _format_quantity(quantity: Decimal, *_context_key: object) -> str:
     return f"{int(whole):,}.{frac}"
 
 
-def plain_number(value: Decimal) -> str:
+@_cached_in_context
+def plain_number(value: Decimal, *_context_key: object) -> str:
     """A Decimal as plain text, no exponent, no trailing zeros: ``"0.000125"``, ``"15000"``.
 
     Used for JSON money strings and for quoting usage figures in messages."""
-    context = decimal.getcontext()
-    try:
-        return _plain_number_cached(value, context.prec, context.rounding)
-    except TypeError:  # unhashable (a signaling NaN): format it uncached, as before
-        return _plain_number(value)
-
-
-def _plain_number(value: Decimal, *_context_key: object) -> str:
     text = format(value.normalize(), "f")
     return "0" if text == "-0" else text
-
-
-# Formatting is pure in the value and the decimal context's precision and rounding (which
-# ``normalize`` applies; no other context setting differs in costline), so the texts are
-# cached on those, bounded. ``typed`` keeps an int from sharing a Decimal's entry.
-_format_quantity_cached = functools.lru_cache(maxsize=4096, typed=True)(_format_quantity)
-_plain_number_cached = functools.lru_cache(maxsize=4096, typed=True)(_plain_number)
 
 
 def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any]) -> list[Decimal]:
