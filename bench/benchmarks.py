@@ -149,7 +149,7 @@ def main() -> int:
 
 
 def format_table(rows: list[Row]) -> str:
-    """A markdown table (what docs/performance.md shows)."""
+    """A markdown table (what the README's Performance section shows)."""
     lines = ["| benchmark | result | target |", "|:--|:--|:--|"]
     for r in rows:
         mark = "" if r.ok is None else (" ✅" if r.ok else " ❌")

@@ -97,7 +97,7 @@ def estimate(resources: Iterable[Resource], prices: PriceBook,
     Python's cyclic garbage collector is paused for the call and restored after it: an
     estimate allocates a few objects per resource that all live until it returns, and the
     collector's full passes over them grew faster than the stack (a 10,000-resource estimate
-    took ~1.3× longer per resource than a 1,000-resource one, see docs/performance.md)."""
+    took ~1.3× longer per resource than a 1,000-resource one; see the README's Performance section)."""
     with _gc_paused():
         return _estimate(resources, prices, options)
 
