@@ -63,7 +63,8 @@ def test_comment_is_upserted_by_its_marker(workflow):
     assert "const marker = process.env.MARKER" in script
     assert "github.paginate(github.rest.issues.listComments" in script
     find = re.search(r"comments\.find\((.*)\);", script)
-    assert find and "includes(marker)" in find.group(1) and "'Bot'" in find.group(1)
+    assert find and "includes(marker)" in find.group(1) and "mine(c)" in find.group(1)
+    assert "c.user.type === 'Bot' || c.user.login === me" in script  # the job's bot, or a personal token's user
     update = script.index("github.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })")
     create = script.index("github.rest.issues.createComment({ owner, repo, issue_number, body })")
     assert script.index("if (existing)") < update < script.index("} else {") < create  # update, else create
@@ -106,11 +107,16 @@ const issues = {
     return { data: c };
   },
   createComment: async ({ issue_number, body }) => {
-    const c = { id: state.next++, user: { type: 'Bot', login: 'github-actions[bot]' }, body, html_url: 'u', issue_number };
+    const user = state.me ? { type: 'User', login: state.me } : { type: 'Bot', login: 'github-actions[bot]' };
+    const c = { id: state.next++, user, body, html_url: 'u', issue_number };
     state.comments.push(c); calls.push(['create', c.id]); return { data: c };
   },
 };
-const github = { rest: { issues }, paginate: async (fn, params) => (await fn(params)).data };
+const users = { getAuthenticated: async () => {  // as GitHub answers the job's token, or a person's token
+  if (!state.me) throw Object.assign(new Error('Resource not accessible by integration'), { status: 403 });
+  return { data: { login: state.me } };
+} };
+const github = { rest: { issues, users }, paginate: async (fn, params) => (await fn(params)).data };
 const context = { repo: { owner: 'o', repo: 'r' }, payload: { pull_request: { number: 7 } },
                   serverUrl: 'https://github.com', runId: 1 };
 const core = { info: () => {} };
@@ -221,3 +227,26 @@ def test_a_base_branch_without_the_program_is_a_notice(workflow, workspace):
     baseline, outputs = _run_step(workflow, "Baseline", workspace, {"PROGRAM_DIR": "infra"})
     assert baseline.returncode == 0 and outputs == {}
     assert "::notice title=costline::the base branch has no infra yet" in baseline.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_with_a_personal_token_the_comment_is_still_updated_not_duplicated(workflow, tmp_path):
+    """A PAT's comments are a User's, not a Bot's: the script finds them by the token's login."""
+    import json
+
+    (tmp_path / "harness.js").write_text(NODE_HARNESS)
+    (tmp_path / "script.js").write_text(step(workflow, "Upsert")["with"]["script"])
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"next": 2, "me": "ci-bot-user", "comments": [
+        {"id": 1, "user": {"type": "User", "login": "dev"}, "body": f"why does {MARKER} show up?"}]}))
+    report = tmp_path / "costline-report.md"
+    env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
+    calls = []
+    for body in ("## ✅ first\n", "## ❌ second\n"):
+        report.write_text(body)
+        result = subprocess.run(["node", "harness.js", "script.js", str(state)], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 0, result.stderr
+        calls += json.loads(result.stdout)
+    assert calls == [["create", 2], ["update", 2]]
+    assert [c["user"]["login"] for c in json.loads(state.read_text())["comments"]] == ["dev", "ci-bot-user"]
