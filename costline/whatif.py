@@ -33,13 +33,13 @@ from fractions import Fraction
 from costline.estimator import EstimateOptions, estimate
 from costline.model import Estimate, Resource, Severity
 from costline.money import money_context
+from costline.pricers.apigateway import stage_api_urns
 from costline.pricing.model import PriceBook
 from costline.stack_edit import scale_usage
 from costline.traffic import (
     LAMBDA_TYPE,
     PROFILE_TYPE,
     REST_API_TYPE,
-    REST_STAGE_TYPE,
     V2_API_TYPE,
     declared_requests,
     traffic_edges,
@@ -137,9 +137,9 @@ class WhatIf:
 
 
 def rest_stages(api: Resource, stack: Sequence[Resource]) -> list[Resource]:
-    """The REST stages of ``api`` (by their ``restApi`` reference or dependencies)."""
-    return [s for s in stack if s.type == REST_STAGE_TYPE
-            and api.urn in (*s.property_dependencies.get("restApi", ()), *s.dependencies)]
+    """The REST stages of ``api``, as pricing attributes them (:func:`stage_api_urns`)."""
+    stage_api = stage_api_urns(stack)
+    return [s for s in stack if stage_api.get(s.urn) == api.urn]
 
 
 def rest_traffic_holders(api: Resource, stack: Sequence[Resource]) -> list[Resource]:

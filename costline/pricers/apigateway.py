@@ -118,8 +118,7 @@ def _stage_api_urn(stage: Resource, context: PricingContext) -> str | None:
 @dataclass(frozen=True)
 class _RestIndex:
     stage_api: Mapping[str, str]
-    """Stage URN → the URN of the REST API it belongs to: from its ``restApi`` property
-    dependency, else its dependencies, else the stack's only REST API."""
+    """See :func:`stage_api_urns`."""
     apis_with_stage_traffic: frozenset[str]
     """REST APIs one of whose stages declares traffic (the stage's figure is then the one used)."""
 
@@ -127,8 +126,10 @@ class _RestIndex:
 _REST_INDEX = "apigateway.rest"
 
 
-def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
-    """Built once per estimate (see :meth:`PricingContext.index`)."""
+def stage_api_urns(stack: Sequence[Resource]) -> dict[str, str]:
+    """Stage URN → the URN of the REST API it belongs to: from its ``restApi`` property
+    dependency, else its dependencies, else the stack's only REST API. The one definition,
+    shared by pricing, the what-if edge and the recommendations."""
     apis = {r.urn for r in stack if r.type == REST_API_TYPE}
     only = next(iter(apis)) if len(apis) == 1 else None
     stage_api: dict[str, str] = {}
@@ -138,5 +139,11 @@ def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
         api = next((u for u in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies) if u in apis), only)
         if api is not None:
             stage_api[stage.urn] = api
+    return stage_api
+
+
+def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
+    """Built once per estimate (see :meth:`PricingContext.index`)."""
+    stage_api = stage_api_urns(stack)
     declaring = frozenset(stage_api[s.urn] for s in stack if s.urn in stage_api and _declares_traffic(s))
     return _RestIndex(stage_api, declaring)
