@@ -70,24 +70,18 @@ class EstimateOptions:
 
 
 class _Draft:
-    """One resource while it is being estimated (a plain slotted class: one is made per
-    resource, most of them free, so its construction is on the hot path)."""
+    """One priced resource while it is being estimated (a plain slotted class: one is made per
+    priced resource, so its construction is on the hot path)."""
 
     __slots__ = ("resource", "status", "charges", "findings", "assumptions", "line_items")
 
-    def __init__(self, resource: Resource, status: ResourceStatus | None = None,
-                 findings: list[Finding] | None = None, *, priced: bool = True) -> None:
-        """``priced=False``: no pricer, so no charges, assumptions or line items will ever be
-        added; those stay one shared empty tuple instead of three new lists per resource."""
+    def __init__(self, resource: Resource, findings: list[Finding]) -> None:
         self.resource = resource
-        self.status = status
-        self.findings: list[Finding] = findings if findings is not None else []
-        if priced:
-            self.charges: list[Charge] | tuple[()] = []
-            self.assumptions: list[Assumption] | tuple[()] = []
-            self.line_items: list[LineItem] | tuple[()] = []
-        else:
-            self.charges = self.assumptions = self.line_items = ()
+        self.status: ResourceStatus | None = None
+        self.findings = findings
+        self.charges: list[Charge] = []
+        self.assumptions: list[Assumption] = []
+        self.line_items: list[LineItem] = []
 
 
 def estimate(resources: Iterable[Resource], prices: PriceBook,
@@ -119,7 +113,8 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     context = PricingContext(prices=prices, stack=stack)
     tags = TagCache()  # this estimate's: traffic derivation and pricers collect each resource's tags once
     derived = derive_usage(stack, tags)
-    drafts = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
+    outcomes = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
+    drafts = [o for o in outcomes if type(o) is _Draft]
     _keep_one_per_group(drafts)
 
     owned: list[OwnedCharge] = []
@@ -136,7 +131,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
         drafts[billed.owner].line_items.append(billed.line_item)
 
     with money_context():  # one context for every resource's sum of line items
-        results = tuple([_finish(draft) for draft in drafts])
+        results = tuple([_finish(o) if type(o) is _Draft else o for o in outcomes])
     with money_context():
         total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)  # adding ZERO changes nothing
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
@@ -161,17 +156,14 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
 
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
-                    derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> _Draft:
+                    derived: Mapping[str, DerivedValue] | None = None,
+                    tags: TagCache | None = None) -> _Draft | ResourceEstimate:
+    """The resource's draft (its charges still to be billed), or its finished estimate when it
+    has no pricer: most resources of a stack, so those skip the draft stage altogether."""
     pricer = PRICERS.get(resource.type)
-    draft = _Draft(resource, findings=tag_problems(resource), priced=pricer is not None)
     if pricer is None:
-        if is_free(resource.type) or not resource.custom:
-            draft.status = ResourceStatus.FREE
-        else:
-            draft.status = ResourceStatus.NOT_PRICED
-            draft.findings.append(_finding(resource, "not-priced", Severity.INFO,
-                                           f"costline does not price {resource.type} yet; its cost is not in the total"))
-        return draft
+        return _unpriced(resource)
+    draft = _Draft(resource, findings=tag_problems(resource))
     usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived, tags)
     try:
         draft.charges = pricer(resource, usage, context)
@@ -186,6 +178,20 @@ def _price_resource(resource: Resource, context: PricingContext, options: Estima
     draft.findings.extend(usage.findings)
     draft.assumptions = usage.assumptions  # the reader is done: its list becomes the draft's
     return draft
+
+
+def _unpriced(resource: Resource) -> ResourceEstimate:
+    """A resource no pricer prices: free (a known free type, a provider, a component) or not
+    priced yet (an info finding says so), plus any unrecognized ``cost:*`` tags it carries."""
+    findings = tag_problems(resource)
+    if is_free(resource.type) or not resource.custom:
+        status = ResourceStatus.FREE
+    else:
+        status = ResourceStatus.NOT_PRICED
+        findings.append(_finding(resource, "not-priced", Severity.INFO,
+                                 f"costline does not price {resource.type} yet; its cost is not in the total"))
+    return ResourceEstimate(resource.urn, resource.type, resource.name, status, ZERO, (),
+                            tuple(findings) if findings else (), ())
 
 
 def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
