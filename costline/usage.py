@@ -217,15 +217,13 @@ class UsageReader:
         """Declared here, or flowed in from another resource."""
         return tag.key in self._tags or tag.key in self.derived
 
-    def _derived_kind(self, tag: UsageTag) -> type | None:
+    def _derived(self, tag: UsageTag, kind: type) -> DerivedValue | None:
+        """The value of ``tag`` that flowed in, if it is of ``kind`` (``Decimal`` or ``str``)."""
         derived = self.derived.get(tag.key)
-        return None if derived is None else type(derived.value)
+        return derived if derived is not None and type(derived.value) is kind else None
 
-    def _use_derived(self, tag: UsageTag) -> Decimal | str | None:
-        """The derived value of ``tag`` (recorded as a DERIVED assumption), or None."""
-        derived = self.derived.get(tag.key)
-        if derived is None:
-            return None
+    def _use_derived(self, tag: UsageTag, derived: DerivedValue) -> Decimal | str:
+        """``derived``, the value of ``tag``, recorded as a DERIVED assumption."""
         self.secret_used = self.secret_used or derived.secret
         shown = SECRET_DISPLAY if derived.secret else (
             _plain(derived.value) if isinstance(derived.value, Decimal) else derived.value)
@@ -290,8 +288,8 @@ class UsageReader:
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
         if tag.key not in self._tags:
-            if self._derived_kind(tag) is Decimal:
-                return self._use_derived(tag)  # type: ignore[return-value]
+            if (derived := self._derived(tag, Decimal)) is not None:
+                return self._use_derived(tag, derived)  # type: ignore[return-value]
             if self._tags_unknown:
                 self.finding("usage-tag-unknown", Severity.WARNING,
                              f"tags are not known until the update runs, so {tag.key} could not be read",
@@ -324,8 +322,8 @@ class UsageReader:
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
         """A non-numeric tag (the Bedrock model id), or ``None`` with a finding."""
-        if tag.key not in self._tags and self._derived_kind(tag) is str:
-            return self._use_derived(tag)  # type: ignore[return-value]
+        if tag.key not in self._tags and (derived := self._derived(tag, str)) is not None:
+            return self._use_derived(tag, derived)  # type: ignore[return-value]
         if tag.key not in self._tags:
             if required:
                 self.missing(tag)

@@ -105,11 +105,15 @@ class PropertyReader:
     def number(self, name: str, *, default: Decimal, unit: str, minimum: Decimal, maximum: Decimal,
                path: Sequence[str] | None = None) -> Decimal:
         """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
-        keys = list(path) if path else [name]
-        raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys) if path else name
+        raw = _dig(self.resource.properties, path) if path else self.resource.properties.get(name, _ABSENT)
+        label = ".".join(path) if path else name
+        if type(raw) is int and minimum <= raw <= maximum and not self.resource.secret_paths:
+            # the common case: a plain whole number within limits (a bool is not `type(...) is int`)
+            value = Decimal(raw)
+            self.usage.assume(label, _plain(value), UsageSource.PROPERTY, unit)
+            return value
         if raw is _ABSENT or raw is None:
-            self.usage.assume(label, f"{_plain(default)}", UsageSource.DEFAULT, f"{unit}, AWS default")
+            self.usage.assume(label, _plain(default), UsageSource.DEFAULT, f"{unit}, AWS default")
             return default
         if is_unknown(raw):
             self.usage.finding("property-unknown", Severity.WARNING,
@@ -140,11 +144,13 @@ class PropertyReader:
     def choice(self, name: str, *, default: str, allowed: Sequence[str], path: Sequence[str] | None = None,
                first_of_list: bool = False) -> str:
         """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
-        keys = list(path) if path else [name]
-        raw = _dig(self.resource.properties, keys)
-        label = ".".join(keys) if path else name
+        raw = _dig(self.resource.properties, path) if path else self.resource.properties.get(name, _ABSENT)
+        label = ".".join(path) if path else name
         if first_of_list and isinstance(raw, list):
             raw = raw[0] if raw else _ABSENT
+        if type(raw) is str and raw in allowed and not self.resource.secret_paths:  # the common case
+            self.usage.assume(label, raw, UsageSource.PROPERTY)
+            return raw
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, default, UsageSource.DEFAULT, "AWS default")
             return default
