@@ -106,22 +106,25 @@ def _bill_entry(entry: PriceEntry, price_id: str, owned_charges: list[OwnedCharg
     unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
     tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
     costs = split_exactly(total_cost, billable, range(len(billable)))  # positions: already in canonical order
-    return [BilledCharge(owned.owner, _line_item(owned.charge, entry, price_id, unit_price, cost, own_free, tier_note))
-            for owned, cost, own_free in zip(owned_charges, costs, free)]
+    unit, price_per = entry.unit, entry.price_per
+    billed = []
+    for owned, cost, own_free in zip(owned_charges, costs, free):
+        charge = owned.charge
+        billed.append(BilledCharge(owned.owner, LineItem(
+            charge.service, charge.description, charge.quantity, unit, unit_price, price_per, cost, price_id,
+            own_free, (charge.note or None) if own_free is ZERO and tier_note is None and not charge.secret
+            else _note(charge, own_free, unit, tier_note), charge.secret)))
+    return billed
 
 
-def _line_item(charge: Charge, entry: PriceEntry, price_id: str, unit_price: Decimal, cost: Decimal,
-               free: Decimal, tier_note: str | None) -> LineItem:
-    """One charge's line item: its share of the entry's cost, its free units, its notes."""
+def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
+    """A charge's line-item note: its own note (or the secret notice), its free units, the tiers."""
     secret = charge.secret
     own_note = SECRET_NOTE if secret else charge.note
-    free_note = None if secret or free is ZERO else _free_note(free, charge.quantity, entry.unit)
+    free_note = None if secret or free is ZERO else _free_note(free, charge.quantity, unit)
     if free_note is None and tier_note is None:  # the common case: the charge's own note at most
-        note = own_note or None
-    else:
-        note = "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
-    return LineItem(charge.service, charge.description, charge.quantity, entry.unit, unit_price, entry.price_per,
-                    cost, price_id, free, note, secret)
+        return own_note or None
+    return "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
 
 
 def _allocate_free_tiers(ordered: Sequence[OwnedCharge], by_price: dict[str, list[int]],
