@@ -12,7 +12,6 @@ the order of the resources.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,10 +36,6 @@ class OwnedCharge:
     uses the resource's URN and the charge's position); ``repr(owner)`` when not given."""
 
 
-def _key(owned: OwnedCharge) -> tuple[str, str]:
-    return (owned.key if owned.key is not None else repr(owned.owner), owned.charge.description)
-
-
 @slot_init
 @dataclass(frozen=True, slots=True)
 class BilledCharge:
@@ -57,62 +52,95 @@ def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTie
 
 def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
     """Price every charge whose entry exists in ``prices``; callers check ids beforehand."""
-    keyed = sorted(((_key(owned), owned) for owned in charges), key=_first)  # one canonical order
-    by_price: dict[str, list[OwnedCharge]] = defaultdict(list)
-    keys: dict[int, tuple[str, str]] = {}  # id(OwnedCharge) -> its key, computed once
-    for key, owned in keyed:
-        by_price[owned.charge.price_id].append(owned)
-        keys[id(owned)] = key
+    ordered = in_canonical_order(charges)
+    by_price: dict[str, list[int]] = {}  # price id -> positions in ``ordered``, ascending
+    for position, owned in enumerate(ordered):
+        price_id = owned.charge.price_id
+        positions = by_price.get(price_id)
+        if positions is None:
+            by_price[price_id] = [position]
+        else:
+            positions.append(position)
 
     with money_context():
-        free_units = _allocate_free_tiers(by_price, applicable_free_tiers(prices, free_tier=free_tier), keys)
+        free_units = _allocate_free_tiers(ordered, by_price, applicable_free_tiers(prices, free_tier=free_tier))
         billed: list[BilledCharge] = []
-        for price_id, owned_charges in by_price.items():
-            entry = prices.entries[price_id]
-            free = [free_units.get(id(o), ZERO) for o in owned_charges]
-            billable = [max(o.charge.quantity - f, ZERO) for o, f in zip(owned_charges, free)]
-            total_billable = sum(billable, ZERO)
-            bands = tier_usage(total_billable, entry.tiers, entry.price_per)
-            total_cost = sum((band.cost_usd for band in bands), ZERO)
-            unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
-            tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
-            costs = split_exactly(total_cost, billable, [keys[id(o)] for o in owned_charges])
-            billed += [BilledCharge(owned.owner, _line_item(owned.charge, entry, price_id, unit_price, cost, own_free, tier_note))
-                       for owned, cost, own_free in zip(owned_charges, costs, free)]
+        for price_id, positions in by_price.items():
+            billed += _bill_entry(prices.entries[price_id], price_id, [ordered[i] for i in positions],
+                                  [free_units.get(i, ZERO) for i in positions] if free_units else None)
     return billed
 
 
-def _line_item(charge: Charge, entry: PriceEntry, price_id: str, unit_price: Decimal, cost: Decimal,
-               free: Decimal, tier_note: str | None) -> LineItem:
-    """One charge's line item: its share of the entry's cost, its free units, its notes."""
+def in_canonical_order(charges: Sequence[OwnedCharge]) -> list[OwnedCharge]:
+    """``charges`` sorted by key (``repr(owner)`` when none), then description: the same list
+    whatever order they come in."""
+    keys = [owned.key if owned.key is not None else repr(owned.owner) for owned in charges]
+    order = sorted(range(len(charges)), key=keys.__getitem__)
+    ordered = [charges[i] for i in order]
+    sorted_keys = [keys[i] for i in order]
+    start = 0
+    for end in range(1, len(ordered) + 1):  # charges sharing a key: by description (sorted is stable)
+        if end == len(ordered) or sorted_keys[end] != sorted_keys[start]:
+            if end - start > 1:
+                ordered[start:end] = sorted(ordered[start:end], key=_description)
+            start = end
+    return ordered
+
+
+def _description(owned: OwnedCharge) -> str:
+    return owned.charge.description
+
+
+def _bill_entry(entry: PriceEntry, price_id: str, owned_charges: list[OwnedCharge],
+                free: list[Decimal] | None) -> list[BilledCharge]:
+    """One price entry's charges (in canonical order) priced together: tiers on the sum of their
+    billable units, the cost split back in proportion. ``free``: each charge's free units, or
+    ``None`` when no free tier covers the entry."""
+    quantities = [o.charge.quantity for o in owned_charges]
+    if free is None:
+        free = [ZERO] * len(quantities)
+    billable = [max(q - f, ZERO) for q, f in zip(quantities, free)]
+    total_billable = sum(billable, ZERO)
+    bands = tier_usage(total_billable, entry.tiers, entry.price_per)
+    total_cost = sum((band.cost_usd for band in bands), ZERO)
+    unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
+    tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
+    costs = split_exactly(total_cost, billable, range(len(billable)))  # positions: already in canonical order
+    unit, price_per = entry.unit, entry.price_per
+    billed = []
+    for owned, cost, own_free in zip(owned_charges, costs, free):
+        charge = owned.charge
+        billed.append(BilledCharge(owned.owner, LineItem(
+            charge.service, charge.description, charge.quantity, unit, unit_price, price_per, cost, price_id,
+            own_free, (charge.note or None) if own_free is ZERO and tier_note is None and not charge.secret
+            else _note(charge, own_free, unit, tier_note), charge.secret)))
+    return billed
+
+
+def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
+    """A charge's line-item note: its own note (or the secret notice), its free units, the tiers."""
     secret = charge.secret
     own_note = SECRET_NOTE if secret else charge.note
-    free_note = None if secret else _free_note(free, charge.quantity, entry.unit)
+    free_note = None if secret or free is ZERO else _free_note(free, charge.quantity, unit)
     if free_note is None and tier_note is None:  # the common case: the charge's own note at most
-        note = own_note or None
-    else:
-        note = "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
-    return LineItem(charge.service, charge.description, charge.quantity, entry.unit, unit_price, entry.price_per,
-                    cost, price_id, free, note, secret)
+        return own_note or None
+    return "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
 
 
-def _first(pair: tuple[tuple[str, str], OwnedCharge]) -> tuple[str, str]:
-    return pair[0]
-
-
-def _allocate_free_tiers(by_price: dict[str, list[OwnedCharge]], tiers: Sequence[FreeTier],
-                         keys: dict[int, tuple[str, str]]) -> dict[int, Decimal]:
-    """Free units per charge (keyed by ``id`` of the OwnedCharge), proportional to usage."""
+def _allocate_free_tiers(ordered: Sequence[OwnedCharge], by_price: dict[str, list[int]],
+                         tiers: Sequence[FreeTier]) -> dict[int, Decimal]:
+    """Free units per charge (keyed by its position in ``ordered``, the canonical order),
+    proportional to usage."""
     free: dict[int, Decimal] = {}
     for tier in tiers:
-        covered = [o for pid in tier.applies_to for o in by_price.get(pid, ())]
-        quantities = [o.charge.quantity for o in covered]
+        covered = [i for pid in tier.applies_to for i in by_price.get(pid, ())]
+        quantities = [ordered[i].charge.quantity for i in covered]
         used = sum(quantities, ZERO)
         if used <= 0:
             continue
         granted = min(used, tier.quantity)
-        for owned, units in zip(covered, split_exactly(granted, quantities, [keys[id(o)] for o in covered])):
-            free[id(owned)] = free.get(id(owned), ZERO) + units
+        for i, units in zip(covered, split_exactly(granted, quantities, covered)):
+            free[i] = free.get(i, ZERO) + units
     return free
 
 

@@ -117,16 +117,17 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     drafts = [o for o in outcomes if type(o) is _Draft]
     _keep_one_per_group(drafts)
 
+    entries = prices.entries
     owned: list[OwnedCharge] = []
     for index, draft in enumerate(drafts):
         for position, charge in enumerate(draft.charges):
-            if prices.get(charge.price_id) is None:
+            if charge.price_id not in entries:
                 draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
                                                f"no price entry {charge.price_id!r} in the {prices.region} "
                                                f"tables; {charge.description.lower()} is not in the total",
                                                suggestion="add the entry with a --prices override file"))
             else:
-                owned.append(OwnedCharge(index, charge, key=f"{draft.resource.urn}#{position}"))
+                owned.append(OwnedCharge(index, charge, f"{draft.resource.urn}#{position}"))
     for billed in bill(owned, prices, free_tier=options.free_tier):
         drafts[billed.owner].line_items.append(billed.line_item)
 
