@@ -33,7 +33,7 @@ from fractions import Fraction
 from costline.estimator import EstimateOptions, estimate
 from costline.model import Estimate, Resource, Severity
 from costline.money import money_context
-from costline.pricers.apigateway import stage_api_urns
+from costline.pricers.apigateway import stages_by_api
 from costline.pricing.model import PriceBook
 from costline.stack_edit import scale_usage
 from costline.traffic import (
@@ -136,16 +136,11 @@ class WhatIf:
     """Absolute volumes that could not be priced because the stack declares no edge traffic."""
 
 
-def rest_stages(api: Resource, stack: Sequence[Resource]) -> list[Resource]:
-    """The REST stages of ``api``, as pricing attributes them (:func:`stage_api_urns`)."""
-    stage_api = stage_api_urns(stack)
-    return [s for s in stack if stage_api.get(s.urn) == api.urn]
-
-
-def rest_traffic_holders(api: Resource, stack: Sequence[Resource]) -> list[Resource]:
-    """Where a REST API's billed requests are declared: its stages when they declare any (a
-    stage's figure wins over its API's), else the API itself."""
-    return [s for s in rest_stages(api, stack) if declared_requests([s])[2]] or [api]
+def rest_traffic_holders(api: Resource, stages: Sequence[Resource]) -> list[Resource]:
+    """Where a REST API's billed requests are declared: its ``stages`` (see
+    :func:`~costline.pricers.apigateway.stages_by_api`) when they declare any (a stage's figure
+    wins over its API's), else the API itself."""
+    return [s for s in stages if declared_requests([s])[2]] or [api]
 
 
 def edge_traffic(resources: Iterable[Resource]) -> EdgeTraffic | None:
@@ -159,7 +154,8 @@ def edge_traffic(resources: Iterable[Resource]) -> EdgeTraffic | None:
     targets = {e.target for e in traffic_edges(stack)}
     apis = [r for r in stack if r.type == REST_API_TYPE
             or (r.type == V2_API_TYPE and r.properties.get("protocolType", "HTTP") == "HTTP")]
-    tiers = (("API Gateway requests", [h for api in apis for h in rest_traffic_holders(api, stack)]),
+    stages = stages_by_api(stack)
+    tiers = (("API Gateway requests", [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()))]),
              ("Lambda invocations", [r for r in stack if r.type == LAMBDA_TYPE and r.urn not in targets]),
              ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]))
     for kind, holders in tiers:

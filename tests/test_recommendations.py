@@ -247,3 +247,38 @@ def test_provisioned_throughput_not_priced_is_said_once_per_model(prices):
                                          "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
     codes = by_code(recommend([titan], prices))
     assert "bedrock-provisioned-not-offered" not in codes and "bedrock-provisioned-break-even" in codes
+
+
+def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
+    """Recommendations and what-if rows look at every REST API; each API must be checked through
+    indexes built once per stack, not by scanning the stack once per API (that made a review
+    of a 10,000-resource stack take minutes). Counted, not timed: how often a resource's
+    references are read, and how often stages are matched to their APIs."""
+    from costline import whatif
+    from costline.pricers import apigateway as pricing_apigateway
+    from costline.recommendations import apigateway as rule
+    from costline.testing.stacks import services_stack
+
+    calls = {"references": 0, "stage_api_urns": 0}
+
+    def counting(name, original):
+        def wrapper(*args):
+            calls[name] += 1
+            return original(*args)
+        return wrapper
+
+    monkeypatch.setattr(rule, "_references", counting("references", rule._references))
+    for module in (pricing_apigateway, whatif):
+        if hasattr(module, "stage_api_urns"):
+            monkeypatch.setattr(module, "stage_api_urns", counting("stage_api_urns", module.stage_api_urns))
+
+    def count(services: int) -> dict[str, int]:
+        calls.update(references=0, stage_api_urns=0)
+        stack = services_stack(2 + services * 15)
+        assert len(by_code(recommend(stack, prices))["apigateway-http-api"].resources) == services
+        whatif.what_if(stack, prices)
+        return dict(calls)
+
+    few, many = count(2), count(8)  # 2 REST APIs, then 8 (and 4 times the resources)
+    assert many["stage_api_urns"] == few["stage_api_urns"] > 0  # once per estimate or rule, not per API
+    assert 0 < many["references"] <= 2 + 8 * 15  # each resource's references read once

@@ -142,6 +142,18 @@ def stage_api_urns(stack: Sequence[Resource]) -> dict[str, str]:
     return stage_api
 
 
+def stages_by_api(stack: Sequence[Resource]) -> dict[str, list[Resource]]:
+    """REST API URN → its stages, in stack order, as :func:`stage_api_urns` attributes them
+    (one pass: callers that look at every API stay linear in the stack)."""
+    stage_api = stage_api_urns(stack)
+    stages: dict[str, list[Resource]] = {}
+    for resource in stack:
+        api = stage_api.get(resource.urn)
+        if api is not None:
+            stages.setdefault(api, []).append(resource)
+    return stages
+
+
 def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
     """Built once per estimate (see :meth:`PricingContext.index`)."""
     stage_api = stage_api_urns(stack)

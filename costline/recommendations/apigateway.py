@@ -18,19 +18,19 @@ Source: https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from costline.engine_values import is_unknown
 from costline.model import Resource
 from costline.money import format_quantity, format_unit_price, plain_number
-from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_TYPE
+from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_TYPE, stages_by_api
 from costline.recommendations.common import Context, Recommendation
 from costline.stack_edit import with_tags
 from costline.usage import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS
 from costline.traffic import declared_requests
-from costline.whatif import rest_stages, rest_traffic_holders
+from costline.whatif import rest_traffic_holders
 
 COMPARISON_LINK = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
 REST_REQUESTS_ID = "apigateway.rest.requests"
@@ -127,33 +127,70 @@ def _edge_domain(domain: Resource) -> bool:
     return _may_include(types, "EDGE")
 
 
-def _mapped_domains(api: Resource, mappings: list[Resource], domains: dict[str, Resource]) -> list[Resource]:
+def _mapped_domains(api: Resource, mappings: list[Resource], rest: RestApiIndex) -> list[Resource]:
     """The custom domains a base path mapping clearly links to ``api``: the mapping's
     ``restApi`` (or ``apiId``) property dependency is the API, and its ``domainName`` is a
     domain of the stack (by property dependency, else by the known domain name)."""
-    by_name = {d.properties.get("domainName"): d for d in domains.values()
-               if isinstance(d.properties.get("domainName"), str)}
     found: dict[str, Resource] = {}
     for mapping in mappings:
         deps = mapping.property_dependencies
         if api.urn not in (*deps.get("restApi", ()), *deps.get("apiId", ())):
             continue
-        linked = [domains[u] for u in deps.get("domainName", ()) if u in domains]
+        linked = [rest.domains[u] for u in deps.get("domainName", ()) if u in rest.domains]
         name = mapping.properties.get("domainName")
-        if not linked and isinstance(name, str) and name in by_name:
-            linked = [by_name[name]]
+        if not linked and isinstance(name, str) and name in rest.domains_by_name:
+            linked = [rest.domains_by_name[name]]
         found.update((d.urn, d) for d in linked)
     return list(found.values())
 
 
-def rest_only_features(api: Resource, stack: Sequence[Resource]) -> list[str]:
+@dataclass(frozen=True)
+class RestApiIndex:
+    """The stack as the HTTP-API rule looks at it, indexed in one pass so that checking every
+    REST API of a large stack stays linear (each API looks up only what references it)."""
+
+    stages: Mapping[str, list[Resource]]
+    """REST API URN → its stages (:func:`~costline.pricers.apigateway.stages_by_api`)."""
+    referrers: Mapping[str, list[tuple[int, Resource]]]
+    """URN → the resources that reference it, with their position in the stack."""
+    unattached_rest_only: list[tuple[int, Resource]]
+    """REST-only resources (:data:`REST_ONLY_TYPES`) that reference no REST API: they block every API."""
+    domains: Mapping[str, Resource]
+    domains_by_name: Mapping[str, Resource]
+
+    @classmethod
+    def of(cls, stack: Sequence[Resource]) -> RestApiIndex:
+        apis = {r.urn for r in stack if r.type == REST_API_TYPE}
+        referrers: dict[str, list[tuple[int, Resource]]] = {}
+        unattached = []
+        for position, resource in enumerate(stack):
+            references = _references(resource)
+            for urn in references:
+                referrers.setdefault(urn, []).append((position, resource))
+            if resource.type in REST_ONLY_TYPES and not references & apis:
+                unattached.append((position, resource))
+        domains = {r.urn: r for r in stack if r.type == DOMAIN_TYPE}
+        by_name = {d.properties.get("domainName"): d for d in domains.values()
+                   if isinstance(d.properties.get("domainName"), str)}
+        return cls(stages_by_api(stack), referrers, unattached, domains, by_name)
+
+    def linked(self, urns: set[str]) -> list[Resource]:
+        """The resources that reference any of ``urns``, once each, in stack order."""
+        found = {position: r for urn in urns for position, r in self.referrers.get(urn, ())}
+        return [found[position] for position in sorted(found)]
+
+
+def rest_only_features(api: Resource, stack: Sequence[Resource] | RestApiIndex) -> list[str]:
     """What ``api`` uses that an HTTP API does not offer (empty: it can switch); every label
-    is one of :data:`FEATURES`."""
-    stages = rest_stages(api, stack)
-    mine = {api.urn, *(s.urn for s in stages)}
-    apis = {r.urn for r in stack if r.type == REST_API_TYPE}
-    found = [REST_ONLY_TYPES[r.type] for r in stack
-             if r.type in REST_ONLY_TYPES and (_references(r) & mine or not _references(r) & apis)]
+    is one of :data:`FEATURES`. ``stack``: the resources, or their :class:`RestApiIndex` when
+    checking several APIs."""
+    rest = stack if isinstance(stack, RestApiIndex) else RestApiIndex.of(stack)
+    stages = rest.stages.get(api.urn, [])
+    linked = rest.linked({api.urn, *(s.urn for s in stages)})
+    blocking = {position: r for position, r in rest.unattached_rest_only}
+    blocking.update((position, r) for urn in (api.urn, *(s.urn for s in stages))
+                    for position, r in rest.referrers.get(urn, ()) if r.type in REST_ONLY_TYPES)
+    found = [REST_ONLY_TYPES[blocking[position].type] for position in sorted(blocking)]
     endpoint = api.properties.get("endpointConfiguration")
     types = endpoint.get("types") if isinstance(endpoint, dict) else None
     if is_unknown(endpoint) or _may_include(types, PRIVATE_ENDPOINT_TYPE):
@@ -162,7 +199,6 @@ def rest_only_features(api: Resource, stack: Sequence[Resource]) -> list[str]:
         found.append(RESOURCE_POLICY)
     for stage in stages:
         found += [label for prop, label in STAGE_FLAGS if _in_use(stage.properties.get(prop))]
-    linked = [r for r in stack if _references(r) & mine]
     if any(_in_use(m.properties.get("apiKeyRequired")) for m in linked if m.type == METHOD_TYPE):
         found.append(API_KEYS)
     for r in linked:
@@ -172,17 +208,16 @@ def rest_only_features(api: Resource, stack: Sequence[Resource]) -> list[str]:
             found.append(MAPPING_TEMPLATES)
         elif r.type == METHOD_SETTINGS_TYPE and _method_caching(r):
             found.append(METHOD_CACHE)
-    domains = {r.urn: r for r in stack if r.type == DOMAIN_TYPE}
     mappings = [r for r in linked if r.type == BASE_PATH_MAPPING_TYPE]
-    if any(_edge_domain(d) for d in _mapped_domains(api, mappings, domains)):
+    if any(_edge_domain(d) for d in _mapped_domains(api, mappings, rest)):
         found.append(EDGE_DOMAIN)
     return list(dict.fromkeys(found))
 
 
-def _as_http_api(api: Resource, stack: Sequence[Resource]) -> Resource:
+def _as_http_api(api: Resource, stages: Sequence[Resource]) -> Resource:
     """``api`` as an HTTP API (same URN, so integrations still route to it) whose own traffic
-    tags carry the requests its REST stages (or itself) declare."""
-    total, secret, _ = declared_requests(rest_traffic_holders(api, stack))
+    tags carry the requests its REST ``stages`` (or itself) declare."""
+    total, secret, _ = declared_requests(rest_traffic_holders(api, stages))
     tagged = with_tags(api, {DAILY_REQUESTS.key: None, DAYS_PER_MONTH.key: None, MONTHLY_REQUESTS.key: plain_number(total)},
                        secret_keys=[MONTHLY_REQUESTS.key] if secret else [])
     kept = {k: v for k, v in tagged.properties.items() if k in ("tags", "tagsAll", "name")}
@@ -194,13 +229,14 @@ def http_api(ctx: Context) -> list[Recommendation]:
     if rest is None or http is None:
         return []
     billed = {r.urn for r in ctx.base.resources if any(i.price_id == REST_REQUESTS_ID for i in r.line_items)}
+    index = RestApiIndex.of(ctx.resources)
     apis = [r for r in ctx.resources if r.type == REST_API_TYPE
-            and ({r.urn, *(s.urn for s in rest_stages(r, ctx.resources))} & billed)]
-    eligible = [api for api in apis if not rest_only_features(api, ctx.resources)]
+            and ({r.urn, *(s.urn for s in index.stages.get(r.urn, ()))} & billed)]
+    eligible = [api for api in apis if not rest_only_features(api, index)]
     if not eligible:
         return []
-    dropped = {s.urn for api in eligible for s in rest_stages(api, ctx.resources)}
-    changed = [r for r in ctx.replace({api.urn: _as_http_api(api, ctx.resources) for api in eligible})
+    dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
+    changed = [r for r in ctx.replace({api.urn: _as_http_api(api, index.stages.get(api.urn, ())) for api in eligible})
                if r.urn not in dropped]
     return [ctx.saving("apigateway-http-api", "Use an HTTP API instead of a REST API",
                        f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per {format_quantity(http.price_per)} requests "
