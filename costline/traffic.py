@@ -93,8 +93,6 @@ def describe_type(type_token: str) -> str:
     return f"{package_module.split('/')[0]} {name}" if package_module else type_token
 
 
-_LAMBDA_ONLY = frozenset({LAMBDA_TYPE})
-
 
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     """Every edge traffic follows, strong references first, hints only where they add one."""
@@ -103,41 +101,52 @@ def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
 
 def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
     """:func:`traffic_edges` over the stack indexed by URN."""
-
-    def deps(resource: Resource, prop: str, wanted: frozenset[str]) -> list[str]:
-        return [u for u in resource.property_dependencies.get(prop, ())
-                if (target := by_urn.get(u)) is not None and target.type in wanted]
-
     integrations, permissions, role_policies, lambdas = [], [], [], []  # each in stack order
-    for r in by_urn.values():  # one pass sorts out the few types that carry traffic
-        if r.type in INTEGRATIONS:
+    apis, lambda_urns, lambda_targets = set(), set(), set()  # the URNs an edge may reference, by role
+    for urn, r in by_urn.items():  # one pass sorts out the few types that carry traffic
+        kind = r.type
+        if kind in INTEGRATIONS:
             integrations.append(r)
-        elif r.type == PERMISSION_TYPE:
+        elif kind == PERMISSION_TYPE:
             permissions.append(r)
-        elif r.type == ROLE_POLICY_TYPE:
+        elif kind == ROLE_POLICY_TYPE:
             role_policies.append(r)
-        elif r.type == LAMBDA_TYPE:
+        elif kind == LAMBDA_TYPE:
             lambdas.append(r)
+            lambda_urns.add(urn)
+        elif kind in API_TYPES:
+            apis.add(urn)
+        elif kind in LAMBDA_TARGETS:
+            lambda_targets.add(urn)
 
     edges: list[Edge] = []
     for r in integrations:
         api_prop, target_prop = INTEGRATIONS[r.type]
-        edges += [Edge(api, fn, "integration") for api in deps(r, api_prop, API_TYPES)
-                  for fn in deps(r, target_prop, _LAMBDA_ONLY)]
+        dependencies = r.property_dependencies
+        edges += [Edge(api, fn, "integration") for api in _among(dependencies, api_prop, apis)
+                  for fn in _among(dependencies, target_prop, lambda_urns)]
     integrated = {e.target for e in edges}
     for r in permissions:
-        edges += [Edge(api, fn, "permission (hint)") for fn in deps(r, "function", _LAMBDA_ONLY)
-                  if fn not in integrated for api in deps(r, "sourceArn", API_TYPES)]
+        dependencies = r.property_dependencies
+        edges += [Edge(api, fn, "permission (hint)") for fn in _among(dependencies, "function", lambda_urns)
+                  if fn not in integrated for api in _among(dependencies, "sourceArn", apis)]
     role_targets: dict[str, list[str]] = defaultdict(list)
     for r in role_policies:
-        for role in r.property_dependencies.get("role", ()):
-            role_targets[role] += deps(r, "policy", LAMBDA_TARGETS)
+        dependencies = r.property_dependencies
+        for role in dependencies.get("role", ()):
+            role_targets[role] += _among(dependencies, "policy", lambda_targets)
     for r in lambdas:
-        direct = deps(r, "environment", LAMBDA_TARGETS)
+        dependencies = r.property_dependencies
+        direct = _among(dependencies, "environment", lambda_targets)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
-        hinted = [t for role in r.property_dependencies.get("role", ()) for t in role_targets.get(role, ())]
+        hinted = [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ())]
         edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted) if t not in direct]
     return edges
+
+
+def _among(dependencies: Mapping[str, Iterable[str]], prop: str, urns: set[str]) -> list[str]:
+    """The URNs ``prop`` depends on that are in ``urns``, in order (repeats kept)."""
+    return [u for u in dependencies.get(prop, ()) if u in urns]
 
 
 @slot_init
