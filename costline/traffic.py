@@ -157,58 +157,130 @@ class _Figure:
     detail: str | None  # None when declared on the resource itself
 
 
+Reading = tuple[Decimal | str | None, bool]
+"""A tag read without findings: its value (None when unreadable) and whether it was a secret."""
+
+
 def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) -> dict[str, dict[str, DerivedValue]]:
     """Per resource URN, the usage figures that flow in (tag key → derived value). ``tags``: the
-    estimate's tag cache, shared with its pricers (a fresh one when not given)."""
-    stack = tuple(resources)
-    tags = tags if tags is not None else TagCache()
-    by_urn = {r.urn: r for r in stack}
-    incoming: dict[str, list[Edge]] = defaultdict(list)
-    for edge in _edges(by_urn):
-        incoming[edge.target].append(edge)
-    stages: dict[str, list[Resource]] = defaultdict(list)
-    for r in stack:
-        if r.type == REST_STAGE_TYPE:
-            for api in r.property_dependencies.get("restApi", ()):
-                stages[api].append(r)
+    estimate's tag cache, shared with its pricers (a fresh one when not given).
 
-    figures: dict[str, _Figure | None] = {}
+    Three steps: the tags the traffic needs are read first (in the caller's decimal context, as
+    a pricer reads them), then every sum and product is worked out in one money context, then
+    the bucket details that quote quantities are written (again outside it)."""
+    flow = _Flow(tuple(resources), tags if tags is not None else TagCache())
+    with money_context():
+        inflows = {urn: flow.inflow(urn, edges) for urn, edges in flow.incoming.items()}
+    derived: dict[str, dict[str, DerivedValue]] = {}
+    for urn, inflow in inflows.items():
+        values = inflow.derived_values() if isinstance(inflow, _BucketGets) else inflow
+        if values:
+            derived[urn] = values
+    return derived
 
-    def figure(urn: str, visiting: frozenset[str]) -> _Figure | None:
+
+class _Flow:
+    """One stack's traffic: the edges into each resource, the tags they carry (read once), and
+    the requests each resource carries (its own declaration, else what flows in)."""
+
+    __slots__ = ("by_urn", "incoming", "stages", "tags", "declared", "gets_ratios", "per_request", "figures", "visiting")
+
+    def __init__(self, stack: tuple[Resource, ...], tags: TagCache) -> None:
+        self.by_urn = by_urn = {r.urn: r for r in stack}
+        self.incoming: dict[str, list[Edge]] = defaultdict(list)
+        for edge in _edges(by_urn):
+            self.incoming[edge.target].append(edge)
+        self.stages: dict[str, list[Resource]] = defaultdict(list)  # REST API URN → its stages
+        for r in stack:
+            if r.type == REST_STAGE_TYPE:
+                for api in r.property_dependencies.get("restApi", ()):
+                    self.stages[api].append(r)
+        self.tags = tags
+        self.declared: dict[str, tuple[list[Decimal], bool] | None] = {}  # URN → requests declared on it or its stages
+        self.gets_ratios: dict[str, Reading] = {}  # URN of a bucket or its caller → its GETs per request
+        self.per_request: dict[str, dict[str, Reading]] = {}  # URN of a profile's caller → tag key → what it declares
+        self._read_tags()
+        self.figures: dict[str, _Figure | None] = {}
+        self.visiting: set[str] = set()  # the URNs whose figure is being worked out (cycles stop there)
+
+    # --- reading (in the caller's decimal context) ------------------------------------------
+    def _read_tags(self) -> None:
+        """Read every tag the traffic figures use: the requests declared on each resource
+        traffic flows from or into, GETs per request at buckets and their callers, and the
+        per-request figures of inference profiles' callers."""
+        for urn, edges in self.incoming.items():
+            kind = self.by_urn[urn].type
+            if kind in BUCKET_TYPES:
+                self._read_gets_ratio(urn)
+            else:
+                self._read_declared(urn)
+            for edge in edges:
+                source = edge.source
+                self._read_declared(source)
+                if kind in BUCKET_TYPES:
+                    self._read_gets_ratio(source)
+                elif kind == PROFILE_TYPE and source not in self.per_request:
+                    declared = self.tags.collected(self.by_urn[source])[0]
+                    self.per_request[source] = {tag.key: self._read(source, tag) for tag in PER_REQUEST_TAGS
+                                                if tag.key in declared}  # the tags it has, readable or not
+
+    def _read_declared(self, urn: str) -> None:
+        if urn not in self.declared:
+            self.declared[urn] = _declared_requests(self.by_urn[urn], self.stages.get(urn, ()), self.tags)
+
+    def _read_gets_ratio(self, urn: str) -> None:
+        if urn not in self.gets_ratios:
+            self.gets_ratios[urn] = self._read(urn, GETS_PER_REQUEST)
+
+    def _read(self, urn: str, tag: UsageTag) -> Reading:
+        reader = UsageReader(self.by_urn[urn], tags=self.tags)
+        value = reader.number(tag, required=False) if tag.numeric else reader.text(tag, required=False)
+        return value, reader.secret_used
+
+    # --- working out (in the money context) -------------------------------------------------
+    def inflow(self, urn: str, edges: list[Edge]) -> dict[str, DerivedValue] | _BucketGets:
+        """What flows into ``urn`` over ``edges`` (its incoming edges): derived values by tag
+        key, or for a bucket its GET requests (written out later, outside the money context)."""
+        target = self.by_urn[urn]
+        if target.type in BUCKET_TYPES:
+            return _bucket_gets(target, edges, self.by_urn, self.figure, self.gets_ratios)
+        values: dict[str, DerivedValue] = {}
+        mine = self.figure(urn)
+        if mine is not None and mine.detail is not None:
+            values[MONTHLY_REQUESTS.key] = DerivedValue(mine.requests, mine.detail, mine.secret)
+        if target.type == PROFILE_TYPE:
+            values.update(_per_request_values(edges, self.by_urn, self.figure, self.per_request))
+        return values
+
+    def figure(self, urn: str) -> _Figure | None:
+        """The requests ``urn`` carries: declared on it (or its stages), else the inflow."""
+        figures = self.figures
         if urn in figures:
             return figures[urn]
-        resource = by_urn[urn]
-        own = _declared_requests(resource, stages.get(urn, ()), tags)
-        result = own
-        if own is None and urn not in visiting and incoming.get(urn):
-            result = _inflow(urn, incoming[urn], by_urn, lambda u: figure(u, visiting | {urn}))
+        declared = self.declared[urn]
+        result = None if declared is None else _Figure(sum(declared[0], ZERO), declared[1], None)
+        if result is None and urn not in self.visiting and (edges := self.incoming.get(urn)):
+            self.visiting.add(urn)
+            result = _inflow(edges, self.by_urn, self.figure)
+            self.visiting.discard(urn)
         figures[urn] = result
         return result
-
-    derived: dict[str, dict[str, DerivedValue]] = defaultdict(dict)
-    for urn, edges in incoming.items():
-        target = by_urn[urn]
-        if target.type in BUCKET_TYPES:
-            gets = _bucket_gets(target, edges, by_urn, lambda u: figure(u, frozenset()), tags)
-            if gets is not None:
-                derived[urn][MONTHLY_GET_REQUESTS.key] = gets
-            continue
-        mine = figure(urn, frozenset())
-        if mine is not None and mine.detail is not None:
-            derived[urn][MONTHLY_REQUESTS.key] = DerivedValue(mine.requests, mine.detail, mine.secret)
-        if target.type == PROFILE_TYPE:
-            derived[urn].update(_per_request_values(edges, by_urn, lambda u: figure(u, frozenset()), tags))
-    # `figure` refers to itself through its closure: drop it, or that cycle would keep every
-    # figure and index above alive until the next garbage collection instead of freeing them now
-    del figure
-    return {urn: values for urn, values in derived.items() if values}
 
 
 def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
     """Requests per month declared on ``holders`` themselves (read without findings): the sum,
     whether a secret went into it, and the names of the holders that declare any."""
+    values, secret, names = _declared_on(holders, tags if tags is not None else TagCache())
+    total = ZERO
+    if values:
+        with money_context():
+            total = sum(values, ZERO)
+    return total, secret, names
+
+
+def _declared_on(holders: Iterable[Resource], tags: TagCache) -> tuple[list[Decimal], bool, list[str]]:
+    """:func:`declared_requests` before the sum: the values, in order."""
     values, secret, names = [], False, []
-    tags = tags if tags is not None else TagCache()
     for holder in holders:
         declared = tags.collected(holder)[0]
         if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
@@ -218,25 +290,16 @@ def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None)
         if value is not None:
             values.append(value)
             secret, names = secret or reader.secret_used, [*names, holder.name]
-    return _money_sum(values), secret, names
+    return values, secret, names
 
 
-def _money_sum(values: list[Decimal]) -> Decimal:
-    """``ZERO + values[0] + ...`` in one money context (no context at all for no values)."""
-    total = ZERO
-    if values:
-        with money_context():
-            for value in values:
-                total += value
-    return total
-
-
-def _declared_requests(resource: Resource, stages: Iterable[Resource], tags: TagCache) -> _Figure | None:
-    """Requests declared on the resource, else (for a REST API) the sum declared on its stages."""
-    for holders in ((resource,), tuple(stages)):
-        total, secret, names = declared_requests(holders, tags)
+def _declared_requests(resource: Resource, stages: list[Resource], tags: TagCache) -> tuple[list[Decimal], bool] | None:
+    """Requests declared on the resource, else (for a REST API) on its stages: the values to
+    add up and whether a secret went into them; None when neither declares any."""
+    for holders in ((resource,), stages):
+        values, secret, names = _declared_on(holders, tags)
         if names:
-            return _Figure(total, secret, None)
+            return values, secret
     return None
 
 
@@ -245,82 +308,87 @@ def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
     return f"{text} ← {upstream.detail}" if upstream.detail else text
 
 
-def _inflow(urn: str, edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:  # noqa: ANN001
-    """The sum of the requests flowing in over ``edges``, with where they came from."""
+def _inflow(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:  # noqa: ANN001
+    """The sum of the requests flowing in over ``edges``, with where they came from (in the
+    money context)."""
     parts = [(e, f) for e in edges if (f := figure(e.source)) is not None]
     if not parts:
         return None
-    with money_context():
-        total = sum((f.requests for _, f in parts), ZERO)
+    total = sum((f.requests for _, f in parts), ZERO)
     detail = " + ".join(_source_text(by_urn[e.source], e.via, f) for e, f in parts)
     return _Figure(total, any(f.secret for _, f in parts), detail)
 
 
+@dataclass(slots=True)
+class _BucketGets:
+    """A bucket's GET requests, worked out: the total and, per caller, the figures its detail quotes."""
+
+    total: Decimal
+    secret: bool
+    callers: list[tuple[Resource, Edge, _Figure, Decimal, str]]  # caller, edge, its requests, GETs per request, whose ratio
+
+    def derived_values(self) -> dict[str, DerivedValue]:
+        """The GET requests as a derived value (none without callers that carry requests)."""
+        if not self.callers:
+            return {}
+        texts = [f"{_source_text(caller, edge.via, upstream)}: {format_quantity(upstream.requests)} requests × "
+                 f"{format_quantity(ratio)} GET per request ({ratio_source})"
+                 for caller, edge, upstream, ratio, ratio_source in self.callers]
+        return {MONTHLY_GET_REQUESTS.key: DerivedValue(self.total, " + ".join(texts), self.secret)}
+
+
 def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
-                 tags: TagCache) -> DerivedValue | None:
+                 gets_ratios: Mapping[str, Reading]) -> _BucketGets:
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
-    bucket_reader = UsageReader(bucket, tags=tags)
-    bucket_ratio = bucket_reader.number(GETS_PER_REQUEST, required=False)
-    gets, secret, texts = [], bucket_reader.secret_used, []  # gets: (requests, GETs per request) per caller
+    bucket_ratio, secret = gets_ratios[bucket.urn]
+    callers, total = [], ZERO
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
             continue
-        caller = UsageReader(by_urn[edge.source], tags=tags)
-        ratio = caller.number(GETS_PER_REQUEST, required=False)
+        ratio, caller_secret = gets_ratios[edge.source]
         ratio_source = "declared on the caller"
         if ratio is None:
             ratio, ratio_source = ((bucket_ratio, "declared on the bucket") if bucket_ratio is not None
                                    else (DEFAULT_GETS_PER_REQUEST, "default"))
-        gets.append((upstream.requests, ratio))
-        secret = secret or upstream.secret or caller.secret_used
-        texts.append(f"{_source_text(by_urn[edge.source], edge.via, upstream)}: "
-                     f"{format_quantity(upstream.requests)} requests × {format_quantity(ratio)} GET per request ({ratio_source})")
-    if not texts:
-        return None
-    total = ZERO
-    with money_context():
-        for requests, ratio in gets:
-            total += requests * ratio
-    return DerivedValue(total, " + ".join(texts), secret)
+        callers.append((by_urn[edge.source], edge, upstream, ratio, ratio_source))
+        secret = secret or upstream.secret or caller_secret
+    for _, _, upstream, ratio, _ in callers:
+        total += upstream.requests * ratio
+    return _BucketGets(total, secret, callers)
 
 
 def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
-                        tags: TagCache) -> dict[str, DerivedValue]:
-    """Per-request Bedrock figures declared on the callers, request-weighted across callers."""
+                        per_request: Mapping[str, Mapping[str, Reading]]) -> dict[str, DerivedValue]:
+    """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
+    the money context)."""
     values: dict[str, DerivedValue] = {}
-    callers = {edge.source: UsageReader(by_urn[edge.source], tags=tags) for edge in edges}  # one reader per caller
     for tag in PER_REQUEST_TAGS:
-        declaring = [edge for edge in edges if callers[edge.source].has(tag)]
+        declaring = [(edge, reading) for edge in edges if (reading := per_request[edge.source].get(tag.key))]
         if not declaring:
             continue  # no caller declares it: nothing flows
         weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
-        for edge in declaring:
+        for edge, (value, caller_secret) in declaring:  # only this tag's secrecy counts
             caller_resource = by_urn[edge.source]
-            caller = callers[edge.source]
-            caller.secret_used = False  # per tag: only this tag's secrecy counts
             upstream = figure(edge.source)
             if tag.numeric:
-                value = caller.number(tag, required=False)
                 if value is None or upstream is None:
                     continue
                 weights.append((value, upstream.requests))
             else:
-                value = caller.text(tag, required=False)
                 if value is None:
                     continue
                 labels.add(value)
-            secret = secret or caller.secret_used
+            secret = secret or caller_secret
             texts.append(f"from {caller_resource.name} ({describe_type(caller_resource.type)}) via {edge.via}")
         detail = " + ".join(texts)
         if tag.numeric and weights:
-            with money_context():
-                weighted, weight = ZERO, ZERO
-                for value, requests in weights:
-                    weighted += value * requests
-                    weight += requests
-                if weight > 0:
-                    values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+            weighted, weight = ZERO, ZERO
+            for value, requests in weights:
+                weighted += value * requests
+                weight += requests
+            if weight > 0:
+                values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
         elif not tag.numeric and len(labels) == 1:
             values[tag.key] = DerivedValue(labels.pop(), detail, secret)
     return values
