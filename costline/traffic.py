@@ -74,6 +74,15 @@ PER_REQUEST_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PE
                                           IMPORTED_MODEL)
 """Per-request figures (and the model choices) a Lambda passes on to the inference profile it calls."""
 DEFAULT_GETS_PER_REQUEST = Decimal(1)
+TRAFFIC_ROLES: Mapping[str, str] = {
+    **dict.fromkeys(INTEGRATIONS, "integration"),
+    PERMISSION_TYPE: "permission",
+    ROLE_POLICY_TYPE: "role policy",
+    LAMBDA_TYPE: "lambda",
+    **dict.fromkeys(API_TYPES, "api"),
+    **dict.fromkeys(LAMBDA_TARGETS, "lambda target"),
+}
+"""Type → the part its resources play in :func:`traffic_edges` (other types play none)."""
 
 
 @slot_init
@@ -93,7 +102,6 @@ def describe_type(type_token: str) -> str:
     return f"{package_module.split('/')[0]} {name}" if package_module else type_token
 
 
-
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
     """Every edge traffic follows, strong references first, hints only where they add one."""
     return _edges({r.urn: r for r in resources})
@@ -101,37 +109,24 @@ def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
 
 def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
     """:func:`traffic_edges` over the stack indexed by URN."""
-    integrations, permissions, role_policies, lambdas = [], [], [], []  # each in stack order
-    apis, lambda_urns, lambda_targets = set(), set(), set()  # the URNs an edge may reference, by role
-    for urn, r in by_urn.items():  # one pass sorts out the few types that carry traffic
-        kind = r.type
-        if kind in INTEGRATIONS:
-            integrations.append(r)
-        elif kind == PERMISSION_TYPE:
-            permissions.append(r)
-        elif kind == ROLE_POLICY_TYPE:
-            role_policies.append(r)
-        elif kind == LAMBDA_TYPE:
-            lambdas.append(r)
-            lambda_urns.add(urn)
-        elif kind in API_TYPES:
-            apis.add(urn)
-        elif kind in LAMBDA_TARGETS:
-            lambda_targets.add(urn)
+    cast = _by_role(by_urn.values())
+    lambdas = cast["lambda"]
+    apis, lambda_urns, lambda_targets = (  # the URNs an edge may reference, by role
+        {r.urn for r in cast["api"]}, {r.urn for r in lambdas}, {r.urn for r in cast["lambda target"]})
 
     edges: list[Edge] = []
-    for r in integrations:
+    for r in cast["integration"]:
         api_prop, target_prop = INTEGRATIONS[r.type]
         dependencies = r.property_dependencies
         edges += [Edge(api, fn, "integration") for api in _among(dependencies, api_prop, apis)
                   for fn in _among(dependencies, target_prop, lambda_urns)]
     integrated = {e.target for e in edges}
-    for r in permissions:
+    for r in cast["permission"]:
         dependencies = r.property_dependencies
         edges += [Edge(api, fn, "permission (hint)") for fn in _among(dependencies, "function", lambda_urns)
                   if fn not in integrated for api in _among(dependencies, "sourceArn", apis)]
     role_targets: dict[str, list[str]] = defaultdict(list)
-    for r in role_policies:
+    for r in cast["role policy"]:
         dependencies = r.property_dependencies
         for role in dependencies.get("role", ()):
             role_targets[role] += _among(dependencies, "policy", lambda_targets)
@@ -142,6 +137,17 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
         hinted = [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ())]
         edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted) if t not in direct]
     return edges
+
+
+def _by_role(resources: Iterable[Resource]) -> dict[str, list[Resource]]:
+    """The resources that play a part in traffic, by :data:`TRAFFIC_ROLES` role, each in stack order."""
+    cast: dict[str, list[Resource]] = {role: [] for role in TRAFFIC_ROLES.values()}
+    role_of = TRAFFIC_ROLES.get
+    for r in resources:  # one pass, one lookup per resource: most play no part
+        role = role_of(r.type)
+        if role is not None:
+            cast[role].append(r)
+    return cast
 
 
 def _among(dependencies: Mapping[str, Iterable[str]], prop: str, urns: set[str]) -> list[str]:
@@ -282,22 +288,32 @@ def _declared_on(holders: Iterable[Resource], tags: TagCache) -> tuple[list[Deci
     """:func:`declared_requests` before the sum: the values, in order."""
     values, secret, names = [], False, []
     for holder in holders:
-        declared = tags.collected(holder)[0]
-        if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
-            continue  # neither tag: no requests (what the reader would say, without building one)
-        reader = UsageReader(holder, tags=tags)
-        value = reader.monthly_requests(required=False)
-        if value is not None:
-            values.append(value)
-            secret, names = secret or reader.secret_used, [*names, holder.name]
+        declared = _requests_declared_on(holder, tags)
+        if declared is not None:
+            values.append(declared[0])
+            secret, names = secret or declared[1], [*names, holder.name]
     return values, secret, names
+
+
+def _requests_declared_on(holder: Resource, tags: TagCache) -> tuple[Decimal, bool] | None:
+    """Requests per month declared on ``holder`` itself and whether a secret went into them;
+    None when it declares none (read without findings)."""
+    declared = tags.collected(holder)[0]
+    if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
+        return None  # neither tag: no requests (what the reader would say, without building one)
+    reader = UsageReader(holder, tags=tags)
+    value = reader.monthly_requests(required=False)
+    return None if value is None else (value, reader.secret_used)
 
 
 def _declared_requests(resource: Resource, stages: list[Resource], tags: TagCache) -> tuple[list[Decimal], bool] | None:
     """Requests declared on the resource, else (for a REST API) on its stages: the values to
     add up and whether a secret went into them; None when neither declares any."""
-    for holders in ((resource,), stages):
-        values, secret, names = _declared_on(holders, tags)
+    own = _requests_declared_on(resource, tags)
+    if own is not None:
+        return [own[0]], own[1]
+    if stages:
+        values, secret, names = _declared_on(stages, tags)
         if names:
             return values, secret
     return None
@@ -311,12 +327,14 @@ def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
 def _inflow(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:  # noqa: ANN001
     """The sum of the requests flowing in over ``edges``, with where they came from (in the
     money context)."""
-    parts = [(e, f) for e in edges if (f := figure(e.source)) is not None]
-    if not parts:
-        return None
-    total = sum((f.requests for _, f in parts), ZERO)
-    detail = " + ".join(_source_text(by_urn[e.source], e.via, f) for e, f in parts)
-    return _Figure(total, any(f.secret for _, f in parts), detail)
+    total, secret, texts = ZERO, False, []
+    for edge in edges:
+        upstream = figure(edge.source)
+        if upstream is not None:
+            total += upstream.requests
+            secret = secret or upstream.secret
+            texts.append(_source_text(by_urn[edge.source], edge.via, upstream))
+    return _Figure(total, secret, " + ".join(texts)) if texts else None
 
 
 @dataclass(slots=True)
@@ -363,7 +381,10 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
     """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
     the money context)."""
     values: dict[str, DerivedValue] = {}
+    declared_keys = {key for edge in edges for key in per_request[edge.source]}
     for tag in PER_REQUEST_TAGS:
+        if tag.key not in declared_keys:
+            continue  # no caller declares it: nothing flows
         declaring = [(edge, reading) for edge in edges if (reading := per_request[edge.source].get(tag.key))]
         if not declaring:
             continue  # no caller declares it: nothing flows
