@@ -239,7 +239,7 @@ class _Flow:
             self.gets_ratios[urn] = self._read(urn, GETS_PER_REQUEST)
 
     def _read(self, urn: str, tag: UsageTag) -> Reading:
-        reader = UsageReader(self.by_urn[urn], tags=self.tags)
+        reader = UsageReader(self.by_urn[urn], tags=self.tags, records=False)
         value = reader.number(tag, required=False) if tag.numeric else reader.text(tag, required=False)
         return value, reader.secret_used
 
@@ -301,7 +301,7 @@ def _requests_declared_on(holder: Resource, tags: TagCache) -> tuple[Decimal, bo
     declared = tags.collected(holder)[0]
     if MONTHLY_REQUESTS.key not in declared and DAILY_REQUESTS.key not in declared:
         return None  # neither tag: no requests (what the reader would say, without building one)
-    reader = UsageReader(holder, tags=tags)
+    reader = UsageReader(holder, tags=tags, records=False)
     value = reader.monthly_requests(required=False)
     return None if value is None else (value, reader.secret_used)
 

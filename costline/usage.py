@@ -189,16 +189,19 @@ class UsageReader:
     provider default tags). A secret tag's value is used but shown as ``[secret]``.
     """
 
-    __slots__ = ("resource", "worst_case", "derived", "secret_used", "findings", "assumptions",
+    __slots__ = ("resource", "worst_case", "derived", "secret_used", "findings", "assumptions", "records",
                  "_tags", "_tag_paths", "_tags_unknown")  # one or more per priced resource and estimate
 
     def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
-                 derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None) -> None:
+                 derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None,
+                 *, records: bool = True) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or
         malformed numeric tag is then priced at that value instead of being left out.
         ``derived`` (tag key → value) holds figures that flowed in from other resources: they
         are used when the resource has no tag of its own (own tag > derived > missing).
-        ``tags``: the estimate's :class:`TagCache`, so the tags are collected once per resource."""
+        ``tags``: the estimate's :class:`TagCache`, so the tags are collected once per resource.
+        ``records=False``: the values are read the same way, but no :attr:`assumptions` are kept
+        (for a reader whose figures are never reported, such as the traffic pre-pass's)."""
         self.resource = resource
         self.worst_case = worst_case
         self.derived: Mapping[str, DerivedValue] = derived or {}
@@ -206,6 +209,7 @@ class UsageReader:
         """True once a secret value was used: figures derived from it must not be shown."""
         self.findings: list[Finding] = []
         self.assumptions: list[Assumption] = []
+        self.records = records
         self._tags, self._tag_paths, self._tags_unknown = (
             tags.collected(resource) if tags is not None else _collect_tags(resource))
 
@@ -259,7 +263,8 @@ class UsageReader:
         return finding
 
     def assume(self, key: str, value: str, source: UsageSource, detail: str | None = None) -> None:
-        self.assumptions.append(Assumption(key, value, source, detail))
+        if self.records:
+            self.assumptions.append(Assumption(key, value, source, detail))
 
     # --- tag values ----------------------------------------------------------------------
     def number(self, tag: UsageTag, *, required: bool = True, worst_case: Decimal | None = None) -> Decimal | None:
