@@ -239,7 +239,10 @@ class _Flow:
             self.gets_ratios[urn] = self._read(urn, GETS_PER_REQUEST)
 
     def _read(self, urn: str, tag: UsageTag) -> Reading:
-        reader = UsageReader(self.by_urn[urn], tags=self.tags, records=False)
+        resource = self.by_urn[urn]
+        if tag.key not in self.tags.collected(resource)[0]:
+            return None, False  # not declared: nothing to read (what the reader would say, without building one)
+        reader = UsageReader(resource, tags=self.tags, records=False)
         value = reader.number(tag, required=False) if tag.numeric else reader.text(tag, required=False)
         return value, reader.secret_used
 
