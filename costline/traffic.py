@@ -123,8 +123,9 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
     integrated = {e.target for e in edges}
     for r in cast["permission"]:
         dependencies = r.property_dependencies
-        edges += [Edge(api, fn, "permission (hint)") for fn in _among(dependencies, "function", lambda_urns)
-                  if fn not in integrated for api in _among(dependencies, "sourceArn", apis)]
+        if fns := [fn for fn in _among(dependencies, "function", lambda_urns) if fn not in integrated]:
+            sources = _among(dependencies, "sourceArn", apis)
+            edges += [Edge(api, fn, "permission (hint)") for fn in fns for api in sources]
     role_targets: dict[str, list[str]] = defaultdict(list)
     for r in cast["role policy"]:
         dependencies = r.property_dependencies
@@ -214,37 +215,52 @@ class _Flow:
         """Read every tag the traffic figures use: the requests declared on each resource
         traffic flows from or into, GETs per request at buckets and their callers, and the
         per-request figures of inference profiles' callers."""
-        for urn, edges in self.incoming.items():
+        declared, gets_ratios, per_request = self.declared, self.gets_ratios, self.per_request
+        for urn, edges in self.incoming.items():  # each resource read once, whatever its number of edges
             kind = self.by_urn[urn].type
             if kind in BUCKET_TYPES:
-                self._read_gets_ratio(urn)
-            else:
-                self._read_declared(urn)
+                gets_ratios[urn] = self._read_if_declared(urn, GETS_PER_REQUEST)
+            elif urn not in declared:
+                declared[urn] = self._declared_requests(urn)
             for edge in edges:
                 source = edge.source
-                self._read_declared(source)
+                if source not in declared:
+                    declared[source] = self._declared_requests(source)
                 if kind in BUCKET_TYPES:
-                    self._read_gets_ratio(source)
-                elif kind == PROFILE_TYPE and source not in self.per_request:
-                    declared = self.tags.collected(self.by_urn[source])[0]
-                    self.per_request[source] = {tag.key: self._read(source, tag) for tag in PER_REQUEST_TAGS
-                                                if tag.key in declared}  # the tags it has, readable or not
+                    if source not in gets_ratios:
+                        gets_ratios[source] = self._read_if_declared(source, GETS_PER_REQUEST)
+                elif kind == PROFILE_TYPE and source not in per_request:
+                    per_request[source] = self._per_request_figures(source)
 
-    def _read_declared(self, urn: str) -> None:
-        if urn not in self.declared:
-            self.declared[urn] = _declared_requests(self.by_urn[urn], self.stages.get(urn, ()), self.tags)
+    def _declared_requests(self, urn: str) -> tuple[list[Decimal], bool] | None:
+        """Requests declared on the resource, else (for a REST API) on its stages: the values
+        to add up and whether a secret went into them; None when neither declares any."""
+        own = _requests_declared_on(self.by_urn[urn], self.tags)
+        if own is not None:
+            return [own[0]], own[1]
+        if (stages := self.stages.get(urn)) is not None:
+            values, secret, names = _declared_on(stages, self.tags)
+            if names:
+                return values, secret
+        return None
 
-    def _read_gets_ratio(self, urn: str) -> None:
-        if urn not in self.gets_ratios:
-            self.gets_ratios[urn] = self._read(urn, GETS_PER_REQUEST)
+    def _per_request_figures(self, urn: str) -> dict[str, Reading]:
+        """The per-request tags the resource declares (readable or not), by key."""
+        resource = self.by_urn[urn]
+        own = self.tags.collected(resource)[0]
+        figures: dict[str, Reading] = {}
+        reader = None  # one for all the tags the resource declares
+        for tag in PER_REQUEST_TAGS:
+            if tag.key in own:
+                reader = reader or UsageReader(resource, tags=self.tags, records=False)
+                figures[tag.key] = _read(reader, tag)
+        return figures
 
-    def _read(self, urn: str, tag: UsageTag) -> Reading:
+    def _read_if_declared(self, urn: str, tag: UsageTag) -> Reading:
         resource = self.by_urn[urn]
         if tag.key not in self.tags.collected(resource)[0]:
             return None, False  # not declared: nothing to read (what the reader would say, without building one)
-        reader = UsageReader(resource, tags=self.tags, records=False)
-        value = reader.number(tag, required=False) if tag.numeric else reader.text(tag, required=False)
-        return value, reader.secret_used
+        return _read(UsageReader(resource, tags=self.tags, records=False), tag)
 
     # --- working out (in the money context) -------------------------------------------------
     def inflow(self, urn: str, edges: list[Edge]) -> dict[str, DerivedValue] | _BucketGets:
@@ -274,6 +290,13 @@ class _Flow:
             self.visiting.discard(urn)
         figures[urn] = result
         return result
+
+
+def _read(reader: UsageReader, tag: UsageTag) -> Reading:
+    """``tag`` read by ``reader`` without findings, with the secrecy of this tag alone."""
+    reader.secret_used = False
+    value = reader.number(tag, required=False) if tag.numeric else reader.text(tag, required=False)
+    return value, reader.secret_used
 
 
 def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
@@ -307,19 +330,6 @@ def _requests_declared_on(holder: Resource, tags: TagCache) -> tuple[Decimal, bo
     reader = UsageReader(holder, tags=tags, records=False)
     value = reader.monthly_requests(required=False)
     return None if value is None else (value, reader.secret_used)
-
-
-def _declared_requests(resource: Resource, stages: list[Resource], tags: TagCache) -> tuple[list[Decimal], bool] | None:
-    """Requests declared on the resource, else (for a REST API) on its stages: the values to
-    add up and whether a secret went into them; None when neither declares any."""
-    own = _requests_declared_on(resource, tags)
-    if own is not None:
-        return [own[0]], own[1]
-    if stages:
-        values, secret, names = _declared_on(stages, tags)
-        if names:
-            return values, secret
-    return None
 
 
 def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
@@ -384,12 +394,16 @@ def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figur
     """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
     the money context)."""
     values: dict[str, DerivedValue] = {}
-    declared_keys = {key for edge in edges for key in per_request[edge.source]}
+    declaring_by_key: dict[str, list[tuple[Edge, Reading]]] = {}  # tag key → (edge, what its caller declares), in edge order
+    for edge in edges:
+        for key, reading in per_request[edge.source].items():
+            if key in declaring_by_key:
+                declaring_by_key[key].append((edge, reading))
+            else:
+                declaring_by_key[key] = [(edge, reading)]
     for tag in PER_REQUEST_TAGS:
-        if tag.key not in declared_keys:
-            continue  # no caller declares it: nothing flows
-        declaring = [(edge, reading) for edge in edges if (reading := per_request[edge.source].get(tag.key))]
-        if not declaring:
+        declaring = declaring_by_key.get(tag.key)
+        if declaring is None:
             continue  # no caller declares it: nothing flows
         weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
         for edge, (value, caller_secret) in declaring:  # only this tag's secrecy counts
