@@ -322,7 +322,8 @@ class UsageReader:
             return None
         secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
         self.secret_used = self.secret_used or secret
-        self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
+        if self.records:  # (the shown figure is worked out only to be recorded)
+            self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
         return value
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
@@ -399,7 +400,7 @@ class UsageReader:
         result = monthly if monthly is not None else from_daily
         if result is None and required:
             return self._worst_case(MONTHLY_REQUESTS)
-        if result is not None:
+        if result is not None and self.records:
             shown = SECRET_DISPLAY if self.secret_used else _plain(result)
             self.assume("monthly requests", shown, UsageSource.DERIVED if monthly is None else UsageSource.TAG,
                         "cost:daily-requests × days per month" if monthly is None else None)
