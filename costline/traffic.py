@@ -389,44 +389,59 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
     return _BucketGets(total, secret, callers)
 
 
+_Declared = tuple[str, Reading, "_Figure | None"]
+"""A per-request tag as one caller declares it: where from, what it says, the caller's requests."""
+
+
 def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
                         per_request: Mapping[str, Mapping[str, Reading]]) -> dict[str, DerivedValue]:
     """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
     the money context)."""
-    values: dict[str, DerivedValue] = {}
-    declaring_by_key: dict[str, list[tuple[Edge, Reading]]] = {}  # tag key → (edge, what its caller declares), in edge order
+    declaring: dict[str, list[_Declared]] = {}  # tag key → what each caller declares, in edge order
     for edge in edges:
-        for key, reading in per_request[edge.source].items():
-            if key in declaring_by_key:
-                declaring_by_key[key].append((edge, reading))
-            else:
-                declaring_by_key[key] = [(edge, reading)]
-    for tag in PER_REQUEST_TAGS:
-        declaring = declaring_by_key.get(tag.key)
-        if declaring is None:
-            continue  # no caller declares it: nothing flows
-        weights, texts, secret, labels = [], [], False, set()  # weights: (value, requests) per caller
-        for edge, (value, caller_secret) in declaring:  # only this tag's secrecy counts
-            caller_resource = by_urn[edge.source]
+        if figures := per_request[edge.source]:
+            caller = by_urn[edge.source]
+            text = f"from {caller.name} ({describe_type(caller.type)}) via {edge.via}"
             upstream = figure(edge.source)
-            if tag.numeric:
-                if value is None or upstream is None:
-                    continue
-                weights.append((value, upstream.requests))
-            else:
-                if value is None:
-                    continue
-                labels.add(value)
-            secret = secret or caller_secret
-            texts.append(f"from {caller_resource.name} ({describe_type(caller_resource.type)}) via {edge.via}")
-        detail = " + ".join(texts)
-        if tag.numeric and weights:
-            weighted, weight = ZERO, ZERO
-            for value, requests in weights:
-                weighted += value * requests
-                weight += requests
-            if weight > 0:
-                values[tag.key] = DerivedValue(weighted / weight, detail + (" (request-weighted)" if len(texts) > 1 else ""), secret)
-        elif not tag.numeric and len(labels) == 1:
-            values[tag.key] = DerivedValue(labels.pop(), detail, secret)
+            for key, reading in figures.items():
+                declared = (text, reading, upstream)
+                if key in declaring:
+                    declaring[key].append(declared)
+                else:
+                    declaring[key] = [declared]
+    values: dict[str, DerivedValue] = {}
+    for tag in PER_REQUEST_TAGS:
+        if tag.key in declaring:  # else no caller declares it: nothing flows
+            value = (_request_weighted if tag.numeric else _agreed_choice)(declaring[tag.key])
+            if value is not None:
+                values[tag.key] = value
     return values
+
+
+def _request_weighted(declared: list[_Declared]) -> DerivedValue | None:
+    """A numeric figure: the callers' values weighted by their requests (callers without
+    requests or a readable value are left out)."""
+    weighted, weight, texts, secret = ZERO, ZERO, [], False
+    for text, (value, value_secret), upstream in declared:
+        if value is None or upstream is None:
+            continue
+        weighted += value * upstream.requests
+        weight += upstream.requests
+        secret = secret or value_secret
+        texts.append(text)
+    if not texts or not weight > 0:
+        return None
+    return DerivedValue(weighted / weight, " + ".join(texts) + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+
+
+def _agreed_choice(declared: list[_Declared]) -> DerivedValue | None:
+    """A choice (billing mode, image variant, imported model): flows only when every caller
+    that makes it readably makes the same one."""
+    labels, texts, secret = set(), [], False
+    for text, (value, value_secret), _ in declared:
+        if value is None:
+            continue
+        labels.add(value)
+        secret = secret or value_secret
+        texts.append(text)
+    return DerivedValue(labels.pop(), " + ".join(texts), secret) if len(labels) == 1 else None
