@@ -123,7 +123,7 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
     integrated = {e.target for e in edges}
     for r in cast["permission"]:
         dependencies = r.property_dependencies
-        if fns := [fn for fn in _among(dependencies, "function", lambda_urns) if fn not in integrated]:
+        if fns := [fn for fn in dependencies.get("function", ()) if fn in lambda_urns and fn not in integrated]:
             sources = _among(dependencies, "sourceArn", apis)
             edges += [Edge(api, fn, "permission (hint)") for fn in fns for api in sources]
     role_targets: dict[str, list[str]] = defaultdict(list)
@@ -135,8 +135,8 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
         dependencies = r.property_dependencies
         direct = _among(dependencies, "environment", lambda_targets)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
-        hinted = [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ())]
-        edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted) if t not in direct]
+        if hinted := [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ()) if t not in direct]:
+            edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted)]
     return edges
 
 
