@@ -135,7 +135,8 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
         dependencies = r.property_dependencies
         direct = _among(dependencies, "environment", lambda_targets)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
-        if hinted := [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ()) if t not in direct]:
+        hinted = [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ()) if t not in direct]
+        if hinted:
             edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted)]
     return edges
 
@@ -190,7 +191,8 @@ class _Flow:
     """One stack's traffic: the edges into each resource, the tags they carry (read once), and
     the requests each resource carries (its own declaration, else what flows in)."""
 
-    __slots__ = ("by_urn", "incoming", "stages", "tags", "declared", "gets_ratios", "per_request", "figures", "visiting")
+    __slots__ = ("by_urn", "incoming", "stages", "tags", "declared", "gets_ratios", "per_request",
+                 "figures", "visiting")
 
     def __init__(self, stack: tuple[Resource, ...], tags: TagCache) -> None:
         self.by_urn = by_urn = {r.urn: r for r in stack}
@@ -203,9 +205,11 @@ class _Flow:
                 for api in r.property_dependencies.get("restApi", ()):
                     self.stages[api].append(r)
         self.tags = tags
-        self.declared: dict[str, tuple[list[Decimal], bool] | None] = {}  # URN → requests declared on it or its stages
-        self.gets_ratios: dict[str, Reading] = {}  # URN of a bucket or its caller → its GETs per request
-        self.per_request: dict[str, dict[str, Reading]] = {}  # URN of a profile's caller → tag key → what it declares
+        # what _read_tags reads, by URN: the requests declared on a resource (or its stages), the
+        # GETs per request of a bucket or its caller, the per-request tags a profile's caller declares
+        self.declared: dict[str, tuple[list[Decimal], bool] | None] = {}
+        self.gets_ratios: dict[str, Reading] = {}
+        self.per_request: dict[str, dict[str, Reading]] = {}
         self._read_tags()
         self.figures: dict[str, _Figure | None] = {}
         self.visiting: set[str] = set()  # the URNs whose figure is being worked out (cycles stop there)
@@ -356,7 +360,7 @@ class _BucketGets:
 
     total: Decimal
     secret: bool
-    callers: list[tuple[Resource, Edge, _Figure, Decimal, str]]  # caller, edge, its requests, GETs per request, whose ratio
+    callers: list[tuple[Resource, Edge, _Figure, Decimal, str]]  # caller, edge, its requests, GETs/request, whose
 
     def derived_values(self) -> dict[str, DerivedValue]:
         """The GET requests as a derived value (none without callers that carry requests)."""
@@ -431,7 +435,8 @@ def _request_weighted(declared: list[_Declared]) -> DerivedValue | None:
         texts.append(text)
     if not texts or not weight > 0:
         return None
-    return DerivedValue(weighted / weight, " + ".join(texts) + (" (request-weighted)" if len(texts) > 1 else ""), secret)
+    detail = " + ".join(texts) + (" (request-weighted)" if len(texts) > 1 else "")
+    return DerivedValue(weighted / weight, detail, secret)
 
 
 def _agreed_choice(declared: list[_Declared]) -> DerivedValue | None:
