@@ -4,7 +4,8 @@ Run as a child of :mod:`bench.benchmarks` so that nothing else lives in its heap
 holds tens of thousands of engine resources for the pack benchmarks, which Python's garbage
 collector would otherwise walk during the estimate). Prints one JSON object: for every ``N``,
 ``core_s`` — the median seconds of ``estimate()`` over a stack of ``N`` resources (after one
-warm-up run) — and ``floor_s`` — the median seconds of building just that estimate's output
+warm-up run; a small stack is estimated several times per sample, so that every sample lasts
+about as long and a short one is not at the mercy of a passing hiccup) — and ``floor_s`` — the median seconds of building just that estimate's output
 objects (:func:`output_model_seconds`), the floor under any estimator. Core and floor runs
 take turns, and so do the sizes, so a busy moment of the machine hits all alike. Seconds are
 this process's CPU time: the estimator is single-threaded, and other work on the machine then
@@ -23,7 +24,7 @@ from costline.estimator import estimate
 from costline.model import Assumption, Estimate, LineItem, ResourceEstimate
 from costline.pricing import load_price_book
 
-RUNS = 5
+RUNS = 7
 
 
 def main(argv: list[str]) -> int:
@@ -33,12 +34,15 @@ def main(argv: list[str]) -> int:
     results = {n: estimate(resources, prices) for n, resources in stacks_by_size.items()}  # also warms up
     core: dict[int, list[float]] = {n: [] for n in stacks_by_size}
     floor: dict[int, list[float]] = {n: [] for n in stacks_by_size}
+    largest = max(stacks_by_size)
     for _ in range(RUNS):
         for n, resources in stacks_by_size.items():
+            repeats = max(1, largest // n)  # every sample lasts about as long, whatever the size
             start = time.process_time()
-            estimate(resources, prices)
-            core[n].append(time.process_time() - start)
-            floor[n].append(output_model_seconds(results[n]))
+            for _ in range(repeats):
+                estimate(resources, prices)
+            core[n].append((time.process_time() - start) / repeats)
+            floor[n].append(sum(output_model_seconds(results[n]) for _ in range(repeats)) / repeats)
     print(json.dumps({n: {"core_s": statistics.median(core[n]), "floor_s": statistics.median(floor[n])}
                       for n in stacks_by_size}))
     return 0
