@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import time
+import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,6 +126,13 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
     ]
 
 
+def machine_row() -> Row:
+    """How fast this machine runs plain CPython, so that figures taken elsewhere can be scaled:
+    the best of 7 ``sum(range(10**6))``, timed in this process."""
+    best = min(timeit.repeat("sum(range(10**6))", number=1, repeat=7))
+    return Row("machine reference: `sum(range(10**6))`, best of 7", f"{best * 1000:.1f} ms", "report", None)
+
+
 def cli_rows() -> list[Row]:
     exe = sys.executable
     costline = str(Path(exe).with_name("costline"))
@@ -147,7 +155,7 @@ def cli_rows() -> list[Row]:
 
 def main() -> int:
     costline_pack = data_dir("policypack")
-    rows: list[Row] = []
+    rows: list[Row] = [machine_row()]
 
     ours, noop = paired_medians(7, lambda: startup_s(costline_pack), lambda: startup_s(NOOP_PACK))
     rows.append(Row("pack start-up to ready", f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
