@@ -14,6 +14,7 @@ import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import attrgetter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
@@ -225,20 +226,20 @@ def _finish(draft: _Draft) -> ResourceEstimate:
     monthly = ZERO
     if draft.line_items:  # summed in the caller's money_context()
         monthly = sum([item.monthly_usd for item in draft.line_items], ZERO)
-        line_items = (tuple(sorted(draft.line_items, key=_line_item_order)) if len(draft.line_items) > 1
+        line_items = (tuple(sorted(draft.line_items, key=_LINE_ITEM_ORDER)) if len(draft.line_items) > 1
                       else tuple(draft.line_items))
     status = draft.status or _status(draft)
     return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
                             tuple(draft.findings), tuple(draft.assumptions))
 
 
-def _line_item_order(item: LineItem) -> tuple[str, str, str]:
-    return item.service, item.price_id, item.description
+_LINE_ITEM_ORDER = attrgetter("service", "price_id", "description")
+"""A resource's line items are listed by service, then price entry, then description."""
 
 
 def _status(draft: _Draft) -> ResourceStatus:
     """Priced, partly priced, usage missing or free, from the line items and findings."""
-    problems = any(f.severity is not Severity.INFO for f in draft.findings)
+    problems = bool(draft.findings) and any(f.severity is not Severity.INFO for f in draft.findings)
     if not draft.line_items:
         if problems:
             return ResourceStatus.USAGE_MISSING
