@@ -51,24 +51,34 @@ def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTie
 
 
 def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
-    """Price every charge whose entry exists in ``prices``; callers check ids beforehand."""
+    """Price every charge whose entry exists in ``prices``; callers check ids beforehand. The
+    billed charges come in canonical order (:func:`in_canonical_order`)."""
     ordered = in_canonical_order(charges)
-    by_price: dict[str, list[int]] = {}  # price id -> positions in ``ordered``, ascending
-    for position, owned in enumerate(ordered):
-        price_id = owned.charge.price_id
+    line_items = bill_in_order([owned.charge for owned in ordered], prices, free_tier=free_tier)
+    return [BilledCharge(owned.owner, item) for owned, item in zip(ordered, line_items)]
+
+
+def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bool = True) -> list[LineItem]:
+    """Every charge's line item, aligned with ``charges``; their entries must exist in ``prices``.
+
+    ``charges`` must come in a canonical order, the same whatever order the resources came in:
+    the quanta a split leaves over (and the free units) go to the earlier of equal charges.
+    """
+    by_price: dict[str, list[int]] = {}  # price id -> positions in ``charges``, ascending
+    for position, charge in enumerate(charges):
+        price_id = charge.price_id
         positions = by_price.get(price_id)
         if positions is None:
             by_price[price_id] = [position]
         else:
             positions.append(position)
 
+    line_items: list[LineItem] = [None] * len(charges)  # type: ignore[list-item]  # every one set below
     with money_context():
-        free_units = _allocate_free_tiers(ordered, by_price, applicable_free_tiers(prices, free_tier=free_tier))
-        billed: list[BilledCharge] = []
+        free_units = _allocate_free_tiers(charges, by_price, applicable_free_tiers(prices, free_tier=free_tier))
         for price_id, positions in by_price.items():
-            billed += _bill_entry(prices.entries[price_id], price_id, [ordered[i] for i in positions],
-                                  [free_units.get(i, ZERO) for i in positions] if free_units else None)
-    return billed
+            _bill_entry(prices.entries[price_id], price_id, charges, positions, free_units, line_items)
+    return line_items
 
 
 def in_canonical_order(charges: Sequence[OwnedCharge]) -> list[OwnedCharge]:
@@ -91,30 +101,28 @@ def _description(owned: OwnedCharge) -> str:
     return owned.charge.description
 
 
-def _bill_entry(entry: PriceEntry, price_id: str, owned_charges: list[OwnedCharge],
-                free: list[Decimal] | None) -> list[BilledCharge]:
-    """One price entry's charges (in canonical order) priced together: tiers on the sum of their
-    billable units, the cost split back in proportion. ``free``: each charge's free units, or
-    ``None`` when no free tier covers the entry."""
-    quantities = [o.charge.quantity for o in owned_charges]
-    if free is None:
-        free = [ZERO] * len(quantities)
+def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], positions: list[int],
+                free_units: dict[int, Decimal], line_items: list[LineItem]) -> None:
+    """One price entry's charges (``charges[i]`` for ``i`` in ``positions``, ascending, so in
+    canonical order) priced together: tiers on the sum of their billable units, the cost split
+    back in proportion. Each line item goes to ``line_items[i]``. ``free_units``: free units by
+    position, for the charges a free tier covers."""
+    quantities = [charges[i].quantity for i in positions]
+    free = [free_units.get(i, ZERO) for i in positions] if free_units else [ZERO] * len(positions)
     billable = [max(q - f, ZERO) for q, f in zip(quantities, free)]
     total_billable = sum(billable, ZERO)
     bands = tier_usage(total_billable, entry.tiers, entry.price_per)
     total_cost = sum((band.cost_usd for band in bands), ZERO)
     unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
     tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
-    costs = split_exactly(total_cost, billable, range(len(billable)))  # positions: already in canonical order
+    costs = split_exactly(total_cost, billable, range(len(billable)))  # already in canonical order
     unit, price_per = entry.unit, entry.price_per
-    billed = []
-    for owned, cost, own_free in zip(owned_charges, costs, free):
-        charge = owned.charge
-        billed.append(BilledCharge(owned.owner, LineItem(
+    for i, cost, own_free in zip(positions, costs, free):
+        charge = charges[i]
+        line_items[i] = LineItem(
             charge.service, charge.description, charge.quantity, unit, unit_price, price_per, cost, price_id,
             own_free, (charge.note or None) if own_free is ZERO and tier_note is None and not charge.secret
-            else _note(charge, own_free, unit, tier_note), charge.secret)))
-    return billed
+            else _note(charge, own_free, unit, tier_note), charge.secret)
 
 
 def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
@@ -127,14 +135,14 @@ def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> st
     return "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
 
 
-def _allocate_free_tiers(ordered: Sequence[OwnedCharge], by_price: dict[str, list[int]],
+def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int]],
                          tiers: Sequence[FreeTier]) -> dict[int, Decimal]:
-    """Free units per charge (keyed by its position in ``ordered``, the canonical order),
+    """Free units per charge (keyed by its position in ``charges``, in canonical order),
     proportional to usage."""
     free: dict[int, Decimal] = {}
     for tier in tiers:
         covered = [i for pid in tier.applies_to for i in by_price.get(pid, ())]
-        quantities = [ordered[i].charge.quantity for i in covered]
+        quantities = [charges[i].quantity for i in covered]
         used = sum(quantities, ZERO)
         if used <= 0:
             continue
