@@ -6,8 +6,9 @@ boundaries count the whole account's requests. So the estimator gathers every re
 charges, prices each table entry's total once, and splits the cost (and the free units)
 back to resources in proportion to their usage. The split (:func:`costline.money.split_exactly`)
 gives whole multiples of :data:`costline.money.QUANTUM` that add up to the priced total exactly,
-and charges are taken in one canonical order (:attr:`OwnedCharge.key`), so no figure depends on
-the order of the resources.
+and charges are taken in one canonical order (the estimator's: resources by URN, each one's
+charges as its pricer gave them; :func:`bill`'s: by :attr:`OwnedCharge.key`), so no figure
+depends on the order of the resources.
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from operator import attrgetter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from operator import attrgetter
 
-from costline.billing import OwnedCharge, bill
+from costline.billing import bill_in_order
 from costline.model import (
     Assumption,
     Estimate,
@@ -118,19 +119,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     drafts = [o for o in outcomes if type(o) is _Draft]
     _keep_one_per_group(drafts)
 
-    entries = prices.entries
-    owned: list[OwnedCharge] = []
-    for index, draft in enumerate(drafts):
-        for position, charge in enumerate(draft.charges):
-            if charge.price_id not in entries:
-                draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
-                                               f"no price entry {charge.price_id!r} in the {prices.region} "
-                                               f"tables; {charge.description.lower()} is not in the total",
-                                               suggestion="add the entry with a --prices override file"))
-            else:
-                owned.append(OwnedCharge(index, charge, f"{draft.resource.urn}#{position}"))
-    for billed in bill(owned, prices, free_tier=options.free_tier):
-        drafts[billed.owner].line_items.append(billed.line_item)
+    _bill(drafts, prices, options.free_tier)
 
     with money_context():  # one context for every resource's sum of line items
         results = tuple([_finish(o) if type(o) is _Draft else o for o in outcomes])
@@ -155,6 +144,46 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
                             prices.currency, prices.as_of, tuple(prices.overrides)),
         free_tier_applied=options.free_tier,
     )
+
+
+def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
+    """Bill every draft's charges account-wide and append each one's line item to its draft; a
+    charge whose price entry is missing gets a ``price-missing`` finding instead.
+
+    The charges go to billing in a canonical order: drafts by :func:`_in_canonical_order`, each
+    draft's charges in the order its pricer gave them.
+    """
+    entries = prices.entries
+    charges: list[Charge] = []
+    owners: list[_Draft] = []  # parallel to ``charges``
+    for draft in _in_canonical_order(drafts):
+        for charge in draft.charges:
+            if charge.price_id in entries:
+                charges.append(charge)
+                owners.append(draft)
+            else:
+                draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
+                                               f"no price entry {charge.price_id!r} in the {prices.region} "
+                                               f"tables; {charge.description.lower()} is not in the total",
+                                               suggestion="add the entry with a --prices override file"))
+    for owner, line_item in zip(owners, bill_in_order(charges, prices, free_tier=free_tier)):
+        owner.line_items.append(line_item)
+
+
+_resource_urn = attrgetter("resource.urn")
+
+
+def _in_canonical_order(drafts: Sequence[_Draft]) -> list[_Draft]:
+    """``drafts`` by resource URN: the same list whatever order the resources came in. Drafts of
+    resources sharing a URN (bad input) follow their charges' descriptions."""
+    ordered = sorted(drafts, key=_resource_urn)
+    if len({draft.resource.urn for draft in ordered}) < len(ordered):
+        ordered.sort(key=_urn_and_descriptions)
+    return ordered
+
+
+def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
+    return draft.resource.urn, tuple([charge.description for charge in draft.charges])
 
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
