@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from costline.model import LineItem, slot_init
-from costline.money import ZERO, format_quantity, money_context, split_exactly
+from costline.money import ZERO, format_quantity, money_context, split_exactly, split_in_order
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry
 from costline.tiers import tier_usage
@@ -78,7 +78,7 @@ def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bo
     with money_context():
         free_units = _allocate_free_tiers(charges, by_price, applicable_free_tiers(prices, free_tier=free_tier))
         for price_id, positions in by_price.items():
-            _bill_entry(prices.entries[price_id], price_id, charges, positions, free_units, line_items)
+            _bill_entry(prices.entries[price_id], price_id, charges, positions, free_units.get(price_id), line_items)
     return line_items
 
 
@@ -103,20 +103,23 @@ def _description(owned: OwnedCharge) -> str:
 
 
 def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], positions: list[int],
-                free_units: dict[int, Decimal], line_items: list[LineItem]) -> None:
+                free: list[Decimal] | None, line_items: list[LineItem]) -> None:
     """One price entry's charges (``charges[i]`` for ``i`` in ``positions``, ascending, so in
     canonical order) priced together: tiers on the sum of their billable units, the cost split
-    back in proportion. Each line item goes to ``line_items[i]``. ``free_units``: free units by
-    position, for the charges a free tier covers."""
+    back in proportion. Each line item goes to ``line_items[i]``. ``free``: the free units of
+    each of these charges (in the entry's unit), or ``None`` when no free tier covers the entry."""
     quantities = [charges[i].quantity for i in positions]
-    free = [free_units.get(i, ZERO) for i in positions] if free_units else [ZERO] * len(positions)
-    billable = [max(q - f, ZERO) for q, f in zip(quantities, free)]
+    if free is None:
+        free = [ZERO] * len(positions)
+        billable = quantities if min(quantities) >= 0 else [max(q, ZERO) for q in quantities]
+    else:
+        billable = [max(q - f, ZERO) for q, f in zip(quantities, free)]
     total_billable = sum(billable, ZERO)
     bands = tier_usage(total_billable, entry.tiers, entry.price_per)
     total_cost = sum((band.cost_usd for band in bands), ZERO)
     unit_price = bands[0].usd_per_price_unit if bands else entry.first_tier_usd
     tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
-    costs = split_exactly(total_cost, billable, range(len(billable)))  # already in canonical order
+    costs = split_in_order(total_cost, billable)  # the charges are in canonical order
     unit, price_per = entry.unit, entry.price_per
     for i, cost, own_free in zip(positions, costs, free):
         charge = charges[i]
@@ -137,19 +140,25 @@ def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> st
 
 
 def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int]],
-                         tiers: Sequence[FreeTier]) -> dict[int, Decimal]:
-    """Free units per charge (keyed by its position in ``charges``, in canonical order),
-    proportional to usage."""
-    free: dict[int, Decimal] = {}
+                         tiers: Sequence[FreeTier]) -> dict[str, list[Decimal]]:
+    """Free units (in the entry's unit) per covered price id, aligned with ``by_price[price_id]``:
+    each tier's allowance split over the charges it covers in proportion to their usage, ties by
+    position in ``charges`` (the canonical order)."""
+    free: dict[str, list[Decimal]] = {}
     for tier in tiers:
-        covered = [i for pid in tier.applies_to for i in by_price.get(pid, ())]
+        covered_ids = [price_id for price_id in tier.applies_to if price_id in by_price]
+        covered = [i for price_id in covered_ids for i in by_price[price_id]]
         quantities = [charges[i].quantity for i in covered]
         used = sum(quantities, ZERO)
         if used <= 0:
             continue
-        granted = min(used, tier.quantity)
-        for i, units in zip(covered, split_exactly(granted, quantities, covered)):
-            free[i] = free.get(i, ZERO) + units
+        units = split_exactly(min(used, tier.quantity), quantities, covered)
+        start = 0
+        for price_id in covered_ids:
+            end = start + len(by_price[price_id])
+            earlier = free.get(price_id)
+            free[price_id] = units[start:end] if earlier is None else [a + b for a, b in zip(earlier, units[start:end])]
+            start = end
     return free
 
 

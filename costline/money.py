@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import decimal
 import functools
+import heapq
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -96,15 +97,29 @@ def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any
     """``total`` (≥ 0) shared in proportion to ``weights`` (≥ 0) as multiples of :data:`QUANTUM`
     that add up to ``total`` rounded to the quantum, exactly.
 
+    As :func:`split_in_order` with the weights taken in the order of their ``keys`` (distinct,
+    comparable), so ties go to the smaller key: the result is the same whatever order the
+    weights come in. Equal weights may differ by one quantum.
+    """
+    order = sorted(range(len(weights)), key=keys.__getitem__)
+    shares = [ZERO] * len(weights)
+    for i, share in zip(order, split_in_order(total, [weights[i] for i in order])):
+        shares[i] = share
+    return shares
+
+
+def split_in_order(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
+    """``total`` (≥ 0) shared in proportion to ``weights`` (≥ 0) as multiples of :data:`QUANTUM`
+    that add up to ``total`` rounded to the quantum, exactly.
+
     Each share is its proportion rounded down; the quanta left over go one each to the largest
-    remainders, ties broken by ``keys`` (distinct, comparable). The result is therefore the same
-    whatever order the weights come in. Equal weights may differ by one quantum.
+    remainders, ties to the earlier weight. Callers whose figures must not depend on an input
+    order pass the weights in a canonical order (or use :func:`split_exactly`).
     """
     if not weights:
         return []
-    order = sorted(range(len(weights)), key=keys.__getitem__)
     with money_context():
-        weight = sum((weights[i] for i in order), ZERO)
+        weight = sum(weights, ZERO)
         if weight <= 0 or total <= 0:
             return [ZERO] * len(weights)
         if total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted():  # beyond $10^26: no grid, plain shares
@@ -113,7 +128,8 @@ def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any
         raw = [whole * w / weight for w in weights]
         shares = [r.quantize(QUANTUM, rounding=decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
-        remainders = [share - exact for share, exact in zip(shares, raw)]
-        for i in sorted(order, key=remainders.__getitem__)[:left]:  # largest remainder first; stable by key
-            shares[i] += QUANTUM
+        if left:
+            remainders = [share - exact for share, exact in zip(shares, raw)]  # ≤ 0: most negative first
+            for i in heapq.nsmallest(left, range(len(shares)), key=remainders.__getitem__):  # stable: ties by position
+                shares[i] += QUANTUM
     return shares
