@@ -147,27 +147,36 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
 
 
 def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
-    """Bill every draft's charges account-wide and append each one's line item to its draft; a
+    """Bill every draft's charges account-wide and add their line items to their drafts; a
     charge whose price entry is missing gets a ``price-missing`` finding instead.
 
     The charges go to billing in a canonical order: drafts by :func:`_in_canonical_order`, each
     draft's charges in the order its pricer gave them.
     """
+    ordered = _in_canonical_order(drafts)
+    priced = [draft.charges for draft in ordered]
     entries = prices.entries
-    charges: list[Charge] = []
-    owners: list[_Draft] = []  # parallel to ``charges``
-    for draft in _in_canonical_order(drafts):
-        for charge in draft.charges:
-            if charge.price_id in entries:
-                charges.append(charge)
-                owners.append(draft)
-            else:
-                draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
-                                               f"no price entry {charge.price_id!r} in the {prices.region} "
-                                               f"tables; {charge.description.lower()} is not in the total",
-                                               suggestion="add the entry with a --prices override file"))
-    for owner, line_item in zip(owners, bill_in_order(charges, prices, free_tier=free_tier)):
-        owner.line_items.append(line_item)
+    if not all(price_id in entries for price_id in {charge.price_id for charges in priced for charge in charges}):
+        priced = [_priced_charges(draft, prices) for draft in ordered]
+    line_items = bill_in_order([charge for charges in priced for charge in charges], prices, free_tier=free_tier)
+    end = 0
+    for draft, charges in zip(ordered, priced):  # each draft's line items are the next len(charges)
+        start, end = end, end + len(charges)
+        draft.line_items += line_items[start:end]
+
+
+def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
+    """The draft's charges whose price entry exists; a ``price-missing`` finding for each other."""
+    priced = []
+    for charge in draft.charges:
+        if charge.price_id in prices.entries:
+            priced.append(charge)
+        else:
+            draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
+                                           f"no price entry {charge.price_id!r} in the {prices.region} "
+                                           f"tables; {charge.description.lower()} is not in the total",
+                                           suggestion="add the entry with a --prices override file"))
+    return priced
 
 
 _resource_urn = attrgetter("resource.urn")
