@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import decimal
 import functools
-import heapq
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -126,10 +125,10 @@ def split_in_order(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
             return [total * w / weight for w in weights]
         whole = total.quantize(QUANTUM)
         raw = [whole * w / weight for w in weights]
-        shares = [r.quantize(QUANTUM, rounding=decimal.ROUND_FLOOR) for r in raw]
+        shares = [r.quantize(QUANTUM, decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
         if left:
             remainders = [share - exact for share, exact in zip(shares, raw)]  # ≤ 0: most negative first
-            for i in heapq.nsmallest(left, range(len(shares)), key=remainders.__getitem__):  # stable: ties by position
+            for i in sorted(range(len(shares)), key=remainders.__getitem__)[:left]:  # stable: ties by position
                 shares[i] += QUANTUM
     return shares
