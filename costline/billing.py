@@ -25,6 +25,7 @@ from costline.tiers import tier_usage
 
 
 SECRET_NOTE = "usage from a secret value"
+_ONE = Decimal(1)
 
 
 @slot_init
@@ -163,8 +164,12 @@ def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int
 
 
 def _free_note(free: Decimal, quantity: Decimal, unit: str) -> str | None:
+    """How much of a charge's ``quantity`` its ``free`` units (both in ``unit``) cover: nothing
+    to say, all of it, or the free units (whole ones above one)."""
     if free <= 0:
         return None
     if free >= quantity:
         return "inside free tier"
-    return f"{format_quantity(free.quantize(Decimal(1)) if free > 1 else free)} {unit} free"
+    if free > 1:  # a whole number: printed as format_quantity would, without its normalizing
+        return f"{int(free.quantize(_ONE)):,} {unit} free"
+    return f"{format_quantity(free)} {unit} free"
