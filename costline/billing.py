@@ -137,7 +137,7 @@ def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> st
     free_note = None if secret or free is ZERO else _free_note(free, charge.quantity, unit)
     if free_note is None and tier_note is None:  # the common case: the charge's own note at most
         return own_note or None
-    return "; ".join([n for n in (own_note, free_note, tier_note) if n]) or None
+    return "; ".join(filter(None, (own_note, free_note, tier_note))) or None
 
 
 def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int]],
@@ -166,10 +166,10 @@ def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int
 def _free_note(free: Decimal, quantity: Decimal, unit: str) -> str | None:
     """How much of a charge's ``quantity`` its ``free`` units (both in ``unit``) cover: nothing
     to say, all of it, or the free units (whole ones above one)."""
-    if free <= 0:
+    if free <= ZERO:  # Decimal constants: cheaper to compare than ints
         return None
     if free >= quantity:
         return "inside free tier"
-    if free > 1:  # a whole number: printed as format_quantity would, without its normalizing
+    if free > _ONE:  # a whole number: printed as format_quantity would, without its normalizing
         return f"{int(free.quantize(_ONE)):,} {unit} free"
     return f"{format_quantity(free)} {unit} free"
