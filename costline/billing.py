@@ -153,7 +153,9 @@ def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int
         used = sum(quantities, ZERO)
         if used <= 0:
             continue
-        units = split_exactly(min(used, tier.quantity), quantities, covered)
+        granted = min(used, tier.quantity)
+        units = (split_in_order(granted, quantities) if len(covered_ids) == 1  # one id's positions: ascending
+                 else split_exactly(granted, quantities, covered))
         start = 0
         for price_id in covered_ids:
             end = start + len(by_price[price_id])
