@@ -7,7 +7,7 @@ tables are exercised in test_estimate_reference.py.
 from decimal import Decimal as D
 
 from costline.billing import OwnedCharge, bill
-from costline.money import QUANTUM
+from costline.money import QUANTUM, split_exactly, split_in_order
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry, Tier
 from costline.tiers import tier_usage, tiered_cost
@@ -71,3 +71,8 @@ def test_split_does_not_depend_on_order():
     forward = {b.owner: b.line_item.monthly_usd for b in bill(a, BOOK)}
     backward = {b.owner: b.line_item.monthly_usd for b in bill(list(reversed(a)), BOOK)}
     assert forward == backward
+
+
+def test_split_in_order_gives_left_over_quanta_to_the_earlier_of_equal_weights():
+    assert split_in_order(2 * QUANTUM, [D(1), D(1), D(1)]) == [QUANTUM, QUANTUM, 0]
+    assert split_exactly(2 * QUANTUM, [D(1), D(1), D(1)], ["c", "a", "b"]) == [0, QUANTUM, QUANTUM]
