@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from operator import attrgetter
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from operator import attrgetter
 
 from costline.billing import bill_in_order
 from costline.model import (
