@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from costline.engine_values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
-from costline.money import format_quantity, plain_number as _plain
+from costline.money import VALUE_CACHE_ENTRIES, format_quantity, plain_number as _plain
 from costline.model import Assumption, Finding, Resource, Severity, UsageSource, slot_init
 
 SECRET_DISPLAY = "[secret]"
@@ -140,7 +140,7 @@ def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     return _parse_plain_decimal_text.__wrapped__(raw)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=VALUE_CACHE_ENTRIES)
 def _parse_plain_decimal_text(raw: str) -> tuple[Decimal | None, str | None]:
     """:func:`parse_plain_decimal` for a string; cached by value, as the same figures ("250",
     "500") recur across a stack (the result is immutable)."""
