@@ -104,10 +104,15 @@ LINEARITY_SLACK = 1.1
 
 
 def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
-    """Throughput at 10,000 resources, and linearity: the core's 10k/1k time ratio against the
-    same ratio of its floor, building the output objects alone. That floor is itself not linear
-    on a machine whose caches hold a 1k estimate but not a 10k one, so the issue's ``≤ 11``
-    (10 × 1.1) is judged as the core's ratio ≤ 1.1 × the floor's ratio measured in the same run."""
+    """Throughput at 10,000 resources, and linearity: the core's 10k/1k time ratio next to the
+    same ratio of its floor, building the output objects alone, measured in the same run.
+
+    The linearity row is a deliberate reading of the issue's ``≤ 11``, not the bare figure: on
+    this machine even that floor is not linear (11–15 across runs: a 1k estimate fits in the
+    CPU's caches, a 10k one does not), so ``≤ 11`` is below the physical floor, and the
+    project's rule for such targets is that the ratio to the floor rules. The row passes when
+    the core's ratio is ≤ 11, or ≤ 1.1 × the floor's (the core adds no more than 10% of
+    non-linearity to what building its answer alone shows); both figures are printed."""
     seconds = core_seconds(stack, (1_000, 10_000))
     small, large = seconds[1_000], seconds[10_000]
     per_second = 10_000 / large["core_s"]

@@ -4,8 +4,9 @@ AWS prices a month's usage per account and region, not per resource: the Lambda 
 (1M requests, 400,000 GB-s) is shared by every function and both architectures, and tier
 boundaries count the whole account's requests. So the estimator gathers every resource's
 charges, prices each table entry's total once, and splits the cost (and the free units)
-back to resources in proportion to their usage. The split (:func:`costline.money.split_exactly`)
-gives whole multiples of :data:`costline.money.QUANTUM` that add up to the priced total exactly,
+back to resources in proportion to their usage. The splits (:func:`costline.money.split_in_order`
+for an entry's cost and a free tier covering one entry, :func:`costline.money.split_exactly` for
+a free tier shared by several entries) give whole multiples of :data:`costline.money.QUANTUM` that add up to the priced total exactly,
 and charges are taken in one canonical order (the estimator's: resources by URN, each one's
 charges as its pricer gave them; :func:`bill`'s: by :attr:`OwnedCharge.key`), so no figure
 depends on the order of the resources.
@@ -34,8 +35,9 @@ class OwnedCharge:
     owner: Hashable
     charge: Charge
     key: str | None = None
-    """A stable, unique identity of the charge whatever the order charges come in (the estimator
-    uses the resource's URN and the charge's position); ``repr(owner)`` when not given."""
+    """A stable, unique identity of the charge whatever the order charges come in (e.g. its
+    resource's URN and its position); ``repr(owner)`` when not given. :func:`bill` only: the
+    estimator hands :func:`bill_in_order` its charges already in canonical order."""
 
 
 @slot_init

@@ -113,7 +113,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     stack = tuple(resources)
     context = PricingContext(prices=prices, stack=stack)
     tags = TagCache()  # this estimate's: traffic derivation and pricers collect each resource's tags once
-    derived = derive_usage(stack, tags)
+    derived, traffic_failure = _derived_usage(stack, tags)
     outcomes = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
     drafts = [o for o in outcomes if type(o) is _Draft]
     _keep_one_per_group(drafts)
@@ -127,7 +127,7 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
              if options.max_price_age_days is not None else None)
     unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
-    findings = tuple(f for f in (stale, unverified) if f)
+    findings = tuple(f for f in (traffic_failure, stale, unverified) if f)
     secrets = secret_strings(stack)
     if secrets:  # a secret text that reached a message, description or price id is masked
         redactor = Redactor(secrets)
@@ -182,8 +182,9 @@ _resource_urn = attrgetter("resource.urn")
 
 
 def _in_canonical_order(drafts: Sequence[_Draft]) -> list[_Draft]:
-    """``drafts`` by resource URN: the same list whatever order the resources came in. Drafts of
-    resources sharing a URN (bad input) follow their charges' descriptions."""
+    """``drafts`` by resource URN: the same list whatever order the resources came in, as URNs
+    are unique in a stack. Drafts of resources sharing a URN (bad input) follow their charges'
+    descriptions, and keep the stack's order when those are equal too."""
     ordered = sorted(drafts, key=_resource_urn)
     if len({draft.resource.urn for draft in ordered}) < len(ordered):
         ordered.sort(key=_urn_and_descriptions)
@@ -192,6 +193,20 @@ def _in_canonical_order(drafts: Sequence[_Draft]) -> list[_Draft]:
 
 def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
     return draft.resource.urn, tuple([charge.description for charge in draft.charges])
+
+
+def _derived_usage(stack: Sequence[Resource], tags: TagCache) -> tuple[Mapping[str, Mapping[str, DerivedValue]],
+                                                                          Finding | None]:
+    """The usage that flows through the graph (:func:`~costline.traffic.derive_usage`); if that
+    pass fails (a costline bug), none flows and an ``internal-error`` finding says so, instead
+    of the estimate, and the preview running it, failing."""
+    try:
+        return derive_usage(stack, tags), None
+    except Exception as exc:  # noqa: BLE001 - a bug must not break a preview
+        return {}, Finding("internal-error", Severity.ERROR,
+                           f"costline could not follow traffic through the stack ({type(exc).__name__}); usage "
+                           "that would flow from one resource to another is not in the total",
+                           suggestion="please report this as a costline bug")
 
 
 def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,

@@ -7,7 +7,7 @@ import pytest
 from costline.estimator import EstimateOptions, estimate
 from costline.model import ResourceStatus
 from costline.money import format_usd, round_cents
-from tests.conftest import BUCKET, LAMBDA, make, seed_stack
+from tests.conftest import BUCKET, LAMBDA, STAGE, make, seed_stack
 
 
 def by_name(est):
@@ -155,6 +155,25 @@ def test_pricer_failure_becomes_a_finding(prices, monkeypatch):
     monkeypatch.setitem(registry.PRICERS, LAMBDA, broken)
     est = estimate([lambda_fn()], prices)
     assert est.resources[0].findings[-1].code == "internal-error"
+
+
+def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
+    """A bug in the traffic pre-pass must not make the estimate raise: the resources' own tags
+    are still priced, and a stack finding says that flowed usage is missing."""
+    from costline import estimator
+    from costline.testing.stacks import services_stack
+
+    def broken(*_):
+        raise KeyError("urn")
+
+    monkeypatch.setattr(estimator, "derive_usage", broken)
+    est = estimate(services_stack(2 + 15), prices)
+    assert [f.code for f in est.findings][0] == "internal-error"
+    assert "traffic" in est.findings[0].message
+    stage = next(r for r in est.resources if r.type == STAGE)
+    handler = next(r for r in est.resources if r.type == LAMBDA)
+    assert stage.monthly_usd > 0  # its own cost:daily-requests tag
+    assert handler.status is ResourceStatus.USAGE_MISSING  # its requests would have flowed in
 
 
 def test_component_resources_are_free_not_unpriced(prices):
