@@ -3,13 +3,13 @@
 Run as a child of :mod:`bench.benchmarks` so that nothing else lives in its heap (the parent
 holds tens of thousands of engine resources for the pack benchmarks, which Python's garbage
 collector would otherwise walk during the estimate). Prints one JSON object: for every ``N``,
-``core_s`` — the median seconds of ``estimate()`` over a stack of ``N`` resources (after one
+``core_s``, the median seconds of ``estimate()`` over a stack of ``N`` resources (after one
 warm-up run; a small stack is estimated several times per sample, so that every sample lasts
-about as long and a short one is not at the mercy of a passing hiccup) — and ``floor_s`` — the median seconds of building just that estimate's output
-objects (:func:`output_model_seconds`), the floor under any estimator. Core and floor runs
-take turns, and so do the sizes, so a busy moment of the machine hits all alike. Seconds are
-this process's CPU time: the estimator is single-threaded, and other work on the machine then
-slows a run without counting in it.
+about as long and a short one is not at the mercy of a passing hiccup), and ``floor_s``, the
+median seconds of building just that estimate's output objects (:func:`output_model_seconds`),
+the floor under any estimator. Core and floor runs take turns, and so do the sizes, so a busy
+moment of the machine hits all alike. Seconds are this process's CPU time: the estimator is
+single-threaded, and other work on the machine then slows a run without counting in it.
 """
 
 from __future__ import annotations

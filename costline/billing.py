@@ -4,12 +4,13 @@ AWS prices a month's usage per account and region, not per resource: the Lambda 
 (1M requests, 400,000 GB-s) is shared by every function and both architectures, and tier
 boundaries count the whole account's requests. So the estimator gathers every resource's
 charges, prices each table entry's total once, and splits the cost (and the free units)
-back to resources in proportion to their usage. The splits (:func:`costline.money.split_in_order`
-for an entry's cost and a free tier covering one entry, :func:`costline.money.split_exactly` for
-a free tier shared by several entries) give whole multiples of :data:`costline.money.QUANTUM` that add up to the priced total exactly,
-and charges are taken in one canonical order (the estimator's: resources by URN, each one's
-charges as its pricer gave them; :func:`bill`'s: by :attr:`OwnedCharge.key`), so no figure
-depends on the order of the resources.
+back to resources in proportion to their usage. The splits give whole multiples of
+:data:`costline.money.QUANTUM` that add up to the priced total exactly
+(:func:`costline.money.split_in_order` for an entry's cost and a free tier covering one entry,
+:func:`costline.money.split_exactly` for a free tier shared by several entries), and charges
+are taken in one canonical order (the estimator's: resources by URN, each one's charges as its
+pricer gave them; :func:`bill`'s: by :attr:`OwnedCharge.key`), so no figure depends on the
+order of the resources.
 """
 
 from __future__ import annotations
@@ -128,8 +129,7 @@ def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], pos
         charge = charges[i]
         line_items[i] = LineItem(
             charge.service, charge.description, charge.quantity, unit, unit_price, price_per, cost, price_id,
-            own_free, (charge.note or None) if own_free is ZERO and tier_note is None and not charge.secret
-            else _note(charge, own_free, unit, tier_note), charge.secret)
+            own_free, _note(charge, own_free, unit, tier_note), charge.secret)
 
 
 def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
