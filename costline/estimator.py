@@ -153,10 +153,7 @@ def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
     draft's charges in the order its pricer gave them.
     """
     ordered = _in_canonical_order(drafts)
-    priced = [draft.charges for draft in ordered]
-    entries = prices.entries
-    if not all(price_id in entries for price_id in {charge.price_id for charges in priced for charge in charges}):
-        priced = [_priced_charges(draft, prices) for draft in ordered]
+    priced = [_priced_charges(draft, prices) for draft in ordered]
     line_items = bill_in_order([charge for charges in priced for charge in charges], prices, free_tier=free_tier)
     end = 0
     for draft, charges in zip(ordered, priced):  # each draft's line items are the next len(charges)
@@ -165,17 +162,16 @@ def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
 
 
 def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
-    """The draft's charges whose price entry exists; a ``price-missing`` finding for each other."""
-    priced = []
-    for charge in draft.charges:
-        if charge.price_id in prices.entries:
-            priced.append(charge)
-        else:
-            draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
-                                           f"no price entry {charge.price_id!r} in the {prices.region} "
-                                           f"tables; {charge.description.lower()} is not in the total",
-                                           suggestion="add the entry with a --prices override file"))
-    return priced
+    """The draft's charges whose price entry exists (its own list when all do, the usual case);
+    a ``price-missing`` finding for each other."""
+    entries = prices.entries
+    missing = [charge for charge in draft.charges if charge.price_id not in entries]
+    for charge in missing:
+        draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
+                                       f"no price entry {charge.price_id!r} in the {prices.region} "
+                                       f"tables; {charge.description.lower()} is not in the total",
+                                       suggestion="add the entry with a --prices override file"))
+    return [charge for charge in draft.charges if charge.price_id in entries] if missing else draft.charges
 
 
 _resource_urn = attrgetter("resource.urn")

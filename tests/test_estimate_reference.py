@@ -157,6 +157,22 @@ def test_pricer_failure_becomes_a_finding(prices, monkeypatch):
     assert est.resources[0].findings[-1].code == "internal-error"
 
 
+def test_a_charge_without_a_price_entry_is_a_finding_and_the_rest_is_still_priced(prices):
+    """A price book without ``lambda.requests`` (e.g. a region's tables that lack it): the Lambda's
+    duration is still billed; its requests are named in a price-missing error, not priced at $0."""
+    from dataclasses import replace
+
+    book = replace(prices, entries={k: v for k, v in prices.entries.items() if k != "lambda.requests"})
+    fn = make(LAMBDA, "worker", memorySize=1024,
+              tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    resource = estimate([fn], book).resources[0]
+    assert [i.price_id for i in resource.line_items] == ["lambda.duration.x86_64"]
+    assert resource.monthly_usd > 0
+    missing = [f for f in resource.findings if f.code == "price-missing"]
+    assert len(missing) == 1 and "'lambda.requests'" in missing[0].message and "requests" in missing[0].message
+    assert resource.status is ResourceStatus.PARTIAL
+
+
 def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
     """A bug in the traffic pre-pass must not make the estimate raise: the resources' own tags
     are still priced, and a stack finding says that flowed usage is missing."""
