@@ -262,32 +262,31 @@ def test_a_write_failing_halfway_leaves_the_old_report_and_no_temporary_file(tmp
     assert leftovers(tmp_path) == []
 
 
-def test_the_cli_keeps_the_old_report_when_rendering_fails(tmp_path, monkeypatch):
-    import costline.render
-
+def _assert_cli_keeps_the_old_report(tmp_path: Path) -> None:
+    """``costline estimate -o report.md`` over an existing report fails, and leaves the old
+    report whole and no temporary file behind."""
     target = tmp_path / "report.md"
     target.write_text(OLD, encoding="utf-8")
     preview = Path(__file__).parent / "fixtures" / "preview" / "reference-stack.preview.json"
+    result = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "-o", str(target)])
+    assert result.exit_code != 0
+    assert target.read_text(encoding="utf-8") == OLD
+    assert leftovers(tmp_path) == []
+
+
+def test_the_cli_keeps_the_old_report_when_rendering_fails(tmp_path, monkeypatch):
+    import costline.render
 
     def failing_environment(*args, **kwargs):  # noqa: ANN002, ANN003
         raise RuntimeError("template exploded")
 
     monkeypatch.setattr(costline.render, "environment", failing_environment)
-    result = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "-o", str(target)])
-    assert result.exit_code != 0
-    assert target.read_text(encoding="utf-8") == OLD
-    assert leftovers(tmp_path) == []
+    _assert_cli_keeps_the_old_report(tmp_path)
 
 
 def test_the_cli_keeps_the_old_report_when_the_rename_fails(tmp_path, monkeypatch):
-    target = tmp_path / "report.md"
-    target.write_text(OLD, encoding="utf-8")
-    preview = Path(__file__).parent / "fixtures" / "preview" / "reference-stack.preview.json"
     monkeypatch.setattr(os, "replace", lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")))
-    result = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "-o", str(target)])
-    assert result.exit_code != 0
-    assert target.read_text(encoding="utf-8") == OLD
-    assert leftovers(tmp_path) == []
+    _assert_cli_keeps_the_old_report(tmp_path)
 
 
 def test_the_pack_writes_its_report_atomically_and_says_when_it_cannot(tmp_path, monkeypatch):
