@@ -9,17 +9,15 @@ back to resources in proportion to their usage. The splits give whole multiples 
 (:func:`costline.money.split_in_order` for an entry's cost and a free tier covering one entry,
 :func:`costline.money.split_exactly` for a free tier shared by several entries), and charges
 are taken in one canonical order (the estimator's: resources by URN, each one's charges as its
-pricer gave them; :func:`bill`'s: by :attr:`OwnedCharge.key`), so no figure depends on the
-order of the resources.
+pricer gave them), so no figure depends on the order of the resources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from decimal import Decimal
 
-from costline.model import LineItem, slot_init
+from costline.model import LineItem
 from costline.money import ZERO, format_quantity, money_context, split_exactly, split_in_order
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry
@@ -30,37 +28,11 @@ SECRET_NOTE = "usage from a secret value"
 _ONE = Decimal(1)
 
 
-@slot_init
-@dataclass(frozen=True, slots=True)
-class OwnedCharge:
-    owner: Hashable
-    charge: Charge
-    key: str | None = None
-    """A stable, unique identity of the charge whatever the order charges come in (e.g. its
-    resource's URN and its position); ``repr(owner)`` when not given. :func:`bill` only: the
-    estimator hands :func:`bill_in_order` its charges already in canonical order."""
-
-
-@slot_init
-@dataclass(frozen=True, slots=True)
-class BilledCharge:
-    owner: Hashable
-    line_item: LineItem
-
-
 def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTier]:
     """Always-free allowances when the free tier is on; none when it is off."""
     if not free_tier:
         return []
     return [tier for tier in prices.free_tiers.values() if getattr(tier, "always_free", True)]
-
-
-def bill(charges: Sequence[OwnedCharge], prices: PriceBook, *, free_tier: bool = True) -> list[BilledCharge]:
-    """Price every charge whose entry exists in ``prices``; callers check ids beforehand. The
-    billed charges come in canonical order (:func:`in_canonical_order`)."""
-    ordered = in_canonical_order(charges)
-    line_items = bill_in_order([owned.charge for owned in ordered], prices, free_tier=free_tier)
-    return [BilledCharge(owned.owner, item) for owned, item in zip(ordered, line_items)]
 
 
 def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bool = True) -> list[LineItem]:
@@ -84,26 +56,6 @@ def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bo
         for price_id, positions in by_price.items():
             _bill_entry(prices.entries[price_id], price_id, charges, positions, free_units.get(price_id), line_items)
     return line_items
-
-
-def in_canonical_order(charges: Sequence[OwnedCharge]) -> list[OwnedCharge]:
-    """``charges`` sorted by key (``repr(owner)`` when none), then description: the same list
-    whatever order they come in."""
-    keys = [owned.key if owned.key is not None else repr(owned.owner) for owned in charges]
-    order = sorted(range(len(charges)), key=keys.__getitem__)
-    ordered = [charges[i] for i in order]
-    sorted_keys = [keys[i] for i in order]
-    start = 0
-    for end in range(1, len(ordered) + 1):  # charges sharing a key: by description (sorted is stable)
-        if end == len(ordered) or sorted_keys[end] != sorted_keys[start]:
-            if end - start > 1:
-                ordered[start:end] = sorted(ordered[start:end], key=_description)
-            start = end
-    return ordered
-
-
-def _description(owned: OwnedCharge) -> str:
-    return owned.charge.description
 
 
 def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], positions: list[int],

@@ -6,10 +6,12 @@ tables are exercised in test_estimate_reference.py.
 
 from decimal import Decimal as D
 
-from costline.billing import OwnedCharge, bill
+from costline.billing import bill_in_order
+from costline.estimator import estimate
 from costline.money import QUANTUM, split_exactly, split_in_order
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry, Tier
+from tests.conftest import LAMBDA, make
 from costline.tiers import tier_usage, tiered_cost
 
 
@@ -39,38 +41,43 @@ def test_tier_boundaries_are_inclusive_of_the_band_end():
 
 
 def test_free_tier_is_shared_across_resources_and_architectures():
-    charges = [OwnedCharge("a", Charge("Lambda", "x86", D(60), "a")),
-               OwnedCharge("b", Charge("Lambda", "arm", D(90), "b"))]
-    billed = {b.owner: b.line_item for b in bill(charges, BOOK)}
+    a, b = bill_in_order([Charge("Lambda", "x86", D(60), "a"), Charge("Lambda", "arm", D(90), "b")], BOOK)
     # 150 GB-s used, 100 free, split 40 / 60 by usage; 20 x86 + 30 arm billable.
-    assert billed["a"].free_quantity == D(40)
-    assert billed["b"].free_quantity == D(60)
-    assert billed["a"].monthly_usd == D("0.20")
-    assert billed["b"].monthly_usd == D("0.240")
+    assert a.free_quantity == D(40)
+    assert b.free_quantity == D(60)
+    assert a.monthly_usd == D("0.20")
+    assert b.monthly_usd == D("0.240")
 
 
 def test_free_tier_switch_off_bills_everything():
-    charges = [OwnedCharge("a", Charge("Lambda", "x86", D(60), "a"))]
-    (billed,) = bill(charges, BOOK, free_tier=False)
-    assert billed.line_item.free_quantity == 0
-    assert billed.line_item.monthly_usd == D("0.60")
+    (billed,) = bill_in_order([Charge("Lambda", "x86", D(60), "a")], BOOK, free_tier=False)
+    assert billed.free_quantity == 0
+    assert billed.monthly_usd == D("0.60")
 
 
 def test_tiers_count_the_whole_account_and_split_by_usage():
-    charges = [OwnedCharge(i, Charge("API", "req", D(100), str(i))) for i in range(3)]
-    billed = bill(charges, BOOK)
-    total = sum(b.line_item.monthly_usd for b in billed)
+    billed = bill_in_order([Charge("API", "req", D(100), str(i)) for i in range(3)], BOOK)
+    total = sum(item.monthly_usd for item in billed)
     assert total == tiered_cost(D(300), BOOK.entries["req"].tiers, D(1_000_000))
-    shares = {b.line_item.monthly_usd for b in billed}  # equal usage: equal shares, to one QUANTUM
+    shares = {item.monthly_usd for item in billed}  # equal usage: equal shares, to one QUANTUM
     assert max(shares) - min(shares) <= QUANTUM
-    assert billed[0].line_item.note == "2 price tiers (account-wide)"
+    assert billed[0].note == "2 price tiers (account-wide)"
 
 
-def test_split_does_not_depend_on_order():
-    a = [OwnedCharge("a", Charge("API", "req", D(7), "a")), OwnedCharge("b", Charge("API", "req", D(333), "b"))]
-    forward = {b.owner: b.line_item.monthly_usd for b in bill(a, BOOK)}
-    backward = {b.owner: b.line_item.monthly_usd for b in bill(list(reversed(a)), BOOK)}
-    assert forward == backward
+def test_split_does_not_depend_on_order(prices):
+    """Billing takes charges in the estimator's canonical order (resources by URN), so a split
+    with quanta left over gives them to the same resources whatever order the resources come in:
+    three equal Lambdas share the 1M free requests, 333,333.33… each, one quantum left over."""
+    fns = [make(LAMBDA, name, tags={"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "100"})
+           for name in ("c", "a", "b")]
+
+    def figures(resources):
+        return {r.urn: {i.price_id: (i.free_quantity, i.monthly_usd) for i in r.line_items}
+                for r in estimate(resources, prices).resources}
+
+    forward = figures(fns)
+    assert len({f["lambda.requests"][0] for f in forward.values()}) == 2  # the left-over quantum went to one
+    assert forward == figures(list(reversed(fns))) == figures([fns[1], fns[0], fns[2]])
 
 
 def test_split_in_order_gives_left_over_quanta_to_the_earlier_of_equal_weights():
