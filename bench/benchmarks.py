@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import stacks
-from costline.resources_path import data_dir
-from costline.testing.engine import EngineResource, PolicyPackProcess
+from costline.core.paths import data_dir
+from costline.engine import EngineResource, PolicyPackProcess
 
 REPO = Path(__file__).resolve().parents[1]
 NOOP_PACK = REPO / "bench" / "noop_pack"

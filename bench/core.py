@@ -20,8 +20,8 @@ import sys
 import time
 
 from bench import stacks
-from costline.estimator import estimate
-from costline.model import Assumption, Estimate, LineItem, ResourceEstimate
+from costline.core.model import Assumption, Estimate, LineItem, ResourceEstimate
+from costline.estimator.pipeline import estimate
 from costline.pricing import load_price_book
 
 RUNS = 7

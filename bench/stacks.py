@@ -9,9 +9,9 @@
 
 from __future__ import annotations
 
-from costline.model import Resource
-from costline.preview import engine_resource
-from costline.testing.engine import EngineResource, make_urn, with_default_providers
+from costline.core.model import Resource
+from costline.engine import EngineResource, make_urn, with_default_providers
+from costline.engine.preview import engine_resource
 from costline.testing.stacks import services_stack
 
 LAMBDA = "aws:lambda/function:Function"

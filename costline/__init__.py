@@ -2,7 +2,7 @@
 
 The public surface is small (no pulumi, jinja2 or click): ``estimate`` prices resources with a
 ``PriceBook`` from ``load_price_book``. Its names load on first use (PEP 562), so importing one
-light submodule (``costline.model``, ``costline.usage``) does not load the whole estimator: the
+light submodule (``costline.core.model``, ``costline.usage.tags``) does not load the whole estimator: the
 policy pack's start-up pays only for what it needs before the first ``AnalyzeStack``.
 """
 
@@ -14,25 +14,48 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Estimate": "costline.model",
-    "EstimateOptions": "costline.estimator",
-    "Finding": "costline.model",
-    "LineItem": "costline.model",
+    "Estimate": "costline.core.model",
+    "EstimateOptions": "costline.estimator.pipeline",
+    "Finding": "costline.core.model",
+    "LineItem": "costline.core.model",
     "PriceBook": "costline.pricing",
     "PricingError": "costline.pricing",
-    "Resource": "costline.model",
-    "ResourceEstimate": "costline.model",
-    "ResourceStatus": "costline.model",
-    "Severity": "costline.model",
-    "estimate": "costline.estimator",
+    "Resource": "costline.core.model",
+    "ResourceEstimate": "costline.core.model",
+    "ResourceStatus": "costline.core.model",
+    "Severity": "costline.core.model",
+    "estimate": "costline.estimator.pipeline",
     "load_price_book": "costline.pricing",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "Estimate",
+    "EstimateOptions",
+    "Finding",
+    "LineItem",
+    "PriceBook",
+    "PricingError",
+    "Resource",
+    "ResourceEstimate",
+    "ResourceStatus",
+    "Severity",
+    "__version__",
+    "estimate",
+    "load_price_book",
+]
+assert sorted(__all__) == sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:
-    from costline.estimator import EstimateOptions, estimate
-    from costline.model import Estimate, Finding, LineItem, Resource, ResourceEstimate, ResourceStatus, Severity
+    from costline.core.model import (
+        Estimate,
+        Finding,
+        LineItem,
+        Resource,
+        ResourceEstimate,
+        ResourceStatus,
+        Severity,
+    )
+    from costline.estimator.pipeline import EstimateOptions, estimate
     from costline.pricing import PriceBook, PricingError, load_price_book
 
 

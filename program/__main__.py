@@ -52,10 +52,9 @@ import hashlib
 import json
 from pathlib import Path
 
+import model_source
 import pulumi
 import pulumi_aws as aws
-
-import model_source
 from usage import load_settings, plain
 
 HANDLER_DIR = Path(__file__).resolve().parent / "handler"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from costline.model import Resource
+from costline.core.model import Resource
 from costline.pricing import load_price_book
 
 REPO = Path(__file__).resolve().parents[1]
@@ -16,21 +16,21 @@ SEED_OVERRIDE = REPO / "pricing" / "overrides" / "seed-template.yaml"
 @pytest.fixture(autouse=True)
 def _json_reports_match_the_schema(monkeypatch):
     """Every JSON report a test renders (``render(..., "json")``, ``--format json``) is validated
-    against costline/report.schema.json."""
+    against costline/review/report.schema.json."""
     import json
 
-    import costline.render
-    from costline.review import schema_problems
+    import costline.render.templates
+    from costline.review.sections import schema_problems
 
-    original = costline.render.to_json
+    original = costline.render.templates.to_json
 
     def checked(report):
         text = original(report)
         problems = schema_problems(json.loads(text))
-        assert not problems, f"JSON report breaks costline/report.schema.json: {problems[:3]}"
+        assert not problems, f"JSON report breaks costline/review/report.schema.json: {problems[:3]}"
         return text
 
-    monkeypatch.setattr(costline.render, "to_json", checked)
+    monkeypatch.setattr(costline.render.templates, "to_json", checked)
 
 
 @pytest.fixture(scope="session")

@@ -9,12 +9,12 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from costline.render import render
-from costline.review import schema_problems
+from costline.render.templates import render
+from costline.review.sections import schema_problems
 
 
 def json_report(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as its JSON output, validated against costline/report.schema.json."""
+    """The report as its JSON output, validated against costline/review/report.schema.json."""
     data = json.loads(render(report, "json"))
     assert schema_problems(data) == [], schema_problems(data)[:3]
     return data

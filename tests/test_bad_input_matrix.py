@@ -15,7 +15,7 @@ through the harness as the engine would validate it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,13 +24,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from costline.cli import main
-from costline.engine_values import UNKNOWN_NUMBER, UNKNOWN_STRING
-from costline.estimator import estimate
-from costline.model import Resource, ResourceStatus, UsageSource
-from costline.pricing import PricingError, load_price_book
-from costline.resources_path import data_dir
-from costline.testing.engine import (
+from costline.cli.main import main
+from costline.core.model import Resource, ResourceStatus, UsageSource
+from costline.core.paths import data_dir
+from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
+from costline.engine import (
     UNKNOWN_ARRAY,
     UNKNOWN_BOOL,
     UNKNOWN_OBJECT,
@@ -41,6 +39,8 @@ from costline.testing.engine import (
     make_urn,
     secret,
 )
+from costline.estimator.pipeline import estimate
+from costline.pricing import PricingError, load_price_book
 from costline.testing.stacks import services_stack
 
 PACK = data_dir("policypack")
@@ -369,9 +369,9 @@ SECRET_CASES: dict[str, Secret] = {
 
 @pytest.mark.parametrize("case", SECRET_CASES.values(), ids=SECRET_CASES.keys())
 def test_secrets_are_used_but_appear_in_no_output_log_or_report(pack, tmp_path, case: Secret):
-    from costline.preview import format_policies
-    from costline.render import render
-    from costline.report import build_report
+    from costline.engine.preview import format_policies
+    from costline.render.templates import render
+    from costline.review.report import build_report
 
     report_path = tmp_path / "report.md"
     result = pack.run(list(case.resources), {"cost-estimate": {"reportPath": str(report_path)},

@@ -5,7 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from costline.estimator import estimate
+from costline.estimator.pipeline import estimate
 from costline.pricers.bedrock_imported import estimated_cmus, model_size
 from tests.conftest import LAMBDA, PROFILE, make, seed_stack
 
@@ -180,7 +180,7 @@ def test_cmus_from_architecture_and_size(prices, name, family, size, cmus):
 
 def test_imported_model_on_the_lambda_flows_to_its_profile(prices):
     """Declared on the Lambda only; the profile it calls (environment) prices it."""
-    from costline.model import Resource
+    from costline.core.model import Resource
 
     profile_urn = "urn:pulumi:dev::p::aws:bedrock/inferenceProfile:InferenceProfile::m"
     fn = Resource.from_engine(urn="urn:pulumi:dev::p::aws:lambda/function:Function::fn", type=LAMBDA, name="fn",

@@ -6,13 +6,13 @@ tables are exercised in test_estimate_reference.py.
 
 from decimal import Decimal as D
 
-from costline.billing import bill_in_order
-from costline.estimator import estimate
-from costline.money import QUANTUM, split_exactly, split_in_order
+from costline.core.money import QUANTUM, split_exactly, split_in_order
+from costline.estimator.billing import bill_in_order
+from costline.estimator.pipeline import estimate
 from costline.pricers.base import Charge
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry, Tier
+from costline.pricing.tiers import tier_usage, tiered_cost
 from tests.conftest import LAMBDA, make
-from costline.tiers import tier_usage, tiered_cost
 
 
 def entry(price_id, unit, per, *tiers):

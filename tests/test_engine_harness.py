@@ -15,7 +15,8 @@ from pathlib import Path
 import grpc
 import pytest
 
-from costline.testing import (
+from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
+from costline.engine import (
     UNKNOWN_NUMBER,
     UNKNOWN_STRING,
     UNUSED_ENGINE_ADDRESS,
@@ -35,7 +36,6 @@ from costline.testing import (
     secret,
     to_struct,
 )
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
 NOOP_PACK = ROOT / "bench" / "noop_pack"

@@ -1,6 +1,6 @@
 """Decoding and encoding the engine's property values (unknown sentinels, secret envelopes)."""
 
-from costline.engine_values import (
+from costline.core.values import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
     UNKNOWN,

@@ -4,9 +4,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from costline.estimator import EstimateOptions, estimate
-from costline.model import ResourceStatus
-from costline.money import format_usd, round_cents
+from costline.core.model import ResourceStatus
+from costline.core.money import format_usd, round_cents
+from costline.estimator.pipeline import EstimateOptions, estimate
 from tests.conftest import BUCKET, LAMBDA, STAGE, make, seed_stack
 
 
@@ -176,7 +176,7 @@ def test_a_charge_without_a_price_entry_is_a_finding_and_the_rest_is_still_price
 def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
     """A bug in the traffic pre-pass must not make the estimate raise: the resources' own tags
     are still priced, and a stack finding says that flowed usage is missing."""
-    from costline import estimator
+    from costline.estimator import pipeline as estimator
     from costline.testing.stacks import services_stack
 
     def broken(*_):
@@ -193,7 +193,7 @@ def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
 
 
 def test_component_resources_are_free_not_unpriced(prices):
-    from costline.model import Resource
+    from costline.core.model import Resource
 
     component = Resource(urn="urn:pulumi:dev::p::my:app:Service::svc", type="my:app:Service", name="svc", custom=False)
     assert estimate([component], prices).resources[0].status is ResourceStatus.FREE

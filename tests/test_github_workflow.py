@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from costline.estimator import estimate
-from costline.render import render
-from costline.report import build_report
+from costline.estimator.pipeline import estimate
+from costline.render.templates import render
+from costline.review.report import build_report
 from tests.conftest import seed_stack
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "examples" / "github-actions" / "cost-check.yml"

@@ -1,4 +1,4 @@
-"""Infracost usage files mapped onto the stack as cost:* tags (costline.infracost_usage).
+"""Infracost usage files mapped onto the stack as cost:* tags (costline.usage.infracost_file).
 
 Worked example: the usage file gives ``aws_lambda_function.api_handler`` 2,000,000 requests of
 200 ms; the seed Lambda is 512 MB, so 2,000,000 × 0.2 s × 0.5 GB = 200,000 GB-s (inside the
@@ -12,9 +12,9 @@ from decimal import Decimal
 
 from click.testing import CliRunner
 
-from costline.cli import main
-from costline.estimator import estimate
-from costline.infracost_usage import apply_usage_file, read_usage_file
+from costline.cli.main import main
+from costline.estimator.pipeline import estimate
+from costline.usage.infracost_file import apply_usage_file, read_usage_file
 from tests.conftest import BUCKET, LAMBDA, REPO, make
 
 USAGE = """

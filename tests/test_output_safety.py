@@ -22,17 +22,17 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from costline import writing
-from costline.cli import main
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
-from costline.estimator import estimate
-from costline.model import Resource
-from costline.preview import engine_resource, format_policies
+from costline.core import files as writing
+from costline.cli.main import main
+from costline.core.model import Resource
+from costline.core.paths import data_dir
+from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
+from costline.engine import PolicyPackProcess
+from costline.engine.preview import engine_resource, format_policies
+from costline.estimator.pipeline import estimate
 from costline.pricing import load_price_book
-from costline.render import render
-from costline.report import build_report
-from costline.resources_path import data_dir
-from costline.testing.engine import PolicyPackProcess
+from costline.render.templates import render
+from costline.review.report import build_report
 
 HOSTILE = {
     "script": "<script>alert(1)</script><img src=x onerror=alert(2)>",
@@ -275,12 +275,12 @@ def _assert_cli_keeps_the_old_report(tmp_path: Path) -> None:
 
 
 def test_the_cli_keeps_the_old_report_when_rendering_fails(tmp_path, monkeypatch):
-    import costline.render
+    import costline.render.templates
 
     def failing_environment(*args, **kwargs):  # noqa: ANN002, ANN003
         raise RuntimeError("template exploded")
 
-    monkeypatch.setattr(costline.render, "environment", failing_environment)
+    monkeypatch.setattr(costline.render.templates, "environment", failing_environment)
     _assert_cli_keeps_the_old_report(tmp_path)
 
 

@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from costline.engine_values import UNKNOWN_NUMBER, UNKNOWN_STRING
-from costline.preview import engine_resource, format_policies
-from costline.resources_path import data_dir
-from costline.testing.engine import EngineResource, PolicyPackProcess, make_urn, secret
+from costline.core.paths import data_dir
+from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
+from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
+from costline.engine.preview import engine_resource, format_policies
 from tests.conftest import BUCKET, LAMBDA, seed_stack
 
 PACK = data_dir("policypack")
@@ -234,7 +234,7 @@ def test_report_path_from_environment(tmp_path):
 
 
 def test_invalid_config_is_rejected_like_the_engine_does(pack):
-    from costline.testing.engine import HarnessConfigError
+    from costline.engine import HarnessConfigError
 
     with pytest.raises(HarnessConfigError) as excinfo:
         pack.configure({"stack-budget": {"monthlyBudgetUsd": "fifty"}})

@@ -22,10 +22,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from costline.cli import main
-from costline.estimator import estimate
-from costline.price_list import OfferFile, PriceListError, convert
+from costline.cli.main import main
+from costline.estimator.pipeline import estimate
 from costline.pricing import Tier, load_price_book
+from costline.pricing.aws_offers import OfferFile, PriceListError, convert
 from tests.conftest import REPO, seed_stack
 
 FIXTURES = REPO / "tests" / "fixtures" / "price-list"

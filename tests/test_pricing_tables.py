@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import costline.pricing as pricing
-from costline import resources_path
+from costline.core import paths as resources_path
 from costline.pricing import PricingError, Tier, available_regions, load_price_book
 from costline.pricing.loader import clear_cache
 from costline.pricing.yaml_decimal import parse_decimal_yaml

@@ -12,7 +12,7 @@ tokens). For every such stack:
   function's share of the free tier shrinks... and its share of the bill may too.)
 * **order does not matter**: the same resources in any order give the same total and, for every
   URN, the same line items, findings and assumptions;
-* **sums are exact**: every line item is a whole multiple of :data:`costline.money.QUANTUM`, so a
+* **sums are exact**: every line item is a whole multiple of :data:`costline.core.money.QUANTUM`, so a
   resource's line items sum to its total, the resources and the services to the stack total,
   exactly (in the money context); and the shares of one price entry add up to the tiered cost of
   the account's billable usage of it: splitting neither creates nor loses money;
@@ -30,11 +30,11 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costline.estimator import estimate
-from costline.model import Estimate, Resource
-from costline.money import CENT, QUANTUM, ZERO, money_context, round_cents
+from costline.core.model import Estimate, Resource
+from costline.core.money import CENT, QUANTUM, ZERO, money_context, round_cents
+from costline.estimator.pipeline import estimate
 from costline.pricing import load_price_book
-from costline.tiers import tiered_cost
+from costline.pricing.tiers import tiered_cost
 
 PRICES = load_price_book("us-east-1")
 TEXT_MODELS = sorted(pid.split(".", 2)[2].rsplit(".", 1)[0] for pid in PRICES.entries

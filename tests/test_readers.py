@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY, UNKNOWN
-from costline.readers import InputFileError, ProgramError, auto_detect, read_preview, read_stack_export
+from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY, UNKNOWN
+from costline.readers import (
+    InputFileError,
+    ProgramError,
+    auto_detect,
+    read_preview,
+    read_stack_export,
+)
 from costline.readers.mocks import mock_run, run_program
-from costline.region import detect_region
+from costline.readers.region import detect_region
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PREVIEW = FIXTURES / "preview" / "reference-stack.preview.json"

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal as D
 
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY, UNKNOWN_STRING
-from costline.estimator import estimate
-from costline.money import round_cents
-from costline.recommendations import recommend
-from costline.recommendations.apigateway import FEATURES, rest_only_features
-from costline.recommendations.budgets import BUDGET_TYPE
+from costline.core.money import round_cents
+from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY, UNKNOWN_STRING
+from costline.estimator.pipeline import estimate
+from costline.scenarios.recommendations import recommend
+from costline.scenarios.recommendations.apigateway import FEATURES, rest_only_features
+from costline.scenarios.recommendations.budgets import BUDGET_TYPE
 from tests.conftest import LAMBDA, PROFILE, REST_API, STAGE, make, seed_stack
 
 LLAMA = "meta.llama3-1-70b-instruct-v1:0"
@@ -254,9 +254,9 @@ def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
     indexes built once per stack, not by scanning the stack once per API (that made a review
     of a 10,000-resource stack take minutes). Counted, not timed: how often a resource's
     references are read, and how often stages are matched to their APIs."""
-    from costline import whatif
+    from costline.scenarios import whatif
     from costline.pricers import apigateway as pricing_apigateway
-    from costline.recommendations import apigateway as rule
+    from costline.scenarios.recommendations import apigateway as rule
     from costline.testing.stacks import services_stack
 
     calls = {"references": 0, "stage_api_urns": 0}

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from costline.engine_values import UNKNOWN
+from costline.core.values import UNKNOWN
 from costline.readers import ProgramError, read_preview
 from costline.readers.mocks import bundled_project_dir, mock_run, run_program
-from costline.region import detect_region
+from costline.readers.region import detect_region
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM = REPO / "program"

@@ -18,10 +18,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from costline.cli import main
-from costline.estimator import estimate
+from costline.cli.main import main
+from costline.estimator.pipeline import estimate
 from costline.pricing import available_regions, load_price_book
-from costline.region import AWS_PROVIDER_TYPE, detect_region
+from costline.readers.region import AWS_PROVIDER_TYPE, detect_region
 from tests.conftest import REPO, make, seed_stack
 
 REGIONS = ["ap-northeast-1", "eu-central-1", "eu-west-1", "us-east-1", "us-west-2"]
@@ -97,7 +97,7 @@ def test_cli_unknown_region_is_an_exit_2_one_liner():
 
 
 def test_prices_copied_from_another_region_are_flagged():
-    from costline.estimator import estimate
+    from costline.estimator.pipeline import estimate
     from costline.pricing import load_price_book
     from tests.conftest import seed_stack
 

@@ -12,12 +12,12 @@ from decimal import Decimal as D
 
 import pytest
 
-from costline.budget import BudgetLimits
-from costline.estimator import estimate
+from costline.estimator.pipeline import estimate
 from costline.readers import auto_detect
-from costline.render import render
-from costline.report import build_report
-from costline.review import Baseline
+from costline.render.templates import render
+from costline.review.budget import BudgetLimits
+from costline.review.report import build_report
+from costline.review.sections import Baseline
 from tests.report_checks import table_with, tables, tags
 from tests.test_report_templates import HOSTILE, PREVIEW, hostile_stack, review
 

@@ -3,7 +3,7 @@
 Markdown is rendered with a real GitHub-flavoured markdown renderer (markdown-it-py's
 ``gfm-like`` preset) and checked for its structure: tables with the right rows and cells,
 ``<details>`` blocks, no raw HTML from the stack. Every JSON report is validated against
-``costline/report.schema.json``.
+``costline/review/report.schema.json``.
 
 Golden files: ``tests/golden/*.md`` hold the expected markdown. After an intended change to a
 template or a figure, regenerate them with
@@ -21,12 +21,12 @@ from pathlib import Path
 
 import pytest
 
-from costline.budget import BudgetLimits
-from costline.estimator import EstimateOptions, estimate
+from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.readers import auto_detect
-from costline.render import render
-from costline.review import Baseline, review_report
-from costline.report import build_report
+from costline.render.templates import render
+from costline.review.budget import BudgetLimits
+from costline.review.report import build_report
+from costline.review.sections import Baseline, review_report
 from tests.conftest import LAMBDA, PROFILE, make, seed_stack
 from tests.report_checks import gfm, json_report, table_with, tables, tags
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from costline.cli import main
-from costline.estimator import estimate
-from costline.render import render
-from costline.report import build_report
+from costline.cli.main import main
+from costline.estimator.pipeline import estimate
+from costline.render.templates import render
+from costline.review.report import build_report
 from tests.conftest import LAMBDA, make, seed_stack
 
 PREVIEW = "tests/fixtures/preview/reference-stack.preview.json"

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from costline.budget import BudgetLimits, check_budget
-from costline.cli import main
-from costline.diff import diff_reports
-from costline.money import round_cents
+from costline.cli.main import main
+from costline.core.money import round_cents
+from costline.review.budget import BudgetLimits, check_budget
+from costline.review.diff import diff_reports
+from costline.review.sections import schema_problems
 from tests.conftest import SEED_OVERRIDE
 from tests.report_checks import gfm, table_with
-from costline.review import schema_problems
 
 EXPORT = Path("tests/fixtures/stack-export/reference-stack.export.json")
 PREVIEW = "tests/fixtures/preview/reference-stack.preview.json"

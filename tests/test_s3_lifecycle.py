@@ -2,8 +2,8 @@
 
 from decimal import Decimal as D
 
-from costline.estimator import estimate
-from costline.model import Resource, ResourceStatus
+from costline.core.model import Resource, ResourceStatus
+from costline.estimator.pipeline import estimate
 from tests.conftest import BUCKET, make
 
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"

@@ -5,8 +5,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from costline.estimator import EstimateOptions, estimate
-from costline.model import Resource
+from costline.core.model import Resource
+from costline.estimator.pipeline import EstimateOptions, estimate
 from tests.conftest import BUCKET, LAMBDA, make
 
 V2_API = "aws:apigatewayv2/api:Api"

@@ -5,9 +5,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from costline.estimator import estimate
-from costline.model import Resource, UsageSource
-from costline.traffic import derive_usage, traffic_edges
+from costline.core.model import Resource, UsageSource
+from costline.estimator.pipeline import estimate
+from costline.usage.traffic import derive_usage, traffic_edges
 from tests.conftest import BUCKET, LAMBDA, PROFILE, REST_API, make, seed_stack
 
 PREFIX = "urn:pulumi:dev::costline-reference::"
@@ -140,7 +140,7 @@ def test_a_cycle_does_not_loop():
 
 
 def test_secret_traffic_stays_secret(prices):
-    from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
+    from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
 
     secret_tag = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "1000"}
     resources = _graph({"cost:monthly-requests": secret_tag}, fn_tags={"cost:avg-duration-ms": "100"})

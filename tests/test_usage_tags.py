@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from costline.engine_values import UNKNOWN
-from costline.model import Resource, Severity, UsageSource
-from costline.usage import (
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.values import UNKNOWN
+from costline.usage.tags import (
     AVG_DURATION_MS,
     INPUT_TOKENS,
     STORAGE_GB,

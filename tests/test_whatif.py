@@ -7,10 +7,10 @@ from fractions import Fraction
 
 import pytest
 
-from costline.engine_values import SECRET_SIGNATURE, SIGNATURE_KEY
-from costline.estimator import estimate
-from costline.money import round_cents
-from costline.whatif import (
+from costline.core.money import round_cents
+from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
+from costline.estimator.pipeline import estimate
+from costline.scenarios.whatif import (
     DEFAULT_SCENARIOS,
     Scenario,
     ScenarioError,
@@ -168,9 +168,9 @@ def test_what_if_reuses_the_base_estimate_for_the_current_row(seed_prices):
 
 
 def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
-    from costline.render import render
-    from costline.review import review_report
-    from costline.estimator import EstimateOptions
+    from costline.estimator.pipeline import EstimateOptions
+    from costline.render.templates import render
+    from costline.review.sections import review_report
 
     secret = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "12345"}
     fn = make(LAMBDA, "fn", memorySize=512, tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"})

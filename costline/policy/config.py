@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from costline.usage import DEFAULT_WORST_CASE, USAGE_TAGS as USAGE_TAG_CONTRACT
+from costline.usage.tags import DEFAULT_WORST_CASE
+from costline.usage.tags import USAGE_TAGS as USAGE_TAG_CONTRACT
 
 if TYPE_CHECKING:
-    from costline.estimator import EstimateOptions
+    from costline.estimator.pipeline import EstimateOptions
 
 COST_ESTIMATE = "cost-estimate"
 STACK_BUDGET = "stack-budget"
@@ -103,7 +104,9 @@ class PackSettings:
     max_percent_of_budget: Decimal | None = None
 
     def estimate_options(self) -> EstimateOptions:
-        from costline.estimator import EstimateOptions  # the estimator loads on first use: a fast pack start-up
+        from costline.estimator.pipeline import (
+            EstimateOptions,  # the estimator loads on first use: a fast pack start-up
+        )
 
         return EstimateOptions(free_tier=self.free_tier, fail_closed=self.fail_closed, worst_case=self.worst_case,
                                max_price_age_days=self.max_price_age_days)

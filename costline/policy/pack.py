@@ -30,8 +30,9 @@ from pulumi_policy import (
 )
 
 from costline import __version__
-from costline.model import Estimate, Resource, ResourceStatus, Severity
-from costline.money import format_usd, plain_number, round_cents
+from costline.core.model import Estimate, Resource, ResourceStatus
+from costline.core.money import format_usd, plain_number, round_cents
+from costline.core.text import one_line
 from costline.policy import bridge
 from costline.policy.config import (
     COST_ESTIMATE,
@@ -43,10 +44,9 @@ from costline.policy.config import (
     PackSettings,
     parse_settings,
 )
-from costline.region import DEFAULT_REGION, detect_region
-from costline.safe_text import one_line
-from costline.summary import drivers_text, resource_line, stack_line
-from costline.usage import USAGE_FINDING_CODES
+from costline.readers.region import DEFAULT_REGION, detect_region
+from costline.render.summary import drivers_text, resource_line, stack_line
+from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
     from costline.pricing import PriceBook
@@ -155,7 +155,7 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     cached = getattr(_local, "analysis", None)
     if request is not None and cached is not None and cached[0] is request:
         return cached[1]
-    from costline.estimator import estimate
+    from costline.estimator.pipeline import estimate
     from costline.pricing import load_price_book
 
     config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
@@ -230,7 +230,7 @@ def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
 
 def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
     from costline.pricing import load_price_book
-    from costline.worst_case import lambda_worst_cases
+    from costline.scenarios.worst_case import lambda_worst_cases
 
     settings = analysis.settings
     prices = analysis.prices or load_price_book(analysis.estimate.pricing.region,
@@ -253,9 +253,9 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
 
 
 def _write_report(est: Estimate, path: str) -> None:
-    from costline.render import render
-    from costline.report import build_report
-    from costline.writing import write_atomically
+    from costline.core.files import write_atomically
+    from costline.render.templates import render
+    from costline.review.report import build_report
 
     text = render(build_report(est, source="pulumi preview"), "markdown")
     try:

@@ -15,10 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
-from costline.model import Resource, UsageSource
-from costline.money import format_quantity, plain_number
+from costline.core.model import Resource, UsageSource
+from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
-from costline.usage import AVG_REQUEST_KB, MONTHLY_CONNECTION_MINUTES, MONTHLY_MESSAGES, UsageReader
+from costline.usage.tags import (
+    AVG_REQUEST_KB,
+    MONTHLY_CONNECTION_MINUTES,
+    MONTHLY_MESSAGES,
+    UsageReader,
+)
 
 REST_API_TYPE = "aws:apigateway/restApi:RestApi"
 REST_STAGE_TYPE = "aws:apigateway/stage:Stage"

@@ -3,25 +3,24 @@
 A pricer is a pure function ``(resource, usage, context) -> list[Charge]``. It reads declared
 properties (applying AWS defaults when absent) and usage tags, and returns the month's usage of
 each priced dimension. It never computes dollars: the estimator applies free tiers and tiers
-across the whole account (see :mod:`costline.billing`) and splits the cost back per resource.
+across the whole account (see :mod:`costline.estimator.billing`) and splits the cost back per resource.
 """
 
 from __future__ import annotations
 
 import math
-
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, TypeVar
 
-from costline.engine_values import is_secret_path, is_unknown
-from costline.money import plain_number as _plain
-from costline.model import Resource, Severity, UsageSource, slot_init
+from costline.core.model import Resource, Severity, UsageSource, slot_init
+from costline.core.money import plain_number as _plain
+from costline.core.values import is_secret_path, is_unknown
 from costline.pricing.model import PriceBook
-from costline.s3_lifecycle import Lifecycle, lifecycles_by_bucket
-from costline.usage import UsageReader
+from costline.usage.s3_lifecycle import Lifecycle, lifecycles_by_bucket
+from costline.usage.tags import UsageReader
 
 T = TypeVar("T")
 

@@ -17,11 +17,11 @@ import difflib
 import functools
 import re
 
-from costline.engine_values import is_unknown
-from costline.model import Resource, Severity, UsageSource
-from costline.money import format_quantity
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.money import format_quantity
+from costline.core.values import is_unknown
 from costline.pricers.base import Charge, PricingContext
-from costline.usage import (
+from costline.usage.tags import (
     BEDROCK_MODE,
     BEDROCK_MODEL,
     IMAGE_VARIANT,

@@ -29,12 +29,12 @@ import re
 from collections.abc import Mapping
 from decimal import Decimal
 
-from costline.model import Resource, Severity, UsageSource
-from costline.money import format_quantity, format_usd, money_context, plain_number
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.money import format_quantity, format_usd, money_context, plain_number
 from costline.pricers.base import Charge, PricingContext
 from costline.pricers.bedrock import SERVICE, foundation_model_id, on_demand_price_id
-from costline.tiers import tiered_cost
-from costline.usage import (
+from costline.pricing.tiers import tiered_cost
+from costline.usage.tags import (
     ACTIVE_HOURS_PER_DAY,
     BEDROCK_MODEL,
     CMU,

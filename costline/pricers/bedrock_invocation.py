@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costline.model import Resource
+from costline.core.model import Resource
 from costline.pricers.base import Charge, PricingContext
 from costline.pricers.bedrock import bedrock_usage_charges
 from costline.pricers.bedrock_imported import imported_model_charges
-from costline.usage import IMPORTED_MODEL, UsageReader
+from costline.usage.tags import IMPORTED_MODEL, UsageReader
 
 
 def invocation_charges(resource: Resource, usage: UsageReader, context: PricingContext, *,

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costline.engine_values import is_unknown
-from costline.model import Resource, Severity, UsageSource
-from costline.money import format_quantity, format_usd, money_context
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.money import format_quantity, format_usd, money_context
+from costline.core.values import is_unknown
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
 from costline.pricers.bedrock import SERVICE, foundation_model_id, on_demand_price_id
-from costline.tiers import tiered_cost
-from costline.usage import TRAINING_TOKENS, UsageReader
+from costline.pricing.tiers import tiered_cost
+from costline.usage.tags import TRAINING_TOKENS, UsageReader
 
 PROVISIONED_TYPE = "aws:bedrock/provisionedModelThroughput:ProvisionedModelThroughput"
 CUSTOM_MODEL_TYPE = "aws:bedrock/customModel:CustomModel"

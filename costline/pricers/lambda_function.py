@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, Decimal
 
-from costline.model import Resource, Severity
-from costline.money import format_quantity, plain_number
+from costline.core.model import Resource, Severity
+from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import MB_PER_GB, MS_PER_SECOND, Charge, PricingContext, PropertyReader
 from costline.pricers.bedrock_invocation import invocation_charges
-from costline.usage import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
+from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
 
 TYPE = "aws:lambda/function:Function"
 SERVICE = "Lambda"

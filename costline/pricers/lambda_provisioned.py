@@ -13,11 +13,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costline.model import Resource, Severity, UsageSource
-from costline.money import format_quantity, plain_number
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import HOURS_PER_MONTH, MB_PER_GB, Charge, PricingContext, PropertyReader
-from costline.pricers.lambda_function import ARCHITECTURES, DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB, SERVICE, TYPE
-from costline.usage import ACTIVE_HOURS_PER_DAY, DEFAULT_DAYS_PER_MONTH, UsageReader
+from costline.pricers.lambda_function import (
+    ARCHITECTURES,
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_MEMORY_MB,
+    SERVICE,
+    TYPE,
+)
+from costline.usage.tags import ACTIVE_HOURS_PER_DAY, DEFAULT_DAYS_PER_MONTH, UsageReader
 
 CONFIG_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 SECONDS_PER_HOUR = Decimal(3600)

@@ -3,21 +3,20 @@
 Standard storage per GB-month (tiered), PUT/COPY/POST/LIST and GET/SELECT requests per
 1,000 (https://aws.amazon.com/s3/pricing/), from ``cost:storage-gb``,
 ``cost:monthly-put-requests`` and ``cost:monthly-get-requests`` (own, or flowed in from the
-Lambdas that read the bucket, see :mod:`costline.traffic`), and data transfer out to the internet
+Lambdas that read the bucket, see :mod:`costline.usage.traffic`), and data transfer out to the internet
 from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage is required for an
 estimate; an undeclared request count is shown as an assumption of zero.
 """
 
 from __future__ import annotations
 
-
 from decimal import Decimal
 
-from costline.model import Resource, Severity, UsageSource
-from costline.money import format_quantity, plain_number
-from costline.s3_lifecycle import CLASS_LABELS, DEFAULT_RETENTION_DAYS, class_mix
+from costline.core.model import Resource, Severity, UsageSource
+from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import Charge, PricingContext
-from costline.usage import (
+from costline.usage.s3_lifecycle import CLASS_LABELS, DEFAULT_RETENTION_DAYS, class_mix
+from costline.usage.tags import (
     MONTHLY_GET_REQUESTS,
     MONTHLY_PUT_REQUESTS,
     MONTHLY_RETRIEVAL_GB,
@@ -56,7 +55,7 @@ def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingCont
 def _storage_charges(resource: Resource, usage: UsageReader, context: PricingContext,
                      storage_gb) -> list[Charge]:
     """Storage per class: all Standard, or the mix its lifecycle rule implies (see
-    :mod:`costline.s3_lifecycle`), plus retrieval from the non-Standard classes."""
+    :mod:`costline.usage.s3_lifecycle`), plus retrieval from the non-Standard classes."""
     lifecycle = context.s3_lifecycles.get(resource.urn)
     if lifecycle is None or not lifecycle.transitions:
         for problem in lifecycle.problems if lifecycle else ():

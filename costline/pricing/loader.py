@@ -7,7 +7,7 @@ Layout (adding a region is adding a folder)::
       us-east-1/lambda.yaml        one table per service (every other *.yaml of the folder)
       overrides/seed-template.yaml override files, applied only when passed in ``overrides``
 
-The tables are found by :func:`costline.resources_path.data_dir` (``costline/_data/pricing``
+The tables are found by :func:`costline.core.paths.data_dir` (``costline/_data/pricing``
 in a wheel, the repository's ``pricing/`` otherwise). Every file is parsed with exact
 Decimals (:mod:`costline.pricing.yaml_decimal`), validated (:mod:`costline.pricing.checks`),
 then checked across files: ids unique, free-tier targets present with the same unit. Books
@@ -25,10 +25,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from costline.core.paths import data_dir
 from costline.pricing import cache, checks
 from costline.pricing.errors import PricingError
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry, Tier
-from costline.resources_path import data_dir
 
 MANIFEST_NAME = "region.yaml"
 

@@ -1,4 +1,4 @@
-"""Readers: turn a Pulumi stack into :class:`costline.model.Resource` objects.
+"""Readers: turn a Pulumi stack into :class:`costline.core.model.Resource` objects.
 
 Three sources, one resource shape (``apitype.ResourceV3``, see :mod:`costline.readers.state`):
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from costline.model import Resource
+from costline.core.model import Resource
 from costline.readers.errors import InputFileError, ProgramError
 from costline.readers.mocks import run_program
 from costline.readers.preview_json import read_preview, resources_from_preview

@@ -3,7 +3,7 @@
 No Pulumi CLI and no cloud account are needed: the program runs in a subprocess
 (:mod:`costline.readers._mock_runner`) against a mock resource monitor, exactly as
 ``pulumi preview`` would run it against the engine — same config, same working directory,
-dry run — and the resources it registers come back as :class:`~costline.model.Resource`
+dry run — and the resources it registers come back as :class:`~costline.core.model.Resource`
 objects with their inputs (camelCase wire names), parent, dependencies and property
 dependencies. The subprocess keeps the program (and the ``pulumi`` SDK, ~1 s to import with a
 provider SDK) out of the caller.
@@ -18,7 +18,7 @@ Project and config are read as the Pulumi CLI reads them:
   structured values as JSON, as the engine does. ``secure:`` values cannot be decrypted here:
   they are passed as the text ``[secret]`` and marked secret, so whatever the program derives
   from them is a secret in the captured inputs, read back (like a preview's ``"[secret]"``) as
-  :data:`~costline.engine_values.UNKNOWN` with its path in ``secret_paths``;
+  :data:`~costline.core.values.UNKNOWN` with its path in ``secret_paths``;
 * ``config`` overrides from the caller win over both.
 
 The configuration reaches the program through ``PULUMI_CONFIG`` and
@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from costline.model import Resource
+from costline.core.model import Resource
 from costline.readers.errors import InputFileError, ProgramError
 from costline.readers.state import resource_from_state
 

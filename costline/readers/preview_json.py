@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from costline.model import Resource
+from costline.core.model import Resource
 from costline.readers.errors import InputFileError
 from costline.readers.state import expect_list, expect_object, kind, load_json, resource_from_state
 

@@ -1,4 +1,4 @@
-"""Shared by every reader: Pulumi's ``apitype.ResourceV3`` JSON → :class:`costline.model.Resource`.
+"""Shared by every reader: Pulumi's ``apitype.ResourceV3`` JSON → :class:`costline.core.model.Resource`.
 
 ``pulumi preview --json`` (each step's ``newState``/``oldState``), ``pulumi stack export``
 (``deployment.resources[]``) and costline's own mock runner all describe a resource with the
@@ -30,13 +30,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from costline.engine_values import (
+from costline.core.model import Resource
+from costline.core.values import (
     PREVIEW_SECRET_PLACEHOLDER,
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
     UNKNOWN_STRING,
 )
-from costline.model import Resource
 from costline.readers.errors import InputFileError
 
 _URN_PREFIX = "urn:pulumi:"

@@ -1,9 +1,4 @@
-"""Test support for costline: run a policy pack the way the Pulumi engine does.
+"""Test support for costline: generated stacks of any size (:mod:`costline.testing.stacks`).
 
-Importing this package imports ``grpc`` and the Pulumi protobuf stubs; ``costline`` itself
-never imports it. The public names are those of :mod:`costline.testing.engine`, whose
-``__all__`` is the one list of them.
+The engine harness that drives a policy pack lives in :mod:`costline.engine`.
 """
-
-from costline.testing.engine import *  # noqa: F403 - re-export the harness
-from costline.testing.engine import __all__  # noqa: F401

@@ -4,7 +4,7 @@
 stage, its plumbing (resource, method, integration, deployment, permission), a Lambda with its
 role and policies, a Bedrock inference profile and an S3 bucket with its settings — 15
 resources, 5 of them priced. Traffic is declared once, on the stage, and flows through the graph
-(:mod:`costline.traffic`) to the Lambda, the profile and the bucket, as the README recommends.
+(:mod:`costline.usage.traffic`) to the Lambda, the profile and the bucket, as the README recommends.
 Each copy declares a different traffic figure, so no two services price alike.
 
 :func:`services_stack` gives exactly ``n`` resources (whole services, the last one cut short)
@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from costline.model import Resource
+from costline.core.model import Resource
 
 PROJECT = "costline-scale"
 STACK = "dev"

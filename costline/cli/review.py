@@ -1,0 +1,103 @@
+"""``costline diff`` and ``costline check``: reviews of a change, and the CI gate on its cost.
+
+* ``diff --baseline FILE``: the report of the stack with per-resource and total deltas against
+  FILE (a costline JSON report, or a ``pulumi stack export`` estimated with today's prices).
+* ``check``: the same report, written to ``--report FILE`` (markdown, for the PR comment) and
+  optionally ``--json-report FILE``; exit 0 within budget, 1 when ``--budget`` or an increase
+  limit (``--max-increase`` USD, ``--max-increase-percent``) is broken, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from costline.cli.errors import InputProblem
+from costline.cli.options import amount, stack_options, what_if_scenarios
+from costline.cli.output import emit, render_report
+from costline.cli.stack import LoadedStack, load_from_options
+from costline.core.money import format_usd
+from costline.render.filters import signed_pct, signed_usd
+from costline.render.templates import FORMATS
+from costline.review.baseline import Baseline, BaselineError, load_baseline
+from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
+
+EXIT_OVER_BUDGET = 1
+
+
+def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
+    if path is None:
+        return None
+    try:
+        return load_baseline(path, loaded.prices, loaded.options)
+    except BaselineError as exc:
+        raise InputProblem(f"--baseline {exc}") from None
+
+
+@click.command("diff")
+@click.option("--baseline", "baseline_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack export`.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@stack_options
+def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
+    """Report the stack's cost with per-resource and total changes against a baseline."""
+    loaded = load_from_options(kw)
+    baseline = _baseline(baseline_file, loaded)
+    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
+                           baseline=baseline)
+    emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
+
+
+@click.command("check")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A previous costline JSON report or a `pulumi stack export` (needed for the increase limits).")
+@click.option("--budget", "budget", metavar="USD", help="Mandatory monthly budget for the whole stack.")
+@click.option("--warn-at-percent", "warn_at", metavar="P", help="Warn (not fail) at this share of the budget [default: 80].")
+@click.option("--max-increase", "max_increase", metavar="USD", help="Most the monthly cost may grow per change.")
+@click.option("--max-increase-percent", "max_increase_percent", metavar="P",
+              help="Most the monthly cost may grow per change, in percent of the baseline.")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the markdown report (the PR comment) here.")
+@click.option("--json-report", "json_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON report here (the next baseline).")
+@stack_options
+def check_command(baseline_file: Path | None, budget: str | None, warn_at: str | None, max_increase: str | None,
+                  max_increase_percent: str | None, report_file: Path | None, json_file: Path | None, **kw: Any) -> None:
+    """CI gate: exit 0 within budget, 1 when a budget or increase limit is broken, 2 on bad input."""
+    limits = BudgetLimits(amount("--budget", budget), amount("--warn-at-percent", warn_at) or DEFAULT_WARN_AT_PERCENT,
+                          amount("--max-increase", max_increase), amount("--max-increase-percent", max_increase_percent))
+    if limits.needs_baseline and baseline_file is None:
+        raise InputProblem("--max-increase and --max-increase-percent need --baseline FILE to compare with")
+    if limits.warn_at_percent > 100:
+        raise InputProblem("--warn-at-percent: give a share of the budget between 0 and 100")
+    loaded = load_from_options(kw)
+    baseline = _baseline(baseline_file, loaded)
+    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
+                           baseline=baseline, limits=limits)
+    if report_file is not None:
+        emit(render_report(report, "markdown", kw["templates_dir"]), "markdown", report_file)
+    if json_file is not None:
+        emit(render_report(report, "json", None), "json", json_file)
+    click.echo(verdict_line(report))
+    for violation in report["budget"]["violations"]:
+        click.echo(f"  - {violation['message']}")
+    if report["budget"]["violations"]:
+        raise SystemExit(EXIT_OVER_BUDGET)
+
+
+def verdict_line(report: dict[str, Any]) -> str:
+    """``costline check FAILED: $102.29/month, +$63.68 (+165%) vs baseline, budget $50.00``"""
+    budget, baseline = report["budget"], report["baseline"]
+    words = {"over": "FAILED", "warning": "passed with a warning", "within": "passed", "none": "passed (no limits set)"}
+    parts = [f"{format_usd(report['total_monthly_usd'])}/month"]
+    if baseline is not None:
+        parts.append(f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs baseline")
+    if budget["monthly_budget_usd"] is not None:
+        parts.append(f"budget {format_usd(budget['monthly_budget_usd'])}")
+    return f"costline check {words[budget['status']]}: " + ", ".join(parts)
+
+
+__all__ = ["EXIT_OVER_BUDGET", "check_command", "diff_command"]

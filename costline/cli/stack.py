@@ -1,0 +1,91 @@
+"""Reading the stack a command works on: resources, their region's prices, and the estimate.
+
+One record, :class:`LoadedStack`, is what ``estimate``, ``diff`` and ``check`` start from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from costline.cli.errors import InputProblem
+from costline.core.model import Estimate, Resource
+from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.pricing import PricingError, load_price_book
+from costline.pricing.model import PriceBook
+from costline.readers.region import DEFAULT_REGION, detect_region
+from costline.review.baseline import Baseline
+from costline.review.budget import BudgetLimits
+from costline.review.sections import review_report
+from costline.scenarios.whatif import Scenario
+
+
+def load_resources(program_dir: Path | None, from_preview: Path | None, stack: str):
+    """Resources from a preview/stack-export file, or from running a program under mocks."""
+    from costline.readers import InputFileError, ProgramError
+
+    try:
+        if from_preview is not None:
+            from costline.readers import auto_detect
+
+            return auto_detect(from_preview), str(from_preview)
+        from costline.readers.mocks import run_program
+
+        return run_program(program_dir, stack=stack), str(program_dir or "the bundled reference stack")
+    except (InputFileError, ProgramError) as exc:
+        raise InputProblem(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class LoadedStack:
+    """A stack read and estimated: what every reporting command starts from."""
+
+    resources: Sequence[Resource]
+    prices: PriceBook
+    options: EstimateOptions
+    estimate: Estimate
+    source: str
+
+    def report(self, *, scenarios: Sequence[Scenario] | None, recommendations: bool,
+               baseline: Baseline | None = None, limits: BudgetLimits | None = None) -> dict[str, Any]:
+        return review_report(self.resources, self.prices, self.options, self.estimate, source=self.source,
+                             scenarios=scenarios, recommendations=recommendations, baseline=baseline, limits=limits)
+
+
+def load_stack(program_dir: Path | None, from_preview: Path | None, stack: str, price_files: Sequence[Path],
+               region: str | None, usage_file: Path | None, options: EstimateOptions) -> LoadedStack:
+    """Read the stack (a program under mocks, or a preview/stack-export file), apply a usage
+    file, load the region's prices and estimate; every input problem is an exit-2 one-liner."""
+    if program_dir is not None and from_preview is not None:
+        raise InputProblem("give either PROGRAM_DIR or --from-preview, not both")
+    if from_preview is not None and not from_preview.is_file():
+        raise InputProblem(f"{from_preview}: no such file")
+    for price_file in price_files:
+        if not price_file.is_file():
+            raise InputProblem(f"{price_file}: no such price override file")
+    resources, source = load_resources(program_dir, from_preview, stack)
+    usage_findings = []
+    if usage_file is not None:
+        from costline.cli.usage import apply_usage_option
+
+        resources, usage_findings = apply_usage_option(resources, usage_file)
+    try:
+        prices = load_price_book(region or detect_region(resources) or DEFAULT_REGION,
+                                 overrides=[str(p) for p in price_files])
+    except PricingError as exc:
+        raise InputProblem(str(exc)) from None
+    result = estimate(resources, prices, options)
+    if usage_findings:
+        result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
+    return LoadedStack(resources, prices, options, result, source)
+
+
+def load_from_options(kw: dict[str, Any]) -> LoadedStack:
+    """The stack and its estimate from the options of :func:`costline.cli.options.stack_options`."""
+    options = EstimateOptions(free_tier=not kw["no_free_tier"], fail_closed=kw["fail_closed"],
+                              max_price_age_days=kw["max_price_age_days"])
+    return load_stack(kw["program_dir"], kw["from_preview"], kw["stack"], kw["price_files"], kw["region"],
+                      kw["usage_file"], options)

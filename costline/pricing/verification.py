@@ -1,0 +1,30 @@
+"""Say when an estimate leans on prices that were not checked against an AWS source.
+
+A table entry whose ``attributes.verification`` is set was not verified against a dated AWS
+copy (e.g. a regional price copied from us-east-1, or a figure known only from research
+notes); the entry says why. Such prices are still used — leaving them out would hide the cost —
+but the estimate carries one finding listing every such entry it used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from costline.core.model import Finding, LineItem, Severity
+from costline.pricing.model import PriceBook
+
+
+def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> Finding | None:
+    """A ``prices-unverified`` warning naming the unverified entries that priced ``items``."""
+    price_ids = {item.price_id for item in items}  # each entry looked up once, however many items use it
+    used = sorted({price_id for price_id in price_ids
+                   if (entry := prices.get(price_id)) is not None and entry.attributes.get("verification")})
+    if not used:
+        return None
+    shown = ", ".join(used[:8]) + (f" and {len(used) - 8} more" if len(used) > 8 else "")
+    return Finding("prices-unverified", Severity.WARNING,
+                   f"{len(used)} price{'s' if len(used) != 1 else ''} in this estimate {'are' if len(used) != 1 else 'is'} "
+                   f"not verified against an AWS source ({prices.region}): {shown}",
+                   field="pricing",
+                   suggestion="check them against the AWS pricing page and pass corrections with --prices, "
+                              "or import the region's AWS Price List files with `costline pricing import`")

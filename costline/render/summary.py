@@ -1,0 +1,91 @@
+"""One-line, plain-text summaries of an estimate, shared by the policy pack and ``costline preview``.
+
+Plain text only (no markdown): these lines land in ``pulumi preview`` output, which the
+Pulumi CLI prints to a terminal as they are. So every line is made one safe line here
+(:func:`costline.core.text.one_line`): a name or value from the stack holding an ANSI escape
+or a line break can neither recolour the terminal nor forge a line.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Severity
+from costline.core.money import format_quantity, format_usd
+from costline.core.text import one_line
+from costline.usage.tags import USAGE_FINDING_CODES
+
+
+def short_type(type_token: str) -> str:
+    """``aws:lambda/function:Function`` → ``aws:lambda Function``."""
+    parts = type_token.split(":")
+    if len(parts) == 3:
+        package, module, name = parts
+        return f"{package}:{module.split('/')[0]} {name}"
+    return type_token
+
+
+def resource_line(r: ResourceEstimate) -> str:
+    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier``
+
+    Followed, one per line, by findings about properties and prices (usage-tag findings are
+    the usage-tags policy's to report)."""
+    return "\n".join([one_line(_headline(r)), *(f"  - {one_line(_without_name(f.message, r.name))}" for f in r.findings
+                                                if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES)])
+
+
+def _without_name(message: str, name: str) -> str:
+    prefix = f"{name}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def _headline(r: ResourceEstimate) -> str:
+    head = f"{r.name} ({short_type(r.type)}): ~{format_usd(r.monthly_usd)}/month"
+    if r.status is ResourceStatus.USAGE_MISSING:
+        return f"{head} is not a price — usage not declared, unknown or invalid"
+    if r.status is ResourceStatus.NOT_PRICED:
+        return f"{r.name} ({short_type(r.type)}): not priced by costline"
+    details: list[str] = []
+    for item in sorted(r.line_items, key=lambda i: -i.monthly_usd):
+        text = item.note or ("[secret]" if item.secret else f"{format_quantity(item.quantity)} {item.unit}")
+        for part in text.split("; "):
+            if part not in details:
+                details.append(part)
+    suffix = " (partly priced: see findings)" if r.status is ResourceStatus.PARTIAL else ""
+    return f"{head}{suffix}" + (f" — {', '.join(details)}" if details else "")
+
+
+def top_drivers(estimate: Estimate, count: int = 3) -> list[ResourceEstimate]:
+    """The ``count`` most expensive resources, largest first (ties by name)."""
+    priced = [r for r in estimate.resources if r.monthly_usd > 0]
+    return sorted(priced, key=lambda r: (-r.monthly_usd, r.name))[:count]
+
+
+def drivers_text(estimate: Estimate, count: int = 3) -> str:
+    drivers = top_drivers(estimate, count)
+    if not drivers:
+        return "no resource costs anything"
+    return one_line(", ".join(f"{r.name} {format_usd(r.monthly_usd)}" for r in drivers))
+
+
+def status_counts(estimate: Estimate) -> dict[ResourceStatus, int]:
+    counts = {status: 0 for status in ResourceStatus}
+    for r in estimate.resources:
+        counts[r.status] += 1
+    return counts
+
+
+def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
+    """``Stack total ~$38.61/month (budget $50.00, headroom $11.39) · 9 resources: ...``"""
+    counts = status_counts(estimate)
+    total = estimate.total_monthly_usd
+    budget = ""
+    if budget_usd is not None:
+        headroom = budget_usd - total
+        budget = (f" (budget {format_usd(budget_usd)}, headroom {format_usd(headroom)})" if headroom >= 0
+                  else f" (budget {format_usd(budget_usd)}, over by {format_usd(-headroom)})")
+    return (f"Stack total ~{format_usd(total)}/month{budget} · {len(estimate.resources)} resources: "
+            f"{counts[ResourceStatus.PRICED] + counts[ResourceStatus.PARTIAL]} priced, "
+            f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing usage, "
+            f"{counts[ResourceStatus.NOT_PRICED]} not priced · prices {estimate.pricing.version} "
+            f"({estimate.pricing.region}, as of {estimate.pricing.as_of})")

@@ -1,0 +1,126 @@
+"""Rendering reports with Jinja2: markdown (the PR comment), HTML, and JSON.
+
+Templates receive one variable, ``report`` (see :func:`costline.review.report.build_report`), and
+these filters: ``usd`` ($1,234.57, half-up cents), ``unit_price`` (all digits),
+``qty`` (15,000), ``pct``, ``per_price_unit`` (``per GB-month``), ``qty_unit`` (``15,000 tokens``), and those of :mod:`costline.render.filters` (``signed_usd``,
+``signed_pct``, ``factor``, ``link``). Escaping is not left to template authors: in markdown every
+printed string is escaped by the environment's ``finalize`` hook unless a filter marked it
+safe; HTML uses Jinja's autoescape. A user's ``--templates DIR`` overrides any template by
+name and falls back to the bundled ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+from markupsafe import escape as html_escape
+
+from costline.core.money import format_quantity, format_unit_price, format_usd
+from costline.core.paths import data_dir
+from costline.core.text import one_line, strip_control
+from costline.render.filters import REVIEW_FILTERS
+from costline.review.report import to_json
+
+FORMATS = ("markdown", "html", "json")
+TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_AUTOLINK_START = re.compile(r"://|(?<![\w.])www\.", re.IGNORECASE)  # GFM's extended autolinks start so
+
+
+def escape_markdown(text: str) -> str:
+    """Make untrusted text inert inside GitHub-flavoured markdown, tables included.
+
+    HTML metacharacters become entities, markdown punctuation is backslash-escaped, line
+    breaks become spaces (a table row stays one row), ``@`` gets a zero-width space so a tag
+    value like ``@org/team`` cannot ping anyone, and so do ``://`` and ``www.`` so that a
+    value like ``https://evil.example`` is not turned into a link by GitHub's autolinker.
+    """
+    text = one_line(text)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    text = _AUTOLINK_START.sub(lambda m: m.group(0)[:-1] + "\u200b" + m.group(0)[-1], text)
+    return text.replace("@", "@\u200b")
+
+
+def _finalize_markdown(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        return escape_markdown(value)
+    if value is None:
+        return ""
+    return value
+
+
+def _usd(value: Decimal) -> Markup:
+    return Markup(format_usd(value))
+
+
+def _unit_price(value: Decimal) -> Markup:
+    return Markup(format_unit_price(value))
+
+
+def _qty(value: Decimal | None) -> Markup:
+    """A usage figure; ``None`` is a figure derived from a secret."""
+    return Markup("[secret]" if value is None else format_quantity(value))
+
+
+def _units(unit: str, count: Decimal | None) -> str:
+    """Price tables' units are singular nouns: ``token`` → ``tokens`` for any count but 1
+    (``GB`` and units already ending in ``s`` stay as they are)."""
+    if count == 1 or unit.endswith("s") or unit.isupper():
+        return unit
+    return f"{unit}s"
+
+
+def _unit_filters(escape: Callable[[str], str]) -> dict[str, Callable[..., Markup]]:
+    """``qty_unit`` (``15,000,000 tokens``; ``[secret] tokens`` for a figure derived from a
+    secret) and ``per_price_unit`` (``per GB-month``, ``per 1,000,000 tokens``). A unit comes
+    from a price table or override file, so it is escaped for the output format."""
+
+    def qty_unit(quantity: Decimal | None, unit: str) -> Markup:
+        return _qty(quantity) + Markup(" " + escape(_units(unit, quantity)))
+
+    def per_price_unit(price_per: Decimal, unit: str) -> Markup:
+        counted = escape(_units(unit, price_per))
+        return Markup(f"per {counted}" if price_per == 1 else f"per {format_quantity(price_per)} {counted}")
+
+    return {"qty_unit": qty_unit, "per_price_unit": per_price_unit}
+
+
+def _pct(value: Decimal, digits: int = 0) -> Markup:
+    return Markup(f"{value:.{digits}f}%")
+
+
+def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
+    """A Jinja environment for ``fmt`` that loads user templates first, then bundled ones."""
+    loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
+    loaders.append(FileSystemLoader(str(data_dir("templates"))))
+    if fmt == "html":
+        env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env.filters["clean"] = strip_control
+    else:
+        env = Environment(loader=ChoiceLoader(loaders), autoescape=False, finalize=_finalize_markdown,
+                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                          keep_trailing_newline=True)
+    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct, **REVIEW_FILTERS,
+                       **_unit_filters(lambda text: str(html_escape(text)) if fmt == "html" else escape_markdown(text)))
+    return env
+
+
+def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
+    """Render ``report`` as ``markdown``, ``html`` or ``json``."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
+    return template.render(report=report)

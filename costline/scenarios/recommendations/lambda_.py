@@ -1,0 +1,87 @@
+"""Lambda recommendations: arm64 (Graviton) and right-sized memory.
+
+* arm64: the stack with every x86_64 function (declared, or the AWS default) on arm64, priced at
+  ``lambda.duration.arm64`` (and ``lambda.provisioned_concurrency.arm64``).
+* Memory: a function that waits on Amazon Bedrock (it calls an inference profile, or declares a
+  model) spends its run time waiting for the model, and that wait does not shorten with more
+  memory: the stack with its memory halved (not below 128 MB) and the same duration. Offered
+  only when the declared duration leaves room under the timeout (at most half of it), since a
+  function that already runs close to its timeout should not lose CPU.
+
+Sources: https://aws.amazon.com/lambda/pricing/ (prices come from the tables).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from costline.core.model import Resource
+from costline.core.money import format_unit_price, plain_number
+from costline.core.values import is_secret_path, is_unknown
+from costline.pricers.lambda_function import DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB
+from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
+from costline.scenarios.edit import with_properties
+from costline.scenarios.recommendations.common import Context, Recommendation
+from costline.scenarios.worst_case import timeout_s
+from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
+from costline.usage.traffic import PROFILE_TYPE, traffic_edges
+
+ARM64_LINK = "https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html"
+POWER_TUNING_LINK = "https://docs.aws.amazon.com/lambda/latest/operatorguide/profile-functions.html"
+MIN_MEMORY_MB = Decimal(128)
+MAX_SHARE_OF_TIMEOUT = Decimal("0.5")
+
+
+def _memory_mb(resource: Resource) -> Decimal | None:
+    raw = resource.properties.get("memorySize")
+    if raw is None:
+        return DEFAULT_MEMORY_MB
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or is_unknown(raw):
+        return None
+    return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+
+
+def arm64(ctx: Context) -> list[Recommendation]:
+    def on_x86(r: Resource) -> bool:
+        arch = r.properties.get("architectures")
+        return r.type == LAMBDA_TYPE and (arch is None or (isinstance(arch, list) and arch[:1] in ([], [DEFAULT_ARCHITECTURE])))
+
+    functions = [r for r in ctx.resources if on_x86(r)]
+    x86, arm = ctx.prices.get("lambda.duration.x86_64"), ctx.prices.get("lambda.duration.arm64")
+    if not functions or x86 is None or arm is None:
+        return []
+    changed = ctx.replace({r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions})
+    return [ctx.saving("lambda-arm64", "Run Lambda functions on arm64 (Graviton)",
+                       f"arm64 duration costs {format_unit_price(arm.first_tier_usd)} per GB-second against "
+                       f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for arm64 "
+                       "and set architectures=[\"arm64\"].",
+                       changed, (r.name for r in functions), ARM64_LINK)]
+
+
+def right_size_memory(ctx: Context) -> list[Recommendation]:
+    calls_model = {e.source for e in traffic_edges(ctx.resources)
+                   if any(r.urn == e.target and r.type == PROFILE_TYPE for r in ctx.resources)}
+    changes, notes = {}, []
+    for r in ctx.resources:
+        if r.type != LAMBDA_TYPE:
+            continue
+        usage = UsageReader(r)
+        waits = r.urn in calls_model or usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL)
+        memory = _memory_mb(r)
+        duration = usage.number(AVG_DURATION_MS, required=False) if usage.has(AVG_DURATION_MS) else None
+        if not waits or memory is None or memory <= MIN_MEMORY_MB or duration is None:
+            continue
+        if is_secret_path("memorySize", r.secret_paths):
+            continue  # the advice would print the secret memory size
+        if duration > timeout_s(r) * 1000 * MAX_SHARE_OF_TIMEOUT:
+            continue
+        smaller = max(MIN_MEMORY_MB, (memory / 2).to_integral_value())
+        changes[r.urn] = with_properties(r, {"memorySize": int(smaller)})
+        notes.append(f"{r.name} {plain_number(memory)} → {plain_number(smaller)} MB")
+    if not changes:
+        return []
+    return [ctx.saving("lambda-right-size-memory", "Right-size Lambda memory for functions that wait on Bedrock",
+                       f"{'; '.join(notes)}. These functions spend their run time waiting for the model, which "
+                       "more memory does not shorten, and their declared duration is well under the timeout; "
+                       "the saving assumes the same duration. Confirm with a power-tuning run.",
+                       ctx.replace(changes), (ctx.by_urn(u).name for u in changes), POWER_TUNING_LINK)]

@@ -1,0 +1,210 @@
+"""What-if traffic scaling: the stack's monthly cost at other traffic volumes, recomputed.
+
+Each row re-runs the estimator on a copy of the stack whose declared traffic is scaled, so
+the free tier, volume tiers and everything else apply at the new volume (nothing is simply
+multiplied). What scales (:data:`SCALED_TAGS`), by the row's factor:
+
+* requests: ``cost:monthly-requests``, or ``cost:daily-requests`` × days (rewritten as a
+  monthly figure, so scaling stays exact);
+* S3 GET and PUT requests (``cost:monthly-get-requests``, ``cost:monthly-put-requests``): a
+  bucket's requests are assumed to follow traffic. PUTs that are really a fixed upload
+  schedule make the rows a slight upper bound;
+* WebSocket messages and connection minutes, S3 transfer out and retrieval (GB per month).
+
+What does not scale: storage (``cost:storage-gb``), tokens, images and GETs *per request*,
+durations, days per month, imported-model copies and hours, training data. Figures that flow
+through the graph (:mod:`costline.usage.traffic`) scale because their sources do.
+
+A row is an absolute volume of the stack's **edge traffic** (calls per month arriving at its
+API Gateway APIs, else at Lambdas nothing invokes, else at inference profiles; see
+:func:`edge_traffic`), scale factor = volume / current edge volume, or a multiplier of the
+current traffic. The defaults are the seed template's rows: 30k, 100k, 500k and 1M calls/month.
+Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from costline.core.model import Estimate, Resource, Severity
+from costline.core.money import money_context
+from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.pricers.apigateway import stages_by_api
+from costline.pricing.model import PriceBook
+from costline.scenarios.edit import scale_usage
+from costline.usage.tags import (
+    MONTHLY_CONNECTION_MINUTES,
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_MESSAGES,
+    MONTHLY_PUT_REQUESTS,
+    MONTHLY_RETRIEVAL_GB,
+    MONTHLY_TRANSFER_OUT_GB,
+    UsageTag,
+)
+from costline.usage.traffic import (
+    LAMBDA_TYPE,
+    PROFILE_TYPE,
+    REST_API_TYPE,
+    V2_API_TYPE,
+    declared_requests,
+    traffic_edges,
+)
+
+SCALED_TAGS: tuple[UsageTag, ...] = (MONTHLY_GET_REQUESTS, MONTHLY_PUT_REQUESTS, MONTHLY_MESSAGES,
+                                     MONTHLY_CONNECTION_MINUTES, MONTHLY_TRANSFER_OUT_GB, MONTHLY_RETRIEVAL_GB)
+"""Monthly traffic figures scaled as they are (requests are handled apart: daily → monthly)."""
+
+DEFAULT_VOLUMES: tuple[Decimal, ...] = (Decimal(30_000), Decimal(100_000), Decimal(500_000), Decimal(1_000_000))
+"""The seed template's rows: calls per month at the stack's edge."""
+
+_SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
+_TERM = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>[kKmMbB]?)(?P<times>[xX×]?)")
+FACTOR_PLACES = Decimal("1e-10")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One what-if row as asked for: an absolute edge volume (calls/month) or a multiplier."""
+
+    volume: Decimal | None = None
+    multiplier: Decimal | None = None
+
+
+DEFAULT_SCENARIOS: tuple[Scenario, ...] = tuple(Scenario(volume=v) for v in DEFAULT_VOLUMES)
+
+
+class ScenarioError(ValueError):
+    """A ``--what-if`` list that cannot be read; the message names the bad term."""
+
+
+def parse_scenarios(text: str) -> tuple[Scenario, ...]:
+    """``"2x,10x"`` (multipliers), ``"100000,1M"`` (calls/month; k, M, B suffixes), or ``"none"``."""
+    text = text.strip()
+    if text.lower() in ("none", "off", ""):
+        return ()
+    scenarios = []
+    for term in (t.strip() for t in text.split(",")):
+        match = _TERM.fullmatch(term)
+        if match is None:
+            raise ScenarioError(f"--what-if: {term!r} is neither a multiplier like 2x nor a volume like 100000 or 1M")
+        try:
+            number = Decimal(match["number"]) * _SUFFIXES[match["suffix"].lower()]
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+            raise ScenarioError(f"--what-if: {term!r} is not a number") from None
+        if number <= 0 or number > Decimal("1e15"):
+            raise ScenarioError(f"--what-if: {term!r} must be greater than 0 and at most 1e15")
+        scenarios.append(Scenario(multiplier=number) if match["times"] else Scenario(volume=number))
+    return tuple(scenarios)
+
+
+@dataclass(frozen=True)
+class EdgeTraffic:
+    """The stack's current edge traffic: calls per month and where they are declared."""
+
+    monthly_calls: Decimal
+    kind: str
+    sources: tuple[str, ...]
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class WhatIfRow:
+    """One row: its factor against today's traffic, the edge volume it stands for, and the
+    estimate of the scaled stack. ``complete`` is False when scaling pushed a figure past the
+    usage contract's plausible maximum (its cost is then left out, see the row's findings)."""
+
+    scenario: Scenario
+    factor: Fraction
+    volume: Decimal | None
+    estimate: Estimate
+    complete: bool = True
+
+    @property
+    def current(self) -> bool:
+        return self.factor == 1
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    edge: EdgeTraffic | None
+    rows: tuple[WhatIfRow, ...]
+    skipped: tuple[Scenario, ...] = ()
+    """Absolute volumes that could not be priced because the stack declares no edge traffic."""
+
+
+def rest_traffic_holders(api: Resource, stages: Sequence[Resource]) -> list[Resource]:
+    """Where a REST API's billed requests are declared: its ``stages`` (see
+    :func:`~costline.pricers.apigateway.stages_by_api`) when they declare any (a stage's figure
+    wins over its API's), else the API itself."""
+    return [s for s in stages if declared_requests([s])[2]] or [api]
+
+
+def edge_traffic(resources: Iterable[Resource]) -> EdgeTraffic | None:
+    """Calls per month at the stack's edge, from the first of these that declares any:
+
+    1. API Gateway REST and HTTP APIs (a REST API's stages' figures when they declare them);
+    2. Lambda functions that no API or other resource sends traffic to;
+    3. Bedrock inference profiles that nothing sends traffic to.
+    """
+    stack = tuple(resources)
+    targets = {e.target for e in traffic_edges(stack)}
+    apis = [r for r in stack if r.type == REST_API_TYPE
+            or (r.type == V2_API_TYPE and r.properties.get("protocolType", "HTTP") == "HTTP")]
+    stages = stages_by_api(stack)
+    tiers = (("API Gateway requests", [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()))]),
+             ("Lambda invocations", [r for r in stack if r.type == LAMBDA_TYPE and r.urn not in targets]),
+             ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]))
+    for kind, holders in tiers:
+        total, secret, names = declared_requests(holders)
+        if names:
+            return EdgeTraffic(total, kind, tuple(names), secret)
+    return None
+
+
+def scale_stack(resources: Iterable[Resource], factor: Fraction) -> list[Resource]:
+    """Copies of ``resources`` with every declared traffic figure × ``factor`` (see module doc)."""
+    return [scale_usage(r, factor, SCALED_TAGS, requests=True) for r in resources]
+
+
+def _problems(result: Estimate) -> int:
+    return sum(1 for f in result.all_findings if f.severity is not Severity.INFO)
+
+
+def what_if(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions | None = None,
+            scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, base: Estimate | None = None) -> WhatIf:
+    """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
+    stack as declared (computed when not given); the row at factor 1 reuses it, and is added
+    when no scenario asks for today's traffic. Rows are in order of traffic (in the order asked,
+    today's first, when the edge volume is a secret)."""
+    options = options or EstimateOptions()
+    base = base if base is not None else estimate(resources, prices, options)
+    edge = edge_traffic(resources)
+    rows, skipped = [], []
+    for scenario in scenarios:
+        if scenario.multiplier is not None:
+            factor = Fraction(scenario.multiplier)
+            with money_context():
+                volume = None if edge is None else edge.monthly_calls * scenario.multiplier
+        elif edge is not None and edge.monthly_calls > 0 and scenario.volume is not None:
+            factor, volume = Fraction(scenario.volume) / Fraction(edge.monthly_calls), scenario.volume
+        else:
+            skipped.append(scenario)
+            continue
+        result = base if factor == 1 else estimate(scale_stack(resources, factor), prices, options)
+        rows.append(WhatIfRow(scenario, factor, volume, result, _problems(result) <= _problems(base)))
+    if rows and not any(row.current for row in rows):  # today's traffic is always a row, for comparison
+        rows.insert(0, WhatIfRow(Scenario(multiplier=Decimal(1)), Fraction(1),
+                                 edge.monthly_calls if edge else None, base))
+    if edge is None or not edge.secret:  # where an absolute row falls would hint at a secret volume
+        rows.sort(key=lambda row: row.factor)  # stable: rows asked for twice stay in the order given
+    return WhatIf(edge, tuple(rows), tuple(skipped))
+
+
+def factor_decimal(factor: Fraction) -> Decimal:
+    """The factor as a decimal rounded half-up to 10 places, for reports."""
+    with money_context():
+        return (Decimal(factor.numerator) / Decimal(factor.denominator)).quantize(FACTOR_PLACES)
