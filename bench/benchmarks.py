@@ -44,7 +44,9 @@ class Row:
     ok: bool | None  # None: reported, no target
 
 
-def paired_medians(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> tuple[float, float]:
+def paired_medians(
+    runs: int, ours: Callable[[], float], floor: Callable[[], float]
+) -> tuple[float, float]:
     """Medians of ``runs`` alternating measurements (floor first), so drift hits both alike."""
     a, b = [], []
     for _ in range(runs):
@@ -82,20 +84,36 @@ def command_s(*argv: str) -> float:
 def core_seconds(stack: str, sizes: tuple[int, ...]) -> dict[int, dict[str, float]]:
     """Per stack size, the median seconds of the core (``core_s``) and of building its output
     alone (``floor_s``); see :mod:`bench.core`."""
-    out = subprocess.run([sys.executable, "-m", "bench.core", stack, *map(str, sizes)], cwd=REPO,
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.core", stack, *map(str, sizes)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return {int(k): v for k, v in json.loads(out).items()}
 
 
-def pack_rows(costline_pack: Path, build: Callable[[int], list], label: str, *, target: bool) -> list[Row]:
+def pack_rows(
+    costline_pack: Path, build: Callable[[int], list], label: str, *, target: bool
+) -> list[Row]:
     rows = []
     for n, runs in ((1_000, 3), (10_000, 2)):
         resources = stacks.engine_resources(build(n))
-        ours, noop = paired_medians(runs, lambda: analyze_s(costline_pack, resources),
-                                    lambda: analyze_s(NOOP_PACK, resources))
+        ours, noop = paired_medians(
+            runs,
+            lambda: analyze_s(costline_pack, resources),
+            lambda: analyze_s(NOOP_PACK, resources),
+        )
         ratio = ours / noop
-        rows.append(Row(f"Analyze ×{n:,} + AnalyzeStack{label}", f"{ours:.2f} s vs no-op {noop:.2f} s = {ratio:.2f}×",
-                        "≤ 1.25×", ratio <= 1.25 if target else None))
+        rows.append(
+            Row(
+                f"Analyze ×{n:,} + AnalyzeStack{label}",
+                f"{ours:.2f} s vs no-op {noop:.2f} s = {ratio:.2f}×",
+                "≤ 1.25×",
+                ratio <= 1.25 if target else None,
+            )
+        )
     return rows
 
 
@@ -119,15 +137,26 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
     linear, floor_linear = large["core_s"] / small["core_s"], large["floor_s"] / small["floor_s"]
     relative = linear / floor_linear
     return [
-        Row(f"estimator core, 10,000 resources{label}", f"{per_second:,.0f} resources/s ({large['core_s']:.3f} s)",
-            "≥ 100,000/s", per_second >= 100_000 if target else None),
-        Row(f"estimator core, 10k / 1k time{label}",
+        Row(
+            f"estimator core, 10,000 resources{label}",
+            f"{per_second:,.0f} resources/s ({large['core_s']:.3f} s)",
+            "≥ 100,000/s",
+            per_second >= 100_000 if target else None,
+        ),
+        Row(
+            f"estimator core, 10k / 1k time{label}",
             f"{linear:.2f} ({small['core_s']:.4f} s for 1k); building the output alone: {floor_linear:.2f}; "
             f"core ÷ floor = {relative:.2f}",
-            f"≤ 11, or ≤ {LINEARITY_SLACK} × the floor's", (linear <= 11 or relative <= LINEARITY_SLACK) if target else None),
-        Row(f"estimator core vs building its output alone, 10,000 resources{label}",
+            f"≤ 11, or ≤ {LINEARITY_SLACK} × the floor's",
+            (linear <= 11 or relative <= LINEARITY_SLACK) if target else None,
+        ),
+        Row(
+            f"estimator core vs building its output alone, 10,000 resources{label}",
             f"{large['core_s'] / large['floor_s']:.1f}× ({large['floor_s']:.3f} s = "
-            f"{10_000 / large['floor_s']:,.0f} resources/s at best)", "report", None),
+            f"{10_000 / large['floor_s']:,.0f} resources/s at best)",
+            "report",
+            None,
+        ),
     ]
 
 
@@ -135,26 +164,46 @@ def machine_row() -> Row:
     """How fast this machine runs plain CPython, so that figures taken elsewhere can be scaled:
     the best of 7 ``sum(range(10**6))``, timed in this process."""
     best = min(timeit.repeat("sum(range(10**6))", number=1, repeat=7))
-    return Row("machine reference: `sum(range(10**6))`, best of 7", f"{best * 1000:.1f} ms", "report", None)
+    return Row(
+        "machine reference: `sum(range(10**6))`, best of 7", f"{best * 1000:.1f} ms", "report", None
+    )
 
 
 def cli_rows() -> list[Row]:
     exe = sys.executable
     costline = str(Path(exe).with_name("costline"))
-    est, imp = paired_medians(3, lambda: command_s(costline, "estimate"), lambda: command_s(exe, "-c", "import pulumi"))
+    est, imp = paired_medians(
+        3, lambda: command_s(costline, "estimate"), lambda: command_s(exe, "-c", "import pulumi")
+    )
     imp_aws = statistics.median(command_s(exe, "-c", "import pulumi_aws") for _ in range(3))
-    imp_used = statistics.median(command_s(exe, "-c", "import pulumi, pulumi_aws.lambda_, pulumi_aws.apigateway, "
-                                                      "pulumi_aws.s3, pulumi_aws.bedrock, pulumi_aws.iam") for _ in range(3))
-    mocks = statistics.median(command_s(exe, "-c", "from costline.readers.mocks import run_program; run_program(None)")
-                              for _ in range(3))
-    preview = statistics.median(command_s(costline, "estimate", "--from-preview", str(PREVIEW_JSON)) for _ in range(3))
+    imp_used = statistics.median(
+        command_s(
+            exe,
+            "-c",
+            "import pulumi, pulumi_aws.lambda_, pulumi_aws.apigateway, "
+            "pulumi_aws.s3, pulumi_aws.bedrock, pulumi_aws.iam",
+        )
+        for _ in range(3)
+    )
+    mocks = statistics.median(
+        command_s(exe, "-c", "from costline.readers.mocks import run_program; run_program(None)")
+        for _ in range(3)
+    )
+    preview = statistics.median(
+        command_s(costline, "estimate", "--from-preview", str(PREVIEW_JSON)) for _ in range(3)
+    )
     return [
-        Row("costline estimate, reference stack, cold",
+        Row(
+            "costline estimate, reference stack, cold",
             f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), {est / imp_aws:.1f}× `import pulumi_aws` "
             f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses ({imp_used:.2f} s), "
             f"{est / mocks:.2f}× only running the program under mocks ({mocks:.2f} s)",
-            "report", None),
-        Row("costline estimate --from-preview, same stack, cold", f"{preview:.2f} s", "report", None),
+            "report",
+            None,
+        ),
+        Row(
+            "costline estimate --from-preview, same stack, cold", f"{preview:.2f} s", "report", None
+        ),
     ]
 
 
@@ -163,8 +212,14 @@ def main() -> int:
     rows: list[Row] = [machine_row()]
 
     ours, noop = paired_medians(7, lambda: startup_s(costline_pack), lambda: startup_s(NOOP_PACK))
-    rows.append(Row("pack start-up to ready", f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
-                    "≤ 1.20×", ours / noop <= 1.20))
+    rows.append(
+        Row(
+            "pack start-up to ready",
+            f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
+            "≤ 1.20×",
+            ours / noop <= 1.20,
+        )
+    )
     rows += pack_rows(costline_pack, stacks.services, "", target=True)
     rows += core_rows("services", "", target=True)
     rows += cli_rows()

@@ -31,7 +31,9 @@ def main(argv: list[str]) -> int:
     build = {"services": stacks.services, "all-priced": stacks.all_priced}[argv[0]]
     prices = load_price_book("us-east-1")
     stacks_by_size = {int(a): build(int(a)) for a in argv[1:]}
-    results = {n: estimate(resources, prices) for n, resources in stacks_by_size.items()}  # also warms up
+    results = {
+        n: estimate(resources, prices) for n, resources in stacks_by_size.items()
+    }  # also warms up
     core: dict[int, list[float]] = {n: [] for n in stacks_by_size}
     floor: dict[int, list[float]] = {n: [] for n in stacks_by_size}
     largest = max(stacks_by_size)
@@ -43,8 +45,14 @@ def main(argv: list[str]) -> int:
                 estimate(resources, prices)
             core[n].append((time.process_time() - start) / repeats)
             floor[n].append(sum(output_model_seconds(results[n]) for _ in range(repeats)) / repeats)
-    print(json.dumps({n: {"core_s": statistics.median(core[n]), "floor_s": statistics.median(floor[n])}
-                      for n in stacks_by_size}))
+    print(
+        json.dumps(
+            {
+                n: {"core_s": statistics.median(core[n]), "floor_s": statistics.median(floor[n])}
+                for n in stacks_by_size
+            }
+        )
+    )
     return 0
 
 
@@ -55,10 +63,27 @@ def output_model_seconds(result: Estimate) -> float:
     start = time.process_time()
     for r in result.resources:
         assumptions = tuple([Assumption(a.key, a.value, a.source, a.detail) for a in r.assumptions])
-        items = tuple([LineItem(i.service, i.description, i.quantity, i.unit, i.unit_price_usd, i.price_per,
-                                i.monthly_usd, i.price_id, i.free_quantity, i.note, i.secret)
-                       for i in r.line_items])
-        ResourceEstimate(r.urn, r.type, r.name, r.status, r.monthly_usd, items, r.findings, assumptions)
+        items = tuple(
+            [
+                LineItem(
+                    i.service,
+                    i.description,
+                    i.quantity,
+                    i.unit,
+                    i.unit_price_usd,
+                    i.price_per,
+                    i.monthly_usd,
+                    i.price_id,
+                    i.free_quantity,
+                    i.note,
+                    i.secret,
+                )
+                for i in r.line_items
+            ]
+        )
+        ResourceEstimate(
+            r.urn, r.type, r.name, r.status, r.monthly_usd, items, r.findings, assumptions
+        )
     return time.process_time() - start
 
 

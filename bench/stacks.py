@@ -26,13 +26,32 @@ def all_priced(n: int) -> list[Resource]:
     resources = []
     for i in range(n):
         if i % 4 == 3:
-            resources.append(Resource(urn=make_urn(BUCKET, f"b{i}"), type=BUCKET, name=f"b{i}",
-                                      properties={"tags": {"cost:storage-gb": "40", "cost:monthly-get-requests": "30000"}}))
+            resources.append(
+                Resource(
+                    urn=make_urn(BUCKET, f"b{i}"),
+                    type=BUCKET,
+                    name=f"b{i}",
+                    properties={
+                        "tags": {"cost:storage-gb": "40", "cost:monthly-get-requests": "30000"}
+                    },
+                )
+            )
         else:
-            resources.append(Resource(urn=make_urn(LAMBDA, f"fn{i}"), type=LAMBDA, name=f"fn{i}",
-                                      properties={"memorySize": 512, "timeout": 30,
-                                                  "tags": {"cost:daily-requests": str(100 + i),
-                                                           "cost:avg-duration-ms": "250"}}))
+            resources.append(
+                Resource(
+                    urn=make_urn(LAMBDA, f"fn{i}"),
+                    type=LAMBDA,
+                    name=f"fn{i}",
+                    properties={
+                        "memorySize": 512,
+                        "timeout": 30,
+                        "tags": {
+                            "cost:daily-requests": str(100 + i),
+                            "cost:avg-duration-ms": "250",
+                        },
+                    },
+                )
+            )
     return resources
 
 

@@ -71,23 +71,33 @@ region = aws.get_region_output().region
 partition = aws.get_partition_output().partition
 account_id = aws.get_caller_identity_output().account_id
 # Where the model's requests go depends on the region (the cross-Region profile's geography).
-source = region.apply(lambda reg: model_source.resolve(settings.bedrock_model_id, reg,
-                                                         settings.bedrock_inference_profile_id))
+source = region.apply(
+    lambda reg: model_source.resolve(
+        settings.bedrock_model_id, reg, settings.bedrock_inference_profile_id
+    )
+)
 
 # --- S3: model artifacts -------------------------------------------------------------------
 bucket = aws.s3.Bucket("artifacts", tags={**base_tags, **settings.bucket_tags()})
-aws.s3.BucketVersioning("artifacts-versioning", bucket=bucket.id,
-                        versioning_configuration={"status": "Enabled"})
-aws.s3.BucketPublicAccessBlock("artifacts-public-access", bucket=bucket.id,
-                               block_public_acls=True, block_public_policy=True,
-                               ignore_public_acls=True, restrict_public_buckets=True)
+aws.s3.BucketVersioning(
+    "artifacts-versioning", bucket=bucket.id, versioning_configuration={"status": "Enabled"}
+)
+aws.s3.BucketPublicAccessBlock(
+    "artifacts-public-access",
+    bucket=bucket.id,
+    block_public_acls=True,
+    block_public_policy=True,
+    ignore_public_acls=True,
+    restrict_public_buckets=True,
+)
 
 # --- Bedrock: the application inference profile the Lambda invokes -------------------------
 # DeepSeek-R1 is only offered through cross-Region inference: in us-east-1 the bare
 # `deepseek.r1-v1:0` cannot be invoked on demand, so the profile copies from the system-defined
 # profile `us.deepseek.r1-v1:0` (its ARN carries the account id). model_source.py decides.
 copy_from = pulumi.Output.all(source, partition, region, account_id).apply(
-    lambda args: args[0].copy_from_arn(partition=args[1], region=args[2], account_id=args[3]))
+    lambda args: args[0].copy_from_arn(partition=args[1], region=args[2], account_id=args[3])
+)
 profile = aws.bedrock.InferenceProfile(
     "model",
     name=f"{project}-{stack}-model",
@@ -99,35 +109,57 @@ profile = aws.bedrock.InferenceProfile(
 # --- IAM: the Lambda's role ------------------------------------------------------------------
 role = aws.iam.Role(
     "api-handler-role",
-    assume_role_policy=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                       "Principal": {"Service": "lambda.amazonaws.com"}}],
-    }),
+    assume_role_policy=json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                }
+            ],
+        }
+    ),
     tags=base_tags,
 )
-basic_execution = aws.iam.RolePolicyAttachment("api-handler-basic-execution", role=role.name,
-                                               policy_arn=BASIC_EXECUTION_POLICY)
+basic_execution = aws.iam.RolePolicyAttachment(
+    "api-handler-basic-execution", role=role.name, policy_arn=BASIC_EXECUTION_POLICY
+)
 
 
 def _invoke_policy(args: list) -> str:
     profile_arn, bucket_arn, src, part, reg, account = args
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Sid": "InvokeModel", "Effect": "Allow",
-             "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-             "Resource": [profile_arn, *src.invoke_resource_arns(partition=part, region=reg, account_id=account)]},
-            {"Sid": "ReadArtifacts", "Effect": "Allow", "Action": ["s3:GetObject"],
-             "Resource": [f"{bucket_arn}/*"]},
-        ],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "InvokeModel",
+                    "Effect": "Allow",
+                    "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+                    "Resource": [
+                        profile_arn,
+                        *src.invoke_resource_arns(partition=part, region=reg, account_id=account),
+                    ],
+                },
+                {
+                    "Sid": "ReadArtifacts",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"{bucket_arn}/*"],
+                },
+            ],
+        }
+    )
 
 
 invoke_policy = aws.iam.RolePolicy(
     "api-handler-invoke-model",
     role=role.id,
-    policy=pulumi.Output.all(profile.arn, bucket.arn, source, partition, region, account_id).apply(_invoke_policy),
+    policy=pulumi.Output.all(profile.arn, bucket.arn, source, partition, region, account_id).apply(
+        _invoke_policy
+    ),
 )
 
 # --- Lambda ------------------------------------------------------------------------------------
@@ -161,10 +193,12 @@ api = aws.apigateway.RestApi(
     endpoint_configuration={"types": "REGIONAL"},
     tags={**base_tags, **settings.api_tags()},
 )
-proxy = aws.apigateway.Resource("proxy", rest_api=api.id, parent_id=api.root_resource_id,
-                                path_part="{proxy+}")
-method = aws.apigateway.Method("proxy-any", rest_api=api.id, resource_id=proxy.id,
-                               http_method="ANY", authorization="NONE")
+proxy = aws.apigateway.Resource(
+    "proxy", rest_api=api.id, parent_id=api.root_resource_id, path_part="{proxy+}"
+)
+method = aws.apigateway.Method(
+    "proxy-any", rest_api=api.id, resource_id=proxy.id, http_method="ANY", authorization="NONE"
+)
 integration = aws.apigateway.Integration(
     "proxy-lambda",
     rest_api=api.id,
@@ -178,12 +212,20 @@ deployment = aws.apigateway.Deployment(
     "api-deployment",
     rest_api=api.id,
     # Redeploy whenever the routes change.
-    triggers={"redeployment": pulumi.Output.all(proxy.id, method.id, integration.id).apply(
-        lambda ids: hashlib.sha1(json.dumps(ids).encode()).hexdigest())},
+    triggers={
+        "redeployment": pulumi.Output.all(proxy.id, method.id, integration.id).apply(
+            lambda ids: hashlib.sha1(json.dumps(ids).encode()).hexdigest()
+        )
+    },
     opts=pulumi.ResourceOptions(depends_on=[method, integration]),
 )
-stage = aws.apigateway.Stage("dev", rest_api=api.id, deployment=deployment.id, stage_name="dev",
-                             tags={**base_tags, **settings.api_tags()})
+stage = aws.apigateway.Stage(
+    "dev",
+    rest_api=api.id,
+    deployment=deployment.id,
+    stage_name="dev",
+    tags={**base_tags, **settings.api_tags()},
+)
 aws.lambda_.Permission(
     "api-invoke-handler",
     action="lambda:InvokeFunction",

@@ -71,7 +71,7 @@ def split_profile_id(model_id: str) -> tuple[str | None, str]:
     """``us.deepseek.r1-v1:0`` → (``us``, ``deepseek.r1-v1:0``); a plain model id → (None, id)."""
     for prefix in GEO_PREFIXES:
         if model_id.startswith(prefix + "."):
-            return prefix, model_id[len(prefix) + 1:]
+            return prefix, model_id[len(prefix) + 1 :]
     return None, model_id
 
 

@@ -77,8 +77,11 @@ class Settings:
 
     def lambda_tags(self) -> dict[str, str]:
         """The handler runs once per API call for ``lambdaAvgDurationMs`` and calls the model once."""
-        return {**self.traffic_tags(), "cost:avg-duration-ms": plain(self.lambda_avg_duration_ms),
-                **self.model_tags()}
+        return {
+            **self.traffic_tags(),
+            "cost:avg-duration-ms": plain(self.lambda_avg_duration_ms),
+            **self.model_tags(),
+        }
 
     def inference_profile_tags(self) -> dict[str, str]:
         """One model invocation per API call."""
@@ -88,7 +91,9 @@ class Settings:
         """Artifacts stored, one read per call (× ``artifactReadsPerCall``), a few uploads."""
         return {
             "cost:storage-gb": plain(self.artifact_storage_gb),
-            "cost:monthly-get-requests": plain(self.monthly_requests * self.artifact_reads_per_call),
+            "cost:monthly-get-requests": plain(
+                self.monthly_requests * self.artifact_reads_per_call
+            ),
             "cost:monthly-put-requests": plain(self.artifact_puts_per_month),
         }
 
@@ -114,21 +119,39 @@ def load_settings(get: Callable[[str], str | None]) -> Settings:
         bedrock_model_id=reader.text("bedrockModelId"),
         bedrock_inference_profile_id=reader.text("bedrockInferenceProfileId", required=False),
         lambda_avg_duration_ms=reader.number("lambdaAvgDurationMs"),
-        lambda_memory_mb=int(reader.number("lambdaMemoryMb", default="512", whole=True,
-                                           bounds=(LAMBDA_MIN_MEMORY_MB, LAMBDA_MAX_MEMORY_MB))),
-        lambda_timeout_s=int(reader.number("lambdaTimeoutSeconds", default="30", whole=True,
-                                           bounds=(1, LAMBDA_MAX_TIMEOUT_S))),
-        lambda_architecture=reader.choice("lambdaArchitecture", LAMBDA_ARCHITECTURES, default="x86_64"),
+        lambda_memory_mb=int(
+            reader.number(
+                "lambdaMemoryMb",
+                default="512",
+                whole=True,
+                bounds=(LAMBDA_MIN_MEMORY_MB, LAMBDA_MAX_MEMORY_MB),
+            )
+        ),
+        lambda_timeout_s=int(
+            reader.number(
+                "lambdaTimeoutSeconds", default="30", whole=True, bounds=(1, LAMBDA_MAX_TIMEOUT_S)
+            )
+        ),
+        lambda_architecture=reader.choice(
+            "lambdaArchitecture", LAMBDA_ARCHITECTURES, default="x86_64"
+        ),
         artifact_storage_gb=reader.number("artifactStorageGb"),
         artifact_reads_per_call=reader.number("artifactReadsPerCall", default="1", allow_zero=True),
-        artifact_puts_per_month=reader.number("artifactPutsPerMonth", default="100", allow_zero=True),
+        artifact_puts_per_month=reader.number(
+            "artifactPutsPerMonth", default="100", allow_zero=True
+        ),
         days_per_month=reader.optional_number("daysPerMonth", bounds=(1, 31)),
         owner=reader.text("owner", required=False) or "platform-team",
     )
-    if settings.lambda_avg_duration_ms > settings.lambda_timeout_s * 1000 and "lambdaAvgDurationMs" not in reader.bad:
-        reader.problem("lambdaAvgDurationMs",
-                       f"is {plain(settings.lambda_avg_duration_ms)} ms, longer than the "
-                       f"{settings.lambda_timeout_s} s timeout")
+    if (
+        settings.lambda_avg_duration_ms > settings.lambda_timeout_s * 1000
+        and "lambdaAvgDurationMs" not in reader.bad
+    ):
+        reader.problem(
+            "lambdaAvgDurationMs",
+            f"is {plain(settings.lambda_avg_duration_ms)} ms, longer than the "
+            f"{settings.lambda_timeout_s} s timeout",
+        )
     reader.raise_if_bad()
     return settings
 
@@ -151,8 +174,15 @@ class _Reader:
         value = self._get(key)
         return None if value is None else str(value)
 
-    def number(self, key: str, *, default: str | None = None, whole: bool = False, allow_zero: bool = False,
-               bounds: tuple[int, int] | None = None) -> Decimal:
+    def number(
+        self,
+        key: str,
+        *,
+        default: str | None = None,
+        whole: bool = False,
+        allow_zero: bool = False,
+        bounds: tuple[int, int] | None = None,
+    ) -> Decimal:
         raw = self._raw(key)
         if raw is None:
             if default is None:
@@ -162,10 +192,14 @@ class _Reader:
         value = _parse(raw)
         kind = "whole number" if whole else "number"
         if value is None:
-            self.problem(key, f"must be a {'non-negative' if allow_zero else 'positive'} {kind}, got {raw!r}")
+            self.problem(
+                key, f"must be a {'non-negative' if allow_zero else 'positive'} {kind}, got {raw!r}"
+            )
             return Decimal(1)
         if value < 0 or (value == 0 and not allow_zero):
-            self.problem(key, f"must be {'zero or more' if allow_zero else 'greater than zero'}, got {raw!r}")
+            self.problem(
+                key, f"must be {'zero or more' if allow_zero else 'greater than zero'}, got {raw!r}"
+            )
             return Decimal(1)
         if whole and value != value.to_integral_value():
             self.problem(key, f"must be a whole number, got {raw!r}")

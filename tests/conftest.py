@@ -27,7 +27,9 @@ def _json_reports_match_the_schema(monkeypatch):
     def checked(report):
         text = original(report)
         problems = schema_problems(json.loads(text))
-        assert not problems, f"JSON report breaks costline/review/report.schema.json: {problems[:3]}"
+        assert not problems, (
+            f"JSON report breaks costline/review/report.schema.json: {problems[:3]}"
+        )
         return text
 
     monkeypatch.setattr(costline.render.templates, "to_json", checked)
@@ -45,8 +47,12 @@ def seed_prices():
 
 def make(type_token: str, name: str, urn: str | None = None, **properties) -> Resource:
     """A resource as the engine would send it (engine-encoded properties allowed)."""
-    return Resource.from_engine(urn=urn or f"urn:pulumi:dev::costline-reference::{type_token}::{name}",
-                                type=type_token, name=name, properties=properties)
+    return Resource.from_engine(
+        urn=urn or f"urn:pulumi:dev::costline-reference::{type_token}::{name}",
+        type=type_token,
+        name=name,
+        properties=properties,
+    )
 
 
 LAMBDA = "aws:lambda/function:Function"
@@ -60,16 +66,43 @@ DEEPSEEK_PROFILE_ARN = "arn:aws:bedrock:us-east-1::inference-profile/us.deepseek
 def seed_stack() -> list[Resource]:
     """The seed's scenario (10 developers × 100 calls/day): what the reference program declares."""
     daily = {"cost:daily-requests": "1000"}
-    tokens = {"cost:input-tokens": "500", "cost:output-tokens": "500", "cost:bedrock-model": "deepseek.r1-v1:0"}
+    tokens = {
+        "cost:input-tokens": "500",
+        "cost:output-tokens": "500",
+        "cost:bedrock-model": "deepseek.r1-v1:0",
+    }
     api_urn = f"urn:pulumi:dev::costline-reference::{REST_API}::api"
     return [
         make(REST_API, "api", urn=api_urn, tags=daily),
-        Resource.from_engine(urn=f"urn:pulumi:dev::costline-reference::{STAGE}::dev", type=STAGE, name="dev",
-                             properties={"stageName": "dev", "tags": daily}, property_dependencies={"restApi": [api_urn]}),
-        make(LAMBDA, "api-handler", memorySize=512, timeout=30, runtime="python3.12",
-             tags={**daily, "cost:avg-duration-ms": "1000", **tokens}),
-        make(PROFILE, "model", modelSource={"copyFrom": DEEPSEEK_PROFILE_ARN}, tags={**daily, **tokens}),
-        make(BUCKET, "artifacts", tags={"cost:storage-gb": "40", "cost:monthly-get-requests": "30000",
-                                        "cost:monthly-put-requests": "100"}),
+        Resource.from_engine(
+            urn=f"urn:pulumi:dev::costline-reference::{STAGE}::dev",
+            type=STAGE,
+            name="dev",
+            properties={"stageName": "dev", "tags": daily},
+            property_dependencies={"restApi": [api_urn]},
+        ),
+        make(
+            LAMBDA,
+            "api-handler",
+            memorySize=512,
+            timeout=30,
+            runtime="python3.12",
+            tags={**daily, "cost:avg-duration-ms": "1000", **tokens},
+        ),
+        make(
+            PROFILE,
+            "model",
+            modelSource={"copyFrom": DEEPSEEK_PROFILE_ARN},
+            tags={**daily, **tokens},
+        ),
+        make(
+            BUCKET,
+            "artifacts",
+            tags={
+                "cost:storage-gb": "40",
+                "cost:monthly-get-requests": "30000",
+                "cost:monthly-put-requests": "100",
+            },
+        ),
         make("aws:iam/role:Role", "api-handler-role"),
     ]

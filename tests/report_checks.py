@@ -36,7 +36,7 @@ class _Tables(HTMLParser):
         self._cell: list[str] | None = None
         self._span = 1
 
-    def handle_starttag(self, tag: str, attrs) -> None:  # noqa: ANN001
+    def handle_starttag(self, tag: str, attrs) -> None:
         self.tags.append(tag)
         if tag == "table":
             self._stack.append([])

@@ -79,8 +79,14 @@ def requests(value: Any) -> EngineResource:
 
 
 def as_resource(r: EngineResource) -> Resource:
-    return Resource.from_engine(urn=r.urn, type=r.type, name=r.name, properties=r.properties,
-                                dependencies=r.dependencies, property_dependencies=r.property_dependencies)
+    return Resource.from_engine(
+        urn=r.urn,
+        type=r.type,
+        name=r.name,
+        properties=r.properties,
+        dependencies=r.dependencies,
+        property_dependencies=r.property_dependencies,
+    )
 
 
 def _nest(depth: int) -> Any:
@@ -112,9 +118,16 @@ class Bad:
     core_only: bool = False  # values the engine cannot send (NaN and infinite numbers)
 
 
-def bad(resources: EngineResource | list[EngineResource], code: str | None, field_: str | None, text: str,
-        **kw: Any) -> Bad:
-    return Bad(tuple(resources) if isinstance(resources, list) else (resources,), code, field_, text, **kw)
+def bad(
+    resources: EngineResource | list[EngineResource],
+    code: str | None,
+    field_: str | None,
+    text: str,
+    **kw: Any,
+) -> Bad:
+    return Bad(
+        tuple(resources) if isinstance(resources, list) else (resources,), code, field_, text, **kw
+    )
 
 
 MR = "tags.cost:monthly-requests"
@@ -125,160 +138,483 @@ CE = "cost-estimate"
 CASES: dict[str, Bad] = {
     # -- malformed and extreme tag values -------------------------------------------------------
     "tag empty": bad(requests(""), MALFORMED, MR, "cost:monthly-requests='' is empty"),
-    "tag text": bad(requests("abc"), MALFORMED, MR, "cost:monthly-requests='abc' is not a plain decimal number"),
+    "tag text": bad(
+        requests("abc"), MALFORMED, MR, "cost:monthly-requests='abc' is not a plain decimal number"
+    ),
     "tag negative": bad(requests("-5"), MALFORMED, MR, "cost:monthly-requests='-5' is negative"),
-    "tag NaN": bad(requests("NaN"), MALFORMED, MR, "cost:monthly-requests='NaN' is not a finite number"),
+    "tag NaN": bad(
+        requests("NaN"), MALFORMED, MR, "cost:monthly-requests='NaN' is not a finite number"
+    ),
     "tag Infinity": bad(requests("Infinity"), MALFORMED, MR, "='Infinity' is not a finite number"),
-    "tag -Infinity": bad(requests("-Infinity"), MALFORMED, MR, "='-Infinity' is not a finite number"),
-    "tag 1e400": bad(requests("1e400"), MALFORMED, MR, "cost:monthly-requests='1e400' uses an exponent"),
+    "tag -Infinity": bad(
+        requests("-Infinity"), MALFORMED, MR, "='-Infinity' is not a finite number"
+    ),
+    "tag 1e400": bad(
+        requests("1e400"), MALFORMED, MR, "cost:monthly-requests='1e400' uses an exponent"
+    ),
     "tag 1E3": bad(requests("1E3"), MALFORMED, MR, "='1E3' uses an exponent"),
-    "tag 30-digit integer": bad(requests("1" * 30), RANGE, MR,
-                                "is larger than the plausible maximum 10,000,000,000,000 requests/month"),
-    "tag a million digits": bad(requests("9" * 1_000_000), RANGE, MR, f"='{'9' * 40}…' is larger than"),
-    "tag Arabic-Indic digits": bad(requests("١٢٣"), MALFORMED, MR, "='١٢٣' contains non-ASCII digits"),
+    "tag 30-digit integer": bad(
+        requests("1" * 30),
+        RANGE,
+        MR,
+        "is larger than the plausible maximum 10,000,000,000,000 requests/month",
+    ),
+    "tag a million digits": bad(
+        requests("9" * 1_000_000), RANGE, MR, f"='{'9' * 40}…' is larger than"
+    ),
+    "tag Arabic-Indic digits": bad(
+        requests("١٢٣"), MALFORMED, MR, "='١٢٣' contains non-ASCII digits"
+    ),
     "tag full-width digits": bad(requests("１２３"), MALFORMED, MR, "contains non-ASCII digits"),
-    "tag leading space": bad(requests(" 12"), MALFORMED, MR, "=' 12' has leading or trailing whitespace"),
-    "tag trailing newline": bad(requests("12\n"), MALFORMED, MR, "='12\\n' has leading or trailing whitespace"),
-    "tag no-break space": bad(requests("\u00a012"), MALFORMED, MR, "has leading or trailing whitespace"),
-    "tag inner space": bad(requests("1 000"), MALFORMED, MR, "='1 000' is not a plain decimal number"),
-    "tag comma separator": bad(requests("1,000"), MALFORMED, MR, "='1,000' contains a thousands separator"),
-    "tag underscore separator": bad(requests("1_000"), MALFORMED, MR, "contains a thousands separator"),
+    "tag leading space": bad(
+        requests(" 12"), MALFORMED, MR, "=' 12' has leading or trailing whitespace"
+    ),
+    "tag trailing newline": bad(
+        requests("12\n"), MALFORMED, MR, "='12\\n' has leading or trailing whitespace"
+    ),
+    "tag no-break space": bad(
+        requests("\u00a012"), MALFORMED, MR, "has leading or trailing whitespace"
+    ),
+    "tag inner space": bad(
+        requests("1 000"), MALFORMED, MR, "='1 000' is not a plain decimal number"
+    ),
+    "tag comma separator": bad(
+        requests("1,000"), MALFORMED, MR, "='1,000' contains a thousands separator"
+    ),
+    "tag underscore separator": bad(
+        requests("1_000"), MALFORMED, MR, "contains a thousands separator"
+    ),
     "tag plus sign": bad(requests("+5"), MALFORMED, MR, "='+5' is not a plain decimal number"),
-    "tag hexadecimal": bad(requests("0x1F"), MALFORMED, MR, "='0x1F' is not a plain decimal number"),
+    "tag hexadecimal": bad(
+        requests("0x1F"), MALFORMED, MR, "='0x1F' is not a plain decimal number"
+    ),
     "tag leading dot": bad(requests(".5"), MALFORMED, MR, "='.5' is not a plain decimal number"),
-    "tag null": bad(requests(None), MALFORMED, MR, "cost:monthly-requests=None is a NoneType, not a plain decimal"),
+    "tag null": bad(
+        requests(None),
+        MALFORMED,
+        MR,
+        "cost:monthly-requests=None is a NoneType, not a plain decimal",
+    ),
     "tag list": bad(requests(["5"]), MALFORMED, MR, "is a list, not a plain decimal string"),
-    "tag boolean": bad(requests(True), MALFORMED, MR, "cost:monthly-requests=True is a boolean, not a number"),
-    "tag float NaN": bad(requests(float("nan")), MALFORMED, MR, "=nan is not a finite number", core_only=True),
-    "tag float infinity": bad(requests(float("inf")), MALFORMED, MR, "=inf is not a finite number", core_only=True),
-    "duration text": bad(fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": "fast"}), MALFORMED,
-                         "tags.cost:avg-duration-ms", "cost:avg-duration-ms='fast' is not a plain decimal number"),
-    "duration above maximum": bad(fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": "900001"}), RANGE,
-                                  "tags.cost:avg-duration-ms", "larger than the plausible maximum 900,000 ms"),
-    "zero days per month": bad(fn({"cost:daily-requests": "10", "cost:days-per-month": "0"}), RANGE,
-                               "tags.cost:days-per-month", "cost:days-per-month=0 leaves no days for traffic"),
-    "32 days per month": bad(fn({"cost:daily-requests": "10", "cost:days-per-month": "32"}), RANGE,
-                             "tags.cost:days-per-month", "='32' is larger than the plausible maximum 31 days"),
-    "monthly and daily disagree": bad(fn({"cost:monthly-requests": "100", "cost:daily-requests": "10"}),
-                                      "usage-tags-inconsistent", MR,
-                                      "cost:monthly-requests (100) disagrees with cost:daily-requests × days (300)"),
-    "misspelt tag key": bad(fn({**TRAFFIC, "cost:monthly-request": "5"}), "usage-tag-unrecognized",
-                            "tags.cost:monthly-request", "tag cost:monthly-request is not a costline usage tag"),
-    "no usage tags": bad(fn({}), "usage-tag-missing", MR, "no cost:monthly-requests or cost:daily-requests tag"),
-    "tags not a map": bad(fn("cost:monthly-requests=5"), "usage-tag-missing", MR, "no cost:monthly-requests"),
-    "negative storage": bad(res(BUCKET, "b", tags={"cost:storage-gb": "-1"}), MALFORMED, "tags.cost:storage-gb",
-                            "cost:storage-gb='-1' is negative", target="b"),
-    "token count text": bad(res(PROFILE, "p", modelSource={"copyFrom": "anthropic.claude-3-haiku-20240307-v1:0"},
-                                tags={**TOKENS, "cost:input-tokens": "lots"}), MALFORMED, "tags.cost:input-tokens",
-                            "cost:input-tokens='lots' is not a plain decimal number", target="p"),
+    "tag boolean": bad(
+        requests(True), MALFORMED, MR, "cost:monthly-requests=True is a boolean, not a number"
+    ),
+    "tag float NaN": bad(
+        requests(float("nan")), MALFORMED, MR, "=nan is not a finite number", core_only=True
+    ),
+    "tag float infinity": bad(
+        requests(float("inf")), MALFORMED, MR, "=inf is not a finite number", core_only=True
+    ),
+    "duration text": bad(
+        fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": "fast"}),
+        MALFORMED,
+        "tags.cost:avg-duration-ms",
+        "cost:avg-duration-ms='fast' is not a plain decimal number",
+    ),
+    "duration above maximum": bad(
+        fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": "900001"}),
+        RANGE,
+        "tags.cost:avg-duration-ms",
+        "larger than the plausible maximum 900,000 ms",
+    ),
+    "zero days per month": bad(
+        fn({"cost:daily-requests": "10", "cost:days-per-month": "0"}),
+        RANGE,
+        "tags.cost:days-per-month",
+        "cost:days-per-month=0 leaves no days for traffic",
+    ),
+    "32 days per month": bad(
+        fn({"cost:daily-requests": "10", "cost:days-per-month": "32"}),
+        RANGE,
+        "tags.cost:days-per-month",
+        "='32' is larger than the plausible maximum 31 days",
+    ),
+    "monthly and daily disagree": bad(
+        fn({"cost:monthly-requests": "100", "cost:daily-requests": "10"}),
+        "usage-tags-inconsistent",
+        MR,
+        "cost:monthly-requests (100) disagrees with cost:daily-requests × days (300)",
+    ),
+    "misspelt tag key": bad(
+        fn({**TRAFFIC, "cost:monthly-request": "5"}),
+        "usage-tag-unrecognized",
+        "tags.cost:monthly-request",
+        "tag cost:monthly-request is not a costline usage tag",
+    ),
+    "no usage tags": bad(
+        fn({}), "usage-tag-missing", MR, "no cost:monthly-requests or cost:daily-requests tag"
+    ),
+    "tags not a map": bad(
+        fn("cost:monthly-requests=5"), "usage-tag-missing", MR, "no cost:monthly-requests"
+    ),
+    "negative storage": bad(
+        res(BUCKET, "b", tags={"cost:storage-gb": "-1"}),
+        MALFORMED,
+        "tags.cost:storage-gb",
+        "cost:storage-gb='-1' is negative",
+        target="b",
+    ),
+    "token count text": bad(
+        res(
+            PROFILE,
+            "p",
+            modelSource={"copyFrom": "anthropic.claude-3-haiku-20240307-v1:0"},
+            tags={**TOKENS, "cost:input-tokens": "lots"},
+        ),
+        MALFORMED,
+        "tags.cost:input-tokens",
+        "cost:input-tokens='lots' is not a plain decimal number",
+        target="p",
+    ),
     # -- wrong property types -------------------------------------------------------------------
-    "memorySize string": bad(fn(memorySize="512"), P_INVALID, "memorySize",
-                             "memorySize is a str, expected a number in MB; assumed the AWS default 128 MB", policy=CE),
-    "memorySize list": bad(fn(memorySize=[512]), P_INVALID, "memorySize", "memorySize is a list, expected a number",
-                           policy=CE),
-    "memorySize null": bad(fn(memorySize=None), None, "memorySize", "", policy=CE,
-                           assumed=("memorySize", "128", UsageSource.DEFAULT)),
-    "memorySize boolean": bad(fn(memorySize=True), P_INVALID, "memorySize", "memorySize is a bool", policy=CE),
-    "memorySize object": bad(fn(memorySize={"mb": 512}), P_INVALID, "memorySize", "memorySize is a dict", policy=CE),
-    "memorySize 1e308": bad(fn(memorySize=1e308), P_RANGE, "memorySize",
-                            f"memorySize=1{'0' * 39}… is outside AWS's limits 128–10240 MB; priced at 10240", policy=CE),
-    "memorySize negative": bad(fn(memorySize=-1), P_RANGE, "memorySize",
-                               "memorySize=-1 is outside AWS's limits 128–10240 MB; priced at 128", policy=CE),
-    "timeout string": bad(fn(timeout="30"), P_INVALID, "timeout", "timeout is a str, expected a number in s", policy=CE),
-    "timeout zero": bad(fn(timeout=0), P_RANGE, "timeout", "timeout=0 is outside AWS's limits 1–900 s; priced at 1",
-                        policy=CE),
-    "architecture unknown name": bad(fn(architectures=["sparc"]), P_INVALID, "architectures",
-                                     "architectures='sparc' is not one of x86_64, arm64; assumed x86_64", policy=CE),
-    "ephemeral storage string": bad(fn(ephemeralStorage="big"), P_INVALID, "ephemeralStorage.size",
-                                    "ephemeralStorage.size is a str", policy=CE),
-    "stage cache flag string": bad(res(STAGE, "s", cacheClusterEnabled="yes", tags=TRAFFIC), P_INVALID,
-                                   "cacheClusterEnabled", "cacheClusterEnabled is not a boolean; assumed false",
-                                   policy=CE, target="s"),
-    "stage cache size number": bad(res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=99), P_INVALID,
-                                   "cacheClusterSize", "is not one of 0.5, 1.6, 6.1", policy=CE, target="s"),
-    "HTTP API protocol": bad(res(HTTP_API, "h", protocolType="GRPC", tags=TRAFFIC), P_INVALID, "protocolType",
-                             "protocolType='GRPC' is not one of HTTP, WEBSOCKET; assumed HTTP", policy=CE, target="h"),
-    "profile modelSource string": bad(res(PROFILE, "p", modelSource="claude", tags=TOKENS), "usage-tag-missing",
-                                      "tags.cost:bedrock-model", "no cost:bedrock-model tag", target="p"),
-    "throughput commitment": bad(res(PROVISIONED, "pt", modelArn="anthropic.claude-3-haiku-20240307-v1:0",
-                                     commitmentDuration="TwoYears"), P_INVALID, "commitmentDuration",
-                                 "commitmentDuration must be OneMonth, SixMonths or absent", policy=CE, target="pt"),
-    "custom model epochs": bad(res(CUSTOM_MODEL, "cm", baseModelIdentifier="amazon.titan-text-lite-v1",
-                                   hyperparameters={"epochCount": "many"}), P_INVALID, "hyperparameters.epochCount",
-                               "hyperparameters.epochCount is not a whole number 1–100", policy=CE, target="cm"),
+    "memorySize string": bad(
+        fn(memorySize="512"),
+        P_INVALID,
+        "memorySize",
+        "memorySize is a str, expected a number in MB; assumed the AWS default 128 MB",
+        policy=CE,
+    ),
+    "memorySize list": bad(
+        fn(memorySize=[512]),
+        P_INVALID,
+        "memorySize",
+        "memorySize is a list, expected a number",
+        policy=CE,
+    ),
+    "memorySize null": bad(
+        fn(memorySize=None),
+        None,
+        "memorySize",
+        "",
+        policy=CE,
+        assumed=("memorySize", "128", UsageSource.DEFAULT),
+    ),
+    "memorySize boolean": bad(
+        fn(memorySize=True), P_INVALID, "memorySize", "memorySize is a bool", policy=CE
+    ),
+    "memorySize object": bad(
+        fn(memorySize={"mb": 512}), P_INVALID, "memorySize", "memorySize is a dict", policy=CE
+    ),
+    "memorySize 1e308": bad(
+        fn(memorySize=1e308),
+        P_RANGE,
+        "memorySize",
+        f"memorySize=1{'0' * 39}… is outside AWS's limits 128–10240 MB; priced at 10240",
+        policy=CE,
+    ),
+    "memorySize negative": bad(
+        fn(memorySize=-1),
+        P_RANGE,
+        "memorySize",
+        "memorySize=-1 is outside AWS's limits 128–10240 MB; priced at 128",
+        policy=CE,
+    ),
+    "timeout string": bad(
+        fn(timeout="30"),
+        P_INVALID,
+        "timeout",
+        "timeout is a str, expected a number in s",
+        policy=CE,
+    ),
+    "timeout zero": bad(
+        fn(timeout=0),
+        P_RANGE,
+        "timeout",
+        "timeout=0 is outside AWS's limits 1–900 s; priced at 1",
+        policy=CE,
+    ),
+    "architecture unknown name": bad(
+        fn(architectures=["sparc"]),
+        P_INVALID,
+        "architectures",
+        "architectures='sparc' is not one of x86_64, arm64; assumed x86_64",
+        policy=CE,
+    ),
+    "ephemeral storage string": bad(
+        fn(ephemeralStorage="big"),
+        P_INVALID,
+        "ephemeralStorage.size",
+        "ephemeralStorage.size is a str",
+        policy=CE,
+    ),
+    "stage cache flag string": bad(
+        res(STAGE, "s", cacheClusterEnabled="yes", tags=TRAFFIC),
+        P_INVALID,
+        "cacheClusterEnabled",
+        "cacheClusterEnabled is not a boolean; assumed false",
+        policy=CE,
+        target="s",
+    ),
+    "stage cache size number": bad(
+        res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=99),
+        P_INVALID,
+        "cacheClusterSize",
+        "is not one of 0.5, 1.6, 6.1",
+        policy=CE,
+        target="s",
+    ),
+    "HTTP API protocol": bad(
+        res(HTTP_API, "h", protocolType="GRPC", tags=TRAFFIC),
+        P_INVALID,
+        "protocolType",
+        "protocolType='GRPC' is not one of HTTP, WEBSOCKET; assumed HTTP",
+        policy=CE,
+        target="h",
+    ),
+    "profile modelSource string": bad(
+        res(PROFILE, "p", modelSource="claude", tags=TOKENS),
+        "usage-tag-missing",
+        "tags.cost:bedrock-model",
+        "no cost:bedrock-model tag",
+        target="p",
+    ),
+    "throughput commitment": bad(
+        res(
+            PROVISIONED,
+            "pt",
+            modelArn="anthropic.claude-3-haiku-20240307-v1:0",
+            commitmentDuration="TwoYears",
+        ),
+        P_INVALID,
+        "commitmentDuration",
+        "commitmentDuration must be OneMonth, SixMonths or absent",
+        policy=CE,
+        target="pt",
+    ),
+    "custom model epochs": bad(
+        res(
+            CUSTOM_MODEL,
+            "cm",
+            baseModelIdentifier="amazon.titan-text-lite-v1",
+            hyperparameters={"epochCount": "many"},
+        ),
+        P_INVALID,
+        "hyperparameters.epochCount",
+        "hyperparameters.epochCount is not a whole number 1–100",
+        policy=CE,
+        target="cm",
+    ),
     # -- unknown values during preview, in every priced property ----------------------------
-    "unknown memorySize": bad(fn(memorySize=UNKNOWN_NUMBER), P_UNKNOWN, "memorySize",
-                              "memorySize is not known until the update runs; assumed the AWS default 128 MB", policy=CE),
-    "unknown timeout": bad(fn(timeout=UNKNOWN_NUMBER), P_UNKNOWN, "timeout",
-                           "timeout is not known until the update runs; assumed the AWS default 3 s", policy=CE),
-    "unknown architectures": bad(fn(architectures=UNKNOWN_ARRAY), P_UNKNOWN, "architectures",
-                                 "architectures is not known until the update runs; assumed x86_64", policy=CE),
-    "unknown first architecture": bad(fn(architectures=[UNKNOWN_STRING]), P_UNKNOWN, "architectures",
-                                      "architectures is not known", policy=CE),
-    "unknown ephemeralStorage": bad(fn(ephemeralStorage=UNKNOWN_OBJECT), P_UNKNOWN, "ephemeralStorage.size",
-                                    "ephemeralStorage.size is not known until the update runs", policy=CE),
-    "unknown ephemeralStorage.size": bad(fn(ephemeralStorage={"size": UNKNOWN_NUMBER}), P_UNKNOWN,
-                                         "ephemeralStorage.size", "assumed the AWS default 512 MB", policy=CE),
-    "unknown tag map": bad(fn(UNKNOWN_OBJECT), UNKNOWN, MR,
-                           "tags are not known until the update runs, so cost:monthly-requests could not be read"),
-    "unknown request tag": bad(requests(UNKNOWN_STRING), UNKNOWN, MR,
-                               "cost:monthly-requests is not known until the update runs"),
-    "unknown duration tag": bad(fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": UNKNOWN_STRING}), UNKNOWN,
-                                "tags.cost:avg-duration-ms", "cost:avg-duration-ms is not known until the update runs"),
-    "unknown model tag": bad(res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": UNKNOWN_STRING}), UNKNOWN,
-                             "tags.cost:bedrock-model", "cost:bedrock-model is not known until the update runs",
-                             target="p"),
-    "unknown modelSource": bad(res(PROFILE, "p", modelSource=UNKNOWN_OBJECT, tags=TOKENS), P_UNKNOWN, "modelSource",
-                               "modelSource is not known until the update runs, so the model is unknown",
-                               policy=CE, target="p"),
-    "unknown modelSource.copyFrom": bad(res(PROFILE, "p", modelSource={"copyFrom": UNKNOWN_STRING}, tags=TOKENS),
-                                        P_UNKNOWN, "modelSource.copyFrom", "modelSource.copyFrom is not known",
-                                        policy=CE, target="p"),
-    "unknown storage tag": bad(res(BUCKET, "b", tags={"cost:storage-gb": UNKNOWN_STRING}), UNKNOWN,
-                               "tags.cost:storage-gb", "cost:storage-gb is not known until the update runs", target="b"),
-    "unknown cache flag": bad(res(STAGE, "s", cacheClusterEnabled=UNKNOWN_BOOL, tags=TRAFFIC), P_UNKNOWN,
-                              "cacheClusterEnabled", "cacheClusterEnabled is not known until the update runs; assumed false",
-                              policy=CE, target="s"),
-    "unknown cache size": bad(res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=UNKNOWN_STRING), P_UNKNOWN,
-                              "cacheClusterSize", "cacheClusterSize is not known until the update runs; assumed 0.5",
-                              policy=CE, target="s"),
-    "unknown protocol": bad(res(HTTP_API, "h", protocolType=UNKNOWN_STRING, tags=TRAFFIC), P_UNKNOWN, "protocolType",
-                            "protocolType is not known until the update runs; assumed HTTP", policy=CE, target="h"),
-    "unknown concurrency": bad(res(CONCURRENCY, "pc", provisionedConcurrentExecutions=UNKNOWN_NUMBER), P_UNKNOWN,
-                               "provisionedConcurrentExecutions", "provisionedConcurrentExecutions is not known",
-                               policy=CE, target="pc"),
-    "unknown throughput model": bad(res(PROVISIONED, "pt", modelArn=UNKNOWN_STRING), P_UNKNOWN, "modelArn",
-                                    "modelArn is not known until the update runs", policy=CE, target="pt"),
-    "unknown throughput units": bad(res(PROVISIONED, "pt", modelArn="anthropic.claude-3-haiku-20240307-v1:0",
-                                        modelUnits=UNKNOWN_NUMBER), P_UNKNOWN, "modelUnits",
-                                    "modelUnits is not known until the update runs", policy=CE, target="pt"),
-    "unknown throughput commitment": bad(res(PROVISIONED, "pt", modelArn="anthropic.claude-3-haiku-20240307-v1:0",
-                                             commitmentDuration=UNKNOWN_STRING), P_UNKNOWN, "commitmentDuration",
-                                         "commitmentDuration is not known until the update runs; priced with no commitment",
-                                         policy=CE, target="pt"),
-    "unknown base model": bad(res(CUSTOM_MODEL, "cm", baseModelIdentifier=UNKNOWN_STRING), P_UNKNOWN,
-                              "baseModelIdentifier", "baseModelIdentifier is not known until the update runs",
-                              policy=CE, target="cm"),
+    "unknown memorySize": bad(
+        fn(memorySize=UNKNOWN_NUMBER),
+        P_UNKNOWN,
+        "memorySize",
+        "memorySize is not known until the update runs; assumed the AWS default 128 MB",
+        policy=CE,
+    ),
+    "unknown timeout": bad(
+        fn(timeout=UNKNOWN_NUMBER),
+        P_UNKNOWN,
+        "timeout",
+        "timeout is not known until the update runs; assumed the AWS default 3 s",
+        policy=CE,
+    ),
+    "unknown architectures": bad(
+        fn(architectures=UNKNOWN_ARRAY),
+        P_UNKNOWN,
+        "architectures",
+        "architectures is not known until the update runs; assumed x86_64",
+        policy=CE,
+    ),
+    "unknown first architecture": bad(
+        fn(architectures=[UNKNOWN_STRING]),
+        P_UNKNOWN,
+        "architectures",
+        "architectures is not known",
+        policy=CE,
+    ),
+    "unknown ephemeralStorage": bad(
+        fn(ephemeralStorage=UNKNOWN_OBJECT),
+        P_UNKNOWN,
+        "ephemeralStorage.size",
+        "ephemeralStorage.size is not known until the update runs",
+        policy=CE,
+    ),
+    "unknown ephemeralStorage.size": bad(
+        fn(ephemeralStorage={"size": UNKNOWN_NUMBER}),
+        P_UNKNOWN,
+        "ephemeralStorage.size",
+        "assumed the AWS default 512 MB",
+        policy=CE,
+    ),
+    "unknown tag map": bad(
+        fn(UNKNOWN_OBJECT),
+        UNKNOWN,
+        MR,
+        "tags are not known until the update runs, so cost:monthly-requests could not be read",
+    ),
+    "unknown request tag": bad(
+        requests(UNKNOWN_STRING),
+        UNKNOWN,
+        MR,
+        "cost:monthly-requests is not known until the update runs",
+    ),
+    "unknown duration tag": bad(
+        fn({"cost:monthly-requests": "10", "cost:avg-duration-ms": UNKNOWN_STRING}),
+        UNKNOWN,
+        "tags.cost:avg-duration-ms",
+        "cost:avg-duration-ms is not known until the update runs",
+    ),
+    "unknown model tag": bad(
+        res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": UNKNOWN_STRING}),
+        UNKNOWN,
+        "tags.cost:bedrock-model",
+        "cost:bedrock-model is not known until the update runs",
+        target="p",
+    ),
+    "unknown modelSource": bad(
+        res(PROFILE, "p", modelSource=UNKNOWN_OBJECT, tags=TOKENS),
+        P_UNKNOWN,
+        "modelSource",
+        "modelSource is not known until the update runs, so the model is unknown",
+        policy=CE,
+        target="p",
+    ),
+    "unknown modelSource.copyFrom": bad(
+        res(PROFILE, "p", modelSource={"copyFrom": UNKNOWN_STRING}, tags=TOKENS),
+        P_UNKNOWN,
+        "modelSource.copyFrom",
+        "modelSource.copyFrom is not known",
+        policy=CE,
+        target="p",
+    ),
+    "unknown storage tag": bad(
+        res(BUCKET, "b", tags={"cost:storage-gb": UNKNOWN_STRING}),
+        UNKNOWN,
+        "tags.cost:storage-gb",
+        "cost:storage-gb is not known until the update runs",
+        target="b",
+    ),
+    "unknown cache flag": bad(
+        res(STAGE, "s", cacheClusterEnabled=UNKNOWN_BOOL, tags=TRAFFIC),
+        P_UNKNOWN,
+        "cacheClusterEnabled",
+        "cacheClusterEnabled is not known until the update runs; assumed false",
+        policy=CE,
+        target="s",
+    ),
+    "unknown cache size": bad(
+        res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=UNKNOWN_STRING),
+        P_UNKNOWN,
+        "cacheClusterSize",
+        "cacheClusterSize is not known until the update runs; assumed 0.5",
+        policy=CE,
+        target="s",
+    ),
+    "unknown protocol": bad(
+        res(HTTP_API, "h", protocolType=UNKNOWN_STRING, tags=TRAFFIC),
+        P_UNKNOWN,
+        "protocolType",
+        "protocolType is not known until the update runs; assumed HTTP",
+        policy=CE,
+        target="h",
+    ),
+    "unknown concurrency": bad(
+        res(CONCURRENCY, "pc", provisionedConcurrentExecutions=UNKNOWN_NUMBER),
+        P_UNKNOWN,
+        "provisionedConcurrentExecutions",
+        "provisionedConcurrentExecutions is not known",
+        policy=CE,
+        target="pc",
+    ),
+    "unknown throughput model": bad(
+        res(PROVISIONED, "pt", modelArn=UNKNOWN_STRING),
+        P_UNKNOWN,
+        "modelArn",
+        "modelArn is not known until the update runs",
+        policy=CE,
+        target="pt",
+    ),
+    "unknown throughput units": bad(
+        res(
+            PROVISIONED,
+            "pt",
+            modelArn="anthropic.claude-3-haiku-20240307-v1:0",
+            modelUnits=UNKNOWN_NUMBER,
+        ),
+        P_UNKNOWN,
+        "modelUnits",
+        "modelUnits is not known until the update runs",
+        policy=CE,
+        target="pt",
+    ),
+    "unknown throughput commitment": bad(
+        res(
+            PROVISIONED,
+            "pt",
+            modelArn="anthropic.claude-3-haiku-20240307-v1:0",
+            commitmentDuration=UNKNOWN_STRING,
+        ),
+        P_UNKNOWN,
+        "commitmentDuration",
+        "commitmentDuration is not known until the update runs; priced with no commitment",
+        policy=CE,
+        target="pt",
+    ),
+    "unknown base model": bad(
+        res(CUSTOM_MODEL, "cm", baseModelIdentifier=UNKNOWN_STRING),
+        P_UNKNOWN,
+        "baseModelIdentifier",
+        "baseModelIdentifier is not known until the update runs",
+        policy=CE,
+        target="cm",
+    ),
     # -- unknown resource types and Bedrock models ----------------------------------------------
-    "unpriced AWS type": bad(res("aws:ec2/instance:Instance", "vm", instanceType="t3.micro"), "not-priced", None,
-                             "costline does not price aws:ec2/instance:Instance yet", policy=CE, target="vm",
-                             pack_text="vm (aws:ec2 Instance): not priced by costline"),
-    "made-up type": bad(res("acme:widgets/gizmo:Gizmo", "g"), "not-priced", None,
-                        "costline does not price acme:widgets/gizmo:Gizmo yet", policy=CE, target="g",
-                        pack_text="g (acme:widgets Gizmo): not priced by costline"),
-    "unknown model id tag": bad(res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": "acme.gpt-9"}),
-                                "bedrock-model-unknown", "cost:bedrock-model",
-                                "no on-demand price for Bedrock model 'acme.gpt-9' in us-east-1", target="p"),
-    "unknown model ARN": bad(res(PROFILE, "p", modelSource={
-        "copyFrom": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-9-v1:0"}, tags=TOKENS),
-        "bedrock-model-unknown", "modelSource.copyFrom",
-        "no on-demand price for Bedrock model 'anthropic.claude-9-v1:0'", target="p"),
-    "unknown throughput model id": bad(res(PROVISIONED, "pt", modelArn="acme.gpt-9"), "bedrock-model-unknown",
-                                       "modelArn", "no provisioned-throughput price (no_commitment) for 'acme.gpt-9'",
-                                       target="pt"),
+    "unpriced AWS type": bad(
+        res("aws:ec2/instance:Instance", "vm", instanceType="t3.micro"),
+        "not-priced",
+        None,
+        "costline does not price aws:ec2/instance:Instance yet",
+        policy=CE,
+        target="vm",
+        pack_text="vm (aws:ec2 Instance): not priced by costline",
+    ),
+    "made-up type": bad(
+        res("acme:widgets/gizmo:Gizmo", "g"),
+        "not-priced",
+        None,
+        "costline does not price acme:widgets/gizmo:Gizmo yet",
+        policy=CE,
+        target="g",
+        pack_text="g (acme:widgets Gizmo): not priced by costline",
+    ),
+    "unknown model id tag": bad(
+        res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": "acme.gpt-9"}),
+        "bedrock-model-unknown",
+        "cost:bedrock-model",
+        "no on-demand price for Bedrock model 'acme.gpt-9' in us-east-1",
+        target="p",
+    ),
+    "unknown model ARN": bad(
+        res(
+            PROFILE,
+            "p",
+            modelSource={
+                "copyFrom": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-9-v1:0"
+            },
+            tags=TOKENS,
+        ),
+        "bedrock-model-unknown",
+        "modelSource.copyFrom",
+        "no on-demand price for Bedrock model 'anthropic.claude-9-v1:0'",
+        target="p",
+    ),
+    "unknown throughput model id": bad(
+        res(PROVISIONED, "pt", modelArn="acme.gpt-9"),
+        "bedrock-model-unknown",
+        "modelArn",
+        "no provisioned-throughput price (no_commitment) for 'acme.gpt-9'",
+        target="pt",
+    ),
     # -- nesting and size -----------------------------------------------------------------------
-    "properties 400 levels deep": bad(fn(deep=_nest(400)), None, "memorySize", "", policy=CE,
-                                      assumed=("memorySize", "128", UsageSource.DEFAULT)),
+    "properties 400 levels deep": bad(
+        fn(deep=_nest(400)),
+        None,
+        "memorySize",
+        "",
+        policy=CE,
+        assumed=("memorySize", "128", UsageSource.DEFAULT),
+    ),
 }
 
 
@@ -316,8 +652,11 @@ def test_bad_resource_input_in_the_core(case: Bad):
     assert finding.resource_name == case.target and finding.resource_urn == target.urn
 
 
-@pytest.mark.parametrize("case", [c for c in CASES.values() if not c.core_only],
-                         ids=[k for k, c in CASES.items() if not c.core_only])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES.values() if not c.core_only],
+    ids=[k for k, c in CASES.items() if not c.core_only],
+)
 def test_bad_resource_input_over_the_pack(pack, case: Bad):
     result = pack.run(list(case.resources))
     assert_healthy(pack, result)
@@ -342,28 +681,62 @@ class Secret:
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 SECRET_CASES: dict[str, Secret] = {
-    "secret traffic is priced": Secret((fn({"cost:monthly-requests": secret("987654321"),
-                                            "cost:avg-duration-ms": secret("31337.5")}, memorySize=512),),
-                                       ("987654321", "987,654,321", "31337", "31,337")),
+    "secret traffic is priced": Secret(
+        (
+            fn(
+                {
+                    "cost:monthly-requests": secret("987654321"),
+                    "cost:avg-duration-ms": secret("31337.5"),
+                },
+                memorySize=512,
+            ),
+        ),
+        ("987654321", "987,654,321", "31337", "31,337"),
+    ),
     "secret malformed tag": Secret((requests(secret("s3cr3t-traffic")),), ("s3cr3t-traffic",)),
     "secret memorySize out of range": Secret((fn(memorySize=secret(99999)),), ("99999", "99,999")),
-    "secret tag map": Secret((fn(secret({"cost:monthly-requests": "123456789", "cost:avg-duration-ms": "s3cr3t-dur"})),),
-                             ("123456789", "123,456,789", "s3cr3t-dur")),
+    "secret tag map": Secret(
+        (fn(secret({"cost:monthly-requests": "123456789", "cost:avg-duration-ms": "s3cr3t-dur"})),),
+        ("123456789", "123,456,789", "s3cr3t-dur"),
+    ),
     "secret architecture": Secret((fn(architectures=secret(["s3cr3t-arch"])),), ("s3cr3t-arch",)),
-    "secret unknown model": Secret((res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret("acme.s3cr3t-model")}),),
-                                   ("s3cr3t-model",)),
-    "secret priced model": Secret((res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret(HAIKU)}),),
-                                  (HAIKU, "claude-3-haiku"), shown="usage from a secret value"),
-    "secret model flowing to a profile": Secret((
-        EngineResource(urn=make_urn(LAMBDA, "caller"), properties={
-            "environment": {"variables": {"PROFILE": "arn"}},
-            "tags": {**TRAFFIC, "cost:bedrock-model": secret(HAIKU), "cost:input-tokens": "10", "cost:output-tokens": "10"}},
-            property_dependencies={"environment": [make_urn(PROFILE, "p")]}),
-        res(PROFILE, "p")), (HAIKU, "claude-3-haiku"), shown="usage from a secret value"),
-    "secret environment variable": Secret((fn(environment={"variables": {"API_KEY": secret("sk-live-s3cr3t")}}),),
-                                          ("sk-live-s3cr3t",), shown="fn (aws:lambda Function)"),
-    "secret provider region": Secret((res("pulumi:providers:aws", "default", region=secret("eu-west-1")), fn()),
-                                     ("eu-west-1",)),
+    "secret unknown model": Secret(
+        (res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret("acme.s3cr3t-model")}),),
+        ("s3cr3t-model",),
+    ),
+    "secret priced model": Secret(
+        (res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret(HAIKU)}),),
+        (HAIKU, "claude-3-haiku"),
+        shown="usage from a secret value",
+    ),
+    "secret model flowing to a profile": Secret(
+        (
+            EngineResource(
+                urn=make_urn(LAMBDA, "caller"),
+                properties={
+                    "environment": {"variables": {"PROFILE": "arn"}},
+                    "tags": {
+                        **TRAFFIC,
+                        "cost:bedrock-model": secret(HAIKU),
+                        "cost:input-tokens": "10",
+                        "cost:output-tokens": "10",
+                    },
+                },
+                property_dependencies={"environment": [make_urn(PROFILE, "p")]},
+            ),
+            res(PROFILE, "p"),
+        ),
+        (HAIKU, "claude-3-haiku"),
+        shown="usage from a secret value",
+    ),
+    "secret environment variable": Secret(
+        (fn(environment={"variables": {"API_KEY": secret("sk-live-s3cr3t")}}),),
+        ("sk-live-s3cr3t",),
+        shown="fn (aws:lambda Function)",
+    ),
+    "secret provider region": Secret(
+        (res("pulumi:providers:aws", "default", region=secret("eu-west-1")), fn()), ("eu-west-1",)
+    ),
 }
 
 
@@ -374,8 +747,13 @@ def test_secrets_are_used_but_appear_in_no_output_log_or_report(pack, tmp_path, 
     from costline.review.report import build_report
 
     report_path = tmp_path / "report.md"
-    result = pack.run(list(case.resources), {"cost-estimate": {"reportPath": str(report_path)},
-                                             "lambda-worst-case": {"maxMultipleOfExpected": 1}})
+    result = pack.run(
+        list(case.resources),
+        {
+            "cost-estimate": {"reportPath": str(report_path)},
+            "lambda-worst-case": {"maxMultipleOfExpected": 1},
+        },
+    )
     assert_healthy(pack, result)
     stack = [as_resource(r) for r in case.resources]
     est = estimate(stack, load_price_book("us-east-1"))
@@ -397,12 +775,20 @@ def test_secrets_are_used_but_appear_in_no_output_log_or_report(pack, tmp_path, 
 OVERRIDE = {
     "schema": "costline-price-overrides/1",
     "description": "test",
-    "entries": {"lambda.requests": {"description": "x", "unit": "request", "price_per": 1000000,
-                                    "tiers": [{"usd": "0.10"}], "source": "contract", "as_of": "2026-01-01"}},
+    "entries": {
+        "lambda.requests": {
+            "description": "x",
+            "unit": "request",
+            "price_per": 1000000,
+            "tiers": [{"usd": "0.10"}],
+            "source": "contract",
+            "as_of": "2026-01-01",
+        }
+    },
 }
 
 
-def _override(mutate) -> str:  # noqa: ANN001
+def _override(mutate) -> str:
     doc = json.loads(json.dumps(OVERRIDE))
     mutate(doc)
     return yaml.safe_dump(doc, sort_keys=False)
@@ -416,6 +802,7 @@ def _entry(**changes: Any):
                 del entry[key]
             else:
                 entry[key] = value
+
     return mutate
 
 
@@ -438,65 +825,141 @@ class BadFile:
 
 CLI_FILE_CASES: dict[str, BadFile] = {
     # preview JSON (--from-preview)
-    "truncated preview": BadFile("--from-preview", _preview()[:80],
-                                 "is not complete JSON: it stops in the middle of a value at line 1 (was the file truncated?)"),
-    "not JSON": BadFile("--from-preview", "hello world", "is not valid JSON: Expecting value (line 1 column 1)"),
+    "truncated preview": BadFile(
+        "--from-preview",
+        _preview()[:80],
+        "is not complete JSON: it stops in the middle of a value at line 1 (was the file truncated?)",
+    ),
+    "not JSON": BadFile(
+        "--from-preview", "hello world", "is not valid JSON: Expecting value (line 1 column 1)"
+    ),
     "empty preview": BadFile("--from-preview", "", "is empty; expected `pulumi preview --json`"),
-    "binary preview": BadFile("--from-preview", b"\x00\xff\xfe\x00\x80garbage", "is not UTF-8 text"),
+    "binary preview": BadFile(
+        "--from-preview", b"\x00\xff\xfe\x00\x80garbage", "is not UTF-8 text"
+    ),
     "missing preview": BadFile("--from-preview", None, "no such file"),
     "preview is a list": BadFile("--from-preview", "[1, 2]", "got not an object"),
     "preview without steps": BadFile("--from-preview", '{"foo": 1}', "got an object with keys foo"),
-    "step is a number": BadFile("--from-preview", '{"steps": [3]}', "steps[0]: expected an object, got a number"),
-    "step without op": BadFile("--from-preview", '{"steps": [{}]}', "steps[0].op: expected an operation name"),
-    "bad URN": BadFile("--from-preview", _preview(urn="nope").replace(f'"urn": "{STEP_URN}", "newState"', '"newState"'),
-                       "steps[0].newState.urn: expected a Pulumi URN"),
-    "create without state": BadFile("--from-preview", json.dumps({"steps": [{"op": "create", "urn": STEP_URN}]}),
-                                    "steps[0].newState: missing; a 'create' step needs the resource's new state"),
-    "inputs not an object": BadFile("--from-preview", _preview(inputs=[1]),
-                                    "steps[0].newState.inputs: expected an object, got a list"),
-    "dependency not a URN": BadFile("--from-preview", _preview(dependencies=[7]),
-                                    "steps[0].newState.dependencies[0]: expected a URN string, got a number"),
-    "JSON nested 5,000 deep": BadFile("--from-preview", "[" * 5000 + "]" * 5000, "nests values too deeply to be read"),
-    "properties nested 900 deep": BadFile("--from-preview", _preview(inputs={"deep": _nest(900)}),
-                                          "steps[0].newState: property values nested too deeply to be read"),
-    "5,000-digit integer": BadFile("--from-preview",
-                                   _preview().replace('"inputs": {}', '"inputs": {"memorySize": ' + "9" * 5000 + "}"),
-                                   "cannot be read: Exceeds the limit (4300 digits) for integer string conversion"),
+    "step is a number": BadFile(
+        "--from-preview", '{"steps": [3]}', "steps[0]: expected an object, got a number"
+    ),
+    "step without op": BadFile(
+        "--from-preview", '{"steps": [{}]}', "steps[0].op: expected an operation name"
+    ),
+    "bad URN": BadFile(
+        "--from-preview",
+        _preview(urn="nope").replace(f'"urn": "{STEP_URN}", "newState"', '"newState"'),
+        "steps[0].newState.urn: expected a Pulumi URN",
+    ),
+    "create without state": BadFile(
+        "--from-preview",
+        json.dumps({"steps": [{"op": "create", "urn": STEP_URN}]}),
+        "steps[0].newState: missing; a 'create' step needs the resource's new state",
+    ),
+    "inputs not an object": BadFile(
+        "--from-preview",
+        _preview(inputs=[1]),
+        "steps[0].newState.inputs: expected an object, got a list",
+    ),
+    "dependency not a URN": BadFile(
+        "--from-preview",
+        _preview(dependencies=[7]),
+        "steps[0].newState.dependencies[0]: expected a URN string, got a number",
+    ),
+    "JSON nested 5,000 deep": BadFile(
+        "--from-preview", "[" * 5000 + "]" * 5000, "nests values too deeply to be read"
+    ),
+    "properties nested 900 deep": BadFile(
+        "--from-preview",
+        _preview(inputs={"deep": _nest(900)}),
+        "steps[0].newState: property values nested too deeply to be read",
+    ),
+    "5,000-digit integer": BadFile(
+        "--from-preview",
+        _preview().replace('"inputs": {}', '"inputs": {"memorySize": ' + "9" * 5000 + "}"),
+        "cannot be read: Exceeds the limit (4300 digits) for integer string conversion",
+    ),
     # price override files (--prices)
-    "override missing field": BadFile("--prices", _override(_entry(unit=None)),
-                                      "entry 'lambda.requests': field 'unit': 'unit' is a required property"),
-    "override negative price": BadFile("--prices", _override(_entry(tiers=[{"usd": "-0.10"}])),
-                                       "entry 'lambda.requests': field 'tiers/0/usd': -0.10 is less than the minimum of 0"),
-    "override overlapping tiers": BadFile("--prices", _override(_entry(tiers=[{"up_to": 100, "usd": "0.2"},
-                                                                             {"up_to": 50, "usd": "0.1"}, {"usd": "0.05"}])),
-                                          "field 'tiers/1/up_to': up_to 50 must be greater than the previous tier's 100"),
-    "override two open tiers": BadFile("--prices", _override(_entry(tiers=[{"usd": "0.2"}, {"usd": "0.1"}])),
-                                       "field 'tiers/0/up_to': only the last tier may be open-ended"),
-    "override in euros": BadFile("--prices", _override(lambda d: d.update(currency="EUR")),
-                                 "field 'currency': Additional properties are not allowed ('currency' was unexpected)"),
-    "override entry in euros": BadFile("--prices", _override(_entry(currency="EUR")),
-                                       "entry 'lambda.requests': field 'currency': "),
-    "override price 1e400": BadFile("--prices", _override(_entry(tiers=[{"usd": "1e400"}])),
-                                    "field 'tiers/0/usd': 1E+400 is greater than the maximum of 1000000"),
-    "override price_per zero": BadFile("--prices", _override(_entry(price_per=0)),
-                                       "field 'price_per': 0 is less than the minimum of 1"),
-    "override price text": BadFile("--prices", _override(_entry(tiers=[{"usd": "cheap"}])),
-                                   "field 'tiers/0/usd': 'cheap' is not of type 'number'"),
-    "override impossible date": BadFile("--prices", _override(_entry(as_of="2026-02-30")),
-                                        "field 'as_of': '2026-02-30' is not a calendar date (YYYY-MM-DD)"),
-    "override unknown id": BadFile("--prices", _override(lambda d: d["entries"].update(
-        {"lambda.requestz": d["entries"].pop("lambda.requests")})),
-        "entry 'lambda.requestz': no such id in the price tables (a typo?)"),
-    "override for another region": BadFile("--prices", _override(lambda d: d.update(region="eu-west-1")),
-                                           "field 'region': this override file is for region 'eu-west-1', not 'us-east-1'"),
+    "override missing field": BadFile(
+        "--prices",
+        _override(_entry(unit=None)),
+        "entry 'lambda.requests': field 'unit': 'unit' is a required property",
+    ),
+    "override negative price": BadFile(
+        "--prices",
+        _override(_entry(tiers=[{"usd": "-0.10"}])),
+        "entry 'lambda.requests': field 'tiers/0/usd': -0.10 is less than the minimum of 0",
+    ),
+    "override overlapping tiers": BadFile(
+        "--prices",
+        _override(
+            _entry(
+                tiers=[{"up_to": 100, "usd": "0.2"}, {"up_to": 50, "usd": "0.1"}, {"usd": "0.05"}]
+            )
+        ),
+        "field 'tiers/1/up_to': up_to 50 must be greater than the previous tier's 100",
+    ),
+    "override two open tiers": BadFile(
+        "--prices",
+        _override(_entry(tiers=[{"usd": "0.2"}, {"usd": "0.1"}])),
+        "field 'tiers/0/up_to': only the last tier may be open-ended",
+    ),
+    "override in euros": BadFile(
+        "--prices",
+        _override(lambda d: d.update(currency="EUR")),
+        "field 'currency': Additional properties are not allowed ('currency' was unexpected)",
+    ),
+    "override entry in euros": BadFile(
+        "--prices", _override(_entry(currency="EUR")), "entry 'lambda.requests': field 'currency': "
+    ),
+    "override price 1e400": BadFile(
+        "--prices",
+        _override(_entry(tiers=[{"usd": "1e400"}])),
+        "field 'tiers/0/usd': 1E+400 is greater than the maximum of 1000000",
+    ),
+    "override price_per zero": BadFile(
+        "--prices",
+        _override(_entry(price_per=0)),
+        "field 'price_per': 0 is less than the minimum of 1",
+    ),
+    "override price text": BadFile(
+        "--prices",
+        _override(_entry(tiers=[{"usd": "cheap"}])),
+        "field 'tiers/0/usd': 'cheap' is not of type 'number'",
+    ),
+    "override impossible date": BadFile(
+        "--prices",
+        _override(_entry(as_of="2026-02-30")),
+        "field 'as_of': '2026-02-30' is not a calendar date (YYYY-MM-DD)",
+    ),
+    "override unknown id": BadFile(
+        "--prices",
+        _override(
+            lambda d: d["entries"].update({"lambda.requestz": d["entries"].pop("lambda.requests")})
+        ),
+        "entry 'lambda.requestz': no such id in the price tables (a typo?)",
+    ),
+    "override for another region": BadFile(
+        "--prices",
+        _override(lambda d: d.update(region="eu-west-1")),
+        "field 'region': this override file is for region 'eu-west-1', not 'us-east-1'",
+    ),
     "override not YAML": BadFile("--prices", "{{{: [", "malformed YAML: line 1, column 4"),
-    "override empty": BadFile("--prices", "", "expected a mapping at the top level, got an empty document"),
+    "override empty": BadFile(
+        "--prices", "", "expected a mapping at the top level, got an empty document"
+    ),
     "override missing": BadFile("--prices", None, "no such price override file"),
     # policy config (costline preview --policy-pack-config)
-    "policy config not JSON": BadFile("--policy-pack-config", "{budget: 5}",
-                                      "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)"),
-    "policy config a list": BadFile("--policy-pack-config", "[]",
-                                    "policy config must be a JSON object of policy name -> settings"),
+    "policy config not JSON": BadFile(
+        "--policy-pack-config",
+        "{budget: 5}",
+        "not valid JSON (line 1, column 2: Expecting property name enclosed in double quotes)",
+    ),
+    "policy config a list": BadFile(
+        "--policy-pack-config",
+        "[]",
+        "policy config must be a JSON object of policy name -> settings",
+    ),
 }
 
 
@@ -505,7 +968,9 @@ def _cli(args: list[str]):
 
 
 @pytest.mark.parametrize("case", CLI_FILE_CASES.values(), ids=CLI_FILE_CASES.keys())
-def test_a_bad_file_is_exit_2_and_one_line_naming_file_and_field(tmp_path, monkeypatch, case: BadFile):
+def test_a_bad_file_is_exit_2_and_one_line_naming_file_and_field(
+    tmp_path, monkeypatch, case: BadFile
+):
     monkeypatch.chdir(tmp_path)
     path = Path("input.file")
     if isinstance(case.content, bytes):
@@ -534,19 +999,49 @@ def test_an_unknown_region_is_exit_2_naming_the_regions_there_are(tmp_path):
     stack.write_text('{"steps": [], "changeSummary": {}}', encoding="utf-8")
     result = _cli(["estimate", "--from-preview", str(stack), "--region", "mars-north-1"])
     assert result.exit_code == 2
-    assert result.stderr == ("costline: error: pricing/mars-north-1: no price tables for region 'mars-north-1'; "
-                             "available: ap-northeast-1, eu-central-1, eu-west-1, us-east-1, us-west-2\n")
+    assert result.stderr == (
+        "costline: error: pricing/mars-north-1: no price tables for region 'mars-north-1'; "
+        "available: ap-northeast-1, eu-central-1, eu-west-1, us-east-1, us-west-2\n"
+    )
 
 
-@pytest.mark.parametrize("file, mutate, expected", [
-    ("lambda.yaml", lambda d: d.update(currency="EUR"), ("currency", "currency 'EUR' is not supported")),
-    ("region.yaml", lambda d: d.update(currency="EUR"), ("currency", "currency 'EUR' is not supported")),
-    ("lambda.yaml", lambda d: d["entries"]["lambda.requests"].pop("unit"), ("unit", "'unit' is a required property")),
-    ("lambda.yaml", lambda d: d["entries"]["lambda.requests"].update(tiers=[{"usd": -1}]),
-     ("tiers/0/usd", "-1 is less than the minimum of 0")),
-    ("lambda.yaml", lambda d: d["entries"]["lambda.duration.x86_64"]["tiers"][1].update(up_to=1),
-     ("tiers/1/up_to", "must be greater than the previous tier's 6000000000")),
-], ids=["table in euros", "region in euros", "table missing field", "table negative price", "table overlapping tiers"])
+@pytest.mark.parametrize(
+    "file, mutate, expected",
+    [
+        (
+            "lambda.yaml",
+            lambda d: d.update(currency="EUR"),
+            ("currency", "currency 'EUR' is not supported"),
+        ),
+        (
+            "region.yaml",
+            lambda d: d.update(currency="EUR"),
+            ("currency", "currency 'EUR' is not supported"),
+        ),
+        (
+            "lambda.yaml",
+            lambda d: d["entries"]["lambda.requests"].pop("unit"),
+            ("unit", "'unit' is a required property"),
+        ),
+        (
+            "lambda.yaml",
+            lambda d: d["entries"]["lambda.requests"].update(tiers=[{"usd": -1}]),
+            ("tiers/0/usd", "-1 is less than the minimum of 0"),
+        ),
+        (
+            "lambda.yaml",
+            lambda d: d["entries"]["lambda.duration.x86_64"]["tiers"][1].update(up_to=1),
+            ("tiers/1/up_to", "must be greater than the previous tier's 6000000000"),
+        ),
+    ],
+    ids=[
+        "table in euros",
+        "region in euros",
+        "table missing field",
+        "table negative price",
+        "table overlapping tiers",
+    ],
+)
 def test_a_bad_price_table_names_file_entry_and_field(tmp_path, file, mutate, expected):
     import shutil
 
@@ -558,34 +1053,65 @@ def test_a_bad_price_table_names_file_entry_and_field(tmp_path, file, mutate, ex
     with pytest.raises(PricingError) as error:
         load_price_book("us-east-1", tables_dir=tables)
     assert error.value.file.endswith(f"us-east-1/{file}")
-    assert (error.value.field, expected[1] in error.value.detail) == (expected[0], True), str(error.value)
+    assert (error.value.field, expected[1] in error.value.detail) == (expected[0], True), str(
+        error.value
+    )
 
 
 # --- malformed policy config: rejected as the engine rejects it, or an advisory violation --------
 CONFIG_CASES: dict[str, tuple[dict, tuple[str, str, str]]] = {
-    "budget as text": ({"stack-budget": {"monthlyBudgetUsd": "fifty"}},
-                       ("stack-budget", "monthlyBudgetUsd", "'fifty' is not of type 'number'")),
-    "negative budget": ({"stack-budget": {"monthlyBudgetUsd": -1}},
-                        ("stack-budget", "monthlyBudgetUsd", "-1 is less than the minimum of 0")),
-    "warning above 100%": ({"stack-budget": {"warnAtPercent": 150}},
-                           ("stack-budget", "warnAtPercent", "150 is greater than the maximum of 100")),
-    "made-up enforcement level": ({"stack-budget": {"enforcementLevel": "blocking"}},
-                                  ("stack-budget", "enforcementLevel", "'blocking' is not a valid enforcement level")),
-    "policy config a number": ({"stack-budget": 5},
-                               ("stack-budget", "", "5 is not a valid value; must be a string or object")),
-    "misspelt policy": ({"stack-budgett": {"monthlyBudgetUsd": 50}},
-                        ("stack-budgett", "", "no policy of this name in the pack")),
-    "misspelt worst-case tag": ({"usage-tags": {"worstCase": {"cost:monthly-request": 5}}},
-                                ("usage-tags", "worstCase", "('cost:monthly-request' was unexpected)")),
-    "worst case beyond plausible": ({"usage-tags": {"worstCase": {"cost:monthly-requests": 1e300}}},
-                                    ("usage-tags", "worstCase.cost:monthly-requests", "is greater than the maximum of")),
-    "region not a region": ({"cost-estimate": {"region": "MARS"}}, ("cost-estimate", "region", "does not match")),
-    "free tier as text": ({"cost-estimate": {"freeTier": "yes"}},
-                          ("cost-estimate", "freeTier", "'yes' is not of type 'boolean'")),
-    "type budget as text": ({"resource-budget": {"maxMonthlyUsdByType": {LAMBDA: "lots"}}},
-                            ("resource-budget", f"maxMonthlyUsdByType.{LAMBDA}", "'lots' is not of type 'number'")),
-    "zero multiple": ({"lambda-worst-case": {"maxMultipleOfExpected": 0}},
-                      ("lambda-worst-case", "maxMultipleOfExpected", "0 is less than or equal to the minimum of 0")),
+    "budget as text": (
+        {"stack-budget": {"monthlyBudgetUsd": "fifty"}},
+        ("stack-budget", "monthlyBudgetUsd", "'fifty' is not of type 'number'"),
+    ),
+    "negative budget": (
+        {"stack-budget": {"monthlyBudgetUsd": -1}},
+        ("stack-budget", "monthlyBudgetUsd", "-1 is less than the minimum of 0"),
+    ),
+    "warning above 100%": (
+        {"stack-budget": {"warnAtPercent": 150}},
+        ("stack-budget", "warnAtPercent", "150 is greater than the maximum of 100"),
+    ),
+    "made-up enforcement level": (
+        {"stack-budget": {"enforcementLevel": "blocking"}},
+        ("stack-budget", "enforcementLevel", "'blocking' is not a valid enforcement level"),
+    ),
+    "policy config a number": (
+        {"stack-budget": 5},
+        ("stack-budget", "", "5 is not a valid value; must be a string or object"),
+    ),
+    "misspelt policy": (
+        {"stack-budgett": {"monthlyBudgetUsd": 50}},
+        ("stack-budgett", "", "no policy of this name in the pack"),
+    ),
+    "misspelt worst-case tag": (
+        {"usage-tags": {"worstCase": {"cost:monthly-request": 5}}},
+        ("usage-tags", "worstCase", "('cost:monthly-request' was unexpected)"),
+    ),
+    "worst case beyond plausible": (
+        {"usage-tags": {"worstCase": {"cost:monthly-requests": 1e300}}},
+        ("usage-tags", "worstCase.cost:monthly-requests", "is greater than the maximum of"),
+    ),
+    "region not a region": (
+        {"cost-estimate": {"region": "MARS"}},
+        ("cost-estimate", "region", "does not match"),
+    ),
+    "free tier as text": (
+        {"cost-estimate": {"freeTier": "yes"}},
+        ("cost-estimate", "freeTier", "'yes' is not of type 'boolean'"),
+    ),
+    "type budget as text": (
+        {"resource-budget": {"maxMonthlyUsdByType": {LAMBDA: "lots"}}},
+        ("resource-budget", f"maxMonthlyUsdByType.{LAMBDA}", "'lots' is not of type 'number'"),
+    ),
+    "zero multiple": (
+        {"lambda-worst-case": {"maxMultipleOfExpected": 0}},
+        (
+            "lambda-worst-case",
+            "maxMultipleOfExpected",
+            "0 is less than or equal to the minimum of 0",
+        ),
+    ),
 }
 
 
@@ -594,7 +1120,9 @@ def test_malformed_policy_config_is_rejected_naming_policy_and_field(pack, confi
     with pytest.raises(HarnessConfigError) as error:
         pack.run([fn()], config)
     policy, field_, text = expected
-    assert [(p.policy, p.field) for p in error.value.problems] == [(policy, field_)], str(error.value)
+    assert [(p.policy, p.field) for p in error.value.problems] == [(policy, field_)], str(
+        error.value
+    )
     assert text in error.value.problems[0].message
     assert pack.returncode is None
 
@@ -603,23 +1131,48 @@ def _advisories(result: RunResult) -> list[str]:
     return [v.message for v in result.violations if "could not run policy" in v.message]
 
 
-@pytest.mark.parametrize("config_for, expected", [
-    (lambda tmp: {"cost-estimate": {"priceOverrides": [str(tmp / "missing.yaml")]}},
-     "missing.yaml: price override file not found"),
-    (lambda tmp: {"cost-estimate": {"priceOverrides": [str(_write(tmp / "negative.yaml",
-                                                                  _override(_entry(tiers=[{"usd": "-1"}]))))]}},
-     "negative.yaml: entry 'lambda.requests': field 'tiers/0/usd': -1 is less than the minimum of 0"),
-    (lambda tmp: {"cost-estimate": {"region": "zz-north-9"}}, "no price tables for region 'zz-north-9'"),
-], ids=["override file missing", "override file invalid", "region without tables"])
-def test_config_that_breaks_pricing_is_an_advisory_violation_on_every_policy(pack, tmp_path, config_for, expected):
+@pytest.mark.parametrize(
+    "config_for, expected",
+    [
+        (
+            lambda tmp: {"cost-estimate": {"priceOverrides": [str(tmp / "missing.yaml")]}},
+            "missing.yaml: price override file not found",
+        ),
+        (
+            lambda tmp: {
+                "cost-estimate": {
+                    "priceOverrides": [
+                        str(_write(tmp / "negative.yaml", _override(_entry(tiers=[{"usd": "-1"}]))))
+                    ]
+                }
+            },
+            "negative.yaml: entry 'lambda.requests': field 'tiers/0/usd': -1 is less than the minimum of 0",
+        ),
+        (
+            lambda tmp: {"cost-estimate": {"region": "zz-north-9"}},
+            "no price tables for region 'zz-north-9'",
+        ),
+    ],
+    ids=["override file missing", "override file invalid", "region without tables"],
+)
+def test_config_that_breaks_pricing_is_an_advisory_violation_on_every_policy(
+    pack, tmp_path, config_for, expected
+):
     config = config_for(tmp_path)
     config["stack-budget"] = {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1}
     result = pack.run([fn()], config)
     assert pack.returncode is None and not result.mandatory
     errors = [v for v in result.violations if "could not run policy" in v.message]
-    assert {v.policy_name for v in errors} == {"cost-estimate", "stack-budget", "resource-budget", "usage-tags",
-                                               "lambda-worst-case"}
-    assert all(v.enforcement_level == "advisory" and expected in v.message for v in errors), errors[0].message
+    assert {v.policy_name for v in errors} == {
+        "cost-estimate",
+        "stack-budget",
+        "resource-budget",
+        "usage-tags",
+        "lambda-worst-case",
+    }
+    assert all(v.enforcement_level == "advisory" and expected in v.message for v in errors), errors[
+        0
+    ].message
 
 
 def _write(path: Path, text: str) -> Path:
@@ -632,7 +1185,9 @@ def test_an_unwritable_report_path_names_the_path(pack, tmp_path):
     result = pack.run([fn()], {"cost-estimate": {"reportPath": str(target)}})
     (error,) = _advisories(result)
     assert f"cannot write the report to {target}: No such file or directory" in error
-    assert any("fn (aws:lambda Function): ~$" in v.message for v in result.by_policy("cost-estimate"))
+    assert any(
+        "fn (aws:lambda Function): ~$" in v.message for v in result.by_policy("cost-estimate")
+    )
 
 
 def test_a_stack_whose_provider_is_in_an_unknown_region_is_an_advisory(pack):
@@ -641,7 +1196,9 @@ def test_a_stack_whose_provider_is_in_an_unknown_region_is_an_advisory(pack):
     assert_healthy_except_pricing(pack, result, "no price tables for region 'mars-north-1'")
 
 
-def assert_healthy_except_pricing(pack: PolicyPackProcess, result: RunResult, expected: str) -> None:
+def assert_healthy_except_pricing(
+    pack: PolicyPackProcess, result: RunResult, expected: str
+) -> None:
     assert pack.returncode is None
     errors = _advisories(result)
     assert errors and all(expected in e for e in errors)
@@ -658,7 +1215,9 @@ def test_an_absurd_budget_is_formatted_not_an_error(pack):
 def test_an_empty_stack(pack, tmp_path):
     est = estimate([], load_price_book("us-east-1"))
     assert (est.resources, est.total_monthly_usd) == ((), Decimal(0))
-    result = pack.run([], {"stack-budget": {"monthlyBudgetUsd": 0, "enforcementLevel": "mandatory"}})
+    result = pack.run(
+        [], {"stack-budget": {"monthlyBudgetUsd": 0, "enforcementLevel": "mandatory"}}
+    )
     assert_healthy(pack, result)
     assert not result.mandatory  # $0.00 is not over a $0 budget
     (line,) = [v.message for v in result.by_policy("cost-estimate")]
@@ -672,10 +1231,17 @@ def test_an_empty_stack(pack, tmp_path):
 def test_ten_thousand_resources_over_the_pack(pack):
     """Once, over the real harness: 666 copies of the reference service plus the stack and provider."""
     stack = services_stack(10_000)
-    engine = [EngineResource(urn=r.urn, type=r.type, name=r.name, properties=dict(r.properties),
-                             dependencies=list(r.dependencies),
-                             property_dependencies={k: list(v) for k, v in r.property_dependencies.items()})
-              for r in stack]
+    engine = [
+        EngineResource(
+            urn=r.urn,
+            type=r.type,
+            name=r.name,
+            properties=dict(r.properties),
+            dependencies=list(r.dependencies),
+            property_dependencies={k: list(v) for k, v in r.property_dependencies.items()},
+        )
+        for r in stack
+    ]
     expected = estimate(stack, load_price_book("us-east-1"))
     result = pack.run(engine, {"stack-budget": {"monthlyBudgetUsd": 100}})
     assert_healthy(pack, result)

@@ -31,9 +31,16 @@ def test_batch_inference_is_priced_at_the_batch_entries(prices):
     """Claude 3 Haiku batch $0.125 / $0.625 per 1M (on-demand $0.25 / $1.25).
     1,000,000 req × 1,000 input = 1B tokens × $0.125/M = $125; × 200 output = 200M × $0.625/M = $125.
     Batch $250 against $500 on-demand."""
-    tags = {"cost:monthly-requests": "1000000", "cost:input-tokens": "1000", "cost:output-tokens": "200"}
+    tags = {
+        "cost:monthly-requests": "1000000",
+        "cost:input-tokens": "1000",
+        "cost:output-tokens": "200",
+    }
     batch = only(estimate([profile(HAIKU, **tags, **{"cost:bedrock-mode": "batch"})], prices))
-    assert {i.price_id for i in batch.line_items} == {f"bedrock.batch.{HAIKU}.input_tokens", f"bedrock.batch.{HAIKU}.output_tokens"}
+    assert {i.price_id for i in batch.line_items} == {
+        f"bedrock.batch.{HAIKU}.input_tokens",
+        f"bedrock.batch.{HAIKU}.output_tokens",
+    }
     assert batch.monthly_usd == D(250)
     assert only(estimate([profile(HAIKU, **tags)], prices)).monthly_usd == D(500)
 
@@ -41,27 +48,68 @@ def test_batch_inference_is_priced_at_the_batch_entries(prices):
 def test_batch_without_a_batch_price_is_a_finding_and_priced_on_demand(prices):
     """Claude 3.5 Haiku has no batch entry: 1,000 req × 1,000 × $0.80/M + 1,000 × 1,000 × $4.00/M = $4.80."""
     model = "anthropic.claude-3-5-haiku-20241022-v1:0"
-    r = only(estimate([profile(model, **{"cost:monthly-requests": "1000", "cost:input-tokens": "1000",
-                                          "cost:output-tokens": "1000", "cost:bedrock-mode": "batch"})], prices))
+    r = only(
+        estimate(
+            [
+                profile(
+                    model,
+                    **{
+                        "cost:monthly-requests": "1000",
+                        "cost:input-tokens": "1000",
+                        "cost:output-tokens": "1000",
+                        "cost:bedrock-mode": "batch",
+                    },
+                )
+            ],
+            prices,
+        )
+    )
     assert "bedrock-batch-unavailable" in codes(r)
     assert r.monthly_usd == D("4.80")
 
 
 def test_unknown_mode_is_malformed(prices):
-    r = only(estimate([profile(HAIKU, **{"cost:monthly-requests": "1", "cost:input-tokens": "1",
-                                         "cost:output-tokens": "1", "cost:bedrock-mode": "cheap"})], prices))
-    assert any(f.code == "usage-tag-malformed" and f.field == "tags.cost:bedrock-mode" for f in r.findings)
+    r = only(
+        estimate(
+            [
+                profile(
+                    HAIKU,
+                    **{
+                        "cost:monthly-requests": "1",
+                        "cost:input-tokens": "1",
+                        "cost:output-tokens": "1",
+                        "cost:bedrock-mode": "cheap",
+                    },
+                )
+            ],
+            prices,
+        )
+    )
+    assert any(
+        f.code == "usage-tag-malformed" and f.field == "tags.cost:bedrock-mode" for f in r.findings
+    )
 
 
 def test_embeddings_are_priced_per_input_token_only(prices):
     """Titan Text Embeddings v2 $0.02 per 1M: 100,000 req × 2,000 tokens = 200M × $0.02/M = $4.00."""
-    r = only(estimate([profile("amazon.titan-embed-text-v2:0", **{"cost:monthly-requests": "100000",
-                                                                  "cost:input-tokens": "2000"})], prices))
+    r = only(
+        estimate(
+            [
+                profile(
+                    "amazon.titan-embed-text-v2:0",
+                    **{"cost:monthly-requests": "100000", "cost:input-tokens": "2000"},
+                )
+            ],
+            prices,
+        )
+    )
     assert r.monthly_usd == D("4.00")
     assert not r.findings
 
 
-@pytest.mark.parametrize(("variant", "expected"), [(None, D("200")), ("premium", D("240")), ("small", D("160"))])
+@pytest.mark.parametrize(
+    ("variant", "expected"), [(None, D("200")), ("premium", D("240")), ("small", D("160"))]
+)
 def test_image_models_are_priced_per_image(prices, variant, expected):
     """Titan Image Generator v2: 10,000 req × 2 images = 20,000 images × $0.01 (standard),
     $0.012 (premium) or $0.008 (512x512 or smaller)."""
@@ -73,8 +121,21 @@ def test_image_models_are_priced_per_image(prices, variant, expected):
 
 
 def test_unpriced_image_variant_lists_the_priced_ones(prices):
-    r = only(estimate([profile("amazon.titan-image-generator-v2:0", **{"cost:monthly-requests": "1",
-                      "cost:images-per-request": "1", "cost:image-variant": "huge"})], prices))
+    r = only(
+        estimate(
+            [
+                profile(
+                    "amazon.titan-image-generator-v2:0",
+                    **{
+                        "cost:monthly-requests": "1",
+                        "cost:images-per-request": "1",
+                        "cost:image-variant": "huge",
+                    },
+                )
+            ],
+            prices,
+        )
+    )
     (finding,) = [f for f in r.findings if f.field == "tags.cost:image-variant"]
     assert "premium" in finding.suggestion and r.monthly_usd == 0
 
@@ -84,7 +145,12 @@ def test_provisioned_throughput_by_commitment_with_break_even(prices):
     Break-even against on-demand ($0.20 / $0.60 per 1M): 26,864 / 0.20 = 134,320M input tokens,
     or 26,864 / 0.60 = 44,773.3M output tokens a month. No commitment: 730 × $20.50 = $14,965."""
     arn = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-text-express-v1:0:8k"
-    r = only(estimate([make(PROVISIONED, "pt", modelArn=arn, modelUnits=2, commitmentDuration="OneMonth")], prices))
+    r = only(
+        estimate(
+            [make(PROVISIONED, "pt", modelArn=arn, modelUnits=2, commitmentDuration="OneMonth")],
+            prices,
+        )
+    )
     (item,) = r.line_items
     assert item.price_id == "bedrock.provisioned.amazon.titan-text-express-v1.one_month"
     assert item.quantity == D(1460) and r.monthly_usd == D("26864.00")
@@ -94,21 +160,57 @@ def test_provisioned_throughput_by_commitment_with_break_even(prices):
 
 
 def test_provisioned_throughput_without_a_price_is_a_finding(prices):
-    r = only(estimate([make(PROVISIONED, "pt", modelArn="anthropic.claude-3-haiku-20240307-v1:0", modelUnits=1,
-                            commitmentDuration="SixMonths")], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    PROVISIONED,
+                    "pt",
+                    modelArn="anthropic.claude-3-haiku-20240307-v1:0",
+                    modelUnits=1,
+                    commitmentDuration="SixMonths",
+                )
+            ],
+            prices,
+        )
+    )
     assert "bedrock-model-unknown" in codes(r) and r.monthly_usd == 0
 
 
 def test_model_customization_training_and_storage(prices):
     """Titan Text Lite: 10M training tokens × 3 epochs = 30M × $0.40/M = $12.00, plus $1.95 storage."""
-    r = only(estimate([make(CUSTOM_MODEL, "ft", baseModelIdentifier="amazon.titan-text-lite-v1",
-                            hyperparameters={"epochCount": "3"}, tags={"cost:training-tokens": "10000000"})], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    CUSTOM_MODEL,
+                    "ft",
+                    baseModelIdentifier="amazon.titan-text-lite-v1",
+                    hyperparameters={"epochCount": "3"},
+                    tags={"cost:training-tokens": "10000000"},
+                )
+            ],
+            prices,
+        )
+    )
     assert r.monthly_usd == D("13.95")
 
 
 def test_model_customization_with_bad_epochs_is_a_finding(prices):
-    r = only(estimate([make(CUSTOM_MODEL, "ft", baseModelIdentifier="amazon.titan-text-lite-v1",
-                            hyperparameters={"epochCount": "many"}, tags={"cost:training-tokens": "1000000"})], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    CUSTOM_MODEL,
+                    "ft",
+                    baseModelIdentifier="amazon.titan-text-lite-v1",
+                    hyperparameters={"epochCount": "many"},
+                    tags={"cost:training-tokens": "1000000"},
+                )
+            ],
+            prices,
+        )
+    )
     assert "property-invalid" in codes(r)
     assert r.monthly_usd == D("0.40") + D("1.95")
 
@@ -122,8 +224,16 @@ def imported_seed_stack():
     stack = []
     for r in seed_stack():
         if r.name in ("model", "api-handler"):
-            r = replace(r, properties={**r.properties, "tags": {**r.properties["tags"],
-                                                                 "cost:imported-model": "deepseek-r1-distill-llama-70b"}})
+            r = replace(
+                r,
+                properties={
+                    **r.properties,
+                    "tags": {
+                        **r.properties["tags"],
+                        "cost:imported-model": "deepseek-r1-distill-llama-70b",
+                    },
+                },
+            )
         stack.append(r)
     return stack
 
@@ -142,38 +252,84 @@ def test_imported_model_on_the_seed_scenario(seed_prices):
     assert est.total_monthly_usd == D("9058.80") + D("0.105") + D("1.00")
 
 
-@pytest.mark.parametrize(("daily", "minutes_per_day"), [("30", 150), ("96", 480), ("97", 480), ("1000", 480)])
+@pytest.mark.parametrize(
+    ("daily", "minutes_per_day"), [("30", 150), ("96", 480), ("97", 480), ("1000", 480)]
+)
 def test_active_minutes_fill_the_working_day_at_one_call_per_window(prices, daily, minutes_per_day):
     """Calls spread over 8 h (480 min): each opens a 5-minute window until windows touch
     (96 calls × 5 = 480 min), then the copy stays up all day. × 30 days × 8 CMU × $0.0785 + $15.60."""
-    r = only(estimate([make(PROFILE, "m", tags={"cost:daily-requests": daily,
-                                                "cost:imported-model": "deepseek-r1-distill-llama-70b"})], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    PROFILE,
+                    "m",
+                    tags={
+                        "cost:daily-requests": daily,
+                        "cost:imported-model": "deepseek-r1-distill-llama-70b",
+                    },
+                )
+            ],
+            prices,
+        )
+    )
     assert r.monthly_usd == D(minutes_per_day) * 30 * 8 * D("0.0785") + D("15.60")
     assert "bedrock-imported-per-token" not in codes(r)
 
 
 def test_active_hours_cmu_and_copies_tags(prices):
     """2 h/day × 60 × 30 = 3,600 min × 2 copies × 4 CMU (cost:cmu) × $0.0785 = $2,260.80; storage 4 × $1.95."""
-    r = only(estimate([make(PROFILE, "m", tags={"cost:daily-requests": "5", "cost:imported-model": "my-model",
-                                                "cost:active-hours-per-day": "2", "cost:cmu": "4",
-                                                "cost:model-copies": "2"})], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    PROFILE,
+                    "m",
+                    tags={
+                        "cost:daily-requests": "5",
+                        "cost:imported-model": "my-model",
+                        "cost:active-hours-per-day": "2",
+                        "cost:cmu": "4",
+                        "cost:model-copies": "2",
+                    },
+                )
+            ],
+            prices,
+        )
+    )
     assert r.monthly_usd == D("2260.80") + D("7.80")
 
 
 def test_imported_model_of_unknown_size_asks_for_cmu(prices):
-    r = only(estimate([make(PROFILE, "m", tags={"cost:daily-requests": "5", "cost:imported-model": "my-model"})], prices))
+    r = only(
+        estimate(
+            [
+                make(
+                    PROFILE,
+                    "m",
+                    tags={"cost:daily-requests": "5", "cost:imported-model": "my-model"},
+                )
+            ],
+            prices,
+        )
+    )
     assert any(f.field == "tags.cost:cmu" for f in r.findings) and r.monthly_usd == 0
 
 
-@pytest.mark.parametrize(("name", "family", "size", "cmus"), [
-    ("deepseek-r1-distill-llama-70b", "llama", D(70), D(8)),
-    ("deepseek-r1-distill-llama-8b", "llama", D(8), D(2)),
-    ("my-llama-3b", "llama", D(3), D(2)),
-    ("mixtral-8x7b", "mixtral", D(56), D(4)),
-    ("qwen-7b", "qwen", D(7), None),
-])
+@pytest.mark.parametrize(
+    ("name", "family", "size", "cmus"),
+    [
+        ("deepseek-r1-distill-llama-70b", "llama", D(70), D(8)),
+        ("deepseek-r1-distill-llama-8b", "llama", D(8), D(2)),
+        ("my-llama-3b", "llama", D(3), D(2)),
+        ("mixtral-8x7b", "mixtral", D(56), D(4)),
+        ("qwen-7b", "qwen", D(7), None),
+    ],
+)
 def test_cmus_from_architecture_and_size(prices, name, family, size, cmus):
-    examples = prices.entries["bedrock.custom_model_import.cmu_minute"].attributes["cmus_per_copy_examples"]
+    examples = prices.entries["bedrock.custom_model_import.cmu_minute"].attributes[
+        "cmus_per_copy_examples"
+    ]
     assert model_size(name) == (family, size)
     assert estimated_cmus(name, examples) == cmus
 
@@ -183,10 +339,19 @@ def test_imported_model_on_the_lambda_flows_to_its_profile(prices):
     from costline.core.model import Resource
 
     profile_urn = "urn:pulumi:dev::p::aws:bedrock/inferenceProfile:InferenceProfile::m"
-    fn = Resource.from_engine(urn="urn:pulumi:dev::p::aws:lambda/function:Function::fn", type=LAMBDA, name="fn",
-                              properties={"tags": {"cost:daily-requests": "1000", "cost:avg-duration-ms": "10",
-                                                   "cost:imported-model": "deepseek-r1-distill-llama-70b"}},
-                              property_dependencies={"environment": [profile_urn]})
+    fn = Resource.from_engine(
+        urn="urn:pulumi:dev::p::aws:lambda/function:Function::fn",
+        type=LAMBDA,
+        name="fn",
+        properties={
+            "tags": {
+                "cost:daily-requests": "1000",
+                "cost:avg-duration-ms": "10",
+                "cost:imported-model": "deepseek-r1-distill-llama-70b",
+            }
+        },
+        property_dependencies={"environment": [profile_urn]},
+    )
     est = estimate([fn, make(PROFILE, "m", urn=profile_urn)], prices)
     r = {x.name: x for x in est.resources}
     assert r["m"].monthly_usd == D("9058.80")

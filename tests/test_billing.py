@@ -16,32 +16,52 @@ from tests.conftest import LAMBDA, make
 
 
 def entry(price_id, unit, per, *tiers):
-    return PriceEntry(price_id, price_id, unit, D(per),
-                      tuple(Tier(None if up is None else D(up), D(usd)) for up, usd in tiers), "test", "2026-11-01", "test")
+    return PriceEntry(
+        price_id,
+        price_id,
+        unit,
+        D(per),
+        tuple(Tier(None if up is None else D(up), D(usd)) for up, usd in tiers),
+        "test",
+        "2026-11-01",
+        "test",
+    )
 
 
 BOOK = PriceBook(
-    version="test", region="us-east-1", currency="USD", as_of="2026-11-01",
-    entries={e.id: e for e in [
-        entry("req", "request", 1_000_000, ("100", "10"), ("300", "5"), (None, "1")),
-        entry("x86", "GB-second", 1, (None, "0.01")),
-        entry("arm", "GB-second", 1, (None, "0.008")),
-    ]},
-    free_tiers={"free": FreeTier("free", "shared", D(100), "GB-second", ("x86", "arm"), "test", "2026-11-01", "test")},
+    version="test",
+    region="us-east-1",
+    currency="USD",
+    as_of="2026-11-01",
+    entries={
+        e.id: e
+        for e in [
+            entry("req", "request", 1_000_000, ("100", "10"), ("300", "5"), (None, "1")),
+            entry("x86", "GB-second", 1, (None, "0.01")),
+            entry("arm", "GB-second", 1, (None, "0.008")),
+        ]
+    },
+    free_tiers={
+        "free": FreeTier(
+            "free", "shared", D(100), "GB-second", ("x86", "arm"), "test", "2026-11-01", "test"
+        )
+    },
 )
 
 
 def test_tier_boundaries_are_inclusive_of_the_band_end():
     tiers = BOOK.entries["req"].tiers
-    assert tiered_cost(D(100), tiers, D(1)) == D(1000)           # exactly the first band
-    assert tiered_cost(D(101), tiers, D(1)) == D(1005)           # one unit into the second
+    assert tiered_cost(D(100), tiers, D(1)) == D(1000)  # exactly the first band
+    assert tiered_cost(D(101), tiers, D(1)) == D(1005)  # one unit into the second
     assert tiered_cost(D(300), tiers, D(1)) == D(1000 + 200 * 5)
     assert tiered_cost(D(301), tiers, D(1)) == D(1000 + 200 * 5 + 1)
     assert [b.quantity for b in tier_usage(D(350), tiers, D(1))] == [D(100), D(200), D(50)]
 
 
 def test_free_tier_is_shared_across_resources_and_architectures():
-    a, b = bill_in_order([Charge("Lambda", "x86", D(60), "a"), Charge("Lambda", "arm", D(90), "b")], BOOK)
+    a, b = bill_in_order(
+        [Charge("Lambda", "x86", D(60), "a"), Charge("Lambda", "arm", D(90), "b")], BOOK
+    )
     # 150 GB-s used, 100 free, split 40 / 60 by usage; 20 x86 + 30 arm billable.
     assert a.free_quantity == D(40)
     assert b.free_quantity == D(60)
@@ -68,15 +88,21 @@ def test_split_does_not_depend_on_order(prices):
     """Billing takes charges in the estimator's canonical order (resources by URN), so a split
     with quanta left over gives them to the same resources whatever order the resources come in:
     three equal Lambdas share the 1M free requests, 333,333.33… each, one quantum left over."""
-    fns = [make(LAMBDA, name, tags={"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "100"})
-           for name in ("c", "a", "b")]
+    fns = [
+        make(LAMBDA, name, tags={"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "100"})
+        for name in ("c", "a", "b")
+    ]
 
     def figures(resources):
-        return {r.urn: {i.price_id: (i.free_quantity, i.monthly_usd) for i in r.line_items}
-                for r in estimate(resources, prices).resources}
+        return {
+            r.urn: {i.price_id: (i.free_quantity, i.monthly_usd) for i in r.line_items}
+            for r in estimate(resources, prices).resources
+        }
 
     forward = figures(fns)
-    assert len({f["lambda.requests"][0] for f in forward.values()}) == 2  # the left-over quantum went to one
+    assert (
+        len({f["lambda.requests"][0] for f in forward.values()}) == 2
+    )  # the left-over quantum went to one
     assert forward == figures(list(reversed(fns))) == figures([fns[1], fns[0], fns[2]])
 
 

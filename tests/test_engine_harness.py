@@ -390,10 +390,9 @@ def test_noop_pack_info_and_a_clean_run(noop):
 
 def test_process_is_killed_when_the_block_raises():
     pp = PolicyPackProcess(NOOP_PACK)
-    with pytest.raises(KeyError):
-        with pp:
-            assert pp.returncode is None
-            raise KeyError("test")
+    with pytest.raises(KeyError), pp:
+        assert pp.returncode is None
+        raise KeyError("test")
     assert pp.returncode is not None
     with pytest.raises(HarnessError, match="not running"):
         pp.get_analyzer_info()

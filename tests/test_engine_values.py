@@ -22,7 +22,9 @@ def test_every_unknown_sentinel_decodes_to_unknown():
 
 def test_secrets_are_unwrapped_and_their_paths_recorded():
     paths: set[str] = set()
-    decoded = decode({"tags": {"cost:input-tokens": secret("500")}, "env": [secret({"k": "v"})]}, "", paths)
+    decoded = decode(
+        {"tags": {"cost:input-tokens": secret("500")}, "env": [secret({"k": "v"})]}, "", paths
+    )
     assert decoded == {"tags": {"cost:input-tokens": "500"}, "env": [{"k": "v"}]}
     assert paths == {"tags.cost:input-tokens", "env.0"}
 
@@ -34,7 +36,10 @@ def test_nested_path_under_a_secret_counts_as_secret():
 
 
 def test_encode_inverts_decode():
-    raw = {"tags": {"a": secret("5"), "b": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"}, "l": [1, secret([1, 2])]}
+    raw = {
+        "tags": {"a": secret("5"), "b": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"},
+        "l": [1, secret([1, 2])],
+    }
     paths: set[str] = set()
     assert encode(decode(raw, "", paths), "", paths) == raw
 

@@ -36,7 +36,12 @@ def test_seed_base_case_line_by_line(seed_prices):
     assert r["artifacts"].monthly_usd == D("1.00")
     assert est.total_monthly_usd == D("38.605")
     assert format_usd(est.total_monthly_usd) == "$38.61"
-    assert est.by_service() == {"Lambda": D(0), "Bedrock": D("37.50"), "API Gateway": D("0.105"), "S3": D("1.000")}
+    assert est.by_service() == {
+        "Lambda": D(0),
+        "Bedrock": D("37.50"),
+        "API Gateway": D("0.105"),
+        "S3": D("1.000"),
+    }
 
 
 def test_reference_stack_at_list_prices(prices):
@@ -61,10 +66,15 @@ def lambda_fn(**props):
 
 
 def test_arm64_uses_the_arm_price(prices):
-    fn = lambda_fn(memorySize=1024, architectures=["arm64"],
-                   tags={"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "1000"})
+    fn = lambda_fn(
+        memorySize=1024,
+        architectures=["arm64"],
+        tags={"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "1000"},
+    )
     est = estimate([fn], prices, EstimateOptions(free_tier=False))
-    (duration,) = [i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")]
+    (duration,) = [
+        i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")
+    ]
     assert duration.price_id == "lambda.duration.arm64"
     assert duration.quantity == D(1_000_000)
     assert duration.monthly_usd == D(1_000_000) * D("0.0000133334")
@@ -83,18 +93,28 @@ def test_absent_properties_take_aws_defaults(prices):
     """128 MB, 3 s timeout, x86_64: 1,000 req × 100 ms × 0.125 GB = 12.5 GB-s."""
     fn = lambda_fn(tags={"cost:monthly-requests": "1000", "cost:avg-duration-ms": "100"})
     est = estimate([fn], prices, EstimateOptions(free_tier=False))
-    (duration,) = [i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")]
+    (duration,) = [
+        i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")
+    ]
     assert duration.price_id == "lambda.duration.x86_64" and duration.quantity == D("12.5")
     defaults = {a.key: a.value for a in est.resources[0].assumptions if a.source.value == "default"}
-    assert defaults == {"memorySize": "128", "timeout": "3", "architectures": "x86_64", "ephemeralStorage.size": "512"}
+    assert defaults == {
+        "memorySize": "128",
+        "timeout": "3",
+        "architectures": "x86_64",
+        "ephemeralStorage.size": "512",
+    }
 
 
 def test_lambda_x86_duration_tier_boundary(prices):
     """6,000,000,000 GB-s is the end of the first x86 band; the next 1,000 GB-s cost $0.000015 each."""
     gb_seconds = D(6_000_001_000)
     requests = gb_seconds  # 1 s × 1 GB each
-    fn = lambda_fn(memorySize=1024, timeout=900,
-                   tags={"cost:monthly-requests": str(requests), "cost:avg-duration-ms": "1000"})
+    fn = lambda_fn(
+        memorySize=1024,
+        timeout=900,
+        tags={"cost:monthly-requests": str(requests), "cost:avg-duration-ms": "1000"},
+    )
     est = estimate([fn], prices, EstimateOptions(free_tier=False))
     (duration,) = [i for i in est.resources[0].line_items if i.price_id == "lambda.duration.x86_64"]
     assert duration.monthly_usd == D(6_000_000_000) * D("0.0000166667") + D(1000) * D("0.000015")
@@ -103,18 +123,34 @@ def test_lambda_x86_duration_tier_boundary(prices):
 def test_free_tier_is_applied_once_across_functions(prices):
     """Two functions of 300,000 GB-s each: 400,000 free in all, split 200,000 each."""
     tags = {"cost:monthly-requests": "300000", "cost:avg-duration-ms": "1000"}
-    est = estimate([make(LAMBDA, "a", memorySize=1024, tags=tags),
-                    make(LAMBDA, "b", memorySize=1024, architectures=["arm64"], tags=tags)], prices)
-    frees = [i.free_quantity for r in est.resources for i in r.line_items if i.price_id.startswith("lambda.duration")]
+    est = estimate(
+        [
+            make(LAMBDA, "a", memorySize=1024, tags=tags),
+            make(LAMBDA, "b", memorySize=1024, architectures=["arm64"], tags=tags),
+        ],
+        prices,
+    )
+    frees = [
+        i.free_quantity
+        for r in est.resources
+        for i in r.line_items
+        if i.price_id.startswith("lambda.duration")
+    ]
     assert frees == [D(200000), D(200000)]
-    assert round_cents(est.total_monthly_usd) == round_cents(D(100000) * D("0.0000166667") + D(100000) * D("0.0000133334"))
+    assert round_cents(est.total_monthly_usd) == round_cents(
+        D(100000) * D("0.0000166667") + D(100000) * D("0.0000133334")
+    )
 
 
 def test_duration_longer_than_timeout_is_capped(prices):
-    fn = lambda_fn(timeout=1, tags={"cost:monthly-requests": "1000", "cost:avg-duration-ms": "5000"})
+    fn = lambda_fn(
+        timeout=1, tags={"cost:monthly-requests": "1000", "cost:avg-duration-ms": "5000"}
+    )
     est = estimate([fn], prices, EstimateOptions(free_tier=False))
     assert any(f.code == "usage-exceeds-timeout" for f in est.resources[0].findings)
-    (duration,) = [i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")]
+    (duration,) = [
+        i for i in est.resources[0].line_items if i.price_id.startswith("lambda.duration")
+    ]
     assert duration.quantity == D(125)  # 1,000 × 1 s × 0.125 GB
 
 
@@ -123,7 +159,10 @@ def test_malformed_traffic_is_a_finding_not_a_silent_zero(prices, value):
     est = estimate([lambda_fn(tags={"cost:monthly-requests": value})], prices)
     (r,) = est.resources
     assert r.status is ResourceStatus.USAGE_MISSING
-    assert any(f.code == "usage-tag-malformed" and f.field == "tags.cost:monthly-requests" for f in r.findings)
+    assert any(
+        f.code == "usage-tag-malformed" and f.field == "tags.cost:monthly-requests"
+        for f in r.findings
+    )
 
 
 def test_missing_tags_mark_the_resource_usage_missing(prices):
@@ -133,10 +172,21 @@ def test_missing_tags_mark_the_resource_usage_missing(prices):
 
 
 def test_unknown_bedrock_model_suggests_close_ids(prices):
-    profile = make("aws:bedrock/inferenceProfile:InferenceProfile", "m",
-                   tags={"cost:monthly-requests": "10", "cost:input-tokens": "1", "cost:output-tokens": "1",
-                         "cost:bedrock-model": "deepseek.r1-v2:0"})
-    (finding,) = [f for f in estimate([profile], prices).resources[0].findings if f.code == "bedrock-model-unknown"]
+    profile = make(
+        "aws:bedrock/inferenceProfile:InferenceProfile",
+        "m",
+        tags={
+            "cost:monthly-requests": "10",
+            "cost:input-tokens": "1",
+            "cost:output-tokens": "1",
+            "cost:bedrock-model": "deepseek.r1-v2:0",
+        },
+    )
+    (finding,) = [
+        f
+        for f in estimate([profile], prices).resources[0].findings
+        if f.code == "bedrock-model-unknown"
+    ]
     assert "deepseek.r1-v1:0" in finding.suggestion
 
 
@@ -162,14 +212,24 @@ def test_a_charge_without_a_price_entry_is_a_finding_and_the_rest_is_still_price
     duration is still billed; its requests are named in a price-missing error, not priced at $0."""
     from dataclasses import replace
 
-    book = replace(prices, entries={k: v for k, v in prices.entries.items() if k != "lambda.requests"})
-    fn = make(LAMBDA, "worker", memorySize=1024,
-              tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    book = replace(
+        prices, entries={k: v for k, v in prices.entries.items() if k != "lambda.requests"}
+    )
+    fn = make(
+        LAMBDA,
+        "worker",
+        memorySize=1024,
+        tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"},
+    )
     resource = estimate([fn], book).resources[0]
     assert [i.price_id for i in resource.line_items] == ["lambda.duration.x86_64"]
     assert resource.monthly_usd > 0
     missing = [f for f in resource.findings if f.code == "price-missing"]
-    assert len(missing) == 1 and "'lambda.requests'" in missing[0].message and "requests" in missing[0].message
+    assert (
+        len(missing) == 1
+        and "'lambda.requests'" in missing[0].message
+        and "requests" in missing[0].message
+    )
     assert resource.status is ResourceStatus.PARTIAL
 
 
@@ -195,5 +255,10 @@ def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
 def test_component_resources_are_free_not_unpriced(prices):
     from costline.core.model import Resource
 
-    component = Resource(urn="urn:pulumi:dev::p::my:app:Service::svc", type="my:app:Service", name="svc", custom=False)
+    component = Resource(
+        urn="urn:pulumi:dev::p::my:app:Service::svc",
+        type="my:app:Service",
+        name="svc",
+        custom=False,
+    )
     assert estimate([component], prices).resources[0].status is ResourceStatus.FREE

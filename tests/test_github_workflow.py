@@ -35,7 +35,9 @@ def step(workflow, name_part):
 
 def test_runs_on_pull_requests_with_permission_to_comment(workflow):
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-    assert "pull_request" in triggers and "pull_request_target" not in triggers  # never run PR code with a write token
+    assert (
+        "pull_request" in triggers and "pull_request_target" not in triggers
+    )  # never run PR code with a write token
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
 
 
@@ -64,10 +66,16 @@ def test_comment_is_upserted_by_its_marker(workflow):
     assert "github.paginate(github.rest.issues.listComments" in script
     find = re.search(r"comments\.find\((.*)\);", script)
     assert find and "includes(marker)" in find.group(1) and "mine(c)" in find.group(1)
-    assert "c.user.type === 'Bot' || c.user.login === me" in script  # the job's bot, or a personal token's user
-    update = script.index("github.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })")
+    assert (
+        "c.user.type === 'Bot' || c.user.login === me" in script
+    )  # the job's bot, or a personal token's user
+    update = script.index(
+        "github.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })"
+    )
     create = script.index("github.rest.issues.createComment({ owner, repo, issue_number, body })")
-    assert script.index("if (existing)") < update < script.index("} else {") < create  # update, else create
+    assert (
+        script.index("if (existing)") < update < script.index("} else {") < create
+    )  # update, else create
     assert "if (!body.includes(marker))" in script  # user templates get the marker too
     assert "65000" in script  # stays under GitHub's comment size limit
 
@@ -78,7 +86,9 @@ def test_job_fails_on_a_mandatory_violation_and_on_bad_input(workflow):
     assert fail["if"] == "steps.check.outputs.exit-code == '1'" and "exit 1" in fail["run"]
     broken = step(workflow, "Fail when costline could not check")
     assert "exit 1" in broken["run"]
-    assert names.index("Upsert the pull-request comment") < names.index(fail["name"])  # comment first, then fail
+    assert names.index("Upsert the pull-request comment") < names.index(
+        fail["name"]
+    )  # comment first, then fail
 
 
 def test_run_scripts_do_not_interpolate_expressions(workflow):
@@ -91,7 +101,9 @@ def test_run_scripts_do_not_interpolate_expressions(workflow):
 def test_run_scripts_are_valid_bash(workflow):
     for s in steps(workflow):
         if "run" in s:
-            result = subprocess.run(["bash", "-n"], input=s["run"], capture_output=True, text=True, check=False)
+            result = subprocess.run(
+                ["bash", "-n"], input=s["run"], capture_output=True, text=True, check=False
+            )
             assert result.returncode == 0, (s["name"], result.stderr)
 
 
@@ -136,8 +148,20 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
     (tmp_path / "harness.js").write_text(NODE_HARNESS)
     (tmp_path / "script.js").write_text(step(workflow, "Upsert")["with"]["script"])
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"next": 2, "comments": [
-        {"id": 1, "user": {"type": "User", "login": "dev"}, "body": f"why does {MARKER} show up?"}]}))
+    state.write_text(
+        json.dumps(
+            {
+                "next": 2,
+                "comments": [
+                    {
+                        "id": 1,
+                        "user": {"type": "User", "login": "dev"},
+                        "body": f"why does {MARKER} show up?",
+                    }
+                ],
+            }
+        )
+    )
     report = tmp_path / "costline-report.md"
     env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
 
@@ -146,8 +170,15 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
             report.unlink(missing_ok=True)
         else:
             report.write_text(body)
-        result = subprocess.run(["node", "harness.js", "script.js", str(state)], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            ["node", "harness.js", "script.js", str(state)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
 
@@ -168,7 +199,9 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _run_step(workflow, name_part, workspace: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict]:
+def _run_step(
+    workflow, name_part, workspace: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess, dict]:
     """Run one step's ``run`` script with bash as Actions does (``bash -e``), in its
     working-directory, with the workflow's env and ``costline`` on PATH; returns the process
     and what the step wrote to $GITHUB_OUTPUT."""
@@ -178,12 +211,23 @@ def _run_step(workflow, name_part, workspace: Path, env: dict[str, str]) -> tupl
     the_step = step(workflow, name_part)
     output = workspace / f"output-{the_step['id']}"
     output.write_text("")
-    full_env = {**os.environ, **{k: str(v) for k, v in workflow["env"].items()}, **env,
-                "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(workspace / "summary.md"),
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    full_env = {
+        **os.environ,
+        **{k: str(v) for k, v in workflow["env"].items()},
+        **env,
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(workspace / "summary.md"),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    }
     cwd = workspace / the_step.get("working-directory", ".")
-    done = subprocess.run(["bash", "-e", "-c", the_step["run"]], cwd=cwd, env=full_env,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        ["bash", "-e", "-c", the_step["run"]],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
     return done, outputs
 
@@ -198,26 +242,40 @@ def workspace(tmp_path_factory):
         for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
             shutil.copy(REPO / name, root / side / name)
     (root / "head" / "pricing" / "overrides").mkdir(parents=True)
-    shutil.copy(REPO / "pricing" / "overrides" / "seed-template.yaml", root / "head" / "pricing" / "overrides")
+    shutil.copy(
+        REPO / "pricing" / "overrides" / "seed-template.yaml",
+        root / "head" / "pricing" / "overrides",
+    )
     return root
 
 
-def test_the_steps_run_from_the_pull_requests_root_so_relative_price_files_work(workflow, workspace):
-    env = {"COSTLINE_ARGS": "--prices pricing/overrides/seed-template.yaml", "BUDGET_USD": "50",
-           "MAX_INCREASE_PERCENT": "10"}
+def test_the_steps_run_from_the_pull_requests_root_so_relative_price_files_work(
+    workflow, workspace
+):
+    env = {
+        "COSTLINE_ARGS": "--prices pricing/overrides/seed-template.yaml",
+        "BUDGET_USD": "50",
+        "MAX_INCREASE_PERCENT": "10",
+    }
     baseline, outputs = _run_step(workflow, "Baseline", workspace, env)
     assert baseline.returncode == 0, baseline.stderr
     assert outputs == {"file": "../baseline.json"} and "::warning" not in baseline.stdout
-    check, outputs = _run_step(workflow, "costline check", workspace, {**env, "BASELINE": "../baseline.json"})
+    check, outputs = _run_step(
+        workflow, "costline check", workspace, {**env, "BASELINE": "../baseline.json"}
+    )
     assert check.returncode == 0, check.stderr
-    assert outputs == {"exit-code": "0"}, check.stderr  # same program, same prices: within every limit
+    assert outputs == {"exit-code": "0"}, (
+        check.stderr
+    )  # same program, same prices: within every limit
     report = (workspace / "costline-report.md").read_text()
     assert report.startswith("## ✅ costline: $38.61/month") and report.rstrip().endswith(MARKER)
     assert (workspace / "summary.md").read_text() == report
 
 
 def test_a_base_branch_that_cannot_be_estimated_is_a_warning_that_says_why(workflow, workspace):
-    baseline, outputs = _run_step(workflow, "Baseline", workspace, {"COSTLINE_ARGS": "--prices nowhere.yaml"})
+    baseline, outputs = _run_step(
+        workflow, "Baseline", workspace, {"COSTLINE_ARGS": "--prices nowhere.yaml"}
+    )
     assert baseline.returncode == 0 and outputs == {}
     assert "::warning title=costline::could not estimate the base branch" in baseline.stdout
     assert "nowhere.yaml: no such price override file" in baseline.stdout
@@ -237,16 +295,39 @@ def test_with_a_personal_token_the_comment_is_still_updated_not_duplicated(workf
     (tmp_path / "harness.js").write_text(NODE_HARNESS)
     (tmp_path / "script.js").write_text(step(workflow, "Upsert")["with"]["script"])
     state = tmp_path / "state.json"
-    state.write_text(json.dumps({"next": 2, "me": "ci-bot-user", "comments": [
-        {"id": 1, "user": {"type": "User", "login": "dev"}, "body": f"why does {MARKER} show up?"}]}))
+    state.write_text(
+        json.dumps(
+            {
+                "next": 2,
+                "me": "ci-bot-user",
+                "comments": [
+                    {
+                        "id": 1,
+                        "user": {"type": "User", "login": "dev"},
+                        "body": f"why does {MARKER} show up?",
+                    }
+                ],
+            }
+        )
+    )
     report = tmp_path / "costline-report.md"
     env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
     calls = []
     for body in ("## ✅ first\n", "## ❌ second\n"):
         report.write_text(body)
-        result = subprocess.run(["node", "harness.js", "script.js", str(state)], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = subprocess.run(
+            ["node", "harness.js", "script.js", str(state)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 0, result.stderr
         calls += json.loads(result.stdout)
     assert calls == [["create", 2], ["update", 2]]
-    assert [c["user"]["login"] for c in json.loads(state.read_text())["comments"]] == ["dev", "ci-bot-user"]
+    assert [c["user"]["login"] for c in json.loads(state.read_text())["comments"]] == [
+        "dev",
+        "ci-bot-user",
+    ]

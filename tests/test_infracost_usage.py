@@ -59,9 +59,15 @@ def _apply():
 def test_keys_become_tags_by_address_and_type_default():
     resources, _ = _apply()
     tags = {r.name: dict(r.properties.get("tags") or {}) for r in resources}
-    assert tags["api-handler"] == {"cost:monthly-requests": "2000000", "cost:avg-duration-ms": "200"}
-    assert tags["artifacts"] == {"cost:storage-gb": "40", "cost:monthly-put-requests": "100",
-                                 "cost:monthly-get-requests": "30000"}  # address beats the type default
+    assert tags["api-handler"] == {
+        "cost:monthly-requests": "2000000",
+        "cost:avg-duration-ms": "200",
+    }
+    assert tags["artifacts"] == {
+        "cost:storage-gb": "40",
+        "cost:monthly-put-requests": "100",
+        "cost:monthly-get-requests": "30000",
+    }  # address beats the type default
     assert tags["logs"] == {"cost:storage-gb": "3"}  # its own tag beats the type default
 
 
@@ -77,7 +83,9 @@ def test_unmapped_keys_and_addresses_are_findings():
     for finding in findings:
         by_code.setdefault(finding.code, []).append(finding.field)
     assert by_code["usage-file-key-unmapped"] == [
-        "resource_usage.aws_lambda_function.api_handler.ephemeral_storage_gb", "resource_usage.aws_dynamodb_table.sessions"]
+        "resource_usage.aws_lambda_function.api_handler.ephemeral_storage_gb",
+        "resource_usage.aws_dynamodb_table.sessions",
+    ]
     assert by_code["usage-file-unmatched"] == ["resource_usage.aws_lambda_function.not_in_stack"]
 
 
@@ -86,7 +94,9 @@ def test_priced_from_the_usage_file(prices):
     result = estimate(resources, prices)
     handler = next(r for r in result.resources if r.name == "api-handler")
     assert {i.price_id: i.monthly_usd for i in handler.line_items} == {
-        "lambda.requests": Decimal("0.20"), "lambda.duration.x86_64": Decimal("0")}
+        "lambda.requests": Decimal("0.20"),
+        "lambda.duration.x86_64": Decimal("0"),
+    }
 
 
 def test_bad_files_are_findings_not_exceptions():
@@ -95,21 +105,41 @@ def test_bad_files_are_findings_not_exceptions():
         if document:
             _, findings = apply_usage_file(_stack(), document, "u.yml")
         assert findings and findings[0].code == "usage-file-invalid"
-    _, findings = apply_usage_file(_stack(), {"version": "0.1", "resource_usage": {"api_handler": {"monthly_requests": [1]}}})
+    _, findings = apply_usage_file(
+        _stack(), {"version": "0.1", "resource_usage": {"api_handler": {"monthly_requests": [1]}}}
+    )
     assert [f.code for f in findings] == ["usage-file-invalid"]
 
 
 def test_plain_name_matches_any_supported_type():
-    resources, _ = apply_usage_file(_stack(), {"version": "0.1", "resource_usage": {"api_handler": {"monthly_requests": 7}}})
+    resources, _ = apply_usage_file(
+        _stack(), {"version": "0.1", "resource_usage": {"api_handler": {"monthly_requests": 7}}}
+    )
     assert resources[0].properties["tags"] == {"cost:monthly-requests": "7"}
 
 
 def test_cli_usage_file(tmp_path):
     usage = tmp_path / "infracost-usage.yml"
-    usage.write_text("version: 0.1\nresource_usage:\n  aws_dynamodb_table.x:\n    monthly_read_request_units: 1\n")
+    usage.write_text(
+        "version: 0.1\nresource_usage:\n  aws_dynamodb_table.x:\n    monthly_read_request_units: 1\n"
+    )
     preview = REPO / "tests" / "fixtures" / "preview" / "reference-stack.preview.json"
-    out = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "--usage-file", str(usage), "--format", "json"])
+    out = CliRunner().invoke(
+        main,
+        [
+            "estimate",
+            "--from-preview",
+            str(preview),
+            "--usage-file",
+            str(usage),
+            "--format",
+            "json",
+        ],
+    )
     assert out.exit_code == 0, out.output
     assert any(f["code"] == "usage-file-key-unmapped" for f in json.loads(out.stdout)["findings"])
-    missing = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "--usage-file", str(tmp_path / "nope.yml")])
+    missing = CliRunner().invoke(
+        main,
+        ["estimate", "--from-preview", str(preview), "--usage-file", str(tmp_path / "nope.yml")],
+    )
     assert missing.exit_code == 2 and "nope.yml: cannot read usage file" in missing.output

@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 from markdown_it import MarkdownIt
 
-from costline.core import files as writing
 from costline.cli.main import main
+from costline.core import files as writing
 from costline.core.model import Resource
 from costline.core.paths import data_dir
 from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
@@ -53,23 +53,60 @@ PRICES = load_price_book("us-east-1")
 def stack(word: str) -> list[Resource]:
     """A stack in which ``word`` is a Lambda's name, a component's type and name, a malformed tag
     value, a Bedrock model id and an unrecognised tag's key, next to ordinary resources."""
+
     def urn(type_token: str, name: str) -> str:
         return f"urn:pulumi:dev::safety::{type_token}::{name}"
 
     fn_urn = urn(LAMBDA, word)
     component_type = f"acme:{word}:Widget"
     return [
-        Resource(fn_urn, LAMBDA, word, {"memorySize": 512, "architectures": [word],
-                                        "tags": {"cost:monthly-requests": "2000000", "cost:avg-duration-ms": word,
-                                                 f"cost:{word}": "1"}}),
-        Resource(urn(PROFILE, "model"), PROFILE, "model", {"tags": {
-            "cost:monthly-requests": "1000", "cost:input-tokens": "10", "cost:output-tokens": "10",
-            "cost:bedrock-model": word}}),
-        Resource(urn(PROFILE, "priced"), PROFILE, "priced", {
-            "modelSource": {"copyFrom": "anthropic.claude-3-haiku-20240307-v1:0"},
-            "tags": {"cost:monthly-requests": "1000", "cost:input-tokens": "10", "cost:output-tokens": "10"}}),
+        Resource(
+            fn_urn,
+            LAMBDA,
+            word,
+            {
+                "memorySize": 512,
+                "architectures": [word],
+                "tags": {
+                    "cost:monthly-requests": "2000000",
+                    "cost:avg-duration-ms": word,
+                    f"cost:{word}": "1",
+                },
+            },
+        ),
+        Resource(
+            urn(PROFILE, "model"),
+            PROFILE,
+            "model",
+            {
+                "tags": {
+                    "cost:monthly-requests": "1000",
+                    "cost:input-tokens": "10",
+                    "cost:output-tokens": "10",
+                    "cost:bedrock-model": word,
+                }
+            },
+        ),
+        Resource(
+            urn(PROFILE, "priced"),
+            PROFILE,
+            "priced",
+            {
+                "modelSource": {"copyFrom": "anthropic.claude-3-haiku-20240307-v1:0"},
+                "tags": {
+                    "cost:monthly-requests": "1000",
+                    "cost:input-tokens": "10",
+                    "cost:output-tokens": "10",
+                },
+            },
+        ),
         Resource(urn(component_type, f"{word}-component"), component_type, f"{word}-component", {}),
-        Resource(urn("aws:ec2/instance:Instance", f"{word}-vm"), "aws:ec2/instance:Instance", f"{word}-vm", {}),
+        Resource(
+            urn("aws:ec2/instance:Instance", f"{word}-vm"),
+            "aws:ec2/instance:Instance",
+            f"{word}-vm",
+            {},
+        ),
     ]
 
 
@@ -107,7 +144,9 @@ def markdown_shape(text: str) -> dict:
     blocks = [t.type for t in tokens if t.type != "inline"]
     # GitHub drops the cells beyond a table's header, so the parse alone would not show a
     # stray "|": count the unescaped pipes of every table line of the source too.
-    pipes = [len(re.findall(r"(?<!\\)\|", line)) for line in text.splitlines() if line.startswith("|")]
+    pipes = [
+        len(re.findall(r"(?<!\\)\|", line)) for line in text.splitlines() if line.startswith("|")
+    ]
     return {"tables": tables, "blocks": blocks, "inline": inline, "pipes": pipes}
 
 
@@ -119,10 +158,14 @@ UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u206
 def test_hostile_text_does_not_change_the_markdown_report(word):
     hostile, benign = rendered(word, "markdown"), rendered(BENIGN, "markdown")
     assert markdown_shape(hostile) == markdown_shape(benign)
-    assert re.search(r"@(?!\u200b)", hostile) is None, "an @ without a zero-width space can ping someone"
+    assert re.search(r"@(?!\u200b)", hostile) is None, (
+        "an @ without a zero-width space can ping someone"
+    )
     assert not UNSAFE.search(hostile.replace("\n", "")), "a control character reached the report"
     assert "<script" not in hostile.lower() and "<img" not in hostile.lower()
-    assert len(AUTOLINK_START.findall(hostile)) == len(AUTOLINK_START.findall(benign)), "a value would autolink"
+    assert len(AUTOLINK_START.findall(hostile)) == len(AUTOLINK_START.findall(benign)), (
+        "a value would autolink"
+    )
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -165,9 +208,13 @@ def pack():
 
 def terminal(pack: PolicyPackProcess, word: str) -> tuple[list[str], str]:
     resources = stack(word)
-    result = pack.run([engine_resource(r) for r in resources], {"lambda-worst-case": {"maxMultipleOfExpected": 1}})
+    result = pack.run(
+        [engine_resource(r) for r in resources], {"lambda-worst-case": {"maxMultipleOfExpected": 1}}
+    )
     position = {r.urn: i for i, r in enumerate(resources)}  # the same in both stacks, unlike names
-    ordered = sorted(result.violations, key=lambda v: (v.policy_name, position.get(v.urn, -1)))  # stable
+    ordered = sorted(
+        result.violations, key=lambda v: (v.policy_name, position.get(v.urn, -1))
+    )  # stable
     return [v.message for v in ordered], format_policies(result, resources)
 
 
@@ -179,23 +226,43 @@ def test_hostile_text_cannot_forge_or_recolour_terminal_lines(pack, word):
     assert hostile_preview.count("\n") == benign_preview.count("\n")
     for text in [*hostile_messages, hostile_preview]:
         assert not UNSAFE.search(text.replace("\n", "")), repr(text)
-    assert "line2" in hostile_preview or word != HOSTILE["newlines"]  # the name is shown, on one line
+    assert (
+        "line2" in hostile_preview or word != HOSTILE["newlines"]
+    )  # the name is shown, on one line
 
 
 # --- secrets through the CLI, every format -----------------------------------------------------
 def test_plaintext_secrets_of_a_stack_export_appear_in_no_cli_output(tmp_path):
     """``pulumi stack export --show-secrets`` holds plaintext secrets: costline uses them, prints none."""
+
     def secret(value: object) -> dict:
         return {SIGNATURE_KEY: SECRET_SIGNATURE, "plaintext": json.dumps(value)}
 
     fn_urn = "urn:pulumi:dev::p::aws:lambda/function:Function::fn"
-    export = {"version": 3, "deployment": {"manifest": {}, "resources": [
-        {"urn": fn_urn, "type": LAMBDA, "custom": True,
-         "inputs": {"memorySize": secret(3008), "timeout": 900,
-                    "tags": {"cost:monthly-requests": secret("987654321"), "cost:avg-duration-ms": secret("123456.75"),
-                             "cost:bedrock-model": secret("anthropic.claude-3-haiku-20240307-v1:0"),
-                             "cost:input-tokens": "10"}},
-         "outputs": {}}]}}
+    export = {
+        "version": 3,
+        "deployment": {
+            "manifest": {},
+            "resources": [
+                {
+                    "urn": fn_urn,
+                    "type": LAMBDA,
+                    "custom": True,
+                    "inputs": {
+                        "memorySize": secret(3008),
+                        "timeout": 900,
+                        "tags": {
+                            "cost:monthly-requests": secret("987654321"),
+                            "cost:avg-duration-ms": secret("123456.75"),
+                            "cost:bedrock-model": secret("anthropic.claude-3-haiku-20240307-v1:0"),
+                            "cost:input-tokens": "10",
+                        },
+                    },
+                    "outputs": {},
+                }
+            ],
+        },
+    }
     path = tmp_path / "export.json"
     path.write_text(json.dumps(export), encoding="utf-8")
     # Each secret figure as a whole number, plain or with thousands separators (money figures
@@ -203,7 +270,9 @@ def test_plaintext_secrets_of_a_stack_export_appear_in_no_cli_output(tmp_path):
     never = [r"987,?654,?321", r"123,?456\.75", r"123,?457", r"3,?008", r"claude-3-haiku"]
     for fmt in ("markdown", "html", "json"):
         out = tmp_path / f"report.{fmt}"
-        result = CliRunner().invoke(main, ["estimate", "--from-preview", str(path), "--format", fmt, "-o", str(out)])
+        result = CliRunner().invoke(
+            main, ["estimate", "--from-preview", str(path), "--format", fmt, "-o", str(out)]
+        )
         assert result.exit_code == 0, result.output
         text = out.read_text(encoding="utf-8") + result.stdout + result.stderr
         assert "[secret]" in text or "usage from a secret value" in text
@@ -225,7 +294,7 @@ def test_a_failing_rename_leaves_the_old_report_and_no_temporary_file(tmp_path, 
     target = tmp_path / "report.md"
     target.write_text(OLD, encoding="utf-8")
 
-    def broken_replace(src, dst):  # noqa: ANN001
+    def broken_replace(src, dst):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", broken_replace)
@@ -241,10 +310,10 @@ def test_a_write_failing_halfway_leaves_the_old_report_and_no_temporary_file(tmp
     real_fdopen = os.fdopen
 
     class HalfWriter:
-        def __init__(self, handle) -> None:  # noqa: ANN001
+        def __init__(self, handle) -> None:
             self.handle = handle
 
-        def __enter__(self):  # noqa: ANN204
+        def __enter__(self):
             return self
 
         def __exit__(self, *exc: object) -> None:
@@ -268,7 +337,9 @@ def _assert_cli_keeps_the_old_report(tmp_path: Path) -> None:
     target = tmp_path / "report.md"
     target.write_text(OLD, encoding="utf-8")
     preview = Path(__file__).parent / "fixtures" / "preview" / "reference-stack.preview.json"
-    result = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "-o", str(target)])
+    result = CliRunner().invoke(
+        main, ["estimate", "--from-preview", str(preview), "-o", str(target)]
+    )
     assert result.exit_code != 0
     assert target.read_text(encoding="utf-8") == OLD
     assert leftovers(tmp_path) == []
@@ -277,7 +348,7 @@ def _assert_cli_keeps_the_old_report(tmp_path: Path) -> None:
 def test_the_cli_keeps_the_old_report_when_rendering_fails(tmp_path, monkeypatch):
     import costline.render.templates
 
-    def failing_environment(*args, **kwargs):  # noqa: ANN002, ANN003
+    def failing_environment(*args, **kwargs):
         raise RuntimeError("template exploded")
 
     monkeypatch.setattr(costline.render.templates, "environment", failing_environment)
@@ -285,7 +356,11 @@ def test_the_cli_keeps_the_old_report_when_rendering_fails(tmp_path, monkeypatch
 
 
 def test_the_cli_keeps_the_old_report_when_the_rename_fails(tmp_path, monkeypatch):
-    monkeypatch.setattr(os, "replace", lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    monkeypatch.setattr(
+        os,
+        "replace",
+        lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+    )
     _assert_cli_keeps_the_old_report(tmp_path)
 
 
@@ -294,9 +369,15 @@ def test_the_pack_writes_its_report_atomically_and_says_when_it_cannot(tmp_path,
 
     target = tmp_path / "report.md"
     target.write_text(OLD, encoding="utf-8")
-    monkeypatch.setattr(os, "replace", lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")))
-    with pytest.raises(policy_pack.PackInputError, match=f"cannot write the report to {re.escape(str(target))}: "
-                                                          "No space left on device"):
+    monkeypatch.setattr(
+        os,
+        "replace",
+        lambda src, dst: (_ for _ in ()).throw(OSError(28, "No space left on device")),
+    )
+    with pytest.raises(
+        policy_pack.PackInputError,
+        match=f"cannot write the report to {re.escape(str(target))}: No space left on device",
+    ):
         policy_pack._write_report(estimate(stack(BENIGN), PRICES), str(target))
     assert target.read_text(encoding="utf-8") == OLD
     assert leftovers(tmp_path) == []

@@ -52,18 +52,25 @@ def test_every_priced_resource_gets_an_advisory_estimate(pack):
     assert not result.mandatory
     by_urn = {v.urn: v.message for v in result.by_policy("cost-estimate")}
     stack = {r.name: r.urn for r in seed_stack()}
-    assert "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier" in by_urn[stack["api-handler"]]
+    assert (
+        "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier"
+        in by_urn[stack["api-handler"]]
+    )
     assert "model (aws:bedrock InferenceProfile): ~$101.25/month" in by_urn[stack["model"]]
     assert "dev (aws:apigateway Stage): ~$0.11/month" in by_urn[stack["dev"]]
     assert "artifacts (aws:s3 Bucket): ~$0.93/month — 40 GB stored" in by_urn[stack["artifacts"]]
     summary = by_urn[""]
     assert "Stack total ~$102.29/month" in summary
-    assert "older than the 90-day limit" in summary  # the shipped tables' oldest entry is 2025-02-28
+    assert (
+        "older than the 90-day limit" in summary
+    )  # the shipped tables' oldest entry is 2025-02-28
     assert all(v.enforcement_level == "advisory" for v in result.violations)
 
 
 def test_mandatory_stack_budget_blocks_and_names_total_budget_and_drivers(pack):
-    result = pack.run(reference(), {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 50}})
+    result = pack.run(
+        reference(), {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 50}}
+    )
     assert result.mandatory
     (violation,) = result.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"
@@ -72,8 +79,16 @@ def test_mandatory_stack_budget_blocks_and_names_total_budget_and_drivers(pack):
 
 
 def test_budget_warning_stays_advisory_when_the_budget_is_mandatory(pack):
-    result = pack.run(reference(), {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 110,
-                                                     "warnAtPercent": 90}})
+    result = pack.run(
+        reference(),
+        {
+            "stack-budget": {
+                "enforcementLevel": "mandatory",
+                "monthlyBudgetUsd": 110,
+                "warnAtPercent": 90,
+            }
+        },
+    )
     assert not result.mandatory
     (warning,) = result.by_policy("stack-budget")
     assert warning.enforcement_level == "advisory"
@@ -82,7 +97,9 @@ def test_budget_warning_stays_advisory_when_the_budget_is_mandatory(pack):
 
 
 def test_within_budget_and_below_warning_reports_nothing(pack):
-    result = pack.run(reference(), {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1000}})
+    result = pack.run(
+        reference(), {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1000}}
+    )
     assert result.by_policy("stack-budget") == []
 
 
@@ -108,8 +125,13 @@ def test_all_mandatory_does_not_turn_estimates_into_blockers(pack):
 
 
 def test_resource_budget_by_name_and_by_type(pack):
-    config = {"resource-budget": {"enforcementLevel": "mandatory", "maxMonthlyUsdByType": {BUCKET: 0.5},
-                                  "maxMonthlyUsdByName": {"model": 100}}}
+    config = {
+        "resource-budget": {
+            "enforcementLevel": "mandatory",
+            "maxMonthlyUsdByType": {BUCKET: 0.5},
+            "maxMonthlyUsdByName": {"model": 100},
+        }
+    }
     result = pack.run(reference(), config)
     found = {v.urn.rsplit("::", 1)[-1]: v.message for v in result.by_policy("resource-budget")}
     assert set(found) == {"model", "artifacts"}
@@ -117,13 +139,19 @@ def test_resource_budget_by_name_and_by_type(pack):
     assert "over its budget $0.50 by $0.43" in found["artifacts"]
 
 
-@pytest.mark.parametrize("tags, expected", [
-    ({}, "no cost:monthly-requests or cost:daily-requests tag"),
-    ({"cost:monthly-requests": "-5"}, "cost:monthly-requests='-5' is negative"),
-    ({"cost:monthly-requests": "1e400"}, "cost:monthly-requests='1e400' uses an exponent"),
-    ({"cost:monthly-requests": ""}, "cost:monthly-requests='' is empty"),
-    ({"cost:monthly-requests": "100", "cost:avg-duration-ms": "fast"}, "cost:avg-duration-ms='fast' is not a plain"),
-])
+@pytest.mark.parametrize(
+    "tags, expected",
+    [
+        ({}, "no cost:monthly-requests or cost:daily-requests tag"),
+        ({"cost:monthly-requests": "-5"}, "cost:monthly-requests='-5' is negative"),
+        ({"cost:monthly-requests": "1e400"}, "cost:monthly-requests='1e400' uses an exponent"),
+        ({"cost:monthly-requests": ""}, "cost:monthly-requests='' is empty"),
+        (
+            {"cost:monthly-requests": "100", "cost:avg-duration-ms": "fast"},
+            "cost:avg-duration-ms='fast' is not a plain",
+        ),
+    ],
+)
 def test_missing_and_malformed_tags_name_the_tag_and_an_example(pack, tags, expected):
     fn = lambda_resource(tags=tags)
     result = pack.run([fn])
@@ -134,8 +162,10 @@ def test_missing_and_malformed_tags_name_the_tag_and_an_example(pack, tags, expe
 
 def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks(pack):
     fn = lambda_resource(memorySize=1024, timeout=900, tags={})
-    config = {"usage-tags": {"failClosed": True},
-              "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 100}}
+    config = {
+        "usage-tags": {"failClosed": True},
+        "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 100},
+    }
     result = pack.run([fn], config)
     assert result.mandatory
     (estimate,) = [v.message for v in result.by_policy("cost-estimate") if v.urn == fn.urn]
@@ -145,49 +175,81 @@ def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks
 
 
 def test_unknown_values_are_priced_with_stated_assumptions_not_the_sdk_message(pack):
-    fn = lambda_resource(memorySize=UNKNOWN_NUMBER, role=UNKNOWN_STRING,
-                         tags={"cost:monthly-requests": "2000000", "cost:avg-duration-ms": "100",
-                               "cost:input-tokens": UNKNOWN_STRING})
+    fn = lambda_resource(
+        memorySize=UNKNOWN_NUMBER,
+        role=UNKNOWN_STRING,
+        tags={
+            "cost:monthly-requests": "2000000",
+            "cost:avg-duration-ms": "100",
+            "cost:input-tokens": UNKNOWN_STRING,
+        },
+    )
     result = pack.run([fn])
     text = "\n".join(messages(result))
     assert "can't run policy" not in text
-    assert "fn (aws:lambda Function): ~$0.20/month" in text  # 1M billable requests; GB-s inside free tier
-    profile = EngineResource(urn=make_urn("aws:bedrock/inferenceProfile:InferenceProfile", "p"),
-                             properties={"modelSource": {"copyFrom": UNKNOWN_STRING},
-                                         "tags": {"cost:monthly-requests": "10"}})
+    assert (
+        "fn (aws:lambda Function): ~$0.20/month" in text
+    )  # 1M billable requests; GB-s inside free tier
+    profile = EngineResource(
+        urn=make_urn("aws:bedrock/inferenceProfile:InferenceProfile", "p"),
+        properties={
+            "modelSource": {"copyFrom": UNKNOWN_STRING},
+            "tags": {"cost:monthly-requests": "10"},
+        },
+    )
     result = pack.run([profile])
-    (line,) = [m for m in messages(result, "cost-estimate") if "p (aws:bedrock InferenceProfile)" in m]
-    assert "is not a price" in line and "modelSource.copyFrom is not known until the update runs" in line
+    (line,) = [
+        m for m in messages(result, "cost-estimate") if "p (aws:bedrock InferenceProfile)" in m
+    ]
+    assert (
+        "is not a price" in line
+        and "modelSource.copyFrom is not known until the update runs" in line
+    )
 
 
 def test_secrets_are_used_but_never_printed_or_reported(pack, tmp_path):
     report = tmp_path / "report.md"
-    fn = lambda_resource(memorySize=512, tags={"cost:monthly-requests": secret("987654321"),
-                                               "cost:avg-duration-ms": secret("31337.5"),
-                                               "cost:input-tokens": secret("not-a-number-s3cr3t")})
+    fn = lambda_resource(
+        memorySize=512,
+        tags={
+            "cost:monthly-requests": secret("987654321"),
+            "cost:avg-duration-ms": secret("31337.5"),
+            "cost:input-tokens": secret("not-a-number-s3cr3t"),
+        },
+    )
     result = pack.run([fn], {"cost-estimate": {"reportPath": str(report)}})
     everything = "\n".join(messages(result)) + report.read_text() + format_policies(result, [])
     for value in ("987654321", "987,654,321", "31337", "31,337", "s3cr3t"):
         assert value not in everything
     assert "[secret]" in report.read_text()
-    (estimate,) = [m for v in result.violations if v.urn == fn.urn and v.policy_name == "cost-estimate"
-                   for m in [v.message]]
+    (estimate,) = [
+        m
+        for v in result.violations
+        if v.urn == fn.urn and v.policy_name == "cost-estimate"
+        for m in [v.message]
+    ]
     assert "~$0.00/month" not in estimate  # the secret traffic was priced
 
 
 def test_unpriced_type_is_counted_not_priced_without_crashing(pack):
-    vm = EngineResource(urn=make_urn("aws:ec2/instance:Instance", "vm"), properties={"instanceType": "t3.micro"})
+    vm = EngineResource(
+        urn=make_urn("aws:ec2/instance:Instance", "vm"), properties={"instanceType": "t3.micro"}
+    )
     result = pack.run(reference() + [vm])
     assert "1 not priced" in messages(result, "cost-estimate")[-1]
-    assert any("vm (aws:ec2 Instance): not priced by costline" in m for m in messages(result, "cost-estimate"))
-
+    assert any(
+        "vm (aws:ec2 Instance): not priced by costline" in m
+        for m in messages(result, "cost-estimate")
+    )
 
 
 def test_a_component_is_free_but_an_unknown_custom_type_is_not_priced(pack):
     """The engine sends a provider with every custom resource and none with a component: a
     component type costline has never heard of groups resources and is never billed itself."""
     component = EngineResource(urn=make_urn("acme:index:Service", "orders"), custom=False)
-    widget = EngineResource(urn=make_urn("acme:index:Widget", "w"))  # custom: gets acme's default provider
+    widget = EngineResource(
+        urn=make_urn("acme:index:Widget", "w")
+    )  # custom: gets acme's default provider
     result = pack.run(reference() + [component, widget])
     summary = messages(result, "cost-estimate")[-1]
     assert "1 not priced" in summary
@@ -195,9 +257,13 @@ def test_a_component_is_free_but_an_unknown_custom_type_is_not_priced(pack):
     assert "w (acme:index Widget): not priced by costline" in every
     assert "orders" not in every  # free by itself: not listed
 
+
 def test_lambda_worst_case_flags_long_timeouts(pack):
-    fn = lambda_resource(memorySize=1024, timeout=900,
-                         tags={"cost:monthly-requests": "5000000", "cost:avg-duration-ms": "200"})
+    fn = lambda_resource(
+        memorySize=1024,
+        timeout=900,
+        tags={"cost:monthly-requests": "5000000", "cost:avg-duration-ms": "200"},
+    )
     result = pack.run([fn], {"lambda-worst-case": {"maxMultipleOfExpected": 10}})
     (violation,) = result.by_policy("lambda-worst-case")
     assert "if every request ran to the 900 s timeout" in violation.message
@@ -205,8 +271,10 @@ def test_lambda_worst_case_flags_long_timeouts(pack):
 
 
 def test_internal_error_is_an_advisory_violation_not_a_broken_preview(pack, tmp_path):
-    config = {"cost-estimate": {"priceOverrides": [str(tmp_path / "missing.yaml")]},
-              "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1}}
+    config = {
+        "cost-estimate": {"priceOverrides": [str(tmp_path / "missing.yaml")]},
+        "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 1},
+    }
     result = pack.run(reference(), config)
     errors = [v for v in result.violations if "could not run policy" in v.message]
     assert errors and all(v.enforcement_level == "advisory" for v in errors)
@@ -214,15 +282,22 @@ def test_internal_error_is_an_advisory_violation_not_a_broken_preview(pack, tmp_
 
 
 def test_five_hundred_resources(pack):
-    resources = [lambda_resource(f"fn-{i}", memorySize=256,
-                                 tags={"cost:monthly-requests": "100000", "cost:avg-duration-ms": "120"})
-                 for i in range(500)]
+    resources = [
+        lambda_resource(
+            f"fn-{i}",
+            memorySize=256,
+            tags={"cost:monthly-requests": "100000", "cost:avg-duration-ms": "120"},
+        )
+        for i in range(500)
+    ]
     result = pack.run(resources)
     assert len(result.by_policy("cost-estimate")) == 501
     summary = messages(result, "cost-estimate")[-1]
     # 50M requests: 49M billable × $0.20/M = $9.80; 1,500,000 GB-s - 400,000 free = 1.1M × $0.0000166667.
     assert "Stack total ~$28.13/month" in summary
-    assert "501 resources: 500 priced, 1 free" in summary  # and the default AWS provider the engine sends
+    assert (
+        "501 resources: 500 priced, 1 free" in summary
+    )  # and the default AWS provider the engine sends
 
 
 def test_report_path_from_environment(tmp_path):

@@ -46,23 +46,45 @@ def _import(tmp_path, *extra: str):
 def test_convert_maps_usagetypes_units_and_tiers():
     result = convert(_offers(*GOOD), "eu-central-1", "2026.10.0")
     lam = result.tables["lambda"]["entries"]
-    assert [t.get("up_to") for t in lam["lambda.duration.x86_64"]["tiers"]] == [Decimal(6000000000), Decimal(15000000000), None]
-    assert [t["usd"] for t in lam["lambda.duration.x86_64"]["tiers"]] == [Decimal("0.0000166667"), Decimal("0.000015"), Decimal("0.0000133334")]
+    assert [t.get("up_to") for t in lam["lambda.duration.x86_64"]["tiers"]] == [
+        Decimal(6000000000),
+        Decimal(15000000000),
+        None,
+    ]
+    assert [t["usd"] for t in lam["lambda.duration.x86_64"]["tiers"]] == [
+        Decimal("0.0000166667"),
+        Decimal("0.000015"),
+        Decimal("0.0000133334"),
+    ]
     assert lam["lambda.requests"]["tiers"] == [{"usd": Decimal("0.2")}]
     assert lam["lambda.requests"]["as_of"] == "2026-10-01"
-    assert lam["lambda.requests"]["source"].endswith("/AWSLambda/current/eu-central-1/index.json usagetype EUC1-Request")
+    assert lam["lambda.requests"]["source"].endswith(
+        "/AWSLambda/current/eu-central-1/index.json usagetype EUC1-Request"
+    )
     api = result.tables["apigateway"]["entries"]
-    assert api["apigateway.rest.requests"]["tiers"][0] == {"up_to": Decimal(333000000), "usd": Decimal("3.7")}
+    assert api["apigateway.rest.requests"]["tiers"][0] == {
+        "up_to": Decimal(333000000),
+        "usd": Decimal("3.7"),
+    }
     assert api["apigateway.http.requests"]["tiers"][0]["usd"] == Decimal("1.2")
     s3 = result.tables["s3"]["entries"]
-    assert s3["s3.storage.standard"]["tiers"][0] == {"up_to": Decimal(51200), "usd": Decimal("0.0245")}
+    assert s3["s3.storage.standard"]["tiers"][0] == {
+        "up_to": Decimal(51200),
+        "usd": Decimal("0.0245"),
+    }
     assert s3["s3.requests.put"]["tiers"] == [{"usd": Decimal("0.0054")}]
     bedrock = result.tables["bedrock"]["entries"]
-    assert bedrock["bedrock.on_demand.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"]["tiers"] == [{"usd": Decimal("0.25")}]
-    assert bedrock["bedrock.batch.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"]["tiers"] == [{"usd": Decimal("0.125")}]
+    assert bedrock["bedrock.on_demand.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"][
+        "tiers"
+    ] == [{"usd": Decimal("0.25")}]
+    assert bedrock["bedrock.batch.anthropic.claude-3-haiku-20240307-v1:0.input_tokens"][
+        "tiers"
+    ] == [{"usd": Decimal("0.125")}]
     assert any("Lambda-Edge-Request" in line for line in result.skipped)
     assert any("SomeNewModel" in line for line in result.skipped)
-    assert not any("USE1-Request" in line for line in result.skipped)  # other regions are filtered, not reported
+    assert not any(
+        "USE1-Request" in line for line in result.skipped
+    )  # other regions are filtered, not reported
 
 
 def test_cli_writes_tables_the_loader_accepts_and_the_estimator_uses(tmp_path):
@@ -71,7 +93,9 @@ def test_cli_writes_tables_the_loader_accepts_and_the_estimator_uses(tmp_path):
     book = load_price_book("eu-central-1", tables_dir=tmp_path)
     assert book.version == "2026.10.0"
     assert book.get("s3.storage.standard").as_of == "2026-09-20"  # the S3 offer's publicationDate
-    assert book.get("s3.storage.standard").tiers[0] == Tier(up_to=Decimal(51200), usd=Decimal("0.0245"))
+    assert book.get("s3.storage.standard").tiers[0] == Tier(
+        up_to=Decimal(51200), usd=Decimal("0.0245")
+    )
     assert book.free_tier_for("lambda.requests") is not None  # copied from the bundled tables
     result = estimate(seed_stack(), book)
     artifacts = next(r for r in result.resources if r.name == "artifacts")
@@ -85,13 +109,31 @@ def test_cli_version_defaults_from_the_publication_date(tmp_path):
     assert load_price_book("eu-central-1", tables_dir=tmp_path).version == "2026.8.0"
 
 
-@pytest.mark.parametrize(("name", "path", "message"), [
-    ("bad-gap.json", "$.terms.OnDemand.SSTD", "gap or overlap at 60000"),
-    ("bad-price.json", "$.terms.OnDemand.SGET.SGET.JRTCKXETXF.priceDimensions.SGET.JRTCKXETXF.0.pricePerUnit.USD", "not a decimal number"),
-])
+@pytest.mark.parametrize(
+    ("name", "path", "message"),
+    [
+        ("bad-gap.json", "$.terms.OnDemand.SSTD", "gap or overlap at 60000"),
+        (
+            "bad-price.json",
+            "$.terms.OnDemand.SGET.SGET.JRTCKXETXF.priceDimensions.SGET.JRTCKXETXF.0.pricePerUnit.USD",
+            "not a decimal number",
+        ),
+    ],
+)
 def test_bad_offer_files_exit_2_naming_file_and_json_path(tmp_path, name, path, message):
-    out = CliRunner().invoke(main, ["pricing", "import", "--offer", str(FIXTURES / name), "--region", "eu-central-1",
-                                    "--out", str(tmp_path)])
+    out = CliRunner().invoke(
+        main,
+        [
+            "pricing",
+            "import",
+            "--offer",
+            str(FIXTURES / name),
+            "--region",
+            "eu-central-1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
     assert out.exit_code == 2
     lines = out.output.strip().splitlines()
     assert len(lines) == 1
@@ -101,11 +143,36 @@ def test_bad_offer_files_exit_2_naming_file_and_json_path(tmp_path, name, path, 
 def test_not_json_and_wrong_shape_exit_2(tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
-    out = CliRunner().invoke(main, ["pricing", "import", "--offer", str(broken), "--region", "eu-central-1", "--out", str(tmp_path / "o")])
+    out = CliRunner().invoke(
+        main,
+        [
+            "pricing",
+            "import",
+            "--offer",
+            str(broken),
+            "--region",
+            "eu-central-1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
     assert out.exit_code == 2 and "broken.json: $: not valid JSON" in out.output
     with pytest.raises(PriceListError, match=r"x.json: \$.products: expected an object"):
-        convert([OfferFile("x.json", {"offerCode": "AmazonS3", "publicationDate": "2026-01-01T00:00:00Z", "products": [], "terms": {"OnDemand": {}}})],
-                "eu-central-1", "2026.1.0")
+        convert(
+            [
+                OfferFile(
+                    "x.json",
+                    {
+                        "offerCode": "AmazonS3",
+                        "publicationDate": "2026-01-01T00:00:00Z",
+                        "products": [],
+                        "terms": {"OnDemand": {}},
+                    },
+                )
+            ],
+            "eu-central-1",
+            "2026.1.0",
+        )
 
 
 def test_unknown_unit_is_named():

@@ -37,8 +37,11 @@ from costline.pricing import load_price_book
 from costline.pricing.tiers import tiered_cost
 
 PRICES = load_price_book("us-east-1")
-TEXT_MODELS = sorted(pid.split(".", 2)[2].rsplit(".", 1)[0] for pid in PRICES.entries
-                     if pid.startswith("bedrock.on_demand.") and pid.endswith(".input_tokens"))
+TEXT_MODELS = sorted(
+    pid.split(".", 2)[2].rsplit(".", 1)[0]
+    for pid in PRICES.entries
+    if pid.startswith("bedrock.on_demand.") and pid.endswith(".input_tokens")
+)
 LAMBDA = "aws:lambda/function:Function"
 REST_API = "aws:apigateway/restApi:RestApi"
 STAGE = "aws:apigateway/stage:Stage"
@@ -62,9 +65,16 @@ def text(value: int | Decimal) -> str:
 @st.composite
 def lambdas(draw, name: str) -> list[Resource]:
     timeout = draw(st.integers(min_value=1, max_value=900))
-    props = {"memorySize": draw(st.integers(min_value=128, max_value=10240)), "timeout": timeout,
-             "tags": {"cost:monthly-requests": text(draw(counts)),
-                      "cost:avg-duration-ms": text(draw(st.decimals(min_value=0, max_value=timeout * 1000, places=1)))}}
+    props = {
+        "memorySize": draw(st.integers(min_value=128, max_value=10240)),
+        "timeout": timeout,
+        "tags": {
+            "cost:monthly-requests": text(draw(counts)),
+            "cost:avg-duration-ms": text(
+                draw(st.decimals(min_value=0, max_value=timeout * 1000, places=1))
+            ),
+        },
+    }
     if draw(st.booleans()):
         props["architectures"] = [draw(st.sampled_from(["x86_64", "arm64"]))]
     if draw(st.booleans()):
@@ -74,32 +84,67 @@ def lambdas(draw, name: str) -> list[Resource]:
 
 @st.composite
 def rest_apis(draw, name: str) -> list[Resource]:
-    api = Resource(urn(REST_API, name), REST_API, name,
-                   {"tags": {"cost:monthly-requests": text(draw(counts))}} if draw(st.booleans()) else {})
+    api = Resource(
+        urn(REST_API, name),
+        REST_API,
+        name,
+        {"tags": {"cost:monthly-requests": text(draw(counts))}} if draw(st.booleans()) else {},
+    )
     stage_props: dict = {"stageName": "dev"}
     if draw(st.booleans()) or not api.properties:
         stage_props["tags"] = {"cost:monthly-requests": text(draw(counts))}
     if draw(st.booleans()):
-        stage_props.update(cacheClusterEnabled=True,
-                           cacheClusterSize=draw(st.sampled_from(["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"])))
-    stage = Resource(urn(STAGE, f"{name}-dev"), STAGE, f"{name}-dev", stage_props,
-                     property_dependencies={"restApi": (api.urn,)})
+        stage_props.update(
+            cacheClusterEnabled=True,
+            cacheClusterSize=draw(
+                st.sampled_from(["0.5", "1.6", "6.1", "13.5", "28.4", "58.2", "118", "237"])
+            ),
+        )
+    stage = Resource(
+        urn(STAGE, f"{name}-dev"),
+        STAGE,
+        f"{name}-dev",
+        stage_props,
+        property_dependencies={"restApi": (api.urn,)},
+    )
     return [api, stage]
 
 
 @st.composite
 def buckets(draw, name: str) -> list[Resource]:
-    return [Resource(urn(BUCKET, name), BUCKET, name, {"tags": {
-        "cost:storage-gb": text(draw(amounts)), "cost:monthly-get-requests": text(draw(counts)),
-        "cost:monthly-put-requests": text(draw(counts))}})]
+    return [
+        Resource(
+            urn(BUCKET, name),
+            BUCKET,
+            name,
+            {
+                "tags": {
+                    "cost:storage-gb": text(draw(amounts)),
+                    "cost:monthly-get-requests": text(draw(counts)),
+                    "cost:monthly-put-requests": text(draw(counts)),
+                }
+            },
+        )
+    ]
 
 
 @st.composite
 def profiles(draw, name: str) -> list[Resource]:
-    return [Resource(urn(PROFILE, name), PROFILE, name, {
-        "modelSource": {"copyFrom": draw(st.sampled_from(TEXT_MODELS))},
-        "tags": {"cost:monthly-requests": text(draw(counts)), "cost:input-tokens": text(draw(small_counts)),
-                 "cost:output-tokens": text(draw(small_counts))}})]
+    return [
+        Resource(
+            urn(PROFILE, name),
+            PROFILE,
+            name,
+            {
+                "modelSource": {"copyFrom": draw(st.sampled_from(TEXT_MODELS))},
+                "tags": {
+                    "cost:monthly-requests": text(draw(counts)),
+                    "cost:input-tokens": text(draw(small_counts)),
+                    "cost:output-tokens": text(draw(small_counts)),
+                },
+            },
+        )
+    ]
 
 
 KINDS = {"fn": lambdas, "api": rest_apis, "bucket": buckets, "model": profiles}
@@ -120,7 +165,11 @@ GROWABLE = {
     LAMBDA: ("tags.cost:monthly-requests", "tags.cost:avg-duration-ms", "memorySize"),
     REST_API: ("tags.cost:monthly-requests",),
     STAGE: ("tags.cost:monthly-requests",),
-    BUCKET: ("tags.cost:storage-gb", "tags.cost:monthly-get-requests", "tags.cost:monthly-put-requests"),
+    BUCKET: (
+        "tags.cost:storage-gb",
+        "tags.cost:monthly-get-requests",
+        "tags.cost:monthly-put-requests",
+    ),
     PROFILE: ("tags.cost:monthly-requests", "tags.cost:input-tokens", "tags.cost:output-tokens"),
 }
 
@@ -140,7 +189,9 @@ def grown(resource: Resource, path: str, factor: Decimal, extra: int) -> Resourc
     return replace(resource, properties=props)
 
 
-growths = st.tuples(st.decimals(min_value=1, max_value=10, places=2), st.integers(min_value=0, max_value=10**6))
+growths = st.tuples(
+    st.decimals(min_value=1, max_value=10, places=2), st.integers(min_value=0, max_value=10**6)
+)
 
 
 @FAST
@@ -150,7 +201,9 @@ def test_money_is_never_negative(resources, data):
     assert est.total_monthly_usd >= 0
     for r in est.resources:
         assert r.monthly_usd >= 0
-        assert all(i.monthly_usd >= 0 and i.quantity >= 0 and i.free_quantity >= 0 for i in r.line_items)
+        assert all(
+            i.monthly_usd >= 0 and i.quantity >= 0 and i.free_quantity >= 0 for i in r.line_items
+        )
 
 
 @FAST
@@ -162,7 +215,7 @@ def test_the_stack_total_never_decreases_when_usage_grows(resources, data, growt
     bigger = grown(target, path, *growth)
     if bigger is None:
         return
-    assert total([*resources[:index], bigger, *resources[index + 1:]]) >= total(resources)
+    assert total([*resources[:index], bigger, *resources[index + 1 :]]) >= total(resources)
 
 
 @FAST
@@ -173,14 +226,17 @@ def test_a_single_resource_never_costs_less_when_its_usage_grows(resources, data
         bigger = grown(target, path, *growth)
         if bigger is None:
             continue
-        after = estimate([*resources[:index], bigger, *resources[index + 1:]], PRICES)
+        after = estimate([*resources[:index], bigger, *resources[index + 1 :]], PRICES)
         before = estimate(resources, PRICES)
         assert after.resources[index].monthly_usd >= before.resources[index].monthly_usd
         assert after.total_monthly_usd >= before.total_monthly_usd
 
 
 def _by_urn(est: Estimate) -> dict:
-    return {r.urn: (r.monthly_usd, r.status, r.line_items, r.findings, r.assumptions) for r in est.resources}
+    return {
+        r.urn: (r.monthly_usd, r.status, r.line_items, r.findings, r.assumptions)
+        for r in est.resources
+    }
 
 
 @FAST
@@ -200,7 +256,9 @@ def test_parts_sum_exactly_and_round_within_the_documented_rule(resources):
     est = estimate(resources, PRICES)
     with money_context():
         for r in est.resources:
-            assert all(i.monthly_usd % QUANTUM == 0 for i in r.line_items)  # on the grid: sums are exact
+            assert all(
+                i.monthly_usd % QUANTUM == 0 for i in r.line_items
+            )  # on the grid: sums are exact
             assert sum((i.monthly_usd for i in r.line_items), ZERO) == r.monthly_usd
             assert_rounding_rule([i.monthly_usd for i in r.line_items], r.monthly_usd)
         assert sum((r.monthly_usd for r in est.resources), ZERO) == est.total_monthly_usd

@@ -29,9 +29,23 @@ PROFILE_URN = URN + "aws:bedrock/inferenceProfile:InferenceProfile::model"
 BUCKET_URN = URN + "aws:s3/bucket:Bucket::artifacts"
 STACK_URN = URN + "pulumi:pulumi:Stack::costline-reference-dev"
 EXPECTED_NAMES = {
-    "costline-reference-dev", "default_7_51_1", "api", "proxy", "proxy-any", "model", "api-handler-role",
-    "api-handler-basic-execution", "artifacts", "api-handler-invoke-model", "api-handler", "proxy-lambda",
-    "api-deployment", "dev", "api-invoke-handler", "artifacts-public-access", "artifacts-versioning",
+    "costline-reference-dev",
+    "default_7_51_1",
+    "api",
+    "proxy",
+    "proxy-any",
+    "model",
+    "api-handler-role",
+    "api-handler-basic-execution",
+    "artifacts",
+    "api-handler-invoke-model",
+    "api-handler",
+    "proxy-lambda",
+    "api-deployment",
+    "dev",
+    "api-invoke-handler",
+    "artifacts-public-access",
+    "artifacts-versioning",
 }
 
 
@@ -57,7 +71,11 @@ def test_preview_fixture_parses_to_the_reference_stack():
     assert detect_region(resources) == "us-east-1"
     fn = by_urn(resources)[LAMBDA_URN]
     assert fn.type == "aws:lambda/function:Function"
-    assert (fn.properties["memorySize"], fn.properties["timeout"], fn.properties["architectures"]) == (512, 30, ["x86_64"])
+    assert (
+        fn.properties["memorySize"],
+        fn.properties["timeout"],
+        fn.properties["architectures"],
+    ) == (512, 30, ["x86_64"])
     assert fn.properties["tags"]["cost:daily-requests"] == "1000"
     assert fn.parent == STACK_URN
 
@@ -88,15 +106,21 @@ def test_preview_dependencies_and_property_dependencies():
 
 def test_preview_uses_inputs_and_ignores_unknown_outputs():
     profile = by_urn(read_preview(PREVIEW))[PROFILE_URN]
-    assert profile.properties["modelSource"]["copyFrom"].endswith(":inference-profile/us.deepseek.r1-v1:0")
+    assert profile.properties["modelSource"]["copyFrom"].endswith(
+        ":inference-profile/us.deepseek.r1-v1:0"
+    )
     assert "arn" not in profile.properties  # an output, unknown during preview
     assert "tagsAll" not in profile.properties  # unknown in outputs: not merged
 
 
 def _step(op, name, *, new=True, old=False, extra_inputs=None):
     urn = URN + f"aws:s3/bucket:Bucket::{name}"
-    state = {"urn": urn, "custom": True, "type": "aws:s3/bucket:Bucket",
-             "inputs": {"tags": {"cost:storage-gb": "1"}, **(extra_inputs or {})}}
+    state = {
+        "urn": urn,
+        "custom": True,
+        "type": "aws:s3/bucket:Bucket",
+        "inputs": {"tags": {"cost:storage-gb": "1"}, **(extra_inputs or {})},
+    }
     step = {"op": op, "urn": urn}
     if new:
         step["newState"] = state
@@ -144,8 +168,12 @@ def test_stack_export_secrets_known_values_and_tags_all():
     variables = fn.properties["environment"]["variables"]
     assert variables["API_KEY"] is UNKNOWN  # ciphertext: encrypted, value unknown
     assert fn.secret_paths == frozenset({"environment.variables.API_KEY"})
-    assert variables["BEDROCK_MODEL_ID"].startswith("arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/")
-    assert fn.properties["tagsAll"] == fn.properties["tags"]  # the output, merged for the usage contract
+    assert variables["BEDROCK_MODEL_ID"].startswith(
+        "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/"
+    )
+    assert (
+        fn.properties["tagsAll"] == fn.properties["tags"]
+    )  # the output, merged for the usage contract
     assert resources[STACK_URN].properties["apiUrl"].startswith("https://")  # the stack's exports
 
 
@@ -153,7 +181,10 @@ def test_stack_export_plaintext_secrets_external_and_pending_delete(tmp_path):
     data = load(EXPORT)
     resources = data["deployment"]["resources"]
     fn = next(r for r in resources if r["urn"] == LAMBDA_URN)
-    fn["inputs"]["environment"]["variables"]["API_KEY"] = {SIGNATURE_KEY: SECRET_SIGNATURE, "plaintext": '"s3cret"'}
+    fn["inputs"]["environment"]["variables"]["API_KEY"] = {
+        SIGNATURE_KEY: SECRET_SIGNATURE,
+        "plaintext": '"s3cret"',
+    }
     fn["inputs"]["tags"]["note"] = "[secret]"  # only previews blind secrets so; here it is a value
     external = copy.deepcopy(next(r for r in resources if r["urn"] == BUCKET_URN))
     external.update(urn=BUCKET_URN + "-shared", external=True)
@@ -201,6 +232,7 @@ def _set(path, value):
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = value
+
     return mutate
 
 
@@ -210,40 +242,81 @@ def _delete(path):
         for key in path[:-1]:
             target = target[key]
         del target[path[-1]]
+
     return mutate
 
 
 MALFORMED_PREVIEWS = [
     ("top-level list", [1, 2], "top level: expected an object, got a list"),
-    ("no steps", {"resources": []}, "top level: expected the JSON printed by `pulumi preview --json`"),
+    (
+        "no steps",
+        {"resources": []},
+        "top level: expected the JSON printed by `pulumi preview --json`",
+    ),
     ("steps not a list", {"steps": {}}, "steps: expected a list, got an object"),
     ("step not an object", {"steps": [1]}, "steps[0]: expected an object, got a number"),
-    ("newState a list", _preview_with(_set(["steps", 3, "newState"], [])),
-     "steps[3].newState: expected an object, got a list"),
-    ("create without newState", _preview_with(_delete(["steps", 2, "newState"])),
-     "steps[2].newState: missing; a 'create' step needs the resource's new state"),
-    ("op missing", _preview_with(_delete(["steps", 1, "op"])), "steps[1].op: expected an operation name"),
-    ("bad urn", _preview_with(_set(["steps", 4, "newState", "urn"], "not-a-urn")),
-     "steps[4].newState.urn: expected a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>), got 'not-a-urn'"),
-    ("urn mismatch", _preview_with(_set(["steps", 4, "urn"], URN + "aws:s3/bucket:Bucket::other")),
-     "steps[4].newState.urn: "),
-    ("inputs a string", _preview_with(_set(["steps", 2, "newState", "inputs"], "x")),
-     "steps[2].newState.inputs: expected an object, got a string"),
-    ("type a number", _preview_with(_set(["steps", 2, "newState", "type"], 7)),
-     "steps[2].newState.type: expected a type token such as aws:lambda/function:Function, got a number"),
-    ("dependencies an object", _preview_with(_set(["steps", 3, "newState", "dependencies"], {})),
-     "steps[3].newState.dependencies: expected a list, got an object"),
-    ("dependency not a string", _preview_with(_set(["steps", 3, "newState", "dependencies"], [None])),
-     "steps[3].newState.dependencies[0]: expected a URN string, got null"),
-    ("property dependency not a list", _preview_with(_set(["steps", 3, "newState", "propertyDependencies", "restApi"], "x")),
-     "steps[3].newState.propertyDependencies.restApi: expected a list, got a string"),
-    ("parent not a string", _preview_with(_set(["steps", 3, "newState", "parent"], 1)),
-     "steps[3].newState.parent: expected a URN string, got a number"),
+    (
+        "newState a list",
+        _preview_with(_set(["steps", 3, "newState"], [])),
+        "steps[3].newState: expected an object, got a list",
+    ),
+    (
+        "create without newState",
+        _preview_with(_delete(["steps", 2, "newState"])),
+        "steps[2].newState: missing; a 'create' step needs the resource's new state",
+    ),
+    (
+        "op missing",
+        _preview_with(_delete(["steps", 1, "op"])),
+        "steps[1].op: expected an operation name",
+    ),
+    (
+        "bad urn",
+        _preview_with(_set(["steps", 4, "newState", "urn"], "not-a-urn")),
+        "steps[4].newState.urn: expected a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>), got 'not-a-urn'",
+    ),
+    (
+        "urn mismatch",
+        _preview_with(_set(["steps", 4, "urn"], URN + "aws:s3/bucket:Bucket::other")),
+        "steps[4].newState.urn: ",
+    ),
+    (
+        "inputs a string",
+        _preview_with(_set(["steps", 2, "newState", "inputs"], "x")),
+        "steps[2].newState.inputs: expected an object, got a string",
+    ),
+    (
+        "type a number",
+        _preview_with(_set(["steps", 2, "newState", "type"], 7)),
+        "steps[2].newState.type: expected a type token such as aws:lambda/function:Function, got a number",
+    ),
+    (
+        "dependencies an object",
+        _preview_with(_set(["steps", 3, "newState", "dependencies"], {})),
+        "steps[3].newState.dependencies: expected a list, got an object",
+    ),
+    (
+        "dependency not a string",
+        _preview_with(_set(["steps", 3, "newState", "dependencies"], [None])),
+        "steps[3].newState.dependencies[0]: expected a URN string, got null",
+    ),
+    (
+        "property dependency not a list",
+        _preview_with(_set(["steps", 3, "newState", "propertyDependencies", "restApi"], "x")),
+        "steps[3].newState.propertyDependencies.restApi: expected a list, got a string",
+    ),
+    (
+        "parent not a string",
+        _preview_with(_set(["steps", 3, "newState", "parent"], 1)),
+        "steps[3].newState.parent: expected a URN string, got a number",
+    ),
     ("a stack export", load(EXPORT), "looks like `pulumi stack export` output"),
 ]
 
 
-@pytest.mark.parametrize("case, data, expected", MALFORMED_PREVIEWS, ids=[c[0] for c in MALFORMED_PREVIEWS])
+@pytest.mark.parametrize(
+    "case, data, expected", MALFORMED_PREVIEWS, ids=[c[0] for c in MALFORMED_PREVIEWS]
+)
 def test_malformed_previews_name_file_and_field(tmp_path, case, data, expected):
     path = write(tmp_path, data)
     with pytest.raises(InputFileError) as caught:
@@ -254,25 +327,50 @@ def test_malformed_previews_name_file_and_field(tmp_path, case, data, expected):
 
 
 MALFORMED_EXPORTS = [
-    ("wrong version", _export_with(_set(["version"], 2)),
-     "version: deployment schema version 2 is not supported (costline reads versions 3 and 4"),
-    ("version a string", _export_with(_set(["version"], "3")), "version: expected the deployment schema version 3, got a string"),
+    (
+        "wrong version",
+        _export_with(_set(["version"], 2)),
+        "version: deployment schema version 2 is not supported (costline reads versions 3 and 4",
+    ),
+    (
+        "version a string",
+        _export_with(_set(["version"], "3")),
+        "version: expected the deployment schema version 3, got a string",
+    ),
     ("no version", _export_with(_delete(["version"])), "version: missing"),
     ("no deployment", {"version": 3}, "deployment: missing"),
-    ("deployment a list", {"version": 3, "deployment": []}, "deployment: expected an object, got a list"),
-    ("resources an object", _export_with(_set(["deployment", "resources"], {})),
-     "deployment.resources: expected a list, got an object"),
-    ("resource a string", _export_with(_set(["deployment", "resources", 1], "x")),
-     "deployment.resources[1]: expected an object, got a string"),
-    ("resource type missing and bad urn", _export_with(_set(["deployment", "resources", 5, "urn"], "urn:pulumi:dev")),
-     "deployment.resources[5].urn: expected a Pulumi URN"),
-    ("outputs a list", _export_with(_set(["deployment", "resources", 5, "outputs"], [])),
-     "deployment.resources[5].outputs: expected an object, got a list"),
+    (
+        "deployment a list",
+        {"version": 3, "deployment": []},
+        "deployment: expected an object, got a list",
+    ),
+    (
+        "resources an object",
+        _export_with(_set(["deployment", "resources"], {})),
+        "deployment.resources: expected a list, got an object",
+    ),
+    (
+        "resource a string",
+        _export_with(_set(["deployment", "resources", 1], "x")),
+        "deployment.resources[1]: expected an object, got a string",
+    ),
+    (
+        "resource type missing and bad urn",
+        _export_with(_set(["deployment", "resources", 5, "urn"], "urn:pulumi:dev")),
+        "deployment.resources[5].urn: expected a Pulumi URN",
+    ),
+    (
+        "outputs a list",
+        _export_with(_set(["deployment", "resources", 5, "outputs"], [])),
+        "deployment.resources[5].outputs: expected an object, got a list",
+    ),
     ("a preview", load(PREVIEW), "looks like `pulumi preview --json` output"),
 ]
 
 
-@pytest.mark.parametrize("case, data, expected", MALFORMED_EXPORTS, ids=[c[0] for c in MALFORMED_EXPORTS])
+@pytest.mark.parametrize(
+    "case, data, expected", MALFORMED_EXPORTS, ids=[c[0] for c in MALFORMED_EXPORTS]
+)
 def test_malformed_exports_name_file_and_field(tmp_path, case, data, expected):
     path = write(tmp_path, data)
     with pytest.raises(InputFileError) as caught:
@@ -282,16 +380,30 @@ def test_malformed_exports_name_file_and_field(tmp_path, case, data, expected):
 
 
 MALFORMED_FILES = [
-    ("not json", "{not json", "is not valid JSON: Expecting property name enclosed in double quotes (line 1 column 2)"),
-    ("truncated mid-string", PREVIEW.read_text()[:2000], "is not complete JSON: it stops in the middle of a value"),
+    (
+        "not json",
+        "{not json",
+        "is not valid JSON: Expecting property name enclosed in double quotes (line 1 column 2)",
+    ),
+    (
+        "truncated mid-string",
+        PREVIEW.read_text()[:2000],
+        "is not complete JSON: it stops in the middle of a value",
+    ),
     ("truncated between values", PREVIEW.read_text()[:2006].rstrip() + ",", "is not complete JSON"),
     ("empty", "  \n", "is empty; expected"),
-    ("neither", {"hello": "world"}, "is neither `pulumi preview --json` nor `pulumi stack export` output"),
+    (
+        "neither",
+        {"hello": "world"},
+        "is neither `pulumi preview --json` nor `pulumi stack export` output",
+    ),
     ("latin-1", None, "is not UTF-8 text"),
 ]
 
 
-@pytest.mark.parametrize("case, content, expected", MALFORMED_FILES, ids=[c[0] for c in MALFORMED_FILES])
+@pytest.mark.parametrize(
+    "case, content, expected", MALFORMED_FILES, ids=[c[0] for c in MALFORMED_FILES]
+)
 def test_unreadable_files(tmp_path, case, content, expected):
     if content is None:
         path = tmp_path / "input.json"
@@ -315,7 +427,7 @@ def test_utf16_from_powershell_is_read(tmp_path):
 
 
 # --- the mock runner on tiny programs --------------------------------------------------------------------
-TINY_PROGRAM = '''
+TINY_PROGRAM = """
 import pulumi
 
 config = pulumi.Config()
@@ -328,12 +440,14 @@ thing = pulumi.CustomResource("tiny:index:Thing", "thing", {"count": count, "nes
                               opts=pulumi.ResourceOptions(parent=parent))
 other = pulumi.CustomResource("tiny:index:Thing", "other", {"ref": thing.id, "size": 2.0})
 pulumi.export("thingId", thing.id)
-'''
+"""
 
 
 def _project(tmp_path: Path, program: str, stack_config: str) -> Path:
-    (tmp_path / "Pulumi.yaml").write_text("name: tiny\nruntime: python\nmain: src/\n"
-                                          "config:\n  count:\n    type: integer\n    default: 1\n")
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: tiny\nruntime: python\nmain: src/\n"
+        "config:\n  count:\n    type: integer\n    default: 1\n"
+    )
     (tmp_path / "Pulumi.dev.yaml").write_text(stack_config)
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "__main__.py").write_text(program)
@@ -341,11 +455,15 @@ def _project(tmp_path: Path, program: str, stack_config: str) -> Path:
 
 
 def test_a_program_runs_with_secure_config_nested_parents_and_prints(tmp_path):
-    project = _project(tmp_path, TINY_PROGRAM, "config:\n  tiny:count: 3\n  tiny:token:\n    secure: v1:abc\n")
+    project = _project(
+        tmp_path, TINY_PROGRAM, "config:\n  tiny:count: 3\n  tiny:token:\n    secure: v1:abc\n"
+    )
     run = mock_run(project / "src")  # the main directory: Pulumi.yaml is found in its parent
     resources = by_urn(run.resources)
     group_urn = "urn:pulumi:dev::tiny::tiny:index:Group::group"
-    thing = resources["urn:pulumi:dev::tiny::tiny:index:Group$tiny:index:Thing::thing"]  # engine-style URN
+    thing = resources[
+        "urn:pulumi:dev::tiny::tiny:index:Group$tiny:index:Thing::thing"
+    ]  # engine-style URN
     assert thing.parent == group_urn
     # derived from a `secure:` config value costline cannot decrypt: a secret, value unknown
     assert thing.properties == {"count": 3, "nested": {"token": UNKNOWN}}
@@ -366,10 +484,16 @@ def test_a_program_runs_with_secure_config_nested_parents_and_prints(tmp_path):
 
 
 def test_a_failing_program_is_a_one_line_program_error(tmp_path):
-    project = _project(tmp_path, "import pulumi\n\nraise ValueError('boom:\\n  details')\n", "config:\n  tiny:count: 3\n")
+    project = _project(
+        tmp_path,
+        "import pulumi\n\nraise ValueError('boom:\\n  details')\n",
+        "config:\n  tiny:count: 3\n",
+    )
     with pytest.raises(ProgramError) as caught:
         run_program(project)
-    assert str(caught.value).endswith("failed under mocks (__main__.py:3): ValueError: boom: details")
+    assert str(caught.value).endswith(
+        "failed under mocks (__main__.py:3): ValueError: boom: details"
+    )
     assert "Traceback" in caught.value.stderr_tail
 
 
@@ -381,7 +505,9 @@ def test_missing_required_config_is_reported_as_pulumi_says(tmp_path):
 
 def test_only_python_projects_run(tmp_path):
     (tmp_path / "Pulumi.yaml").write_text("name: ts\nruntime: nodejs\n")
-    with pytest.raises(ProgramError, match="runtime is 'nodejs'; costline runs Python programs only"):
+    with pytest.raises(
+        ProgramError, match="runtime is 'nodejs'; costline runs Python programs only"
+    ):
         run_program(tmp_path)
 
 

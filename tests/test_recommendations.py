@@ -30,24 +30,45 @@ def test_seed_stack_at_list_prices(prices):
     arm64 and smaller memory save $0.00 (the Lambda is inside the free tier): not shown.
     DeepSeek-R1 has no batch price: said so. No aws.budgets.Budget: the alarm, last."""
     recs = recommend(seed_stack(), prices)
-    assert [r.code for r in recs] == ["bedrock-fewer-tokens", "apigateway-http-api", "bedrock-batch-not-offered",
-                                      "bedrock-provisioned-not-offered", "aws-budgets-alarm"]
+    assert [r.code for r in recs] == [
+        "bedrock-fewer-tokens",
+        "apigateway-http-api",
+        "bedrock-batch-not-offered",
+        "bedrock-provisioned-not-offered",
+        "aws-budgets-alarm",
+    ]
     tokens, http, batch, provisioned, budget = recs
     assert tokens.monthly_saving_usd == D("25.3125")
     assert tokens.new_total_monthly_usd == D("102.2875") - D("25.3125")
-    assert "saves $20.25/month" in tokens.detail and "saves $5.06/month" in tokens.detail  # output / prompt
-    assert http.monthly_saving_usd == D("0.075") and round_cents(http.monthly_saving_usd) == D("0.08")
+    assert (
+        "saves $20.25/month" in tokens.detail and "saves $5.06/month" in tokens.detail
+    )  # output / prompt
+    assert http.monthly_saving_usd == D("0.075") and round_cents(http.monthly_saving_usd) == D(
+        "0.08"
+    )
     assert http.resources == ("api",)
     assert batch.monthly_saving_usd is None and "deepseek.r1-v1:0" in batch.title
-    assert provisioned.monthly_saving_usd is None and provisioned.resources == batch.resources == ("model",)
-    assert budget.monthly_saving_usd is None and budget.link.startswith("https://docs.aws.amazon.com/")
+    assert provisioned.monthly_saving_usd is None and provisioned.resources == batch.resources == (
+        "model",
+    )
+    assert budget.monthly_saving_usd is None and budget.link.startswith(
+        "https://docs.aws.amazon.com/"
+    )
 
 
 def test_batch_inference_halves_the_token_cost_where_offered(prices):
     """Llama 3.1 70B: on demand $0.72 / $0.72 per 1M, batch $0.36 / $0.36.
     100,000 req × (1,000 + 1,000) tokens = 200M tokens: $144 on demand, $72 batch: saves $72."""
-    profile = make(PROFILE, "model", tags={"cost:bedrock-model": LLAMA, "cost:monthly-requests": "100000",
-                                           "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+    profile = make(
+        PROFILE,
+        "model",
+        tags={
+            "cost:bedrock-model": LLAMA,
+            "cost:monthly-requests": "100000",
+            "cost:input-tokens": "1000",
+            "cost:output-tokens": "1000",
+        },
+    )
     rec = by_code(recommend([profile], prices))["bedrock-batch"]
     assert rec.monthly_saving_usd == D(72)
     assert rec.resources == ("model",)
@@ -56,19 +77,31 @@ def test_batch_inference_halves_the_token_cost_where_offered(prices):
 def test_arm64_outside_the_free_tier(prices):
     """10M req × 200 ms × 1,024 MB = 2,000,000 GB-s, 1,600,000 after the free 400,000:
     x86_64 × $0.0000166667 = $26.66672, arm64 × $0.0000133334 = $21.33344: saves $5.33328."""
-    fn = make(LAMBDA, "worker", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    fn = make(
+        LAMBDA,
+        "worker",
+        memorySize=1024,
+        tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"},
+    )
     rec = by_code(recommend([fn], prices))["lambda-arm64"]
     assert rec.monthly_saving_usd == D("5.33328")
     assert "$0.0000133334" in rec.detail and "$0.0000166667" in rec.detail
-    arm = make(LAMBDA, "worker", memorySize=1024, architectures=["arm64"], tags=fn.properties["tags"])
+    arm = make(
+        LAMBDA, "worker", memorySize=1024, architectures=["arm64"], tags=fn.properties["tags"]
+    )
     assert "lambda-arm64" not in by_code(recommend([arm], prices))
 
 
 def test_right_size_memory_of_a_function_waiting_on_bedrock(prices):
     """10M req × 1 s: 1,024 MB = 10,000,000 GB-s → 9,600,000 billable = $160.00032;
     512 MB = 5,000,000 → 4,600,000 billable = $76.66682: saves $83.3335 (tokens unchanged)."""
-    tags = {"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "1000", "cost:bedrock-model": LLAMA,
-            "cost:input-tokens": "10", "cost:output-tokens": "10"}
+    tags = {
+        "cost:monthly-requests": "10000000",
+        "cost:avg-duration-ms": "1000",
+        "cost:bedrock-model": LLAMA,
+        "cost:input-tokens": "10",
+        "cost:output-tokens": "10",
+    }
     fn = make(LAMBDA, "api-handler", memorySize=1024, timeout=30, tags=tags)
     rec = by_code(recommend([fn], prices))["lambda-right-size-memory"]
     assert rec.monthly_saving_usd == D("83.3335")
@@ -76,36 +109,57 @@ def test_right_size_memory_of_a_function_waiting_on_bedrock(prices):
 
 
 def test_no_right_sizing_when_the_function_runs_close_to_its_timeout(prices):
-    tags = {"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "2500", "cost:bedrock-model": LLAMA,
-            "cost:input-tokens": "10", "cost:output-tokens": "10"}
+    tags = {
+        "cost:monthly-requests": "10000000",
+        "cost:avg-duration-ms": "2500",
+        "cost:bedrock-model": LLAMA,
+        "cost:input-tokens": "10",
+        "cost:output-tokens": "10",
+    }
     fn = make(LAMBDA, "slow", memorySize=1024, timeout=3, tags=tags)
     assert "lambda-right-size-memory" not in by_code(recommend([fn], prices))
 
 
 def test_no_right_sizing_for_functions_that_do_not_call_a_model(prices):
-    fn = make(LAMBDA, "cpu", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "1000"})
+    fn = make(
+        LAMBDA,
+        "cpu",
+        memorySize=1024,
+        tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "1000"},
+    )
     assert "lambda-right-size-memory" not in by_code(recommend([fn], prices))
 
 
 def test_http_api_is_not_suggested_when_rest_only_features_are_used(prices):
     stack = seed_stack()
     api = stack[0]
-    plan = replace(make("aws:apigateway/usagePlan:UsagePlan", "plan"), property_dependencies={"apiStages": (api.urn,)})
+    plan = replace(
+        make("aws:apigateway/usagePlan:UsagePlan", "plan"),
+        property_dependencies={"apiStages": (api.urn,)},
+    )
     assert rest_only_features(api, [*stack, plan]) == ["a usage plan"]
     assert "apigateway-http-api" not in by_code(recommend([*stack, plan], prices))
-    cached = [replace(r, properties={**r.properties, "cacheClusterEnabled": True}) if r.type == STAGE else r
-              for r in stack]
+    cached = [
+        replace(r, properties={**r.properties, "cacheClusterEnabled": True})
+        if r.type == STAGE
+        else r
+        for r in stack
+    ]
     assert rest_only_features(cached[0], cached) == ["the stage cache"]
     assert "apigateway-http-api" not in by_code(recommend(cached, prices))
 
 
 INTEGRATION = "aws:apigateway/integration:Integration"
-UNKNOWN_BOOLEAN = "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"  # the engine's unknown boolean during preview
+UNKNOWN_BOOLEAN = (
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7"  # the engine's unknown boolean during preview
+)
 
 
 def _attached(type_token, name, api, **properties):
     """A resource whose ``restApi`` property dependency is ``api`` (as the engine links them)."""
-    return replace(make(type_token, name, **properties), property_dependencies={"restApi": (api.urn,)})
+    return replace(
+        make(type_token, name, **properties), property_dependencies={"restApi": (api.urn,)}
+    )
 
 
 def _suggests_http_api(stack, prices):
@@ -114,10 +168,14 @@ def _suggests_http_api(stack, prices):
 
 def test_the_reference_stack_with_a_lambda_proxy_integration_still_gets_the_http_api(prices):
     stack = seed_stack()
-    proxy = _attached(INTEGRATION, "proxy-lambda", stack[0], type="AWS_PROXY", integrationHttpMethod="POST")
+    proxy = _attached(
+        INTEGRATION, "proxy-lambda", stack[0], type="AWS_PROXY", integrationHttpMethod="POST"
+    )
     assert rest_only_features(stack[0], [*stack, proxy]) == []
     rec = by_code(recommend([*stack, proxy], prices))["apigateway-http-api"]
-    assert all(feature in rec.detail for feature in FEATURES)  # the advice lists what the rule checks
+    assert all(
+        feature in rec.detail for feature in FEATURES
+    )  # the advice lists what the rule checks
 
 
 def test_non_proxy_integrations_and_mapping_templates_block_the_http_api(prices):
@@ -127,28 +185,52 @@ def test_non_proxy_integrations_and_mapping_templates_block_the_http_api(prices)
         integration = _attached(INTEGRATION, "int", api, type=kind)
         assert rest_only_features(api, [*stack, integration]) == ["a non-proxy integration"], kind
         assert not _suggests_http_api([*stack, integration], prices)
-    templated = _attached(INTEGRATION, "int", api, type="AWS_PROXY",
-                          requestTemplates={"application/json": '{"body": $input.json("$")}'})
+    templated = _attached(
+        INTEGRATION,
+        "int",
+        api,
+        type="AWS_PROXY",
+        requestTemplates={"application/json": '{"body": $input.json("$")}'},
+    )
     assert rest_only_features(api, [*stack, templated]) == ["VTL mapping templates"]
     assert not _suggests_http_api([*stack, templated], prices)
-    response = _attached("aws:apigateway/integrationResponse:IntegrationResponse", "resp", api,
-                         responseTemplates={"application/json": UNKNOWN_STRING})
+    response = _attached(
+        "aws:apigateway/integrationResponse:IntegrationResponse",
+        "resp",
+        api,
+        responseTemplates={"application/json": UNKNOWN_STRING},
+    )
     assert rest_only_features(api, [*stack, response]) == ["VTL mapping templates"]
     other = make(REST_API, "other")  # an integration of another API does not block this one
-    assert rest_only_features(api, [*stack, other, _attached(INTEGRATION, "int", other, type="MOCK")]) == []
+    assert (
+        rest_only_features(api, [*stack, other, _attached(INTEGRATION, "int", other, type="MOCK")])
+        == []
+    )
 
 
 def test_method_settings_caching_blocks_the_http_api(prices):
     stack = seed_stack()
     api, stage = stack[0], stack[1]
-    cached = _attached("aws:apigateway/methodSettings:MethodSettings", "all", api, methodPath="*/*",
-                       settings={"cachingEnabled": True, "metricsEnabled": True})
+    cached = _attached(
+        "aws:apigateway/methodSettings:MethodSettings",
+        "all",
+        api,
+        methodPath="*/*",
+        settings={"cachingEnabled": True, "metricsEnabled": True},
+    )
     assert rest_only_features(api, [*stack, cached]) == ["method-level caching"]
     assert not _suggests_http_api([*stack, cached], prices)
-    by_stage = replace(cached, property_dependencies={"stageName": (stage.urn,)},
-                       properties={"settings": {"cachingEnabled": UNKNOWN_BOOLEAN}})
-    assert rest_only_features(api, [*stack, by_stage]) == ["method-level caching"]  # unknown: may cache
-    metrics_only = replace(cached, properties={"settings": {"cachingEnabled": False, "metricsEnabled": True}})
+    by_stage = replace(
+        cached,
+        property_dependencies={"stageName": (stage.urn,)},
+        properties={"settings": {"cachingEnabled": UNKNOWN_BOOLEAN}},
+    )
+    assert rest_only_features(api, [*stack, by_stage]) == [
+        "method-level caching"
+    ]  # unknown: may cache
+    metrics_only = replace(
+        cached, properties={"settings": {"cachingEnabled": False, "metricsEnabled": True}}
+    )
     assert rest_only_features(api, [*stack, metrics_only]) == []
     assert _suggests_http_api([*stack, metrics_only], prices)
 
@@ -158,26 +240,52 @@ def test_an_edge_optimized_custom_domain_mapped_to_the_api_blocks_the_http_api(p
     api = stack[0]
 
     def domain(**properties):
-        return make("aws:apigateway/domainName:DomainName", "domain", domainName="api.example.com", **properties)
+        return make(
+            "aws:apigateway/domainName:DomainName",
+            "domain",
+            domainName="api.example.com",
+            **properties,
+        )
 
     def mapping(dom, **deps):
-        return replace(make("aws:apigateway/basePathMapping:BasePathMapping", "mapping", domainName=dom.properties["domainName"]),
-                       property_dependencies={"domainName": (dom.urn,), **deps})
+        return replace(
+            make(
+                "aws:apigateway/basePathMapping:BasePathMapping",
+                "mapping",
+                domainName=dom.properties["domainName"],
+            ),
+            property_dependencies={"domainName": (dom.urn,), **deps},
+        )
 
-    edge = domain(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x", endpointConfiguration={"types": ["EDGE"]})
-    assert rest_only_features(api, [*stack, edge, mapping(edge, restApi=(api.urn,))]) == ["an edge-optimized custom domain"]
+    edge = domain(
+        certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+        endpointConfiguration={"types": ["EDGE"]},
+    )
+    assert rest_only_features(api, [*stack, edge, mapping(edge, restApi=(api.urn,))]) == [
+        "an edge-optimized custom domain"
+    ]
     assert not _suggests_http_api([*stack, edge, mapping(edge, restApi=(api.urn,))], prices)
-    default = domain(certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x")  # AWS default: EDGE
+    default = domain(
+        certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x"
+    )  # AWS default: EDGE
     assert rest_only_features(api, [*stack, default, mapping(default, apiId=(api.urn,))]) == [
-        "an edge-optimized custom domain"]
+        "an edge-optimized custom domain"
+    ]
     unknown = domain(endpointConfiguration={"types": [UNKNOWN_STRING]})
     assert rest_only_features(api, [*stack, unknown, mapping(unknown, restApi=(api.urn,))]) == [
-        "an edge-optimized custom domain"]
-    regional = domain(regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x",
-                      endpointConfiguration={"types": ["REGIONAL"]},
-                      mutualTlsAuthentication={"truststoreUri": "s3://bucket/truststore.pem"})
-    assert rest_only_features(api, [*stack, regional, mapping(regional, restApi=(api.urn,))]) == []  # HTTP APIs do mTLS
-    assert rest_only_features(api, [*stack, edge, mapping(edge)]) == []  # not clearly linked to the API
+        "an edge-optimized custom domain"
+    ]
+    regional = domain(
+        regionalCertificateArn="arn:aws:acm:us-east-1:123456789012:certificate/x",
+        endpointConfiguration={"types": ["REGIONAL"]},
+        mutualTlsAuthentication={"truststoreUri": "s3://bucket/truststore.pem"},
+    )
+    assert (
+        rest_only_features(api, [*stack, regional, mapping(regional, restApi=(api.urn,))]) == []
+    )  # HTTP APIs do mTLS
+    assert (
+        rest_only_features(api, [*stack, edge, mapping(edge)]) == []
+    )  # not clearly linked to the API
 
 
 def test_http_api_keeps_traffic_flowing_to_the_lambda(prices):
@@ -185,8 +293,10 @@ def test_http_api_keeps_traffic_flowing_to_the_lambda(prices):
     lose the Lambda's requests (the saving is only the request price difference)."""
     api = make(REST_API, "api", tags={"cost:monthly-requests": "2000000"})
     fn = make(LAMBDA, "fn", memorySize=128, tags={"cost:avg-duration-ms": "10"})
-    integration = replace(make("aws:apigateway/integration:Integration", "int", type="AWS_PROXY"),
-                          property_dependencies={"restApi": (api.urn,), "uri": (fn.urn,)})
+    integration = replace(
+        make("aws:apigateway/integration:Integration", "int", type="AWS_PROXY"),
+        property_dependencies={"restApi": (api.urn,), "uri": (fn.urn,)},
+    )
     stack = [api, fn, integration]
     base = estimate(stack, prices)
     assert next(r for r in base.resources if r.name == "fn").monthly_usd > 0  # 2M requests, 1M free
@@ -198,9 +308,19 @@ def test_provisioned_throughput_break_even(prices):
     """Titan Text Express: on demand $0.20 / $0.60 per 1M; one model unit with a 6-month
     commitment $14.80/h × 730 h = $10,804/month (the cheapest commitment). At 1,000 + 1,000
     tokens a call is $0.0008, so it breaks even at 10,804 / 0.0008 = 13,505,000 calls/month."""
+
     def profile(calls):
-        return make(PROFILE, "model", tags={"cost:bedrock-model": TITAN, "cost:monthly-requests": calls,
-                                            "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+        return make(
+            PROFILE,
+            "model",
+            tags={
+                "cost:bedrock-model": TITAN,
+                "cost:monthly-requests": calls,
+                "cost:input-tokens": "1000",
+                "cost:output-tokens": "1000",
+            },
+        )
+
     small = by_code(recommend([profile("30000")], prices))["bedrock-provisioned-break-even"]
     assert small.monthly_saving_usd is None
     assert "13,505,000 calls/month" in small.detail and "$10,804.00/month" in small.detail
@@ -209,12 +329,17 @@ def test_provisioned_throughput_break_even(prices):
 
 
 def test_savings_are_sorted_and_advice_comes_last_with_budgets_at_the_end(prices):
-    fn = make(LAMBDA, "worker", memorySize=1024, tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"})
+    fn = make(
+        LAMBDA,
+        "worker",
+        memorySize=1024,
+        tags={"cost:monthly-requests": "10000000", "cost:avg-duration-ms": "200"},
+    )
     recs = recommend([*seed_stack(), fn], prices)
     savings = [r.monthly_saving_usd for r in recs if r.monthly_saving_usd is not None]
     assert savings == sorted(savings, reverse=True)
     assert recs[-1].code == "aws-budgets-alarm"
-    assert all(r.monthly_saving_usd is not None for r in recs[:len(savings)])
+    assert all(r.monthly_saving_usd is not None for r in recs[: len(savings)])
 
 
 def test_no_budgets_advice_when_the_stack_declares_a_budget(prices):
@@ -228,8 +353,16 @@ def test_empty_stack_only_gets_the_budgets_advice(prices):
 
 def test_a_secret_model_id_is_never_named(prices):
     secret = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "deepseek.r1-v1:0"}
-    profile = make(PROFILE, "model", tags={"cost:bedrock-model": secret, "cost:monthly-requests": "30000",
-                                           "cost:input-tokens": "500", "cost:output-tokens": "500"})
+    profile = make(
+        PROFILE,
+        "model",
+        tags={
+            "cost:bedrock-model": secret,
+            "cost:monthly-requests": "30000",
+            "cost:input-tokens": "500",
+            "cost:output-tokens": "500",
+        },
+    )
     recs = recommend([profile], prices)
     assert [r.code for r in recs] == ["bedrock-fewer-tokens", "aws-budgets-alarm"]
     assert all("deepseek" not in r.title + r.detail for r in recs)
@@ -240,13 +373,25 @@ def test_provisioned_throughput_not_priced_is_said_once_per_model(prices):
     no dollar figure; Titan Text Express has one, so it gets a break-even instead."""
     rec = by_code(recommend(seed_stack(), prices))["bedrock-provisioned-not-offered"]
     assert rec.monthly_saving_usd is None and rec.new_total_monthly_usd is None
-    assert rec.detail == ("Provisioned Throughput is not priced for deepseek.r1-v1:0 in us-east-1 (no bedrock.provisioned "
-                          "entry in the price tables), so no break-even can be computed.")
+    assert rec.detail == (
+        "Provisioned Throughput is not priced for deepseek.r1-v1:0 in us-east-1 (no bedrock.provisioned "
+        "entry in the price tables), so no break-even can be computed."
+    )
     assert rec.link == "https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html"
-    titan = make(PROFILE, "model", tags={"cost:bedrock-model": TITAN, "cost:monthly-requests": "30000",
-                                         "cost:input-tokens": "1000", "cost:output-tokens": "1000"})
+    titan = make(
+        PROFILE,
+        "model",
+        tags={
+            "cost:bedrock-model": TITAN,
+            "cost:monthly-requests": "30000",
+            "cost:input-tokens": "1000",
+            "cost:output-tokens": "1000",
+        },
+    )
     codes = by_code(recommend([titan], prices))
-    assert "bedrock-provisioned-not-offered" not in codes and "bedrock-provisioned-break-even" in codes
+    assert (
+        "bedrock-provisioned-not-offered" not in codes and "bedrock-provisioned-break-even" in codes
+    )
 
 
 def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
@@ -254,8 +399,8 @@ def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
     indexes built once per stack, not by scanning the stack once per API (that made a review
     of a 10,000-resource stack take minutes). Counted, not timed: how often a resource's
     references are read, and how often stages are matched to their APIs."""
-    from costline.scenarios import whatif
     from costline.pricers import apigateway as pricing_apigateway
+    from costline.scenarios import whatif
     from costline.scenarios.recommendations import apigateway as rule
     from costline.testing.stacks import services_stack
 
@@ -265,12 +410,15 @@ def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
         def wrapper(*args):
             calls[name] += 1
             return original(*args)
+
         return wrapper
 
     monkeypatch.setattr(rule, "_references", counting("references", rule._references))
     for module in (pricing_apigateway, whatif):
         if hasattr(module, "stage_api_urns"):
-            monkeypatch.setattr(module, "stage_api_urns", counting("stage_api_urns", module.stage_api_urns))
+            monkeypatch.setattr(
+                module, "stage_api_urns", counting("stage_api_urns", module.stage_api_urns)
+            )
 
     def count(services: int) -> dict[str, int]:
         calls.update(references=0, stage_api_urns=0)
@@ -280,5 +428,7 @@ def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
         return dict(calls)
 
     few, many = count(2), count(8)  # 2 REST APIs, then 8 (and 4 times the resources)
-    assert many["stage_api_urns"] == few["stage_api_urns"] > 0  # once per estimate or rule, not per API
+    assert (
+        many["stage_api_urns"] == few["stage_api_urns"] > 0
+    )  # once per estimate or rule, not per API
     assert 0 < many["references"] <= 2 + 8 * 15  # each resource's references read once

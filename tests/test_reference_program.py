@@ -33,7 +33,9 @@ INTEGRATION = "aws:apigateway/integration:Integration"
 PROFILE = "aws:bedrock/inferenceProfile:InferenceProfile"
 BUCKET = "aws:s3/bucket:Bucket"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-DEEPSEEK_PROFILE_ARN = "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.deepseek.r1-v1:0"
+DEEPSEEK_PROFILE_ARN = (
+    "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.deepseek.r1-v1:0"
+)
 
 
 def _load(name: str, path: Path):
@@ -55,7 +57,9 @@ app = _load("handler_app", PROGRAM / "handler" / "app.py")
 
 
 def cost_tags(resource) -> dict[str, str]:
-    return {k: v for k, v in (resource.properties.get("tags") or {}).items() if k.startswith("cost:")}
+    return {
+        k: v for k, v in (resource.properties.get("tags") or {}).items() if k.startswith("cost:")
+    }
 
 
 class Stack:
@@ -78,21 +82,42 @@ def dev():
 
 @pytest.fixture(scope="module")
 def overridden():
-    return Stack(mock_run(config={"developers": "25", "callsPerDeveloperPerDay": "40", "daysPerMonth": "22",
-                                  "lambdaArchitecture": "arm64", "lambdaMemoryMb": "1024",
-                                  "bedrockModelId": "anthropic.claude-3-haiku-20240307-v1:0",
-                                  "artifactReadsPerCall": "0"}))
+    return Stack(
+        mock_run(
+            config={
+                "developers": "25",
+                "callsPerDeveloperPerDay": "40",
+                "daysPerMonth": "22",
+                "lambdaArchitecture": "arm64",
+                "lambdaMemoryMb": "1024",
+                "bedrockModelId": "anthropic.claude-3-haiku-20240307-v1:0",
+                "artifactReadsPerCall": "0",
+            }
+        )
+    )
 
 
 # --- the registered stack ---------------------------------------------------------------------------
 def test_the_stack_declares_the_seed_architecture(dev):
     types = {r.type for r in dev.resources}
     assert {
-        "pulumi:pulumi:Stack", "pulumi:providers:aws", "aws:iam/role:Role",
-        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", ROLE_POLICY, LAMBDA, REST_API,
-        "aws:apigateway/resource:Resource", "aws:apigateway/method:Method", INTEGRATION,
-        "aws:apigateway/deployment:Deployment", STAGE, "aws:lambda/permission:Permission", PROFILE, BUCKET,
-        "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "pulumi:pulumi:Stack",
+        "pulumi:providers:aws",
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        ROLE_POLICY,
+        LAMBDA,
+        REST_API,
+        "aws:apigateway/resource:Resource",
+        "aws:apigateway/method:Method",
+        INTEGRATION,
+        "aws:apigateway/deployment:Deployment",
+        STAGE,
+        "aws:lambda/permission:Permission",
+        PROFILE,
+        BUCKET,
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     } == types
     assert len(dev.resources) == 17
     # dependency order: the stack, then its default provider, then resources after what they use
@@ -104,7 +129,10 @@ def test_the_stack_declares_the_seed_architecture(dev):
 
 def test_urns_are_the_engines_and_everything_hangs_off_the_stack(dev):
     stack = dev.one("pulumi:pulumi:Stack")
-    assert stack.urn == "urn:pulumi:dev::costline-reference::pulumi:pulumi:Stack::costline-reference-dev"
+    assert (
+        stack.urn
+        == "urn:pulumi:dev::costline-reference::pulumi:pulumi:Stack::costline-reference-dev"
+    )
     fn = dev.one(LAMBDA)
     assert fn.urn == "urn:pulumi:dev::costline-reference::aws:lambda/function:Function::api-handler"
     assert fn.parent == stack.urn
@@ -130,16 +158,32 @@ def test_lambda_inputs_are_camel_case_wire_names(dev):
 
 def test_tags_are_computed_from_config(dev):
     daily = {"cost:daily-requests": "1000"}
-    model = {"cost:bedrock-model": "deepseek.r1-v1:0", "cost:input-tokens": "500", "cost:output-tokens": "500"}
+    model = {
+        "cost:bedrock-model": "deepseek.r1-v1:0",
+        "cost:input-tokens": "500",
+        "cost:output-tokens": "500",
+    }
     assert cost_tags(dev.one(REST_API)) == daily
     assert cost_tags(dev.one(STAGE)) == daily
     assert cost_tags(dev.one(LAMBDA)) == {**daily, "cost:avg-duration-ms": "1000", **model}
     assert cost_tags(dev.one(PROFILE)) == {**daily, **model}
-    assert cost_tags(dev.one(BUCKET)) == {"cost:storage-gb": "40", "cost:monthly-get-requests": "30000",
-                                          "cost:monthly-put-requests": "100"}
-    for resource in (dev.one(REST_API), dev.one(LAMBDA), dev.one(BUCKET), dev.one("aws:iam/role:Role")):
+    assert cost_tags(dev.one(BUCKET)) == {
+        "cost:storage-gb": "40",
+        "cost:monthly-get-requests": "30000",
+        "cost:monthly-put-requests": "100",
+    }
+    for resource in (
+        dev.one(REST_API),
+        dev.one(LAMBDA),
+        dev.one(BUCKET),
+        dev.one("aws:iam/role:Role"),
+    ):
         tags = resource.properties["tags"]
-        assert (tags["project"], tags["owner"], tags["stack"]) == ("costline-reference", "platform-team", "dev")
+        assert (tags["project"], tags["owner"], tags["stack"]) == (
+            "costline-reference",
+            "platform-team",
+            "dev",
+        )
 
 
 def test_api_integration_is_a_lambda_proxy(dev):
@@ -160,8 +204,11 @@ def test_the_profile_copies_the_us_cross_region_deepseek_profile(dev):
     policy = json.loads(dev.one(ROLE_POLICY).properties["policy"])
     invoke = next(s for s in policy["Statement"] if s["Sid"] == "InvokeModel")
     assert "bedrock:InvokeModel" in invoke["Action"]
-    assert invoke["Resource"] == [dev.run.outputs["modelArn"], DEEPSEEK_PROFILE_ARN,
-                                  "arn:aws:bedrock:*::foundation-model/deepseek.r1-v1:0"]
+    assert invoke["Resource"] == [
+        dev.run.outputs["modelArn"],
+        DEEPSEEK_PROFILE_ARN,
+        "arn:aws:bedrock:*::foundation-model/deepseek.r1-v1:0",
+    ]
 
 
 def test_dependencies_link_api_to_lambda_to_model_and_bucket(dev):
@@ -178,7 +225,12 @@ def test_dependencies_link_api_to_lambda_to_model_and_bucket(dev):
 
 
 def test_stack_outputs_are_exported(dev):
-    assert set(dev.run.outputs) == {"apiUrl", "modelArn", "artifactBucket", "expectedMonthlyRequests"}
+    assert set(dev.run.outputs) == {
+        "apiUrl",
+        "modelArn",
+        "artifactBucket",
+        "expectedMonthlyRequests",
+    }
     assert dev.run.outputs["expectedMonthlyRequests"] == "30000"
     assert dev.run.diagnostics == ()
 
@@ -190,7 +242,10 @@ def test_the_preview_fixture_matches_the_program(dev):
     for resource in dev.resources:
         assert preview[resource.urn].type == resource.type
         assert cost_tags(preview[resource.urn]) == cost_tags(resource), resource.name
-    assert preview[dev.one(LAMBDA).urn].properties["environment"]["variables"]["BEDROCK_MODEL_ID"] is UNKNOWN
+    assert (
+        preview[dev.one(LAMBDA).urn].properties["environment"]["variables"]["BEDROCK_MODEL_ID"]
+        is UNKNOWN
+    )
 
 
 # --- config overrides and bad config ----------------------------------------------------------------
@@ -203,15 +258,20 @@ def test_config_overrides_change_the_tags(overridden):
     assert fn.properties["architectures"] == ["arm64"]
     assert fn.properties["memorySize"] == 1024
     # an in-region model: the profile copies its foundation-model ARN
-    assert overridden.one(PROFILE).properties["modelSource"]["copyFrom"] == \
-        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    assert (
+        overridden.one(PROFILE).properties["modelSource"]["copyFrom"]
+        == "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+    )
     assert cost_tags(overridden.one(BUCKET))["cost:monthly-get-requests"] == "0"
     assert overridden.run.config["costline-reference:developers"] == "25"
 
 
 def test_bad_config_is_a_one_line_program_error():
     with pytest.raises(ProgramError) as caught:
-        run_program(bundled_project_dir(), config={"developers": "-3", "lambdaAvgDurationMs": "ten", "artifactStorageGb": "0"})
+        run_program(
+            bundled_project_dir(),
+            config={"developers": "-3", "lambdaAvgDurationMs": "ten", "artifactStorageGb": "0"},
+        )
     message = str(caught.value)
     assert "\n" not in message
     assert "ConfigError: invalid stack config" in message
@@ -228,31 +288,58 @@ def test_an_unknown_stack_names_the_stacks_there():
 
 
 # --- the program's pure parts -------------------------------------------------------------------------
-SEED = {"developers": "10", "callsPerDeveloperPerDay": "100", "inputTokensPerCall": "500",
-        "outputTokensPerCall": "500", "bedrockModelId": "deepseek.r1-v1:0", "lambdaAvgDurationMs": "1000",
-        "artifactStorageGb": "40"}
+SEED = {
+    "developers": "10",
+    "callsPerDeveloperPerDay": "100",
+    "inputTokensPerCall": "500",
+    "outputTokensPerCall": "500",
+    "bedrockModelId": "deepseek.r1-v1:0",
+    "lambdaAvgDurationMs": "1000",
+    "artifactStorageGb": "40",
+}
 
 
 def test_settings_defaults_and_derived_figures():
     settings = usage.settings_from_mapping(SEED)
     assert settings.daily_requests == Decimal(1000)
     assert settings.monthly_requests == Decimal(30000)
-    assert (settings.lambda_memory_mb, settings.lambda_timeout_s, settings.lambda_architecture) == (512, 30, "x86_64")
+    assert (settings.lambda_memory_mb, settings.lambda_timeout_s, settings.lambda_architecture) == (
+        512,
+        30,
+        "x86_64",
+    )
     assert "cost:days-per-month" not in settings.traffic_tags()
 
 
-@pytest.mark.parametrize("key, value, expected", [
-    ("developers", "2.5", "developers must be a whole number, got '2.5'"),
-    ("callsPerDeveloperPerDay", "1e3", "callsPerDeveloperPerDay must be a positive number, got '1e3'"),
-    ("callsPerDeveloperPerDay", "1,000", "callsPerDeveloperPerDay must be a positive number, got '1,000'"),
-    ("lambdaMemoryMb", "64", "lambdaMemoryMb must be between 128 and 10240, got '64'"),
-    ("lambdaArchitecture", "arm", "lambdaArchitecture must be one of x86_64, arm64, got 'arm'"),
-    ("lambdaAvgDurationMs", "45000", "lambdaAvgDurationMs is 45000 ms, longer than the 30 s timeout"),
-    ("daysPerMonth", "40", "daysPerMonth must be between 1 and 31, got '40'"),
-    ("bedrockModelId", " ", "bedrockModelId is not set"),
-])
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("developers", "2.5", "developers must be a whole number, got '2.5'"),
+        (
+            "callsPerDeveloperPerDay",
+            "1e3",
+            "callsPerDeveloperPerDay must be a positive number, got '1e3'",
+        ),
+        (
+            "callsPerDeveloperPerDay",
+            "1,000",
+            "callsPerDeveloperPerDay must be a positive number, got '1,000'",
+        ),
+        ("lambdaMemoryMb", "64", "lambdaMemoryMb must be between 128 and 10240, got '64'"),
+        ("lambdaArchitecture", "arm", "lambdaArchitecture must be one of x86_64, arm64, got 'arm'"),
+        (
+            "lambdaAvgDurationMs",
+            "45000",
+            "lambdaAvgDurationMs is 45000 ms, longer than the 30 s timeout",
+        ),
+        ("daysPerMonth", "40", "daysPerMonth must be between 1 and 31, got '40'"),
+        ("bedrockModelId", " ", "bedrockModelId is not set"),
+    ],
+)
 def test_invalid_settings_name_the_key(key, value, expected):
-    with pytest.raises(usage.ConfigError, match="costline-reference:" + expected.replace("(", r"\(")):
+    with pytest.raises(
+        usage.ConfigError, match="costline-reference:" + expected.replace("(", r"\(")
+    ):
         usage.settings_from_mapping({**SEED, key: value})
 
 
@@ -263,43 +350,72 @@ def test_missing_settings_are_all_reported_at_once():
 
 
 def test_fractional_figures_are_plain_decimals():
-    settings = usage.settings_from_mapping({**SEED, "developers": "3", "callsPerDeveloperPerDay": "2.5"})
+    settings = usage.settings_from_mapping(
+        {**SEED, "developers": "3", "callsPerDeveloperPerDay": "2.5"}
+    )
     assert settings.traffic_tags() == {"cost:daily-requests": "7.5"}
     assert settings.bucket_tags()["cost:monthly-get-requests"] == "225"
 
 
-@pytest.mark.parametrize("model, region, override, copy_from", [
-    ("deepseek.r1-v1:0", "us-east-1", None,
-     "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.deepseek.r1-v1:0"),
-    ("deepseek.r1-v1:0", "us-west-2", None,
-     "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.deepseek.r1-v1:0"),
-    ("us.anthropic.claude-3-7-sonnet-20250219-v1:0", "us-east-1", None,
-     "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0"),
-    ("amazon.nova-pro-v1:0", "eu-west-1", "eu.amazon.nova-pro-v1:0",
-     "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0"),
-    ("anthropic.claude-3-haiku-20240307-v1:0", "us-east-1", None,
-     "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"),
-])
+@pytest.mark.parametrize(
+    "model, region, override, copy_from",
+    [
+        (
+            "deepseek.r1-v1:0",
+            "us-east-1",
+            None,
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.deepseek.r1-v1:0",
+        ),
+        (
+            "deepseek.r1-v1:0",
+            "us-west-2",
+            None,
+            "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.deepseek.r1-v1:0",
+        ),
+        (
+            "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+            "us-east-1",
+            None,
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+        ),
+        (
+            "amazon.nova-pro-v1:0",
+            "eu-west-1",
+            "eu.amazon.nova-pro-v1:0",
+            "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/eu.amazon.nova-pro-v1:0",
+        ),
+        (
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "us-east-1",
+            None,
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        ),
+    ],
+)
 def test_model_source(model, region, override, copy_from):
     source = model_source.resolve(model, region, override)
-    assert source.copy_from_arn(partition="aws", region=region, account_id="123456789012") == copy_from
+    assert (
+        source.copy_from_arn(partition="aws", region=region, account_id="123456789012") == copy_from
+    )
 
 
 def test_geo_prefixes():
-    assert [model_source.geo_prefix(r) for r in ("us-east-1", "eu-central-1", "ap-south-1", "us-gov-west-1")] == \
-        ["us", "eu", "apac", "us-gov"]
+    assert [
+        model_source.geo_prefix(r)
+        for r in ("us-east-1", "eu-central-1", "ap-south-1", "us-gov-west-1")
+    ] == ["us", "eu", "apac", "us-gov"]
 
 
 # --- the Lambda handler ---------------------------------------------------------------------------------
 class FakeS3:
-    class exceptions:  # noqa: N801 - mirrors boto3's client.exceptions
+    class exceptions:
         class NoSuchKey(Exception):
             pass
 
     def __init__(self, text: str | None):
         self.text, self.calls = text, 0
 
-    def get_object(self, Bucket, Key):  # noqa: N803 - boto3's parameter names
+    def get_object(self, Bucket, Key):
         self.calls += 1
         if self.text is None:
             raise self.exceptions.NoSuchKey(Key)
@@ -312,16 +428,27 @@ class FakeBedrock:
 
     def converse(self, **request):
         self.requests.append(request)
-        return {"output": {"message": {"content": [{"reasoningContent": {"reasoningText": {"text": "hmm"}}},
-                                                   {"text": "Paris."}]}},
-                "stopReason": "end_turn", "usage": {"inputTokens": 12, "outputTokens": 34}}
+        return {
+            "output": {
+                "message": {
+                    "content": [
+                        {"reasoningContent": {"reasoningText": {"text": "hmm"}}},
+                        {"text": "Paris."},
+                    ]
+                }
+            },
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 12, "outputTokens": 34},
+        }
 
 
 @pytest.fixture()
 def clients(monkeypatch):
     s3, bedrock = FakeS3("Answer briefly."), FakeBedrock()
     monkeypatch.setattr(app, "_clients", {"s3": s3, "bedrock-runtime": bedrock})
-    monkeypatch.setenv("BEDROCK_MODEL_ID", "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p")
+    monkeypatch.setenv(
+        "BEDROCK_MODEL_ID", "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/p"
+    )
     monkeypatch.setenv("ARTIFACT_BUCKET", "artifacts")
     monkeypatch.delenv("API_KEY", raising=False)
     return s3, bedrock
@@ -331,8 +458,11 @@ def test_handler_reads_the_prompt_once_and_calls_converse(clients):
     s3, bedrock = clients
     reply = app.handler({"body": json.dumps({"prompt": "Capital of France?"})}, None)
     assert reply["statusCode"] == 200
-    assert json.loads(reply["body"]) == {"completion": "Paris.", "stopReason": "end_turn",
-                                         "usage": {"inputTokens": 12, "outputTokens": 34}}
+    assert json.loads(reply["body"]) == {
+        "completion": "Paris.",
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 12, "outputTokens": 34},
+    }
     (request,) = bedrock.requests
     assert request["modelId"].endswith("application-inference-profile/p")
     assert request["system"] == [{"text": "Answer briefly."}]
@@ -344,5 +474,7 @@ def test_handler_rejects_bad_requests_and_wrong_keys(clients, monkeypatch):
     assert app.handler({"body": json.dumps({"prompt": ""})}, None)["statusCode"] == 400
     monkeypatch.setenv("API_KEY", "s3cret")
     assert app.handler({"body": json.dumps({"prompt": "hi"})}, None)["statusCode"] == 401
-    ok = app.handler({"body": json.dumps({"prompt": "hi"}), "headers": {"X-Api-Key": "s3cret"}}, None)
+    ok = app.handler(
+        {"body": json.dumps({"prompt": "hi"}), "headers": {"X-Api-Key": "s3cret"}}, None
+    )
     assert ok["statusCode"] == 200

@@ -43,14 +43,19 @@ def test_every_region_has_tables_with_the_us_east_1_service_ids():
         for entry in book.entries.values():
             assert entry.source and entry.as_of
             if region != "us-east-1":
-                assert "verified_against" in entry.attributes or "verification" in entry.attributes, entry.id
+                assert (
+                    "verified_against" in entry.attributes or "verification" in entry.attributes
+                ), entry.id
 
 
-@pytest.mark.parametrize(("region", "storage", "put", "get"), [
-    ("us-east-1", "0.92", "0.0005", "0.012"),
-    ("eu-central-1", "0.98", "0.00054", "0.0129"),
-    ("ap-northeast-1", "1.00", "0.00047", "0.0111"),
-])
+@pytest.mark.parametrize(
+    ("region", "storage", "put", "get"),
+    [
+        ("us-east-1", "0.92", "0.0005", "0.012"),
+        ("eu-central-1", "0.98", "0.00054", "0.0129"),
+        ("ap-northeast-1", "1.00", "0.00047", "0.0111"),
+    ],
+)
 def test_s3_prices_follow_the_region(region, storage, put, get):
     result = estimate(seed_stack(), load_price_book(region))
     assert _line(result, "artifacts", "s3.storage.standard") == Decimal(storage)
@@ -73,7 +78,11 @@ def test_provider_region_picks_the_table_and_rest_api_costs_more_in_frankfurt():
 def test_bedrock_model_not_in_a_region_is_reported():
     """DeepSeek-R1 (the seed's model) has no ap-northeast-1 entry: a finding names it and the region."""
     result = estimate(seed_stack(), load_price_book("ap-northeast-1"))
-    missing = [f for f in result.all_findings if f.code == "bedrock-model-unknown" and "ap-northeast-1" in f.message]
+    missing = [
+        f
+        for f in result.all_findings
+        if f.code == "bedrock-model-unknown" and "ap-northeast-1" in f.message
+    ]
     assert any("deepseek.r1-v1:0" in f.message for f in missing)
 
 
@@ -82,7 +91,10 @@ def test_cli_region_override_prices_the_same_preview_differently():
     runner = CliRunner()
     reports = {}
     for region in ("us-east-1", "ap-northeast-1"):
-        out = runner.invoke(main, ["estimate", "--from-preview", str(preview), "--region", region, "--format", "json"])
+        out = runner.invoke(
+            main,
+            ["estimate", "--from-preview", str(preview), "--region", region, "--format", "json"],
+        )
         assert out.exit_code == 0, out.output
         reports[region] = json.loads(out.stdout)
     assert reports["ap-northeast-1"]["pricing_region"] == "ap-northeast-1"
@@ -91,7 +103,9 @@ def test_cli_region_override_prices_the_same_preview_differently():
 
 def test_cli_unknown_region_is_an_exit_2_one_liner():
     preview = REPO / "tests" / "fixtures" / "preview" / "reference-stack.preview.json"
-    out = CliRunner().invoke(main, ["estimate", "--from-preview", str(preview), "--region", "mars-north-1"])
+    out = CliRunner().invoke(
+        main, ["estimate", "--from-preview", str(preview), "--region", "mars-north-1"]
+    )
     assert out.exit_code == 2
     assert "available: ap-northeast-1, eu-central-1" in out.output
 

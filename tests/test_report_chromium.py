@@ -22,24 +22,45 @@ from tests.report_checks import table_with, tables, tags
 from tests.test_report_templates import HOSTILE, PREVIEW, hostile_stack, review
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)"
+)
 WINDOW = (1200, 1600)
 
 
 def chromium(*args: str) -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}", *args],
-            capture_output=True, text=True, timeout=120, check=False)
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory, seed_prices, prices):
     resources = auto_detect(PREVIEW)
     baseline = Baseline(build_report(estimate(resources, seed_prices)), "baseline.json", "report")
-    report = review([*resources, *hostile_stack()], prices, source="reference + hostile", baseline=baseline,
-                    limits=BudgetLimits(monthly_budget_usd=D(50)))
+    report = review(
+        [*resources, *hostile_stack()],
+        prices,
+        source="reference + hostile",
+        baseline=baseline,
+        limits=BudgetLimits(monthly_budget_usd=D(50)),
+    )
     path = tmp_path_factory.mktemp("html") / "report.html"
     path.write_text(render(report, "html"), encoding="utf-8")
     return path
@@ -61,7 +82,9 @@ def test_chromium_parses_the_page_as_intended(page):
 
 def test_chromium_screenshots_the_page(page, tmp_path):
     shot = tmp_path / "report.png"
-    result = chromium(f"--screenshot={shot}", f"--window-size={WINDOW[0]},{WINDOW[1]}", page.as_uri())
+    result = chromium(
+        f"--screenshot={shot}", f"--window-size={WINDOW[0]},{WINDOW[1]}", page.as_uri()
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -37,7 +37,9 @@ HOSTILE = "<script>alert(1)</script>|@org/team`x`"
 
 def review(resources, prices, *, source="stack", **kwargs):
     options = EstimateOptions()
-    return review_report(resources, prices, options, estimate(resources, prices, options), source=source, **kwargs)
+    return review_report(
+        resources, prices, options, estimate(resources, prices, options), source=source, **kwargs
+    )
 
 
 def empty_stack():
@@ -45,32 +47,72 @@ def empty_stack():
 
 
 def unpriced_stack():
-    return [make("aws:gamelift/fleet:Fleet", "fleet"), make("aws:iot/thing:Thing", "thing"),
-            make("aws:iam/role:Role", "role")]
+    return [
+        make("aws:gamelift/fleet:Fleet", "fleet"),
+        make("aws:iot/thing:Thing", "thing"),
+        make("aws:iam/role:Role", "role"),
+    ]
 
 
 def findings_stack():
-    return [make(LAMBDA, "no-usage", memorySize=256),
-            make(LAMBDA, "bad-usage", tags={"cost:monthly-requests": "1e6", "cost:daily-request": "5"}),
-            make(PROFILE, "unknown-model", tags={"cost:monthly-requests": "100", "cost:bedrock-model": "acme.nope-v1"})]
+    return [
+        make(LAMBDA, "no-usage", memorySize=256),
+        make(LAMBDA, "bad-usage", tags={"cost:monthly-requests": "1e6", "cost:daily-request": "5"}),
+        make(
+            PROFILE,
+            "unknown-model",
+            tags={"cost:monthly-requests": "100", "cost:bedrock-model": "acme.nope-v1"},
+        ),
+    ]
 
 
 def huge_stack():
     """10^13 requests a month through a Lambda and 10^7 tokens each way per request."""
-    return [make(LAMBDA, "firehose", memorySize=10240, tags={"cost:monthly-requests": "10000000000000",
-                                                             "cost:avg-duration-ms": "900000"}),
-            make(PROFILE, "model", tags={"cost:monthly-requests": "10000000000000", "cost:input-tokens": "10000000",
-                                         "cost:output-tokens": "10000000", "cost:bedrock-model": "deepseek.r1-v1:0"})]
+    return [
+        make(
+            LAMBDA,
+            "firehose",
+            memorySize=10240,
+            tags={"cost:monthly-requests": "10000000000000", "cost:avg-duration-ms": "900000"},
+        ),
+        make(
+            PROFILE,
+            "model",
+            tags={
+                "cost:monthly-requests": "10000000000000",
+                "cost:input-tokens": "10000000",
+                "cost:output-tokens": "10000000",
+                "cost:bedrock-model": "deepseek.r1-v1:0",
+            },
+        ),
+    ]
 
 
 def hostile_stack():
-    return [make(LAMBDA, HOSTILE, memorySize=512,
-                 tags={"cost:monthly-requests": "1000", "cost:avg-duration-ms": "5", "cost:bedrock-model": HOSTILE,
-                       "cost:input-tokens": "1", "cost:output-tokens": "1", "owner": HOSTILE})]
+    return [
+        make(
+            LAMBDA,
+            HOSTILE,
+            memorySize=512,
+            tags={
+                "cost:monthly-requests": "1000",
+                "cost:avg-duration-ms": "5",
+                "cost:bedrock-model": HOSTILE,
+                "cost:input-tokens": "1",
+                "cost:output-tokens": "1",
+                "owner": HOSTILE,
+            },
+        )
+    ]
 
 
-EDGE_STACKS = {"empty": empty_stack, "unpriced": unpriced_stack, "findings": findings_stack,
-               "huge": huge_stack, "hostile": hostile_stack}
+EDGE_STACKS = {
+    "empty": empty_stack,
+    "unpriced": unpriced_stack,
+    "findings": findings_stack,
+    "huge": huge_stack,
+    "hostile": hostile_stack,
+}
 
 
 def golden(name: str, text: str) -> None:
@@ -79,10 +121,13 @@ def golden(name: str, text: str) -> None:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"{path} is missing: run with COSTLINE_UPDATE_GOLDEN=1"
-    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file (see the module doc)"
+    assert text == path.read_text(encoding="utf-8"), (
+        f"{name} differs from its golden file (see the module doc)"
+    )
 
 
 # --- the reference stack -------------------------------------------------------------------
+
 
 def test_seed_scenario_markdown(seed_prices):
     """The reference stack (preview fixture) at the seed's prices: $38.61, the corrected seed
@@ -94,8 +139,13 @@ def test_seed_scenario_markdown(seed_prices):
     assert text.splitlines()[0] == "## 💰 costline: $38.61/month"
     html = gfm(text)
     services = table_with(html, "Service")
-    assert services[1:] == [["Bedrock", "$37.50"], ["S3", "$1.00"], ["API Gateway", "$0.11"], ["Lambda", "$0.00"],
-                            ["Total", "$38.61"]]
+    assert services[1:] == [
+        ["Bedrock", "$37.50"],
+        ["S3", "$1.00"],
+        ["API Gateway", "$0.11"],
+        ["Lambda", "$0.00"],
+        ["Total", "$38.61"],
+    ]
     what_if = table_with(html, "Calls/month")
     assert what_if[0] == ["Calls/month", "Scale", "Bedrock", "S3", "API Gateway", "Lambda", "Total"]
     assert what_if[1:] == [
@@ -106,7 +156,12 @@ def test_seed_scenario_markdown(seed_prices):
     ]
     breakdown = html.split("<details><summary>Per-resource breakdown")[1].split("</details>")[0]
     resources, items = tables(breakdown)
-    assert [r[0] for r in resources[1:]] == ["model", "artifacts", "dev", "api-handler"]  # most expensive first
+    assert [r[0] for r in resources[1:]] == [
+        "model",
+        "artifacts",
+        "dev",
+        "api-handler",
+    ]  # most expensive first
     assert len(items) == 9 and all(len(row) == 6 for row in items)
     assumptions = html.split("<details><summary>Assumptions</summary>")[1].split("</details>")[0]
     assert "costline tables 2026.11.0 for us-east-1, as of 2025-02-28" in assumptions
@@ -114,21 +169,34 @@ def test_seed_scenario_markdown(seed_prices):
     assert "<h3>Recommendations</h3>" in html
     assert "<strong>Cut Bedrock tokens by 25%</strong> — saves <strong>$9.38/month</strong>" in html
     assert html.index("Batch inference is not offered") < html.index("Set an AWS Budgets alarm")
-    assert '<a href="https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create.html">' in html
+    assert (
+        '<a href="https://docs.aws.amazon.com/cost-management/latest/userguide/budgets-create.html">'
+        in html
+    )
 
 
 def test_reference_check_markdown_with_baseline_and_budget(seed_prices, prices):
     """List prices against a seed-priced baseline, with a $50 budget and a 20% increase limit."""
     resources = auto_detect(PREVIEW)
     baseline = Baseline(build_report(estimate(resources, seed_prices)), "baseline.json", "report")
-    report = review(resources, prices, source="reference-stack.preview.json", baseline=baseline,
-                    limits=BudgetLimits(monthly_budget_usd=D(50), max_increase_percent=D(20)))
+    report = review(
+        resources,
+        prices,
+        source="reference-stack.preview.json",
+        baseline=baseline,
+        limits=BudgetLimits(monthly_budget_usd=D(50), max_increase_percent=D(20)),
+    )
     data = json_report(report)
-    assert [v["code"] for v in data["budget"]["violations"]] == ["over-budget", "increase-over-percent"]
+    assert [v["code"] for v in data["budget"]["violations"]] == [
+        "over-budget",
+        "increase-over-percent",
+    ]
     text = render(report, "markdown")
     golden("reference-check.md", text)
-    assert text.splitlines()[0] == ("## ❌ costline: $102.29/month · +$63.68 (+165%) vs baseline · over budget $50.00 "
-                                    "by $52.29 · increase over the limit")
+    assert text.splitlines()[0] == (
+        "## ❌ costline: $102.29/month · +$63.68 (+165%) vs baseline · over budget $50.00 "
+        "by $52.29 · increase over the limit"
+    )
     html = gfm(text)
     assert table_with(html, "Baseline")[-1] == ["Total", "$102.29", "$38.61", "+$63.68"]
     assert "<li>❌ the total $102.29/month is over the budget $50.00 by $52.29</li>" in html
@@ -140,10 +208,13 @@ def test_every_format_renders_the_reference_stack(prices, fmt):
     assert "102.29" in text or "102.2875" in text
     assert "1,256.17" not in text  # list prices, not the seed's
     if fmt == "html":
-        assert text.startswith("<!DOCTYPE html>") and "<details" in text and "script" not in tags(text)
+        assert (
+            text.startswith("<!DOCTYPE html>") and "<details" in text and "script" not in tags(text)
+        )
 
 
 # --- edge stacks ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(EDGE_STACKS))
 def test_edge_stacks_render_in_every_format_and_validate(prices, name):
@@ -154,7 +225,9 @@ def test_edge_stacks_render_in_every_format_and_validate(prices, name):
         html = gfm(text) if fmt == "markdown" else text
         assert "script" not in tags(html)
         for table in tables(html):
-            assert len({len(row) for row in table}) == 1, table  # every row has as many cells as the header
+            assert len({len(row) for row in table}) == 1, (
+                table
+            )  # every row has as many cells as the header
 
 
 def test_empty_stack(prices):
@@ -172,9 +245,13 @@ def test_empty_stack(prices):
 def test_unpriced_resources_only(prices):
     text = render(review(unpriced_stack(), prices), "markdown")
     html = gfm(text)
-    assert text.startswith("## 💰 costline: $0.00/month\n\n3 resources: 0 priced, 1 free, 0 missing usage, 2 not priced")
-    assert table_with(html, "Type")[1:] == [["fleet", "aws:gamelift/fleet:Fleet", "not priced", "$0.00"],
-                                            ["thing", "aws:iot/thing:Thing", "not priced", "$0.00"]]
+    assert text.startswith(
+        "## 💰 costline: $0.00/month\n\n3 resources: 0 priced, 1 free, 0 missing usage, 2 not priced"
+    )
+    assert table_with(html, "Type")[1:] == [
+        ["fleet", "aws:gamelift/fleet:Fleet", "not priced", "$0.00"],
+        ["thing", "aws:iot/thing:Thing", "not priced", "$0.00"],
+    ]
     assert "costline does not price aws:gamelift/fleet:Fleet yet" in html
 
 
@@ -186,8 +263,15 @@ def test_findings_are_listed_with_their_fix(prices):
     assert "did you mean cost:daily-requests?" in findings
     assert "no on-demand price for Bedrock model 'acme.nope-v1'" in findings
     statuses = {row[0]: row[2] for row in table_with(html, "Type")[1:]}
-    assert statuses == {"no-usage": "usage missing", "bad-usage": "usage missing", "unknown-model": "usage missing"}
-    assert "3 resources: 0 priced, 0 free, 3 missing usage, 0 not priced · ⚠️ 4 findings to read" in html
+    assert statuses == {
+        "no-usage": "usage missing",
+        "bad-usage": "usage missing",
+        "unknown-model": "usage missing",
+    }
+    assert (
+        "3 resources: 0 priced, 0 free, 3 missing usage, 0 not priced · ⚠️ 4 findings to read"
+        in html
+    )
 
 
 def test_huge_numbers_are_exact_and_readable(prices):
@@ -226,6 +310,10 @@ def test_hostile_tag_values_are_escaped_everywhere(prices):
 def test_user_template_gets_the_review_sections(tmp_path, seed_prices):
     (tmp_path / "report.md.j2").write_text(
         "{% for row in report.what_if.rows %}{{ row.volume | qty }}={{ row.total_monthly_usd | usd }};{% endfor %}"
-        "{{ report.recommendations | length }}\n")
+        "{{ report.recommendations | length }}\n"
+    )
     report = review(seed_stack(), seed_prices)
-    assert render(report, "markdown", tmp_path) == "30,000=$38.61;100,000=$126.35;500,000=$627.75;1,000,000=$1,256.17;5\n"
+    assert (
+        render(report, "markdown", tmp_path)
+        == "30,000=$38.61;100,000=$126.35;500,000=$627.75;1,000,000=$1,256.17;5\n"
+    )

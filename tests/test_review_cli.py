@@ -46,16 +46,27 @@ def changed_export(tmp_path: Path) -> Path:
     worker["inputs"]["tags"] = {"cost:monthly-requests": "5000000", "cost:avg-duration-ms": "100"}
     worker["inputs"].pop("environment", None)
     worker["propertyDependencies"] = {}
-    data["deployment"]["resources"] = [r for r in data["deployment"]["resources"]
-                                       if not r["type"].endswith("s3/bucket:Bucket")] + [worker]
+    data["deployment"]["resources"] = [
+        r for r in data["deployment"]["resources"] if not r["type"].endswith("s3/bucket:Bucket")
+    ] + [worker]
     path = tmp_path / "changed.export.json"
     path.write_text(json.dumps(data))
     return path
 
 
 def diff_json(tmp_path: Path, baseline: Path | str) -> dict:
-    result = run("diff", "--from-preview", str(changed_export(tmp_path)), "--baseline", str(baseline),
-                 "--format", "json", "--what-if", "none", "--no-recommendations")
+    result = run(
+        "diff",
+        "--from-preview",
+        str(changed_export(tmp_path)),
+        "--baseline",
+        str(baseline),
+        "--format",
+        "json",
+        "--what-if",
+        "none",
+        "--no-recommendations",
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert schema_problems(data) == []
@@ -66,7 +77,12 @@ def test_diff_against_a_stack_export_names_what_changed(tmp_path):
     data = diff_json(tmp_path, EXPORT)
     base = data["baseline"]
     assert base["kind"] == "stack-export" and base["same_prices"]
-    assert base["counts"] == {"added": 1, "removed": 1, "changed": 4, "unchanged": 12}  # 17 before, 17 after
+    assert base["counts"] == {
+        "added": 1,
+        "removed": 1,
+        "changed": 4,
+        "unchanged": 12,
+    }  # 17 before, 17 after
     entries = {e["name"]: e for e in base["resources"]}
     assert entries["worker"]["change"] == "added" and entries["worker"]["before_usd"] is None
     assert entries["artifacts"]["change"] == "removed" and entries["artifacts"]["after_usd"] is None
@@ -76,9 +92,13 @@ def test_diff_against_a_stack_export_names_what_changed(tmp_path):
     model = {c["key"]: (c["before"], c["after"]) for c in entries["model"]["changes"]}
     assert model["cost:bedrock-model"] == ("deepseek.r1-v1:0", HAIKU)
     # deltas are the displayed ones: rounded after minus rounded before
-    assert D(base["delta_usd"]) == round_cents(D(data["total_monthly_usd"])) - round_cents(D(base["total_monthly_usd"]))
+    assert D(base["delta_usd"]) == round_cents(D(data["total_monthly_usd"])) - round_cents(
+        D(base["total_monthly_usd"])
+    )
     for e in base["resources"]:
-        assert D(e["delta_usd"]) == round_cents(D(e["after_usd"] or 0)) - round_cents(D(e["before_usd"] or 0))
+        assert D(e["delta_usd"]) == round_cents(D(e["after_usd"] or 0)) - round_cents(
+            D(e["before_usd"] or 0)
+        )
     assert D(base["total_monthly_usd"]) == D("102.2875")
 
 
@@ -89,42 +109,80 @@ def test_diff_against_a_json_report_and_its_markdown(tmp_path):
     data = diff_json(tmp_path, baseline)
     assert data["baseline"]["kind"] == "report"
     assert data["baseline"]["counts"]["added"] == 1
-    result = run("diff", "--from-preview", str(changed_export(tmp_path)), "--baseline", str(baseline))
+    result = run(
+        "diff", "--from-preview", str(changed_export(tmp_path)), "--baseline", str(baseline)
+    )
     html = gfm(result.output)
     changes = table_with(html, "What changed")
     assert changes[0] == ["Resource", "Change", "Before", "After", "Change/month", "What changed"]
     rows = {row[0]: row for row in changes[1:]}
     assert set(rows) == {"model", "worker", "api-handler", "artifacts", "dev", "api"}
-    assert rows["api"][1:5] == ["changed", "$0.00", "$0.00", "$0.00"]  # its traffic is counted on dev
+    assert rows["api"][1:5] == [
+        "changed",
+        "$0.00",
+        "$0.00",
+        "$0.00",
+    ]  # its traffic is counted on dev
     assert rows["artifacts"][1:4] == ["removed", "$0.93", "—"]
     assert "memorySize 512 → 1024" in rows["api-handler"][5]
-    assert rows["model"][5].startswith("cost:daily-requests 1000 → 2000; monthly requests 30000 → 60000; "
-                                       "cost:bedrock-model deepseek.r1-v1:0 → anthropic.claude-3-haiku")
+    assert rows["model"][5].startswith(
+        "cost:daily-requests 1000 → 2000; monthly requests 30000 → 60000; "
+        "cost:bedrock-model deepseek.r1-v1:0 → anthropic.claude-3-haiku"
+    )
     first_line = result.output.splitlines()[0]
     assert first_line.startswith("## 💰 costline: $") and "vs baseline" in first_line
 
 
 def test_a_baseline_priced_differently_says_so(tmp_path):
     baseline = tmp_path / "seed.json"
-    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
-    result = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none")
+    run(
+        "estimate",
+        "--from-preview",
+        PREVIEW,
+        "--prices",
+        str(SEED_OVERRIDE),
+        "--format",
+        "json",
+        "-o",
+        str(baseline),
+    )
+    result = run(
+        "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none"
+    )
     assert "part of the change may come from prices" in result.output
     rows = {r[0]: r for r in table_with(gfm(result.output), "What changed")[1:]}
     assert rows["model"][1:] == ["changed", "$37.50", "$101.25", "+$63.75", "prices"]
 
 
 def _side(total: str, amounts: dict[str, str]) -> dict:
-    resources = [{"urn": f"urn:{name}", "name": name, "type": "aws:x", "status": "priced", "monthly_usd": D(usd),
-                  "assumptions": []} for name, usd in amounts.items()]
-    return {"total_monthly_usd": D(total), "by_service": [{"service": "S", "monthly_usd": D(total)}],
-            "resources": resources, "pricing_version": "1", "pricing_region": "us-east-1", "price_overrides": []}
+    resources = [
+        {
+            "urn": f"urn:{name}",
+            "name": name,
+            "type": "aws:x",
+            "status": "priced",
+            "monthly_usd": D(usd),
+            "assumptions": [],
+        }
+        for name, usd in amounts.items()
+    ]
+    return {
+        "total_monthly_usd": D(total),
+        "by_service": [{"service": "S", "monthly_usd": D(total)}],
+        "resources": resources,
+        "pricing_version": "1",
+        "pricing_region": "us-east-1",
+        "price_overrides": [],
+    }
 
 
 def test_deltas_are_rounded_after_minus_rounded_before():
     """$102.2875 → $46.1535 is −$56.134 exactly (−$56.13), but shows as $102.29 → $46.15: −$56.14.
     $0.105 → $0.214 is +$0.109 exactly (+$0.11), but shows as $0.11 → $0.21: +$0.10."""
-    base = diff_reports(_side("102.2875", {"a": "0.105", "b": "102.1825"}),
-                        _side("46.1535", {"a": "0.214", "b": "45.9395"}))
+    base = diff_reports(
+        _side("102.2875", {"a": "0.105", "b": "102.1825"}),
+        _side("46.1535", {"a": "0.214", "b": "45.9395"}),
+    )
     assert base["delta_usd"] == D("-56.14") and base["by_service"][0]["delta_usd"] == D("-56.14")
     rows = {e["name"]: e["delta_usd"] for e in base["resources"]}
     assert rows == {"a": D("0.10"), "b": D("-56.24")}
@@ -137,7 +195,8 @@ def test_check_compares_the_displayed_increase():
     assert within.status == "within"
     over = check_budget(D("0.214"), BudgetLimits(max_increase_usd=D("0.09")), D("0.105"))
     assert [v.message for v in over.violations] == [
-        "the increase $0.10/month over the baseline is more than the $0.09 allowed per change"]
+        "the increase $0.10/month over the baseline is more than the $0.09 allowed per change"
+    ]
     budget = check_budget(D("102.2875"), BudgetLimits(monthly_budget_usd=D("50.004")))
     assert budget.violations[0].message.endswith("over the budget $50.00 by $52.29")
 
@@ -159,15 +218,27 @@ def tampered_baseline(tmp_path: Path) -> Path:
 
 def test_diff_and_check_show_the_rounded_delta(tmp_path):
     baseline = tampered_baseline(tmp_path)
-    result = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "json",
-                 "--what-if", "none", "--no-recommendations")
+    result = run(
+        "diff",
+        "--from-preview",
+        PREVIEW,
+        "--baseline",
+        str(baseline),
+        "--format",
+        "json",
+        "--what-if",
+        "none",
+        "--no-recommendations",
+    )
     data = json.loads(result.output)
     assert schema_problems(data) == []
     base = data["baseline"]
     assert base["delta_usd"] == "0.02"
     assert {r["service"]: r["delta_usd"] for r in base["by_service"]}["API Gateway"] == "0.02"
     assert {e["name"]: e["delta_usd"] for e in base["resources"]}["dev"] == "0.02"
-    markdown = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none").output
+    markdown = run(
+        "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none"
+    ).output
     assert markdown.splitlines()[0] == "## 💰 costline: $102.29/month · +$0.02 (0%) vs baseline"
     rows = {r[0]: r for r in table_with(gfm(markdown), "What changed")[1:]}
     assert rows["dev"][2:5] == ["$0.09", "$0.11", "+$0.02"]
@@ -178,34 +249,76 @@ def test_diff_and_check_show_the_rounded_delta(tmp_path):
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "costline check FAILED: $102.29/month, +$0.02 (0%) vs baseline",
-        "  - the increase $0.02/month over the baseline is more than the $0.01 allowed per change"]
+        "  - the increase $0.02/month over the baseline is more than the $0.01 allowed per change",
+    ]
     assert check(tmp_path, "--max-increase", "0.02", baseline=str(baseline))[0].exit_code == 0
 
 
 def test_a_baseline_with_other_price_overrides_names_them(tmp_path):
     """Same tables and region, other override file: the note and the broken limit say so."""
     baseline = tmp_path / "b.json"
-    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
-    result, comment = check(tmp_path, "--budget", "50", "--max-increase-percent", "10", baseline=str(baseline))
+    run(
+        "estimate",
+        "--from-preview",
+        PREVIEW,
+        "--prices",
+        str(SEED_OVERRIDE),
+        "--format",
+        "json",
+        "-o",
+        str(baseline),
+    )
+    result, comment = check(
+        tmp_path, "--budget", "50", "--max-increase-percent", "10", baseline=str(baseline)
+    )
     assert result.exit_code == 1
-    assert ("the increase (+165%) over the baseline $38.61 is more than the 10% allowed per change "
-            "(the baseline used other prices: see the note)") in result.output
-    note = next(line for line in comment.splitlines() if line.startswith("ℹ️")).replace("\\", "")  # unescaped
-    assert note.startswith("ℹ️ The baseline was priced with tables ") and "(us-east-1) and overrides " in note
-    assert "seed-template.yaml; this run with no overrides: part of the change may come from prices." in note
-    html = run("diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "html").output
+    assert (
+        "the increase (+165%) over the baseline $38.61 is more than the 10% allowed per change "
+        "(the baseline used other prices: see the note)"
+    ) in result.output
+    note = next(line for line in comment.splitlines() if line.startswith("ℹ️")).replace(
+        "\\", ""
+    )  # unescaped
+    assert (
+        note.startswith("ℹ️ The baseline was priced with tables ")
+        and "(us-east-1) and overrides " in note
+    )
+    assert (
+        "seed-template.yaml; this run with no overrides: part of the change may come from prices."
+        in note
+    )
+    html = run(
+        "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "html"
+    ).output
     assert "seed-template.yaml; this run with no overrides" in html
     # the other way round: a plain baseline, this run with the override file
     plain = tmp_path / "plain.json"
     run("estimate", "--from-preview", PREVIEW, "--format", "json", "-o", str(plain))
-    result = run("check", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--baseline", str(plain),
-                 "--report", str(tmp_path / "again.md"))
-    note = next(line for line in (tmp_path / "again.md").read_text().splitlines() if line.startswith("ℹ️"))
-    assert ") and overrides" not in note and "; this run with overrides " in note and "seed-template.yaml" in note
+    result = run(
+        "check",
+        "--from-preview",
+        PREVIEW,
+        "--prices",
+        str(SEED_OVERRIDE),
+        "--baseline",
+        str(plain),
+        "--report",
+        str(tmp_path / "again.md"),
+    )
+    note = next(
+        line for line in (tmp_path / "again.md").read_text().splitlines() if line.startswith("ℹ️")
+    )
+    assert (
+        ") and overrides" not in note
+        and "; this run with overrides " in note
+        and "seed-template.yaml" in note
+    )
 
 
 def test_same_prices_add_nothing_to_the_limit_message(tmp_path):
-    result, comment = check(tmp_path, "--max-increase", "0", baseline=str(tampered_baseline(tmp_path)))
+    result, comment = check(
+        tmp_path, "--max-increase", "0", baseline=str(tampered_baseline(tmp_path))
+    )
     assert result.exit_code == 1 and "other prices" not in result.output
     assert "The baseline was priced with" not in comment
 
@@ -248,16 +361,29 @@ def test_budget_compares_whole_cents_like_the_policy_pack(tmp_path):
     assert check(tmp_path, "--budget", "102.28")[0].exit_code == 1
 
 
-@pytest.mark.parametrize(("args", "code"), [
-    (("--max-increase", "63.68"), 0),
-    (("--max-increase", "63.67"), 1),
-    (("--max-increase-percent", "170"), 0),
-    (("--max-increase-percent", "150"), 1),
-])
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("--max-increase", "63.68"), 0),
+        (("--max-increase", "63.67"), 1),
+        (("--max-increase-percent", "170"), 0),
+        (("--max-increase-percent", "150"), 1),
+    ],
+)
 def test_increase_limits_against_a_baseline(tmp_path, args, code):
     """Seed prices $38.605 → list prices $102.2875: +$63.6825 (+164.96%, shown +165%)."""
     baseline = tmp_path / "seed.json"
-    run("estimate", "--from-preview", PREVIEW, "--prices", str(SEED_OVERRIDE), "--format", "json", "-o", str(baseline))
+    run(
+        "estimate",
+        "--from-preview",
+        PREVIEW,
+        "--prices",
+        str(SEED_OVERRIDE),
+        "--format",
+        "json",
+        "-o",
+        str(baseline),
+    )
     result, comment = check(tmp_path, *args, baseline=str(baseline))
     assert result.exit_code == code, result.output
     assert "+$63.68 (+165%) vs baseline" in comment.splitlines()[0]
@@ -277,31 +403,44 @@ def test_check_writes_a_json_report_that_can_be_the_next_baseline(tmp_path):
     data = json.loads(json_file.read_text())
     assert schema_problems(data) == [] and data["budget"]["status"] == "within"
     again, _ = check(tmp_path, "--max-increase", "0", baseline=str(json_file))
-    assert again.exit_code == 0 and again.stdout == "costline check passed: $102.29/month, $0.00 (0%) vs baseline\n"
+    assert (
+        again.exit_code == 0
+        and again.stdout == "costline check passed: $102.29/month, $0.00 (0%) vs baseline\n"
+    )
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("--budget", "abc"), "--budget: 'abc' is not an amount"),
-    (("--budget", "-5"), "--budget: '-5' is not an amount"),
-    (("--budget", "1e3"), "is not an amount"),
-    (("--max-increase", "5"), "need --baseline FILE"),
-    (("--warn-at-percent", "150", "--budget", "10"), "--warn-at-percent"),
-    (("--baseline", "no/such/file.json"), "no/such/file.json: no such file"),
-    (("--what-if", "lots"), "--what-if: 'lots'"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--budget", "abc"), "--budget: 'abc' is not an amount"),
+        (("--budget", "-5"), "--budget: '-5' is not an amount"),
+        (("--budget", "1e3"), "is not an amount"),
+        (("--max-increase", "5"), "need --baseline FILE"),
+        (("--warn-at-percent", "150", "--budget", "10"), "--warn-at-percent"),
+        (("--baseline", "no/such/file.json"), "no/such/file.json: no such file"),
+        (("--what-if", "lots"), "--what-if: 'lots'"),
+    ],
+)
 def test_bad_input_exits_2_with_one_line(tmp_path, args, message):
     result, _ = check(tmp_path, *args)
     assert result.exit_code == 2
-    assert message in result.output and result.output.count("\n") == 1 and "Traceback" not in result.output
+    assert (
+        message in result.output
+        and result.output.count("\n") == 1
+        and "Traceback" not in result.output
+    )
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    ('{"schema": "costline-report/1", "total_monthly_usd": 5}', "not a valid costline report"),
-    ('{"schema": "costline-report/9"}', "is not supported"),
-    ('{"hello": "world"}', "is not a costline JSON report"),
-    ("[1, 2]", "is not a costline JSON report"),
-    ("{", "is not complete JSON"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"schema": "costline-report/1", "total_monthly_usd": 5}', "not a valid costline report"),
+        ('{"schema": "costline-report/9"}', "is not supported"),
+        ('{"hello": "world"}', "is not a costline JSON report"),
+        ("[1, 2]", "is not a costline JSON report"),
+        ("{", "is not complete JSON"),
+    ],
+)
 def test_bad_baselines_exit_2(tmp_path, content, message):
     bad = tmp_path / "bad.json"
     bad.write_text(content)
@@ -311,6 +450,8 @@ def test_bad_baselines_exit_2(tmp_path, content, message):
 
 
 def test_unwritable_report_is_a_one_line_error(tmp_path):
-    result = run("check", "--from-preview", PREVIEW, "--report", str(tmp_path / "missing" / "comment.md"))
+    result = run(
+        "check", "--from-preview", PREVIEW, "--report", str(tmp_path / "missing" / "comment.md")
+    )
     assert result.exit_code == 2
     assert "cannot write the report" in result.output and "Traceback" not in result.output

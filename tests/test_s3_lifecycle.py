@@ -11,19 +11,31 @@ LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 
 def bucket_with_lifecycle(rules, **tags):
     bucket = make(BUCKET, "archive", tags={"cost:storage-gb": "1000", **tags})
-    config = Resource.from_engine(urn=f"urn:pulumi:dev::p::{LIFECYCLE}::archive-lifecycle", type=LIFECYCLE,
-                                  name="archive-lifecycle", properties={"bucket": "archive-123", "rules": rules},
-                                  property_dependencies={"bucket": [bucket.urn]})
+    config = Resource.from_engine(
+        urn=f"urn:pulumi:dev::p::{LIFECYCLE}::archive-lifecycle",
+        type=LIFECYCLE,
+        name="archive-lifecycle",
+        properties={"bucket": "archive-123", "rules": rules},
+        property_dependencies={"bucket": [bucket.urn]},
+    )
     return [bucket, config]
 
 
-RULE = {"id": "age-out", "status": "Enabled",
-        "transitions": [{"days": 30, "storageClass": "STANDARD_IA"}, {"days": 180, "storageClass": "DEEP_ARCHIVE"}],
-        "expiration": {"days": 365}}
+RULE = {
+    "id": "age-out",
+    "status": "Enabled",
+    "transitions": [
+        {"days": 30, "storageClass": "STANDARD_IA"},
+        {"days": 180, "storageClass": "DEEP_ARCHIVE"},
+    ],
+    "expiration": {"days": 365},
+}
 
 
 def storage(est):
-    return {i.price_id: i for r in est.resources for i in r.line_items if i.price_id.startswith("s3.")}
+    return {
+        i.price_id: i for r in est.resources for i in r.line_items if i.price_id.startswith("s3.")
+    }
 
 
 def test_lifecycle_mix_prices_each_class_for_its_share_of_the_retention(prices):
@@ -34,8 +46,11 @@ def test_lifecycle_mix_prices_each_class_for_its_share_of_the_retention(prices):
     assert items["s3.storage.standard"].quantity == D(1000) * D(30) / D(365)
     assert items["s3.storage.standard_ia"].quantity == D(1000) * D(150) / D(365)
     assert items["s3.storage.deep_archive"].quantity == D(1000) * D(185) / D(365)
-    expected = (D(1000) * 30 / 365 * D("0.023") + D(1000) * 150 / 365 * D("0.0125")
-                + D(1000) * 185 / 365 * D("0.00099"))
+    expected = (
+        D(1000) * 30 / 365 * D("0.023")
+        + D(1000) * 150 / 365 * D("0.0125")
+        + D(1000) * 185 / 365 * D("0.00099")
+    )
     assert abs(est.total_monthly_usd - expected) < D("1e-20")
     assert "objects kept 365 days" in items["s3.storage.deep_archive"].note
     lifecycle = [r for r in est.resources if r.name == "archive-lifecycle"][0]
@@ -44,7 +59,9 @@ def test_lifecycle_mix_prices_each_class_for_its_share_of_the_retention(prices):
 
 def test_without_expiration_retention_comes_from_the_tag_or_is_assumed(prices):
     rule = {**RULE, "expiration": None}
-    tagged = storage(estimate(bucket_with_lifecycle([rule], **{"cost:retention-days": "60"}), prices))
+    tagged = storage(
+        estimate(bucket_with_lifecycle([rule], **{"cost:retention-days": "60"}), prices)
+    )
     assert tagged["s3.storage.standard"].quantity == D(500)  # 30 of 60 days
     assert "s3.storage.deep_archive" not in tagged  # nothing lives past day 60
     est = estimate(bucket_with_lifecycle([rule]), prices)
@@ -55,15 +72,23 @@ def test_without_expiration_retention_comes_from_the_tag_or_is_assumed(prices):
 
 def test_retrieval_is_split_over_the_cold_classes(prices):
     """10 GB/month read back: 150/335 from Standard-IA at $0.01/GB, 185/335 from Deep Archive at $0.02/GB."""
-    items = storage(estimate(bucket_with_lifecycle([RULE], **{"cost:monthly-retrieval-gb": "10"}), prices))
+    items = storage(
+        estimate(bucket_with_lifecycle([RULE], **{"cost:monthly-retrieval-gb": "10"}), prices)
+    )
     # Shares are computed at 28 significant digits, so compare to 1e-20 dollars.
-    assert abs(items["s3.retrieval.standard_ia"].monthly_usd - D(10) * 150 / 335 * D("0.01")) < D("1e-20")
-    assert abs(items["s3.retrieval.deep_archive"].monthly_usd - D(10) * 185 / 335 * D("0.02")) < D("1e-20")
+    assert abs(items["s3.retrieval.standard_ia"].monthly_usd - D(10) * 150 / 335 * D("0.01")) < D(
+        "1e-20"
+    )
+    assert abs(items["s3.retrieval.deep_archive"].monthly_usd - D(10) * 185 / 335 * D("0.02")) < D(
+        "1e-20"
+    )
 
 
 def test_unpriced_transitions_and_extra_rules_are_findings(prices):
-    rules = [{**RULE, "transitions": [{"days": 30, "storageClass": "INTELLIGENT_TIERING"}]},
-             {"id": "other", "status": "Enabled"}]
+    rules = [
+        {**RULE, "transitions": [{"days": 30, "storageClass": "INTELLIGENT_TIERING"}]},
+        {"id": "other", "status": "Enabled"},
+    ]
     est = estimate(bucket_with_lifecycle(rules), prices)
     bucket = [r for r in est.resources if r.name == "archive"][0]
     messages = [f.message for f in bucket.findings if f.code == "s3-lifecycle-partial"]

@@ -11,7 +11,12 @@ from costline.usage.traffic import derive_usage, traffic_edges
 from tests.conftest import BUCKET, LAMBDA, PROFILE, REST_API, make, seed_stack
 
 PREFIX = "urn:pulumi:dev::costline-reference::"
-TRAFFIC_KEYS = ("cost:daily-requests", "cost:monthly-requests", "cost:days-per-month", "cost:monthly-get-requests")
+TRAFFIC_KEYS = (
+    "cost:daily-requests",
+    "cost:monthly-requests",
+    "cost:days-per-month",
+    "cost:monthly-get-requests",
+)
 
 
 def urn(type_token: str, name: str) -> str:
@@ -23,7 +28,10 @@ def strip_traffic(resource: Resource, keep: bool = False, also: tuple[str, ...] 
     tags = resource.properties.get("tags")
     if keep or not isinstance(tags, dict):
         return resource
-    props = {**resource.properties, "tags": {k: v for k, v in tags.items() if k not in TRAFFIC_KEYS + also}}
+    props = {
+        **resource.properties,
+        "tags": {k: v for k, v in tags.items() if k not in TRAFFIC_KEYS + also},
+    }
     props.pop("tagsAll", None)
     return replace(resource, properties=props)
 
@@ -50,8 +58,10 @@ def test_reference_program_with_traffic_only_on_the_api_costs_the_same(program_r
     """
     full = estimate(program_resources, prices)
     tokens = ("cost:input-tokens", "cost:output-tokens", "cost:bedrock-model")
-    edge_only = [strip_traffic(r, keep=r.type == REST_API, also=tokens if r.type == PROFILE else ())
-                 for r in program_resources]
+    edge_only = [
+        strip_traffic(r, keep=r.type == REST_API, also=tokens if r.type == PROFILE else ())
+        for r in program_resources
+    ]
     derived_est = estimate(edge_only, prices)
     assert full.total_monthly_usd == D("102.2875")
     assert derived_est.total_monthly_usd == full.total_monthly_usd
@@ -60,39 +70,88 @@ def test_reference_program_with_traffic_only_on_the_api_costs_the_same(program_r
     assert (lam.value, lam.source) == ("30000", UsageSource.DERIVED)
     assert lam.detail == "from api (aws:apigateway RestApi) via integration"
     model = derived(r["model"], "cost:monthly-requests")
-    assert model.detail == ("from api-handler (aws:lambda Function) via environment "
-                            "← from api (aws:apigateway RestApi) via integration")
+    assert model.detail == (
+        "from api-handler (aws:lambda Function) via environment "
+        "← from api (aws:apigateway RestApi) via integration"
+    )
     assert derived(r["model"], "cost:input-tokens").source is UsageSource.DERIVED
     gets = derived(r["artifacts"], "cost:monthly-get-requests")
     assert gets.value == "30000" and "1 GET per request (default)" in gets.detail
-    assert not [f for x in derived_est.resources for f in x.findings if f.code == "usage-tag-missing"]
+    assert not [
+        f for x in derived_est.resources for f in x.findings if f.code == "usage-tag-missing"
+    ]
 
 
 def test_program_edges(program_resources):
-    edges = {(e.source.rsplit("::", 1)[-1], e.target.rsplit("::", 1)[-1], e.via) for e in traffic_edges(program_resources)}
-    assert edges == {("api", "api-handler", "integration"), ("api-handler", "model", "environment"),
-                     ("api-handler", "artifacts", "environment")}
+    edges = {
+        (e.source.rsplit("::", 1)[-1], e.target.rsplit("::", 1)[-1], e.via)
+        for e in traffic_edges(program_resources)
+    }
+    assert edges == {
+        ("api", "api-handler", "integration"),
+        ("api-handler", "model", "environment"),
+        ("api-handler", "artifacts", "environment"),
+    }
 
 
-def _graph(api_tags, fn_tags=None, profile_tags=None, bucket_tags=None, *, permission_only=False, iam_only=False):
+def _graph(
+    api_tags,
+    fn_tags=None,
+    profile_tags=None,
+    bucket_tags=None,
+    *,
+    permission_only=False,
+    iam_only=False,
+):
     api_urn, fn_urn = urn(REST_API, "api"), urn(LAMBDA, "fn")
     profile_urn, bucket_urn = urn(PROFILE, "model"), urn(BUCKET, "bucket")
     role_urn = urn("aws:iam/role:Role", "role")
     resources = [
         make(REST_API, "api", urn=api_urn, tags=api_tags),
-        Resource.from_engine(urn=fn_urn, type=LAMBDA, name="fn", properties={"memorySize": 512, "tags": fn_tags or {}},
-                             property_dependencies={"role": [role_urn],
-                                                    "environment": [] if iam_only else [profile_urn, bucket_urn]}),
-        make(PROFILE, "model", urn=profile_urn, modelSource={"copyFrom": "deepseek.r1-v1:0"}, tags=profile_tags or {}),
+        Resource.from_engine(
+            urn=fn_urn,
+            type=LAMBDA,
+            name="fn",
+            properties={"memorySize": 512, "tags": fn_tags or {}},
+            property_dependencies={
+                "role": [role_urn],
+                "environment": [] if iam_only else [profile_urn, bucket_urn],
+            },
+        ),
+        make(
+            PROFILE,
+            "model",
+            urn=profile_urn,
+            modelSource={"copyFrom": "deepseek.r1-v1:0"},
+            tags=profile_tags or {},
+        ),
         make(BUCKET, "bucket", urn=bucket_urn, tags=bucket_tags or {"cost:storage-gb": "1"}),
-        Resource.from_engine(urn=urn("aws:iam/rolePolicy:RolePolicy", "p"), type="aws:iam/rolePolicy:RolePolicy",
-                             name="p", properties={}, property_dependencies={"role": [role_urn],
-                                                                             "policy": [profile_urn, bucket_urn]}),
+        Resource.from_engine(
+            urn=urn("aws:iam/rolePolicy:RolePolicy", "p"),
+            type="aws:iam/rolePolicy:RolePolicy",
+            name="p",
+            properties={},
+            property_dependencies={"role": [role_urn], "policy": [profile_urn, bucket_urn]},
+        ),
     ]
-    link = ("aws:lambda/permission:Permission", "perm", {"function": [fn_urn], "sourceArn": [api_urn]}) if permission_only \
-        else ("aws:apigateway/integration:Integration", "int", {"restApi": [api_urn], "uri": [fn_urn]})
-    resources.append(Resource.from_engine(urn=urn(link[0], link[1]), type=link[0], name=link[1], properties={},
-                                          property_dependencies=link[2]))
+    link = (
+        ("aws:lambda/permission:Permission", "perm", {"function": [fn_urn], "sourceArn": [api_urn]})
+        if permission_only
+        else (
+            "aws:apigateway/integration:Integration",
+            "int",
+            {"restApi": [api_urn], "uri": [fn_urn]},
+        )
+    )
+    resources.append(
+        Resource.from_engine(
+            urn=urn(link[0], link[1]),
+            type=link[0],
+            name=link[1],
+            properties={},
+            property_dependencies=link[2],
+        )
+    )
     return resources
 
 
@@ -104,28 +163,47 @@ def test_a_downstream_tag_overrides_what_flows_in():
 
 
 def test_permission_and_iam_policy_are_weaker_hints():
-    values = derive_usage(_graph({"cost:monthly-requests": "1000"}, permission_only=True, iam_only=True))
-    assert values[urn(LAMBDA, "fn")]["cost:monthly-requests"].detail == "from api (aws:apigateway RestApi) via permission (hint)"
+    values = derive_usage(
+        _graph({"cost:monthly-requests": "1000"}, permission_only=True, iam_only=True)
+    )
+    assert (
+        values[urn(LAMBDA, "fn")]["cost:monthly-requests"].detail
+        == "from api (aws:apigateway RestApi) via permission (hint)"
+    )
     assert "via IAM policy (hint)" in values[urn(PROFILE, "model")]["cost:monthly-requests"].detail
 
 
 def test_gets_per_request_on_the_caller_win_over_the_bucket():
     """1,000 requests × 3 GETs (the Lambda's tag) = 3,000; the bucket's 5 is only a fallback."""
-    resources = _graph({"cost:monthly-requests": "1000"}, fn_tags={"cost:get-requests-per-request": "3"},
-                       bucket_tags={"cost:storage-gb": "1", "cost:get-requests-per-request": "5"})
+    resources = _graph(
+        {"cost:monthly-requests": "1000"},
+        fn_tags={"cost:get-requests-per-request": "3"},
+        bucket_tags={"cost:storage-gb": "1", "cost:get-requests-per-request": "5"},
+    )
     gets = derive_usage(resources)[urn(BUCKET, "bucket")]["cost:monthly-get-requests"]
     assert gets.value == D(3000) and "declared on the caller" in gets.detail
-    resources = _graph({"cost:monthly-requests": "1000"}, bucket_tags={"cost:storage-gb": "1", "cost:get-requests-per-request": "5"})
-    assert derive_usage(resources)[urn(BUCKET, "bucket")]["cost:monthly-get-requests"].value == D(5000)
+    resources = _graph(
+        {"cost:monthly-requests": "1000"},
+        bucket_tags={"cost:storage-gb": "1", "cost:get-requests-per-request": "5"},
+    )
+    assert derive_usage(resources)[urn(BUCKET, "bucket")]["cost:monthly-get-requests"].value == D(
+        5000
+    )
 
 
 def test_tokens_from_two_lambdas_are_request_weighted():
     """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × 500 → (100,000 + 1,500,000) / 4,000 = 400 per request."""
     profile_urn = urn(PROFILE, "model")
-    fns = [Resource.from_engine(urn=urn(LAMBDA, name), type=LAMBDA, name=name,
-                                properties={"tags": {"cost:monthly-requests": req, "cost:input-tokens": tok}},
-                                property_dependencies={"environment": [profile_urn]})
-           for name, req, tok in (("fn-a", "1000", "100"), ("fn-b", "3000", "500"))]
+    fns = [
+        Resource.from_engine(
+            urn=urn(LAMBDA, name),
+            type=LAMBDA,
+            name=name,
+            properties={"tags": {"cost:monthly-requests": req, "cost:input-tokens": tok}},
+            property_dependencies={"environment": [profile_urn]},
+        )
+        for name, req, tok in (("fn-a", "1000", "100"), ("fn-b", "3000", "500"))
+    ]
     values = derive_usage([*fns, make(PROFILE, "model", urn=profile_urn)])[profile_urn]
     assert values["cost:monthly-requests"].value == D(4000)
     assert values["cost:input-tokens"].value == D(400)
@@ -134,8 +212,14 @@ def test_tokens_from_two_lambdas_are_request_weighted():
 
 def test_a_cycle_does_not_loop():
     a, b = urn(LAMBDA, "a"), urn(LAMBDA, "b")
-    res = [Resource.from_engine(urn=a, type=LAMBDA, name="a", properties={}, property_dependencies={"environment": [b]}),
-           Resource.from_engine(urn=b, type=LAMBDA, name="b", properties={}, property_dependencies={"environment": [a]})]
+    res = [
+        Resource.from_engine(
+            urn=a, type=LAMBDA, name="a", properties={}, property_dependencies={"environment": [b]}
+        ),
+        Resource.from_engine(
+            urn=b, type=LAMBDA, name="b", properties={}, property_dependencies={"environment": [a]}
+        ),
+    ]
     assert derive_usage(res) == {}
 
 
@@ -143,7 +227,9 @@ def test_secret_traffic_stays_secret(prices):
     from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
 
     secret_tag = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "1000"}
-    resources = _graph({"cost:monthly-requests": secret_tag}, fn_tags={"cost:avg-duration-ms": "100"})
+    resources = _graph(
+        {"cost:monthly-requests": secret_tag}, fn_tags={"cost:avg-duration-ms": "100"}
+    )
     est = {r.name: r for r in estimate(resources, prices).resources}
     assert derived(est["fn"], "cost:monthly-requests").value == "[secret]"
     assert all(i.secret for i in est["fn"].line_items)

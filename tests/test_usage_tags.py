@@ -19,36 +19,67 @@ SECRET = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"
 
 
 def reader(tags, **props):
-    return UsageReader(Resource.from_engine(urn="urn:pulumi:dev::p::aws:lambda/function:Function::fn",
-                                            type="aws:lambda/function:Function", name="fn",
-                                            properties={"tags": tags, **props}))
+    return UsageReader(
+        Resource.from_engine(
+            urn="urn:pulumi:dev::p::aws:lambda/function:Function::fn",
+            type="aws:lambda/function:Function",
+            name="fn",
+            properties={"tags": tags, **props},
+        )
+    )
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("0", Decimal(0)), ("1000", Decimal(1000)), ("0.5", Decimal("0.5")), ("007", Decimal(7)),
-    (12, Decimal(12)), (2.5, Decimal("2.5")),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("0", Decimal(0)),
+        ("1000", Decimal(1000)),
+        ("0.5", Decimal("0.5")),
+        ("007", Decimal(7)),
+        (12, Decimal(12)),
+        (2.5, Decimal("2.5")),
+    ],
+)
 def test_plain_decimals_parse_exactly(raw, expected):
     assert parse_plain_decimal(raw) == (expected, None)
 
 
-@pytest.mark.parametrize("raw, reason", [
-    ("", "is empty"), ("abc", "is not a plain decimal number"), ("-5", "is negative"),
-    ("1e400", "uses an exponent"), ("NaN", "is not a finite number"), ("Infinity", "is not a finite number"),
-    ("1,000", "contains a thousands separator"), ("1_000", "contains a thousands separator"),
-    ("١٠٠", "contains non-ASCII digits"), (" 5", "has leading or trailing whitespace"),
-    ("5\n", "has leading or trailing whitespace"), ("+5", "is not a plain decimal number"),
-    (".5", "is not a plain decimal number"), (True, "is a boolean, not a number"), (-1, "is negative"),
-    (float("nan"), "is not a finite number"), ([1], "is a list, not a plain decimal string"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        ("", "is empty"),
+        ("abc", "is not a plain decimal number"),
+        ("-5", "is negative"),
+        ("1e400", "uses an exponent"),
+        ("NaN", "is not a finite number"),
+        ("Infinity", "is not a finite number"),
+        ("1,000", "contains a thousands separator"),
+        ("1_000", "contains a thousands separator"),
+        ("١٠٠", "contains non-ASCII digits"),
+        (" 5", "has leading or trailing whitespace"),
+        ("5\n", "has leading or trailing whitespace"),
+        ("+5", "is not a plain decimal number"),
+        (".5", "is not a plain decimal number"),
+        (True, "is a boolean, not a number"),
+        (-1, "is negative"),
+        (float("nan"), "is not a finite number"),
+        ([1], "is a list, not a plain decimal string"),
+    ],
+)
 def test_malformed_values_are_rejected_with_a_reason(raw, reason):
     assert parse_plain_decimal(raw) == (None, reason)
 
 
-@pytest.mark.parametrize("value, code", [
-    ("abc", "usage-tag-malformed"), ("-5", "usage-tag-malformed"), ("1e400", "usage-tag-malformed"),
-    ("", "usage-tag-malformed"), ("1" * 30, "usage-tag-out-of-range"),
-])
+@pytest.mark.parametrize(
+    "value, code",
+    [
+        ("abc", "usage-tag-malformed"),
+        ("-5", "usage-tag-malformed"),
+        ("1e400", "usage-tag-malformed"),
+        ("", "usage-tag-malformed"),
+        ("1" * 30, "usage-tag-out-of-range"),
+    ],
+)
 def test_malformed_tag_gives_error_finding_naming_resource_and_tag(value, code):
     usage = reader({"cost:avg-duration-ms": value})
     assert usage.number(AVG_DURATION_MS) is None
@@ -58,7 +89,10 @@ def test_malformed_tag_gives_error_finding_naming_resource_and_tag(value, code):
     assert finding.resource_name == "fn"
     assert finding.field == "tags.cost:avg-duration-ms"
     assert finding.message.startswith("fn: cost:avg-duration-ms=")
-    assert finding.suggestion == "set cost:avg-duration-ms=1000" or "e.g. cost:avg-duration-ms=1000" in finding.suggestion
+    assert (
+        finding.suggestion == "set cost:avg-duration-ms=1000"
+        or "e.g. cost:avg-duration-ms=1000" in finding.suggestion
+    )
 
 
 def test_missing_tag_is_a_warning_with_an_example():
@@ -79,7 +113,9 @@ def test_daily_requests_times_default_thirty_days():
 
 
 def test_days_per_month_tag_is_honoured():
-    assert reader({"cost:daily-requests": "1000", "cost:days-per-month": "22"}).monthly_requests() == Decimal(22000)
+    assert reader(
+        {"cost:daily-requests": "1000", "cost:days-per-month": "22"}
+    ).monthly_requests() == Decimal(22000)
 
 
 def test_inconsistent_daily_and_monthly_is_a_finding_and_monthly_wins():
@@ -129,33 +165,57 @@ def test_unknown_tag_map_is_a_warning_per_tag():
 
 
 def test_fail_closed_prices_missing_tag_at_worst_case():
-    usage = UsageReader(Resource(urn="u", type="t", name="fn", properties={"tags": {}}),
-                        worst_case={"cost:monthly-requests": Decimal(10_000_000)})
+    usage = UsageReader(
+        Resource(urn="u", type="t", name="fn", properties={"tags": {}}),
+        worst_case={"cost:monthly-requests": Decimal(10_000_000)},
+    )
     assert usage.monthly_requests() == Decimal(10_000_000)
     assert [f.code for f in usage.findings] == ["usage-tag-missing", "usage-priced-worst-case"]
 
 
 def test_fail_closed_prices_malformed_tag_at_worst_case():
-    usage = UsageReader(Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:monthly-requests": "lots"}}),
-                        worst_case={"cost:monthly-requests": Decimal(5)})
+    usage = UsageReader(
+        Resource(
+            urn="u", type="t", name="fn", properties={"tags": {"cost:monthly-requests": "lots"}}
+        ),
+        worst_case={"cost:monthly-requests": Decimal(5)},
+    )
     assert usage.monthly_requests() == Decimal(5)
     assert [f.code for f in usage.findings] == ["usage-tag-malformed", "usage-priced-worst-case"]
 
 
 def test_tags_all_provides_default_tags_and_tags_win():
-    usage = UsageReader(Resource(urn="u", type="t", name="fn", properties={
-        "tagsAll": {"cost:storage-gb": "10", "cost:monthly-get-requests": "5"}, "tags": {"cost:storage-gb": "20"}}))
+    usage = UsageReader(
+        Resource(
+            urn="u",
+            type="t",
+            name="fn",
+            properties={
+                "tagsAll": {"cost:storage-gb": "10", "cost:monthly-get-requests": "5"},
+                "tags": {"cost:storage-gb": "20"},
+            },
+        )
+    )
     assert usage.number(STORAGE_GB) == Decimal(20)
 
 
 def test_misspelled_cost_tag_is_flagged_with_a_suggestion():
-    (finding,) = tag_problems(Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:daily-request": "5"}}))
+    (finding,) = tag_problems(
+        Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:daily-request": "5"}})
+    )
     assert finding.code == "usage-tag-unrecognized"
     assert finding.suggestion == "did you mean cost:daily-requests?"
 
 
 def test_secret_whose_value_is_not_in_the_file_says_so():
-    usage = UsageReader(Resource(urn="u", type="t", name="fn", properties={"tags": {"cost:input-tokens": UNKNOWN}},
-                                 secret_paths=frozenset({"tags.cost:input-tokens"})))
+    usage = UsageReader(
+        Resource(
+            urn="u",
+            type="t",
+            name="fn",
+            properties={"tags": {"cost:input-tokens": UNKNOWN}},
+            secret_paths=frozenset({"tags.cost:input-tokens"}),
+        )
+    )
     assert usage.number(INPUT_TOKENS) is None
     assert "is a secret whose value is not in the preview" in usage.findings[0].message

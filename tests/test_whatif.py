@@ -58,11 +58,24 @@ def test_seed_scaling_table_with_the_seeds_own_prices(seed_prices):
     rows = rows_by_volume(result)
     assert set(rows) == SEED_ROWS
     assert {v: r.estimate.total_monthly_usd for v, r in rows.items()} == {
-        D(30_000): D("38.605"), D(100_000): D("126.35"), D(500_000): D("627.75"), D(1_000_000): D("1256.16667")}
+        D(30_000): D("38.605"),
+        D(100_000): D("126.35"),
+        D(500_000): D("627.75"),
+        D(1_000_000): D("1256.16667"),
+    }
     assert {v: round_cents(r.estimate.total_monthly_usd) for v, r in rows.items()} == {
-        D(30_000): D("38.61"), D(100_000): D("126.35"), D(500_000): D("627.75"), D(1_000_000): D("1256.17")}
+        D(30_000): D("38.61"),
+        D(100_000): D("126.35"),
+        D(500_000): D("627.75"),
+        D(1_000_000): D("1256.17"),
+    }
     million = rows[D(1_000_000)].estimate.by_service()
-    assert million == {"Bedrock": D(1250), "API Gateway": D("3.5"), "Lambda": D("1.66667"), "S3": D(1)}
+    assert million == {
+        "Bedrock": D(1250),
+        "API Gateway": D("3.5"),
+        "Lambda": D("1.66667"),
+        "S3": D(1),
+    }
     assert rows[D(500_000)].estimate.by_service()["S3"] == D(1)  # the seed's table drops this line
     assert rows[D(30_000)].current and rows[D(30_000)].factor == 1
     assert rows[D(500_000)].factor == Fraction(50, 3)
@@ -104,14 +117,22 @@ def test_what_scales_and_what_does_not(prices):
     assert "cost:daily-requests" not in fn.properties["tags"]  # rewritten as a monthly figure
     assert fn.properties["tags"]["cost:avg-duration-ms"] == "1000"
     assert profile.properties["tags"]["cost:input-tokens"] == "500"
-    assert bucket.properties["tags"] == {"cost:storage-gb": "40", "cost:monthly-get-requests": "90000",
-                                         "cost:monthly-put-requests": "300"}
+    assert bucket.properties["tags"] == {
+        "cost:storage-gb": "40",
+        "cost:monthly-get-requests": "90000",
+        "cost:monthly-put-requests": "300",
+    }
     assert role == seed_stack()[-1]
 
 
 def test_scaling_keeps_secrets_secret(prices):
     secret = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "1000"}
-    fn = make(LAMBDA, "fn", memorySize=512, tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"})
+    fn = make(
+        LAMBDA,
+        "fn",
+        memorySize=512,
+        tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"},
+    )
     (scaled,) = scale_stack([fn], Fraction(2))
     assert scaled.properties["tags"]["cost:monthly-requests"] == "60000"
     assert "tags.cost:monthly-requests" in scaled.secret_paths
@@ -134,28 +155,44 @@ def test_absolute_rows_need_declared_edge_traffic(prices):
     result = what_if([bucket], prices, scenarios=(*DEFAULT_SCENARIOS, Scenario(multiplier=D(2))))
     assert [s.volume for s in result.skipped] == sorted(SEED_ROWS)
     now, row = result.rows  # the multiplier still works: storage does not scale
-    assert now.current and row.estimate.total_monthly_usd == now.estimate.total_monthly_usd == D("2.3")
+    assert now.current and row.estimate.total_monthly_usd == now.estimate.total_monthly_usd == D(
+        "2.3"
+    )
 
 
 def test_a_row_past_the_plausible_maximum_is_marked_incomplete(prices):
-    fn = make(LAMBDA, "fn", tags={"cost:monthly-requests": "10000000000000", "cost:avg-duration-ms": "1"})
+    fn = make(
+        LAMBDA, "fn", tags={"cost:monthly-requests": "10000000000000", "cost:avg-duration-ms": "1"}
+    )
     result = what_if([fn], prices, scenarios=parse_scenarios("1x,10x"))
     now, ten = result.rows
     assert now.complete and not ten.complete
     assert any(f.code == "usage-tag-out-of-range" for f in ten.estimate.all_findings)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("2x,10x", (Scenario(multiplier=D(2)), Scenario(multiplier=D(10)))),
-    ("100000, 1M", (Scenario(volume=D(100_000)), Scenario(volume=D(1_000_000)))),
-    ("30k,1.5X,2b", (Scenario(volume=D(30_000)), Scenario(multiplier=D("1.5")), Scenario(volume=D(2_000_000_000)))),
-    ("none", ()),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2x,10x", (Scenario(multiplier=D(2)), Scenario(multiplier=D(10)))),
+        ("100000, 1M", (Scenario(volume=D(100_000)), Scenario(volume=D(1_000_000)))),
+        (
+            "30k,1.5X,2b",
+            (
+                Scenario(volume=D(30_000)),
+                Scenario(multiplier=D("1.5")),
+                Scenario(volume=D(2_000_000_000)),
+            ),
+        ),
+        ("none", ()),
+    ],
+)
 def test_parse_scenarios(text, expected):
     assert parse_scenarios(text) == expected
 
 
-@pytest.mark.parametrize("text", ["2y", "-3x", "0", "1e6", "1,,2", "x2", "10 000", "99999999999999999"])
+@pytest.mark.parametrize(
+    "text", ["2y", "-3x", "0", "1e6", "1,,2", "x2", "10 000", "99999999999999999"]
+)
 def test_bad_scenarios_are_one_line_errors(text):
     with pytest.raises(ScenarioError, match="--what-if"):
         parse_scenarios(text)
@@ -173,14 +210,24 @@ def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
     from costline.review.sections import review_report
 
     secret = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": "12345"}
-    fn = make(LAMBDA, "fn", memorySize=512, tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"})
-    report = review_report([fn], prices, EstimateOptions(), estimate([fn], prices),
-                           scenarios=parse_scenarios("2x,1M"))
+    fn = make(
+        LAMBDA,
+        "fn",
+        memorySize=512,
+        tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"},
+    )
+    report = review_report(
+        [fn], prices, EstimateOptions(), estimate([fn], prices), scenarios=parse_scenarios("2x,1M")
+    )
     assert report["what_if"]["edge"]["monthly_calls"] is None
-    now, two, million = report["what_if"]["rows"]  # in the order asked: sorting would hint at the volume
+    now, two, million = report["what_if"][
+        "rows"
+    ]  # in the order asked: sorting would hint at the volume
     assert now["current"] and now["volume"] is None and now["factor"] == D(1)
     assert two["volume"] is None and two["factor"] == D(2)
-    assert million["volume"] == D(1_000_000) and million["factor"] is None  # 1M / secret would reveal it
+    assert (
+        million["volume"] == D(1_000_000) and million["factor"] is None
+    )  # 1M / secret would reveal it
     for fmt in ("markdown", "html", "json"):
         text = render(report, fmt)
         for figure in ("12345", "12,345", "370350", "370,350", "740700", "740,700"):
@@ -190,5 +237,11 @@ def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
 def test_rows_are_in_order_of_traffic_with_todays_row_added(seed_prices):
     result = what_if(seed_stack(), seed_prices, scenarios=parse_scenarios("2x,60k,10k"))
     assert [(row.volume, row.current) for row in result.rows] == [
-        (D(10_000), False), (D(30_000), True), (D(60_000), False), (D(60_000), False)]
-    assert result.rows[1].estimate.total_monthly_usd == D("38.605")  # today's row is the base estimate
+        (D(10_000), False),
+        (D(30_000), True),
+        (D(60_000), False),
+        (D(60_000), False),
+    ]
+    assert result.rows[1].estimate.total_monthly_usd == D(
+        "38.605"
+    )  # today's row is the base estimate

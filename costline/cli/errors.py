@@ -12,5 +12,5 @@ class InputProblem(click.ClickException):
 
     exit_code = EXIT_BAD_INPUT
 
-    def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
+    def show(self, file=None) -> None:
         click.echo(f"costline: error: {self.format_message()}", err=True, file=file)

@@ -31,7 +31,9 @@ class _OneLineErrors(click.Group):
         try:
             result = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `costline` (click >= 8.2): the help
+            if (
+                type(exc).__name__ == "NoArgsIsHelpError"
+            ):  # bare `costline` (click >= 8.2): the help
                 click.echo(exc.format_message(), err=True)
                 sys.exit(EXIT_BAD_INPUT)
             command = exc.ctx.command_path if exc.ctx is not None else "costline"
@@ -54,20 +56,38 @@ def main() -> None:
 
 @main.command("estimate")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout.",
+)
 @stack_options
 def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
     loaded = load_from_options(kw)
-    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"])
+    report = loaded.report(
+        scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]
+    )
     emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
 
 
 @main.command("preview")
-@click.argument("program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--stack", default="dev", show_default=True, help="Stack whose Pulumi.<stack>.yaml config the program gets.")
-@click.option("--policy-pack-config", "config_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Policy config JSON, as for `pulumi preview --policy-pack-config`.")
+@click.argument(
+    "program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--stack",
+    default="dev",
+    show_default=True,
+    help="Stack whose Pulumi.<stack>.yaml config the program gets.",
+)
+@click.option(
+    "--policy-pack-config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy config JSON, as for `pulumi preview --policy-pack-config`.",
+)
 def preview_command(program_dir, stack, config_file) -> None:
     """Show what `pulumi preview --policy-pack policypack` would print for PROGRAM_DIR.
 
@@ -84,11 +104,17 @@ def preview_command(program_dir, stack, config_file) -> None:
         try:
             policy_config = json.loads(config_file.read_text(encoding="utf-8"))
         except OSError as exc:
-            raise InputProblem(f"{config_file}: cannot read policy config ({exc.strerror})") from None
+            raise InputProblem(
+                f"{config_file}: cannot read policy config ({exc.strerror})"
+            ) from None
         except json.JSONDecodeError as exc:
-            raise InputProblem(f"{config_file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+            raise InputProblem(
+                f"{config_file}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
         if not isinstance(policy_config, dict):
-            raise InputProblem(f"{config_file}: policy config must be a JSON object of policy name -> settings")
+            raise InputProblem(
+                f"{config_file}: policy config must be a JSON object of policy name -> settings"
+            )
     resources, _ = load_resources(program_dir, None, stack)
     try:
         result = run_pack(resources, policy_config, stack=stack)

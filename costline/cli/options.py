@@ -20,43 +20,95 @@ from costline.scenarios.whatif import DEFAULT_SCENARIOS, Scenario, ScenarioError
 _MAX_AMOUNT = Decimal("1e15")
 
 what_if_option = click.option(
-    "--what-if", "what_if", metavar="LIST",
+    "--what-if",
+    "what_if",
+    metavar="LIST",
     help="What-if rows: multipliers (2x,10x) or calls/month at the stack's edge (100000,1M); 'none' for no table. "
-         "Default: 30k,100k,500k,1M.")
+    "Default: 30k,100k,500k,1M.",
+)
 recommendations_option = click.option(
-    "--recommendations/--no-recommendations", default=True, show_default=True,
-    help="Recommendations with the monthly dollars each saves.")
+    "--recommendations/--no-recommendations",
+    default=True,
+    show_default=True,
+    help="Recommendations with the monthly dollars each saves.",
+)
 
 
-def _templates_folder(ctx: click.Context, param: click.Parameter, folder: Path | None) -> Path | None:
+def _templates_folder(
+    ctx: click.Context, param: click.Parameter, folder: Path | None
+) -> Path | None:
     """A ``--templates`` folder must hold at least one template named like costline's: a typo
     must not fall back to the bundled report without a word."""
     from costline.render.templates import TEMPLATE_NAMES
 
-    if folder is not None and not any((folder / name).is_file() for name in TEMPLATE_NAMES.values()):
-        raise click.BadParameter(f"{folder} holds neither {' nor '.join(TEMPLATE_NAMES.values())}", ctx, param)
+    if folder is not None and not any(
+        (folder / name).is_file() for name in TEMPLATE_NAMES.values()
+    ):
+        raise click.BadParameter(
+            f"{folder} holds neither {' nor '.join(TEMPLATE_NAMES.values())}", ctx, param
+        )
     return folder
 
 
 def stack_options(command: Callable) -> Callable:
     """PROGRAM_DIR and the stack, price and report options of ``diff`` and ``check``."""
     decorators = [
-        click.argument("program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)),
-        click.option("--from-preview", "from_preview", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of running a program."),
-        click.option("--stack", default="dev", show_default=True, help="Stack whose Pulumi.<stack>.yaml config the program gets."),
-        click.option("--no-free-tier", is_flag=True, help="Do not apply the always-free allowances."),
-        click.option("--fail-closed", is_flag=True, help="Price missing or invalid usage tags at a documented worst case."),
-        click.option("--prices", "price_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path),
-                     help="Price override file (repeatable; later files win)."),
-        click.option("--region", help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION})."),
-        click.option("--max-price-age-days", type=click.IntRange(min=0), default=DEFAULT_MAX_PRICE_AGE_DAYS, show_default=True,
-                     help="Warn (prices-stale) when the price tables are older than this many days."),
-        click.option("--usage-file", "usage_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win."),
-        click.option("--templates", "templates_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-                     callback=_templates_folder,
-                     help="Folder of your own report templates; missing ones fall back to costline's."),
+        click.argument(
+            "program_dir",
+            required=False,
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+        ),
+        click.option(
+            "--from-preview",
+            "from_preview",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of running a program.",
+        ),
+        click.option(
+            "--stack",
+            default="dev",
+            show_default=True,
+            help="Stack whose Pulumi.<stack>.yaml config the program gets.",
+        ),
+        click.option(
+            "--no-free-tier", is_flag=True, help="Do not apply the always-free allowances."
+        ),
+        click.option(
+            "--fail-closed",
+            is_flag=True,
+            help="Price missing or invalid usage tags at a documented worst case.",
+        ),
+        click.option(
+            "--prices",
+            "price_files",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Price override file (repeatable; later files win).",
+        ),
+        click.option(
+            "--region",
+            help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION}).",
+        ),
+        click.option(
+            "--max-price-age-days",
+            type=click.IntRange(min=0),
+            default=DEFAULT_MAX_PRICE_AGE_DAYS,
+            show_default=True,
+            help="Warn (prices-stale) when the price tables are older than this many days.",
+        ),
+        click.option(
+            "--usage-file",
+            "usage_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Infracost usage file (infracost-usage.yml); resources' own cost:* tags win.",
+        ),
+        click.option(
+            "--templates",
+            "templates_dir",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            callback=_templates_folder,
+            help="Folder of your own report templates; missing ones fall back to costline's.",
+        ),
         what_if_option,
         recommendations_option,
     ]
@@ -81,6 +133,14 @@ def amount(option: str, text: str | None) -> Decimal | None:
         value = Decimal(text.strip().removeprefix("$"))
     except InvalidOperation:
         value = None
-    if value is None or not value.is_finite() or value < 0 or value > _MAX_AMOUNT or "e" in text.lower():
-        raise InputProblem(f"{option}: {text!r} is not an amount; give a plain number such as 150 or 12.5")
+    if (
+        value is None
+        or not value.is_finite()
+        or value < 0
+        or value > _MAX_AMOUNT
+        or "e" in text.lower()
+    ):
+        raise InputProblem(
+            f"{option}: {text!r} is not an amount; give a plain number such as 150 or 12.5"
+        )
     return value

@@ -30,5 +30,7 @@ def emit(text: str, fmt: str, output: Path | None) -> None:
         try:
             write_atomically(output, text)
         except OSError as exc:
-            raise InputProblem(f"{output}: cannot write the report ({exc.strerror or exc})") from None
+            raise InputProblem(
+                f"{output}: cannot write the report ({exc.strerror or exc})"
+            ) from None
         click.echo(f"costline: wrote {fmt} report to {output}", err=True)

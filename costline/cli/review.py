@@ -37,46 +37,105 @@ def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
 
 
 @click.command("diff")
-@click.option("--baseline", "baseline_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack export`.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack export`.",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here instead of stdout.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout.",
+)
 @stack_options
 def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
     loaded = load_from_options(kw)
     baseline = _baseline(baseline_file, loaded)
-    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
-                           baseline=baseline)
+    report = loaded.report(
+        scenarios=what_if_scenarios(kw["what_if"]),
+        recommendations=kw["recommendations"],
+        baseline=baseline,
+    )
     emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
 
 
 @click.command("check")
-@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="A previous costline JSON report or a `pulumi stack export` (needed for the increase limits).")
-@click.option("--budget", "budget", metavar="USD", help="Mandatory monthly budget for the whole stack.")
-@click.option("--warn-at-percent", "warn_at", metavar="P", help="Warn (not fail) at this share of the budget [default: 80].")
-@click.option("--max-increase", "max_increase", metavar="USD", help="Most the monthly cost may grow per change.")
-@click.option("--max-increase-percent", "max_increase_percent", metavar="P",
-              help="Most the monthly cost may grow per change, in percent of the baseline.")
-@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the markdown report (the PR comment) here.")
-@click.option("--json-report", "json_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also write the JSON report here (the next baseline).")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A previous costline JSON report or a `pulumi stack export` (needed for the increase limits).",
+)
+@click.option(
+    "--budget", "budget", metavar="USD", help="Mandatory monthly budget for the whole stack."
+)
+@click.option(
+    "--warn-at-percent",
+    "warn_at",
+    metavar="P",
+    help="Warn (not fail) at this share of the budget [default: 80].",
+)
+@click.option(
+    "--max-increase",
+    "max_increase",
+    metavar="USD",
+    help="Most the monthly cost may grow per change.",
+)
+@click.option(
+    "--max-increase-percent",
+    "max_increase_percent",
+    metavar="P",
+    help="Most the monthly cost may grow per change, in percent of the baseline.",
+)
+@click.option(
+    "--report",
+    "report_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the markdown report (the PR comment) here.",
+)
+@click.option(
+    "--json-report",
+    "json_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the JSON report here (the next baseline).",
+)
 @stack_options
-def check_command(baseline_file: Path | None, budget: str | None, warn_at: str | None, max_increase: str | None,
-                  max_increase_percent: str | None, report_file: Path | None, json_file: Path | None, **kw: Any) -> None:
+def check_command(
+    baseline_file: Path | None,
+    budget: str | None,
+    warn_at: str | None,
+    max_increase: str | None,
+    max_increase_percent: str | None,
+    report_file: Path | None,
+    json_file: Path | None,
+    **kw: Any,
+) -> None:
     """CI gate: exit 0 within budget, 1 when a budget or increase limit is broken, 2 on bad input."""
-    limits = BudgetLimits(amount("--budget", budget), amount("--warn-at-percent", warn_at) or DEFAULT_WARN_AT_PERCENT,
-                          amount("--max-increase", max_increase), amount("--max-increase-percent", max_increase_percent))
+    limits = BudgetLimits(
+        amount("--budget", budget),
+        amount("--warn-at-percent", warn_at) or DEFAULT_WARN_AT_PERCENT,
+        amount("--max-increase", max_increase),
+        amount("--max-increase-percent", max_increase_percent),
+    )
     if limits.needs_baseline and baseline_file is None:
-        raise InputProblem("--max-increase and --max-increase-percent need --baseline FILE to compare with")
+        raise InputProblem(
+            "--max-increase and --max-increase-percent need --baseline FILE to compare with"
+        )
     if limits.warn_at_percent > 100:
         raise InputProblem("--warn-at-percent: give a share of the budget between 0 and 100")
     loaded = load_from_options(kw)
     baseline = _baseline(baseline_file, loaded)
-    report = loaded.report(scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"],
-                           baseline=baseline, limits=limits)
+    report = loaded.report(
+        scenarios=what_if_scenarios(kw["what_if"]),
+        recommendations=kw["recommendations"],
+        baseline=baseline,
+        limits=limits,
+    )
     if report_file is not None:
         emit(render_report(report, "markdown", kw["templates_dir"]), "markdown", report_file)
     if json_file is not None:
@@ -91,10 +150,17 @@ def check_command(baseline_file: Path | None, budget: str | None, warn_at: str |
 def verdict_line(report: dict[str, Any]) -> str:
     """``costline check FAILED: $102.29/month, +$63.68 (+165%) vs baseline, budget $50.00``"""
     budget, baseline = report["budget"], report["baseline"]
-    words = {"over": "FAILED", "warning": "passed with a warning", "within": "passed", "none": "passed (no limits set)"}
+    words = {
+        "over": "FAILED",
+        "warning": "passed with a warning",
+        "within": "passed",
+        "none": "passed (no limits set)",
+    }
     parts = [f"{format_usd(report['total_monthly_usd'])}/month"]
     if baseline is not None:
-        parts.append(f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs baseline")
+        parts.append(
+            f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs baseline"
+        )
     if budget["monthly_budget_usd"] is not None:
         parts.append(f"budget {format_usd(budget['monthly_budget_usd'])}")
     return f"costline check {words[budget['status']]}: " + ", ".join(parts)

@@ -34,7 +34,9 @@ def load_resources(program_dir: Path | None, from_preview: Path | None, stack: s
             return auto_detect(from_preview), str(from_preview)
         from costline.readers.mocks import run_program
 
-        return run_program(program_dir, stack=stack), str(program_dir or "the bundled reference stack")
+        return run_program(program_dir, stack=stack), str(
+            program_dir or "the bundled reference stack"
+        )
     except (InputFileError, ProgramError) as exc:
         raise InputProblem(str(exc)) from None
 
@@ -49,14 +51,36 @@ class LoadedStack:
     estimate: Estimate
     source: str
 
-    def report(self, *, scenarios: Sequence[Scenario] | None, recommendations: bool,
-               baseline: Baseline | None = None, limits: BudgetLimits | None = None) -> dict[str, Any]:
-        return review_report(self.resources, self.prices, self.options, self.estimate, source=self.source,
-                             scenarios=scenarios, recommendations=recommendations, baseline=baseline, limits=limits)
+    def report(
+        self,
+        *,
+        scenarios: Sequence[Scenario] | None,
+        recommendations: bool,
+        baseline: Baseline | None = None,
+        limits: BudgetLimits | None = None,
+    ) -> dict[str, Any]:
+        return review_report(
+            self.resources,
+            self.prices,
+            self.options,
+            self.estimate,
+            source=self.source,
+            scenarios=scenarios,
+            recommendations=recommendations,
+            baseline=baseline,
+            limits=limits,
+        )
 
 
-def load_stack(program_dir: Path | None, from_preview: Path | None, stack: str, price_files: Sequence[Path],
-               region: str | None, usage_file: Path | None, options: EstimateOptions) -> LoadedStack:
+def load_stack(
+    program_dir: Path | None,
+    from_preview: Path | None,
+    stack: str,
+    price_files: Sequence[Path],
+    region: str | None,
+    usage_file: Path | None,
+    options: EstimateOptions,
+) -> LoadedStack:
     """Read the stack (a program under mocks, or a preview/stack-export file), apply a usage
     file, load the region's prices and estimate; every input problem is an exit-2 one-liner."""
     if program_dir is not None and from_preview is not None:
@@ -73,8 +97,10 @@ def load_stack(program_dir: Path | None, from_preview: Path | None, stack: str, 
 
         resources, usage_findings = apply_usage_option(resources, usage_file)
     try:
-        prices = load_price_book(region or detect_region(resources) or DEFAULT_REGION,
-                                 overrides=[str(p) for p in price_files])
+        prices = load_price_book(
+            region or detect_region(resources) or DEFAULT_REGION,
+            overrides=[str(p) for p in price_files],
+        )
     except PricingError as exc:
         raise InputProblem(str(exc)) from None
     result = estimate(resources, prices, options)
@@ -85,7 +111,17 @@ def load_stack(program_dir: Path | None, from_preview: Path | None, stack: str, 
 
 def load_from_options(kw: dict[str, Any]) -> LoadedStack:
     """The stack and its estimate from the options of :func:`costline.cli.options.stack_options`."""
-    options = EstimateOptions(free_tier=not kw["no_free_tier"], fail_closed=kw["fail_closed"],
-                              max_price_age_days=kw["max_price_age_days"])
-    return load_stack(kw["program_dir"], kw["from_preview"], kw["stack"], kw["price_files"], kw["region"],
-                      kw["usage_file"], options)
+    options = EstimateOptions(
+        free_tier=not kw["no_free_tier"],
+        fail_closed=kw["fail_closed"],
+        max_price_age_days=kw["max_price_age_days"],
+    )
+    return load_stack(
+        kw["program_dir"],
+        kw["from_preview"],
+        kw["stack"],
+        kw["price_files"],
+        kw["region"],
+        kw["usage_file"],
+        options,
+    )

@@ -29,7 +29,7 @@ def slot_init(cls: type[_T]) -> type[_T]:
     namespace.update({f"_default_{name}": value for name, value in defaults.items()})
     params = ", ".join(f"{name}=_default_{name}" if name in defaults else name for name in names)
     body = "".join(f"    _set_{name}(self, {name})\n" for name in names)
-    exec(f"def __init__(self, {params}):\n{body}", namespace)  # noqa: S102 - built from field names only
+    exec(f"def __init__(self, {params}):\n{body}", namespace)
     init = namespace["__init__"]
     init.__qualname__, init.__module__ = f"{cls.__qualname__}.__init__", cls.__module__
     init.__doc__ = cls.__init__.__doc__
@@ -64,7 +64,7 @@ class Resource:
         cls,
         *,
         urn: str,
-        type: str,  # noqa: A002 - the engine's own field name
+        type: str,
         name: str,
         properties: Mapping[str, Any] | None,
         dependencies: tuple[str, ...] | list[str] = (),
@@ -173,7 +173,9 @@ class ResourceStatus(str, Enum):
 
     PRICED = "priced"  # every cost component has a number
     PARTIAL = "partial"  # priced, but some usage is missing, unknown or invalid (see findings)
-    USAGE_MISSING = "usage_missing"  # cost depends on usage that was not declared: $0 shown is not a price
+    USAGE_MISSING = (
+        "usage_missing"  # cost depends on usage that was not declared: $0 shown is not a price
+    )
     FREE = "free"  # costline knows this type costs nothing by itself (IAM role, deployment...)
     NOT_PRICED = "not_priced"  # costline has no pricer for this type
 

@@ -128,14 +128,20 @@ def split_in_order(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
         weight = sum(weights, ZERO)
         if weight <= 0 or total <= 0:
             return [ZERO] * len(weights)
-        if total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted():  # beyond $10^26: no grid, plain shares
+        if (
+            total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted()
+        ):  # beyond $10^26: no grid, plain shares
             return [total * w / weight for w in weights]
         whole = total.quantize(QUANTUM)
         raw = [whole * w / weight for w in weights]
         shares = [r.quantize(QUANTUM, decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
         if left:
-            remainders = [share - exact for share, exact in zip(shares, raw)]  # ≤ 0: most negative first
-            for i in sorted(range(len(shares)), key=remainders.__getitem__)[:left]:  # stable: ties by position
+            remainders = [
+                share - exact for share, exact in zip(shares, raw)
+            ]  # ≤ 0: most negative first
+            for i in sorted(range(len(shares)), key=remainders.__getitem__)[
+                :left
+            ]:  # stable: ties by position
                 shares[i] += QUANTUM
     return shares

@@ -33,7 +33,9 @@ def secret_strings(resources: Iterable[Resource]) -> frozenset[str]:
     return frozenset(found)
 
 
-def _collect(value: Any, path: str, secret_paths: frozenset[str], inside: bool, found: set[str]) -> None:
+def _collect(
+    value: Any, path: str, secret_paths: frozenset[str], inside: bool, found: set[str]
+) -> None:
     """Walk ``value`` as :func:`costline.core.values.decode` names paths (keys may hold dots)."""
     inside = inside or path in secret_paths
     if isinstance(value, str):
@@ -60,7 +62,12 @@ class Redactor:
         return self._pattern.sub(MASK, value)
 
     def finding(self, f: Finding) -> Finding:
-        return replace(f, message=self.text(f.message), suggestion=self.text(f.suggestion), field=self.text(f.field))
+        return replace(
+            f,
+            message=self.text(f.message),
+            suggestion=self.text(f.suggestion),
+            field=self.text(f.field),
+        )
 
     def resource(self, r: ResourceEstimate) -> ResourceEstimate:
         if self._pattern is None:
@@ -73,7 +80,12 @@ class Redactor:
         )
 
     def _line_item(self, i: LineItem) -> LineItem:
-        return replace(i, description=self.text(i.description), note=self.text(i.note), price_id=self.text(i.price_id))
+        return replace(
+            i,
+            description=self.text(i.description),
+            note=self.text(i.note),
+            price_id=self.text(i.price_id),
+        )
 
     def _assumption(self, a: Assumption) -> Assumption:
         return replace(a, value=self.text(a.value), detail=self.text(a.detail))

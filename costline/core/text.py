@@ -18,7 +18,9 @@ _ANSI_AND_CONTROL = re.compile(
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"  # C0 (but tab and newline) and C1 control characters
     r"|[\u202a-\u202e\u2066-\u2069]"  # bidirectional overrides and isolates ("Trojan Source")
 )
-_LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines splits on
+_LINE_BREAKS = re.compile(
+    r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]"
+)  # what str.splitlines splits on
 
 
 def strip_control(text: str) -> str:

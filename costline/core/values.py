@@ -113,7 +113,9 @@ def is_secret_path(path: str, secret_paths: frozenset[str] | set[str]) -> bool:
         path = path.rsplit(".", 1)[0]
 
 
-def encode(value: Any, path: str = "", secret_paths: frozenset[str] | set[str] = frozenset()) -> Any:
+def encode(
+    value: Any, path: str = "", secret_paths: frozenset[str] | set[str] = frozenset()
+) -> Any:
     """The inverse of :func:`decode`: :data:`UNKNOWN` becomes the engine's unknown sentinel and
     every value at a path in ``secret_paths`` is wrapped in a secret envelope."""
     if path and path in secret_paths:

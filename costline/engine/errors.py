@@ -44,8 +44,10 @@ class ConfigProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.policy}: {self.field}: {self.message}" if self.field else (
-            f"{self.policy}: {self.message}"
+        return (
+            f"{self.policy}: {self.field}: {self.message}"
+            if self.field
+            else (f"{self.policy}: {self.message}")
         )
 
 

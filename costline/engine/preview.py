@@ -31,10 +31,18 @@ def engine_resource(resource: Resource) -> EngineResource:
     )
 
 
-def run_pack(resources: Sequence[Resource], policy_config: Mapping[str, Any] | None = None, *,
-             pack_dir: Path | None = None, project: str = "costline-reference", stack: str = "dev") -> RunResult:
+def run_pack(
+    resources: Sequence[Resource],
+    policy_config: Mapping[str, Any] | None = None,
+    *,
+    pack_dir: Path | None = None,
+    project: str = "costline-reference",
+    stack: str = "dev",
+) -> RunResult:
     """Analyze ``resources`` with the policy pack in ``pack_dir`` (default: costline's own)."""
-    with PolicyPackProcess(pack_dir or data_dir("policypack"), project=project, stack=stack) as pack:
+    with PolicyPackProcess(
+        pack_dir or data_dir("policypack"), project=project, stack=stack
+    ) as pack:
         return pack.run([engine_resource(r) for r in resources], policy_config)
 
 
@@ -59,7 +67,9 @@ def format_policies(result: RunResult, resources: Sequence[Resource]) -> str:
     mark = "❌" if result.mandatory else "⚠️ " if violations else "✅"
     lines = ["Policies:", f"    {mark} {pack.name}@v{pack.version} (local: policypack)"]
     for v in violations:
-        lines.append(f"        - [{v.enforcement_level}]  {v.policy_name}  ({one_line(_target(v, names))})")
+        lines.append(
+            f"        - [{v.enforcement_level}]  {v.policy_name}  ({one_line(_target(v, names))})"
+        )
         for text_line in strip_control(v.message).splitlines():
             lines.append(f"          {text_line}")
     return "\n".join(lines) + "\n"

@@ -50,7 +50,6 @@ Call sequence
        dependencies; diagnostics keep their own URN (``""`` = the stack).
 """
 
-
 from __future__ import annotations
 
 import json
@@ -477,7 +476,11 @@ class PolicyPackProcess:
         # engine cannot marshal (analyzer_plugin.go marshalEnforcementLevel: contract.Failf).
         known = {p.name for p in info.policies}
         problems += [
-            ConfigProblem(name, "", f"no policy of this name in the pack (policies: {', '.join(sorted(known))})")
+            ConfigProblem(
+                name,
+                "",
+                f"no policy of this name in the pack (policies: {', '.join(sorted(known))})",
+            )
             for name, (level, _) in result.items()
             if name not in known and not level
         ]

@@ -71,7 +71,6 @@ class ProviderResource:
             object.__setattr__(self, "name", self.name or name)
 
 
-
 def with_default_providers(resources: Sequence[EngineResource]) -> list[EngineResource]:
     """The resources with a provider on every custom resource, as the engine sends them: the
     stack's own ``pulumi:providers:<package>`` resource when there is one, else the package's
@@ -83,17 +82,27 @@ def with_default_providers(resources: Sequence[EngineResource]) -> list[EngineRe
             own.setdefault(r.type.split(":", 2)[2], r)
     completed = []
     for r in resources:
-        if r.provider is None and r.custom and not r.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
+        if (
+            r.provider is None
+            and r.custom
+            and not r.type.startswith(("pulumi:providers:", "pulumi:pulumi:"))
+        ):
             package = r.type.split(":", 1)[0]
             provider = own.get(package)
             if provider is not None:
-                r = replace(r, provider=ProviderResource(provider.urn, provider.type, provider.name, provider.properties))
+                r = replace(
+                    r,
+                    provider=ProviderResource(
+                        provider.urn, provider.type, provider.name, provider.properties
+                    ),
+                )
             else:
                 stack_project = r.urn.split("::")[:2]  # urn:pulumi:<stack>, <project>
                 urn = "::".join([*stack_project, f"pulumi:providers:{package}", "default"])
                 r = replace(r, provider=ProviderResource(urn))
         completed.append(r)
     return completed
+
 
 @dataclass
 class EngineResource:

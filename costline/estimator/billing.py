@@ -34,7 +34,9 @@ def applicable_free_tiers(prices: PriceBook, *, free_tier: bool) -> list[FreeTie
     return [tier for tier in prices.free_tiers.values() if getattr(tier, "always_free", True)]
 
 
-def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bool = True) -> list[LineItem]:
+def bill_in_order(
+    charges: Sequence[Charge], prices: PriceBook, *, free_tier: bool = True
+) -> list[LineItem]:
     """Every charge's line item, aligned with ``charges``; their entries must exist in ``prices``.
 
     ``charges`` must come in a canonical order, the same whatever order the resources came in:
@@ -51,14 +53,29 @@ def bill_in_order(charges: Sequence[Charge], prices: PriceBook, *, free_tier: bo
 
     line_items: list[LineItem] = [None] * len(charges)  # type: ignore[list-item]  # every one set below
     with money_context():
-        free_units = _allocate_free_tiers(charges, by_price, applicable_free_tiers(prices, free_tier=free_tier))
+        free_units = _allocate_free_tiers(
+            charges, by_price, applicable_free_tiers(prices, free_tier=free_tier)
+        )
         for price_id, positions in by_price.items():
-            _bill_entry(prices.entries[price_id], price_id, charges, positions, free_units.get(price_id), line_items)
+            _bill_entry(
+                prices.entries[price_id],
+                price_id,
+                charges,
+                positions,
+                free_units.get(price_id),
+                line_items,
+            )
     return line_items
 
 
-def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], positions: list[int],
-                free: list[Decimal] | None, line_items: list[LineItem]) -> None:
+def _bill_entry(
+    entry: PriceEntry,
+    price_id: str,
+    charges: Sequence[Charge],
+    positions: list[int],
+    free: list[Decimal] | None,
+    line_items: list[LineItem],
+) -> None:
     """One price entry's charges (``charges[i]`` for ``i`` in ``positions``, ascending, so in
     canonical order) priced together: tiers on the sum of their billable units, the cost split
     back in proportion. Each line item goes to ``line_items[i]``. ``free``: the free units of
@@ -79,8 +96,18 @@ def _bill_entry(entry: PriceEntry, price_id: str, charges: Sequence[Charge], pos
     for i, cost, own_free in zip(positions, costs, free):
         charge = charges[i]
         line_items[i] = LineItem(
-            charge.service, charge.description, charge.quantity, unit, unit_price, price_per, cost, price_id,
-            own_free, _note(charge, own_free, unit, tier_note), charge.secret)
+            charge.service,
+            charge.description,
+            charge.quantity,
+            unit,
+            unit_price,
+            price_per,
+            cost,
+            price_id,
+            own_free,
+            _note(charge, own_free, unit, tier_note),
+            charge.secret,
+        )
 
 
 def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
@@ -93,8 +120,9 @@ def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> st
     return "; ".join(filter(None, (own_note, free_note, tier_note))) or None
 
 
-def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int]],
-                         tiers: Sequence[FreeTier]) -> dict[str, list[Decimal]]:
+def _allocate_free_tiers(
+    charges: Sequence[Charge], by_price: dict[str, list[int]], tiers: Sequence[FreeTier]
+) -> dict[str, list[Decimal]]:
     """Free units (in the entry's unit) per covered price id, aligned with ``by_price[price_id]``:
     each tier's allowance split over the charges it covers in proportion to their usage, ties by
     position in ``charges`` (the canonical order)."""
@@ -107,13 +135,20 @@ def _allocate_free_tiers(charges: Sequence[Charge], by_price: dict[str, list[int
         if used <= 0:
             continue
         granted = min(used, tier.quantity)
-        units = (split_in_order(granted, quantities) if len(covered_ids) == 1  # one id's positions: ascending
-                 else split_exactly(granted, quantities, covered))
+        units = (
+            split_in_order(granted, quantities)
+            if len(covered_ids) == 1  # one id's positions: ascending
+            else split_exactly(granted, quantities, covered)
+        )
         start = 0
         for price_id in covered_ids:
             end = start + len(by_price[price_id])
             earlier = free.get(price_id)
-            free[price_id] = units[start:end] if earlier is None else [a + b for a, b in zip(earlier, units[start:end])]
+            free[price_id] = (
+                units[start:end]
+                if earlier is None
+                else [a + b for a, b in zip(earlier, units[start:end])]
+            )
             start = end
     return free
 

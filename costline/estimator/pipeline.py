@@ -56,7 +56,6 @@ GROUP_PREFERENCE: Mapping[str, int] = {
 }
 
 
-
 @dataclass(frozen=True)
 class EstimateOptions:
     """``free_tier``: apply always-free allowances once per account. ``fail_closed``: price
@@ -74,7 +73,7 @@ class _Draft:
     """One priced resource while it is being estimated (a plain slotted class: one is made per
     priced resource, so its construction is on the hot path)."""
 
-    __slots__ = ("resource", "status", "charges", "findings", "assumptions", "line_items")
+    __slots__ = ("assumptions", "charges", "findings", "line_items", "resource", "status")
 
     def __init__(self, resource: Resource, findings: list[Finding]) -> None:
         self.resource = resource
@@ -85,8 +84,9 @@ class _Draft:
         self.line_items: list[LineItem] = []
 
 
-def estimate(resources: Iterable[Resource], prices: PriceBook,
-             options: EstimateOptions | None = None) -> Estimate:
+def estimate(
+    resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None = None
+) -> Estimate:
     """Estimate the monthly cost of ``resources`` at ``prices``.
 
     Python's cyclic garbage collector is paused for the call and restored after it: an
@@ -108,13 +108,20 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _estimate(resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None) -> Estimate:
+def _estimate(
+    resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None
+) -> Estimate:
     options = options or EstimateOptions()
     stack = tuple(resources)
     context = PricingContext(prices=prices, stack=stack)
-    tags = TagCache()  # this estimate's: traffic derivation and pricers collect each resource's tags once
+    tags = (
+        TagCache()
+    )  # this estimate's: traffic derivation and pricers collect each resource's tags once
     derived, traffic_failure = _derived_usage(stack, tags)
-    outcomes = [_price_resource(resource, context, options, derived.get(resource.urn), tags) for resource in stack]
+    outcomes = [
+        _price_resource(resource, context, options, derived.get(resource.urn), tags)
+        for resource in stack
+    ]
     drafts = [o for o in outcomes if type(o) is _Draft]
     _keep_one_per_group(drafts)
 
@@ -123,9 +130,16 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
     with money_context():  # one context for every resource's sum of line items
         results = tuple([_finish(o) if type(o) is _Draft else o for o in outcomes])
     with money_context():
-        total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)  # adding ZERO changes nothing
-    stale = (stale_prices_finding(prices, options.max_price_age_days, options.today or datetime.date.today())
-             if options.max_price_age_days is not None else None)
+        total = sum(
+            [r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO
+        )  # adding ZERO changes nothing
+    stale = (
+        stale_prices_finding(
+            prices, options.max_price_age_days, options.today or datetime.date.today()
+        )
+        if options.max_price_age_days is not None
+        else None
+    )
     unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
     findings = tuple(f for f in (traffic_failure, stale, unverified) if f)
     secrets = secret_strings(stack)
@@ -139,8 +153,13 @@ def _estimate(resources: Iterable[Resource], prices: PriceBook, options: Estimat
         resources=results,
         findings=findings,
         total_monthly_usd=total,
-        pricing=PricingInfo(prices.version, redactor.text(prices.region) if redactor else prices.region,
-                            prices.currency, prices.as_of, tuple(prices.overrides)),
+        pricing=PricingInfo(
+            prices.version,
+            redactor.text(prices.region) if redactor else prices.region,
+            prices.currency,
+            prices.as_of,
+            tuple(prices.overrides),
+        ),
         free_tier_applied=options.free_tier,
     )
 
@@ -154,7 +173,9 @@ def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
     """
     ordered = _in_canonical_order(drafts)
     priced = [_priced_charges(draft, prices) for draft in ordered]
-    line_items = bill_in_order([charge for charges in priced for charge in charges], prices, free_tier=free_tier)
+    line_items = bill_in_order(
+        [charge for charges in priced for charge in charges], prices, free_tier=free_tier
+    )
     end = 0
     for draft, charges in zip(ordered, priced):  # each draft's line items are the next len(charges)
         start, end = end, end + len(charges)
@@ -167,11 +188,21 @@ def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
     entries = prices.entries
     missing = [charge for charge in draft.charges if charge.price_id not in entries]
     for charge in missing:
-        draft.findings.append(_finding(draft.resource, "price-missing", Severity.ERROR,
-                                       f"no price entry {charge.price_id!r} in the {prices.region} "
-                                       f"tables; {charge.description.lower()} is not in the total",
-                                       suggestion="add the entry with a --prices override file"))
-    return [charge for charge in draft.charges if charge.price_id in entries] if missing else draft.charges
+        draft.findings.append(
+            _finding(
+                draft.resource,
+                "price-missing",
+                Severity.ERROR,
+                f"no price entry {charge.price_id!r} in the {prices.region} "
+                f"tables; {charge.description.lower()} is not in the total",
+                suggestion="add the entry with a --prices override file",
+            )
+        )
+    return (
+        [charge for charge in draft.charges if charge.price_id in entries]
+        if missing
+        else draft.charges
+    )
 
 
 _resource_urn = attrgetter("resource.urn")
@@ -191,38 +222,55 @@ def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
     return draft.resource.urn, tuple([charge.description for charge in draft.charges])
 
 
-def _derived_usage(stack: Sequence[Resource], tags: TagCache) -> tuple[Mapping[str, Mapping[str, DerivedValue]],
-                                                                          Finding | None]:
+def _derived_usage(
+    stack: Sequence[Resource], tags: TagCache
+) -> tuple[Mapping[str, Mapping[str, DerivedValue]], Finding | None]:
     """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`); if that
     pass fails (a costline bug), none flows and an ``internal-error`` finding says so, instead
     of the estimate, and the preview running it, failing."""
     try:
         return derive_usage(stack, tags), None
-    except Exception as exc:  # noqa: BLE001 - a bug must not break a preview
-        return {}, Finding("internal-error", Severity.ERROR,
-                           f"costline could not follow traffic through the stack ({type(exc).__name__}); usage "
-                           "that would flow from one resource to another is not in the total",
-                           suggestion="please report this as a costline bug")
+    except Exception as exc:
+        return {}, Finding(
+            "internal-error",
+            Severity.ERROR,
+            f"costline could not follow traffic through the stack ({type(exc).__name__}); usage "
+            "that would flow from one resource to another is not in the total",
+            suggestion="please report this as a costline bug",
+        )
 
 
-def _price_resource(resource: Resource, context: PricingContext, options: EstimateOptions,
-                    derived: Mapping[str, DerivedValue] | None = None,
-                    tags: TagCache | None = None) -> _Draft | ResourceEstimate:
+def _price_resource(
+    resource: Resource,
+    context: PricingContext,
+    options: EstimateOptions,
+    derived: Mapping[str, DerivedValue] | None = None,
+    tags: TagCache | None = None,
+) -> _Draft | ResourceEstimate:
     """The resource's draft (its charges still to be billed), or its finished estimate when it
     has no pricer: most resources of a stack, so those skip the draft stage altogether."""
     pricer = PRICERS.get(resource.type)
     if pricer is None:
         return _unpriced(resource)
     draft = _Draft(resource, findings=tag_problems(resource))
-    usage = UsageReader(resource, options.worst_case if options.fail_closed else None, derived, tags)
+    usage = UsageReader(
+        resource, options.worst_case if options.fail_closed else None, derived, tags
+    )
     try:
         draft.charges = pricer(resource, usage, context)
-    except Exception as exc:  # noqa: BLE001 - a pricer bug must not break a preview
+    except Exception as exc:
         draft.charges = []
         draft.status = ResourceStatus.NOT_PRICED
-        draft.findings.append(_finding(resource, "internal-error", Severity.ERROR,
-                                       f"costline could not price this resource ({type(exc).__name__}); "
-                                       "its cost is not in the total", suggestion="please report this as a costline bug"))
+        draft.findings.append(
+            _finding(
+                resource,
+                "internal-error",
+                Severity.ERROR,
+                f"costline could not price this resource ({type(exc).__name__}); "
+                "its cost is not in the total",
+                suggestion="please report this as a costline bug",
+            )
+        )
     if usage.secret_used:
         draft.charges = [replace(c, secret=True) for c in draft.charges]
     draft.findings.extend(usage.findings)
@@ -238,10 +286,24 @@ def _unpriced(resource: Resource) -> ResourceEstimate:
         status = ResourceStatus.FREE
     else:
         status = ResourceStatus.NOT_PRICED
-        findings.append(_finding(resource, "not-priced", Severity.INFO,
-                                 f"costline does not price {resource.type} yet; its cost is not in the total"))
-    return ResourceEstimate(resource.urn, resource.type, resource.name, status, ZERO, (),
-                            tuple(findings) if findings else (), ())
+        findings.append(
+            _finding(
+                resource,
+                "not-priced",
+                Severity.INFO,
+                f"costline does not price {resource.type} yet; its cost is not in the total",
+            )
+        )
+    return ResourceEstimate(
+        resource.urn,
+        resource.type,
+        resource.name,
+        status,
+        ZERO,
+        (),
+        tuple(findings) if findings else (),
+        (),
+    )
 
 
 def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
@@ -255,30 +317,61 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
         if len(group_members) < 2:
             continue  # declared once: nothing counted twice
         best = max(GROUP_PREFERENCE.get(d.resource.type, 0) for d, _ in group_members)
-        keepers = sorted({d.resource.name for d, _ in group_members if GROUP_PREFERENCE.get(d.resource.type, 0) == best})
+        keepers = sorted(
+            {
+                d.resource.name
+                for d, _ in group_members
+                if GROUP_PREFERENCE.get(d.resource.type, 0) == best
+            }
+        )
         for draft, charge in group_members:
             if GROUP_PREFERENCE.get(draft.resource.type, 0) < best:
                 draft.charges.remove(charge)
-                draft.findings.append(_finding(draft.resource, "usage-counted-elsewhere", Severity.INFO,
-                                               f"the usage declared here for {charge.description} is counted "
-                                               f"on {', '.join(keepers)} instead, so it is not counted twice"))
+                draft.findings.append(
+                    _finding(
+                        draft.resource,
+                        "usage-counted-elsewhere",
+                        Severity.INFO,
+                        f"the usage declared here for {charge.description} is counted "
+                        f"on {', '.join(keepers)} instead, so it is not counted twice",
+                    )
+                )
 
 
 def _finish(draft: _Draft) -> ResourceEstimate:
     resource = draft.resource
     if not (draft.line_items or draft.findings or draft.assumptions or draft.charges):
         # most resources of a stack (roles, permissions...): free, nothing to say
-        return ResourceEstimate(resource.urn, resource.type, resource.name, draft.status or ResourceStatus.FREE,
-                                ZERO, (), (), ())
+        return ResourceEstimate(
+            resource.urn,
+            resource.type,
+            resource.name,
+            draft.status or ResourceStatus.FREE,
+            ZERO,
+            (),
+            (),
+            (),
+        )
     line_items: tuple[LineItem, ...] = ()
     monthly = ZERO
     if draft.line_items:  # summed in the caller's money_context()
         monthly = sum([item.monthly_usd for item in draft.line_items], ZERO)
-        line_items = (tuple(sorted(draft.line_items, key=_LINE_ITEM_ORDER)) if len(draft.line_items) > 1
-                      else tuple(draft.line_items))
+        line_items = (
+            tuple(sorted(draft.line_items, key=_LINE_ITEM_ORDER))
+            if len(draft.line_items) > 1
+            else tuple(draft.line_items)
+        )
     status = draft.status or _status(draft)
-    return ResourceEstimate(resource.urn, resource.type, resource.name, status, monthly, line_items,
-                            tuple(draft.findings), tuple(draft.assumptions))
+    return ResourceEstimate(
+        resource.urn,
+        resource.type,
+        resource.name,
+        status,
+        monthly,
+        line_items,
+        tuple(draft.findings),
+        tuple(draft.assumptions),
+    )
 
 
 _LINE_ITEM_ORDER = attrgetter("service", "price_id", "description")
@@ -295,6 +388,21 @@ def _status(draft: _Draft) -> ResourceStatus:
     return ResourceStatus.PARTIAL if problems else ResourceStatus.PRICED
 
 
-def _finding(resource: Resource, code: str, severity: Severity, message: str, *,
-             field: str | None = None, suggestion: str | None = None) -> Finding:
-    return Finding(code, severity, f"{resource.name}: {message}", resource.urn, resource.name, field, suggestion)
+def _finding(
+    resource: Resource,
+    code: str,
+    severity: Severity,
+    message: str,
+    *,
+    field: str | None = None,
+    suggestion: str | None = None,
+) -> Finding:
+    return Finding(
+        code,
+        severity,
+        f"{resource.name}: {message}",
+        resource.urn,
+        resource.name,
+        field,
+        suggestion,
+    )

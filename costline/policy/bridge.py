@@ -57,21 +57,25 @@ def install(identity: PackIdentity) -> bool:
         try:
             from pulumi_policy import policy as sdk
 
-            servicer = sdk._PolicyAnalyzerServicer  # noqa: SLF001 - see module docstring
+            servicer = sdk._PolicyAnalyzerServicer
             original_stack, original_configure = servicer.AnalyzeStack, servicer.Configure
             original_remediate = getattr(servicer, "Remediate", None)  # older SDKs have none
         except (ImportError, AttributeError):
             return False
 
-        def remediate(self, request, context):  # noqa: ANN001, ANN202 - gRPC signature
+        def remediate(self, request, context):
             policies = getattr(self, "_PolicyAnalyzerServicer__policies", None)
-            if policies is not None and not any(isinstance(p, sdk.ResourceValidationPolicy) for p in policies):
+            if policies is not None and not any(
+                isinstance(p, sdk.ResourceValidationPolicy) for p in policies
+            ):
                 from pulumi.runtime.proto import analyzer_pb2
 
-                return analyzer_pb2.RemediateResponse()  # nothing to remediate: skip the SDK's deserialisation
+                return (
+                    analyzer_pb2.RemediateResponse()
+                )  # nothing to remediate: skip the SDK's deserialisation
             return original_remediate(self, request, context)
 
-        def analyze_stack(self, request, context):  # noqa: ANN001, ANN202 - gRPC signature
+        def analyze_stack(self, request, context):
             _local.request = request
             _local.advisories = []
             try:
@@ -84,10 +88,13 @@ def install(identity: PackIdentity) -> bool:
                 _local.request = None
                 _local.advisories = []
 
-        def configure(self, request, context):  # noqa: ANN001, ANN202 - gRPC signature
+        def configure(self, request, context):
             from google.protobuf import json_format
 
-            merged = {name: json_format.MessageToDict(cfg.properties) for name, cfg in request.policyConfig.items()}
+            merged = {
+                name: json_format.MessageToDict(cfg.properties)
+                for name, cfg in request.policyConfig.items()
+            }
             with _lock:
                 _pack_config.clear()
                 _pack_config.update(merged)
@@ -132,12 +139,14 @@ def _append_advisories(response: Any, advisories: list[tuple[str, str, str, str]
     from pulumi.runtime.proto import analyzer_pb2
 
     for policy_name, description, message, urn in advisories:
-        response.diagnostics.append(analyzer_pb2.AnalyzeDiagnostic(
-            policyName=policy_name,
-            policyPackName=_identity.name,
-            policyPackVersion=_identity.version,
-            message=f"{description}\n{message}",
-            urn=urn,
-            description=description,
-            enforcementLevel=analyzer_pb2.ADVISORY,
-        ))
+        response.diagnostics.append(
+            analyzer_pb2.AnalyzeDiagnostic(
+                policyName=policy_name,
+                policyPackName=_identity.name,
+                policyPackVersion=_identity.version,
+                message=f"{description}\n{message}",
+                urn=urn,
+                description=description,
+                enforcementLevel=analyzer_pb2.ADVISORY,
+            )
+        )

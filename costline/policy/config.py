@@ -36,43 +36,86 @@ _USD_MAP = {"type": "object", "additionalProperties": _USD}
 
 SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
     COST_ESTIMATE: {
-        "freeTier": {"type": "boolean", "default": True,
-                     "description": "Apply the always-free allowances (Lambda 1M requests + 400,000 GB-s) once per account."},
-        "region": {"type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
-                   "description": "Price tables' AWS region (default: the stack's AWS provider region, else us-east-1)."},
-        "priceOverrides": {"type": "array", "items": {"type": "string", "minLength": 1},
-                           "description": "Price override files (paths relative to the policy pack folder or absolute)."},
-        "maxPriceAgeDays": {"type": "integer", "minimum": 1, "default": 90,
-                            "description": "Warn when the price tables are older than this many days."},
-        "reportPath": {"type": "string", "minLength": 1,
-                       "description": f"Write the markdown cost report here (or set ${REPORT_PATH_ENV})."},
+        "freeTier": {
+            "type": "boolean",
+            "default": True,
+            "description": "Apply the always-free allowances (Lambda 1M requests + 400,000 GB-s) once per account.",
+        },
+        "region": {
+            "type": "string",
+            "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
+            "description": "Price tables' AWS region (default: the stack's AWS provider region, else us-east-1).",
+        },
+        "priceOverrides": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "Price override files (paths relative to the policy pack folder or absolute).",
+        },
+        "maxPriceAgeDays": {
+            "type": "integer",
+            "minimum": 1,
+            "default": 90,
+            "description": "Warn when the price tables are older than this many days.",
+        },
+        "reportPath": {
+            "type": "string",
+            "minLength": 1,
+            "description": f"Write the markdown cost report here (or set ${REPORT_PATH_ENV}).",
+        },
     },
     STACK_BUDGET: {
         "monthlyBudgetUsd": {**_USD, "description": "Monthly budget for the whole stack, USD."},
-        "warnAtPercent": {"type": "number", "minimum": 0, "maximum": 100, "default": 80,
-                          "description": "Advisory warning once the total reaches this share of the budget."},
+        "warnAtPercent": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 100,
+            "default": 80,
+            "description": "Advisory warning once the total reaches this share of the budget.",
+        },
     },
     RESOURCE_BUDGET: {
         "maxMonthlyUsd": {**_USD, "description": "Budget for any single resource, USD/month."},
-        "maxMonthlyUsdByType": {**_USD_MAP, "description": "Budget per resource type token, e.g. {\"aws:lambda/function:Function\": 20}."},
-        "maxMonthlyUsdByName": {**_USD_MAP, "description": "Budget per resource name (wins over type and default)."},
+        "maxMonthlyUsdByType": {
+            **_USD_MAP,
+            "description": 'Budget per resource type token, e.g. {"aws:lambda/function:Function": 20}.',
+        },
+        "maxMonthlyUsdByName": {
+            **_USD_MAP,
+            "description": "Budget per resource name (wins over type and default).",
+        },
     },
     USAGE_TAGS: {
-        "failClosed": {"type": "boolean", "default": False,
-                       "description": "Price resources with missing or invalid usage tags at the worst case below, so "
-                                      "a budget cannot be dodged by deleting tags."},
-        "worstCase": {"type": "object", "additionalProperties": False,
-                      "properties": {tag.key: {"type": "number", "minimum": 0, "maximum": float(tag.maximum)}
-                                     for tag in USAGE_TAG_CONTRACT if tag.numeric},
-                      "description": "Worst-case figures by tag key (numeric cost:* tags, each at most the tag's "
-                                     "plausible maximum), e.g. {\"cost:monthly-requests\": 10000000}."},
+        "failClosed": {
+            "type": "boolean",
+            "default": False,
+            "description": "Price resources with missing or invalid usage tags at the worst case below, so "
+            "a budget cannot be dodged by deleting tags.",
+        },
+        "worstCase": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                tag.key: {"type": "number", "minimum": 0, "maximum": float(tag.maximum)}
+                for tag in USAGE_TAG_CONTRACT
+                if tag.numeric
+            },
+            "description": "Worst-case figures by tag key (numeric cost:* tags, each at most the tag's "
+            'plausible maximum), e.g. {"cost:monthly-requests": 10000000}.',
+        },
     },
     LAMBDA_WORST_CASE: {
-        "maxMultipleOfExpected": {"type": "number", "exclusiveMinimum": 0, "default": 10,
-                                  "description": "Flag a function whose cost at duration = timeout exceeds this multiple "
-                                                 "of its expected cost."},
-        "maxPercentOfBudget": {"type": "number", "minimum": 0,
-                               "description": "Flag a function whose worst case exceeds this share of the stack budget."},
+        "maxMultipleOfExpected": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "default": 10,
+            "description": "Flag a function whose cost at duration = timeout exceeds this multiple "
+            "of its expected cost.",
+        },
+        "maxPercentOfBudget": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Flag a function whose worst case exceeds this share of the stack budget.",
+        },
     },
 }
 
@@ -108,8 +151,12 @@ class PackSettings:
             EstimateOptions,  # the estimator loads on first use: a fast pack start-up
         )
 
-        return EstimateOptions(free_tier=self.free_tier, fail_closed=self.fail_closed, worst_case=self.worst_case,
-                               max_price_age_days=self.max_price_age_days)
+        return EstimateOptions(
+            free_tier=self.free_tier,
+            fail_closed=self.fail_closed,
+            worst_case=self.worst_case,
+            max_price_age_days=self.max_price_age_days,
+        )
 
     def resource_budget(self, name: str, type_token: str) -> Decimal | None:
         """The budget that applies to one resource: by name, else by type, else the default."""
@@ -120,7 +167,9 @@ class PackSettings:
         return self.max_monthly_usd
 
 
-def parse_settings(config: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str] | None = None) -> PackSettings:
+def parse_settings(
+    config: Mapping[str, Mapping[str, Any]], environ: Mapping[str, str] | None = None
+) -> PackSettings:
     """Typed settings from the engine's merged config (unknown keys are ignored)."""
     environ = os.environ if environ is None else environ
     estimate_cfg = config.get(COST_ESTIMATE, {})
@@ -142,10 +191,16 @@ def parse_settings(config: Mapping[str, Mapping[str, Any]], environ: Mapping[str
         monthly_budget_usd=_decimal(budget_cfg.get("monthlyBudgetUsd")),
         warn_at_percent=_decimal(budget_cfg.get("warnAtPercent"), Decimal(80)),
         max_monthly_usd=_decimal(resource_cfg.get("maxMonthlyUsd")),
-        max_by_type={str(k): d for k, v in (resource_cfg.get("maxMonthlyUsdByType") or {}).items()
-                     if (d := _decimal(v)) is not None},
-        max_by_name={str(k): d for k, v in (resource_cfg.get("maxMonthlyUsdByName") or {}).items()
-                     if (d := _decimal(v)) is not None},
+        max_by_type={
+            str(k): d
+            for k, v in (resource_cfg.get("maxMonthlyUsdByType") or {}).items()
+            if (d := _decimal(v)) is not None
+        },
+        max_by_name={
+            str(k): d
+            for k, v in (resource_cfg.get("maxMonthlyUsdByName") or {}).items()
+            if (d := _decimal(v)) is not None
+        },
         fail_closed=bool(tags_cfg.get("failClosed", False)),
         worst_case=worst_case,
         max_multiple_of_expected=_decimal(worst_cfg.get("maxMultipleOfExpected"), Decimal(10)),

@@ -78,20 +78,29 @@ class Analysis:
 def _resources_from_request(request: Any) -> list[Resource]:
     resources = []
     for r in request.resources:
-        resources.append(Resource.from_engine(
-            urn=r.urn, type=r.type, name=r.name,
-            properties=_struct_to_dict(r.properties),
-            dependencies=list(r.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
-            parent=r.parent or None,
-            # The engine sends a provider with every custom resource; a component has none
-            # (it is never billed itself): only unpriced types tell the two apart.
-            custom=r.HasField("provider") and bool(r.provider.urn),
-        ))
+        resources.append(
+            Resource.from_engine(
+                urn=r.urn,
+                type=r.type,
+                name=r.name,
+                properties=_struct_to_dict(r.properties),
+                dependencies=list(r.dependencies),
+                property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
+                parent=r.parent or None,
+                # The engine sends a provider with every custom resource; a component has none
+                # (it is never billed itself): only unpriced types tell the two apart.
+                custom=r.HasField("provider") and bool(r.provider.urn),
+            )
+        )
         if r.HasField("provider") and r.provider.type.startswith("pulumi:providers:"):
-            resources.append(Resource.from_engine(
-                urn=r.provider.urn, type=r.provider.type, name=r.provider.name,
-                properties=_struct_to_dict(r.provider.properties)))
+            resources.append(
+                Resource.from_engine(
+                    urn=r.provider.urn,
+                    type=r.provider.type,
+                    name=r.provider.name,
+                    properties=_struct_to_dict(r.provider.properties),
+                )
+            )
     return _unique(resources)
 
 
@@ -129,12 +138,22 @@ def _resources_from_args(args: StackValidationArgs) -> list[Resource]:
     from pulumi_policy.deserialize import serialize_properties
 
     return [
-        Resource(urn=r.urn, type=r.resource_type, name=r.name,
-                 properties=Resource.from_engine(urn=r.urn, type=r.resource_type, name=r.name,
-                                                 properties=dict(serialize_properties(r.props))).properties,
-                 secret_paths=frozenset({"tags", "tagsAll"}),
-                 dependencies=tuple(d.urn for d in r.dependencies),
-                 property_dependencies={k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()})
+        Resource(
+            urn=r.urn,
+            type=r.resource_type,
+            name=r.name,
+            properties=Resource.from_engine(
+                urn=r.urn,
+                type=r.resource_type,
+                name=r.name,
+                properties=dict(serialize_properties(r.props)),
+            ).properties,
+            secret_paths=frozenset({"tags", "tagsAll"}),
+            dependencies=tuple(d.urn for d in r.dependencies),
+            property_dependencies={
+                k: tuple(d.urn for d in v) for k, v in r.property_dependencies.items()
+            },
+        )
         for r in args.resources
     ]
 
@@ -160,12 +179,19 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
 
     config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
     settings = parse_settings(config)
-    resources = _resources_from_request(request) if request is not None else _resources_from_args(args)
+    resources = (
+        _resources_from_request(request) if request is not None else _resources_from_args(args)
+    )
     region = settings.region or detect_region(resources) or DEFAULT_REGION
     overrides = [str(_pack_path(p)) for p in settings.price_overrides]
     prices = load_price_book(region, overrides=overrides)
-    result = Analysis(tuple(resources), settings, estimate(resources, prices, settings.estimate_options()),
-                      secrets_visible=request is not None, prices=prices)
+    result = Analysis(
+        tuple(resources),
+        settings,
+        estimate(resources, prices, settings.estimate_options()),
+        secrets_visible=request is not None,
+        prices=prices,
+    )
     if request is not None:
         _local.analysis = (request, result)
     return result
@@ -189,8 +215,14 @@ def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
     for r in est.resources:
         if r.status is not ResourceStatus.FREE:
             inform(resource_line(r), r.urn)
-    inform("\n".join([one_line(stack_line(est, settings.monthly_budget_usd)),
-                       *(f"  - {one_line(f.message)}" for f in est.findings)]))
+    inform(
+        "\n".join(
+            [
+                one_line(stack_line(est, settings.monthly_budget_usd)),
+                *(f"  - {one_line(f.message)}" for f in est.findings),
+            ]
+        )
+    )
     if settings.report_path:
         _write_report(est, settings.report_path)
 
@@ -201,15 +233,21 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
         return
     total = analysis.estimate.total_monthly_usd
     if round_cents(total) > round_cents(budget):
-        report(one_line(f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
-                        f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}."))
+        report(
+            one_line(
+                f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
+                f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}."
+            )
+        )
         return
     warn_at = budget * analysis.settings.warn_at_percent / 100
     if budget > 0 and total >= warn_at:
         used = (total / budget * 100).quantize(Decimal(1))
-        message = (f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
-                   f"(warning at {plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: "
-                   f"{drivers_text(analysis.estimate)}.")
+        message = (
+            f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
+            f"(warning at {plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: "
+            f"{drivers_text(analysis.estimate)}."
+        )
         bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], one_line(message))
 
 
@@ -217,8 +255,13 @@ def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> Non
     for r in analysis.estimate.resources:
         budget = analysis.settings.resource_budget(r.name, r.type)
         if budget is not None and round_cents(r.monthly_usd) > round_cents(budget):
-            report(one_line(f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
-                            f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}."), r.urn)
+            report(
+                one_line(
+                    f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
+                    f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}."
+                ),
+                r.urn,
+            )
 
 
 def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
@@ -233,23 +276,40 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
     from costline.scenarios.worst_case import lambda_worst_cases
 
     settings = analysis.settings
-    prices = analysis.prices or load_price_book(analysis.estimate.pricing.region,
-                                                overrides=[str(_pack_path(p)) for p in settings.price_overrides])
-    for case in lambda_worst_cases(analysis.resources, prices, settings.estimate_options(), analysis.estimate):
+    prices = analysis.prices or load_price_book(
+        analysis.estimate.pricing.region,
+        overrides=[str(_pack_path(p)) for p in settings.price_overrides],
+    )
+    for case in lambda_worst_cases(
+        analysis.resources, prices, settings.estimate_options(), analysis.estimate
+    ):
         reasons = []
-        if case.expected_usd > 0 and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected:
-            reasons.append(f"{(case.worst_usd / case.expected_usd).quantize(Decimal('0.1'))}× its expected "
-                           f"{format_usd(case.expected_usd)} (limit {plain_number(settings.max_multiple_of_expected)}×)")
+        if (
+            case.expected_usd > 0
+            and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected
+        ):
+            reasons.append(
+                f"{(case.worst_usd / case.expected_usd).quantize(Decimal('0.1'))}× its expected "
+                f"{format_usd(case.expected_usd)} (limit {plain_number(settings.max_multiple_of_expected)}×)"
+            )
         budget = settings.monthly_budget_usd
         if budget is not None and settings.max_percent_of_budget is not None:
             limit = budget * settings.max_percent_of_budget / 100
             if case.worst_usd > limit:
-                reasons.append(f"more than {plain_number(settings.max_percent_of_budget)}% of the stack budget "
-                               f"{format_usd(budget)}")
+                reasons.append(
+                    f"more than {plain_number(settings.max_percent_of_budget)}% of the stack budget "
+                    f"{format_usd(budget)}"
+                )
         if reasons:
-            report(one_line(f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it "
-                            f"would cost ~{format_usd(case.worst_usd)}/month, " + " and ".join(reasons)
-                            + ". Lower the timeout or check cost:avg-duration-ms."), case.urn)
+            report(
+                one_line(
+                    f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it "
+                    f"would cost ~{format_usd(case.worst_usd)}/month, "
+                    + " and ".join(reasons)
+                    + ". Lower the timeout or check cost:avg-duration-ms."
+                ),
+                case.urn,
+            )
 
 
 def _write_report(est: Estimate, path: str) -> None:
@@ -261,7 +321,9 @@ def _write_report(est: Estimate, path: str) -> None:
     try:
         write_atomically(Path(path), text)
     except OSError as exc:
-        raise PackInputError(f"cannot write the report to {path}: {exc.strerror or type(exc).__name__}") from None
+        raise PackInputError(
+            f"cannot write the report to {path}: {exc.strerror or type(exc).__name__}"
+        ) from None
 
 
 DESCRIPTIONS = {
@@ -287,11 +349,15 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         try:
             validator(analyse(args, name), report)
-        except Exception as exc:  # noqa: BLE001 - a raising policy breaks every preview
+        except Exception as exc:
             from costline.pricing import PricingError
 
-            detail = str(exc) if isinstance(exc, (PricingError, PackInputError)) else type(exc).__name__
-            message = one_line(f"costline could not run policy {name}: {detail}. The estimate is incomplete.")
+            detail = (
+                str(exc) if isinstance(exc, (PricingError, PackInputError)) else type(exc).__name__
+            )
+            message = one_line(
+                f"costline could not run policy {name}: {detail}. The estimate is incomplete."
+            )
             if not bridge.advisory(name, DESCRIPTIONS[name], message):
                 report(message)
 
@@ -314,6 +380,9 @@ def policies() -> list[StackValidationPolicy]:
 def serve() -> None:
     """Start the pack (blocks): what ``policypack/__main__.py`` calls."""
     bridge.install(bridge.PackIdentity(PACK_NAME, __version__))
-    PolicyPack(name=PACK_NAME, policies=policies(),
-               enforcement_level=EnforcementLevel.ADVISORY,
-               description="costline: monthly AWS cost estimates and budgets for Lambda, API Gateway, S3 and Bedrock.")
+    PolicyPack(
+        name=PACK_NAME,
+        policies=policies(),
+        enforcement_level=EnforcementLevel.ADVISORY,
+        description="costline: monthly AWS cost estimates and budgets for Lambda, API Gateway, S3 and Bedrock.",
+    )

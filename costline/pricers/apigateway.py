@@ -39,12 +39,22 @@ def rest_traffic_group(api_urn: str) -> str:
     return f"apigateway-rest-requests:{api_urn}"
 
 
-def _rest_requests(resource: Resource, usage: UsageReader, api_urn: str, *, required: bool) -> list[Charge]:
+def _rest_requests(
+    resource: Resource, usage: UsageReader, api_urn: str, *, required: bool
+) -> list[Charge]:
     requests = usage.monthly_requests(required=required)
     if requests is None:
         return []
-    return [Charge(SERVICE, "apigateway.rest.requests", requests, "REST API requests",
-                   f"{format_quantity(requests)} requests", group=rest_traffic_group(api_urn))]
+    return [
+        Charge(
+            SERVICE,
+            "apigateway.rest.requests",
+            requests,
+            "REST API requests",
+            f"{format_quantity(requests)} requests",
+            group=rest_traffic_group(api_urn),
+        )
+    ]
 
 
 def price_rest_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
@@ -53,15 +63,28 @@ def price_rest_api(resource: Resource, usage: UsageReader, context: PricingConte
     return _rest_requests(resource, usage, resource.urn, required=not stages_declare)
 
 
-def price_rest_stage(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_rest_stage(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     """A REST stage: declared requests, plus the stage cache when enabled."""
     api_urn = _stage_api_urn(resource, context) or resource.urn
-    charges = _rest_requests(resource, usage, api_urn, required=False) if _declares_traffic(resource) else []
+    charges = (
+        _rest_requests(resource, usage, api_urn, required=False)
+        if _declares_traffic(resource)
+        else []
+    )
     props = PropertyReader(resource, usage)
     if props.flag("cacheClusterEnabled", default=False):
         size = props.choice("cacheClusterSize", default="0.5", allowed=CACHE_SIZES_GB)
-        charges.append(Charge(SERVICE, f"apigateway.rest.cache.{size}", HOURS_PER_MONTH,
-                              f"Cache {size} GB", "always on: 730 h/month"))
+        charges.append(
+            Charge(
+                SERVICE,
+                f"apigateway.rest.cache.{size}",
+                HOURS_PER_MONTH,
+                f"Cache {size} GB",
+                "always on: 730 h/month",
+            )
+        )
     return charges
 
 
@@ -69,7 +92,12 @@ def metered_units(usage: UsageReader, increment_kb: Decimal) -> Decimal:
     """Billed units per request or message: ``cost:avg-request-kb`` in ``increment_kb`` steps
     (a 600 KB HTTP request is 2 requests); 1 when the size is not declared."""
     if not usage.has(AVG_REQUEST_KB):
-        usage.assume(AVG_REQUEST_KB.key, f"≤ {plain_number(increment_kb)}", UsageSource.DEFAULT, "one metering increment")
+        usage.assume(
+            AVG_REQUEST_KB.key,
+            f"≤ {plain_number(increment_kb)}",
+            UsageSource.DEFAULT,
+            "one metering increment",
+        )
         return Decimal(1)
     size_kb = usage.number(AVG_REQUEST_KB)
     if size_kb is None:
@@ -79,7 +107,11 @@ def metered_units(usage: UsageReader, increment_kb: Decimal) -> Decimal:
 
 def _increment_kb(context: PricingContext, price_id: str) -> Decimal:
     entry = context.prices.get(price_id)
-    return Decimal(str((entry.attributes or {}).get("metering_increment_kb", 1))) if entry else Decimal(1)
+    return (
+        Decimal(str((entry.attributes or {}).get("metering_increment_kb", 1)))
+        if entry
+        else Decimal(1)
+    )
 
 
 def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
@@ -93,8 +125,15 @@ def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext
     if requests is None:
         return []
     units = metered_units(usage, _increment_kb(context, HTTP_REQUESTS_ID))
-    return [Charge(SERVICE, HTTP_REQUESTS_ID, requests * units, "HTTP API requests",
-                   f"{format_quantity(requests)} requests × {format_quantity(units)} per 512 KB increment")]
+    return [
+        Charge(
+            SERVICE,
+            HTTP_REQUESTS_ID,
+            requests * units,
+            "HTTP API requests",
+            f"{format_quantity(requests)} requests × {format_quantity(units)} per 512 KB increment",
+        )
+    ]
 
 
 def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
@@ -102,18 +141,34 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
     messages = usage.number(MONTHLY_MESSAGES)
     if messages is not None:
         units = metered_units(usage, _increment_kb(context, WEBSOCKET_MESSAGES_ID))
-        charges.append(Charge(SERVICE, WEBSOCKET_MESSAGES_ID, messages * units, "WebSocket messages",
-                              f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB increment"))
+        charges.append(
+            Charge(
+                SERVICE,
+                WEBSOCKET_MESSAGES_ID,
+                messages * units,
+                "WebSocket messages",
+                f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB increment",
+            )
+        )
     minutes = usage.number(MONTHLY_CONNECTION_MINUTES)
     if minutes is not None:
-        charges.append(Charge(SERVICE, "apigateway.websocket.connection_minutes", minutes, "WebSocket connection minutes",
-                              f"{format_quantity(minutes)} connection-minutes"))
+        charges.append(
+            Charge(
+                SERVICE,
+                "apigateway.websocket.connection_minutes",
+                minutes,
+                "WebSocket connection minutes",
+                f"{format_quantity(minutes)} connection-minutes",
+            )
+        )
     return charges
 
 
 def _declares_traffic(resource: Resource) -> bool:
     tags = resource.properties.get("tags")
-    return isinstance(tags, dict) and any(k in tags for k in ("cost:monthly-requests", "cost:daily-requests"))
+    return isinstance(tags, dict) and any(
+        k in tags for k in ("cost:monthly-requests", "cost:daily-requests")
+    )
 
 
 def _stage_api_urn(stage: Resource, context: PricingContext) -> str | None:
@@ -141,7 +196,14 @@ def stage_api_urns(stack: Sequence[Resource]) -> dict[str, str]:
     for stage in stack:
         if stage.type != REST_STAGE_TYPE:
             continue
-        api = next((u for u in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies) if u in apis), only)
+        api = next(
+            (
+                u
+                for u in (*stage.property_dependencies.get("restApi", ()), *stage.dependencies)
+                if u in apis
+            ),
+            only,
+        )
         if api is not None:
             stage_api[stage.urn] = api
     return stage_api
@@ -162,5 +224,7 @@ def stages_by_api(stack: Sequence[Resource]) -> dict[str, list[Resource]]:
 def _rest_index(stack: Sequence[Resource]) -> _RestIndex:
     """Built once per estimate (see :meth:`PricingContext.index`)."""
     stage_api = stage_api_urns(stack)
-    declaring = frozenset(stage_api[s.urn] for s in stack if s.urn in stage_api and _declares_traffic(s))
+    declaring = frozenset(
+        stage_api[s.urn] for s in stack if s.urn in stage_api and _declares_traffic(s)
+    )
     return _RestIndex(stage_api, declaring)

@@ -101,10 +101,22 @@ class PropertyReader:
         text = str(value)
         return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
 
-    def number(self, name: str, *, default: Decimal, unit: str, minimum: Decimal, maximum: Decimal,
-               path: Sequence[str] | None = None) -> Decimal:
+    def number(
+        self,
+        name: str,
+        *,
+        default: Decimal,
+        unit: str,
+        minimum: Decimal,
+        maximum: Decimal,
+        path: Sequence[str] | None = None,
+    ) -> Decimal:
         """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
-        raw = _dig(self.resource.properties, path) if path else self.resource.properties.get(name, _ABSENT)
+        raw = (
+            _dig(self.resource.properties, path)
+            if path
+            else self.resource.properties.get(name, _ABSENT)
+        )
         label = ".".join(path) if path else name
         if type(raw) is int and minimum <= raw <= maximum and not self.resource.secret_paths:
             # the common case: a plain whole number within limits (a bool is not `type(...) is int`)
@@ -115,54 +127,95 @@ class PropertyReader:
             self.usage.assume(label, _plain(default), UsageSource.DEFAULT, f"{unit}, AWS default")
             return default
         if is_unknown(raw):
-            self.usage.finding("property-unknown", Severity.WARNING,
-                               f"{label} is not known until the update runs; assumed the AWS default {_plain(default)} {unit}",
-                               label)
-            self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, unknown during preview")
+            self.usage.finding(
+                "property-unknown",
+                Severity.WARNING,
+                f"{label} is not known until the update runs; assumed the AWS default {_plain(default)} {unit}",
+                label,
+            )
+            self.usage.assume(
+                label, _plain(default), UsageSource.ASSUMED, f"{unit}, unknown during preview"
+            )
             return default
-        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw != raw or raw in _INFINITIES:
-            self.usage.finding("property-invalid", Severity.ERROR,
-                               f"{label} is a {type(raw).__name__}, expected a number in {unit}; "
-                               f"assumed the AWS default {_plain(default)} {unit}", label,
-                               f"set {label} to a number between {_plain(minimum)} and {_plain(maximum)}")
-            self.usage.assume(label, _plain(default), UsageSource.ASSUMED, f"{unit}, declared value invalid")
+        if (
+            isinstance(raw, bool)
+            or not isinstance(raw, (int, float))
+            or raw != raw
+            or raw in _INFINITIES
+        ):
+            self.usage.finding(
+                "property-invalid",
+                Severity.ERROR,
+                f"{label} is a {type(raw).__name__}, expected a number in {unit}; "
+                f"assumed the AWS default {_plain(default)} {unit}",
+                label,
+                f"set {label} to a number between {_plain(minimum)} and {_plain(maximum)}",
+            )
+            self.usage.assume(
+                label, _plain(default), UsageSource.ASSUMED, f"{unit}, declared value invalid"
+            )
             return default
         value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
         if value < minimum or value > maximum:
             clamped = min(max(value, minimum), maximum)
-            self.usage.finding("property-out-of-range", Severity.ERROR,
-                               f"{label}={self._display(label, _plain(value))} is outside AWS's limits "
-                               f"{_plain(minimum)}–{_plain(maximum)} {unit}; priced at {_plain(clamped)}", label,
-                               f"set {label} between {_plain(minimum)} and {_plain(maximum)}")
+            self.usage.finding(
+                "property-out-of-range",
+                Severity.ERROR,
+                f"{label}={self._display(label, _plain(value))} is outside AWS's limits "
+                f"{_plain(minimum)}–{_plain(maximum)} {unit}; priced at {_plain(clamped)}",
+                label,
+                f"set {label} between {_plain(minimum)} and {_plain(maximum)}",
+            )
             value = clamped
         if is_secret_path(label, self.resource.secret_paths):
             self.usage.secret_used = True
         self.usage.assume(label, self._display(label, _plain(value)), UsageSource.PROPERTY, unit)
         return value
 
-    def choice(self, name: str, *, default: str, allowed: Sequence[str], path: Sequence[str] | None = None,
-               first_of_list: bool = False) -> str:
+    def choice(
+        self,
+        name: str,
+        *,
+        default: str,
+        allowed: Sequence[str],
+        path: Sequence[str] | None = None,
+        first_of_list: bool = False,
+    ) -> str:
         """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
-        raw = _dig(self.resource.properties, path) if path else self.resource.properties.get(name, _ABSENT)
+        raw = (
+            _dig(self.resource.properties, path)
+            if path
+            else self.resource.properties.get(name, _ABSENT)
+        )
         label = ".".join(path) if path else name
         if first_of_list and isinstance(raw, list):
             raw = raw[0] if raw else _ABSENT
-        if type(raw) is str and raw in allowed and not self.resource.secret_paths:  # the common case
+        if (
+            type(raw) is str and raw in allowed and not self.resource.secret_paths
+        ):  # the common case
             self.usage.assume(label, raw, UsageSource.PROPERTY)
             return raw
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, default, UsageSource.DEFAULT, "AWS default")
             return default
         if is_unknown(raw):
-            self.usage.finding("property-unknown", Severity.WARNING,
-                               f"{label} is not known until the update runs; assumed {default}", label)
+            self.usage.finding(
+                "property-unknown",
+                Severity.WARNING,
+                f"{label} is not known until the update runs; assumed {default}",
+                label,
+            )
             self.usage.assume(label, default, UsageSource.ASSUMED, "unknown during preview")
             return default
         if not isinstance(raw, str) or raw not in allowed:
             shown = self._display(label, repr(raw)) if isinstance(raw, str) else type(raw).__name__
-            self.usage.finding("property-invalid", Severity.ERROR,
-                               f"{label}={shown!s} is not one of {', '.join(allowed)}; assumed {default}", label,
-                               f"set {label} to one of {', '.join(allowed)}")
+            self.usage.finding(
+                "property-invalid",
+                Severity.ERROR,
+                f"{label}={shown!s} is not one of {', '.join(allowed)}; assumed {default}",
+                label,
+                f"set {label} to one of {', '.join(allowed)}",
+            )
             self.usage.assume(label, default, UsageSource.ASSUMED, "declared value invalid")
             return default
         self.usage.assume(label, self._display(label, raw), UsageSource.PROPERTY)
@@ -175,8 +228,12 @@ class PropertyReader:
             return raw
         if raw not in (_ABSENT, None):
             reason = "is not known until the update runs" if is_unknown(raw) else "is not a boolean"
-            self.usage.finding("property-unknown" if is_unknown(raw) else "property-invalid",
-                               Severity.WARNING, f"{name} {reason}; assumed {str(default).lower()}", name)
+            self.usage.finding(
+                "property-unknown" if is_unknown(raw) else "property-invalid",
+                Severity.WARNING,
+                f"{name} {reason}; assumed {str(default).lower()}",
+                name,
+            )
         return default
 
 

@@ -34,8 +34,10 @@ from costline.usage.tags import (
 INFERENCE_PROFILE_TYPE = "aws:bedrock/inferenceProfile:InferenceProfile"
 SERVICE = "Bedrock"
 
-_ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:(?:foundation-model|inference-profile|"
-                         r"application-inference-profile|provisioned-model|custom-model|imported-model)/")
+_ARN_PREFIX = re.compile(
+    r"^arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]*:(?:foundation-model|inference-profile|"
+    r"application-inference-profile|provisioned-model|custom-model|imported-model)/"
+)
 _GEO_PREFIXES = ("us.", "eu.", "apac.", "global.", "us-gov.", "ca.", "jp.", "au.")
 
 
@@ -46,7 +48,7 @@ def foundation_model_id(model: str) -> str:
     model = _ARN_PREFIX.sub("", model.strip())
     for prefix in _GEO_PREFIXES:
         if model.startswith(prefix):
-            return model[len(prefix):]
+            return model[len(prefix) :]
     return model
 
 
@@ -62,7 +64,7 @@ def known_models(context: PricingContext) -> list[str]:
         if pid.startswith(prefix):
             for suffix in (".input_tokens", ".images"):
                 if suffix in pid:
-                    models.add(pid[len(prefix):pid.index(suffix, len(prefix))])
+                    models.add(pid[len(prefix) : pid.index(suffix, len(prefix))])
     return sorted(models)
 
 
@@ -76,9 +78,13 @@ def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
         return copy_from
     if resource.type == INFERENCE_PROFILE_TYPE and (is_unknown(copy_from) or is_unknown(source)):
         label = "modelSource.copyFrom" if is_unknown(copy_from) else "modelSource"
-        usage.finding("property-unknown", Severity.WARNING,
-                      f"{label} is not known until the update runs, so the model is unknown",
-                      label, f"add the tag {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}")
+        usage.finding(
+            "property-unknown",
+            Severity.WARNING,
+            f"{label} is not known until the update runs, so the model is unknown",
+            label,
+            f"add the tag {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}",
+        )
         return None
     usage.missing(BEDROCK_MODEL)
     return None
@@ -94,15 +100,20 @@ def billing_mode(usage: UsageReader) -> str:
     mode = usage.text(BEDROCK_MODE, required=False)
     if mode not in MODES:
         if mode is not None:
-            usage.finding("usage-tag-malformed", Severity.ERROR,
-                          f"{BEDROCK_MODE.key} must be one of {', '.join(MODES)}; priced on-demand", BEDROCK_MODE,
-                          f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}")
+            usage.finding(
+                "usage-tag-malformed",
+                Severity.ERROR,
+                f"{BEDROCK_MODE.key} must be one of {', '.join(MODES)}; priced on-demand",
+                BEDROCK_MODE,
+                f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
+            )
         return "on-demand"
     return mode
 
 
-def bedrock_usage_charges(resource: Resource, usage: UsageReader, context: PricingContext, *,
-                          requests) -> list[Charge]:
+def bedrock_usage_charges(
+    resource: Resource, usage: UsageReader, context: PricingContext, *, requests
+) -> list[Charge]:
     """Token (text, embedding) or image charges for ``requests`` calls per month to the declared
     model, at the on-demand or batch price (``cost:bedrock-mode``)."""
     declared = _declared_model(resource, usage)
@@ -115,10 +126,19 @@ def bedrock_usage_charges(resource: Resource, usage: UsageReader, context: Prici
         if context.prices.get(on_demand_price_id(model_id, "images")) is not None:
             return _image_charges(usage, context, model_id, requests, mode)
         close = difflib.get_close_matches(model_id, known_models(context), n=3, cutoff=0.5)
-        hint = f"did you mean {', '.join(close)}?" if close else "see `pricing/` for the priced model ids"
-        usage.finding("bedrock-model-unknown", Severity.ERROR,
-                      f"no on-demand price for Bedrock model {model_id!r} in {context.prices.region}; "
-                      "its token cost is not in the total", field, hint)
+        hint = (
+            f"did you mean {', '.join(close)}?"
+            if close
+            else "see `pricing/` for the priced model ids"
+        )
+        usage.finding(
+            "bedrock-model-unknown",
+            Severity.ERROR,
+            f"no on-demand price for Bedrock model {model_id!r} in {context.prices.region}; "
+            "its token cost is not in the total",
+            field,
+            hint,
+        )
         return []
     prefix = "bedrock.on_demand"
     if mode == "batch":
@@ -136,33 +156,67 @@ def bedrock_usage_charges(resource: Resource, usage: UsageReader, context: Prici
         per_request = usage.number(tag)
         if per_request is not None:
             kind = dimension.split("_")[0]
-            charges.append(Charge(SERVICE, price_id, requests * per_request, f"{kind.capitalize()} tokens ({model_id}{label})",
-                                  f"{format_quantity(requests)} req × {format_quantity(per_request)} {kind} tokens", group))
+            charges.append(
+                Charge(
+                    SERVICE,
+                    price_id,
+                    requests * per_request,
+                    f"{kind.capitalize()} tokens ({model_id}{label})",
+                    f"{format_quantity(requests)} req × {format_quantity(per_request)} {kind} tokens",
+                    group,
+                )
+            )
     return charges
 
 
 def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) -> None:
-    usage.finding("bedrock-batch-unavailable", Severity.WARNING,
-                  f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer batch "
-                  "for it); priced at the on-demand price, an upper bound", BEDROCK_MODE,
-                  "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price")
+    usage.finding(
+        "bedrock-batch-unavailable",
+        Severity.WARNING,
+        f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer batch "
+        "for it); priced at the on-demand price, an upper bound",
+        BEDROCK_MODE,
+        "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price",
+    )
 
 
-def _image_charges(usage: UsageReader, context: PricingContext, model_id: str, requests, mode: str) -> list[Charge]:
+def _image_charges(
+    usage: UsageReader, context: PricingContext, model_id: str, requests, mode: str
+) -> list[Charge]:
     """Images per request × requests, at the price of the declared size/quality variant."""
     if mode == "batch":
         _no_batch_price(usage, context, model_id)
-    variant = usage.text(IMAGE_VARIANT, required=False) if usage.has_or_derived(IMAGE_VARIANT) else "standard"
-    price_id = on_demand_price_id(model_id, "images") + ("" if variant == "standard" else f".{variant}")
+    variant = (
+        usage.text(IMAGE_VARIANT, required=False)
+        if usage.has_or_derived(IMAGE_VARIANT)
+        else "standard"
+    )
+    price_id = on_demand_price_id(model_id, "images") + (
+        "" if variant == "standard" else f".{variant}"
+    )
     if context.prices.get(price_id) is None:
         base = on_demand_price_id(model_id, "images")
-        variants = ["standard"] + sorted(pid[len(base) + 1:] for pid in context.prices.entries if pid.startswith(base + "."))
-        usage.finding("usage-tag-malformed", Severity.ERROR,
-                      f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not in the total",
-                      IMAGE_VARIANT, f"use one of {', '.join(variants)}")
+        variants = ["standard"] + sorted(
+            pid[len(base) + 1 :] for pid in context.prices.entries if pid.startswith(base + ".")
+        )
+        usage.finding(
+            "usage-tag-malformed",
+            Severity.ERROR,
+            f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not in the total",
+            IMAGE_VARIANT,
+            f"use one of {', '.join(variants)}",
+        )
         return []
     images = usage.number(IMAGES_PER_REQUEST)
     if images is None:
         return []
-    return [Charge(SERVICE, price_id, requests * images, f"Images ({model_id}, {variant})",
-                   f"{format_quantity(requests)} req × {format_quantity(images)} images", f"bedrock-images:{model_id}")]
+    return [
+        Charge(
+            SERVICE,
+            price_id,
+            requests * images,
+            f"Images ({model_id}, {variant})",
+            f"{format_quantity(requests)} req × {format_quantity(images)} images",
+            f"bedrock-images:{model_id}",
+        )
+    ]

@@ -64,7 +64,11 @@ def model_size(name: str) -> tuple[str | None, Decimal | None]:
     student's architecture).
     """
     lowered = name.lower()
-    families = [(lowered.rfind(f), f) for f in ("llama", "mistral", "mixtral", "flan", "qwen", "deepseek") if f in lowered]
+    families = [
+        (lowered.rfind(f), f)
+        for f in ("llama", "mistral", "mixtral", "flan", "qwen", "deepseek")
+        if f in lowered
+    ]
     family = max(families)[1] if families else None
     match = _SIZE.search(lowered.replace(" ", "-"))
     if match is None:
@@ -86,8 +90,9 @@ def estimated_cmus(name: str, examples: Mapping[str, object]) -> Decimal | None:
     return min(candidates)[1] if candidates else None
 
 
-def imported_model_charges(resource: Resource, usage: UsageReader, context: PricingContext, *,
-                           requests: Decimal | None) -> list[Charge]:
+def imported_model_charges(
+    resource: Resource, usage: UsageReader, context: PricingContext, *, requests: Decimal | None
+) -> list[Charge]:
     """CMU-minutes and storage for the imported model named by ``cost:imported-model``."""
     name = usage.text(IMPORTED_MODEL)
     minute_entry = context.prices.get(CMU_MINUTE_ID)
@@ -109,9 +114,22 @@ def imported_model_charges(resource: Resource, usage: UsageReader, context: Pric
     with money_context():
         cmu_minutes = copies * cmus * minutes
     charges = [
-        Charge(SERVICE, CMU_MINUTE_ID, cmu_minutes, f"Imported model inference ({name})",
-               f"{format_quantity(copies)} copy × {format_quantity(cmus)} CMU × {format_quantity(minutes)} active min ({how})", group),
-        Charge(SERVICE, STORAGE_ID, cmus, f"Imported model storage ({name})", f"{format_quantity(cmus)} CMU stored", group),
+        Charge(
+            SERVICE,
+            CMU_MINUTE_ID,
+            cmu_minutes,
+            f"Imported model inference ({name})",
+            f"{format_quantity(copies)} copy × {format_quantity(cmus)} CMU × {format_quantity(minutes)} active min ({how})",
+            group,
+        ),
+        Charge(
+            SERVICE,
+            STORAGE_ID,
+            cmus,
+            f"Imported model storage ({name})",
+            f"{format_quantity(cmus)} CMU stored",
+            group,
+        ),
     ]
     _per_token_finding(resource, usage, context, name, requests, charges)
     return charges
@@ -122,41 +140,72 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
         return usage.number(CMU)
     cmus = estimated_cmus(name, examples)
     if cmus is None:
-        usage.finding("usage-tag-missing", Severity.WARNING,
-                      f"cannot tell the Custom Model Units of {name!r} from its name (architecture and size); "
-                      "its cost is not in the total", CMU, f"add the tag {CMU.key}={CMU.example}")
+        usage.finding(
+            "usage-tag-missing",
+            Severity.WARNING,
+            f"cannot tell the Custom Model Units of {name!r} from its name (architecture and size); "
+            "its cost is not in the total",
+            CMU,
+            f"add the tag {CMU.key}={CMU.example}",
+        )
         return None
     family, size = model_size(name)
-    usage.assume(CMU.key, plain_number(cmus), UsageSource.DERIVED,
-                 f"{family} {plain_number(size)}B, from the price table's CMU examples")
+    usage.assume(
+        CMU.key,
+        plain_number(cmus),
+        UsageSource.DERIVED,
+        f"{family} {plain_number(size)}B, from the price table's CMU examples",
+    )
     return cmus
 
 
-def _active_minutes(usage: UsageReader, requests: Decimal | None, window: Decimal) -> tuple[Decimal | None, str]:
+def _active_minutes(
+    usage: UsageReader, requests: Decimal | None, window: Decimal
+) -> tuple[Decimal | None, str]:
     days = usage.number(DAYS_PER_MONTH, required=False) if usage.has(DAYS_PER_MONTH) else None
     days = days or DEFAULT_DAYS_PER_MONTH
     if usage.has(ACTIVE_HOURS_PER_DAY):
         hours = usage.number(ACTIVE_HOURS_PER_DAY)
         if hours is None:
             return None, ""
-        return hours * MINUTES_PER_HOUR * days, f"{plain_number(hours)} h/day × {plain_number(days)} days"
+        return (
+            hours * MINUTES_PER_HOUR * days,
+            f"{plain_number(hours)} h/day × {plain_number(days)} days",
+        )
     if requests is None:
         return None, ""
     with money_context():
         per_day = requests / days
         working = WORKING_HOURS_PER_DAY * MINUTES_PER_HOUR
         minutes_per_day = min(working, per_day * window)
-    usage.assume("active minutes per day", format_quantity(minutes_per_day), UsageSource.DERIVED,
-                 f"{format_quantity(per_day)} requests/day spread over {plain_number(WORKING_HOURS_PER_DAY)} working hours, "
-                 f"{plain_number(window)}-minute billing windows")
-    return minutes_per_day * days, f"{format_quantity(minutes_per_day)} min/day × {plain_number(days)} days"
+    usage.assume(
+        "active minutes per day",
+        format_quantity(minutes_per_day),
+        UsageSource.DERIVED,
+        f"{format_quantity(per_day)} requests/day spread over {plain_number(WORKING_HOURS_PER_DAY)} working hours, "
+        f"{plain_number(window)}-minute billing windows",
+    )
+    return (
+        minutes_per_day * days,
+        f"{format_quantity(minutes_per_day)} min/day × {plain_number(days)} days",
+    )
 
 
-def _per_token_finding(resource: Resource, usage: UsageReader, context: PricingContext, name: str,
-                       requests: Decimal | None, charges: list[Charge]) -> None:
+def _per_token_finding(
+    resource: Resource,
+    usage: UsageReader,
+    context: PricingContext,
+    name: str,
+    requests: Decimal | None,
+    charges: list[Charge],
+) -> None:
     """When the stack also prices this model per token, show that figure beside the CMU one."""
     declared = _per_token_model(resource)
-    if declared is None or requests is None or not (usage.has_or_derived(INPUT_TOKENS) or usage.has_or_derived(OUTPUT_TOKENS)):
+    if (
+        declared is None
+        or requests is None
+        or not (usage.has_or_derived(INPUT_TOKENS) or usage.has_or_derived(OUTPUT_TOKENS))
+    ):
         return
     model_id = foundation_model_id(declared)
     per_token = Decimal(0)
@@ -165,14 +214,27 @@ def _per_token_finding(resource: Resource, usage: UsageReader, context: PricingC
         tokens = usage.number(tag, required=False)
         if entry is not None and tokens is not None:
             per_token += tiered_cost(requests * tokens, entry.tiers, entry.price_per)
-    cmu_usd = sum((tiered_cost(c.quantity, context.prices.entries[c.price_id].tiers,
-                               context.prices.entries[c.price_id].price_per) for c in charges), Decimal(0))
-    usage.finding("bedrock-imported-per-token", Severity.WARNING,
-                  f"imported model {name!r} is billed per Custom Model Unit-minute, not per token: the per-token "
-                  f"assumption ({model_id} token prices) gives {format_usd(per_token)} a month, the CMU-based "
-                  f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
-                  IMPORTED_MODEL, "remove the per-token assumption (cost:bedrock-model and token tags) or "
-                  "declare cost:active-hours-per-day to refine the active time")
+    cmu_usd = sum(
+        (
+            tiered_cost(
+                c.quantity,
+                context.prices.entries[c.price_id].tiers,
+                context.prices.entries[c.price_id].price_per,
+            )
+            for c in charges
+        ),
+        Decimal(0),
+    )
+    usage.finding(
+        "bedrock-imported-per-token",
+        Severity.WARNING,
+        f"imported model {name!r} is billed per Custom Model Unit-minute, not per token: the per-token "
+        f"assumption ({model_id} token prices) gives {format_usd(per_token)} a month, the CMU-based "
+        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
+        IMPORTED_MODEL,
+        "remove the per-token assumption (cost:bedrock-model and token tags) or "
+        "declare cost:active-hours-per-day to refine the active time",
+    )
 
 
 def _per_token_model(resource: Resource) -> str | None:

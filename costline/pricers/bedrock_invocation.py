@@ -17,15 +17,18 @@ from costline.pricers.bedrock_imported import imported_model_charges
 from costline.usage.tags import IMPORTED_MODEL, UsageReader
 
 
-def invocation_charges(resource: Resource, usage: UsageReader, context: PricingContext, *,
-                       requests: Decimal | None) -> list[Charge]:
+def invocation_charges(
+    resource: Resource, usage: UsageReader, context: PricingContext, *, requests: Decimal | None
+) -> list[Charge]:
     """The month's model charges for ``requests`` calls made by (or through) ``resource``."""
     if usage.has_or_derived(IMPORTED_MODEL):
         return imported_model_charges(resource, usage, context, requests=requests)
     return bedrock_usage_charges(resource, usage, context, requests=requests)
 
 
-def price_inference_profile(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_inference_profile(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     """An application inference profile: the model its requests go to."""
     requests = usage.monthly_requests()
     return invocation_charges(resource, usage, context, requests=requests)

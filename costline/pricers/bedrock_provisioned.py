@@ -51,47 +51,84 @@ def _model_property(resource: Resource, usage: UsageReader, name: str) -> str | 
         usage.assume(name, foundation_model_id(raw), UsageSource.PROPERTY)
         return raw
     why = "is not known until the update runs" if is_unknown(raw) else "is missing"
-    usage.finding("property-unknown" if is_unknown(raw) else "property-invalid", Severity.WARNING,
-                  f"{name} {why}, so the model and its price are unknown; its cost is not in the total", name)
+    usage.finding(
+        "property-unknown" if is_unknown(raw) else "property-invalid",
+        Severity.WARNING,
+        f"{name} {why}, so the model and its price are unknown; its cost is not in the total",
+        name,
+    )
     return None
 
 
-def price_provisioned_throughput(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_provisioned_throughput(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     """Model units × hourly price × 730 h, with the break-even against on-demand in the note."""
     props = PropertyReader(resource, usage)
-    units = props.number("modelUnits", default=Decimal(1), unit="model units", minimum=Decimal(1), maximum=Decimal(1000))
+    units = props.number(
+        "modelUnits",
+        default=Decimal(1),
+        unit="model units",
+        minimum=Decimal(1),
+        maximum=Decimal(1000),
+    )
     commitment_raw = resource.properties.get("commitmentDuration")
     commitment = COMMITMENTS.get(commitment_raw if isinstance(commitment_raw, str) else None)
     if is_unknown(commitment_raw):
-        usage.finding("property-unknown", Severity.WARNING,
-                      "commitmentDuration is not known until the update runs; priced with no commitment",
-                      "commitmentDuration", "set commitmentDuration from plain stack config")
+        usage.finding(
+            "property-unknown",
+            Severity.WARNING,
+            "commitmentDuration is not known until the update runs; priced with no commitment",
+            "commitmentDuration",
+            "set commitmentDuration from plain stack config",
+        )
         commitment = COMMITMENTS[None]
     elif commitment is None:
-        usage.finding("property-invalid", Severity.ERROR,
-                      "commitmentDuration must be OneMonth, SixMonths or absent; priced with no commitment",
-                      "commitmentDuration", "set commitmentDuration to OneMonth or SixMonths")
+        usage.finding(
+            "property-invalid",
+            Severity.ERROR,
+            "commitmentDuration must be OneMonth, SixMonths or absent; priced with no commitment",
+            "commitmentDuration",
+            "set commitmentDuration to OneMonth or SixMonths",
+        )
         commitment = COMMITMENTS[None]
-    usage.assume("commitmentDuration", commitment, UsageSource.PROPERTY if commitment_raw else UsageSource.DEFAULT)
+    usage.assume(
+        "commitmentDuration",
+        commitment,
+        UsageSource.PROPERTY if commitment_raw else UsageSource.DEFAULT,
+    )
     raw = _model_property(resource, usage, "modelArn")
     if raw is None:
         return []
     model = _model_with_prices(context, raw, commitment, "bedrock.provisioned")
     if model is None:
-        usage.finding("bedrock-model-unknown", Severity.ERROR,
-                      f"no provisioned-throughput price ({commitment}) for {foundation_model_id(raw)!r} in "
-                      f"{context.prices.region}; its cost is not in the total", "modelArn",
-                      "add a bedrock.provisioned.<model>.<commitment> entry with a --prices override file")
+        usage.finding(
+            "bedrock-model-unknown",
+            Severity.ERROR,
+            f"no provisioned-throughput price ({commitment}) for {foundation_model_id(raw)!r} in "
+            f"{context.prices.region}; its cost is not in the total",
+            "modelArn",
+            "add a bedrock.provisioned.<model>.<commitment> entry with a --prices override file",
+        )
         return []
     price_id = f"bedrock.provisioned.{model}.{commitment}"
     hours = units * HOURS_PER_MONTH
     note = f"{format_quantity(units)} model units × 730 h, billed whether used or not"
     break_even = break_even_note(context, model, price_id, hours)
-    return [Charge(SERVICE, price_id, hours, f"Provisioned throughput ({model}, {commitment.replace('_', ' ')})",
-                   f"{note}; {break_even}" if break_even else note)]
+    return [
+        Charge(
+            SERVICE,
+            price_id,
+            hours,
+            f"Provisioned throughput ({model}, {commitment.replace('_', ' ')})",
+            f"{note}; {break_even}" if break_even else note,
+        )
+    ]
 
 
-def break_even_note(context: PricingContext, model: str, price_id: str, hours: Decimal) -> str | None:
+def break_even_note(
+    context: PricingContext, model: str, price_id: str, hours: Decimal
+) -> str | None:
     """``break-even vs on-demand: 2,190M input or 730M output tokens/month``."""
     entry = context.prices.entries[price_id]
     with money_context():
@@ -101,32 +138,55 @@ def break_even_note(context: PricingContext, model: str, price_id: str, hours: D
             on_demand = context.prices.get(on_demand_price_id(model, dimension))
             if on_demand is not None and on_demand.first_tier_usd > 0:
                 tokens = monthly * on_demand.price_per / on_demand.first_tier_usd
-                parts.append(f"{format_quantity((tokens / TOKENS_PER_MILLION).quantize(Decimal(1)))}M "
-                             f"{dimension.split('_')[0]} tokens at {format_usd(on_demand.first_tier_usd)}/M")
+                parts.append(
+                    f"{format_quantity((tokens / TOKENS_PER_MILLION).quantize(Decimal(1)))}M "
+                    f"{dimension.split('_')[0]} tokens at {format_usd(on_demand.first_tier_usd)}/M"
+                )
     if not parts:
         return None
     return f"break-even vs on-demand ({format_usd(monthly)}/month): {' or '.join(parts)} a month"
 
 
-def price_custom_model(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_custom_model(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     """Training tokens × epochs (one-off) and monthly storage of a customized model."""
     raw = _model_property(resource, usage, "baseModelIdentifier")
     if raw is None:
         return []
     model = _model_with_prices(context, raw, "storage_month", "bedrock.customization")
     if model is None:
-        usage.finding("bedrock-model-unknown", Severity.ERROR,
-                      f"no customization price for {foundation_model_id(raw)!r} in {context.prices.region}; "
-                      "its cost is not in the total", "baseModelIdentifier",
-                      "add bedrock.customization.<model>.training_tokens and .storage_month entries with --prices")
+        usage.finding(
+            "bedrock-model-unknown",
+            Severity.ERROR,
+            f"no customization price for {foundation_model_id(raw)!r} in {context.prices.region}; "
+            "its cost is not in the total",
+            "baseModelIdentifier",
+            "add bedrock.customization.<model>.training_tokens and .storage_month entries with --prices",
+        )
         return []
     prefix = f"bedrock.customization.{model}"
-    charges = [Charge(SERVICE, f"{prefix}.storage_month", Decimal(1), f"Custom model storage ({model})", "1 model stored")]
+    charges = [
+        Charge(
+            SERVICE,
+            f"{prefix}.storage_month",
+            Decimal(1),
+            f"Custom model storage ({model})",
+            "1 model stored",
+        )
+    ]
     epochs = _epochs(resource, usage)
     tokens = usage.number(TRAINING_TOKENS)
     if tokens is not None:
-        charges.append(Charge(SERVICE, f"{prefix}.training_tokens", tokens * epochs, f"Training tokens ({model})",
-                              f"{format_quantity(tokens)} tokens × {format_quantity(epochs)} epochs; one-off, in the month the job runs"))
+        charges.append(
+            Charge(
+                SERVICE,
+                f"{prefix}.training_tokens",
+                tokens * epochs,
+                f"Training tokens ({model})",
+                f"{format_quantity(tokens)} tokens × {format_quantity(epochs)} epochs; one-off, in the month the job runs",
+            )
+        )
     return charges
 
 
@@ -141,6 +201,11 @@ def _epochs(resource: Resource, usage: UsageReader) -> Decimal:
     if text.isascii() and text.isdigit() and 1 <= int(text) <= 100:
         usage.assume("hyperparameters.epochCount", text, UsageSource.PROPERTY, "epochs")
         return Decimal(text)
-    usage.finding("property-invalid", Severity.ERROR, "hyperparameters.epochCount is not a whole number 1–100; assumed 1",
-                  "hyperparameters.epochCount", 'set hyperparameters.epochCount to e.g. "2"')
+    usage.finding(
+        "property-invalid",
+        Severity.ERROR,
+        "hyperparameters.epochCount is not a whole number 1–100; assumed 1",
+        "hyperparameters.epochCount",
+        'set hyperparameters.epochCount to e.g. "2"',
+    )
     return Decimal(1)

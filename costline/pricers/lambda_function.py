@@ -34,17 +34,31 @@ def billed_duration_ms(avg_duration_ms: Decimal) -> Decimal:
     return avg_duration_ms.to_integral_value(rounding=ROUND_CEILING)
 
 
-def price_lambda_function(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_lambda_function(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     props = PropertyReader(resource, usage)
-    memory_mb = props.number("memorySize", default=DEFAULT_MEMORY_MB, unit="MB",
-                             minimum=Decimal(128), maximum=Decimal(10240))
-    timeout_s = props.number("timeout", default=DEFAULT_TIMEOUT_S, unit="s",
-                             minimum=Decimal(1), maximum=Decimal(900))
-    architecture = props.choice("architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES,
-                                first_of_list=True)
-    ephemeral_mb = props.number("ephemeralStorage.size", path=["ephemeralStorage", "size"],
-                                default=DEFAULT_EPHEMERAL_MB, unit="MB",
-                                minimum=Decimal(512), maximum=Decimal(10240))
+    memory_mb = props.number(
+        "memorySize",
+        default=DEFAULT_MEMORY_MB,
+        unit="MB",
+        minimum=Decimal(128),
+        maximum=Decimal(10240),
+    )
+    timeout_s = props.number(
+        "timeout", default=DEFAULT_TIMEOUT_S, unit="s", minimum=Decimal(1), maximum=Decimal(900)
+    )
+    architecture = props.choice(
+        "architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES, first_of_list=True
+    )
+    ephemeral_mb = props.number(
+        "ephemeralStorage.size",
+        path=["ephemeralStorage", "size"],
+        default=DEFAULT_EPHEMERAL_MB,
+        unit="MB",
+        minimum=Decimal(512),
+        maximum=Decimal(10240),
+    )
 
     requests = usage.monthly_requests()
     if requests is None:
@@ -55,24 +69,47 @@ def price_lambda_function(resource: Resource, usage: UsageReader, context: Prici
     duration_ms = usage.number(AVG_DURATION_MS, worst_case=timeout_ms)
     if duration_ms is not None:
         if duration_ms > timeout_ms:
-            usage.finding("usage-exceeds-timeout", Severity.WARNING,
-                          f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer than the timeout "
-                          f"({plain_number(timeout_s)} s); priced at the timeout, the longest a run can last",
-                          AVG_DURATION_MS, "lower cost:avg-duration-ms or raise the timeout")
+            usage.finding(
+                "usage-exceeds-timeout",
+                Severity.WARNING,
+                f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer than the timeout "
+                f"({plain_number(timeout_s)} s); priced at the timeout, the longest a run can last",
+                AVG_DURATION_MS,
+                "lower cost:avg-duration-ms or raise the timeout",
+            )
             duration_ms = timeout_ms
         billed_ms = billed_duration_ms(duration_ms)
         seconds = requests * billed_ms / MS_PER_SECOND
         gb_seconds = seconds * memory_mb / MB_PER_GB
-        note = (f"{format_quantity(requests)} req × {format_quantity(billed_ms)} ms × "
-                f"{format_quantity(memory_mb)} MB" + (f" (rounded up from {usage.display(AVG_DURATION_MS, duration_ms)} ms)"
-                                                      if billed_ms != duration_ms else ""))
-        charges.append(Charge(SERVICE, f"lambda.duration.{architecture}", gb_seconds,
-                              f"Duration ({architecture})", note))
+        note = (
+            f"{format_quantity(requests)} req × {format_quantity(billed_ms)} ms × "
+            f"{format_quantity(memory_mb)} MB"
+            + (
+                f" (rounded up from {usage.display(AVG_DURATION_MS, duration_ms)} ms)"
+                if billed_ms != duration_ms
+                else ""
+            )
+        )
+        charges.append(
+            Charge(
+                SERVICE,
+                f"lambda.duration.{architecture}",
+                gb_seconds,
+                f"Duration ({architecture})",
+                note,
+            )
+        )
         if ephemeral_mb > FREE_EPHEMERAL_MB:
             extra_gb_seconds = seconds * (ephemeral_mb - FREE_EPHEMERAL_MB) / MB_PER_GB
-            charges.append(Charge(SERVICE, "lambda.ephemeral_storage", extra_gb_seconds,
-                                  "Ephemeral storage above 512 MB",
-                                  f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra"))
+            charges.append(
+                Charge(
+                    SERVICE,
+                    "lambda.ephemeral_storage",
+                    extra_gb_seconds,
+                    "Ephemeral storage above 512 MB",
+                    f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra",
+                )
+            )
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
     return charges

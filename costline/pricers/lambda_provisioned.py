@@ -29,22 +29,45 @@ CONFIG_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyCon
 SECONDS_PER_HOUR = Decimal(3600)
 
 
-def price_provisioned_concurrency(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_provisioned_concurrency(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     props = PropertyReader(resource, usage)
-    concurrency = props.number("provisionedConcurrentExecutions", default=Decimal(1), unit="executions",
-                               minimum=Decimal(1), maximum=Decimal(100000))
-    function = next((f for urn in resource.property_dependencies.get("functionName", ())
-                     if (f := context.by_urn.get(urn)) is not None and f.type == TYPE), None)
+    concurrency = props.number(
+        "provisionedConcurrentExecutions",
+        default=Decimal(1),
+        unit="executions",
+        minimum=Decimal(1),
+        maximum=Decimal(100000),
+    )
+    function = next(
+        (
+            f
+            for urn in resource.property_dependencies.get("functionName", ())
+            if (f := context.by_urn.get(urn)) is not None and f.type == TYPE
+        ),
+        None,
+    )
     if function is None:
-        usage.finding("property-unknown", Severity.WARNING,
-                      "the function this configures is not in the stack; assumed 128 MB x86_64", "functionName")
+        usage.finding(
+            "property-unknown",
+            Severity.WARNING,
+            "the function this configures is not in the stack; assumed 128 MB x86_64",
+            "functionName",
+        )
         memory_mb, architecture = DEFAULT_MEMORY_MB, DEFAULT_ARCHITECTURE
     else:
         function_props = PropertyReader(function, usage)
-        memory_mb = function_props.number("memorySize", default=DEFAULT_MEMORY_MB, unit="MB",
-                                          minimum=Decimal(128), maximum=Decimal(10240))
-        architecture = function_props.choice("architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES,
-                                             first_of_list=True)
+        memory_mb = function_props.number(
+            "memorySize",
+            default=DEFAULT_MEMORY_MB,
+            unit="MB",
+            minimum=Decimal(128),
+            maximum=Decimal(10240),
+        )
+        architecture = function_props.choice(
+            "architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES, first_of_list=True
+        )
     hours = HOURS_PER_MONTH
     if usage.has(ACTIVE_HOURS_PER_DAY):
         per_day = usage.number(ACTIVE_HOURS_PER_DAY)
@@ -53,6 +76,12 @@ def price_provisioned_concurrency(resource: Resource, usage: UsageReader, contex
     else:
         usage.assume("hours enabled", plain_number(hours), UsageSource.DEFAULT, "always on")
     gb_seconds = concurrency * memory_mb / MB_PER_GB * hours * SECONDS_PER_HOUR
-    return [Charge(SERVICE, f"lambda.provisioned_concurrency.{architecture}", gb_seconds,
-                   f"Provisioned concurrency ({architecture})",
-                   f"{format_quantity(concurrency)} × {format_quantity(memory_mb)} MB × {format_quantity(hours)} h")]
+    return [
+        Charge(
+            SERVICE,
+            f"lambda.provisioned_concurrency.{architecture}",
+            gb_seconds,
+            f"Provisioned concurrency ({architecture})",
+            f"{format_quantity(concurrency)} × {format_quantity(memory_mb)} MB × {format_quantity(hours)} h",
+        )
+    ]

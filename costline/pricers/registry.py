@@ -28,7 +28,7 @@ PRICERS: Mapping[str, Pricer] = {
     bedrock.INFERENCE_PROFILE_TYPE: bedrock_invocation.price_inference_profile,
     bedrock_provisioned.PROVISIONED_TYPE: bedrock_provisioned.price_provisioned_throughput,
     bedrock_provisioned.CUSTOM_MODEL_TYPE: bedrock_provisioned.price_custom_model,
-    **{bucket_type: s3_bucket.price_s3_bucket for bucket_type in s3_bucket.BUCKET_TYPES},
+    **dict.fromkeys(s3_bucket.BUCKET_TYPES, s3_bucket.price_s3_bucket),
 }
 
 FREE_TYPES: frozenset[str] = frozenset(

@@ -30,61 +30,116 @@ BUCKET_TYPES = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 SERVICE = "S3"
 
 
-def price_s3_bucket(resource: Resource, usage: UsageReader, context: PricingContext) -> list[Charge]:
+def price_s3_bucket(
+    resource: Resource, usage: UsageReader, context: PricingContext
+) -> list[Charge]:
     charges: list[Charge] = []
     storage_gb = usage.number(STORAGE_GB)
     if storage_gb is not None:
         charges.extend(_storage_charges(resource, usage, context, storage_gb))
     for tag, price_id, label, short in (
-            (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
-            (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET")):
+        (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
+        (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET"),
+    ):
         if usage.has_or_derived(tag):
             count = usage.number(tag)
             if count is not None:
-                charges.append(Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}"))
+                charges.append(
+                    Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}")
+                )
         else:
             usage.assume(tag.key, "0", UsageSource.DEFAULT, "not declared")
     if usage.has(MONTHLY_TRANSFER_OUT_GB):
         transfer_gb = usage.number(MONTHLY_TRANSFER_OUT_GB)
         if transfer_gb is not None:
-            charges.append(Charge(SERVICE, "s3.data_transfer_out.internet", transfer_gb, "Data transfer out to the internet",
-                                  f"{format_quantity(transfer_gb)} GB out"))
+            charges.append(
+                Charge(
+                    SERVICE,
+                    "s3.data_transfer_out.internet",
+                    transfer_gb,
+                    "Data transfer out to the internet",
+                    f"{format_quantity(transfer_gb)} GB out",
+                )
+            )
     return charges
 
 
-def _storage_charges(resource: Resource, usage: UsageReader, context: PricingContext,
-                     storage_gb) -> list[Charge]:
+def _storage_charges(
+    resource: Resource, usage: UsageReader, context: PricingContext, storage_gb
+) -> list[Charge]:
     """Storage per class: all Standard, or the mix its lifecycle rule implies (see
     :mod:`costline.usage.s3_lifecycle`), plus retrieval from the non-Standard classes."""
     lifecycle = context.s3_lifecycles.get(resource.urn)
     if lifecycle is None or not lifecycle.transitions:
         for problem in lifecycle.problems if lifecycle else ():
-            usage.finding("s3-lifecycle-partial", Severity.WARNING, f"lifecycle {lifecycle.source}: {problem}", "rules")
-        return [Charge(SERVICE, "s3.storage.standard", storage_gb, "Standard storage",
-                       f"{format_quantity(storage_gb)} GB stored")]
+            usage.finding(
+                "s3-lifecycle-partial",
+                Severity.WARNING,
+                f"lifecycle {lifecycle.source}: {problem}",
+                "rules",
+            )
+        return [
+            Charge(
+                SERVICE,
+                "s3.storage.standard",
+                storage_gb,
+                "Standard storage",
+                f"{format_quantity(storage_gb)} GB stored",
+            )
+        ]
     for problem in lifecycle.problems:
-        usage.finding("s3-lifecycle-partial", Severity.WARNING, f"lifecycle {lifecycle.source}: {problem}", "rules")
+        usage.finding(
+            "s3-lifecycle-partial",
+            Severity.WARNING,
+            f"lifecycle {lifecycle.source}: {problem}",
+            "rules",
+        )
     if lifecycle.expiration_days is not None:
         retention = lifecycle.expiration_days
-        usage.assume("retention days", plain_number(retention), UsageSource.PROPERTY, f"expiration in {lifecycle.source}")
+        usage.assume(
+            "retention days",
+            plain_number(retention),
+            UsageSource.PROPERTY,
+            f"expiration in {lifecycle.source}",
+        )
     elif usage.has(RETENTION_DAYS) and (declared := usage.number(RETENTION_DAYS)) is not None:
         retention = declared
     else:
         retention = DEFAULT_RETENTION_DAYS
-        usage.assume("retention days", plain_number(retention), UsageSource.ASSUMED,
-                     f"{lifecycle.source} has no expiration; set {RETENTION_DAYS.key}")
+        usage.assume(
+            "retention days",
+            plain_number(retention),
+            UsageSource.ASSUMED,
+            f"{lifecycle.source} has no expiration; set {RETENTION_DAYS.key}",
+        )
     mix = class_mix(lifecycle, retention)
     charges = []
     for storage_class, share in mix.items():
-        charges.append(Charge(SERVICE, f"s3.storage.{storage_class}", storage_gb * share,
-                              f"{CLASS_LABELS[storage_class]} storage",
-                              f"{(share * 100).quantize(Decimal('0.1'))}% of {format_quantity(storage_gb)} GB "
-                              f"(lifecycle {lifecycle.source}, objects kept {plain_number(retention)} days)"))
+        charges.append(
+            Charge(
+                SERVICE,
+                f"s3.storage.{storage_class}",
+                storage_gb * share,
+                f"{CLASS_LABELS[storage_class]} storage",
+                f"{(share * 100).quantize(Decimal('0.1'))}% of {format_quantity(storage_gb)} GB "
+                f"(lifecycle {lifecycle.source}, objects kept {plain_number(retention)} days)",
+            )
+        )
     colder = {c: s for c, s in mix.items() if c != "standard"}
-    if usage.has(MONTHLY_RETRIEVAL_GB) and colder and (retrieval_gb := usage.number(MONTHLY_RETRIEVAL_GB)) is not None:
+    if (
+        usage.has(MONTHLY_RETRIEVAL_GB)
+        and colder
+        and (retrieval_gb := usage.number(MONTHLY_RETRIEVAL_GB)) is not None
+    ):
         total = sum(colder.values())
         for storage_class, share in colder.items():
-            charges.append(Charge(SERVICE, f"s3.retrieval.{storage_class}", retrieval_gb * share / total,
-                                  f"Retrieval from {CLASS_LABELS[storage_class]}", "retrieval split by class share"))
+            charges.append(
+                Charge(
+                    SERVICE,
+                    f"s3.retrieval.{storage_class}",
+                    retrieval_gb * share / total,
+                    f"Retrieval from {CLASS_LABELS[storage_class]}",
+                    "retrieval split by class share",
+                )
+            )
     return charges
-

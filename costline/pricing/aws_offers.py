@@ -25,23 +25,56 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-__all__ = ["AWS_UNITS", "USAGETYPES", "Imported", "OfferFile", "PriceListError", "Target", "convert"]
+__all__ = [
+    "AWS_UNITS",
+    "USAGETYPES",
+    "Imported",
+    "OfferFile",
+    "PriceListError",
+    "Target",
+    "convert",
+]
 
 REGION_PREFIXES = {
-    "us-east-1": "USE1", "us-east-2": "USE2", "us-west-1": "USW1", "us-west-2": "USW2",
-    "eu-west-1": "EU", "eu-west-2": "EUW2", "eu-west-3": "EUW3", "eu-central-1": "EUC1", "eu-north-1": "EUN1",
-    "ap-northeast-1": "APN1", "ap-northeast-2": "APN2", "ap-south-1": "APS3", "ap-southeast-1": "APS1",
-    "ap-southeast-2": "APS2", "ca-central-1": "CAN1", "sa-east-1": "SAE1",
+    "us-east-1": "USE1",
+    "us-east-2": "USE2",
+    "us-west-1": "USW1",
+    "us-west-2": "USW2",
+    "eu-west-1": "EU",
+    "eu-west-2": "EUW2",
+    "eu-west-3": "EUW3",
+    "eu-central-1": "EUC1",
+    "eu-north-1": "EUN1",
+    "ap-northeast-1": "APN1",
+    "ap-northeast-2": "APN2",
+    "ap-south-1": "APS3",
+    "ap-southeast-1": "APS1",
+    "ap-southeast-2": "APS2",
+    "ca-central-1": "CAN1",
+    "sa-east-1": "SAE1",
 }
 """AWS Price List usagetype prefixes by region code (us-east-1 often has none)."""
 
 AWS_UNITS: Mapping[str, Decimal] = {
-    "requests": Decimal(1), "request": Decimal(1),
-    "lambda-gb-second": Decimal(1), "gb-second": Decimal(1), "gb-seconds": Decimal(1), "second": Decimal(1),
-    "gb-mo": Decimal(1), "gb": Decimal(1),
-    "hrs": Decimal(1), "hours": Decimal(1), "hour": Decimal(1),
-    "minutes": Decimal(1), "minute": Decimal(1), "messages": Decimal(1), "message": Decimal(1),
-    "1k tokens": Decimal(1000), "1m tokens": Decimal(1000000), "tokens": Decimal(1), "images": Decimal(1),
+    "requests": Decimal(1),
+    "request": Decimal(1),
+    "lambda-gb-second": Decimal(1),
+    "gb-second": Decimal(1),
+    "gb-seconds": Decimal(1),
+    "second": Decimal(1),
+    "gb-mo": Decimal(1),
+    "gb": Decimal(1),
+    "hrs": Decimal(1),
+    "hours": Decimal(1),
+    "hour": Decimal(1),
+    "minutes": Decimal(1),
+    "minute": Decimal(1),
+    "messages": Decimal(1),
+    "message": Decimal(1),
+    "1k tokens": Decimal(1000),
+    "1m tokens": Decimal(1000000),
+    "tokens": Decimal(1),
+    "images": Decimal(1),
 }
 """How many costline units one AWS ``unit`` is (case-insensitive)."""
 
@@ -62,36 +95,180 @@ def _t(service: str, entry_id: str, description: str, unit: str, price_per: int)
 
 
 USAGETYPES: Mapping[tuple[str, str], Target] = {
-    ("AWSLambda", "Request"): _t("lambda", "lambda.requests", "Lambda requests", "request", 1000000),
-    ("AWSLambda", "Lambda-GB-Second"): _t("lambda", "lambda.duration.x86_64", "Lambda on-demand duration, x86_64, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-GB-Second-ARM"): _t("lambda", "lambda.duration.arm64", "Lambda on-demand duration, arm64, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-Storage-GB-Second"): _t("lambda", "lambda.ephemeral_storage", "Ephemeral storage above 512 MB, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-Provisioned-Concurrency"): _t("lambda", "lambda.provisioned_concurrency.x86_64", "Provisioned concurrency, x86_64, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-Provisioned-Concurrency-ARM"): _t("lambda", "lambda.provisioned_concurrency.arm64", "Provisioned concurrency, arm64, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-Provisioned-GB-Second"): _t("lambda", "lambda.provisioned_duration.x86_64", "Provisioned-concurrency duration, x86_64, per GB-second", "GB-second", 1),
-    ("AWSLambda", "Lambda-Provisioned-GB-Second-ARM"): _t("lambda", "lambda.provisioned_duration.arm64", "Provisioned-concurrency duration, arm64, per GB-second", "GB-second", 1),
-    ("AmazonApiGateway", "ApiGatewayRequest"): _t("apigateway", "apigateway.rest.requests", "REST API requests", "request", 1000000),
-    ("AmazonApiGateway", "ApiGatewayHttpRequest"): _t("apigateway", "apigateway.http.requests", "HTTP API requests, metered in 512 KB increments", "request", 1000000),
-    ("AmazonApiGateway", "ApiGatewayMessage"): _t("apigateway", "apigateway.websocket.messages", "WebSocket API messages, metered in 32 KB increments", "message", 1000000),
-    ("AmazonApiGateway", "ApiGatewayMinute"): _t("apigateway", "apigateway.websocket.connection_minutes", "WebSocket API connection minutes", "connection-minute", 1000000),
-    ("AmazonS3", "TimedStorage-ByteHrs"): _t("s3", "s3.storage.standard", "S3 Standard storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "Requests-Tier1"): _t("s3", "s3.requests.put", "S3 Standard PUT, COPY, POST and LIST requests", "request", 1000),
-    ("AmazonS3", "Requests-Tier2"): _t("s3", "s3.requests.get", "S3 Standard GET, SELECT and all other requests", "request", 1000),
-    ("AmazonS3", "TimedStorage-SIA-ByteHrs"): _t("s3", "s3.storage.standard_ia", "S3 Standard-IA storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "Requests-SIA-Tier1"): _t("s3", "s3.requests.standard_ia.put", "S3 Standard-IA PUT, COPY, POST and LIST requests", "request", 1000),
-    ("AmazonS3", "Requests-SIA-Tier2"): _t("s3", "s3.requests.standard_ia.get", "S3 Standard-IA GET, SELECT and all other requests", "request", 1000),
-    ("AmazonS3", "Retrieval-SIA"): _t("s3", "s3.retrieval.standard_ia", "S3 Standard-IA data retrieval, per GB", "GB", 1),
-    ("AmazonS3", "TimedStorage-ZIA-ByteHrs"): _t("s3", "s3.storage.one_zone_ia", "S3 One Zone-IA storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "Requests-ZIA-Tier1"): _t("s3", "s3.requests.one_zone_ia.put", "S3 One Zone-IA PUT, COPY, POST and LIST requests", "request", 1000),
-    ("AmazonS3", "Requests-ZIA-Tier2"): _t("s3", "s3.requests.one_zone_ia.get", "S3 One Zone-IA GET, SELECT and all other requests", "request", 1000),
-    ("AmazonS3", "Retrieval-ZIA"): _t("s3", "s3.retrieval.one_zone_ia", "S3 One Zone-IA data retrieval, per GB", "GB", 1),
-    ("AmazonS3", "TimedStorage-GIR-ByteHrs"): _t("s3", "s3.storage.glacier_ir", "S3 Glacier Instant Retrieval storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "Requests-GIR-Tier1"): _t("s3", "s3.requests.glacier_ir.put", "S3 Glacier Instant Retrieval PUT, COPY, POST and LIST requests", "request", 1000),
-    ("AmazonS3", "Requests-GIR-Tier2"): _t("s3", "s3.requests.glacier_ir.get", "S3 Glacier Instant Retrieval GET, SELECT and all other requests", "request", 1000),
-    ("AmazonS3", "Retrieval-GIR"): _t("s3", "s3.retrieval.glacier_ir", "S3 Glacier Instant Retrieval data retrieval, per GB", "GB", 1),
-    ("AmazonS3", "TimedStorage-GlacierByteHrs"): _t("s3", "s3.storage.glacier_flexible", "S3 Glacier Flexible Retrieval storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "TimedStorage-GDA-ByteHrs"): _t("s3", "s3.storage.deep_archive", "S3 Glacier Deep Archive storage, per GB-month", "GB-month", 1),
-    ("AmazonS3", "DataTransfer-Out-Bytes"): _t("s3", "s3.data_transfer_out.internet", "Data transfer out from S3 to the internet, per GB", "GB", 1),
+    ("AWSLambda", "Request"): _t(
+        "lambda", "lambda.requests", "Lambda requests", "request", 1000000
+    ),
+    ("AWSLambda", "Lambda-GB-Second"): _t(
+        "lambda",
+        "lambda.duration.x86_64",
+        "Lambda on-demand duration, x86_64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-GB-Second-ARM"): _t(
+        "lambda",
+        "lambda.duration.arm64",
+        "Lambda on-demand duration, arm64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-Storage-GB-Second"): _t(
+        "lambda",
+        "lambda.ephemeral_storage",
+        "Ephemeral storage above 512 MB, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-Provisioned-Concurrency"): _t(
+        "lambda",
+        "lambda.provisioned_concurrency.x86_64",
+        "Provisioned concurrency, x86_64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-Provisioned-Concurrency-ARM"): _t(
+        "lambda",
+        "lambda.provisioned_concurrency.arm64",
+        "Provisioned concurrency, arm64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-Provisioned-GB-Second"): _t(
+        "lambda",
+        "lambda.provisioned_duration.x86_64",
+        "Provisioned-concurrency duration, x86_64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AWSLambda", "Lambda-Provisioned-GB-Second-ARM"): _t(
+        "lambda",
+        "lambda.provisioned_duration.arm64",
+        "Provisioned-concurrency duration, arm64, per GB-second",
+        "GB-second",
+        1,
+    ),
+    ("AmazonApiGateway", "ApiGatewayRequest"): _t(
+        "apigateway", "apigateway.rest.requests", "REST API requests", "request", 1000000
+    ),
+    ("AmazonApiGateway", "ApiGatewayHttpRequest"): _t(
+        "apigateway",
+        "apigateway.http.requests",
+        "HTTP API requests, metered in 512 KB increments",
+        "request",
+        1000000,
+    ),
+    ("AmazonApiGateway", "ApiGatewayMessage"): _t(
+        "apigateway",
+        "apigateway.websocket.messages",
+        "WebSocket API messages, metered in 32 KB increments",
+        "message",
+        1000000,
+    ),
+    ("AmazonApiGateway", "ApiGatewayMinute"): _t(
+        "apigateway",
+        "apigateway.websocket.connection_minutes",
+        "WebSocket API connection minutes",
+        "connection-minute",
+        1000000,
+    ),
+    ("AmazonS3", "TimedStorage-ByteHrs"): _t(
+        "s3", "s3.storage.standard", "S3 Standard storage, per GB-month", "GB-month", 1
+    ),
+    ("AmazonS3", "Requests-Tier1"): _t(
+        "s3", "s3.requests.put", "S3 Standard PUT, COPY, POST and LIST requests", "request", 1000
+    ),
+    ("AmazonS3", "Requests-Tier2"): _t(
+        "s3", "s3.requests.get", "S3 Standard GET, SELECT and all other requests", "request", 1000
+    ),
+    ("AmazonS3", "TimedStorage-SIA-ByteHrs"): _t(
+        "s3", "s3.storage.standard_ia", "S3 Standard-IA storage, per GB-month", "GB-month", 1
+    ),
+    ("AmazonS3", "Requests-SIA-Tier1"): _t(
+        "s3",
+        "s3.requests.standard_ia.put",
+        "S3 Standard-IA PUT, COPY, POST and LIST requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Requests-SIA-Tier2"): _t(
+        "s3",
+        "s3.requests.standard_ia.get",
+        "S3 Standard-IA GET, SELECT and all other requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Retrieval-SIA"): _t(
+        "s3", "s3.retrieval.standard_ia", "S3 Standard-IA data retrieval, per GB", "GB", 1
+    ),
+    ("AmazonS3", "TimedStorage-ZIA-ByteHrs"): _t(
+        "s3", "s3.storage.one_zone_ia", "S3 One Zone-IA storage, per GB-month", "GB-month", 1
+    ),
+    ("AmazonS3", "Requests-ZIA-Tier1"): _t(
+        "s3",
+        "s3.requests.one_zone_ia.put",
+        "S3 One Zone-IA PUT, COPY, POST and LIST requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Requests-ZIA-Tier2"): _t(
+        "s3",
+        "s3.requests.one_zone_ia.get",
+        "S3 One Zone-IA GET, SELECT and all other requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Retrieval-ZIA"): _t(
+        "s3", "s3.retrieval.one_zone_ia", "S3 One Zone-IA data retrieval, per GB", "GB", 1
+    ),
+    ("AmazonS3", "TimedStorage-GIR-ByteHrs"): _t(
+        "s3",
+        "s3.storage.glacier_ir",
+        "S3 Glacier Instant Retrieval storage, per GB-month",
+        "GB-month",
+        1,
+    ),
+    ("AmazonS3", "Requests-GIR-Tier1"): _t(
+        "s3",
+        "s3.requests.glacier_ir.put",
+        "S3 Glacier Instant Retrieval PUT, COPY, POST and LIST requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Requests-GIR-Tier2"): _t(
+        "s3",
+        "s3.requests.glacier_ir.get",
+        "S3 Glacier Instant Retrieval GET, SELECT and all other requests",
+        "request",
+        1000,
+    ),
+    ("AmazonS3", "Retrieval-GIR"): _t(
+        "s3",
+        "s3.retrieval.glacier_ir",
+        "S3 Glacier Instant Retrieval data retrieval, per GB",
+        "GB",
+        1,
+    ),
+    ("AmazonS3", "TimedStorage-GlacierByteHrs"): _t(
+        "s3",
+        "s3.storage.glacier_flexible",
+        "S3 Glacier Flexible Retrieval storage, per GB-month",
+        "GB-month",
+        1,
+    ),
+    ("AmazonS3", "TimedStorage-GDA-ByteHrs"): _t(
+        "s3",
+        "s3.storage.deep_archive",
+        "S3 Glacier Deep Archive storage, per GB-month",
+        "GB-month",
+        1,
+    ),
+    ("AmazonS3", "DataTransfer-Out-Bytes"): _t(
+        "s3",
+        "s3.data_transfer_out.internet",
+        "Data transfer out from S3 to the internet, per GB",
+        "GB",
+        1,
+    ),
 }
 """(offer code, usagetype without region prefix) -> costline entry. Bedrock is matched by pattern."""
 
@@ -100,8 +277,16 @@ BEDROCK_USAGETYPE = re.compile(r"^(?P<model>.+)-(?P<side>input|output)-tokens(?P
 BEDROCK_MODELS: Mapping[str, tuple[str, str, str]] = {
     "Claude3Haiku": ("anthropic.claude-3-haiku-20240307-v1:0", "Anthropic", "Claude 3 Haiku"),
     "Claude3.5Haiku": ("anthropic.claude-3-5-haiku-20241022-v1:0", "Anthropic", "Claude 3.5 Haiku"),
-    "Claude3.5Sonnet": ("anthropic.claude-3-5-sonnet-20240620-v1:0", "Anthropic", "Claude 3.5 Sonnet"),
-    "Claude3.7Sonnet": ("anthropic.claude-3-7-sonnet-20250219-v1:0", "Anthropic", "Claude 3.7 Sonnet"),
+    "Claude3.5Sonnet": (
+        "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "Anthropic",
+        "Claude 3.5 Sonnet",
+    ),
+    "Claude3.7Sonnet": (
+        "anthropic.claude-3-7-sonnet-20250219-v1:0",
+        "Anthropic",
+        "Claude 3.7 Sonnet",
+    ),
     "Llama3-8B": ("meta.llama3-8b-instruct-v1:0", "Meta", "Llama 3 8B Instruct"),
     "Llama3-70B": ("meta.llama3-70b-instruct-v1:0", "Meta", "Llama 3 70B Instruct"),
     "Llama3.3-70B": ("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct"),
@@ -118,8 +303,15 @@ BEDROCK_MODELS: Mapping[str, tuple[str, str, str]] = {
 name). Written from the usagetype shape in the project's research notes, not from a live offer file:
 extend it as offers are imported; models not listed are reported in :attr:`Imported.skipped`."""
 
-OFFER_URL = "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
-SERVICE_DESCRIPTIONS = {"lambda": "AWS Lambda", "apigateway": "Amazon API Gateway", "s3": "Amazon S3", "bedrock": "Amazon Bedrock"}
+OFFER_URL = (
+    "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
+)
+SERVICE_DESCRIPTIONS = {
+    "lambda": "AWS Lambda",
+    "apigateway": "Amazon API Gateway",
+    "s3": "Amazon S3",
+    "bedrock": "Amazon Bedrock",
+}
 
 
 class PriceListError(Exception):
@@ -159,13 +351,23 @@ def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
         as_of = _date(doc.get("publicationDate"), offer.name)
         dates.append(as_of)
         products = _mapping(doc.get("products"), offer.name, "$.products")
-        on_demand = _mapping(_mapping(doc.get("terms"), offer.name, "$.terms").get("OnDemand"), offer.name, "$.terms.OnDemand")
+        on_demand = _mapping(
+            _mapping(doc.get("terms"), offer.name, "$.terms").get("OnDemand"),
+            offer.name,
+            "$.terms.OnDemand",
+        )
         for sku, product in products.items():
             path = f"$.products.{sku}"
-            attributes = _mapping(_mapping(product, offer.name, path).get("attributes"), offer.name, f"{path}.attributes")
+            attributes = _mapping(
+                _mapping(product, offer.name, path).get("attributes"),
+                offer.name,
+                f"{path}.attributes",
+            )
             if attributes.get("regionCode", region) != region:
                 continue
-            usagetype = _text(attributes.get("usagetype"), offer.name, f"{path}.attributes.usagetype")
+            usagetype = _text(
+                attributes.get("usagetype"), offer.name, f"{path}.attributes.usagetype"
+            )
             suffix = _strip_prefix(usagetype, region)
             if suffix is None:
                 continue
@@ -174,22 +376,38 @@ def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
                 result.skipped.append(f"{usagetype} ({offer.name}): no costline entry")
                 continue
             if sku not in on_demand:
-                raise PriceListError(offer.name, f"$.terms.OnDemand.{sku}", f"no on-demand terms for {usagetype}")
+                raise PriceListError(
+                    offer.name, f"$.terms.OnDemand.{sku}", f"no on-demand terms for {usagetype}"
+                )
             tiers = _tiers(on_demand[sku], target, offer.name, f"$.terms.OnDemand.{sku}")
-            entry = {"description": target.description, "unit": target.unit, "price_per": target.price_per,
-                     "tiers": tiers, "source": OFFER_URL.format(offer=code, region=region) + f" usagetype {usagetype}",
-                     "usagetype": usagetype, "as_of": as_of}
+            entry = {
+                "description": target.description,
+                "unit": target.unit,
+                "price_per": target.price_per,
+                "tiers": tiers,
+                "source": OFFER_URL.format(offer=code, region=region) + f" usagetype {usagetype}",
+                "usagetype": usagetype,
+                "as_of": as_of,
+            }
             if extra:
                 entry["attributes"] = extra
             table = entries.setdefault(target.service, {})
             if target.id in table and table[target.id]["tiers"] != tiers:
-                raise PriceListError(offer.name, path, f"{usagetype} prices {target.id} differently from {origins[target.id]}")
+                raise PriceListError(
+                    offer.name,
+                    path,
+                    f"{usagetype} prices {target.id} differently from {origins[target.id]}",
+                )
             table.setdefault(target.id, entry)
             origins.setdefault(target.id, f"{offer.name} {path}")
     for service, table in entries.items():
         result.tables[service] = {
-            "schema": "costline-pricing/1", "version": version, "region": region, "currency": "USD",
-            "service": service, "description": f"{SERVICE_DESCRIPTIONS[service]}, imported from AWS Price List offer files",
+            "schema": "costline-pricing/1",
+            "version": version,
+            "region": region,
+            "currency": "USD",
+            "service": service,
+            "description": f"{SERVICE_DESCRIPTIONS[service]}, imported from AWS Price List offer files",
             "entries": dict(sorted(table.items())),
         }
     result.as_of = min(dates) if dates else ""
@@ -204,9 +422,19 @@ def _target(code: str, suffix: str) -> tuple[Target | None, dict[str, Any] | Non
         model_id, provider, name = BEDROCK_MODELS[match["model"]]
         mode = "batch" if match["batch"] else "on_demand"
         side = match["side"]
-        target = Target("bedrock", f"bedrock.{mode}.{model_id}.{side}_tokens",
-                        f"{name} {side} tokens, {'batch inference' if mode == 'batch' else 'on-demand'}", "token", Decimal(1000000))
-        return target, {"model_id": model_id, "provider": provider, "model_name": name, "kind": "text"}
+        target = Target(
+            "bedrock",
+            f"bedrock.{mode}.{model_id}.{side}_tokens",
+            f"{name} {side} tokens, {'batch inference' if mode == 'batch' else 'on-demand'}",
+            "token",
+            Decimal(1000000),
+        )
+        return target, {
+            "model_id": model_id,
+            "provider": provider,
+            "model_name": name,
+            "kind": "text",
+        }
     return USAGETYPES.get((code, suffix)), None
 
 
@@ -214,7 +442,7 @@ def _strip_prefix(usagetype: str, region: str) -> str | None:
     """The usagetype without this region's prefix; None when it carries another region's prefix."""
     own = REGION_PREFIXES.get(region)
     if own and usagetype.startswith(own + "-"):
-        return usagetype[len(own) + 1:]
+        return usagetype[len(own) + 1 :]
     head = usagetype.split("-", 1)[0]
     if head in REGION_PREFIXES.values():
         return None
@@ -226,20 +454,35 @@ def _tiers(terms: Any, target: Target, file: str, path: str) -> list[dict[str, A
     bands: list[tuple[Decimal, Decimal | None, Decimal]] = []
     for term_code, term in _mapping(terms, file, path).items():
         term_path = f"{path}.{term_code}.priceDimensions"
-        dimensions = _mapping(_mapping(term, file, f"{path}.{term_code}").get("priceDimensions"), file, term_path)
+        dimensions = _mapping(
+            _mapping(term, file, f"{path}.{term_code}").get("priceDimensions"), file, term_path
+        )
         for rate_code, dimension in dimensions.items():
             where = f"{term_path}.{rate_code}"
             dimension = _mapping(dimension, file, where)
             unit = _text(dimension.get("unit"), file, f"{where}.unit")
             per_aws_unit = AWS_UNITS.get(unit.lower())
             if per_aws_unit is None:
-                raise PriceListError(file, f"{where}.unit", f"unknown unit {unit!r} (known: {', '.join(sorted(AWS_UNITS))})")
-            usd = _decimal(_mapping(dimension.get("pricePerUnit"), file, f"{where}.pricePerUnit").get("USD"), file, f"{where}.pricePerUnit.USD")
+                raise PriceListError(
+                    file,
+                    f"{where}.unit",
+                    f"unknown unit {unit!r} (known: {', '.join(sorted(AWS_UNITS))})",
+                )
+            usd = _decimal(
+                _mapping(dimension.get("pricePerUnit"), file, f"{where}.pricePerUnit").get("USD"),
+                file,
+                f"{where}.pricePerUnit.USD",
+            )
             begin = _decimal(dimension.get("beginRange", "0"), file, f"{where}.beginRange")
             end_raw = dimension.get("endRange", "Inf")
             end = None if end_raw == "Inf" else _decimal(end_raw, file, f"{where}.endRange")
-            bands.append((begin * per_aws_unit, None if end is None else end * per_aws_unit,
-                          usd / per_aws_unit * target.price_per))
+            bands.append(
+                (
+                    begin * per_aws_unit,
+                    None if end is None else end * per_aws_unit,
+                    usd / per_aws_unit * target.price_per,
+                )
+            )
     if not bands:
         raise PriceListError(file, path, "no price dimensions")
     bands.sort(key=lambda band: band[0])
@@ -247,13 +490,21 @@ def _tiers(terms: Any, target: Target, file: str, path: str) -> list[dict[str, A
     expected = Decimal(0)
     for index, (begin, end, usd) in enumerate(bands):
         if begin != expected:
-            raise PriceListError(file, path, f"price tiers leave a gap or overlap at {begin} (expected a tier from {expected})")
+            raise PriceListError(
+                file,
+                path,
+                f"price tiers leave a gap or overlap at {begin} (expected a tier from {expected})",
+            )
         last = index == len(bands) - 1
         if end is None and not last:
             raise PriceListError(file, path, "an open-ended (Inf) tier is followed by another tier")
         if end is not None and last:
-            raise PriceListError(file, path, f"the last tier ends at {end}; it must be open-ended (Inf)")
-        tiers.append({"usd": usd.normalize()} if end is None else {"up_to": end, "usd": usd.normalize()})
+            raise PriceListError(
+                file, path, f"the last tier ends at {end}; it must be open-ended (Inf)"
+            )
+        tiers.append(
+            {"usd": usd.normalize()} if end is None else {"up_to": end, "usd": usd.normalize()}
+        )
         expected = end if end is not None else expected
     return tiers
 

@@ -97,7 +97,7 @@ def validate_schema(document: Any, kind: str, file: str) -> None:
         raise _schema_error(error, file)
 
 
-def _schema_error(error, file: str) -> PricingError:  # noqa: ANN001 - jsonschema.ValidationError
+def _schema_error(error, file: str) -> PricingError:
     path = list(error.absolute_path)
     entry: str | None = None
     if len(path) >= 2 and path[0] in ("entries", "free_tiers"):
@@ -110,7 +110,9 @@ def _schema_error(error, file: str) -> PricingError:  # noqa: ANN001 - jsonschem
         missing = next((name for name in error.validator_value if name not in error.instance), None)
         if missing is not None:
             path = [*path, missing]
-    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(error.instance, Mapping):
+    if error.validator in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        error.instance, Mapping
+    ):
         unexpected = _UNEXPECTED.search(error.message)  # name the field that should not be there
         if unexpected is not None and unexpected.group(1) in error.instance:
             path = [*path, unexpected.group(1)]

@@ -28,8 +28,11 @@ def stale_prices_finding(prices: PriceBook, max_age_days: int, today: dt.date) -
     age = price_age_days(prices, today)
     if age is None or age <= max_age_days:
         return None
-    return Finding("prices-stale", Severity.WARNING,
-                   f"the {prices.region} price tables (version {prices.version}) date from {prices.as_of}, "
-                   f"{age} days ago, older than the {max_age_days}-day limit: prices may have changed",
-                   field="pricing.as_of",
-                   suggestion="refresh the tables in pricing/<region>/ (or pass a --prices override), or raise --max-price-age-days")
+    return Finding(
+        "prices-stale",
+        Severity.WARNING,
+        f"the {prices.region} price tables (version {prices.version}) date from {prices.as_of}, "
+        f"{age} days ago, older than the {max_age_days}-day limit: prices may have changed",
+        field="pricing.as_of",
+        suggestion="refresh the tables in pricing/<region>/ (or pass a --prices override), or raise --max-price-age-days",
+    )

@@ -16,15 +16,25 @@ from costline.pricing.model import PriceBook
 
 def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> Finding | None:
     """A ``prices-unverified`` warning naming the unverified entries that priced ``items``."""
-    price_ids = {item.price_id for item in items}  # each entry looked up once, however many items use it
-    used = sorted({price_id for price_id in price_ids
-                   if (entry := prices.get(price_id)) is not None and entry.attributes.get("verification")})
+    price_ids = {
+        item.price_id for item in items
+    }  # each entry looked up once, however many items use it
+    used = sorted(
+        {
+            price_id
+            for price_id in price_ids
+            if (entry := prices.get(price_id)) is not None and entry.attributes.get("verification")
+        }
+    )
     if not used:
         return None
     shown = ", ".join(used[:8]) + (f" and {len(used) - 8} more" if len(used) > 8 else "")
-    return Finding("prices-unverified", Severity.WARNING,
-                   f"{len(used)} price{'s' if len(used) != 1 else ''} in this estimate {'are' if len(used) != 1 else 'is'} "
-                   f"not verified against an AWS source ({prices.region}): {shown}",
-                   field="pricing",
-                   suggestion="check them against the AWS pricing page and pass corrections with --prices, "
-                              "or import the region's AWS Price List files with `costline pricing import`")
+    return Finding(
+        "prices-unverified",
+        Severity.WARNING,
+        f"{len(used)} price{'s' if len(used) != 1 else ''} in this estimate {'are' if len(used) != 1 else 'is'} "
+        f"not verified against an AWS source ({prices.region}): {shown}",
+        field="pricing",
+        suggestion="check them against the AWS pricing page and pass corrections with --prices, "
+        "or import the region's AWS Price List files with `costline pricing import`",
+    )

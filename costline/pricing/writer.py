@@ -41,6 +41,8 @@ _TableDumper.add_representer(dict, _mapping)
 
 def dump_document(document: Mapping[str, Any], header: str = "") -> str:
     """YAML text of a table or manifest, after an optional ``#`` comment ``header``."""
-    body = yaml.dump(dict(document), Dumper=_TableDumper, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.dump(
+        dict(document), Dumper=_TableDumper, sort_keys=False, allow_unicode=True, width=100
+    )
     comment = "".join(f"# {line}".rstrip() + "\n" for line in header.splitlines()) if header else ""
     return comment + body

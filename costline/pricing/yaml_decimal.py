@@ -31,7 +31,7 @@ class DuplicateKeyError(yaml.MarkedYAMLError):
 class DecimalSafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
     """A safe loader whose numbers are Decimals and whose dates are strings."""
 
-    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML's signature
+    def construct_mapping(self, node, deep=False):
         seen: dict[Any, Any] = {}
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
@@ -76,7 +76,7 @@ for _tag in (DECIMAL_TAG, _YAML_INT, _YAML_FLOAT):  # explicit !!int / !!float b
 
 def parse_decimal_yaml(text: str | bytes) -> Any:
     """Parse one YAML document; raises ``yaml.YAMLError`` (with line marks) when malformed."""
-    return yaml.load(text, Loader=DecimalSafeLoader)  # noqa: S506 - a safe loader subclass
+    return yaml.load(text, Loader=DecimalSafeLoader)
 
 
 def parse_price_file(raw: bytes, file: str) -> Any:

@@ -48,7 +48,13 @@ def auto_detect(path: str | Path) -> list[Resource]:
             return resources_from_export(data, path)  # names what is missing
         if {"config", "diagnostics", "duration"} & data.keys():
             return resources_from_preview(data, path)  # a preview with no steps
-    shape = f"an object with keys {', '.join(sorted(data)[:8]) or '(none)'}" if isinstance(data, dict) else "not an object"
-    raise InputFileError(path, "is neither `pulumi preview --json` nor `pulumi stack export` output: expected "
-                               f"an object with steps[] (preview) or deployment.resources[] (stack export), got {shape}")
-
+    shape = (
+        f"an object with keys {', '.join(sorted(data)[:8]) or '(none)'}"
+        if isinstance(data, dict)
+        else "not an object"
+    )
+    raise InputFileError(
+        path,
+        "is neither `pulumi preview --json` nor `pulumi stack export` output: expected "
+        f"an object with steps[] (preview) or deployment.resources[] (stack export), got {shape}",
+    )

@@ -44,15 +44,26 @@ from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"
-SIGNATURE_KEY = "4dabf18193072939515e22adb298388d"  # the engine's secret envelope (no costline import here)
+SIGNATURE_KEY = (
+    "4dabf18193072939515e22adb298388d"  # the engine's secret envelope (no costline import here)
+)
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 DEFAULT_REGION = "us-east-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
 # Types that get provider default tags even when they declare no tags of their own.
-TAGGABLE = frozenset({"aws:lambda/function:Function", "aws:apigateway/restApi:RestApi", "aws:apigateway/stage:Stage",
-                      "aws:bedrock/inferenceProfile:InferenceProfile", "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2",
-                      "aws:apigatewayv2/api:Api", "aws:iam/role:Role"})
+TAGGABLE = frozenset(
+    {
+        "aws:lambda/function:Function",
+        "aws:apigateway/restApi:RestApi",
+        "aws:apigateway/stage:Stage",
+        "aws:bedrock/inferenceProfile:InferenceProfile",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+        "aws:apigatewayv2/api:Api",
+        "aws:iam/role:Role",
+    }
+)
 
 
 # --- output normalisation ---------------------------------------------------------------------
@@ -88,7 +99,9 @@ class ReferenceMocks:
 
     def __init__(self, project: str, stack: str, config: dict[str, Any]) -> None:
         self.project, self.stack = project, stack
-        self.region = str(config.get("aws:region") or os.environ.get("AWS_REGION") or DEFAULT_REGION)
+        self.region = str(
+            config.get("aws:region") or os.environ.get("AWS_REGION") or DEFAULT_REGION
+        )
         self.partition = "aws"
         default_tags = _config_value(config.get("aws:defaultTags") or "{}")
         tags = default_tags.get("tags") if isinstance(default_tags, dict) else None
@@ -104,7 +117,11 @@ class ReferenceMocks:
         resource_id, extra = builder(name, inputs) if builder else self._generic(typ, name, inputs)
         state = {**inputs, **extra}
         state.setdefault("id", resource_id)
-        if self.default_tags and typ.startswith("aws:") and (isinstance(inputs.get("tags"), dict) or typ in TAGGABLE):
+        if (
+            self.default_tags
+            and typ.startswith("aws:")
+            and (isinstance(inputs.get("tags"), dict) or typ in TAGGABLE)
+        ):
             # The AWS provider's tagsAll: provider default tags overlaid by the resource's own.
             # (Readers add a tagsAll output to the properties, so default cost:* tags count.)
             state["tagsAll"] = {**self.default_tags, **(inputs.get("tags") or {})}
@@ -130,11 +147,19 @@ class ReferenceMocks:
     # helpers -----------------------------------------------------------------------------------
     def _autoname(self, name: str, inputs: dict[str, Any], key: str = "name") -> str:
         given = inputs.get(key)
-        return given if isinstance(given, str) and given else f"{name}-{_short_hash(self.stack, key, name)}"
+        return (
+            given
+            if isinstance(given, str) and given
+            else f"{name}-{_short_hash(self.stack, key, name)}"
+        )
 
-    def _arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
-        return (f"arn:{self.partition}:{service}:{self.region if region else ''}:"
-                f"{ACCOUNT_ID if account else ''}:{resource}")
+    def _arn(
+        self, service: str, resource: str, *, region: bool = True, account: bool = True
+    ) -> str:
+        return (
+            f"arn:{self.partition}:{service}:{self.region if region else ''}:"
+            f"{ACCOUNT_ID if account else ''}:{resource}"
+        )
 
     def _generic(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         package, module, kind = _split_token(typ)
@@ -147,46 +172,78 @@ class ReferenceMocks:
     # per type (method name = token with non-alphanumerics as _) ---------------------------------
     def _aws_iam_role_Role(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         role_name = self._autoname(name, inputs)
-        return role_name, {"name": role_name, "arn": self._arn("iam", f"role/{role_name}", region=False),
-                           "uniqueId": "AROA" + _short_hash(name, length=16).upper()}
+        return role_name, {
+            "name": role_name,
+            "arn": self._arn("iam", f"role/{role_name}", region=False),
+            "uniqueId": "AROA" + _short_hash(name, length=16).upper(),
+        }
 
-    def _aws_iam_policy_Policy(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_iam_policy_Policy(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         policy_name = self._autoname(name, inputs)
         arn = self._arn("iam", f"policy/{policy_name}", region=False)
-        return arn, {"name": policy_name, "arn": arn, "policyId": "ANPA" + _short_hash(name, length=16).upper()}
+        return arn, {
+            "name": policy_name,
+            "arn": arn,
+            "policyId": "ANPA" + _short_hash(name, length=16).upper(),
+        }
 
-    def _aws_iam_rolePolicy_RolePolicy(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_iam_rolePolicy_RolePolicy(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         policy_name = self._autoname(name, inputs)
         return f"{inputs.get('role', 'role')}:{policy_name}", {"name": policy_name}
 
-    def _aws_lambda_function_Function(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_lambda_function_Function(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         function_name = self._autoname(name, inputs)
         arn = self._arn("lambda", f"function:{function_name}")
         return function_name, {
-            "name": function_name, "arn": arn, "qualifiedArn": f"{arn}:$LATEST", "version": "$LATEST",
+            "name": function_name,
+            "arn": arn,
+            "qualifiedArn": f"{arn}:$LATEST",
+            "version": "$LATEST",
             "invokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
             "qualifiedInvokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}:$LATEST/invocations",
         }
 
-    def _aws_lambda_permission_Permission(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_lambda_permission_Permission(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         statement = inputs.get("statementId") or f"{name}-{_short_hash(self.stack, name)}"
         return statement, {"statementId": statement}
 
-    def _aws_apigateway_restApi_RestApi(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_apigateway_restApi_RestApi(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         api_id = _short_hash(self.stack, "restapi", name, length=10)
         return api_id, {
-            "name": self._autoname(name, inputs), "rootResourceId": _short_hash(api_id, "root", length=10),
+            "name": self._autoname(name, inputs),
+            "rootResourceId": _short_hash(api_id, "root", length=10),
             "arn": self._arn("apigateway", f"/restapis/{api_id}", account=False),
-            "executionArn": self._arn("execute-api", api_id), "createdDate": "2025-01-01T00:00:00Z",
+            "executionArn": self._arn("execute-api", api_id),
+            "createdDate": "2025-01-01T00:00:00Z",
         }
 
-    def _aws_apigateway_resource_Resource(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        return _short_hash(self.stack, "resource", name, length=6), {"path": "/" + str(inputs.get("pathPart", ""))}
+    def _aws_apigateway_resource_Resource(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        return _short_hash(self.stack, "resource", name, length=6), {
+            "path": "/" + str(inputs.get("pathPart", ""))
+        }
 
-    def _aws_apigateway_deployment_Deployment(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        return _short_hash(self.stack, "deployment", name, length=6), {"createdDate": "2025-01-01T00:00:00Z"}
+    def _aws_apigateway_deployment_Deployment(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        return _short_hash(self.stack, "deployment", name, length=6), {
+            "createdDate": "2025-01-01T00:00:00Z"
+        }
 
-    def _aws_apigateway_stage_Stage(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_apigateway_stage_Stage(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         api, stage = inputs.get("restApi", "api"), inputs.get("stageName", name)
         return f"ags-{api}-{stage}", {
             "invokeUrl": f"https://{api}.execute-api.{self.region}.amazonaws.com/{stage}",
@@ -194,10 +251,14 @@ class ReferenceMocks:
             "arn": self._arn("apigateway", f"/restapis/{api}/stages/{stage}", account=False),
         }
 
-    def _aws_s3_bucket_Bucket(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_s3_bucket_Bucket(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         bucket = self._autoname(name, inputs, "bucket")
         return bucket, {
-            "bucket": bucket, "arn": f"arn:{self.partition}:s3:::{bucket}", "region": self.region,
+            "bucket": bucket,
+            "arn": f"arn:{self.partition}:s3:::{bucket}",
+            "region": self.region,
             "bucketDomainName": f"{bucket}.s3.amazonaws.com",
             "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com",
             "hostedZoneId": "Z3AQBSTGFYJSTF",
@@ -205,39 +266,64 @@ class ReferenceMocks:
 
     _aws_s3_bucketV2_BucketV2 = _aws_s3_bucket_Bucket
 
-    def _aws_bedrock_inferenceProfile_InferenceProfile(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _aws_bedrock_inferenceProfile_InferenceProfile(
+        self, name: str, inputs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         profile_id = _short_hash(self.stack, "profile", name, length=12)
         return profile_id, {
             "name": self._autoname(name, inputs),
             "arn": self._arn("bedrock", f"application-inference-profile/{profile_id}"),
-            "status": "ACTIVE", "type": "APPLICATION",
+            "status": "ACTIVE",
+            "type": "APPLICATION",
         }
 
     # invokes -----------------------------------------------------------------------------------
     def _caller_identity(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"accountId": ACCOUNT_ID, "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/costline-mock",
-                "userId": "AIDACOSTLINEMOCK", "id": ACCOUNT_ID}
+        return {
+            "accountId": ACCOUNT_ID,
+            "arn": f"arn:{self.partition}:iam::{ACCOUNT_ID}:user/costline-mock",
+            "userId": "AIDACOSTLINEMOCK",
+            "id": ACCOUNT_ID,
+        }
 
     def _region(self, args: dict[str, Any]) -> dict[str, Any]:
         region = args.get("region") or args.get("name") or self.region
-        return {"region": region, "name": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-                "description": region}
+        return {
+            "region": region,
+            "name": region,
+            "id": region,
+            "endpoint": f"ec2.{region}.amazonaws.com",
+            "description": region,
+        }
 
     def _partition(self, args: dict[str, Any]) -> dict[str, Any]:
-        return {"partition": self.partition, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws",
-                "id": self.partition}
+        return {
+            "partition": self.partition,
+            "dnsSuffix": "amazonaws.com",
+            "reverseDnsPrefix": "com.amazonaws",
+            "id": self.partition,
+        }
 
     def _availability_zones(self, args: dict[str, Any]) -> dict[str, Any]:
         names = [f"{self.region}{letter}" for letter in "abc"]
-        return {"names": names, "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)], "groupNames": [self.region],
-                "id": self.region}
+        return {
+            "names": names,
+            "zoneIds": [f"use1-az{i}" for i in (1, 2, 4)],
+            "groupNames": [self.region],
+            "id": self.region,
+        }
 
     def _policy_document(self, args: dict[str, Any]) -> dict[str, Any]:
         statements = []
         for statement in args.get("statements") or []:
             out: dict[str, Any] = {"Effect": statement.get("effect", "Allow")}
-            for key, field in (("sid", "Sid"), ("actions", "Action"), ("notActions", "NotAction"),
-                               ("resources", "Resource"), ("notResources", "NotResource")):
+            for key, field in (
+                ("sid", "Sid"),
+                ("actions", "Action"),
+                ("notActions", "NotAction"),
+                ("resources", "Resource"),
+                ("notResources", "NotResource"),
+            ):
                 if statement.get(key):
                     out[field] = statement[key]
             for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
@@ -246,16 +332,28 @@ class ReferenceMocks:
             statements.append(out)
         document = {"Version": "2012-10-17", "Statement": statements}
         text = json.dumps(document, indent=2)
-        return {"json": text, "minifiedJson": json.dumps(document, separators=(",", ":")),
-                "id": _short_hash(text, length=10)}
+        return {
+            "json": text,
+            "minifiedJson": json.dumps(document, separators=(",", ":")),
+            "id": _short_hash(text, length=10),
+        }
 
     def _inference_profile(self, args: dict[str, Any]) -> dict[str, Any]:
         profile_id = str(args.get("inferenceProfileId", ""))
         model = profile_id.split(".", 1)[1] if "." in profile_id else profile_id
-        return {"inferenceProfileId": profile_id, "inferenceProfileName": profile_id,
-                "inferenceProfileArn": self._arn("bedrock", f"inference-profile/{profile_id}"),
-                "status": "ACTIVE", "type": "SYSTEM_DEFINED", "id": profile_id,
-                "models": [{"modelArn": f"arn:{self.partition}:bedrock:{self.region}::foundation-model/{model}"}]}
+        return {
+            "inferenceProfileId": profile_id,
+            "inferenceProfileName": profile_id,
+            "inferenceProfileArn": self._arn("bedrock", f"inference-profile/{profile_id}"),
+            "status": "ACTIVE",
+            "type": "SYSTEM_DEFINED",
+            "id": profile_id,
+            "models": [
+                {
+                    "modelArn": f"arn:{self.partition}:bedrock:{self.region}::foundation-model/{model}"
+                }
+            ],
+        }
 
 
 def _split_token(token: str) -> tuple[str, str, str]:
@@ -269,7 +367,7 @@ def _method_name(token: str) -> str:
 
 
 # --- the capturing monitor ------------------------------------------------------------------------
-def make_monitor_class():  # noqa: ANN201 - built after pulumi is imported
+def make_monitor_class():
     from google.protobuf import json_format
     from pulumi.runtime.mocks import MockMonitor
     from pulumi.runtime.settings import get_project, get_stack
@@ -296,7 +394,7 @@ def make_monitor_class():  # noqa: ANN201 - built after pulumi is imported
                     qualified = f"{parent_type}${type_}"
             return "urn:pulumi:" + "::".join([get_stack(), get_project(), qualified, name])
 
-        def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        def RegisterResource(self, request: Any) -> Any:
             response = super().RegisterResource(request)
             record: dict[str, Any] = {
                 "urn": response.urn,
@@ -306,15 +404,21 @@ def make_monitor_class():  # noqa: ANN201 - built after pulumi is imported
                 "parent": request.parent or None,
                 # sorted: the SDK gathers them from sets, so their order varies between runs
                 "dependencies": sorted(set(request.dependencies)),
-                "propertyDependencies": {key: sorted(set(request.propertyDependencies[key].urns))
-                                         for key in sorted(request.propertyDependencies)},
+                "propertyDependencies": {
+                    key: sorted(set(request.propertyDependencies[key].urns))
+                    for key in sorted(request.propertyDependencies)
+                },
             }
             if request.type != STACK_TYPE:
                 record["id"] = response.id
                 record["outputs"] = _plain(json_format.MessageToDict(response.object))
             provider = request.provider
-            if request.custom and not provider and not request.type.startswith(PROVIDER_PREFIX) \
-                    and request.type.split(":", 1)[0] != "pulumi":
+            if (
+                request.custom
+                and not provider
+                and not request.type.startswith(PROVIDER_PREFIX)
+                and request.type.split(":", 1)[0] != "pulumi"
+            ):
                 provider = self._default_provider(request.type.split(":", 1)[0], request.version)
             if provider:
                 record["provider"] = provider
@@ -322,7 +426,7 @@ def make_monitor_class():  # noqa: ANN201 - built after pulumi is imported
                 self.registered.append(record)
             return response
 
-        def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        def RegisterResourceOutputs(self, request: Any) -> Any:
             if request.urn.split("::")[2] == STACK_TYPE:
                 with self.lock:
                     self.stack_outputs = _plain(json_format.MessageToDict(request.outputs))
@@ -341,13 +445,22 @@ def make_monitor_class():  # noqa: ANN201 - built after pulumi is imported
                         if namespace == package and field:
                             inputs[field] = _config_value(value)
                             if key in self.secret_keys:
-                                inputs[field] = {SIGNATURE_KEY: SECRET_SIGNATURE, "value": inputs[field]}
+                                inputs[field] = {
+                                    SIGNATURE_KEY: SECRET_SIGNATURE,
+                                    "value": inputs[field],
+                                }
                     if version:
                         inputs["version"] = version
                     self.default_providers[urn] = {
-                        "urn": urn, "custom": True, "type": PROVIDER_PREFIX + package,
-                        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, urn)), "inputs": inputs, "outputs": dict(inputs),
-                        "parent": None, "dependencies": [], "propertyDependencies": {},
+                        "urn": urn,
+                        "custom": True,
+                        "type": PROVIDER_PREFIX + package,
+                        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, urn)),
+                        "inputs": inputs,
+                        "outputs": dict(inputs),
+                        "parent": None,
+                        "dependencies": [],
+                        "propertyDependencies": {},
                     }
                 return f"{urn}::{self.default_providers[urn]['id']}"
 
@@ -400,7 +513,9 @@ def ordered(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 heapq.heappush(ready, rank(dependent))
     if len(result) < len(by_urn):  # a cycle cannot come from the SDK, but never drop resources
         seen = {r["urn"] for r in result}
-        result.extend(sorted((r for r in resources if r["urn"] not in seen), key=lambda r: rank(r["urn"])))
+        result.extend(
+            sorted((r for r in resources if r["urn"] not in seen), key=lambda r: rank(r["urn"]))
+        )
     return result
 
 
@@ -413,7 +528,10 @@ def describe_error(exc: BaseException, program_dir: Path) -> dict[str, Any]:
     location = None
     for frame in reversed(frames):
         if _inside(frame.filename, program_dir):
-            location = {"file": str(Path(frame.filename).resolve().relative_to(program_dir)), "line": frame.lineno}
+            location = {
+                "file": str(Path(frame.filename).resolve().relative_to(program_dir)),
+                "line": frame.lineno,
+            }
             break
     message = str(exc).strip()
     # RunError / ConfigMissingError are the SDK's "user error" types: their message is the point.
@@ -427,7 +545,10 @@ def program_traceback(exc: BaseException, program_dir: Path) -> str:
     own = [f for f in frames if _inside(f.filename, program_dir)]
     if not own:
         return "".join(traceback.format_exception(exc))
-    lines = ["Traceback (most recent call last, program frames only):\n", *traceback.format_list(own)]
+    lines = [
+        "Traceback (most recent call last, program frames only):\n",
+        *traceback.format_list(own),
+    ]
     return "".join(lines + traceback.format_exception_only(exc))
 
 
@@ -466,22 +587,32 @@ def main(argv: list[str] | None = None) -> int:
         result_stream.flush()
 
     here = str(Path(__file__).resolve().parent)
-    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != Path(here)]  # no shadowing by our siblings
+    sys.path[:] = [
+        p for p in sys.path if p and Path(p).resolve() != Path(here)
+    ]  # no shadowing by our siblings
 
     program = Path(args.program).resolve()
     program_dir = program if program.is_dir() else program.parent
     try:
-        import pulumi  # noqa: F401
+        import pulumi
         import pulumi.runtime
         from google.protobuf import empty_pb2
         from pulumi.runtime.mocks import MockEngine, MockSettings
         from pulumi.runtime.stack import run_in_stack
         from pulumi.runtime.sync_await import _sync_await
     except ImportError as exc:
-        emit({"ok": False, "error": {"type": "ImportError", "setup": True,
-                                     "message": f"the pulumi SDK is not importable by {sys.executable} ({exc}); "
-                                                "install the program's requirements there, or run it with "
-                                                "another interpreter"}})
+        emit(
+            {
+                "ok": False,
+                "error": {
+                    "type": "ImportError",
+                    "setup": True,
+                    "message": f"the pulumi SDK is not importable by {sys.executable} ({exc}); "
+                    "install the program's requirements there, or run it with "
+                    "another interpreter",
+                },
+            }
+        )
         return 2
 
     config = pulumi.runtime.get_config_env()
@@ -491,7 +622,9 @@ def main(argv: list[str] | None = None) -> int:
     class _Diagnostics(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if record.levelno >= logging.WARNING:
-                diagnostics.append({"severity": record.levelname.lower(), "message": record.getMessage()})
+                diagnostics.append(
+                    {"severity": record.levelname.lower(), "message": record.getMessage()}
+                )
             print(f"[{record.levelname.lower()}] {record.getMessage()}", file=sys.stderr)
 
     logger = logging.getLogger("costline.program")
@@ -504,23 +637,25 @@ def main(argv: list[str] | None = None) -> int:
     monitor = make_monitor_class()(mocks, config, secret_keys)
     # pulumi.runtime.set_mocks, minus its root Stack (run_in_stack creates the stack, as the
     # language host does, so exports are registered and pulumi.run() works).
-    pulumi.runtime.configure(MockSettings(
-        monitor=monitor,
-        monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
-        engine=MockEngine(logger),
-        project=args.project,
-        stack=args.stack,
-        dry_run=True,
-        organization=args.organization,
-        root_directory=args.root_directory,
-        callbacks=None,
-    ))
+    pulumi.runtime.configure(
+        MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+            engine=MockEngine(logger),
+            project=args.project,
+            stack=args.stack,
+            dry_run=True,
+            organization=args.organization,
+            root_directory=args.root_directory,
+            callbacks=None,
+        )
+    )
 
     os.chdir(program_dir)
     sys.argv = [str(program)]
     try:
         _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
-    except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
+    except BaseException as exc:
         print(program_traceback(exc, program_dir), file=sys.stderr)
         emit({"ok": False, "error": describe_error(exc, program_dir)})
         return 1

@@ -25,7 +25,9 @@ class ProgramError(Exception):
     lines the program wrote to stderr (usually a traceback) for a ``--verbose`` view.
     """
 
-    def __init__(self, message: str, *, stderr_tail: str = "", program_dir: str | Path | None = None) -> None:
+    def __init__(
+        self, message: str, *, stderr_tail: str = "", program_dir: str | Path | None = None
+    ) -> None:
         self.message = " ".join(message.split())
         self.stderr_tail = stderr_tail
         self.program_dir = None if program_dir is None else str(program_dir)

@@ -61,8 +61,10 @@ def bundled_project_dir() -> Path:
     for candidate in (package / "_data", package.parent):
         if (candidate / "Pulumi.yaml").is_file():
             return candidate
-    raise ProgramError(f"the bundled reference stack is missing: no Pulumi.yaml in {package / '_data'} "
-                       f"or {package.parent}; reinstall costline")
+    raise ProgramError(
+        f"the bundled reference stack is missing: no Pulumi.yaml in {package / '_data'} "
+        f"or {package.parent}; reinstall costline"
+    )
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ class Project:
         """The project's own interpreter, as the Pulumi CLI would pick it, if it exists."""
         if self.virtualenv is None:
             return None
-        for candidate in (self.virtualenv / "bin" / "python", self.virtualenv / "Scripts" / "python.exe"):
+        for candidate in (
+            self.virtualenv / "bin" / "python",
+            self.virtualenv / "Scripts" / "python.exe",
+        ):
             if candidate.is_file():
                 return str(candidate)
         return None
@@ -98,7 +103,10 @@ class Project:
         return self.stack_config_dir / f"Pulumi.{stack}.yaml"
 
     def stacks(self) -> list[str]:
-        names = {p.name[len("Pulumi."):].rsplit(".", 1)[0] for p in self.stack_config_dir.glob("Pulumi.*.y*ml")}
+        names = {
+            p.name[len("Pulumi.") :].rsplit(".", 1)[0]
+            for p in self.stack_config_dir.glob("Pulumi.*.y*ml")
+        }
         return sorted(names)
 
 
@@ -119,9 +127,15 @@ class MockRun:
     seconds: float
 
 
-def run_program(program_dir: Path | str | None = None, *, stack: str = "dev",
-                config: Mapping[str, Any] | None = None, project: str | None = None,
-                timeout: float = DEFAULT_TIMEOUT_S, python: str | None = None) -> list[Resource]:
+def run_program(
+    program_dir: Path | str | None = None,
+    *,
+    stack: str = "dev",
+    config: Mapping[str, Any] | None = None,
+    project: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    python: str | None = None,
+) -> list[Resource]:
     """Run the Pulumi Python program in ``program_dir`` under mocks; return its resources.
 
     ``program_dir=None`` runs the bundled reference stack. ``program_dir`` may be the project
@@ -138,12 +152,22 @@ def run_program(program_dir: Path | str | None = None, *, stack: str = "dev",
     engine would register them. Raises :class:`ProgramError` when the program cannot run and
     :class:`InputFileError` when ``Pulumi.yaml`` or the stack file cannot be read.
     """
-    return list(mock_run(program_dir, stack=stack, config=config, project=project, timeout=timeout,
-                         python=python).resources)
+    return list(
+        mock_run(
+            program_dir, stack=stack, config=config, project=project, timeout=timeout, python=python
+        ).resources
+    )
 
 
-def mock_run(program_dir: Path | str | None = None, *, stack: str = "dev", config: Mapping[str, Any] | None = None,
-             project: str | None = None, timeout: float = DEFAULT_TIMEOUT_S, python: str | None = None) -> MockRun:
+def mock_run(
+    program_dir: Path | str | None = None,
+    *,
+    stack: str = "dev",
+    config: Mapping[str, Any] | None = None,
+    project: str | None = None,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    python: str | None = None,
+) -> MockRun:
     """:func:`run_program` with everything else the run produced (exports, config, diagnostics)."""
     started = time.perf_counter()
     proj = load_project(Path(program_dir) if program_dir is not None else bundled_project_dir())
@@ -159,42 +183,86 @@ def mock_run(program_dir: Path | str | None = None, *, stack: str = "dev", confi
     env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(secret_keys))
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")  # don't litter the user's program with __pycache__
+    env.setdefault(
+        "PYTHONDONTWRITEBYTECODE", "1"
+    )  # don't litter the user's program with __pycache__
     # The bundled stack runs with costline's own interpreter (its `pulumi` extra); a user's
     # project with its own virtualenv, as the Pulumi CLI would run it.
     interpreter = python or (proj.python if program_dir is not None else None) or sys.executable
-    command = [interpreter, str(RUNNER), str(proj.program), "--project", name, "--stack", stack,
-               "--root-directory", str(proj.root)]
+    command = [
+        interpreter,
+        str(RUNNER),
+        str(proj.program),
+        "--project",
+        name,
+        "--stack",
+        stack,
+        "--root-directory",
+        str(proj.root),
+    ]
     try:
-        completed = subprocess.run(command, cwd=proj.program_dir, env=env, capture_output=True, encoding="utf-8",
-                                   errors="replace", timeout=timeout, check=False)
+        completed = subprocess.run(
+            command,
+            cwd=proj.program_dir,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
     except subprocess.TimeoutExpired as exc:
-        tail = _tail(exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else (exc.stderr or ""))
-        raise ProgramError(f"the Pulumi program in {_where(proj)} did not finish within {timeout:g} s under mocks",
-                           stderr_tail=tail, program_dir=proj.program) from None
+        tail = _tail(
+            exc.stderr.decode(errors="replace")
+            if isinstance(exc.stderr, bytes)
+            else (exc.stderr or "")
+        )
+        raise ProgramError(
+            f"the Pulumi program in {_where(proj)} did not finish within {timeout:g} s under mocks",
+            stderr_tail=tail,
+            program_dir=proj.program,
+        ) from None
     except OSError as exc:
-        raise ProgramError(f"cannot start {interpreter}: {exc.strerror or exc}", program_dir=proj.program) from None
+        raise ProgramError(
+            f"cannot start {interpreter}: {exc.strerror or exc}", program_dir=proj.program
+        ) from None
 
     tail = _tail(completed.stderr)
     payload = _payload(completed.stdout)
     if payload is None:
         last = tail.strip().splitlines()[-1] if tail.strip() else "no output"
-        raise ProgramError(f"the mock run of {_where(proj)} crashed (exit code {completed.returncode}): {last}",
-                           stderr_tail=tail, program_dir=proj.program)
+        raise ProgramError(
+            f"the mock run of {_where(proj)} crashed (exit code {completed.returncode}): {last}",
+            stderr_tail=tail,
+            program_dir=proj.program,
+        )
     if not payload.get("ok"):
-        raise ProgramError(_error_line(proj, payload.get("error") or {}, payload.get("diagnostics") or []),
-                           stderr_tail=tail, program_dir=proj.program)
+        raise ProgramError(
+            _error_line(proj, payload.get("error") or {}, payload.get("diagnostics") or []),
+            stderr_tail=tail,
+            program_dir=proj.program,
+        )
 
     where = f"<mock run of {proj.program}>"
     # blinded_secrets: "[secret]" is the stand-in for `secure:` config costline cannot decrypt, so
     # it reads as a secret whose value is unknown, exactly as a preview's "[secret]" does.
-    resources = tuple(resource_from_state(state, where, f"resources[{i}]", blinded_secrets=True)
-                      for i, state in enumerate(payload.get("resources") or []))
-    return MockRun(resources=resources, outputs=payload.get("outputs") or {}, project=name, stack=stack,
-                   program_dir=proj.program, config=values, python=interpreter,
-                   secret_keys=frozenset(secret_keys),
-                   diagnostics=tuple(payload.get("diagnostics") or ()), stderr=completed.stderr,
-                   seconds=time.perf_counter() - started)
+    resources = tuple(
+        resource_from_state(state, where, f"resources[{i}]", blinded_secrets=True)
+        for i, state in enumerate(payload.get("resources") or [])
+    )
+    return MockRun(
+        resources=resources,
+        outputs=payload.get("outputs") or {},
+        project=name,
+        stack=stack,
+        program_dir=proj.program,
+        config=values,
+        python=interpreter,
+        secret_keys=frozenset(secret_keys),
+        diagnostics=tuple(payload.get("diagnostics") or ()),
+        stderr=completed.stderr,
+        seconds=time.perf_counter() - started,
+    )
 
 
 # --- project and stack files ---------------------------------------------------------------------
@@ -209,7 +277,9 @@ def load_project(start: Path) -> Project:
         for file_name in _PROJECT_FILES:
             if (directory / file_name).is_file():
                 return _parse_project(directory / file_name)
-    raise ProgramError(f"{start}: not a Pulumi project (no Pulumi.yaml here or in a parent directory)")
+    raise ProgramError(
+        f"{start}: not a Pulumi project (no Pulumi.yaml here or in a parent directory)"
+    )
 
 
 def _parse_project(path: Path) -> Project:
@@ -222,15 +292,19 @@ def _parse_project(path: Path) -> Project:
     runtime = data.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise ProgramError(f"{path}: runtime is {runtime_name!r}; costline runs Python programs only. For other "
-                           "languages, estimate `pulumi preview --json` output instead (--from-preview)")
+        raise ProgramError(
+            f"{path}: runtime is {runtime_name!r}; costline runs Python programs only. For other "
+            "languages, estimate `pulumi preview --json` output instead (--from-preview)"
+        )
     root = path.parent
     main = data.get("main", ".")
     if not isinstance(main, str):
         raise InputFileError(path, f"main: expected a path relative to {path.name}")
     program = (root / main).resolve()
     if program.is_dir() and not (program / "__main__.py").is_file():
-        raise ProgramError(f"{program}: no __main__.py (Pulumi.yaml `main` must name the program's directory or file)")
+        raise ProgramError(
+            f"{program}: no __main__.py (Pulumi.yaml `main` must name the program's directory or file)"
+        )
     if not program.exists():
         raise ProgramError(f"{path}: main {main!r} does not exist")
     options = runtime.get("options") if isinstance(runtime, dict) else None
@@ -253,11 +327,19 @@ def _parse_project(path: Path) -> Project:
                 defaults[_qualify(str(key), name)] = spec["value"]
         else:
             defaults[_qualify(str(key), name)] = spec
-    return Project(root=root, name=name, program=program, stack_config_dir=(root / config_dir).resolve(),
-                   config_defaults=defaults, virtualenv=(root / venv) if isinstance(venv, str) and venv else None)
+    return Project(
+        root=root,
+        name=name,
+        program=program,
+        stack_config_dir=(root / config_dir).resolve(),
+        config_defaults=defaults,
+        virtualenv=(root / venv) if isinstance(venv, str) and venv else None,
+    )
 
 
-def stack_config(project: Project, stack: str, *, project_name: str | None = None) -> tuple[dict[str, str], set[str]]:
+def stack_config(
+    project: Project, stack: str, *, project_name: str | None = None
+) -> tuple[dict[str, str], set[str]]:
     """The config the engine would give the program: project defaults, then ``Pulumi.<stack>.yaml``.
 
     Returns ``(values, secret_keys)``, values as the engine passes them (strings; structured
@@ -269,20 +351,26 @@ def stack_config(project: Project, stack: str, *, project_name: str | None = Non
     values: dict[str, str] = {}
     secret_keys: set[str] = set()
     for key, value in project.config_defaults.items():
-        values[key if project_name is None else _requalify(key, project.name, name)] = _config_string(value)
+        values[key if project_name is None else _requalify(key, project.name, name)] = (
+            _config_string(value)
+        )
     path = project.stack_file(stack)
     if not path.is_file():
         others = project.stacks()
         if others:
-            raise ProgramError(f"no {path.name} in {path.parent}: stack {stack!r} has no config "
-                               f"(stacks found: {', '.join(others)}; pick one with --stack)")
+            raise ProgramError(
+                f"no {path.name} in {path.parent}: stack {stack!r} has no config "
+                f"(stacks found: {', '.join(others)}; pick one with --stack)"
+            )
         return values, secret_keys
     data = _read_yaml(path) or {}
     if not isinstance(data, dict):
         raise InputFileError(path, "expected a mapping with a config: section")
     raw = data.get("config") or {}
     if not isinstance(raw, dict):
-        raise InputFileError(path, "config: expected a mapping of namespaced keys (e.g. aws:region: us-east-1)")
+        raise InputFileError(
+            path, "config: expected a mapping of namespaced keys (e.g. aws:region: us-east-1)"
+        )
     for key, value in raw.items():
         qualified = _qualify(str(key), name)
         has_secret, plain = _strip_secure(value)
@@ -309,7 +397,7 @@ def _qualify(key: str, project: str) -> str:
 
 
 def _requalify(key: str, old: str, new: str) -> str:
-    return f"{new}:{key[len(old) + 1:]}" if key.startswith(old + ":") else key
+    return f"{new}:{key[len(old) + 1 :]}" if key.startswith(old + ":") else key
 
 
 def _strip_secure(value: Any) -> tuple[bool, Any]:
@@ -366,7 +454,9 @@ def _where(project: Project) -> str:
     return shown + "/" if project.program.is_dir() and not shown.endswith("/") else shown
 
 
-def _error_line(project: Project, error: Mapping[str, Any], diagnostics: list[Mapping[str, str]]) -> str:
+def _error_line(
+    project: Project, error: Mapping[str, Any], diagnostics: list[Mapping[str, str]]
+) -> str:
     kind = str(error.get("type") or "Error")
     message = " ".join(str(error.get("message") or "").split())
     if error.get("setup"):
@@ -378,4 +468,6 @@ def _error_line(project: Project, error: Mapping[str, Any], diagnostics: list[Ma
         message = message[:400] + "…"
     location = f" ({error['file']}:{error['line']})" if error.get("file") else ""
     prefix = "" if kind in ("RunError", "ConfigMissingError", "SystemExit") else f"{kind}: "
-    return f"the Pulumi program in {_where(project)} failed under mocks{location}: {prefix}{message}"
+    return (
+        f"the Pulumi program in {_where(project)} failed under mocks{location}: {prefix}{message}"
+    )

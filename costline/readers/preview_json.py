@@ -24,10 +24,30 @@ from costline.readers.state import expect_list, expect_object, kind, load_json, 
 
 WHAT = "the JSON printed by `pulumi preview --json`"
 
-KEEP_OPS = frozenset({"create", "update", "same", "replace", "create-replacement", "import",
-                      "import-replacement", "refresh"})
-DROP_OPS = frozenset({"delete", "delete-replaced", "discard", "discard-replaced", "remove-pending-replace",
-                      "read", "read-replacement", "read-discard"})
+KEEP_OPS = frozenset(
+    {
+        "create",
+        "update",
+        "same",
+        "replace",
+        "create-replacement",
+        "import",
+        "import-replacement",
+        "refresh",
+    }
+)
+DROP_OPS = frozenset(
+    {
+        "delete",
+        "delete-replaced",
+        "discard",
+        "discard-replaced",
+        "remove-pending-replace",
+        "read",
+        "read-replacement",
+        "read-discard",
+    }
+)
 
 
 def read_preview(path: str | Path) -> list[Resource]:
@@ -39,11 +59,19 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
     """:func:`read_preview` over already-parsed JSON (``path`` is only used in messages)."""
     digest = expect_object(data, path, "top level")
     if "deployment" in digest or "checkpoint" in digest:
-        raise InputFileError(path, "looks like `pulumi stack export` output (it has 'deployment'), "
-                                   "not `pulumi preview --json` output")
-    if "steps" not in digest and not ({"changeSummary", "config", "diagnostics", "duration"} & digest.keys()):
-        raise InputFileError(path, f"top level: expected {WHAT}, an object with steps[]; "
-                                   f"found keys {', '.join(sorted(digest)) or '(none)'}")
+        raise InputFileError(
+            path,
+            "looks like `pulumi stack export` output (it has 'deployment'), "
+            "not `pulumi preview --json` output",
+        )
+    if "steps" not in digest and not (
+        {"changeSummary", "config", "diagnostics", "duration"} & digest.keys()
+    ):
+        raise InputFileError(
+            path,
+            f"top level: expected {WHAT}, an object with steps[]; "
+            f"found keys {', '.join(sorted(digest)) or '(none)'}",
+        )
     steps = expect_list(digest.get("steps", []), path, "steps")
     by_urn: dict[str, Resource] = {}
     for index, raw_step in enumerate(steps):
@@ -51,19 +79,26 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
         step = expect_object(raw_step, path, where)
         op = step.get("op")
         if not isinstance(op, str):
-            raise InputFileError(path, f"{where}.op: expected an operation name such as 'create', got {kind(op)}")
+            raise InputFileError(
+                path, f"{where}.op: expected an operation name such as 'create', got {kind(op)}"
+            )
         if op in DROP_OPS:
             continue
         state_key = "newState" if step.get("newState") is not None else "oldState"
         state = step.get(state_key)
         if state is None:
             if op in KEEP_OPS:
-                raise InputFileError(path, f"{where}.newState: missing; a '{op}' step needs the resource's new state")
+                raise InputFileError(
+                    path, f"{where}.newState: missing; a '{op}' step needs the resource's new state"
+                )
             continue  # an operation this reader does not know, without a state: nothing to add
         resource = resource_from_state(state, path, f"{where}.{state_key}", blinded_secrets=True)
         step_urn = step.get("urn")
         if isinstance(step_urn, str) and step_urn != resource.urn:
-            raise InputFileError(path, f"{where}.{state_key}.urn: {resource.urn!r} does not match the step's "
-                                       f"urn {step_urn!r}")
+            raise InputFileError(
+                path,
+                f"{where}.{state_key}.urn: {resource.urn!r} does not match the step's "
+                f"urn {step_urn!r}",
+            )
         by_urn[resource.urn] = resource  # later steps of a replacement carry the same new state
     return list(by_urn.values())

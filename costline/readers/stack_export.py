@@ -32,16 +32,26 @@ def resources_from_export(data: Any, path: str | Path) -> list[Resource]:
     """:func:`read_stack_export` over already-parsed JSON (``path`` is only used in messages)."""
     top = expect_object(data, path, "top level")
     if "steps" in top:
-        raise InputFileError(path, "looks like `pulumi preview --json` output (it has steps[]), "
-                                   "not `pulumi stack export` output")
+        raise InputFileError(
+            path,
+            "looks like `pulumi preview --json` output (it has steps[]), "
+            "not `pulumi stack export` output",
+        )
     version = top.get("version")
     if isinstance(version, bool) or not isinstance(version, int):
-        raise InputFileError(path, f"version: expected the deployment schema version 3, got {kind(version)}"
-                             if "version" in top else f"version: missing; expected {WHAT}, "
-                                                      "which starts with {\"version\": 3, \"deployment\": ...}")
+        raise InputFileError(
+            path,
+            f"version: expected the deployment schema version 3, got {kind(version)}"
+            if "version" in top
+            else f"version: missing; expected {WHAT}, "
+            'which starts with {"version": 3, "deployment": ...}',
+        )
     if version not in SUPPORTED_VERSIONS:
-        raise InputFileError(path, f"version: deployment schema version {version} is not supported "
-                                   f"(costline reads versions 3 and 4, what current Pulumi CLIs export)")
+        raise InputFileError(
+            path,
+            f"version: deployment schema version {version} is not supported "
+            f"(costline reads versions 3 and 4, what current Pulumi CLIs export)",
+        )
     if "checkpoint" in top and "deployment" not in top:
         checkpoint = expect_object(top["checkpoint"], path, "checkpoint")
         deployment_where, deployment = "checkpoint.latest", checkpoint.get("latest")
@@ -53,7 +63,11 @@ def resources_from_export(data: Any, path: str | Path) -> list[Resource]:
         deployment_where, deployment = "deployment", top["deployment"]
     deployment = expect_object(deployment, path, deployment_where)
     raw_resources = deployment.get("resources")
-    resources = [] if raw_resources is None else expect_list(raw_resources, path, f"{deployment_where}.resources")
+    resources = (
+        []
+        if raw_resources is None
+        else expect_list(raw_resources, path, f"{deployment_where}.resources")
+    )
     result = []
     for index, state in enumerate(resources):
         where = f"{deployment_where}.resources[{index}]"

@@ -68,16 +68,24 @@ def load_json(path: str | Path, *, what: str) -> Any:
     try:
         return json.loads(text)
     except RecursionError:
-        raise InputFileError(path, f"nests values too deeply to be read (more than {sys.getrecursionlimit():,} "
-                                   f"levels); expected {what}") from None
+        raise InputFileError(
+            path,
+            f"nests values too deeply to be read (more than {sys.getrecursionlimit():,} "
+            f"levels); expected {what}",
+        ) from None
     except json.JSONDecodeError as exc:
         # The parser reached the end of the text inside a value: the file was cut short.
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             end = text.rstrip()
-            raise InputFileError(path, f"is not complete JSON: it stops in the middle of a value at line "
-                                       f"{end.count(chr(10)) + 1} (was the file truncated?)") from None
-        raise InputFileError(path, f"is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); "
-                                   f"expected {what}") from None
+            raise InputFileError(
+                path,
+                f"is not complete JSON: it stops in the middle of a value at line "
+                f"{end.count(chr(10)) + 1} (was the file truncated?)",
+            ) from None
+        raise InputFileError(
+            path,
+            f"is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); expected {what}",
+        ) from None
     except ValueError as exc:  # an integer too long to convert (sys.get_int_max_str_digits)
         raise InputFileError(path, f"cannot be read: {str(exc).split(';')[0]}") from None
 
@@ -125,7 +133,9 @@ def split_urn(urn: str) -> tuple[str, str] | None:
     return parts[2].split("$")[-1], parts[3]
 
 
-def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_secrets: bool = False) -> Resource:
+def resource_from_state(
+    state: Any, path: str | Path, where: str, *, blinded_secrets: bool = False
+) -> Resource:
     """One ``ResourceV3`` object → :class:`Resource`.
 
     ``where`` is the object's JSON path for messages (``steps[3].newState``).
@@ -140,18 +150,28 @@ def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_sec
     urn = state.get("urn")
     parsed = split_urn(urn) if isinstance(urn, str) else None
     if parsed is None:
-        raise InputFileError(path, f"{where}.urn: expected a Pulumi URN "
-                                   f"(urn:pulumi:<stack>::<project>::<type>::<name>), got {_shown(urn)}")
+        raise InputFileError(
+            path,
+            f"{where}.urn: expected a Pulumi URN "
+            f"(urn:pulumi:<stack>::<project>::<type>::<name>), got {_shown(urn)}",
+        )
     urn_type, name = parsed
     type_token = state.get("type", urn_type)
     if not isinstance(type_token, str) or not type_token:
-        raise InputFileError(path, f"{where}.type: expected a type token such as "
-                                   f"aws:lambda/function:Function, got {_shown(type_token)}")
+        raise InputFileError(
+            path,
+            f"{where}.type: expected a type token such as "
+            f"aws:lambda/function:Function, got {_shown(type_token)}",
+        )
 
     inputs = _optional_object(state, "inputs", path, where)
     outputs = _optional_object(state, "outputs", path, where)
     properties = dict(inputs if inputs is not None else (outputs or {}))
-    if inputs is not None and "tagsAll" not in properties and isinstance((outputs or {}).get("tagsAll"), dict):
+    if (
+        inputs is not None
+        and "tagsAll" not in properties
+        and isinstance((outputs or {}).get("tagsAll"), dict)
+    ):
         properties["tagsAll"] = outputs["tagsAll"]  # type: ignore[index]
 
     parent = state.get("parent")
@@ -161,8 +181,12 @@ def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_sec
     raw_property_deps = state.get("propertyDependencies")
     property_dependencies: dict[str, list[str]] = {}
     if raw_property_deps is not None:
-        for key, urns in expect_object(raw_property_deps, path, f"{where}.propertyDependencies").items():
-            property_dependencies[key] = _urn_list(urns, path, f"{where}.propertyDependencies.{key}")
+        for key, urns in expect_object(
+            raw_property_deps, path, f"{where}.propertyDependencies"
+        ).items():
+            property_dependencies[key] = _urn_list(
+                urns, path, f"{where}.propertyDependencies.{key}"
+            )
 
     try:
         return Resource.from_engine(
@@ -176,7 +200,9 @@ def resource_from_state(state: Any, path: str | Path, where: str, *, blinded_sec
             custom=state.get("custom") is not False,
         )
     except RecursionError:
-        raise InputFileError(path, f"{where}: property values nested too deeply to be read") from None
+        raise InputFileError(
+            path, f"{where}: property values nested too deeply to be read"
+        ) from None
 
 
 def to_engine_encoding(value: Any, *, blinded_secrets: bool) -> Any:
@@ -189,11 +215,16 @@ def to_engine_encoding(value: Any, *, blinded_secrets: bool) -> Any:
                 return _secret(to_engine_encoding(value["value"], blinded_secrets=blinded_secrets))
             if isinstance(value.get("plaintext"), str):
                 try:
-                    return _secret(to_engine_encoding(json.loads(value["plaintext"]), blinded_secrets=False))
+                    return _secret(
+                        to_engine_encoding(json.loads(value["plaintext"]), blinded_secrets=False)
+                    )
                 except json.JSONDecodeError:
                     return _secret(UNKNOWN_STRING)
             return _secret(UNKNOWN_STRING)  # "ciphertext": encrypted, the value is not available
-        return {key: to_engine_encoding(item, blinded_secrets=blinded_secrets) for key, item in value.items()}
+        return {
+            key: to_engine_encoding(item, blinded_secrets=blinded_secrets)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [to_engine_encoding(item, blinded_secrets=blinded_secrets) for item in value]
     return value
@@ -203,7 +234,9 @@ def _secret(value: Any) -> dict[str, Any]:
     return {SIGNATURE_KEY: SECRET_SIGNATURE, "value": value}
 
 
-def _optional_object(state: dict[str, Any], key: str, path: str | Path, where: str) -> dict[str, Any] | None:
+def _optional_object(
+    state: dict[str, Any], key: str, path: str | Path, where: str
+) -> dict[str, Any] | None:
     value = state.get(key)
     if value is None:
         return None

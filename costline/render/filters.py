@@ -46,4 +46,9 @@ def link(url: str | None) -> Markup:
     return Markup(FALLBACK_URL)
 
 
-REVIEW_FILTERS = {"signed_usd": signed_usd, "signed_pct": signed_pct, "factor": factor, "link": link}
+REVIEW_FILTERS = {
+    "signed_usd": signed_usd,
+    "signed_pct": signed_pct,
+    "factor": factor,
+    "link": link,
+}

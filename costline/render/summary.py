@@ -30,13 +30,21 @@ def resource_line(r: ResourceEstimate) -> str:
 
     Followed, one per line, by findings about properties and prices (usage-tag findings are
     the usage-tags policy's to report)."""
-    return "\n".join([one_line(_headline(r)), *(f"  - {one_line(_without_name(f.message, r.name))}" for f in r.findings
-                                                if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES)])
+    return "\n".join(
+        [
+            one_line(_headline(r)),
+            *(
+                f"  - {one_line(_without_name(f.message, r.name))}"
+                for f in r.findings
+                if f.severity is not Severity.INFO and f.code not in USAGE_FINDING_CODES
+            ),
+        ]
+    )
 
 
 def _without_name(message: str, name: str) -> str:
     prefix = f"{name}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
+    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def _headline(r: ResourceEstimate) -> str:
@@ -47,7 +55,9 @@ def _headline(r: ResourceEstimate) -> str:
         return f"{r.name} ({short_type(r.type)}): not priced by costline"
     details: list[str] = []
     for item in sorted(r.line_items, key=lambda i: -i.monthly_usd):
-        text = item.note or ("[secret]" if item.secret else f"{format_quantity(item.quantity)} {item.unit}")
+        text = item.note or (
+            "[secret]" if item.secret else f"{format_quantity(item.quantity)} {item.unit}"
+        )
         for part in text.split("; "):
             if part not in details:
                 details.append(part)
@@ -69,7 +79,7 @@ def drivers_text(estimate: Estimate, count: int = 3) -> str:
 
 
 def status_counts(estimate: Estimate) -> dict[ResourceStatus, int]:
-    counts = {status: 0 for status in ResourceStatus}
+    counts = dict.fromkeys(ResourceStatus, 0)
     for r in estimate.resources:
         counts[r.status] += 1
     return counts
@@ -82,10 +92,15 @@ def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
     budget = ""
     if budget_usd is not None:
         headroom = budget_usd - total
-        budget = (f" (budget {format_usd(budget_usd)}, headroom {format_usd(headroom)})" if headroom >= 0
-                  else f" (budget {format_usd(budget_usd)}, over by {format_usd(-headroom)})")
-    return (f"Stack total ~{format_usd(total)}/month{budget} · {len(estimate.resources)} resources: "
-            f"{counts[ResourceStatus.PRICED] + counts[ResourceStatus.PARTIAL]} priced, "
-            f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing usage, "
-            f"{counts[ResourceStatus.NOT_PRICED]} not priced · prices {estimate.pricing.version} "
-            f"({estimate.pricing.region}, as of {estimate.pricing.as_of})")
+        budget = (
+            f" (budget {format_usd(budget_usd)}, headroom {format_usd(headroom)})"
+            if headroom >= 0
+            else f" (budget {format_usd(budget_usd)}, over by {format_usd(-headroom)})"
+        )
+    return (
+        f"Stack total ~{format_usd(total)}/month{budget} · {len(estimate.resources)} resources: "
+        f"{counts[ResourceStatus.PRICED] + counts[ResourceStatus.PARTIAL]} priced, "
+        f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing usage, "
+        f"{counts[ResourceStatus.NOT_PRICED]} not priced · prices {estimate.pricing.version} "
+        f"({estimate.pricing.region}, as of {estimate.pricing.as_of})"
+    )

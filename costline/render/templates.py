@@ -31,7 +31,9 @@ FORMATS = ("markdown", "html", "json")
 TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
-_AUTOLINK_START = re.compile(r"://|(?<![\w.])www\.", re.IGNORECASE)  # GFM's extended autolinks start so
+_AUTOLINK_START = re.compile(
+    r"://|(?<![\w.])www\.", re.IGNORECASE
+)  # GFM's extended autolinks start so
 
 
 def escape_markdown(text: str) -> str:
@@ -90,7 +92,9 @@ def _unit_filters(escape: Callable[[str], str]) -> dict[str, Callable[..., Marku
 
     def per_price_unit(price_per: Decimal, unit: str) -> Markup:
         counted = escape(_units(unit, price_per))
-        return Markup(f"per {counted}" if price_per == 1 else f"per {format_quantity(price_per)} {counted}")
+        return Markup(
+            f"per {counted}" if price_per == 1 else f"per {format_quantity(price_per)} {counted}"
+        )
 
     return {"qty_unit": qty_unit, "per_price_unit": per_price_unit}
 
@@ -104,15 +108,34 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
     loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
     loaders.append(FileSystemLoader(str(data_dir("templates"))))
     if fmt == "html":
-        env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(default=True),
-                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(default=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         env.filters["clean"] = strip_control
     else:
-        env = Environment(loader=ChoiceLoader(loaders), autoescape=False, finalize=_finalize_markdown,
-                          undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                          keep_trailing_newline=True)
-    env.filters.update(usd=_usd, unit_price=_unit_price, qty=_qty, pct=_pct, **REVIEW_FILTERS,
-                       **_unit_filters(lambda text: str(html_escape(text)) if fmt == "html" else escape_markdown(text)))
+        env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=False,
+            finalize=_finalize_markdown,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+    env.filters.update(
+        usd=_usd,
+        unit_price=_unit_price,
+        qty=_qty,
+        pct=_pct,
+        **REVIEW_FILTERS,
+        **_unit_filters(
+            lambda text: str(html_escape(text)) if fmt == "html" else escape_markdown(text)
+        ),
+    )
     return env
 
 

@@ -53,8 +53,10 @@ def load_baseline(path: Path, prices: PriceBook, options: EstimateOptions) -> Ba
         data = load_json(path, what=WHAT)
         if isinstance(data, dict) and "schema" in data:
             if data["schema"] != REPORT_SCHEMA_ID:
-                raise BaselineError(f"{path}: report schema {data['schema']!r} is not supported "
-                                    f"(this costline reads {REPORT_SCHEMA_ID})")
+                raise BaselineError(
+                    f"{path}: report schema {data['schema']!r} is not supported "
+                    f"(this costline reads {REPORT_SCHEMA_ID})"
+                )
             problems = schema_problems(data)
             if problems:
                 raise BaselineError(f"{path}: not a valid costline report: {problems[0]}")
@@ -67,4 +69,6 @@ def load_baseline(path: Path, prices: PriceBook, options: EstimateOptions) -> Ba
             raise BaselineError(f"{path}: is not {WHAT}")
     except InputFileError as exc:
         raise BaselineError(str(exc)) from None
-    return Baseline(build_report(estimate(resources, prices, options), source=str(path)), str(path), kind)
+    return Baseline(
+        build_report(estimate(resources, prices, options), source=str(path)), str(path), kind
+    )

@@ -48,7 +48,10 @@ class BudgetLimits:
 
     @property
     def any(self) -> bool:
-        return any(v is not None for v in (self.monthly_budget_usd, self.max_increase_usd, self.max_increase_percent))
+        return any(
+            v is not None
+            for v in (self.monthly_budget_usd, self.max_increase_usd, self.max_increase_percent)
+        )
 
     @property
     def needs_baseline(self) -> bool:
@@ -92,8 +95,13 @@ def percent_change(before: Decimal, after: Decimal) -> Decimal | None:
         return ((after - before) * 100 / before).quantize(PERCENT_PLACES)
 
 
-def check_budget(total: Decimal, limits: BudgetLimits, baseline_total: Decimal | None = None, *,
-                 other_prices: bool = False) -> BudgetResult:
+def check_budget(
+    total: Decimal,
+    limits: BudgetLimits,
+    baseline_total: Decimal | None = None,
+    *,
+    other_prices: bool = False,
+) -> BudgetResult:
     """Check ``total`` (and its increase over ``baseline_total``) against ``limits``;
     ``other_prices``: the baseline was priced with other tables or overrides (see module doc)."""
     violations: list[Violation] = []
@@ -106,22 +114,35 @@ def check_budget(total: Decimal, limits: BudgetLimits, baseline_total: Decimal |
                 used = (total * 100 / budget).quantize(PERCENT_PLACES)
         over = shown_delta(budget, total)
         if over > 0:
-            violations.append(Violation("over-budget", f"the total {format_usd(total)}/month is over the budget "
-                                                       f"{format_usd(budget)} by {format_usd(over)}"))
+            violations.append(
+                Violation(
+                    "over-budget",
+                    f"the total {format_usd(total)}/month is over the budget "
+                    f"{format_usd(budget)} by {format_usd(over)}",
+                )
+            )
     if baseline_total is not None:
         increase = shown_delta(baseline_total, total)
         note = OTHER_PRICES if other_prices else ""
         if limits.max_increase_usd is not None and increase > round_cents(limits.max_increase_usd):
-            violations.append(Violation("increase-over-limit",
-                                        f"the increase {format_usd(increase)}/month over the baseline is more than "
-                                        f"the {format_usd(limits.max_increase_usd)} allowed per change{note}"))
+            violations.append(
+                Violation(
+                    "increase-over-limit",
+                    f"the increase {format_usd(increase)}/month over the baseline is more than "
+                    f"the {format_usd(limits.max_increase_usd)} allowed per change{note}",
+                )
+            )
         if limits.max_increase_percent is not None and increase > 0:
             change = percent_change(baseline_total, total)
             if change is None or change > limits.max_increase_percent:
                 shown = "from $0.00" if change is None else f"+{plain_number(change)}%"
-                violations.append(Violation("increase-over-percent",
-                                            f"the increase ({shown}) over the baseline {format_usd(baseline_total)} is "
-                                            f"more than the {plain_number(limits.max_increase_percent)}% allowed per change{note}"))
+                violations.append(
+                    Violation(
+                        "increase-over-percent",
+                        f"the increase ({shown}) over the baseline {format_usd(baseline_total)} is "
+                        f"more than the {plain_number(limits.max_increase_percent)}% allowed per change{note}",
+                    )
+                )
     if violations:
         status = "over"
     elif budget is not None and used is not None and used >= limits.warn_at_percent:

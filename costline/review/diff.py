@@ -45,11 +45,17 @@ def _inputs(resource: Mapping[str, Any]) -> dict[str, str]:
     return inputs
 
 
-def input_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[dict[str, str | None]]:
+def input_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> list[dict[str, str | None]]:
     """Inputs whose value differs (``None`` where a side lacks the input), in the after side's order."""
     old, new = _inputs(before), _inputs(after)
     keys = [*new, *(k for k in old if k not in new)]
-    return [{"key": k, "before": old.get(k), "after": new.get(k)} for k in keys if old.get(k) != new.get(k)]
+    return [
+        {"key": k, "before": old.get(k), "after": new.get(k)}
+        for k in keys
+        if old.get(k) != new.get(k)
+    ]
 
 
 def _match(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]):
@@ -91,12 +97,15 @@ def _entry(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict
 
 def _rank(entry: Mapping[str, Any]) -> tuple:
     """Largest shown change first; among equal shown changes, the larger exact one."""
-    exact = (entry["after_usd"] if entry["after_usd"] is not None else ZERO) - \
-        (entry["before_usd"] if entry["before_usd"] is not None else ZERO)
+    exact = (entry["after_usd"] if entry["after_usd"] is not None else ZERO) - (
+        entry["before_usd"] if entry["before_usd"] is not None else ZERO
+    )
     return -abs(entry["delta_usd"]), -abs(exact), CHANGE_ORDER[entry["change"]], entry["name"]
 
 
-def diff_reports(before: Report, after: Report, *, source: str | None = None, kind: str = "report") -> dict[str, Any]:
+def diff_reports(
+    before: Report, after: Report, *, source: str | None = None, kind: str = "report"
+) -> dict[str, Any]:
     """The ``baseline`` section of a report: ``after`` (the change) against ``before``."""
     pairs = _match(before.get("resources") or (), after.get("resources") or ())
     entries = [e for e in (_entry(old, new) for old, new in pairs) if e is not None]
@@ -106,8 +115,16 @@ def diff_reports(before: Report, after: Report, *, source: str | None = None, ki
     new_services = {s["service"]: s["monthly_usd"] for s in after.get("by_service") or ()}
     services = [*new_services, *(s for s in old_services if s not in new_services)]
     total_before, total_after = before["total_monthly_usd"], after["total_monthly_usd"]
-    pricing_before = (before.get("pricing_version"), before.get("pricing_region"), tuple(before.get("price_overrides") or ()))
-    pricing_after = (after.get("pricing_version"), after.get("pricing_region"), tuple(after.get("price_overrides") or ()))
+    pricing_before = (
+        before.get("pricing_version"),
+        before.get("pricing_region"),
+        tuple(before.get("price_overrides") or ()),
+    )
+    pricing_after = (
+        after.get("pricing_version"),
+        after.get("pricing_region"),
+        tuple(after.get("price_overrides") or ()),
+    )
     return {
         "source": source,
         "kind": kind,
@@ -117,25 +134,38 @@ def diff_reports(before: Report, after: Report, *, source: str | None = None, ki
         "pricing_version": before.get("pricing_version"),
         "pricing_region": before.get("pricing_region"),
         "same_prices": pricing_before == pricing_after,
-        "by_service": [{"service": s, "before_usd": old_services.get(s, ZERO), "after_usd": new_services.get(s, ZERO),
-                        "delta_usd": shown_delta(old_services.get(s, ZERO), new_services.get(s, ZERO))}
-                       for s in services],
+        "by_service": [
+            {
+                "service": s,
+                "before_usd": old_services.get(s, ZERO),
+                "after_usd": new_services.get(s, ZERO),
+                "delta_usd": shown_delta(old_services.get(s, ZERO), new_services.get(s, ZERO)),
+            }
+            for s in services
+        ],
         "resources": entries,
         "counts": {**counts, "unchanged": len(pairs) - len(entries)},
         "price_overrides": list(pricing_before[2]),
-        "prices_note": None if pricing_before == pricing_after else _prices_note(pricing_before, pricing_after),
+        "prices_note": None
+        if pricing_before == pricing_after
+        else _prices_note(pricing_before, pricing_after),
     }
 
 
 def _prices_note(before: tuple, after: tuple) -> str:
     """Which prices differ: ``priced with tables 2026.11.0 (us-east-1) and overrides a.yaml;
     this run with no overrides``."""
-    def prices(version: str | None, region: str | None, overrides: tuple[str, ...], *, tables: bool) -> str:
+
+    def prices(
+        version: str | None, region: str | None, overrides: tuple[str, ...], *, tables: bool
+    ) -> str:
         parts = [f"tables {version} ({region})"] if tables else []
         if overrides or not tables:
             parts.append(f"overrides {', '.join(overrides)}" if overrides else "no overrides")
         return " and ".join(parts)
 
     tables_differ = before[:2] != after[:2]
-    return (f"the baseline was priced with {prices(*before, tables=True)}; this run with "
-            f"{prices(*after, tables=tables_differ or before[2] == after[2])}: part of the change may come from prices")
+    return (
+        f"the baseline was priced with {prices(*before, tables=True)}; this run with "
+        f"{prices(*after, tables=tables_differ or before[2] == after[2])}: part of the change may come from prices"
+    )

@@ -39,34 +39,36 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
     Resources are listed most expensive first (then by name and URN), as a reviewer reads them."""
     resources = []
     for r in sorted(estimate.resources, key=lambda r: (-r.monthly_usd, r.name, r.urn)):
-        resources.append({
-            "urn": r.urn,
-            "type": r.type,
-            "name": r.name,
-            "status": r.status.value,
-            "monthly_usd": r.monthly_usd,
-            "line_items": [
-                {
-                    "service": i.service,
-                    "description": i.description,
-                    "quantity": None if i.secret else i.quantity,
-                    "unit": i.unit,
-                    "free_quantity": None if i.secret else i.free_quantity,
-                    "secret": i.secret,
-                    "unit_price_usd": i.unit_price_usd,
-                    "price_per": i.price_per,
-                    "monthly_usd": i.monthly_usd,
-                    "price_id": i.price_id,
-                    "note": i.note,
-                }
-                for i in r.line_items
-            ],
-            "assumptions": [
-                {"key": a.key, "value": a.value, "source": a.source.value, "detail": a.detail}
-                for a in r.assumptions
-            ],
-            "findings": [_finding(f) for f in r.findings],
-        })
+        resources.append(
+            {
+                "urn": r.urn,
+                "type": r.type,
+                "name": r.name,
+                "status": r.status.value,
+                "monthly_usd": r.monthly_usd,
+                "line_items": [
+                    {
+                        "service": i.service,
+                        "description": i.description,
+                        "quantity": None if i.secret else i.quantity,
+                        "unit": i.unit,
+                        "free_quantity": None if i.secret else i.free_quantity,
+                        "secret": i.secret,
+                        "unit_price_usd": i.unit_price_usd,
+                        "price_per": i.price_per,
+                        "monthly_usd": i.monthly_usd,
+                        "price_id": i.price_id,
+                        "note": i.note,
+                    }
+                    for i in r.line_items
+                ],
+                "assumptions": [
+                    {"key": a.key, "value": a.value, "source": a.source.value, "detail": a.detail}
+                    for a in r.assumptions
+                ],
+                "findings": [_finding(f) for f in r.findings],
+            }
+        )
     counts = {status.value: 0 for status in ResourceStatus}
     for r in estimate.resources:
         counts[r.status.value] += 1
@@ -83,14 +85,18 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
         "free_tier_applied": estimate.free_tier_applied,
         "by_service": [
             {"service": service, "monthly_usd": usd}
-            for service, usd in sorted(estimate.by_service().items(), key=lambda kv: (-kv[1], kv[0]))
+            for service, usd in sorted(
+                estimate.by_service().items(), key=lambda kv: (-kv[1], kv[0])
+            )
         ],
         "resources": resources,
         "findings": findings,
         "summary": {
             "resources": len(estimate.resources),
             **counts,
-            "findings": {s.value: sum(1 for f in estimate.all_findings if f.severity is s) for s in Severity},
+            "findings": {
+                s.value: sum(1 for f in estimate.all_findings if f.severity is s) for s in Severity
+            },
         },
         # Review sections, filled in by costline.review.sections when computed (None: not computed).
         "what_if": None,

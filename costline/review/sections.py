@@ -54,57 +54,98 @@ def what_if_section(result: WhatIf, base: Estimate) -> dict[str, Any]:
     edge = result.edge
     hide = edge is not None and edge.secret
     return {
-        "edge": None if edge is None else {"monthly_calls": None if hide else edge.monthly_calls, "kind": edge.kind,
-                                           "sources": list(edge.sources), "secret": edge.secret},
+        "edge": None
+        if edge is None
+        else {
+            "monthly_calls": None if hide else edge.monthly_calls,
+            "kind": edge.kind,
+            "sources": list(edge.sources),
+            "secret": edge.secret,
+        },
         "services": services,
         "scaled_tags": [*REQUEST_TAGS, *(t.key for t in SCALED_TAGS)],
-        "rows": [{
-            "volume": None if hide and row.scenario.volume is None else row.volume,
-            "multiplier": row.scenario.multiplier,
-            "factor": None if hide and row.scenario.volume is not None else factor_decimal(row.factor),
-            "current": row.current,
-            "complete": row.complete,
-            "total_monthly_usd": row.estimate.total_monthly_usd,
-            "by_service": [{"service": s, "monthly_usd": costs.get(s, ZERO)} for s in services],
-        } for row in result.rows for costs in [row.estimate.by_service()]],
+        "rows": [
+            {
+                "volume": None if hide and row.scenario.volume is None else row.volume,
+                "multiplier": row.scenario.multiplier,
+                "factor": None
+                if hide and row.scenario.volume is not None
+                else factor_decimal(row.factor),
+                "current": row.current,
+                "complete": row.complete,
+                "total_monthly_usd": row.estimate.total_monthly_usd,
+                "by_service": [{"service": s, "monthly_usd": costs.get(s, ZERO)} for s in services],
+            }
+            for row in result.rows
+            for costs in [row.estimate.by_service()]
+        ],
         "skipped_volumes": [s.volume for s in result.skipped if s.volume is not None],
     }
 
 
 def recommendations_section(recommendations: Sequence[Recommendation]) -> list[dict[str, Any]]:
-    return [{"code": r.code, "title": r.title, "detail": r.detail, "monthly_saving_usd": r.monthly_saving_usd,
-             "new_total_monthly_usd": r.new_total_monthly_usd, "resources": list(r.resources), "link": r.link}
-            for r in recommendations]
+    return [
+        {
+            "code": r.code,
+            "title": r.title,
+            "detail": r.detail,
+            "monthly_saving_usd": r.monthly_saving_usd,
+            "new_total_monthly_usd": r.new_total_monthly_usd,
+            "resources": list(r.resources),
+            "link": r.link,
+        }
+        for r in recommendations
+    ]
 
 
 def budget_section(result: BudgetResult) -> dict[str, Any]:
     limits = result.limits
-    return {"status": result.status, "monthly_budget_usd": limits.monthly_budget_usd,
-            "warn_at_percent": limits.warn_at_percent, "max_increase_usd": limits.max_increase_usd,
-            "max_increase_percent": limits.max_increase_percent, "used_percent": result.used_percent,
-            "headroom_usd": result.headroom_usd,
-            "violations": [{"code": v.code, "message": v.message} for v in result.violations]}
+    return {
+        "status": result.status,
+        "monthly_budget_usd": limits.monthly_budget_usd,
+        "warn_at_percent": limits.warn_at_percent,
+        "max_increase_usd": limits.max_increase_usd,
+        "max_increase_percent": limits.max_increase_percent,
+        "used_percent": result.used_percent,
+        "headroom_usd": result.headroom_usd,
+        "violations": [{"code": v.code, "message": v.message} for v in result.violations],
+    }
 
 
-def review_report(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions, result: Estimate, *,
-                  source: str | None = None, scenarios: Sequence[Scenario] | None = DEFAULT_SCENARIOS,
-                  recommendations: bool = True, baseline: Baseline | None = None,
-                  limits: BudgetLimits | None = None) -> dict[str, Any]:
+def review_report(
+    resources: Sequence[Resource],
+    prices: PriceBook,
+    options: EstimateOptions,
+    result: Estimate,
+    *,
+    source: str | None = None,
+    scenarios: Sequence[Scenario] | None = DEFAULT_SCENARIOS,
+    recommendations: bool = True,
+    baseline: Baseline | None = None,
+    limits: BudgetLimits | None = None,
+) -> dict[str, Any]:
     """The report of ``result`` (the estimate of ``resources``) with the review sections asked for:
     what-if rows for ``scenarios`` (``None`` or empty: none), recommendations, the diff against
     ``baseline`` and the check against ``limits``."""
     report = build_report(result, source=source)
     if scenarios:
-        report["what_if"] = what_if_section(what_if(resources, prices, options, scenarios, result), result)
+        report["what_if"] = what_if_section(
+            what_if(resources, prices, options, scenarios, result), result
+        )
     if recommendations:
-        report["recommendations"] = recommendations_section(recommend(resources, prices, options, result))
+        report["recommendations"] = recommendations_section(
+            recommend(resources, prices, options, result)
+        )
     if baseline is not None:
-        report["baseline"] = diff_reports(baseline.report, report, source=baseline.source, kind=baseline.kind)
+        report["baseline"] = diff_reports(
+            baseline.report, report, source=baseline.source, kind=baseline.kind
+        )
     if limits is not None:
         base_total = baseline.report["total_monthly_usd"] if baseline is not None else None
         other_prices = report.get("baseline") is not None and not report["baseline"]["same_prices"]
-        report["budget"] = budget_section(check_budget(result.total_monthly_usd, limits, base_total,
-                                                       other_prices=other_prices))
+        report["budget"] = budget_section(
+            check_budget(result.total_monthly_usd, limits, base_total, other_prices=other_prices)
+        )
     return report
 
 
@@ -118,8 +159,12 @@ def schema_problems(data: Any) -> list[str]:
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(report_schema())
-    return [f"{'/'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
-            for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
+    return [
+        f"{'/'.join(str(p) for p in error.absolute_path) or '(top level)'}: {error.message}"
+        for error in sorted(
+            validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
+        )
+    ]
 
 
 def validate_report(report: Mapping[str, Any]) -> None:

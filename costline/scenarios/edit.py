@@ -32,8 +32,9 @@ def tags_editable(resource: Resource) -> bool:
     return not is_unknown(resource.properties.get("tags"))
 
 
-def with_tags(resource: Resource, changes: Mapping[str, str | None], *,
-              secret_keys: Iterable[str] = ()) -> Resource:
+def with_tags(
+    resource: Resource, changes: Mapping[str, str | None], *, secret_keys: Iterable[str] = ()
+) -> Resource:
     """A copy with ``changes`` applied to its tags: a string sets the tag in ``tags`` (which wins
     over ``tagsAll``), ``None`` removes it from both maps. ``secret_keys`` are the changed tags
     whose new value was computed from a secret."""
@@ -72,8 +73,9 @@ def _scaled(value, factor: Fraction) -> str:
         return plain_number(value * factor.numerator / factor.denominator)
 
 
-def scale_usage(resource: Resource, factor: Fraction, tags: Iterable[UsageTag], *,
-                requests: bool = False) -> Resource:
+def scale_usage(
+    resource: Resource, factor: Fraction, tags: Iterable[UsageTag], *, requests: bool = False
+) -> Resource:
     """A copy whose declared numeric ``tags`` are ``factor`` times their value (exact when the
     result is a terminating decimal). With ``requests``, the request figure is scaled too:
     ``cost:monthly-requests``, or ``cost:daily-requests`` × days rewritten as a monthly figure.
@@ -86,8 +88,13 @@ def scale_usage(resource: Resource, factor: Fraction, tags: Iterable[UsageTag], 
     if requests and (reader.has(MONTHLY_REQUESTS) or reader.has(DAILY_REQUESTS)):
         monthly = reader.monthly_requests(required=False)
         if monthly is not None:
-            changes.update({MONTHLY_REQUESTS.key: _scaled(monthly, factor), DAILY_REQUESTS.key: None,
-                            DAYS_PER_MONTH.key: None})
+            changes.update(
+                {
+                    MONTHLY_REQUESTS.key: _scaled(monthly, factor),
+                    DAILY_REQUESTS.key: None,
+                    DAYS_PER_MONTH.key: None,
+                }
+            )
             if reader.secret_used:
                 secret.append(MONTHLY_REQUESTS.key)
     for tag in tags:

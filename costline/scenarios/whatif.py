@@ -54,11 +54,22 @@ from costline.usage.traffic import (
     traffic_edges,
 )
 
-SCALED_TAGS: tuple[UsageTag, ...] = (MONTHLY_GET_REQUESTS, MONTHLY_PUT_REQUESTS, MONTHLY_MESSAGES,
-                                     MONTHLY_CONNECTION_MINUTES, MONTHLY_TRANSFER_OUT_GB, MONTHLY_RETRIEVAL_GB)
+SCALED_TAGS: tuple[UsageTag, ...] = (
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_PUT_REQUESTS,
+    MONTHLY_MESSAGES,
+    MONTHLY_CONNECTION_MINUTES,
+    MONTHLY_TRANSFER_OUT_GB,
+    MONTHLY_RETRIEVAL_GB,
+)
 """Monthly traffic figures scaled as they are (requests are handled apart: daily → monthly)."""
 
-DEFAULT_VOLUMES: tuple[Decimal, ...] = (Decimal(30_000), Decimal(100_000), Decimal(500_000), Decimal(1_000_000))
+DEFAULT_VOLUMES: tuple[Decimal, ...] = (
+    Decimal(30_000),
+    Decimal(100_000),
+    Decimal(500_000),
+    Decimal(1_000_000),
+)
 """The seed template's rows: calls per month at the stack's edge."""
 
 _SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
@@ -90,7 +101,9 @@ def parse_scenarios(text: str) -> tuple[Scenario, ...]:
     for term in (t.strip() for t in text.split(",")):
         match = _TERM.fullmatch(term)
         if match is None:
-            raise ScenarioError(f"--what-if: {term!r} is neither a multiplier like 2x nor a volume like 100000 or 1M")
+            raise ScenarioError(
+                f"--what-if: {term!r} is neither a multiplier like 2x nor a volume like 100000 or 1M"
+            )
         try:
             number = Decimal(match["number"]) * _SUFFIXES[match["suffix"].lower()]
         except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
@@ -152,12 +165,24 @@ def edge_traffic(resources: Iterable[Resource]) -> EdgeTraffic | None:
     """
     stack = tuple(resources)
     targets = {e.target for e in traffic_edges(stack)}
-    apis = [r for r in stack if r.type == REST_API_TYPE
-            or (r.type == V2_API_TYPE and r.properties.get("protocolType", "HTTP") == "HTTP")]
+    apis = [
+        r
+        for r in stack
+        if r.type == REST_API_TYPE
+        or (r.type == V2_API_TYPE and r.properties.get("protocolType", "HTTP") == "HTTP")
+    ]
     stages = stages_by_api(stack)
-    tiers = (("API Gateway requests", [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()))]),
-             ("Lambda invocations", [r for r in stack if r.type == LAMBDA_TYPE and r.urn not in targets]),
-             ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]))
+    tiers = (
+        (
+            "API Gateway requests",
+            [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()))],
+        ),
+        (
+            "Lambda invocations",
+            [r for r in stack if r.type == LAMBDA_TYPE and r.urn not in targets],
+        ),
+        ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]),
+    )
     for kind, holders in tiers:
         total, secret, names = declared_requests(holders)
         if names:
@@ -174,8 +199,13 @@ def _problems(result: Estimate) -> int:
     return sum(1 for f in result.all_findings if f.severity is not Severity.INFO)
 
 
-def what_if(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions | None = None,
-            scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS, base: Estimate | None = None) -> WhatIf:
+def what_if(
+    resources: Sequence[Resource],
+    prices: PriceBook,
+    options: EstimateOptions | None = None,
+    scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
+    base: Estimate | None = None,
+) -> WhatIf:
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
     stack as declared (computed when not given); the row at factor 1 reuses it, and is added
     when no scenario asks for today's traffic. Rows are in order of traffic (in the order asked,
@@ -190,17 +220,33 @@ def what_if(resources: Sequence[Resource], prices: PriceBook, options: EstimateO
             with money_context():
                 volume = None if edge is None else edge.monthly_calls * scenario.multiplier
         elif edge is not None and edge.monthly_calls > 0 and scenario.volume is not None:
-            factor, volume = Fraction(scenario.volume) / Fraction(edge.monthly_calls), scenario.volume
+            factor, volume = (
+                Fraction(scenario.volume) / Fraction(edge.monthly_calls),
+                scenario.volume,
+            )
         else:
             skipped.append(scenario)
             continue
         result = base if factor == 1 else estimate(scale_stack(resources, factor), prices, options)
-        rows.append(WhatIfRow(scenario, factor, volume, result, _problems(result) <= _problems(base)))
-    if rows and not any(row.current for row in rows):  # today's traffic is always a row, for comparison
-        rows.insert(0, WhatIfRow(Scenario(multiplier=Decimal(1)), Fraction(1),
-                                 edge.monthly_calls if edge else None, base))
+        rows.append(
+            WhatIfRow(scenario, factor, volume, result, _problems(result) <= _problems(base))
+        )
+    if rows and not any(
+        row.current for row in rows
+    ):  # today's traffic is always a row, for comparison
+        rows.insert(
+            0,
+            WhatIfRow(
+                Scenario(multiplier=Decimal(1)),
+                Fraction(1),
+                edge.monthly_calls if edge else None,
+                base,
+            ),
+        )
     if edge is None or not edge.secret:  # where an absolute row falls would hint at a secret volume
-        rows.sort(key=lambda row: row.factor)  # stable: rows asked for twice stay in the order given
+        rows.sort(
+            key=lambda row: row.factor
+        )  # stable: rows asked for twice stay in the order given
     return WhatIf(edge, tuple(rows), tuple(skipped))
 
 

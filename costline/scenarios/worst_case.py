@@ -44,17 +44,29 @@ def at_timeout(resource: Resource) -> Resource:
     tags = dict(tags) if isinstance(tags, dict) else {}
     tags[AVG_DURATION_MS.key] = plain_number(timeout_s(resource) * 1000)
     secret_paths = frozenset(p for p in resource.secret_paths if p != f"tags.{AVG_DURATION_MS.key}")
-    return replace(resource, properties={**resource.properties, "tags": tags}, secret_paths=secret_paths)
+    return replace(
+        resource, properties={**resource.properties, "tags": tags}, secret_paths=secret_paths
+    )
 
 
-def lambda_worst_cases(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions,
-                       expected: Estimate) -> list[LambdaWorstCase]:
+def lambda_worst_cases(
+    resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions, expected: Estimate
+) -> list[LambdaWorstCase]:
     """Expected vs worst-case monthly cost of every Lambda function in the stack."""
-    lambdas = {r.urn for r in resources if r.type == LAMBDA_TYPE and not is_unknown(r.properties.get("tags"))}
+    lambdas = {
+        r.urn
+        for r in resources
+        if r.type == LAMBDA_TYPE and not is_unknown(r.properties.get("tags"))
+    }
     if not lambdas:
         return []
     worst = estimate([at_timeout(r) if r.urn in lambdas else r for r in resources], prices, options)
     worst_by_urn = {r.urn: r for r in worst.resources}
     by_urn = {r.urn: r for r in resources}
-    return [LambdaWorstCase(r.urn, r.name, timeout_s(by_urn[r.urn]), r.monthly_usd, worst_by_urn[r.urn].monthly_usd)
-            for r in expected.resources if r.urn in lambdas]
+    return [
+        LambdaWorstCase(
+            r.urn, r.name, timeout_s(by_urn[r.urn]), r.monthly_usd, worst_by_urn[r.urn].monthly_usd
+        )
+        for r in expected.resources
+        if r.urn in lambdas
+    ]

@@ -52,10 +52,16 @@ TERRAFORM_TYPES: Mapping[str, tuple[str, ...]] = {
 """Terraform resource type -> the Pulumi type tokens it corresponds to."""
 
 KEYS: Mapping[str, Mapping[str, str]] = {
-    "aws_lambda_function": {"monthly_requests": MONTHLY_REQUESTS.key, "request_duration_ms": AVG_DURATION_MS.key},
+    "aws_lambda_function": {
+        "monthly_requests": MONTHLY_REQUESTS.key,
+        "request_duration_ms": AVG_DURATION_MS.key,
+    },
     "aws_api_gateway_rest_api": {"monthly_requests": MONTHLY_REQUESTS.key},
-    "aws_s3_bucket": {"storage_gb": STORAGE_GB.key, "monthly_tier_1_requests": MONTHLY_PUT_REQUESTS.key,
-                      "monthly_tier_2_requests": MONTHLY_GET_REQUESTS.key},
+    "aws_s3_bucket": {
+        "storage_gb": STORAGE_GB.key,
+        "monthly_tier_1_requests": MONTHLY_PUT_REQUESTS.key,
+        "monthly_tier_2_requests": MONTHLY_GET_REQUESTS.key,
+    },
 }
 """Terraform type -> Infracost usage key -> costline tag key."""
 
@@ -73,17 +79,34 @@ def read_usage_file(text: str, name: str) -> tuple[Mapping[str, Any], list[Findi
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        return {}, [_finding(CODE_INVALID, Severity.ERROR, f"{name}: not valid YAML ({str(exc).splitlines()[0]})")]
+        return {}, [
+            _finding(
+                CODE_INVALID, Severity.ERROR, f"{name}: not valid YAML ({str(exc).splitlines()[0]})"
+            )
+        ]
     if not isinstance(document, Mapping):
-        return {}, [_finding(CODE_INVALID, Severity.ERROR, f"{name}: expected a mapping with version and resource_usage")]
+        return {}, [
+            _finding(
+                CODE_INVALID,
+                Severity.ERROR,
+                f"{name}: expected a mapping with version and resource_usage",
+            )
+        ]
     if str(document.get("version")) != "0.1":
-        return {}, [_finding(CODE_INVALID, Severity.ERROR, f"{name}: version {document.get('version')!r} is not 0.1",
-                             field="version")]
+        return {}, [
+            _finding(
+                CODE_INVALID,
+                Severity.ERROR,
+                f"{name}: version {document.get('version')!r} is not 0.1",
+                field="version",
+            )
+        ]
     return document, []
 
 
-def apply_usage_file(resources: Sequence[Resource], document: Mapping[str, Any],
-                     name: str = "infracost-usage.yml") -> tuple[list[Resource], list[Finding]]:
+def apply_usage_file(
+    resources: Sequence[Resource], document: Mapping[str, Any], name: str = "infracost-usage.yml"
+) -> tuple[list[Resource], list[Finding]]:
     """``resources`` with the usage file's values added as ``cost:*`` tags, plus findings.
 
     Pure: returns new resources (unchanged ones are the same objects). See the module doc for the
@@ -94,8 +117,14 @@ def apply_usage_file(resources: Sequence[Resource], document: Mapping[str, Any],
     defaults = _section(document, "resource_type_default_usage", name, findings)
     for tf_type, usage in defaults.items():
         if tf_type not in KEYS:
-            findings.append(_finding(CODE_UNMAPPED, Severity.INFO, f"{name}: no costline mapping for Terraform type {tf_type!r}",
-                                     field=f"resource_type_default_usage.{tf_type}"))
+            findings.append(
+                _finding(
+                    CODE_UNMAPPED,
+                    Severity.INFO,
+                    f"{name}: no costline mapping for Terraform type {tf_type!r}",
+                    field=f"resource_type_default_usage.{tf_type}",
+                )
+            )
             continue
         values = _mapped(tf_type, usage, f"resource_type_default_usage.{tf_type}", name, findings)
         for resource in resources:
@@ -105,14 +134,25 @@ def apply_usage_file(resources: Sequence[Resource], document: Mapping[str, Any],
         tf_type, resource_name = _split(str(address))
         matches = [r for r in resources if _matches(r, tf_type, resource_name)]
         if tf_type is not None and tf_type not in KEYS:
-            findings.append(_finding(CODE_UNMAPPED, Severity.INFO, f"{name}: no costline mapping for {address!r}",
-                                     field=f"resource_usage.{address}"))
+            findings.append(
+                _finding(
+                    CODE_UNMAPPED,
+                    Severity.INFO,
+                    f"{name}: no costline mapping for {address!r}",
+                    field=f"resource_usage.{address}",
+                )
+            )
             continue
         if not matches:
-            findings.append(_finding(CODE_UNMATCHED, Severity.WARNING,
-                                     f"{name}: {address!r} matches no resource of the stack; its usage is ignored",
-                                     field=f"resource_usage.{address}",
-                                     suggestion="use the Pulumi resource name, e.g. aws_lambda_function.api_handler for 'api-handler'"))
+            findings.append(
+                _finding(
+                    CODE_UNMATCHED,
+                    Severity.WARNING,
+                    f"{name}: {address!r} matches no resource of the stack; its usage is ignored",
+                    field=f"resource_usage.{address}",
+                    suggestion="use the Pulumi resource name, e.g. aws_lambda_function.api_handler for 'api-handler'",
+                )
+            )
             continue
         for resource in matches:
             resource_type = tf_type or _terraform_type(resource)
@@ -123,18 +163,31 @@ def apply_usage_file(resources: Sequence[Resource], document: Mapping[str, Any],
     return [_with_tags(r, per_resource.get(r.urn, {})) for r in resources], findings
 
 
-def _section(document: Mapping[str, Any], key: str, name: str, findings: list[Finding]) -> Mapping[str, Any]:
+def _section(
+    document: Mapping[str, Any], key: str, name: str, findings: list[Finding]
+) -> Mapping[str, Any]:
     value = document.get(key) or {}
     if not isinstance(value, Mapping):
-        findings.append(_finding(CODE_INVALID, Severity.ERROR, f"{name}: {key} must be a mapping", field=key))
+        findings.append(
+            _finding(CODE_INVALID, Severity.ERROR, f"{name}: {key} must be a mapping", field=key)
+        )
         return {}
     return value
 
 
-def _mapped(tf_type: str, usage: Any, path: str, name: str, findings: list[Finding]) -> dict[str, str]:
+def _mapped(
+    tf_type: str, usage: Any, path: str, name: str, findings: list[Finding]
+) -> dict[str, str]:
     """Tag values (as plain decimal text) for the keys of ``usage`` that map; findings for the rest."""
     if not isinstance(usage, Mapping):
-        findings.append(_finding(CODE_INVALID, Severity.ERROR, f"{name}: {path} must be a mapping of usage keys", field=path))
+        findings.append(
+            _finding(
+                CODE_INVALID,
+                Severity.ERROR,
+                f"{name}: {path} must be a mapping of usage keys",
+                field=path,
+            )
+        )
         return {}
     flat = dict(usage)
     nested = flat.pop(_NESTED_S3_CLASS, None) if tf_type == "aws_s3_bucket" else None
@@ -144,10 +197,23 @@ def _mapped(tf_type: str, usage: Any, path: str, name: str, findings: list[Findi
     for key, value in flat.items():
         tag = KEYS[tf_type].get(str(key))
         if tag is None:
-            findings.append(_finding(CODE_UNMAPPED, Severity.INFO, f"{name}: {path}.{key} has no costline equivalent; ignored",
-                                     field=f"{path}.{key}"))
+            findings.append(
+                _finding(
+                    CODE_UNMAPPED,
+                    Severity.INFO,
+                    f"{name}: {path}.{key} has no costline equivalent; ignored",
+                    field=f"{path}.{key}",
+                )
+            )
         elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            findings.append(_finding(CODE_INVALID, Severity.ERROR, f"{name}: {path}.{key} is not a number", field=f"{path}.{key}"))
+            findings.append(
+                _finding(
+                    CODE_INVALID,
+                    Severity.ERROR,
+                    f"{name}: {path}.{key} is not a number",
+                    field=f"{path}.{key}",
+                )
+            )
         else:
             values[tag] = str(value)  # validated later, like any tag, by costline.usage.tags
     return values
@@ -190,6 +256,13 @@ def _with_tags(resource: Resource, values: Mapping[str, str]) -> Resource:
     return dataclasses.replace(resource, properties={**resource.properties, "tags": merged})
 
 
-def _finding(code: str, severity: Severity, message: str, field: str | None = None,
-             suggestion: str | None = None) -> Finding:
-    return Finding(code=code, severity=severity, message=message, field=field, suggestion=suggestion)
+def _finding(
+    code: str,
+    severity: Severity,
+    message: str,
+    field: str | None = None,
+    suggestion: str | None = None,
+) -> Finding:
+    return Finding(
+        code=code, severity=severity, message=message, field=field, suggestion=suggestion
+    )

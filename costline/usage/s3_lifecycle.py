@@ -20,8 +20,10 @@ from typing import Any
 from costline.core.model import Resource
 from costline.core.values import is_unknown
 
-LIFECYCLE_TYPES = ("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-                   "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2")
+LIFECYCLE_TYPES = (
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+)
 DEFAULT_RETENTION_DAYS = Decimal(365)
 
 # AWS storage class names (lifecycle ``storageClass``) → costline price-table class ids.
@@ -35,8 +37,11 @@ STORAGE_CLASSES: Mapping[str, str] = {
 }
 
 CLASS_LABELS: Mapping[str, str] = {
-    "standard": "Standard", "standard_ia": "Standard-IA", "one_zone_ia": "One Zone-IA",
-    "glacier_ir": "Glacier Instant Retrieval", "glacier_flexible": "Glacier Flexible Retrieval",
+    "standard": "Standard",
+    "standard_ia": "Standard-IA",
+    "one_zone_ia": "One Zone-IA",
+    "glacier_ir": "Glacier Instant Retrieval",
+    "glacier_flexible": "Glacier Flexible Retrieval",
     "deep_archive": "Glacier Deep Archive",
 }
 
@@ -57,13 +62,19 @@ def lifecycles_by_bucket(stack: Sequence[Resource]) -> dict[str, Lifecycle]:
     configs = [r for r in stack if r.type in LIFECYCLE_TYPES]
     if not configs:
         return {}  # most stacks: no lifecycle rules, nothing to index
-    buckets_by_name = {r.properties.get("bucket"): r.urn for r in stack
-                       if isinstance(r.properties.get("bucket"), str) and r.type.startswith("aws:s3/bucket")
-                       and r.type not in LIFECYCLE_TYPES}
+    buckets_by_name = {
+        r.properties.get("bucket"): r.urn
+        for r in stack
+        if isinstance(r.properties.get("bucket"), str)
+        and r.type.startswith("aws:s3/bucket")
+        and r.type not in LIFECYCLE_TYPES
+    }
     bucket_urns = {r.urn for r in stack}
     found: dict[str, Lifecycle] = {}
     for config in configs:
-        target = next((u for u in config.property_dependencies.get("bucket", ()) if u in bucket_urns), None)
+        target = next(
+            (u for u in config.property_dependencies.get("bucket", ()) if u in bucket_urns), None
+        )
         if target is None:
             target = buckets_by_name.get(config.properties.get("bucket"))
         if target is not None:
@@ -75,20 +86,28 @@ def parse_lifecycle(config: Resource) -> Lifecycle:
     rules = config.properties.get("rules")
     problems: list[str] = []
     if not isinstance(rules, list):
-        return Lifecycle(config.name, (), None, ("rules are unknown or missing; priced as Standard",))
+        return Lifecycle(
+            config.name, (), None, ("rules are unknown or missing; priced as Standard",)
+        )
     enabled = [r for r in rules if isinstance(r, Mapping) and r.get("status") == "Enabled"]
     if not enabled:
         return Lifecycle(config.name, (), None, ())
     if len(enabled) > 1:
-        problems.append(f"{len(enabled)} enabled rules; only the first is used for the storage-class mix")
+        problems.append(
+            f"{len(enabled)} enabled rules; only the first is used for the storage-class mix"
+        )
     rule = enabled[0]
     transitions: list[tuple[Decimal, str]] = []
     for t in rule.get("transitions") or []:
-        days, storage_class = _number(t.get("days")) if isinstance(t, Mapping) else None, \
-            t.get("storageClass") if isinstance(t, Mapping) else None
+        days, storage_class = (
+            _number(t.get("days")) if isinstance(t, Mapping) else None,
+            t.get("storageClass") if isinstance(t, Mapping) else None,
+        )
         if days is None or storage_class not in STORAGE_CLASSES:
-            problems.append(f"transition {t.get('storageClass') if isinstance(t, Mapping) else t!r} "
-                            "is not priced (unknown days or storage class); ignored")
+            problems.append(
+                f"transition {t.get('storageClass') if isinstance(t, Mapping) else t!r} "
+                "is not priced (unknown days or storage class); ignored"
+            )
             continue
         transitions.append((days, STORAGE_CLASSES[storage_class]))
     expiration = rule.get("expiration")
@@ -111,7 +130,12 @@ def class_mix(lifecycle: Lifecycle, retention_days: Decimal) -> dict[str, Decima
 
 
 def _number(value: Any) -> Decimal | None:
-    if is_unknown(value) or isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+    if (
+        is_unknown(value)
+        or isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value < 0
+    ):
         return None
     if isinstance(value, int):
         return Decimal(value)  # float() of a JSON integer with 400 digits would overflow

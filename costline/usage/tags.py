@@ -23,9 +23,18 @@ from costline.core.money import plain_number as _plain
 from costline.core.values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
 
 SECRET_DISPLAY = "[secret]"
-USAGE_FINDING_CODES = frozenset({"usage-tag-missing", "usage-tag-malformed", "usage-tag-unknown",
-                                 "usage-tag-out-of-range", "usage-tags-inconsistent", "usage-tag-unrecognized",
-                                 "usage-priced-worst-case", "bedrock-model-unknown"})
+USAGE_FINDING_CODES = frozenset(
+    {
+        "usage-tag-missing",
+        "usage-tag-malformed",
+        "usage-tag-unknown",
+        "usage-tag-out-of-range",
+        "usage-tags-inconsistent",
+        "usage-tag-unrecognized",
+        "usage-priced-worst-case",
+        "bedrock-model-unknown",
+    }
+)
 """Finding codes about declared usage: what the usage-tags policy reports."""
 DEFAULT_DAYS_PER_MONTH = Decimal(30)
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]+)?", re.ASCII)
@@ -44,37 +53,183 @@ class UsageTag:
     numeric: bool = True
 
 
-def _tag(key: str, unit: str, meaning: str, example: str, maximum: str, numeric: bool = True) -> UsageTag:
+def _tag(
+    key: str, unit: str, meaning: str, example: str, maximum: str, numeric: bool = True
+) -> UsageTag:
     return UsageTag(key, unit, meaning, example, Decimal(maximum), numeric)
 
 
-MONTHLY_REQUESTS = _tag("cost:monthly-requests", "requests/month", "Requests (invocations, API calls) per month.", "30000", "1e13")
-DAILY_REQUESTS = _tag("cost:daily-requests", "requests/day", "Requests per day; multiplied by cost:days-per-month.", "1000", "1e12")
-DAYS_PER_MONTH = _tag("cost:days-per-month", "days", "Days per month that cost:daily-requests applies to (default 30, as the seed template does).", "30", "31")
-AVG_DURATION_MS = _tag("cost:avg-duration-ms", "ms", "Average Lambda run time per invocation, billed in 1 ms steps.", "1000", "900000")
-INPUT_TOKENS = _tag("cost:input-tokens", "tokens/request", "Bedrock input (prompt) tokens per request.", "500", "10000000")
-OUTPUT_TOKENS = _tag("cost:output-tokens", "tokens/request", "Bedrock output (generated) tokens per request.", "500", "10000000")
-BEDROCK_MODEL = _tag("cost:bedrock-model", "model id", "Bedrock model id the requests go to.", "anthropic.claude-3-haiku-20240307-v1:0", "0", numeric=False)
+MONTHLY_REQUESTS = _tag(
+    "cost:monthly-requests",
+    "requests/month",
+    "Requests (invocations, API calls) per month.",
+    "30000",
+    "1e13",
+)
+DAILY_REQUESTS = _tag(
+    "cost:daily-requests",
+    "requests/day",
+    "Requests per day; multiplied by cost:days-per-month.",
+    "1000",
+    "1e12",
+)
+DAYS_PER_MONTH = _tag(
+    "cost:days-per-month",
+    "days",
+    "Days per month that cost:daily-requests applies to (default 30, as the seed template does).",
+    "30",
+    "31",
+)
+AVG_DURATION_MS = _tag(
+    "cost:avg-duration-ms",
+    "ms",
+    "Average Lambda run time per invocation, billed in 1 ms steps.",
+    "1000",
+    "900000",
+)
+INPUT_TOKENS = _tag(
+    "cost:input-tokens",
+    "tokens/request",
+    "Bedrock input (prompt) tokens per request.",
+    "500",
+    "10000000",
+)
+OUTPUT_TOKENS = _tag(
+    "cost:output-tokens",
+    "tokens/request",
+    "Bedrock output (generated) tokens per request.",
+    "500",
+    "10000000",
+)
+BEDROCK_MODEL = _tag(
+    "cost:bedrock-model",
+    "model id",
+    "Bedrock model id the requests go to.",
+    "anthropic.claude-3-haiku-20240307-v1:0",
+    "0",
+    numeric=False,
+)
 STORAGE_GB = _tag("cost:storage-gb", "GB", "Average data stored over the month.", "40", "1e9")
-MONTHLY_GET_REQUESTS = _tag("cost:monthly-get-requests", "requests/month", "S3 GET/SELECT (and other read) requests per month.", "30000", "1e15")
-MONTHLY_PUT_REQUESTS = _tag("cost:monthly-put-requests", "requests/month", "S3 PUT/COPY/POST/LIST requests per month.", "100", "1e15")
+MONTHLY_GET_REQUESTS = _tag(
+    "cost:monthly-get-requests",
+    "requests/month",
+    "S3 GET/SELECT (and other read) requests per month.",
+    "30000",
+    "1e15",
+)
+MONTHLY_PUT_REQUESTS = _tag(
+    "cost:monthly-put-requests",
+    "requests/month",
+    "S3 PUT/COPY/POST/LIST requests per month.",
+    "100",
+    "1e15",
+)
 # --- Bedrock billing modes (see costline.pricers.bedrock and bedrock_imported) -------------
-BEDROCK_MODE = _tag("cost:bedrock-mode", "mode", "How Bedrock bills the tokens: on-demand (default) or batch (batch inference, 50% where AWS offers it).", "batch", "0", numeric=False)
-IMPORTED_MODEL = _tag("cost:imported-model", "model name", "A Custom Model Import model the requests go to (billed per CMU-minute, not per token); architecture and size are read from the name.", "deepseek-r1-distill-llama-70b", "0", numeric=False)
-CMU = _tag("cost:cmu", "CMUs/copy", "Custom Model Units per copy of an imported model (overrides the estimate from architecture and size).", "8", "1000")
-MODEL_COPIES = _tag("cost:model-copies", "copies", "Imported-model copies active at once (default 1).", "1", "1000")
-ACTIVE_HOURS_PER_DAY = _tag("cost:active-hours-per-day", "hours/day", "Hours per day an imported model copy is active (default: requests spread over 8 working hours).", "8", "24")
-IMAGES_PER_REQUEST = _tag("cost:images-per-request", "images/request", "Images generated per request by a Bedrock image model.", "1", "1000")
-IMAGE_VARIANT = _tag("cost:image-variant", "variant", "Image size/quality priced: standard (default), premium, small, small_premium, large or large_premium.", "premium", "0", numeric=False)
-TRAINING_TOKENS = _tag("cost:training-tokens", "tokens/epoch", "Tokens in a Bedrock customization job's training data (one epoch).", "10000000", "1e13")
+BEDROCK_MODE = _tag(
+    "cost:bedrock-mode",
+    "mode",
+    "How Bedrock bills the tokens: on-demand (default) or batch (batch inference, 50% where AWS offers it).",
+    "batch",
+    "0",
+    numeric=False,
+)
+IMPORTED_MODEL = _tag(
+    "cost:imported-model",
+    "model name",
+    "A Custom Model Import model the requests go to (billed per CMU-minute, not per token); architecture and size are read from the name.",
+    "deepseek-r1-distill-llama-70b",
+    "0",
+    numeric=False,
+)
+CMU = _tag(
+    "cost:cmu",
+    "CMUs/copy",
+    "Custom Model Units per copy of an imported model (overrides the estimate from architecture and size).",
+    "8",
+    "1000",
+)
+MODEL_COPIES = _tag(
+    "cost:model-copies", "copies", "Imported-model copies active at once (default 1).", "1", "1000"
+)
+ACTIVE_HOURS_PER_DAY = _tag(
+    "cost:active-hours-per-day",
+    "hours/day",
+    "Hours per day an imported model copy is active (default: requests spread over 8 working hours).",
+    "8",
+    "24",
+)
+IMAGES_PER_REQUEST = _tag(
+    "cost:images-per-request",
+    "images/request",
+    "Images generated per request by a Bedrock image model.",
+    "1",
+    "1000",
+)
+IMAGE_VARIANT = _tag(
+    "cost:image-variant",
+    "variant",
+    "Image size/quality priced: standard (default), premium, small, small_premium, large or large_premium.",
+    "premium",
+    "0",
+    numeric=False,
+)
+TRAINING_TOKENS = _tag(
+    "cost:training-tokens",
+    "tokens/epoch",
+    "Tokens in a Bedrock customization job's training data (one epoch).",
+    "10000000",
+    "1e13",
+)
 # --- traffic through the graph and the rest of the stack ----------------------------------
-GETS_PER_REQUEST = _tag("cost:get-requests-per-request", "GETs/request", "S3 GET requests per request of the Lambda that reads the bucket (default 1).", "1", "1000")
-AVG_REQUEST_KB = _tag("cost:avg-request-kb", "KB", "Average request (HTTP API) or message (WebSocket) size; metered in 512 KB / 32 KB increments.", "600", "10485760")
-MONTHLY_MESSAGES = _tag("cost:monthly-messages", "messages/month", "WebSocket messages sent and received per month.", "1000000", "1e15")
-MONTHLY_CONNECTION_MINUTES = _tag("cost:monthly-connection-minutes", "connection-minutes/month", "WebSocket connection minutes per month.", "100000", "1e15")
-MONTHLY_TRANSFER_OUT_GB = _tag("cost:monthly-transfer-out-gb", "GB/month", "S3 data transferred out to the internet per month (first 100 GB free, account-wide).", "500", "1e9")
-RETENTION_DAYS = _tag("cost:retention-days", "days", "How long objects stay in an S3 bucket with lifecycle transitions but no expiration (sets the class mix).", "365", "36500")
-MONTHLY_RETRIEVAL_GB = _tag("cost:monthly-retrieval-gb", "GB/month", "Data read back per month from a bucket's IA/Glacier storage classes.", "10", "1e9")
+GETS_PER_REQUEST = _tag(
+    "cost:get-requests-per-request",
+    "GETs/request",
+    "S3 GET requests per request of the Lambda that reads the bucket (default 1).",
+    "1",
+    "1000",
+)
+AVG_REQUEST_KB = _tag(
+    "cost:avg-request-kb",
+    "KB",
+    "Average request (HTTP API) or message (WebSocket) size; metered in 512 KB / 32 KB increments.",
+    "600",
+    "10485760",
+)
+MONTHLY_MESSAGES = _tag(
+    "cost:monthly-messages",
+    "messages/month",
+    "WebSocket messages sent and received per month.",
+    "1000000",
+    "1e15",
+)
+MONTHLY_CONNECTION_MINUTES = _tag(
+    "cost:monthly-connection-minutes",
+    "connection-minutes/month",
+    "WebSocket connection minutes per month.",
+    "100000",
+    "1e15",
+)
+MONTHLY_TRANSFER_OUT_GB = _tag(
+    "cost:monthly-transfer-out-gb",
+    "GB/month",
+    "S3 data transferred out to the internet per month (first 100 GB free, account-wide).",
+    "500",
+    "1e9",
+)
+RETENTION_DAYS = _tag(
+    "cost:retention-days",
+    "days",
+    "How long objects stay in an S3 bucket with lifecycle transitions but no expiration (sets the class mix).",
+    "365",
+    "36500",
+)
+MONTHLY_RETRIEVAL_GB = _tag(
+    "cost:monthly-retrieval-gb",
+    "GB/month",
+    "Data read back per month from a bucket's IA/Glacier storage classes.",
+    "10",
+    "1e9",
+)
 
 USAGE_TAGS: tuple[UsageTag, ...] = (
     MONTHLY_REQUESTS,
@@ -190,12 +345,28 @@ class UsageReader:
     provider default tags). A secret tag's value is used but shown as ``[secret]``.
     """
 
-    __slots__ = ("resource", "worst_case", "derived", "secret_used", "findings", "assumptions", "records",
-                 "_tags", "_tag_paths", "_tags_unknown")  # one or more per priced resource and estimate
+    __slots__ = (
+        "_tag_paths",
+        "_tags",
+        "_tags_unknown",
+        "assumptions",
+        "derived",
+        "findings",
+        "records",
+        "resource",
+        "secret_used",
+        "worst_case",
+    )  # one or more per priced resource and estimate
 
-    def __init__(self, resource: Resource, worst_case: Mapping[str, Decimal] | None = None,
-                 derived: Mapping[str, DerivedValue] | None = None, tags: TagCache | None = None,
-                 *, records: bool = True) -> None:
+    def __init__(
+        self,
+        resource: Resource,
+        worst_case: Mapping[str, Decimal] | None = None,
+        derived: Mapping[str, DerivedValue] | None = None,
+        tags: TagCache | None = None,
+        *,
+        records: bool = True,
+    ) -> None:
         """``worst_case`` (tag key → value) turns on fail-closed pricing: a missing, unknown or
         malformed numeric tag is then priced at that value instead of being left out.
         ``derived`` (tag key → value) holds figures that flowed in from other resources: they
@@ -212,7 +383,8 @@ class UsageReader:
         self.assumptions: list[Assumption] = []
         self.records = records
         self._tags, self._tag_paths, self._tags_unknown = (
-            tags.collected(resource) if tags is not None else _collect_tags(resource))
+            tags.collected(resource) if tags is not None else _collect_tags(resource)
+        )
 
     # --- low level -------------------------------------------------------------------------
     def has(self, tag: UsageTag) -> bool:
@@ -230,8 +402,11 @@ class UsageReader:
     def _use_derived(self, tag: UsageTag, derived: DerivedValue) -> Decimal | str:
         """``derived``, the value of ``tag``, recorded as a DERIVED assumption."""
         self.secret_used = self.secret_used or derived.secret
-        shown = SECRET_DISPLAY if derived.secret else (
-            _plain(derived.value) if isinstance(derived.value, Decimal) else derived.value)
+        shown = (
+            SECRET_DISPLAY
+            if derived.secret
+            else (_plain(derived.value) if isinstance(derived.value, Decimal) else derived.value)
+        )
         self.assume(tag.key, shown, UsageSource.DERIVED, derived.detail)
         return derived.value
 
@@ -244,8 +419,14 @@ class UsageReader:
             text = text[:_MAX_SHOWN_VALUE_CHARS] + "…"
         return repr(text) if isinstance(raw, str) else text
 
-    def finding(self, code: str, severity: Severity, message: str, tag: UsageTag | str | None = None,
-                suggestion: str | None = None) -> Finding:
+    def finding(
+        self,
+        code: str,
+        severity: Severity,
+        message: str,
+        tag: UsageTag | str | None = None,
+        suggestion: str | None = None,
+    ) -> Finding:
         field = None
         if isinstance(tag, UsageTag):
             field = f"tags.{tag.key}"
@@ -268,7 +449,9 @@ class UsageReader:
             self.assumptions.append(Assumption(key, value, source, detail))
 
     # --- tag values ----------------------------------------------------------------------
-    def number(self, tag: UsageTag, *, required: bool = True, worst_case: Decimal | None = None) -> Decimal | None:
+    def number(
+        self, tag: UsageTag, *, required: bool = True, worst_case: Decimal | None = None
+    ) -> Decimal | None:
         """The tag's value, or ``None`` with a finding (missing, unknown or malformed).
 
         In fail-closed mode a required tag that cannot be read is priced at its worst case
@@ -287,9 +470,13 @@ class UsageReader:
         if fallback is None:
             return None
         self.assume(tag.key, _plain(fallback), UsageSource.ASSUMED, "fail-closed worst case")
-        self.finding("usage-priced-worst-case", Severity.WARNING,
-                     f"{tag.key} priced at the fail-closed worst case {_plain(fallback)} {tag.unit}", tag,
-                     f"declare the real figure, e.g. {tag.key}={tag.example}")
+        self.finding(
+            "usage-priced-worst-case",
+            Severity.WARNING,
+            f"{tag.key} priced at the fail-closed worst case {_plain(fallback)} {tag.unit}",
+            tag,
+            f"declare the real figure, e.g. {tag.key}={tag.example}",
+        )
         return fallback
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
@@ -297,34 +484,57 @@ class UsageReader:
             if (derived := self._derived(tag, Decimal)) is not None:
                 return self._use_derived(tag, derived)  # type: ignore[return-value]
             if self._tags_unknown:
-                self.finding("usage-tag-unknown", Severity.WARNING,
-                             f"tags are not known until the update runs, so {tag.key} could not be read",
-                             tag, f"compute the {tag.key} tag from plain stack config, not from another resource's output")
+                self.finding(
+                    "usage-tag-unknown",
+                    Severity.WARNING,
+                    f"tags are not known until the update runs, so {tag.key} could not be read",
+                    tag,
+                    f"compute the {tag.key} tag from plain stack config, not from another resource's output",
+                )
             elif required:
                 self.missing(tag)
             return None
         raw = self._tags[tag.key]
         if is_unknown(raw) or raw == PREVIEW_SECRET_PLACEHOLDER:
-            why = ("is a secret whose value is not in the preview"
-                   if raw == PREVIEW_SECRET_PLACEHOLDER or self.is_secret(tag) else "is not known until the update runs")
-            self.finding("usage-tag-unknown", Severity.WARNING, f"{tag.key} {why}", tag,
-                         f"set {tag.key} from plain stack config, e.g. {tag.key}={tag.example}")
+            why = (
+                "is a secret whose value is not in the preview"
+                if raw == PREVIEW_SECRET_PLACEHOLDER or self.is_secret(tag)
+                else "is not known until the update runs"
+            )
+            self.finding(
+                "usage-tag-unknown",
+                Severity.WARNING,
+                f"{tag.key} {why}",
+                tag,
+                f"set {tag.key} from plain stack config, e.g. {tag.key}={tag.example}",
+            )
             return None
         value, reason = parse_plain_decimal(raw)
         if value is None:
-            self.finding("usage-tag-malformed", Severity.ERROR,
-                         f"{tag.key}={self._shown(tag, raw)} {reason}; expected a plain decimal number in {tag.unit}",
-                         tag, f"set {tag.key}={tag.example}")
+            self.finding(
+                "usage-tag-malformed",
+                Severity.ERROR,
+                f"{tag.key}={self._shown(tag, raw)} {reason}; expected a plain decimal number in {tag.unit}",
+                tag,
+                f"set {tag.key}={tag.example}",
+            )
             return None
         if value > tag.maximum:
-            self.finding("usage-tag-out-of-range", Severity.ERROR,
-                         f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
-                         f"{format_quantity(tag.maximum)} {tag.unit}", tag, f"check the figure; e.g. {tag.key}={tag.example}")
+            self.finding(
+                "usage-tag-out-of-range",
+                Severity.ERROR,
+                f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
+                f"{format_quantity(tag.maximum)} {tag.unit}",
+                tag,
+                f"check the figure; e.g. {tag.key}={tag.example}",
+            )
             return None
         secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
         self.secret_used = self.secret_used or secret
         if self.records:  # (the shown figure is worked out only to be recorded)
-            self.assume(tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit)
+            self.assume(
+                tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit
+            )
         return value
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
@@ -337,21 +547,35 @@ class UsageReader:
             return None
         raw = self._tags[tag.key]
         if is_unknown(raw) or raw == PREVIEW_SECRET_PLACEHOLDER:
-            self.finding("usage-tag-unknown", Severity.WARNING, f"{tag.key} is not known until the update runs", tag,
-                         f"set {tag.key} from plain stack config, e.g. {tag.key}={tag.example}")
+            self.finding(
+                "usage-tag-unknown",
+                Severity.WARNING,
+                f"{tag.key} is not known until the update runs",
+                tag,
+                f"set {tag.key} from plain stack config, e.g. {tag.key}={tag.example}",
+            )
             return None
         if not isinstance(raw, str) or not raw.strip():
-            self.finding("usage-tag-malformed", Severity.ERROR, f"{tag.key} is empty or not text", tag,
-                         f"set {tag.key}={tag.example}")
+            self.finding(
+                "usage-tag-malformed",
+                Severity.ERROR,
+                f"{tag.key} is empty or not text",
+                tag,
+                f"set {tag.key}={tag.example}",
+            )
             return None
         self.secret_used = self.secret_used or self.is_secret(tag)
         self.assume(tag.key, self._shown(tag, raw).strip("'"), UsageSource.TAG)
         return raw.strip()
 
     def missing(self, tag: UsageTag, why: str | None = None) -> None:
-        self.finding("usage-tag-missing", Severity.WARNING,
-                     f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is unknown, so this cost is not in the total",
-                     tag, f"add the tag {tag.key}={tag.example}")
+        self.finding(
+            "usage-tag-missing",
+            Severity.WARNING,
+            f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is unknown, so this cost is not in the total",
+            tag,
+            f"add the tag {tag.key}={tag.example}",
+        )
 
     def display(self, tag: UsageTag, value: Decimal) -> str:
         """A figure read from ``tag`` for a message: ``[secret]`` if the tag was a secret."""
@@ -370,15 +594,24 @@ class UsageReader:
         When both are given and disagree, the monthly figure wins and a finding says so.
         """
         has_monthly, has_daily = self.has(MONTHLY_REQUESTS), self.has(DAILY_REQUESTS)
-        if not has_monthly and not has_daily and MONTHLY_REQUESTS.key in self.derived and not self._tags_unknown:
+        if (
+            not has_monthly
+            and not has_daily
+            and MONTHLY_REQUESTS.key in self.derived
+            and not self._tags_unknown
+        ):
             return self._number(MONTHLY_REQUESTS, required=required)
         if not has_monthly and not has_daily:
             if self._tags_unknown or self.worst_case is not None:
                 return self.number(MONTHLY_REQUESTS, required=required)
             if required:
-                self.finding("usage-tag-missing", Severity.WARNING,
-                             "no cost:monthly-requests or cost:daily-requests tag: traffic is unknown, so request-driven cost is not in the total",
-                             MONTHLY_REQUESTS, f"add the tag {MONTHLY_REQUESTS.key}={MONTHLY_REQUESTS.example} (or {DAILY_REQUESTS.key}={DAILY_REQUESTS.example})")
+                self.finding(
+                    "usage-tag-missing",
+                    Severity.WARNING,
+                    "no cost:monthly-requests or cost:daily-requests tag: traffic is unknown, so request-driven cost is not in the total",
+                    MONTHLY_REQUESTS,
+                    f"add the tag {MONTHLY_REQUESTS.key}={MONTHLY_REQUESTS.example} (or {DAILY_REQUESTS.key}={DAILY_REQUESTS.example})",
+                )
             return None
         monthly = self._number(MONTHLY_REQUESTS, required=True) if has_monthly else None
         daily = self._number(DAILY_REQUESTS, required=True) if has_daily else None
@@ -387,24 +620,42 @@ class UsageReader:
             days = self.number(DAYS_PER_MONTH, required=False) if self.has(DAYS_PER_MONTH) else None
             if days is None:
                 days = DEFAULT_DAYS_PER_MONTH
-                self.assume(DAYS_PER_MONTH.key, _plain(days), UsageSource.DEFAULT, "days per month for cost:daily-requests")
+                self.assume(
+                    DAYS_PER_MONTH.key,
+                    _plain(days),
+                    UsageSource.DEFAULT,
+                    "days per month for cost:daily-requests",
+                )
             elif days == 0:
-                self.finding("usage-tag-out-of-range", Severity.ERROR, f"{DAYS_PER_MONTH.key}=0 leaves no days for traffic", DAYS_PER_MONTH,
-                             f"set {DAYS_PER_MONTH.key}={DAYS_PER_MONTH.example}")
+                self.finding(
+                    "usage-tag-out-of-range",
+                    Severity.ERROR,
+                    f"{DAYS_PER_MONTH.key}=0 leaves no days for traffic",
+                    DAYS_PER_MONTH,
+                    f"set {DAYS_PER_MONTH.key}={DAYS_PER_MONTH.example}",
+                )
                 days = DEFAULT_DAYS_PER_MONTH
             from_daily = daily * days
         if monthly is not None and from_daily is not None and monthly != from_daily:
-            self.finding("usage-tags-inconsistent", Severity.WARNING,
-                         f"cost:monthly-requests ({self.display(MONTHLY_REQUESTS, monthly)}) disagrees with "
-                         f"cost:daily-requests × days ({self.display(DAILY_REQUESTS, from_daily)}); using cost:monthly-requests",
-                         MONTHLY_REQUESTS, "keep one of the two tags, or make them agree")
+            self.finding(
+                "usage-tags-inconsistent",
+                Severity.WARNING,
+                f"cost:monthly-requests ({self.display(MONTHLY_REQUESTS, monthly)}) disagrees with "
+                f"cost:daily-requests × days ({self.display(DAILY_REQUESTS, from_daily)}); using cost:monthly-requests",
+                MONTHLY_REQUESTS,
+                "keep one of the two tags, or make them agree",
+            )
         result = monthly if monthly is not None else from_daily
         if result is None and required:
             return self._worst_case(MONTHLY_REQUESTS)
         if result is not None and self.records:
             shown = SECRET_DISPLAY if self.secret_used else _plain(result)
-            self.assume("monthly requests", shown, UsageSource.DERIVED if monthly is None else UsageSource.TAG,
-                        "cost:daily-requests × days per month" if monthly is None else None)
+            self.assume(
+                "monthly requests",
+                shown,
+                UsageSource.DERIVED if monthly is None else UsageSource.TAG,
+                "cost:daily-requests × days per month" if monthly is None else None,
+            )
         return result
 
 
@@ -455,13 +706,28 @@ def tag_problems(resource: Resource) -> list[Finding]:
     if "tags" not in properties and "tagsAll" not in properties:
         return []  # most resources: no tags, nothing to check
     findings: list[Finding] = []
-    keys = [str(key) for prop in ("tagsAll", "tags") for value in (resource.properties.get(prop),)
-            if type(value) is dict or isinstance(value, Mapping) for key in value]  # no tags: no work
+    keys = [
+        str(key)
+        for prop in ("tagsAll", "tags")
+        for value in (resource.properties.get(prop),)
+        if type(value) is dict or isinstance(value, Mapping)
+        for key in value
+    ]  # no tags: no work
     for key in dict.fromkeys(keys):  # each key once, in _collect_tags' order
         if key not in USAGE_TAGS_BY_KEY and key.startswith("cost:"):
             close = difflib.get_close_matches(key, list(USAGE_TAGS_BY_KEY), n=1)
-            hint = f"did you mean {close[0]}?" if close else "see the usage-tag contract in the README"
-            findings.append(Finding("usage-tag-unrecognized", Severity.WARNING,
-                                    f"{resource.name}: tag {key} is not a costline usage tag and is ignored",
-                                    resource.urn, resource.name, f"tags.{key}", hint))
+            hint = (
+                f"did you mean {close[0]}?" if close else "see the usage-tag contract in the README"
+            )
+            findings.append(
+                Finding(
+                    "usage-tag-unrecognized",
+                    Severity.WARNING,
+                    f"{resource.name}: tag {key} is not a costline usage tag and is ignored",
+                    resource.urn,
+                    resource.name,
+                    f"tags.{key}",
+                    hint,
+                )
+            )
     return findings

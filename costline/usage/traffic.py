@@ -70,8 +70,14 @@ INTEGRATIONS: Mapping[str, tuple[str, str]] = {
 """Integration type → (property naming the API, property naming the target)."""
 API_TYPES = frozenset({REST_API_TYPE, V2_API_TYPE})
 LAMBDA_TARGETS = frozenset({PROFILE_TYPE, *BUCKET_TYPES})
-PER_REQUEST_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PER_REQUEST, BEDROCK_MODE, IMAGE_VARIANT,
-                                          IMPORTED_MODEL)
+PER_REQUEST_TAGS: tuple[UsageTag, ...] = (
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
+    IMAGES_PER_REQUEST,
+    BEDROCK_MODE,
+    IMAGE_VARIANT,
+    IMPORTED_MODEL,
+)
 """Per-request figures (and the model choices) a Lambda passes on to the inference profile it calls."""
 DEFAULT_GETS_PER_REQUEST = Decimal(1)
 TRAFFIC_ROLES: Mapping[str, str] = {
@@ -112,18 +118,28 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
     cast = _by_role(by_urn.values())
     lambdas = cast["lambda"]
     apis, lambda_urns, lambda_targets = (  # the URNs an edge may reference, by role
-        {r.urn for r in cast["api"]}, {r.urn for r in lambdas}, {r.urn for r in cast["lambda target"]})
+        {r.urn for r in cast["api"]},
+        {r.urn for r in lambdas},
+        {r.urn for r in cast["lambda target"]},
+    )
 
     edges: list[Edge] = []
     for r in cast["integration"]:
         api_prop, target_prop = INTEGRATIONS[r.type]
         dependencies = r.property_dependencies
-        edges += [Edge(api, fn, "integration") for api in _among(dependencies, api_prop, apis)
-                  for fn in _among(dependencies, target_prop, lambda_urns)]
+        edges += [
+            Edge(api, fn, "integration")
+            for api in _among(dependencies, api_prop, apis)
+            for fn in _among(dependencies, target_prop, lambda_urns)
+        ]
     integrated = {e.target for e in edges}
     for r in cast["permission"]:
         dependencies = r.property_dependencies
-        if fns := [fn for fn in dependencies.get("function", ()) if fn in lambda_urns and fn not in integrated]:
+        if fns := [
+            fn
+            for fn in dependencies.get("function", ())
+            if fn in lambda_urns and fn not in integrated
+        ]:
             sources = _among(dependencies, "sourceArn", apis)
             edges += [Edge(api, fn, "permission (hint)") for fn in fns for api in sources]
     role_targets: dict[str, list[str]] = defaultdict(list)
@@ -135,7 +151,12 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
         dependencies = r.property_dependencies
         direct = _among(dependencies, "environment", lambda_targets)
         edges += [Edge(r.urn, t, "environment") for t in dict.fromkeys(direct)]
-        hinted = [t for role in dependencies.get("role", ()) for t in role_targets.get(role, ()) if t not in direct]
+        hinted = [
+            t
+            for role in dependencies.get("role", ())
+            for t in role_targets.get(role, ())
+            if t not in direct
+        ]
         if hinted:
             edges += [Edge(r.urn, t, "IAM policy (hint)") for t in dict.fromkeys(hinted)]
     return edges
@@ -169,7 +190,9 @@ Reading = tuple[Decimal | str | None, bool]
 """A tag read without findings: its value (None when unreadable) and whether it was a secret."""
 
 
-def derive_usage(resources: Iterable[Resource], tags: TagCache | None = None) -> dict[str, dict[str, DerivedValue]]:
+def derive_usage(
+    resources: Iterable[Resource], tags: TagCache | None = None
+) -> dict[str, dict[str, DerivedValue]]:
     """Per resource URN, the usage figures that flow in (tag key → derived value). ``tags``: the
     estimate's tag cache, shared with its pricers (a fresh one when not given).
 
@@ -191,8 +214,17 @@ class _Flow:
     """One stack's traffic: the edges into each resource, the tags they carry (read once), and
     the requests each resource carries (its own declaration, else what flows in)."""
 
-    __slots__ = ("by_urn", "incoming", "stages", "tags", "declared", "gets_ratios", "per_request",
-                 "figures", "visiting")
+    __slots__ = (
+        "by_urn",
+        "declared",
+        "figures",
+        "gets_ratios",
+        "incoming",
+        "per_request",
+        "stages",
+        "tags",
+        "visiting",
+    )
 
     def __init__(self, stack: tuple[Resource, ...], tags: TagCache) -> None:
         self.by_urn = by_urn = {r.urn: r for r in stack}
@@ -212,7 +244,9 @@ class _Flow:
         self.per_request: dict[str, dict[str, Reading]] = {}
         self._read_tags()
         self.figures: dict[str, _Figure | None] = {}
-        self.visiting: set[str] = set()  # the URNs whose figure is being worked out (cycles stop there)
+        self.visiting: set[str] = (
+            set()
+        )  # the URNs whose figure is being worked out (cycles stop there)
 
     # --- reading (in the caller's decimal context) ------------------------------------------
     def _read_tags(self) -> None:
@@ -220,7 +254,10 @@ class _Flow:
         traffic flows from or into, GETs per request at buckets and their callers, and the
         per-request figures of inference profiles' callers."""
         declared, gets_ratios, per_request = self.declared, self.gets_ratios, self.per_request
-        for urn, edges in self.incoming.items():  # each resource read once, whatever its number of edges
+        for (
+            urn,
+            edges,
+        ) in self.incoming.items():  # each resource read once, whatever its number of edges
             kind = self.by_urn[urn].type
             if kind in BUCKET_TYPES:
                 gets_ratios[urn] = self._read_if_declared(urn, GETS_PER_REQUEST)
@@ -263,7 +300,10 @@ class _Flow:
     def _read_if_declared(self, urn: str, tag: UsageTag) -> Reading:
         resource = self.by_urn[urn]
         if tag.key not in self.tags.collected(resource)[0]:
-            return None, False  # not declared: nothing to read (what the reader would say, without building one)
+            return (
+                None,
+                False,
+            )  # not declared: nothing to read (what the reader would say, without building one)
         return _read(UsageReader(resource, tags=self.tags, records=False), tag)
 
     # --- working out (in the money context) -------------------------------------------------
@@ -303,7 +343,9 @@ def _read(reader: UsageReader, tag: UsageTag) -> Reading:
     return value, reader.secret_used
 
 
-def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None) -> tuple[Decimal, bool, list[str]]:
+def declared_requests(
+    holders: Iterable[Resource], tags: TagCache | None = None
+) -> tuple[Decimal, bool, list[str]]:
     """Requests per month declared on ``holders`` themselves (read without findings): the sum,
     whether a secret went into it, and the names of the holders that declare any."""
     values, secret, names = _declared_on(holders, tags if tags is not None else TagCache())
@@ -314,7 +356,9 @@ def declared_requests(holders: Iterable[Resource], tags: TagCache | None = None)
     return total, secret, names
 
 
-def _declared_on(holders: Iterable[Resource], tags: TagCache) -> tuple[list[Decimal], bool, list[str]]:
+def _declared_on(
+    holders: Iterable[Resource], tags: TagCache
+) -> tuple[list[Decimal], bool, list[str]]:
     """:func:`declared_requests` before the sum: the values, in order."""
     values, secret, names = [], False, []
     for holder in holders:
@@ -341,7 +385,7 @@ def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
     return f"{text} ← {upstream.detail}" if upstream.detail else text
 
 
-def _inflow(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:  # noqa: ANN001
+def _inflow(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figure | None:
     """The sum of the requests flowing in over ``edges``, with where they came from (in the
     money context)."""
     total, secret, texts = ZERO, False, []
@@ -360,20 +404,29 @@ class _BucketGets:
 
     total: Decimal
     secret: bool
-    callers: list[tuple[Resource, Edge, _Figure, Decimal, str]]  # caller, edge, its requests, GETs/request, whose
+    callers: list[
+        tuple[Resource, Edge, _Figure, Decimal, str]
+    ]  # caller, edge, its requests, GETs/request, whose
 
     def derived_values(self) -> dict[str, DerivedValue]:
         """The GET requests as a derived value (none without callers that carry requests)."""
         if not self.callers:
             return {}
-        texts = [f"{_source_text(caller, edge.via, upstream)}: {format_quantity(upstream.requests)} requests × "
-                 f"{format_quantity(ratio)} GET per request ({ratio_source})"
-                 for caller, edge, upstream, ratio, ratio_source in self.callers]
+        texts = [
+            f"{_source_text(caller, edge.via, upstream)}: {format_quantity(upstream.requests)} requests × "
+            f"{format_quantity(ratio)} GET per request ({ratio_source})"
+            for caller, edge, upstream, ratio, ratio_source in self.callers
+        ]
         return {MONTHLY_GET_REQUESTS.key: DerivedValue(self.total, " + ".join(texts), self.secret)}
 
 
-def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
-                 gets_ratios: Mapping[str, Reading]) -> _BucketGets:
+def _bucket_gets(
+    bucket: Resource,
+    edges: list[Edge],
+    by_urn: Mapping[str, Resource],
+    figure,
+    gets_ratios: Mapping[str, Reading],
+) -> _BucketGets:
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
     bucket_ratio, secret = gets_ratios[bucket.urn]
     callers, total = [], ZERO
@@ -384,8 +437,11 @@ def _bucket_gets(bucket: Resource, edges: list[Edge], by_urn: Mapping[str, Resou
         ratio, caller_secret = gets_ratios[edge.source]
         ratio_source = "declared on the caller"
         if ratio is None:
-            ratio, ratio_source = ((bucket_ratio, "declared on the bucket") if bucket_ratio is not None
-                                   else (DEFAULT_GETS_PER_REQUEST, "default"))
+            ratio, ratio_source = (
+                (bucket_ratio, "declared on the bucket")
+                if bucket_ratio is not None
+                else (DEFAULT_GETS_PER_REQUEST, "default")
+            )
         callers.append((by_urn[edge.source], edge, upstream, ratio, ratio_source))
         secret = secret or upstream.secret or caller_secret
     for _, _, upstream, ratio, _ in callers:
@@ -397,8 +453,12 @@ _Declared = tuple[str, Reading, "_Figure | None"]
 """A per-request tag as one caller declares it: where from, what it says, the caller's requests."""
 
 
-def _per_request_values(edges: list[Edge], by_urn: Mapping[str, Resource], figure,  # noqa: ANN001
-                        per_request: Mapping[str, Mapping[str, Reading]]) -> dict[str, DerivedValue]:
+def _per_request_values(
+    edges: list[Edge],
+    by_urn: Mapping[str, Resource],
+    figure,
+    per_request: Mapping[str, Mapping[str, Reading]],
+) -> dict[str, DerivedValue]:
     """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
     the money context)."""
     declaring: dict[str, list[_Declared]] = {}  # tag key → what each caller declares, in edge order

@@ -31,7 +31,11 @@ def _client(service: str) -> Any:
 
 
 def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": json.dumps(body),
+    }
 
 
 def _request_body(event: dict[str, Any]) -> dict[str, Any]:
@@ -55,8 +59,10 @@ def _authorized(event: dict[str, Any]) -> bool:
 def _system_prompt() -> list[dict[str, str]]:
     s3 = _client("s3")
     try:
-        obj = s3.get_object(Bucket=os.environ["ARTIFACT_BUCKET"],
-                            Key=os.environ.get("SYSTEM_PROMPT_KEY", "prompts/system.txt"))
+        obj = s3.get_object(
+            Bucket=os.environ["ARTIFACT_BUCKET"],
+            Key=os.environ.get("SYSTEM_PROMPT_KEY", "prompts/system.txt"),
+        )
     except s3.exceptions.NoSuchKey:
         return []
     text = obj["Body"].read().decode("utf-8").strip()
@@ -84,8 +90,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     blocks = reply["output"]["message"]["content"]
     completion = "".join(block["text"] for block in blocks if "text" in block)
     usage = reply.get("usage", {})
-    return _response(200, {
-        "completion": completion,
-        "stopReason": reply.get("stopReason"),
-        "usage": {"inputTokens": usage.get("inputTokens"), "outputTokens": usage.get("outputTokens")},
-    })
+    return _response(
+        200,
+        {
+            "completion": completion,
+            "stopReason": reply.get("stopReason"),
+            "usage": {
+                "inputTokens": usage.get("inputTokens"),
+                "outputTokens": usage.get("outputTokens"),
+            },
+        },
+    )

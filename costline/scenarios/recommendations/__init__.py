@@ -37,15 +37,27 @@ RULES: tuple[Callable[[Context], list[Recommendation]], ...] = (
 )
 
 
-def recommend(resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions | None = None,
-              base: Estimate | None = None) -> list[Recommendation]:
+def recommend(
+    resources: Sequence[Resource],
+    prices: PriceBook,
+    options: EstimateOptions | None = None,
+    base: Estimate | None = None,
+) -> list[Recommendation]:
     """Every recommendation for ``resources``, ordered as the module doc says."""
     options = options or EstimateOptions()
     stack = tuple(resources)
-    ctx = Context(stack, prices, options, base if base is not None else estimate(stack, prices, options))
+    ctx = Context(
+        stack, prices, options, base if base is not None else estimate(stack, prices, options)
+    )
     found = [rec for rule in RULES for rec in rule(ctx)]
-    savings = sorted((r for r in found if r.monthly_saving_usd is not None and round_cents(r.monthly_saving_usd) > 0),
-                     key=lambda r: (-r.monthly_saving_usd, r.title))
+    savings = sorted(
+        (
+            r
+            for r in found
+            if r.monthly_saving_usd is not None and round_cents(r.monthly_saving_usd) > 0
+        ),
+        key=lambda r: (-r.monthly_saving_usd, r.title),
+    )
     advice = [r for r in found if r.monthly_saving_usd is None and r.code != budgets.BUDGETS_CODE]
     last = [r for r in found if r.code == budgets.BUDGETS_CODE]
     return [*savings, *advice, *last]

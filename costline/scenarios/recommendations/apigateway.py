@@ -32,7 +32,9 @@ from costline.scenarios.whatif import rest_traffic_holders
 from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS
 from costline.usage.traffic import declared_requests
 
-COMPARISON_LINK = "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
+COMPARISON_LINK = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
+)
 REST_REQUESTS_ID = "apigateway.rest.requests"
 
 # The REST-only features the rule checks, one label each (the advice lists FEATURES).
@@ -62,11 +64,26 @@ REST_ONLY_TYPES = {
 }
 """Resource types that only exist for REST APIs (they block the switch for the APIs they
 reference, or for every REST API when they reference none of them)."""
-STAGE_FLAGS = (("cacheClusterEnabled", STAGE_CACHE), ("xrayTracingEnabled", XRAY),
-               ("canarySettings", CANARY), ("webAclArn", WAF))
+STAGE_FLAGS = (
+    ("cacheClusterEnabled", STAGE_CACHE),
+    ("xrayTracingEnabled", XRAY),
+    ("canarySettings", CANARY),
+    ("webAclArn", WAF),
+)
 """Stage property → the REST-only feature it turns on (set or unknown: in use)."""
-FEATURES = tuple(dict.fromkeys([*REST_ONLY_TYPES.values(), PRIVATE_ENDPOINT, *(label for _, label in STAGE_FLAGS),
-                                METHOD_CACHE, NON_PROXY_INTEGRATION, MAPPING_TEMPLATES, EDGE_DOMAIN]))
+FEATURES = tuple(
+    dict.fromkeys(
+        [
+            *REST_ONLY_TYPES.values(),
+            PRIVATE_ENDPOINT,
+            *(label for _, label in STAGE_FLAGS),
+            METHOD_CACHE,
+            NON_PROXY_INTEGRATION,
+            MAPPING_TEMPLATES,
+            EDGE_DOMAIN,
+        ]
+    )
+)
 """Every label :func:`rest_only_features` can return, in the order the advice lists them."""
 
 METHOD_TYPE = "aws:apigateway/method:Method"
@@ -82,7 +99,9 @@ PROXY_INTEGRATIONS = frozenset({"AWS_PROXY", "HTTP_PROXY"})
 
 
 def _references(resource: Resource) -> set[str]:
-    return {u for urns in resource.property_dependencies.values() for u in urns} | set(resource.dependencies)
+    return {u for urns in resource.property_dependencies.values() for u in urns} | set(
+        resource.dependencies
+    )
 
 
 def _in_use(value: Any) -> bool:
@@ -170,8 +189,11 @@ class RestApiIndex:
             if resource.type in REST_ONLY_TYPES and not references & apis:
                 unattached.append((position, resource))
         domains = {r.urn: r for r in stack if r.type == DOMAIN_TYPE}
-        by_name = {d.properties.get("domainName"): d for d in domains.values()
-                   if isinstance(d.properties.get("domainName"), str)}
+        by_name = {
+            d.properties.get("domainName"): d
+            for d in domains.values()
+            if isinstance(d.properties.get("domainName"), str)
+        }
         return cls(stages_by_api(stack), referrers, unattached, domains, by_name)
 
     def linked(self, urns: set[str]) -> list[Resource]:
@@ -188,8 +210,12 @@ def rest_only_features(api: Resource, stack: Sequence[Resource] | RestApiIndex) 
     stages = rest.stages.get(api.urn, [])
     linked = rest.linked({api.urn, *(s.urn for s in stages)})
     blocking = {position: r for position, r in rest.unattached_rest_only}
-    blocking.update((position, r) for urn in (api.urn, *(s.urn for s in stages))
-                    for position, r in rest.referrers.get(urn, ()) if r.type in REST_ONLY_TYPES)
+    blocking.update(
+        (position, r)
+        for urn in (api.urn, *(s.urn for s in stages))
+        for position, r in rest.referrers.get(urn, ())
+        if r.type in REST_ONLY_TYPES
+    )
     found = [REST_ONLY_TYPES[blocking[position].type] for position in sorted(blocking)]
     endpoint = api.properties.get("endpointConfiguration")
     types = endpoint.get("types") if isinstance(endpoint, dict) else None
@@ -218,8 +244,15 @@ def _as_http_api(api: Resource, stages: Sequence[Resource]) -> Resource:
     """``api`` as an HTTP API (same URN, so integrations still route to it) whose own traffic
     tags carry the requests its REST ``stages`` (or itself) declare."""
     total, secret, _ = declared_requests(rest_traffic_holders(api, stages))
-    tagged = with_tags(api, {DAILY_REQUESTS.key: None, DAYS_PER_MONTH.key: None, MONTHLY_REQUESTS.key: plain_number(total)},
-                       secret_keys=[MONTHLY_REQUESTS.key] if secret else [])
+    tagged = with_tags(
+        api,
+        {
+            DAILY_REQUESTS.key: None,
+            DAYS_PER_MONTH.key: None,
+            MONTHLY_REQUESTS.key: plain_number(total),
+        },
+        secret_keys=[MONTHLY_REQUESTS.key] if secret else [],
+    )
     kept = {k: v for k, v in tagged.properties.items() if k in ("tags", "tagsAll", "name")}
     return replace(tagged, type=V2_API_TYPE, properties={"protocolType": "HTTP", **kept})
 
@@ -228,21 +261,41 @@ def http_api(ctx: Context) -> list[Recommendation]:
     rest, http = ctx.prices.get(REST_REQUESTS_ID), ctx.prices.get(HTTP_REQUESTS_ID)
     if rest is None or http is None:
         return []
-    billed = {r.urn for r in ctx.base.resources if any(i.price_id == REST_REQUESTS_ID for i in r.line_items)}
+    billed = {
+        r.urn
+        for r in ctx.base.resources
+        if any(i.price_id == REST_REQUESTS_ID for i in r.line_items)
+    }
     index = RestApiIndex.of(ctx.resources)
-    apis = [r for r in ctx.resources if r.type == REST_API_TYPE
-            and ({r.urn, *(s.urn for s in index.stages.get(r.urn, ()))} & billed)]
+    apis = [
+        r
+        for r in ctx.resources
+        if r.type == REST_API_TYPE
+        and ({r.urn, *(s.urn for s in index.stages.get(r.urn, ()))} & billed)
+    ]
     eligible = [api for api in apis if not rest_only_features(api, index)]
     if not eligible:
         return []
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
-    changed = [r for r in ctx.replace({api.urn: _as_http_api(api, index.stages.get(api.urn, ())) for api in eligible})
-               if r.urn not in dropped]
-    return [ctx.saving("apigateway-http-api", "Use an HTTP API instead of a REST API",
-                       f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per {format_quantity(http.price_per)} requests "
-                       f"against {format_unit_price(rest.first_tier_usd)} per {format_quantity(rest.price_per)} for REST "
-                       "(first tiers) and support Lambda proxy "
-                       f"integrations, JWT authorizers and CORS; {', '.join(a.name for a in eligible)} "
-                       f"{'uses' if len(eligible) == 1 else 'use'} none of the REST-only features an HTTP API "
-                       f"lacks: {', '.join(FEATURES)}.",
-                       changed, (a.name for a in eligible), COMPARISON_LINK)]
+    changed = [
+        r
+        for r in ctx.replace(
+            {api.urn: _as_http_api(api, index.stages.get(api.urn, ())) for api in eligible}
+        )
+        if r.urn not in dropped
+    ]
+    return [
+        ctx.saving(
+            "apigateway-http-api",
+            "Use an HTTP API instead of a REST API",
+            f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per {format_quantity(http.price_per)} requests "
+            f"against {format_unit_price(rest.first_tier_usd)} per {format_quantity(rest.price_per)} for REST "
+            "(first tiers) and support Lambda proxy "
+            f"integrations, JWT authorizers and CORS; {', '.join(a.name for a in eligible)} "
+            f"{'uses' if len(eligible) == 1 else 'use'} none of the REST-only features an HTTP API "
+            f"lacks: {', '.join(FEATURES)}.",
+            changed,
+            (a.name for a in eligible),
+            COMPARISON_LINK,
+        )
+    ]

@@ -37,27 +37,47 @@ TOKEN_CUT = Fraction(3, 4)
 BATCH_LINK = "https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html"
 PROVISIONED_LINK = "https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html"
 _COMMITMENT_PROPERTY = {value: key for key, value in COMMITMENTS.items()}
-_COMMITMENT_LABEL = {"no_commitment": "no commitment", "one_month": "1-month commitment",
-                     "six_months": "6-month commitment"}
+_COMMITMENT_LABEL = {
+    "no_commitment": "no commitment",
+    "one_month": "1-month commitment",
+    "six_months": "6-month commitment",
+}
 
 
 def batch_inference(ctx: Context) -> list[Recommendation]:
     models = on_demand_models(ctx.base)
-    offered = {m: urns for m, urns in models.items() if ctx.prices.get(f"bedrock.batch.{m}.input_tokens")}
-    results = [Recommendation("bedrock-batch-not-offered", f"Batch inference is not offered for {model}",
-                              f"There is no batch-inference price for {model} in {ctx.prices.region} "
-                              "(no bedrock.batch entry in the price tables), so its calls stay on demand.",
-                              resources=tuple(ctx.by_urn(u).name for u in urns), link=BATCH_LINK)
-               for model, urns in models.items() if model not in offered]
+    offered = {
+        m: urns for m, urns in models.items() if ctx.prices.get(f"bedrock.batch.{m}.input_tokens")
+    }
+    results = [
+        Recommendation(
+            "bedrock-batch-not-offered",
+            f"Batch inference is not offered for {model}",
+            f"There is no batch-inference price for {model} in {ctx.prices.region} "
+            "(no bedrock.batch entry in the price tables), so its calls stay on demand.",
+            resources=tuple(ctx.by_urn(u).name for u in urns),
+            link=BATCH_LINK,
+        )
+        for model, urns in models.items()
+        if model not in offered
+    ]
     if offered:
         urns = [u for group in offered.values() for u in group]
-        changed = ctx.replace({u: with_tags(ctx.by_urn(u), {BEDROCK_MODE.key: "batch"}) for u in urns})
-        results.append(ctx.saving(
-            "bedrock-batch", "Move latency-tolerant Bedrock calls to batch inference",
-            f"Batch inference for {', '.join(offered)} is billed at the bedrock.batch price (50% of on demand "
-            "where AWS offers it); results arrive asynchronously (jobs finish within 24 hours). The saving "
-            "assumes all of these calls can wait; set cost:bedrock-mode=batch on the resources that move.",
-            changed, (ctx.by_urn(u).name for u in urns), BATCH_LINK))
+        changed = ctx.replace(
+            {u: with_tags(ctx.by_urn(u), {BEDROCK_MODE.key: "batch"}) for u in urns}
+        )
+        results.append(
+            ctx.saving(
+                "bedrock-batch",
+                "Move latency-tolerant Bedrock calls to batch inference",
+                f"Batch inference for {', '.join(offered)} is billed at the bedrock.batch price (50% of on demand "
+                "where AWS offers it); results arrive asynchronously (jobs finish within 24 hours). The saving "
+                "assumes all of these calls can wait; set cost:bedrock-mode=batch on the resources that move.",
+                changed,
+                (ctx.by_urn(u).name for u in urns),
+                BATCH_LINK,
+            )
+        )
     return results
 
 
@@ -69,55 +89,105 @@ def fewer_tokens(ctx: Context) -> list[Recommendation]:
     def cut(*tags):
         return [scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]
 
-    both = ctx.saving("bedrock-fewer-tokens", "Cut Bedrock tokens by 25%", "", cut(INPUT_TOKENS, OUTPUT_TOKENS),
-                      (ctx.by_urn(u).name for u in holders))
+    both = ctx.saving(
+        "bedrock-fewer-tokens",
+        "Cut Bedrock tokens by 25%",
+        "",
+        cut(INPUT_TOKENS, OUTPUT_TOKENS),
+        (ctx.by_urn(u).name for u in holders),
+    )
     output = ctx.base.total_monthly_usd - ctx.price(cut(OUTPUT_TOKENS)).total_monthly_usd
     prompt = ctx.base.total_monthly_usd - ctx.price(cut(INPUT_TOKENS)).total_monthly_usd
-    detail = (f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
-              f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
-              f"chunks) saves {format_usd(prompt)}/month; both together {format_usd(both.monthly_saving_usd)}/month.")
-    return [Recommendation(both.code, both.title, detail, both.monthly_saving_usd, both.new_total_monthly_usd,
-                           both.resources)]
+    detail = (
+        f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
+        f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
+        f"chunks) saves {format_usd(prompt)}/month; both together {format_usd(both.monthly_saving_usd)}/month."
+    )
+    return [
+        Recommendation(
+            both.code,
+            both.title,
+            detail,
+            both.monthly_saving_usd,
+            both.new_total_monthly_usd,
+            both.resources,
+        )
+    ]
 
 
 def provisioned_break_even(ctx: Context) -> list[Recommendation]:
     results = []
     edge = edge_traffic(ctx.resources)
     for model, urns in on_demand_models(ctx.base).items():
-        commitments = [c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")]
+        commitments = [
+            c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")
+        ]
         names = tuple(ctx.by_urn(u).name for u in urns)
         if not commitments:
-            results.append(Recommendation(
-                "bedrock-provisioned-not-offered", f"No Provisioned Throughput break-even for {model}",
-                f"Provisioned Throughput is not priced for {model} in {ctx.prices.region} (no bedrock.provisioned "
-                "entry in the price tables), so no break-even can be computed.",
-                resources=names, link=PROVISIONED_LINK))
+            results.append(
+                Recommendation(
+                    "bedrock-provisioned-not-offered",
+                    f"No Provisioned Throughput break-even for {model}",
+                    f"Provisioned Throughput is not priced for {model} in {ctx.prices.region} (no bedrock.provisioned "
+                    "entry in the price tables), so no break-even can be computed.",
+                    resources=names,
+                    link=PROVISIONED_LINK,
+                )
+            )
             continue
         with money_context():
-            on_demand = sum((i.monthly_usd for _, i, m in token_items(ctx.base) if m == model), ZERO)
+            on_demand = sum(
+                (i.monthly_usd for _, i, m in token_items(ctx.base) if m == model), ZERO
+            )
         options = []
         for commitment in commitments:
-            without_tokens = {u: with_tags(ctx.by_urn(u), {INPUT_TOKENS.key: "0", OUTPUT_TOKENS.key: "0"}) for u in urns}
+            without_tokens = {
+                u: with_tags(ctx.by_urn(u), {INPUT_TOKENS.key: "0", OUTPUT_TOKENS.key: "0"})
+                for u in urns
+            }
             changed = [*ctx.replace(without_tokens), _one_model_unit(model, commitment)]
             after = ctx.price(changed)
-            options.append((ctx.base.total_monthly_usd - after.total_monthly_usd, commitment, after.total_monthly_usd))
+            options.append(
+                (
+                    ctx.base.total_monthly_usd - after.total_monthly_usd,
+                    commitment,
+                    after.total_monthly_usd,
+                )
+            )
         saving, commitment, new_total = max(options, key=lambda o: o[0])
         provisioned = on_demand - saving
-        detail = (f"One model unit of {model} ({_COMMITMENT_LABEL[commitment]}) costs {format_usd(provisioned)}/month "
-                  f"against {format_usd(on_demand)}/month of on-demand tokens now; "
-                  + _break_even_text(on_demand, provisioned, edge)
-                  + ". Assumes one model unit carries the traffic (check its tokens per minute).")
+        detail = (
+            f"One model unit of {model} ({_COMMITMENT_LABEL[commitment]}) costs {format_usd(provisioned)}/month "
+            f"against {format_usd(on_demand)}/month of on-demand tokens now; "
+            + _break_even_text(on_demand, provisioned, edge)
+            + ". Assumes one model unit carries the traffic (check its tokens per minute)."
+        )
         if saving > 0:
-            results.append(Recommendation("bedrock-provisioned", f"Provisioned throughput for {model}", detail,
-                                          saving, new_total, names, PROVISIONED_LINK))
+            results.append(
+                Recommendation(
+                    "bedrock-provisioned",
+                    f"Provisioned throughput for {model}",
+                    detail,
+                    saving,
+                    new_total,
+                    names,
+                    PROVISIONED_LINK,
+                )
+            )
         else:
-            results.append(Recommendation("bedrock-provisioned-break-even",
-                                          f"Provisioned throughput for {model} does not pay off yet", detail,
-                                          resources=names, link=PROVISIONED_LINK))
+            results.append(
+                Recommendation(
+                    "bedrock-provisioned-break-even",
+                    f"Provisioned throughput for {model} does not pay off yet",
+                    detail,
+                    resources=names,
+                    link=PROVISIONED_LINK,
+                )
+            )
     return results
 
 
-def _break_even_text(on_demand: Decimal, provisioned: Decimal, edge) -> str:  # noqa: ANN001
+def _break_even_text(on_demand: Decimal, provisioned: Decimal, edge) -> str:
     if on_demand <= 0:
         return "no on-demand token cost to compare with"
     with money_context():
@@ -125,13 +195,19 @@ def _break_even_text(on_demand: Decimal, provisioned: Decimal, edge) -> str:  # 
         if edge is None or edge.secret:
             return f"it breaks even at {format_quantity(ratio.quantize(Decimal('0.01')))}× today's traffic"
         calls = (edge.monthly_calls * ratio).quantize(Decimal(1))
-    return (f"it breaks even at {format_quantity(calls)} calls/month "
-            f"(now {format_quantity(edge.monthly_calls)})")
+    return (
+        f"it breaks even at {format_quantity(calls)} calls/month "
+        f"(now {format_quantity(edge.monthly_calls)})"
+    )
 
 
 def _one_model_unit(model: str, commitment: str) -> Resource:
     properties = {"modelArn": model, "modelUnits": 1}
     if _COMMITMENT_PROPERTY.get(commitment):
         properties["commitmentDuration"] = _COMMITMENT_PROPERTY[commitment]
-    return Resource(urn=f"urn:pulumi:costline::what-if::{PROVISIONED_TYPE}::provisioned-{model}",
-                    type=PROVISIONED_TYPE, name=f"provisioned-{model}", properties=properties)
+    return Resource(
+        urn=f"urn:pulumi:costline::what-if::{PROVISIONED_TYPE}::provisioned-{model}",
+        type=PROVISIONED_TYPE,
+        name=f"provisioned-{model}",
+        properties=properties,
+    )

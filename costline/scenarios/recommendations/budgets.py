@@ -18,9 +18,13 @@ BUDGETS_LINK = "https://docs.aws.amazon.com/cost-management/latest/userguide/bud
 def budgets_alarm(ctx: Context) -> list[Recommendation]:
     if any(r.type == BUDGET_TYPE for r in ctx.resources):
         return []
-    return [Recommendation(
-        BUDGETS_CODE, "Set an AWS Budgets alarm",
-        f"The stack declares no aws.budgets.Budget. Add a monthly COST budget at about the estimate "
-        f"({format_usd(ctx.base.total_monthly_usd)}) with notifications at 80% (forecasted) and 100% (actual), "
-        "so a traffic spike or a runaway loop shows up within a day rather than on the invoice.",
-        link=BUDGETS_LINK)]
+    return [
+        Recommendation(
+            BUDGETS_CODE,
+            "Set an AWS Budgets alarm",
+            f"The stack declares no aws.budgets.Budget. Add a monthly COST budget at about the estimate "
+            f"({format_usd(ctx.base.total_monthly_usd)}) with notifications at 80% (forecasted) and 100% (actual), "
+            "so a traffic spike or a runaway loop shows up within a day rather than on the invoice.",
+            link=BUDGETS_LINK,
+        )
+    ]

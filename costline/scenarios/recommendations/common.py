@@ -49,12 +49,26 @@ class Context:
     def price(self, resources: Iterable[Resource]) -> Estimate:
         return estimate(resources, self.prices, self.options)
 
-    def saving(self, code: str, title: str, detail: str, changed: Iterable[Resource],
-               resources: Iterable[str], link: str | None = None) -> Recommendation:
+    def saving(
+        self,
+        code: str,
+        title: str,
+        detail: str,
+        changed: Iterable[Resource],
+        resources: Iterable[str],
+        link: str | None = None,
+    ) -> Recommendation:
         """A recommendation whose saving is the base total minus the total of ``changed``."""
         after = self.price(changed)
-        return Recommendation(code, title, detail, self.base.total_monthly_usd - after.total_monthly_usd,
-                              after.total_monthly_usd, tuple(dict.fromkeys(resources)), link)
+        return Recommendation(
+            code,
+            title,
+            detail,
+            self.base.total_monthly_usd - after.total_monthly_usd,
+            after.total_monthly_usd,
+            tuple(dict.fromkeys(resources)),
+            link,
+        )
 
     def replace(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""
@@ -71,7 +85,11 @@ def token_items(base: Estimate) -> Iterator[tuple[ResourceEstimate, LineItem, st
             if item.price_id.startswith(ON_DEMAND_PREFIX):
                 for dimension in TOKEN_DIMENSIONS:
                     if item.price_id.endswith("." + dimension):
-                        yield resource, item, item.price_id[len(ON_DEMAND_PREFIX):-len(dimension) - 1]
+                        yield (
+                            resource,
+                            item,
+                            item.price_id[len(ON_DEMAND_PREFIX) : -len(dimension) - 1],
+                        )
 
 
 def on_demand_models(base: Estimate) -> dict[str, list[str]]:

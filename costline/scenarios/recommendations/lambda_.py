@@ -44,23 +44,37 @@ def _memory_mb(resource: Resource) -> Decimal | None:
 def arm64(ctx: Context) -> list[Recommendation]:
     def on_x86(r: Resource) -> bool:
         arch = r.properties.get("architectures")
-        return r.type == LAMBDA_TYPE and (arch is None or (isinstance(arch, list) and arch[:1] in ([], [DEFAULT_ARCHITECTURE])))
+        return r.type == LAMBDA_TYPE and (
+            arch is None or (isinstance(arch, list) and arch[:1] in ([], [DEFAULT_ARCHITECTURE]))
+        )
 
     functions = [r for r in ctx.resources if on_x86(r)]
     x86, arm = ctx.prices.get("lambda.duration.x86_64"), ctx.prices.get("lambda.duration.arm64")
     if not functions or x86 is None or arm is None:
         return []
-    changed = ctx.replace({r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions})
-    return [ctx.saving("lambda-arm64", "Run Lambda functions on arm64 (Graviton)",
-                       f"arm64 duration costs {format_unit_price(arm.first_tier_usd)} per GB-second against "
-                       f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for arm64 "
-                       "and set architectures=[\"arm64\"].",
-                       changed, (r.name for r in functions), ARM64_LINK)]
+    changed = ctx.replace(
+        {r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions}
+    )
+    return [
+        ctx.saving(
+            "lambda-arm64",
+            "Run Lambda functions on arm64 (Graviton)",
+            f"arm64 duration costs {format_unit_price(arm.first_tier_usd)} per GB-second against "
+            f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for arm64 "
+            'and set architectures=["arm64"].',
+            changed,
+            (r.name for r in functions),
+            ARM64_LINK,
+        )
+    ]
 
 
 def right_size_memory(ctx: Context) -> list[Recommendation]:
-    calls_model = {e.source for e in traffic_edges(ctx.resources)
-                   if any(r.urn == e.target and r.type == PROFILE_TYPE for r in ctx.resources)}
+    calls_model = {
+        e.source
+        for e in traffic_edges(ctx.resources)
+        if any(r.urn == e.target and r.type == PROFILE_TYPE for r in ctx.resources)
+    }
     changes, notes = {}, []
     for r in ctx.resources:
         if r.type != LAMBDA_TYPE:
@@ -68,7 +82,9 @@ def right_size_memory(ctx: Context) -> list[Recommendation]:
         usage = UsageReader(r)
         waits = r.urn in calls_model or usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL)
         memory = _memory_mb(r)
-        duration = usage.number(AVG_DURATION_MS, required=False) if usage.has(AVG_DURATION_MS) else None
+        duration = (
+            usage.number(AVG_DURATION_MS, required=False) if usage.has(AVG_DURATION_MS) else None
+        )
         if not waits or memory is None or memory <= MIN_MEMORY_MB or duration is None:
             continue
         if is_secret_path("memorySize", r.secret_paths):
@@ -80,8 +96,15 @@ def right_size_memory(ctx: Context) -> list[Recommendation]:
         notes.append(f"{r.name} {plain_number(memory)} → {plain_number(smaller)} MB")
     if not changes:
         return []
-    return [ctx.saving("lambda-right-size-memory", "Right-size Lambda memory for functions that wait on Bedrock",
-                       f"{'; '.join(notes)}. These functions spend their run time waiting for the model, which "
-                       "more memory does not shorten, and their declared duration is well under the timeout; "
-                       "the saving assumes the same duration. Confirm with a power-tuning run.",
-                       ctx.replace(changes), (ctx.by_urn(u).name for u in changes), POWER_TUNING_LINK)]
+    return [
+        ctx.saving(
+            "lambda-right-size-memory",
+            "Right-size Lambda memory for functions that wait on Bedrock",
+            f"{'; '.join(notes)}. These functions spend their run time waiting for the model, which "
+            "more memory does not shorten, and their declared duration is well under the timeout; "
+            "the saving assumes the same duration. Confirm with a power-tuning run.",
+            ctx.replace(changes),
+            (ctx.by_urn(u).name for u in changes),
+            POWER_TUNING_LINK,
+        )
+    ]
