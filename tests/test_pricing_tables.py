@@ -46,7 +46,7 @@ def book():
 
 
 def test_shipped_tables_load_validate_and_name_their_version(book):
-    assert (book.version, book.region, book.currency) == ("2026.11.0", REGION, "USD")
+    assert (book.version, book.region, book.currency) == ("2026.12.0", REGION, "USD")
     assert book.overrides == ()
     assert book.as_of == min(e.as_of for e in [*book.entries.values(), *book.free_tiers.values()])
     assert REGION in available_regions()
@@ -262,6 +262,181 @@ def test_custom_model_import_records_both_figures(book):
     assert cmu.unit == "CMU-minute" and cmu.first_tier_usd == D("0.0785")
     assert any("0.05718" in note for note in cmu.attributes["alternative_sources"])
     assert book.get("bedrock.custom_model_import.storage_cmu_month").first_tier_usd == D("1.95")
+
+
+# Prices of 2026 (issue #17), typed by hand from the sources, never read from the tables:
+# LiteLLM 1.110.2 model_prices_and_context_window_backup.json gives USD per token; the figures
+# below are those × 1,000,000 (e.g. Sonnet 4.6 `us.` input_cost_per_token 3.3e-06 → 3.30 per 1M).
+PRICES_2026 = [
+    # Claude 4.6 and 4.5: regional (us.) on on_demand, global. 10% lower
+    ("us-east-1", "bedrock.on_demand.anthropic.claude-sonnet-4-6.input_tokens", "3.30"),
+    ("us-east-1", "bedrock.on_demand.anthropic.claude-sonnet-4-6.output_tokens", "16.50"),
+    ("us-east-1", "bedrock.global.anthropic.claude-sonnet-4-6.input_tokens", "3.00"),
+    ("us-east-1", "bedrock.global.anthropic.claude-sonnet-4-6.output_tokens", "15.00"),
+    ("us-east-1", "bedrock.on_demand.anthropic.claude-opus-4-6-v1.input_tokens", "5.50"),
+    ("us-east-1", "bedrock.global.anthropic.claude-opus-4-6-v1.output_tokens", "25.00"),
+    ("us-east-1", "bedrock.global.anthropic.claude-sonnet-4-5-20250929-v1:0.input_tokens", "3.00"),
+    ("us-east-1", "bedrock.global.anthropic.claude-haiku-4-5-20251001-v1:0.output_tokens", "5.00"),
+    # batch: 50% of on-demand where a source lists it
+    ("us-east-1", "bedrock.batch.anthropic.claude-sonnet-4-5-20250929-v1:0.input_tokens", "1.65"),
+    ("us-east-1", "bedrock.batch.anthropic.claude-haiku-4-5-20251001-v1:0.output_tokens", "2.75"),
+    ("us-east-1", "bedrock.batch.openai.gpt-oss-120b-1:0.output_tokens", "0.30"),
+    ("us-east-1", "bedrock.batch.deepseek.v3.2.output_tokens", "0.925"),
+    # prompt caching: read 0.1×, 5-minute write 1.25×, 1-hour write 2× the input price
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-5-20250929-v1:0.cache_read_tokens",
+        "0.33",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-5-20250929-v1:0.cache_write_tokens",
+        "4.125",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-5-20250929-v1:0.cache_write_1h_tokens",
+        "6.60",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-3-7-sonnet-20250219-v1:0.cache_write_tokens",
+        "3.75",
+    ),
+    ("us-east-1", "bedrock.on_demand.amazon.nova-pro-v1:0.cache_read_tokens", "0.20"),
+    # long context (> 200K input tokens): Sonnet 4 and 4.5
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-20250514-v1:0.input_tokens_above_200k",
+        "6.00",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-20250514-v1:0.output_tokens_above_200k",
+        "22.50",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.anthropic.claude-sonnet-4-5-20250929-v1:0.output_tokens_above_200k",
+        "24.75",
+    ),
+    (
+        "us-east-1",
+        "bedrock.global.anthropic.claude-sonnet-4-5-20250929-v1:0.input_tokens_above_200k",
+        "6.00",
+    ),
+    # models added in 2026
+    ("us-east-1", "bedrock.on_demand.amazon.nova-2-lite-v1:0.output_tokens", "2.75"),
+    ("us-east-1", "bedrock.global.amazon.nova-2-lite-v1:0.input_tokens", "0.30"),
+    (
+        "us-east-1",
+        "bedrock.on_demand.amazon.nova-2-pro-preview-20251202-v1:0.input_tokens",
+        "1.375",
+    ),
+    (
+        "us-east-1",
+        "bedrock.on_demand.amazon.nova-2-multimodal-embeddings-v1:0.input_tokens",
+        "0.135",
+    ),
+    ("us-east-1", "bedrock.on_demand.openai.gpt-oss-20b-1:0.input_tokens", "0.07"),
+    ("us-east-1", "bedrock.on_demand.deepseek.v3-v1:0.output_tokens", "1.68"),
+    ("us-east-1", "bedrock.on_demand.deepseek.v3.2.input_tokens", "0.62"),
+    ("us-east-1", "bedrock.on_demand.qwen.qwen3-32b-v1:0.output_tokens", "0.60"),
+    ("us-east-1", "bedrock.on_demand.qwen.qwen3-235b-a22b-2507-v1:0.input_tokens", "0.22"),
+    ("us-east-1", "bedrock.on_demand.qwen.qwen3-coder-480b-a35b-v1:0.output_tokens", "1.80"),
+    ("us-east-1", "bedrock.on_demand.mistral.mistral-large-3-675b-instruct.input_tokens", "0.50"),
+    ("us-east-1", "bedrock.on_demand.mistral.pixtral-large-2502-v1:0.output_tokens", "6.00"),
+    ("us-east-1", "bedrock.on_demand.cohere.embed-v4:0.input_tokens", "0.12"),
+    ("us-east-1", "bedrock.on_demand.ai21.jamba-1-5-large-v1:0.output_tokens", "8.00"),
+    ("us-east-1", "bedrock.on_demand.ai21.jamba-1-5-mini-v1:0.input_tokens", "0.20"),
+    # the reference stack's model, re-checked: us.deepseek.r1-v1:0 1.35e-06 / 5.4e-06
+    ("us-east-1", "bedrock.on_demand.deepseek.r1-v1:0.input_tokens", "1.35"),
+    # Nova outside the US: the eu. / apac. profile prices, above the US ones
+    ("eu-central-1", "bedrock.on_demand.amazon.nova-lite-v1:0.input_tokens", "0.078"),
+    ("eu-west-1", "bedrock.on_demand.amazon.nova-pro-v1:0.output_tokens", "4.20"),
+    ("ap-northeast-1", "bedrock.on_demand.amazon.nova-micro-v1:0.input_tokens", "0.037"),
+    ("ap-northeast-1", "bedrock.on_demand.anthropic.claude-sonnet-4-6.input_tokens", "3.30"),
+    ("ap-northeast-1", "bedrock.global.anthropic.claude-sonnet-4-6.input_tokens", "3.00"),
+    ("ap-northeast-1", "bedrock.batch.deepseek.v3.2.input_tokens", "0.37"),
+    ("eu-west-1", "bedrock.on_demand.meta.llama3-70b-instruct-v1:0.input_tokens", "2.86"),
+    (
+        "us-west-2",
+        "bedrock.on_demand.anthropic.claude-haiku-4-5-20251001-v1:0.input_tokens",
+        "1.10",
+    ),
+]
+
+
+def test_2026_prices_are_the_sources_figures_and_name_them():
+    books = {region: load_price_book(region) for region in {region for region, _, _ in PRICES_2026}}
+    wrong = []
+    for region, price_id, usd in PRICES_2026:
+        entry = books[region].get(price_id)
+        if (
+            entry is None
+            or entry.price_per != D(1000000)
+            or entry.first_tier_usd != D(usd)
+            or entry.as_of != "2026-12-02"
+            or "verification" in entry.attributes
+            or "LiteLLM 1.110.2" not in entry.attributes.get("verified_against", "")
+        ):
+            wrong.append((region, price_id, entry and entry.first_tier_usd))
+    assert wrong == []
+
+
+def test_derived_or_third_party_2026_prices_stay_unverified(book):
+    # Claude 3.5 Sonnet moved to extended access on 2025-12-01: $6 / $30 per 1M tokens
+    for model in (
+        "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+    ):
+        assert book.get(f"bedrock.on_demand.{model}.input_tokens").first_tier_usd == D("6.00")
+        assert book.get(f"bedrock.on_demand.{model}.output_tokens").first_tier_usd == D("30.00")
+        assert (
+            "not found in a dated AWS copy"
+            in book.get(f"bedrock.on_demand.{model}.input_tokens").attributes["verification"]
+        )
+        assert (
+            book.get(f"bedrock.batch.{model}.input_tokens") is None
+        )  # the old batch price no longer applies
+    # batch for Claude 3.7 Sonnet / Sonnet 4 / Opus 4 / Opus 4.5: half of on-demand, figure derived
+    for price_id, usd in (
+        ("bedrock.batch.anthropic.claude-3-7-sonnet-20250219-v1:0.input_tokens", "1.50"),
+        ("bedrock.batch.anthropic.claude-sonnet-4-20250514-v1:0.output_tokens", "7.50"),
+        ("bedrock.batch.anthropic.claude-opus-4-20250514-v1:0.input_tokens", "7.50"),
+        ("bedrock.batch.anthropic.claude-opus-4-5-20251101-v1:0.output_tokens", "13.75"),
+    ):
+        entry = book.get(price_id)
+        assert (
+            entry.first_tier_usd == D(usd) and "derived as half" in entry.attributes["verification"]
+        )
+
+
+def test_known_wrong_regional_copies_are_fixed_or_say_so():
+    tokyo, frankfurt = load_price_book("ap-northeast-1"), load_price_book("eu-central-1")
+    # Tokyo data transfer out: 0.114 for the first 10 TB, 0.089 for the next 40 TB
+    # (was 0.085, us-east-1's)
+    bands = tokyo.get("s3.data_transfer_out.internet").tiers
+    assert [(t.up_to, t.usd) for t in bands[:2]] == [(D(10240), D("0.114")), (D(51200), D("0.089"))]
+    # Tokyo S3 Standard: 0.025 / 0.024 / 0.023 (was 0.025 / 0.022 / 0.021)
+    assert [t.usd for t in tokyo.get("s3.storage.standard").tiers] == [
+        D("0.025"),
+        D("0.024"),
+        D("0.023"),
+    ]
+    # no figure found for these: they stay flagged, and the flag says the copy is known to be low
+    assert (
+        "known to be below Tokyo's"
+        in tokyo.get("apigateway.rest.requests").attributes["verification"]
+    )
+    assert (
+        "known to be below Frankfurt's"
+        in frankfurt.get("s3.storage.standard").attributes["verification"]
+    )
+    for entry in (tokyo.get("s3.data_transfer_out.internet"), tokyo.get("s3.storage.standard")):
+        assert (
+            "test fixture" in entry.attributes["verification"]
+        )  # a weak source is still not verified
 
 
 def test_book_is_read_only(book):

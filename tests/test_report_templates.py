@@ -164,7 +164,7 @@ def test_seed_scenario_markdown(seed_prices):
     ]  # most expensive first
     assert len(items) == 9 and all(len(row) == 6 for row in items)
     assumptions = html.split("<details><summary>Assumptions</summary>")[1].split("</details>")[0]
-    assert "costline tables 2026.11.0 for us-east-1, as of 2025-02-28" in assumptions
+    assert "costline tables 2026.12.0 for us-east-1, as of 2025-02-28" in assumptions
     assert ["api-handler", "memorySize", "512 (MB)", "property"] in tables(assumptions)[0]
     assert "<h3>Recommendations</h3>" in html
     assert "<strong>Cut Bedrock tokens by 25%</strong> — saves <strong>$9.38/month</strong>" in html
