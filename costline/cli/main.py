@@ -15,6 +15,7 @@ import click
 from costline.cli.errors import EXIT_BAD_INPUT, InputProblem
 from costline.cli.options import stack_options, what_if_scenarios
 from costline.cli.output import emit, render_report
+from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
 from costline.cli.stack import load_from_options, load_resources
@@ -128,6 +129,7 @@ def preview_command(program_dir, stack, config_file) -> None:
 
 
 main.add_command(pricing_group)
+main.add_command(pack_group)
 main.add_command(diff_command)
 main.add_command(check_command)
 

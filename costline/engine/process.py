@@ -124,8 +124,10 @@ class PolicyPackProcess:
     ``config`` is the stack config (``PULUMI_CONFIG`` and ``ConfigureStack.config``): keys
     without a namespace get ``<project>:``, non-string values are JSON-encoded (the engine
     passes every value as a string). ``env`` entries override the inherited environment;
-    ``None`` removes a variable. ``python`` stands in for the shim's ``python3`` (or the
-    ``virtualenv`` runtime option). ``engine_address`` is passed as the engine passes its own.
+    ``None`` removes a variable. ``python``, when given, is the interpreter to run; by default
+    the harness picks it as the shim does: the ``virtualenv`` runtime option's
+    ``<venv>/bin/python`` (relative to the pack folder), else this interpreter in place of the
+    shim's ``python3``. ``engine_address`` is passed as the engine passes its own.
     """
 
     def __init__(
@@ -139,7 +141,7 @@ class PolicyPackProcess:
         config: Mapping[str, Any] | None = None,
         stack_tags: Mapping[str, str] | None = None,
         env: Mapping[str, str | None] | None = None,
-        python: str = sys.executable,
+        python: str | None = None,
         startup_timeout_s: float = 30.0,
         rpc_timeout_s: float = 60.0,
         engine_address: str = UNUSED_ENGINE_ADDRESS,
@@ -192,14 +194,26 @@ class PolicyPackProcess:
 
     @property
     def command(self) -> list[str]:
-        args = [self.python, "-u", "-m", "pulumi.policy", self.engine_address, "."]
+        """What the shim runs. The engine passes the shim one ``-<key>=<value>`` argument per
+        runtime option; the shim reads only ``-virtualenv`` (to choose the interpreter) and
+        passes pulumi.policy just the engine address and the pack folder."""
+        return [self.interpreter, "-u", "-m", "pulumi.policy", self.engine_address, "."]
+
+    @property
+    def interpreter(self) -> str:
+        if self.python is not None:
+            return self.python
         runtime = self.manifest.get("runtime")
-        if isinstance(runtime, Mapping):
-            for key, value in (runtime.get("options") or {}).items():
-                text = str(value).lower() if isinstance(value, bool) else str(value)  # Go's %v
-                if text != "":
-                    args.append(f"-{key}={text}")
-        return args
+        options = runtime.get("options") if isinstance(runtime, Mapping) else None
+        virtualenv = str((options or {}).get("virtualenv") or "").rstrip("/")
+        if not virtualenv:
+            return sys.executable
+        python = self.pack_dir / virtualenv / "bin" / "python"  # an absolute path stays absolute
+        if not python.is_file():
+            raise HarnessStartupError(
+                f'"{self.pack_dir / virtualenv}" doesn\'t appear to be a virtual environment'
+            )
+        return str(python)
 
     @property
     def environment(self) -> dict[str, str]:
