@@ -355,3 +355,126 @@ def test_imported_model_on_the_lambda_flows_to_its_profile(prices):
     est = estimate([fn, make(PROFILE, "m", urn=profile_urn)], prices)
     r = {x.name: x for x in est.resources}
     assert r["m"].monthly_usd == D("9058.80")
+
+
+SONNET_45 = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+
+
+def _lines(resource):
+    return {i.price_id: i.monthly_usd for i in resource.line_items}
+
+
+def test_global_profile_is_priced_at_the_global_price_geo_at_the_regional(prices):
+    """Sonnet 4.5: global. $3.00 / $15.00 per 1M, regional and us. $3.30 / $16.50.
+    10,000 req × 1,000 in = 10M × $3.00 = $30.00; × 100 out = 1M × $15.00 = $15.00 → $45.00;
+    at the regional price 10M × $3.30 = $33.00 + 1M × $16.50 = $16.50 → $49.50 (10% more)."""
+    tags = {
+        "cost:monthly-requests": "10000",
+        "cost:input-tokens": "1000",
+        "cost:output-tokens": "100",
+    }
+    global_ = only(estimate([profile(f"global.{SONNET_45}", **tags)], prices))
+    assert _lines(global_) == {
+        f"bedrock.global.{SONNET_45}.input_tokens": D("30.00"),
+        f"bedrock.global.{SONNET_45}.output_tokens": D("15.00"),
+    }
+    for model in (f"us.{SONNET_45}", SONNET_45):
+        assert only(estimate([profile(model, **tags)], prices)).monthly_usd == D("49.50")
+    arn = f"arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.{SONNET_45}"
+    assert only(estimate([profile(arn, **tags)], prices)).monthly_usd == D("45.00")
+
+
+def test_global_prefix_without_a_global_price_pays_the_regional_price(prices):
+    """DeepSeek-R1 has no bedrock.global entry: 1,000 req × 1,000 in × $1.35/M = $1.35."""
+    tags = {"cost:monthly-requests": "1000", "cost:input-tokens": "1000", "cost:output-tokens": "0"}
+    r = only(estimate([profile("global.deepseek.r1-v1:0", **tags)], prices))
+    assert r.monthly_usd == D("1.35")
+    assert "bedrock.on_demand.deepseek.r1-v1:0.input_tokens" in _lines(r)
+
+
+def test_prompt_cache_reads_and_writes_per_request(prices):
+    """Sonnet 4.5 regional: input $3.30, cache read $0.33 (0.1×), 5-minute write $4.125 (1.25×),
+    1-hour write $6.60 (2×) per 1M. 1,000 req × (100 in, 10,000 read, 2,000 write, 1,000 1h write,
+    50 out): 100k × 3.30 = $0.33; 10M × 0.33 = $3.30; 2M × 4.125 = $8.25; 1M × 6.60 = $6.60;
+    50k × 16.50 = $0.825 → $19.305."""
+    tags = {
+        "cost:monthly-requests": "1000",
+        "cost:input-tokens": "100",
+        "cost:cache-read-tokens": "10000",
+        "cost:cache-write-tokens": "2000",
+        "cost:cache-write-1h-tokens": "1000",
+        "cost:output-tokens": "50",
+    }
+    r = only(estimate([profile(SONNET_45, **tags)], prices))
+    base = f"bedrock.on_demand.{SONNET_45}"
+    assert _lines(r) == {
+        f"{base}.input_tokens": D("0.33"),
+        f"{base}.cache_read_tokens": D("3.30"),
+        f"{base}.cache_write_tokens": D("8.25"),
+        f"{base}.cache_write_1h_tokens": D("6.60"),
+        f"{base}.output_tokens": D("0.825"),
+    }
+    assert r.monthly_usd == D("19.305")
+    # through the global profile: read $0.30, write $3.75 per 1M
+    g = only(estimate([profile(f"global.{SONNET_45}", **tags)], prices))
+    assert _lines(g)[f"bedrock.global.{SONNET_45}.cache_read_tokens"] == D("3.00")
+    assert _lines(g)[f"bedrock.global.{SONNET_45}.cache_write_tokens"] == D("7.50")
+
+
+def test_cache_tokens_of_a_model_without_cache_prices_are_input_tokens(prices):
+    """DeepSeek-R1 lists no cache price: 1,000 req × 1,000 cache-read tokens at the input
+    price $1.35/M = $1.35, with a finding."""
+    tags = {
+        "cost:monthly-requests": "1000",
+        "cost:input-tokens": "0",
+        "cost:output-tokens": "0",
+        "cost:cache-read-tokens": "1000",
+    }
+    r = only(estimate([profile("deepseek.r1-v1:0", **tags)], prices))
+    assert r.monthly_usd == D("1.35")
+    assert "bedrock-cache-unpriced" in codes(r)
+
+
+@pytest.mark.parametrize(
+    ("input_tokens", "cache_read", "expected"),
+    [
+        # 200,000 input tokens is not above 200K: $3.30/M → 100 × 200k × 3.30/M = $66.00 (+ out)
+        ("200000", "0", D("66.00") + D("1.65")),
+        # 200,001: every token at the long-context $6.60 / $24.75 per 1M
+        ("200001", "0", D("132.00066") + D("2.475")),
+        # 150,000 + 60,000 cache reads = 210,000 input: long context, reads at $0.66/M
+        ("150000", "60000", D("99.00") + D("3.96") + D("2.475")),
+    ],
+)
+def test_long_context_requests_pay_the_long_context_price(
+    prices, input_tokens, cache_read, expected
+):
+    """Sonnet 4.5 regional: above 200K input tokens per request, input $6.60, output $24.75,
+    cache read $0.66 per 1M (standard $3.30 / $16.50 / $0.33). 100 requests, 1,000 output tokens:
+    100k out × $16.50/M = $1.65, or × $24.75/M = $2.475."""
+    tags = {
+        "cost:monthly-requests": "100",
+        "cost:input-tokens": input_tokens,
+        "cost:output-tokens": "1000",
+    }
+    if cache_read != "0":
+        tags["cost:cache-read-tokens"] = cache_read
+    assert only(estimate([profile(SONNET_45, **tags)], prices)).monthly_usd == expected
+
+
+@pytest.mark.parametrize(
+    ("hours", "billed_minutes"), [("1", 60), ("1.01", 65), ("0.0001", 5), ("1.0833", 65)]
+)
+def test_imported_model_active_time_is_billed_in_whole_5_minute_windows(
+    prices, hours, billed_minutes
+):
+    """Each day's active period is rounded up to whole 5-minute windows: 1.01 h = 60.6 min → 65;
+    0.36 s → 5. 30 days × billed minutes × 2 CMU × $0.0785 + storage 2 × $1.95 = $3.90."""
+    tags = {
+        "cost:daily-requests": "5",
+        "cost:imported-model": "my-model",
+        "cost:active-hours-per-day": hours,
+        "cost:cmu": "2",
+    }
+    r = only(estimate([make(PROFILE, "m", tags=tags)], prices))
+    assert r.monthly_usd == D(30 * billed_minutes * 2) * D("0.0785") + D("3.90")

@@ -135,7 +135,10 @@ def _estimate(
         )  # adding ZERO changes nothing
     stale = (
         stale_prices_finding(
-            prices, options.max_price_age_days, options.today or datetime.date.today()
+            prices,
+            options.max_price_age_days,
+            options.today or datetime.date.today(),
+            (i for r in results for i in r.line_items),
         )
         if options.max_price_age_days is not None
         else None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity
@@ -24,6 +25,9 @@ from costline.pricers.base import Charge, PricingContext
 from costline.usage.tags import (
     BEDROCK_MODE,
     BEDROCK_MODEL,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_1H_TOKENS,
+    CACHE_WRITE_TOKENS,
     IMAGE_VARIANT,
     IMAGES_PER_REQUEST,
     INPUT_TOKENS,
@@ -140,33 +144,123 @@ def bedrock_usage_charges(
             hint,
         )
         return []
-    prefix = "bedrock.on_demand"
+    prefix = _token_price_prefix(declared, model_id, mode, usage, context)
+    return token_charges(usage, context, model_id, prefix, requests)
+
+
+LONG_CONTEXT_INPUT_TOKENS = 200_000
+"""A request whose input (uncached, cache-read and cache-write tokens) exceeds this many tokens
+is billed at the model's long-context price for every token, where the table has one
+(``<dimension>_above_200k``)."""
+
+_INPUT_TAGS = (INPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS)
+_DIMENSIONS = (
+    ("input_tokens", INPUT_TOKENS, "input tokens"),
+    ("output_tokens", OUTPUT_TOKENS, "output tokens"),
+    ("cache_read_tokens", CACHE_READ_TOKENS, "cache-read tokens"),
+    ("cache_write_tokens", CACHE_WRITE_TOKENS, "cache-write tokens"),
+    ("cache_write_1h_tokens", CACHE_WRITE_1H_TOKENS, "1-hour cache-write tokens"),
+)
+_LABELS = {"bedrock.on_demand": "", "bedrock.batch": ", batch", "bedrock.global": ", global"}
+
+
+def is_global_profile(model: str) -> bool:
+    """A ``global.`` cross-Region inference profile id or ARN (billed at the global price)."""
+    return _ARN_PREFIX.sub("", model.strip()).startswith("global.")
+
+
+def _token_price_prefix(
+    declared: str, model_id: str, mode: str, usage: UsageReader, context: PricingContext
+) -> str:
+    """``bedrock.batch`` for batch mode (when priced), ``bedrock.global`` for a ``global.``
+    profile whose model has a global price, else ``bedrock.on_demand`` (the regional price, which
+    the ``us.``/``eu.``/``apac.``/``jp.`` geographic profiles pay too)."""
     if mode == "batch":
         if context.prices.get(f"bedrock.batch.{model_id}.input_tokens") is None:
             _no_batch_price(usage, context, model_id)
-        else:
-            prefix = "bedrock.batch"
+            return "bedrock.on_demand"
+        return "bedrock.batch"
+    if is_global_profile(declared) and context.prices.get(
+        f"bedrock.global.{model_id}.input_tokens"
+    ):
+        usage.assume(
+            "inference profile", "global", UsageSource.DERIVED, "global. prefix: the global price"
+        )
+        return "bedrock.global"
+    return "bedrock.on_demand"
+
+
+def token_charges(
+    usage: UsageReader, context: PricingContext, model_id: str, prefix: str, requests
+) -> list[Charge]:
+    """Input, output and prompt-cache token charges at ``prefix``'s prices, long-context prices
+    for requests above :data:`LONG_CONTEXT_INPUT_TOKENS` input tokens."""
+    prices = context.prices
+    has_output = _token_price_id(prices, model_id, prefix, "output_tokens", False) is not None
+    per_request = {
+        dimension: usage.number(tag)
+        if tag is INPUT_TOKENS or (tag is OUTPUT_TOKENS and has_output) or usage.has(tag)
+        else None
+        for dimension, tag, _ in _DIMENSIONS
+    }
+    request_input = sum(
+        (per_request[d] or 0 for d, tag, _ in _DIMENSIONS if tag in _INPUT_TAGS), Decimal(0)
+    )
+    long_context = request_input > LONG_CONTEXT_INPUT_TOKENS
     charges: list[Charge] = []
     group = f"bedrock-tokens:{model_id}"
-    label = "" if prefix == "bedrock.on_demand" else ", batch"
-    for dimension, tag in (("input_tokens", INPUT_TOKENS), ("output_tokens", OUTPUT_TOKENS)):
-        price_id = f"{prefix}.{model_id}.{dimension}"
-        if context.prices.get(price_id) is None:
-            continue  # embedding models have no output tokens
-        per_request = usage.number(tag)
-        if per_request is not None:
-            kind = dimension.split("_")[0]
-            charges.append(
-                Charge(
-                    SERVICE,
-                    price_id,
-                    requests * per_request,
-                    f"{kind.capitalize()} tokens ({model_id}{label})",
-                    f"{format_quantity(requests)} req × {format_quantity(per_request)} {kind} tokens",
-                    group,
-                )
+    for dimension, tag, kind in _DIMENSIONS:
+        tokens = per_request[dimension]
+        if tokens is None:
+            continue
+        price_id = _token_price_id(prices, model_id, prefix, dimension, long_context)
+        if price_id is None:
+            if dimension == "output_tokens":
+                continue  # embedding models have no output tokens
+            price_id = _token_price_id(prices, model_id, prefix, "input_tokens", long_context)
+            usage.finding(
+                "bedrock-cache-unpriced",
+                Severity.WARNING,
+                f"no prompt-cache price for {model_id!r} in {prices.region}; its {kind} are priced "
+                "as input tokens (what AWS bills when a model does not cache)",
+                tag,
+                f"check that {model_id} supports prompt caching, or remove {tag.key}",
             )
+            if price_id is None:
+                continue
+        suffix = _LABELS.get(prefix, "") + (
+            ", long context" if price_id.endswith("_above_200k") else ""
+        )
+        charges.append(
+            Charge(
+                SERVICE,
+                price_id,
+                requests * tokens,
+                f"{kind[0].upper()}{kind[1:]} ({model_id}{suffix})",
+                f"{format_quantity(requests)} req × {format_quantity(tokens)} {kind}",
+                group,
+            )
+        )
     return charges
+
+
+def _token_price_id(
+    prices, model_id: str, prefix: str, dimension: str, long_context: bool
+) -> str | None:
+    """The first priced id of: ``prefix``'s long-context price (for a long request), its
+    standard price; for cache dimensions then the on-demand ones (batch and global tables may
+    not list cache prices)."""
+    prefixes = (
+        (prefix,)
+        if dimension in ("input_tokens", "output_tokens")
+        else (prefix, "bedrock.on_demand")
+    )
+    for base in dict.fromkeys(prefixes):
+        for name in ((f"{dimension}_above_200k",) if long_context else ()) + (dimension,):
+            price_id = f"{base}.{model_id}.{name}"
+            if prices.get(price_id) is not None:
+                return price_id
+    return None
 
 
 def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) -> None:

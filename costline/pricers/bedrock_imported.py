@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, format_usd, money_context, plain_number
@@ -168,16 +168,18 @@ def _active_minutes(
         hours = usage.number(ACTIVE_HOURS_PER_DAY)
         if hours is None:
             return None, ""
+        minutes = _whole_windows(hours * MINUTES_PER_HOUR, window)
         return (
-            hours * MINUTES_PER_HOUR * days,
-            f"{plain_number(hours)} h/day × {plain_number(days)} days",
+            minutes * days,
+            f"{plain_number(minutes)} min/day ({plain_number(hours)} h in "
+            f"{plain_number(window)}-minute windows) × {plain_number(days)} days",
         )
     if requests is None:
         return None, ""
     with money_context():
         per_day = requests / days
         working = WORKING_HOURS_PER_DAY * MINUTES_PER_HOUR
-        minutes_per_day = min(working, per_day * window)
+        minutes_per_day = _whole_windows(min(working, per_day * window), window)
     usage.assume(
         "active minutes per day",
         format_quantity(minutes_per_day),
@@ -189,6 +191,12 @@ def _active_minutes(
         minutes_per_day * days,
         f"{format_quantity(minutes_per_day)} min/day × {plain_number(days)} days",
     )
+
+
+def _whole_windows(minutes: Decimal, window: Decimal) -> Decimal:
+    """An active period's minutes rounded up to whole billing windows (AWS bills imported
+    models in 5-minute windows: 61 active minutes are 65 billed)."""
+    return (minutes / window).to_integral_value(rounding=ROUND_CEILING) * window
 
 
 def _per_token_finding(

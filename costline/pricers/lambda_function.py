@@ -10,13 +10,31 @@ applied by the estimator, not here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_CEILING, Decimal
 
-from costline.core.model import Resource, Severity
+from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, plain_number
-from costline.pricers.base import MB_PER_GB, MS_PER_SECOND, Charge, PricingContext, PropertyReader
+from costline.pricers.base import (
+    HOURS_PER_MONTH,
+    MB_PER_GB,
+    MS_PER_SECOND,
+    Charge,
+    PricingContext,
+    PropertyReader,
+)
 from costline.pricers.bedrock_invocation import invocation_charges
-from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
+from costline.usage.tags import (
+    ACTIVE_HOURS_PER_DAY,
+    AVG_DURATION_MS,
+    BEDROCK_MODEL,
+    COLD_START_PERCENT,
+    DAYS_PER_MONTH,
+    DEFAULT_DAYS_PER_MONTH,
+    IMPORTED_MODEL,
+    INIT_DURATION_MS,
+    UsageReader,
+)
 
 TYPE = "aws:lambda/function:Function"
 SERVICE = "Lambda"
@@ -27,6 +45,60 @@ DEFAULT_ARCHITECTURE = "x86_64"
 DEFAULT_EPHEMERAL_MB = Decimal(512)
 FREE_EPHEMERAL_MB = Decimal(512)
 ARCHITECTURES = ("x86_64", "arm64")
+PC_CONFIG_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+SECONDS_PER_HOUR = Decimal(3600)
+PC_BILLING_MINUTES = Decimal(5)
+"""Provisioned concurrency is billed from enabling to disabling, rounded up to 5 minutes."""
+DEFAULT_COLD_START_PERCENT = Decimal(1)
+"""Share of invocations that start a new execution environment (INIT) when not declared: AWS
+reports INITs "typically in under 1% of invocations" (AWS Compute Blog, 2025-04)."""
+
+
+def enabled_hours(usage: UsageReader) -> tuple[Decimal, str]:
+    """Hours a month a provisioned-concurrency config is enabled: always on (730 h), or its
+    schedule, ``cost:active-hours-per-day`` × ``cost:days-per-month`` (default 30), each day's
+    period rounded up to whole 5 minutes."""
+    if not usage.has(ACTIVE_HOURS_PER_DAY):
+        return HOURS_PER_MONTH, "always on"
+    per_day = usage.number(ACTIVE_HOURS_PER_DAY)
+    if per_day is None:
+        return HOURS_PER_MONTH, "always on"
+    days = usage.number(DAYS_PER_MONTH, required=False) if usage.has(DAYS_PER_MONTH) else None
+    days = days or DEFAULT_DAYS_PER_MONTH
+    windows = (per_day * 60 / PC_BILLING_MINUTES).to_integral_value(rounding=ROUND_CEILING)
+    billed_per_day = windows * PC_BILLING_MINUTES / 60
+    return billed_per_day * days, (
+        f"{plain_number(billed_per_day)} h/day × {plain_number(days)} days"
+    )
+
+
+def pc_configs_by_function(stack: Sequence[Resource]) -> Mapping[str, list[Resource]]:
+    """Function URN → the provisioned-concurrency configs naming it (``functionName``)."""
+    index: dict[str, list[Resource]] = {}
+    for resource in stack:
+        if resource.type == PC_CONFIG_TYPE:
+            for urn in resource.property_dependencies.get("functionName", ()):
+                index.setdefault(urn, []).append(resource)
+    return index
+
+
+def _pc_capacity_seconds(configs: Sequence[Resource], context: PricingContext) -> Decimal:
+    """Execution-seconds a month the function's provisioned concurrency can serve: configured
+    concurrency × seconds enabled, summed over its configs (read without reporting: each
+    config's own pricer reports its figures)."""
+    total = Decimal(0)
+    for config in configs:
+        raw = config.properties.get("provisionedConcurrentExecutions")
+        concurrency = (
+            Decimal(raw)
+            if type(raw) is int and raw > 0
+            else Decimal(repr(raw))
+            if type(raw) is float and raw > 0 and raw == raw and raw != float("inf")
+            else Decimal(1)
+        )
+        hours, _ = enabled_hours(UsageReader(config, records=False))
+        total += concurrency * hours * SECONDS_PER_HOUR
+    return total
 
 
 def billed_duration_ms(avg_duration_ms: Decimal) -> Decimal:
@@ -64,7 +136,11 @@ def price_lambda_function(
     if requests is None:
         return []
 
-    charges = [Charge(SERVICE, "lambda.requests", requests, "Requests")]
+    configs = context.index("lambda-pc-by-function", pc_configs_by_function).get(resource.urn, [])
+    requests_id = "lambda.pc.requests" if configs else "lambda.requests"
+    charges = [
+        Charge(SERVICE, requests_id, requests, "Requests" + (" (no free tier)" if configs else ""))
+    ]
     timeout_ms = timeout_s * MS_PER_SECOND
     duration_ms = usage.number(AVG_DURATION_MS, worst_case=timeout_ms)
     if duration_ms is not None:
@@ -72,15 +148,15 @@ def price_lambda_function(
             usage.finding(
                 "usage-exceeds-timeout",
                 Severity.WARNING,
-                f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer than the timeout "
-                f"({plain_number(timeout_s)} s); priced at the timeout, the longest a run can last",
+                f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer "
+                f"than the timeout ({plain_number(timeout_s)} s); priced at the timeout, the "
+                "longest a run can last",
                 AVG_DURATION_MS,
                 "lower cost:avg-duration-ms or raise the timeout",
             )
             duration_ms = timeout_ms
         billed_ms = billed_duration_ms(duration_ms)
         seconds = requests * billed_ms / MS_PER_SECOND
-        gb_seconds = seconds * memory_mb / MB_PER_GB
         note = (
             f"{format_quantity(requests)} req × {format_quantity(billed_ms)} ms × "
             f"{format_quantity(memory_mb)} MB"
@@ -90,15 +166,21 @@ def price_lambda_function(
                 else ""
             )
         )
-        charges.append(
-            Charge(
-                SERVICE,
-                f"lambda.duration.{architecture}",
-                gb_seconds,
-                f"Duration ({architecture})",
-                note,
+        if configs:
+            charges += _pc_duration_charges(
+                seconds, memory_mb, architecture, _pc_capacity_seconds(configs, context), note
             )
-        )
+        else:
+            charges.append(
+                Charge(
+                    SERVICE,
+                    f"lambda.duration.{architecture}",
+                    seconds * memory_mb / MB_PER_GB,
+                    f"Duration ({architecture})",
+                    note,
+                )
+            )
+            charges += _init_charges(usage, requests, memory_mb, architecture)
         if ephemeral_mb > FREE_EPHEMERAL_MB:
             extra_gb_seconds = seconds * (ephemeral_mb - FREE_EPHEMERAL_MB) / MB_PER_GB
             charges.append(
@@ -113,3 +195,71 @@ def price_lambda_function(
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
     return charges
+
+
+def _pc_duration_charges(
+    seconds: Decimal, memory_mb: Decimal, architecture: str, capacity_s: Decimal, note: str
+) -> list[Charge]:
+    """Invocations served by provisioned concurrency bill at its duration rate; the part above
+    its capacity (concurrency × seconds enabled) at the on-demand rate; neither has a free
+    tier (AWS: "The Lambda free tier does not apply to functions that have Provisioned
+    Concurrency enabled")."""
+    served = min(seconds, capacity_s)
+    charges = [
+        Charge(
+            SERVICE,
+            f"lambda.provisioned_duration.{architecture}",
+            served * memory_mb / MB_PER_GB,
+            f"Duration served by provisioned concurrency ({architecture})",
+            note,
+        )
+    ]
+    if seconds > served:
+        charges.append(
+            Charge(
+                SERVICE,
+                f"lambda.pc.duration.{architecture}",
+                (seconds - served) * memory_mb / MB_PER_GB,
+                f"Duration above provisioned concurrency ({architecture}, no free tier)",
+                f"{format_quantity(seconds - served)} s beyond {format_quantity(capacity_s)} "
+                "s of provisioned capacity",
+            )
+        )
+    return charges
+
+
+def _init_charges(
+    usage: UsageReader, requests: Decimal, memory_mb: Decimal, architecture: str
+) -> list[Charge]:
+    """INIT phase (billed since 2025-08-01 for every on-demand function): cold starts
+    (``cost:cold-start-percent`` of invocations, default 1) × ``cost:init-duration-ms`` rounded
+    up to 1 ms × memory, at the on-demand duration price."""
+    if not usage.has(INIT_DURATION_MS):
+        return []
+    init_ms = usage.number(INIT_DURATION_MS)
+    if init_ms is None:
+        return []
+    if usage.has(COLD_START_PERCENT):
+        percent = usage.number(COLD_START_PERCENT)
+        if percent is None:
+            return []
+    else:
+        percent = DEFAULT_COLD_START_PERCENT
+        usage.assume(
+            COLD_START_PERCENT.key,
+            plain_number(percent),
+            UsageSource.DEFAULT,
+            "% of invocations with an INIT phase (AWS: typically under 1%)",
+        )
+    cold_starts = requests * percent / 100
+    billed_ms = billed_duration_ms(init_ms)
+    return [
+        Charge(
+            SERVICE,
+            f"lambda.duration.{architecture}",
+            cold_starts * billed_ms / MS_PER_SECOND * memory_mb / MB_PER_GB,
+            f"INIT duration ({architecture})",
+            f"{format_quantity(cold_starts)} cold starts × {format_quantity(billed_ms)} ms × "
+            f"{format_quantity(memory_mb)} MB",
+        )
+    ]

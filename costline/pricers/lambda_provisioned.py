@@ -1,12 +1,13 @@
-"""Lambda provisioned concurrency (``aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig``).
+"""Lambda provisioned concurrency (``aws:lambda/provisionedConcurrencyConfig:...``).
 
 Billing (https://aws.amazon.com/lambda/pricing/): concurrency configured × the function's
 memory (GB) × seconds enabled, at ``lambda.provisioned_concurrency.<architecture>`` per
-GB-second, whether invoked or not. Enabled all month (730 h) unless
-``cost:active-hours-per-day`` says how long a schedule keeps it on (× 30 days). The function
-(memory, architecture) is the one named by the ``functionName`` property dependency. The
-function's own invocations stay priced at on-demand duration: an upper bound, since the share
-served by provisioned concurrency bills at the lower ``lambda.provisioned_duration`` price.
+GB-second, whether invoked or not. Enabled all month (730 h) unless ``cost:active-hours-per-day``
+says how long a schedule keeps it on, × ``cost:days-per-month`` (default 30), each day's period
+rounded up to 5 minutes. The function (memory, architecture) is the one named by the
+``functionName`` property dependency. The function's own invocations are priced by
+:mod:`costline.pricers.lambda_function`: at the provisioned-concurrency duration rate up to the
+capacity configured here, without the free tier.
 """
 
 from __future__ import annotations
@@ -15,18 +16,20 @@ from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, plain_number
-from costline.pricers.base import HOURS_PER_MONTH, MB_PER_GB, Charge, PricingContext, PropertyReader
+from costline.pricers.base import MB_PER_GB, Charge, PricingContext, PropertyReader
 from costline.pricers.lambda_function import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_MEMORY_MB,
+    PC_CONFIG_TYPE,
+    SECONDS_PER_HOUR,
     SERVICE,
     TYPE,
+    enabled_hours,
 )
-from costline.usage.tags import ACTIVE_HOURS_PER_DAY, DEFAULT_DAYS_PER_MONTH, UsageReader
+from costline.usage.tags import UsageReader
 
-CONFIG_TYPE = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
-SECONDS_PER_HOUR = Decimal(3600)
+CONFIG_TYPE = PC_CONFIG_TYPE
 
 
 def price_provisioned_concurrency(
@@ -68,13 +71,8 @@ def price_provisioned_concurrency(
         architecture = function_props.choice(
             "architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES, first_of_list=True
         )
-    hours = HOURS_PER_MONTH
-    if usage.has(ACTIVE_HOURS_PER_DAY):
-        per_day = usage.number(ACTIVE_HOURS_PER_DAY)
-        if per_day is not None:
-            hours = per_day * DEFAULT_DAYS_PER_MONTH
-    else:
-        usage.assume("hours enabled", plain_number(hours), UsageSource.DEFAULT, "always on")
+    hours, how = enabled_hours(usage)
+    usage.assume("hours enabled", plain_number(hours), UsageSource.DERIVED, how)
     gb_seconds = concurrency * memory_mb / MB_PER_GB * hours * SECONDS_PER_HOUR
     return [
         Charge(
@@ -82,6 +80,7 @@ def price_provisioned_concurrency(
             f"lambda.provisioned_concurrency.{architecture}",
             gb_seconds,
             f"Provisioned concurrency ({architecture})",
-            f"{format_quantity(concurrency)} × {format_quantity(memory_mb)} MB × {format_quantity(hours)} h",
+            f"{format_quantity(concurrency)} × {format_quantity(memory_mb)} MB × "
+            f"{format_quantity(hours)} h",
         )
     ]

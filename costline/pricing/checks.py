@@ -35,7 +35,7 @@ _NUMERIC_FIELDS = (
     ("entries", "*", "tiers", "*", "usd"),
     ("free_tiers", "*", "quantity"),
 )
-_BEDROCK_MODEL_ID = re.compile(r"^bedrock\.(on_demand|batch|provisioned)\.")
+_BEDROCK_MODEL_ID = re.compile(r"^bedrock\.(on_demand|batch|global|provisioned)\.")
 _BEDROCK_KINDS = ("text", "embedding", "image")
 _DECIMAL_REPR = re.compile(r"Decimal\('([^']*)'\)")
 _UNEXPECTED = re.compile(r"\('([^']*)' (?:was|were) unexpected\)")

@@ -124,6 +124,41 @@ MONTHLY_PUT_REQUESTS = _tag(
     "100",
     "1e15",
 )
+INIT_DURATION_MS = _tag(
+    "cost:init-duration-ms",
+    "ms",
+    "Lambda INIT (cold start) duration, billed for each cold start since 2025-08-01.",
+    "800",
+    "10000",
+)
+COLD_START_PERCENT = _tag(
+    "cost:cold-start-percent",
+    "% of invocations",
+    "Share of Lambda invocations that start a new execution environment (default 1).",
+    "1",
+    "100",
+)
+CACHE_READ_TOKENS = _tag(
+    "cost:cache-read-tokens",
+    "tokens/request",
+    "Bedrock prompt-cache read input tokens per request (at the cache-read price).",
+    "2000",
+    "10000000",
+)
+CACHE_WRITE_TOKENS = _tag(
+    "cost:cache-write-tokens",
+    "tokens/request",
+    "Bedrock prompt-cache write input tokens per request, 5-minute cache.",
+    "500",
+    "10000000",
+)
+CACHE_WRITE_1H_TOKENS = _tag(
+    "cost:cache-write-1h-tokens",
+    "tokens/request",
+    "Bedrock prompt-cache write input tokens per request, 1-hour cache.",
+    "500",
+    "10000000",
+)
 # --- Bedrock billing modes (see costline.pricers.bedrock and bedrock_imported) -------------
 BEDROCK_MODE = _tag(
     "cost:bedrock-mode",
@@ -236,8 +271,13 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
     DAILY_REQUESTS,
     DAYS_PER_MONTH,
     AVG_DURATION_MS,
+    INIT_DURATION_MS,
+    COLD_START_PERCENT,
     INPUT_TOKENS,
     OUTPUT_TOKENS,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_TOKENS,
+    CACHE_WRITE_1H_TOKENS,
     BEDROCK_MODEL,
     STORAGE_GB,
     MONTHLY_GET_REQUESTS,
