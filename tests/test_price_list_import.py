@@ -181,3 +181,60 @@ def test_unknown_unit_is_named():
     next(iter(dims.values()))["unit"] = "Furlongs"
     with pytest.raises(PriceListError, match="unknown unit 'Furlongs'"):
         convert([OfferFile("s3.json", doc)], "eu-central-1", "2026.1.0")
+
+
+def _bedrock_offer(usagetypes_and_usd):
+    products, terms = {}, {}
+    for n, (usagetype, usd) in enumerate(usagetypes_and_usd):
+        sku = f"SKU{n}"
+        products[sku] = {
+            "sku": sku,
+            "productFamily": "Amazon Bedrock",
+            "attributes": {"usagetype": usagetype, "regionCode": "us-east-1"},
+        }
+        terms[sku] = {
+            f"{sku}.T": {
+                "offerTermCode": "T",
+                "sku": sku,
+                "effectiveDate": "2026-11-01T00:00:00Z",
+                "priceDimensions": {
+                    f"{sku}.T.0": {
+                        "rateCode": f"{sku}.T.0",
+                        "description": usagetype,
+                        "beginRange": "0",
+                        "endRange": "Inf",
+                        "unit": "1K tokens",
+                        "pricePerUnit": {"USD": usd},
+                    }
+                },
+            }
+        }
+    return {
+        "formatVersion": "v1.0",
+        "offerCode": "AmazonBedrock",
+        "version": "20261101000000",
+        "publicationDate": "2026-11-01T00:00:00Z",
+        "products": products,
+        "terms": {"OnDemand": terms},
+    }
+
+
+def test_bedrock_usagetypes_as_aws_spells_them():
+    """AWS writes USE1-DeepSeek-R1-, USE1-Llama3-3-70B-, USE1-Llama3-1-405B- and
+    USE1-TitanTextG1-Lite-<side>-tokens; $0.00135 per 1K tokens is $1.35 per 1M."""
+    offer = _bedrock_offer(
+        [
+            ("USE1-DeepSeek-R1-input-tokens", "0.00135"),
+            ("USE1-Llama3-3-70B-output-tokens", "0.00072"),
+            ("USE1-Llama3-1-405B-input-tokens", "0.0024"),
+            ("USE1-TitanTextG1-Lite-input-tokens", "0.00015"),
+        ]
+    )
+    result = convert([OfferFile("bedrock.json", offer)], "us-east-1", "2026.12.0")
+    entries = result.tables["bedrock"]["entries"]
+    assert {i: e["tiers"][0]["usd"] for i, e in entries.items()} == {
+        "bedrock.on_demand.deepseek.r1-v1:0.input_tokens": Decimal("1.35"),
+        "bedrock.on_demand.meta.llama3-3-70b-instruct-v1:0.output_tokens": Decimal("0.72"),
+        "bedrock.on_demand.meta.llama3-1-405b-instruct-v1:0.input_tokens": Decimal("2.4"),
+        "bedrock.on_demand.amazon.titan-text-lite-v1.input_tokens": Decimal("0.15"),
+    }

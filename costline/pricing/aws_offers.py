@@ -289,19 +289,24 @@ BEDROCK_MODELS: Mapping[str, tuple[str, str, str]] = {
     ),
     "Llama3-8B": ("meta.llama3-8b-instruct-v1:0", "Meta", "Llama 3 8B Instruct"),
     "Llama3-70B": ("meta.llama3-70b-instruct-v1:0", "Meta", "Llama 3 70B Instruct"),
-    "Llama3.3-70B": ("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct"),
+    "Llama3-1-8B": ("meta.llama3-1-8b-instruct-v1:0", "Meta", "Llama 3.1 8B Instruct"),
+    "Llama3-1-70B": ("meta.llama3-1-70b-instruct-v1:0", "Meta", "Llama 3.1 70B Instruct"),
+    "Llama3-1-405B": ("meta.llama3-1-405b-instruct-v1:0", "Meta", "Llama 3.1 405B Instruct"),
+    "Llama3-3-70B": ("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct"),
     "NovaMicro": ("amazon.nova-micro-v1:0", "Amazon", "Nova Micro"),
     "NovaLite": ("amazon.nova-lite-v1:0", "Amazon", "Nova Lite"),
     "NovaPro": ("amazon.nova-pro-v1:0", "Amazon", "Nova Pro"),
     "TitanTextExpress": ("amazon.titan-text-express-v1", "Amazon", "Titan Text G1 - Express"),
-    "TitanTextLite": ("amazon.titan-text-lite-v1", "Amazon", "Titan Text G1 - Lite"),
+    "TitanTextG1-Lite": ("amazon.titan-text-lite-v1", "Amazon", "Titan Text G1 - Lite"),
     "Mistral7B": ("mistral.mistral-7b-instruct-v0:2", "Mistral AI", "Mistral 7B Instruct"),
     "Mixtral8x7B": ("mistral.mixtral-8x7b-instruct-v0:1", "Mistral AI", "Mixtral 8x7B Instruct"),
-    "DeepSeekR1": ("deepseek.r1-v1:0", "DeepSeek", "DeepSeek-R1"),
+    "DeepSeek-R1": ("deepseek.r1-v1:0", "DeepSeek", "DeepSeek-R1"),
 }
 """The ``<Model>`` part of Bedrock usagetypes (``USE1-<Model>-input-tokens``) -> (model id, provider,
-name). Written from the usagetype shape in the project's research notes, not from a live offer file:
-extend it as offers are imported; models not listed are reported in :attr:`Imported.skipped`."""
+name). The Llama 3.x, Titan Text Lite and DeepSeek-R1 keys are spelt as in AWS's files
+(``USE1-Llama3-3-70B-input-tokens``, ``USW2-TitanTextG1-Lite-input-tokens``,
+``USE1-DeepSeek-R1-input-tokens``, as quoted from Price List and Cost and Usage Report data in
+public repositories, 2026); models not listed are reported in :attr:`Imported.skipped`."""
 
 OFFER_URL = (
     "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
