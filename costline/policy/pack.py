@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ from pulumi_policy import (
 
 from costline import __version__
 from costline.core.model import Estimate, Resource, ResourceStatus
-from costline.core.money import format_usd, plain_number, round_cents
+from costline.core.money import format_usd, plain_number
 from costline.core.text import one_line
 from costline.policy import bridge
 from costline.policy.config import (
@@ -46,6 +45,7 @@ from costline.policy.config import (
 )
 from costline.readers.region import DEFAULT_REGION, detect_region
 from costline.render.summary import drivers_text, resource_line, stack_line
+from costline.review.budget import over_by, stack_budget, worst_case_reasons
 from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
@@ -232,21 +232,20 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
     if budget is None:
         return
     total = analysis.estimate.total_monthly_usd
-    if round_cents(total) > round_cents(budget):
+    verdict = stack_budget(total, budget, analysis.settings.warn_at_percent)
+    drivers = drivers_text(analysis.estimate)
+    if verdict.over_usd is not None:
         report(
             one_line(
                 f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
-                f"{format_usd(total - budget)}. Top cost drivers: {drivers_text(analysis.estimate)}."
+                f"{format_usd(verdict.over_usd)}. Top cost drivers: {drivers}."
             )
         )
-        return
-    warn_at = budget * analysis.settings.warn_at_percent / 100
-    if budget > 0 and total >= warn_at:
-        used = (total / budget * 100).quantize(Decimal(1))
+    elif verdict.status == "warning":
         message = (
-            f"Stack cost ~{format_usd(total)}/month is {used}% of the budget {format_usd(budget)} "
-            f"(warning at {plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: "
-            f"{drivers_text(analysis.estimate)}."
+            f"Stack cost ~{format_usd(total)}/month is {plain_number(verdict.used_percent)}% "
+            f"of the budget {format_usd(budget)} (warning at "
+            f"{plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )
         bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], one_line(message))
 
@@ -254,11 +253,11 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
 def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> None:
     for r in analysis.estimate.resources:
         budget = analysis.settings.resource_budget(r.name, r.type)
-        if budget is not None and round_cents(r.monthly_usd) > round_cents(budget):
+        if budget is not None and (over := over_by(r.monthly_usd, budget)) is not None:
             report(
                 one_line(
-                    f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its budget "
-                    f"{format_usd(budget)} by {format_usd(r.monthly_usd - budget)}."
+                    f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its "
+                    f"budget {format_usd(budget)} by {format_usd(over)}."
                 ),
                 r.urn,
             )
@@ -283,23 +282,13 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
     for case in lambda_worst_cases(
         analysis.resources, prices, settings.estimate_options(), analysis.estimate
     ):
-        reasons = []
-        if (
-            case.expected_usd > 0
-            and case.worst_usd > case.expected_usd * settings.max_multiple_of_expected
-        ):
-            reasons.append(
-                f"{(case.worst_usd / case.expected_usd).quantize(Decimal('0.1'))}× its expected "
-                f"{format_usd(case.expected_usd)} (limit {plain_number(settings.max_multiple_of_expected)}×)"
-            )
-        budget = settings.monthly_budget_usd
-        if budget is not None and settings.max_percent_of_budget is not None:
-            limit = budget * settings.max_percent_of_budget / 100
-            if case.worst_usd > limit:
-                reasons.append(
-                    f"more than {plain_number(settings.max_percent_of_budget)}% of the stack budget "
-                    f"{format_usd(budget)}"
-                )
+        reasons = worst_case_reasons(
+            case.expected_usd,
+            case.worst_usd,
+            settings.max_multiple_of_expected,
+            settings.monthly_budget_usd,
+            settings.max_percent_of_budget,
+        )
         if reasons:
             report(
                 one_line(

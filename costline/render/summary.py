@@ -13,6 +13,7 @@ from decimal import Decimal
 from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Severity
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
+from costline.review.budget import shown_delta
 from costline.usage.tags import USAGE_FINDING_CODES
 
 
@@ -91,7 +92,7 @@ def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
     total = estimate.total_monthly_usd
     budget = ""
     if budget_usd is not None:
-        headroom = budget_usd - total
+        headroom = shown_delta(total, budget_usd)
         budget = (
             f" (budget {format_usd(budget_usd)}, headroom {format_usd(headroom)})"
             if headroom >= 0

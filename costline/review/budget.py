@@ -1,12 +1,23 @@
-"""Budget checks for PR reviews: a mandatory monthly budget and limits on the increase per change.
+"""The budget rule: one module that says when a cost is over a limit, used by ``costline check``
+and by the policy pack alike.
 
-Compared as the policy pack's ``stack-budget`` does: in whole cents, rounded half-up, so a
-total that displays as the budget is within it. The increase is the one displayed
-(:func:`shown_delta`: the rounded total minus the rounded baseline total), so the verdict's
-figure and the figure compared with ``max_increase_usd`` are the same; the percentage is
-:func:`percent_change` of the exact totals, the same figure the report shows. Statuses:
+**The rule.** Every dollar amount is rounded half-up to the cent first — the figure a reader
+sees — and then compared exactly, inside :func:`~costline.core.money.money_context`, with no
+division in any comparison:
 
-* ``over``: a limit is broken (``costline check`` exits 1);
+* over a budget (stack or resource): the shown amount is more than the shown budget
+  ($100.00 is within a $100 budget, $100.01 is over; $100.004 shows as $100.00, so it is within);
+* at the warning share: the shown total × 100 ≥ ``warn_at_percent`` × the shown budget
+  (with a $100 budget and warning at 80%: $79.99 passes quietly, $80.00 warns);
+* worst case: the shown worst case is more than ``multiple`` × the shown expected cost, or
+  × 100 more than ``percent`` × the shown stack budget;
+* increase per change: the shown increase (:func:`shown_delta`: the rounded total minus the
+  rounded baseline total) is more than the shown ``max_increase_usd``, or × 100 more than
+  ``max_increase_percent`` × the shown baseline total.
+
+Statuses of :func:`check_budget`:
+
+* ``over``: a limit is broken (``costline check`` exits 1, a mandatory pack policy blocks);
 * ``warning``: within every limit, but the total reached ``warn_at_percent`` of the budget;
 * ``within``: within every limit set;
 * ``none``: no limit was set.
@@ -22,7 +33,7 @@ from __future__ import annotations
 
 import decimal
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from costline.core.money import (
     PRECISION_DIGITS,
@@ -70,9 +81,11 @@ class BudgetResult:
     limits: BudgetLimits
     violations: tuple[Violation, ...] = ()
     used_percent: Decimal | None = None
-    """Total as a share of the budget (one decimal), when a budget is set and not zero."""
+    """Total as a share of the budget (:func:`used_percent`), when a budget is set and not zero."""
     headroom_usd: Decimal | None = None
-    """Budget − total (negative when over), when a budget is set."""
+    """Budget − total as shown (negative when over), when a budget is set."""
+    over_usd: Decimal | None = None
+    """How far the shown total is over the shown budget, when it is."""
 
 
 def shown_delta(before: Decimal | None, after: Decimal | None) -> Decimal:
@@ -86,6 +99,77 @@ def shown_delta(before: Decimal | None, after: Decimal | None) -> Decimal:
     return decimal.Context(prec=digits).subtract(new, old)  # exact at any size
 
 
+def over_by(amount: Decimal, limit: Decimal) -> Decimal | None:
+    """How much the shown ``amount`` is over the shown ``limit``; ``None`` when within it."""
+    over = shown_delta(limit, amount)
+    return over if over > 0 else None
+
+
+def _times(a: Decimal, b: Decimal) -> Decimal:
+    """``a × b`` exactly (at any size: the precision grows with the operands' digits)."""
+    digits = max(PRECISION_DIGITS, len(a.as_tuple().digits) + len(b.as_tuple().digits) + 2)
+    return decimal.Context(prec=digits).multiply(a, b)
+
+
+def reaches_percent(amount: Decimal, whole: Decimal, percent: Decimal) -> bool:
+    """The shown ``amount`` is at least ``percent``% of the shown ``whole`` (compared exactly)."""
+    return _times(round_cents(amount), Decimal(100)) >= _times(percent, round_cents(whole))
+
+
+def exceeds_percent(amount: Decimal, whole: Decimal, percent: Decimal) -> bool:
+    """The shown ``amount`` is more than ``percent``% of the shown ``whole`` (compared exactly)."""
+    return _times(round_cents(amount), Decimal(100)) > _times(percent, round_cents(whole))
+
+
+def exceeds_multiple(amount: Decimal, base: Decimal, multiple: Decimal) -> bool:
+    """The shown ``amount`` is more than ``multiple`` × the shown ``base`` (compared exactly)."""
+    return round_cents(amount) > _times(multiple, round_cents(base))
+
+
+def used_percent(total: Decimal, budget: Decimal) -> Decimal | None:
+    """The shown total as a share of the shown budget, one decimal rounded *down*, so the share
+    shown never reaches a warning threshold before :func:`reaches_percent` does ($79.99 of $100
+    is 79.9%); ``None`` for a budget that shows as $0.00."""
+    shown_budget = round_cents(budget)
+    if shown_budget <= 0:
+        return None
+    with money_context():
+        share = round_cents(total) * 100 / shown_budget
+        return share.quantize(PERCENT_PLACES, rounding=ROUND_FLOOR)
+
+
+def ratio_text(amount: Decimal, base: Decimal) -> str:
+    """``amount`` ÷ ``base`` as shown amounts, one decimal rounded down (``12.3``)."""
+    with money_context():
+        return plain_number(
+            (round_cents(amount) / round_cents(base)).quantize(PERCENT_PLACES, rounding=ROUND_FLOOR)
+        )
+
+
+@dataclass(frozen=True)
+class StackBudget:
+    """A total against a stack budget: ``over`` (by ``over_usd``), ``warning`` or ``within``."""
+
+    status: str
+    used_percent: Decimal | None
+    headroom_usd: Decimal
+    over_usd: Decimal | None
+
+
+def stack_budget(total: Decimal, budget: Decimal, warn_at_percent: Decimal) -> StackBudget:
+    """The stack budget rule (see the module doc): over, at the warning share, or within."""
+    over = over_by(total, budget)
+    headroom = shown_delta(total, budget)
+    used = used_percent(total, budget)
+    if over is not None:
+        status = "over"
+    elif round_cents(budget) > 0 and reaches_percent(total, budget, warn_at_percent):
+        status = "warning"
+    else:
+        status = "within"
+    return StackBudget(status, used, headroom, over)
+
+
 def percent_change(before: Decimal, after: Decimal) -> Decimal | None:
     """``(after − before) / before`` in percent (exact amounts), one decimal half-up; ``None``
     from a ``before`` that shows as $0.00."""
@@ -93,6 +177,24 @@ def percent_change(before: Decimal, after: Decimal) -> Decimal | None:
         return None
     with money_context():
         return ((after - before) * 100 / before).quantize(PERCENT_PLACES)
+
+
+def _increase_percent_text(
+    before: Decimal, after: Decimal, increase: Decimal, limit: Decimal
+) -> str:
+    """The increase in percent as the report shows it (:func:`percent_change`), or, when that
+    figure does not show it above ``limit`` (a boundary case), the shown increase in percent of
+    the shown ``before`` with as many more decimals (up to four) as it takes."""
+    change = percent_change(before, after)
+    if change is not None and change > limit:
+        return plain_number(change)
+    with money_context():
+        exact = increase * 100 / round_cents(before)
+        for places in ("0.01", "0.001", "0.0001"):
+            shown = exact.quantize(Decimal(places), rounding=ROUND_FLOOR)
+            if shown > limit:
+                break
+        return plain_number(shown)
 
 
 def check_budget(
@@ -105,15 +207,14 @@ def check_budget(
     """Check ``total`` (and its increase over ``baseline_total``) against ``limits``;
     ``other_prices``: the baseline was priced with other tables or overrides (see module doc)."""
     violations: list[Violation] = []
-    used = headroom = None
+    used = headroom = over = None
     budget = limits.monthly_budget_usd
+    warning = False
     if budget is not None:
-        headroom = budget - total
-        if budget > 0:
-            with money_context():
-                used = (total * 100 / budget).quantize(PERCENT_PLACES)
-        over = shown_delta(budget, total)
-        if over > 0:
+        verdict = stack_budget(total, budget, limits.warn_at_percent)
+        used, headroom, over = verdict.used_percent, verdict.headroom_usd, verdict.over_usd
+        warning = verdict.status == "warning"
+        if over is not None:
             violations.append(
                 Violation(
                     "over-budget",
@@ -124,7 +225,7 @@ def check_budget(
     if baseline_total is not None:
         increase = shown_delta(baseline_total, total)
         note = OTHER_PRICES if other_prices else ""
-        if limits.max_increase_usd is not None and increase > round_cents(limits.max_increase_usd):
+        if limits.max_increase_usd is not None and over_by(increase, limits.max_increase_usd):
             violations.append(
                 Violation(
                     "increase-over-limit",
@@ -132,21 +233,58 @@ def check_budget(
                     f"the {format_usd(limits.max_increase_usd)} allowed per change{note}",
                 )
             )
-        if limits.max_increase_percent is not None and increase > 0:
-            change = percent_change(baseline_total, total)
-            if change is None or change > limits.max_increase_percent:
-                shown = "from $0.00" if change is None else f"+{plain_number(change)}%"
-                violations.append(
-                    Violation(
-                        "increase-over-percent",
-                        f"the increase ({shown}) over the baseline {format_usd(baseline_total)} is "
-                        f"more than the {plain_number(limits.max_increase_percent)}% allowed per change{note}",
-                    )
+        limit = limits.max_increase_percent
+        if (
+            limit is not None
+            and increase > 0
+            and (
+                round_cents(baseline_total) == 0 or exceeds_percent(increase, baseline_total, limit)
+            )
+        ):
+            shown = (
+                "from $0.00"
+                if round_cents(baseline_total) == 0
+                else f"+{_increase_percent_text(baseline_total, total, increase, limit)}%"
+            )
+            violations.append(
+                Violation(
+                    "increase-over-percent",
+                    f"the increase ({shown}) over the baseline {format_usd(baseline_total)} is "
+                    f"more than the {plain_number(limit)}% allowed per change{note}",
                 )
+            )
     if violations:
         status = "over"
-    elif budget is not None and used is not None and used >= limits.warn_at_percent:
+    elif warning:
         status = "warning"
     else:
         status = "within" if limits.any else "none"
-    return BudgetResult(status, limits, tuple(violations), used, headroom)
+    return BudgetResult(status, limits, tuple(violations), used, headroom, over)
+
+
+def worst_case_reasons(
+    expected: Decimal,
+    worst: Decimal,
+    max_multiple: Decimal,
+    budget: Decimal | None = None,
+    max_percent_of_budget: Decimal | None = None,
+) -> list[str]:
+    """Why a worst case is too dear (empty: it is not): more than ``max_multiple`` × the
+    expected cost (when that shows above $0.00), or more than ``max_percent_of_budget``% of the
+    stack ``budget``."""
+    reasons = []
+    if round_cents(expected) > 0 and exceeds_multiple(worst, expected, max_multiple):
+        reasons.append(
+            f"{ratio_text(worst, expected)}× its expected {format_usd(expected)} "
+            f"(limit {plain_number(max_multiple)}×)"
+        )
+    if (
+        budget is not None
+        and max_percent_of_budget is not None
+        and exceeds_percent(worst, budget, max_percent_of_budget)
+    ):
+        reasons.append(
+            f"more than {plain_number(max_percent_of_budget)}% of the stack budget "
+            f"{format_usd(budget)}"
+        )
+    return reasons

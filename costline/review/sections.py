@@ -108,6 +108,7 @@ def budget_section(result: BudgetResult) -> dict[str, Any]:
         "max_increase_percent": limits.max_increase_percent,
         "used_percent": result.used_percent,
         "headroom_usd": result.headroom_usd,
+        "over_usd": result.over_usd,
         "violations": [{"code": v.code, "message": v.message} for v in result.violations],
     }
 
