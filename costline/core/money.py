@@ -9,6 +9,7 @@ from __future__ import annotations
 import decimal
 import functools
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ are exact in :func:`money_context` up to $10^26, so totals do not depend on the 
 added in."""
 
 
-def money_context() -> decimal.Context:
+def money_context() -> AbstractContextManager[decimal.Context]:
     """A local decimal context for price arithmetic: ``with money_context(): ...``."""
     return decimal.localcontext(prec=PRECISION_DIGITS, rounding=ROUND_HALF_UP)
 

@@ -30,7 +30,7 @@ from pulumi_policy import (
 
 from costline import __version__
 from costline.core.model import Estimate, Resource, ResourceStatus
-from costline.core.money import format_usd, plain_number
+from costline.core.money import ZERO, format_usd, plain_number
 from costline.core.text import one_line
 from costline.policy import bridge
 from costline.policy.config import (
@@ -243,7 +243,7 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
         )
     elif verdict.status == "warning":
         message = (
-            f"Stack cost ~{format_usd(total)}/month is {plain_number(verdict.used_percent)}% "
+            f"Stack cost ~{format_usd(total)}/month is {plain_number(verdict.used_percent or ZERO)}% "
             f"of the budget {format_usd(budget)} (warning at "
             f"{plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )
