@@ -515,3 +515,21 @@ def test_a_broken_stack_file_is_an_input_file_error(tmp_path):
     project = _project(tmp_path, TINY_PROGRAM, "config: [unclosed\n")
     with pytest.raises(InputFileError, match=r"Pulumi.dev.yaml: is not valid YAML"):
         run_program(project)
+
+
+PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "programs"
+
+
+def test_an_explicit_providers_default_tags_make_tags_all_and_stack_config_only_the_defaults():
+    """pulumi-aws configures each provider from its own inputs: an explicit aws.Provider's
+    default_tags reach the resources created with it; the stack config's aws:defaultTags are the
+    default provider's inputs and reach only the resources on it."""
+    resources = {r.name: r for r in run_program(PROGRAMS / "provider-default-tags")}
+    assert resources["on-explicit"].properties["tagsAll"] == {
+        "cost:avg-duration-ms": "500",
+        "cost:monthly-requests": "3000000",
+    }
+    assert resources["on-default"].properties["tagsAll"] == {
+        "cost:avg-duration-ms": "100",
+        "cost:monthly-requests": "1000000",
+    }

@@ -91,10 +91,13 @@ class ReferenceMocks:
     Every resource echoes its inputs and gets an ``id``, an ``arn`` and, for the types below,
     the outputs programs commonly read (``invokeArn``, ``executionArn``, ``rootResourceId``,
     ``invokeUrl``, ``bucket``...). Physical names are auto-named like Pulumi does
-    (``<name>-<7 chars>``). With ``aws:defaultTags`` configured, ``tagsAll`` is the provider's
-    default tags overlaid by the resource's own, as the AWS provider computes it. Invokes of
-    common data sources answer with the mock account; other invokes return no values.
-    Stack transforms are not run (``MockMonitor`` does not run them either).
+    (``<name>-<7 chars>``). ``tagsAll`` is the resource's provider's default tags overlaid by
+    the resource's own, as the AWS provider computes it: an explicit ``aws.Provider``'s
+    ``default_tags`` for the resources created with it, the stack config's ``aws:defaultTags``
+    only for those on the default provider (pulumi-aws configures each provider from its own
+    inputs; stack config is the default provider's inputs). Invokes of common data sources
+    answer with the mock account; other invokes return no values. Stack transforms are not run
+    (``MockMonitor`` does not run them either).
     """
 
     def __init__(self, project: str, stack: str, config: dict[str, Any]) -> None:
@@ -103,29 +106,44 @@ class ReferenceMocks:
             config.get("aws:region") or os.environ.get("AWS_REGION") or DEFAULT_REGION
         )
         self.partition = "aws"
-        default_tags = _config_value(config.get("aws:defaultTags") or "{}")
-        tags = default_tags.get("tags") if isinstance(default_tags, dict) else None
-        self.default_tags: dict[str, Any] = dict(tags) if isinstance(tags, dict) else {}
+        self.default_tags = _default_tags(config.get("aws:defaultTags"))
+        # provider id -> its default tags, for every explicit aws.Provider the program creates
+        self.provider_default_tags: dict[str, dict[str, Any]] = {}
 
     # pulumi.runtime.Mocks interface ------------------------------------------------------
     def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
         inputs = dict(args.inputs or {})
         typ, name = args.typ, args.name
         if typ.startswith(PROVIDER_PREFIX):
-            return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack}/{typ}/{name}")), inputs
+            provider_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.stack}/{typ}/{name}"))
+            if typ == PROVIDER_PREFIX + "aws":
+                self.provider_default_tags[provider_id] = _default_tags(inputs.get("defaultTags"))
+            return provider_id, inputs
         builder = getattr(self, "_" + _method_name(typ), None)
         resource_id, extra = builder(name, inputs) if builder else self._generic(typ, name, inputs)
         state = {**inputs, **extra}
         state.setdefault("id", resource_id)
+        default_tags = self._provider_tags(args.provider)
         if (
-            self.default_tags
+            default_tags
             and typ.startswith("aws:")
             and (isinstance(inputs.get("tags"), dict) or typ in TAGGABLE)
         ):
             # The AWS provider's tagsAll: provider default tags overlaid by the resource's own.
             # (Readers add a tagsAll output to the properties, so default cost:* tags count.)
-            state["tagsAll"] = {**self.default_tags, **(inputs.get("tags") or {})}
+            state["tagsAll"] = {**default_tags, **(inputs.get("tags") or {})}
         return resource_id, state
+
+    def _provider_tags(self, provider: str | None) -> dict[str, Any]:
+        """The default tags of the provider a resource names (``<urn>::<id>``), or of the
+        default provider (the stack config's) when it names none."""
+        if not provider:
+            return self.default_tags
+        urn, _, provider_id = provider.rpartition("::")
+        parts = urn.split("::")
+        if len(parts) < 3 or parts[2].rsplit("$", 1)[-1] != PROVIDER_PREFIX + "aws":
+            return {}  # another package's provider: no AWS default tags
+        return self.provider_default_tags.get(provider_id, {})
 
     def register_transform(self, transform: Any) -> None:
         pass
@@ -465,6 +483,14 @@ def make_monitor_class():
                 return f"{urn}::{self.default_providers[urn]['id']}"
 
     return CapturingMonitor
+
+
+def _default_tags(raw: Any) -> dict[str, Any]:
+    """The ``tags`` of a provider's ``defaultTags``: stack config and an explicit provider's
+    input both carry it JSON-encoded (``{"tags": {...}}``); a mapping is accepted too."""
+    value = _config_value(raw) if isinstance(raw, str) else raw
+    tags = value.get("tags") if isinstance(value, dict) else None
+    return dict(tags) if isinstance(tags, dict) else {}
 
 
 def _config_value(raw: Any) -> Any:
