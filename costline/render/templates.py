@@ -27,7 +27,7 @@ from costline.core.text import one_line, strip_control
 from costline.render.filters import REVIEW_FILTERS
 from costline.review.report import to_json
 
-FORMATS = ("markdown", "html", "json")
+FORMATS = ("markdown", "html", "json", "infracost-json")
 TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
@@ -140,9 +140,13 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
 
 
 def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
-    """Render ``report`` as ``markdown``, ``html`` or ``json``."""
+    """Render ``report`` as ``markdown``, ``html``, ``json`` or ``infracost-json``."""
     if fmt == "json":
         return to_json(report)
+    if fmt == "infracost-json":
+        from costline.render.infracost import to_infracost_json
+
+        return to_infracost_json(report)
     if fmt not in TEMPLATE_NAMES:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
