@@ -25,6 +25,7 @@ import time
 import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from bench import stacks
@@ -102,8 +103,8 @@ def pack_rows(
         resources = stacks.engine_resources(build(n))
         ours, noop = paired_medians(
             runs,
-            lambda: analyze_s(costline_pack, resources),
-            lambda: analyze_s(NOOP_PACK, resources),
+            partial(analyze_s, costline_pack, resources),
+            partial(analyze_s, NOOP_PACK, resources),
         )
         ratio = ours / noop
         rows.append(
@@ -145,8 +146,8 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
         ),
         Row(
             f"estimator core, 10k / 1k time{label}",
-            f"{linear:.2f} ({small['core_s']:.4f} s for 1k); building the output alone: {floor_linear:.2f}; "
-            f"core ÷ floor = {relative:.2f}",
+            f"{linear:.2f} ({small['core_s']:.4f} s for 1k); building the output alone: "
+            f"{floor_linear:.2f}; core ÷ floor = {relative:.2f}",
             f"≤ 11, or ≤ {LINEARITY_SLACK} × the floor's",
             (linear <= 11 or relative <= LINEARITY_SLACK) if target else None,
         ),
@@ -195,8 +196,10 @@ def cli_rows() -> list[Row]:
     return [
         Row(
             "costline estimate, reference stack, cold",
-            f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), {est / imp_aws:.1f}× `import pulumi_aws` "
-            f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses ({imp_used:.2f} s), "
+            f"{est:.2f} s = {est / imp:.1f}× `import pulumi` ({imp:.2f} s), {est / imp_aws:.1f}× "
+            "`import pulumi_aws` "
+            f"({imp_aws:.2f} s), {est / imp_used:.1f}× importing the pulumi_aws modules it uses "
+            f"({imp_used:.2f} s), "
             f"{est / mocks:.2f}× only running the program under mocks ({mocks:.2f} s)",
             "report",
             None,

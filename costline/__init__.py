@@ -2,7 +2,8 @@
 
 The public surface is small (no pulumi, jinja2 or click): ``estimate`` prices resources with a
 ``PriceBook`` from ``load_price_book``. Its names load on first use (PEP 562), so importing one
-light submodule (``costline.core.model``, ``costline.usage.tags``) does not load the whole estimator: the
+light submodule (``costline.core.model``, ``costline.usage.tags``) does not load the whole
+estimator: the
 policy pack's start-up pays only for what it needs before the first ``AnalyzeStack``.
 """
 

@@ -1,4 +1,5 @@
-"""costline reference stack: API Gateway (REST) → Lambda → Amazon Bedrock, with an S3 artifacts bucket.
+"""costline reference stack: API Gateway (REST) → Lambda → Amazon Bedrock, with an S3 artifacts
+bucket.
 
 The stack of the seed cost template: 10 developers × 100 API calls a day, each call running a
 512 MB Lambda for about 1 s that sends ~500 input tokens to a Bedrock model and gets ~500 output
@@ -101,7 +102,8 @@ copy_from = pulumi.Output.all(source, partition, region, account_id).apply(
 profile = aws.bedrock.InferenceProfile(
     "model",
     name=f"{project}-{stack}-model",
-    description=f"{settings.bedrock_model_id} for {project} {stack}",  # letters, digits, . : - _ and spaces only
+    # the description allows letters, digits, . : - _ and spaces only
+    description=f"{settings.bedrock_model_id} for {project} {stack}",
     model_source={"copy_from": copy_from},
     tags={**base_tags, **settings.inference_profile_tags()},
 )

@@ -42,7 +42,8 @@ class ModelSource:
 
     def copy_from_arn(self, *, partition: str, region: str, account_id: str) -> str:
         if self.system_profile_id is not None:
-            return f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{self.system_profile_id}"
+            profile = self.system_profile_id
+            return f"arn:{partition}:bedrock:{region}:{account_id}:inference-profile/{profile}"
         return f"arn:{partition}:bedrock:{region}::foundation-model/{self.foundation_model_id}"
 
     def invoke_resource_arns(self, *, partition: str, region: str, account_id: str) -> list[str]:
@@ -60,7 +61,8 @@ class ModelSource:
 
 
 def geo_prefix(region: str) -> str:
-    """The cross-Region profile prefix for a source region: us-east-1 → ``us``, ap-south-1 → ``apac``."""
+    """The cross-Region profile prefix for a source region: us-east-1 → ``us``, ap-south-1 →
+    ``apac``."""
     if region.startswith("us-gov-"):
         return "us-gov"
     head = region.split("-", 1)[0]

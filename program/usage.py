@@ -76,7 +76,8 @@ class Settings:
         return self.traffic_tags()
 
     def lambda_tags(self) -> dict[str, str]:
-        """The handler runs once per API call for ``lambdaAvgDurationMs`` and calls the model once."""
+        """The handler runs once per API call for ``lambdaAvgDurationMs`` and calls the model
+        once."""
         return {
             **self.traffic_tags(),
             "cost:avg-duration-ms": plain(self.lambda_avg_duration_ms),

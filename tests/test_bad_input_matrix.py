@@ -623,7 +623,8 @@ def test_the_matrix_has_at_least_fifty_bad_inputs():
 
 
 def assert_healthy(pack: PolicyPackProcess, result: RunResult) -> None:
-    """What no input may do: raise inside a policy, kill or hang the pack, flood or escape the terminal."""
+    """What no input may do: raise inside a policy, kill or hang the pack, flood or escape the
+    terminal."""
     assert pack.returncode is None, pack.stderr_text
     for v in result.violations:
         assert "could not run policy" not in v.message, v.message
@@ -816,7 +817,8 @@ def _preview(**state: Any) -> str:
 
 @dataclass(frozen=True)
 class BadFile:
-    """A file given to ``option``; stderr must be one line holding the file name and ``expected``."""
+    """A file given to ``option``; stderr must be one line holding the file name and
+    ``expected``."""
 
     option: str
     content: str | bytes | None  # None: the file does not exist
@@ -828,7 +830,8 @@ CLI_FILE_CASES: dict[str, BadFile] = {
     "truncated preview": BadFile(
         "--from-preview",
         _preview()[:80],
-        "is not complete JSON: it stops in the middle of a value at line 1 (was the file truncated?)",
+        "is not complete JSON: it stops in the middle of a value at line 1 (was the file "
+        "truncated?)",
     ),
     "not JSON": BadFile(
         "--from-preview", "hello world", "is not valid JSON: Expecting value (line 1 column 1)"
@@ -1146,7 +1149,8 @@ def _advisories(result: RunResult) -> list[str]:
                     ]
                 }
             },
-            "negative.yaml: entry 'lambda.requests': field 'tiers/0/usd': -1 is less than the minimum of 0",
+            "negative.yaml: entry 'lambda.requests': field 'tiers/0/usd': -1 is less than the "
+            "minimum of 0",
         ),
         (
             lambda tmp: {"cost-estimate": {"region": "zz-north-9"}},
@@ -1229,7 +1233,8 @@ def test_an_empty_stack(pack, tmp_path):
 
 
 def test_ten_thousand_resources_over_the_pack(pack):
-    """Once, over the real harness: 666 copies of the reference service plus the stack and provider."""
+    """Once, over the real harness: 666 copies of the reference service plus the stack and
+    provider."""
     stack = services_stack(10_000)
     engine = [
         EngineResource(

@@ -1,4 +1,5 @@
-"""Worked examples for every Bedrock billing mode, computed by hand from pricing/us-east-1/bedrock.yaml."""
+"""Worked examples for every Bedrock billing mode, computed by hand from
+pricing/us-east-1/bedrock.yaml."""
 
 from dataclasses import replace
 from decimal import Decimal as D
@@ -29,7 +30,8 @@ def codes(resource):
 
 def test_batch_inference_is_priced_at_the_batch_entries(prices):
     """Claude 3 Haiku batch $0.125 / $0.625 per 1M (on-demand $0.25 / $1.25).
-    1,000,000 req × 1,000 input = 1B tokens × $0.125/M = $125; × 200 output = 200M × $0.625/M = $125.
+    1,000,000 req × 1,000 input = 1B tokens × $0.125/M = $125; × 200 output = 200M × $0.625/M =
+    $125.
     Batch $250 against $500 on-demand."""
     tags = {
         "cost:monthly-requests": "1000000",
@@ -46,7 +48,8 @@ def test_batch_inference_is_priced_at_the_batch_entries(prices):
 
 
 def test_batch_without_a_batch_price_is_a_finding_and_priced_on_demand(prices):
-    """Claude 3.5 Haiku has no batch entry: 1,000 req × 1,000 × $0.80/M + 1,000 × 1,000 × $4.00/M = $4.80."""
+    """Claude 3.5 Haiku has no batch entry: 1,000 req × 1,000 × $0.80/M + 1,000 × 1,000 × $4.00/M
+    = $4.80."""
     model = "anthropic.claude-3-5-haiku-20241022-v1:0"
     r = only(
         estimate(
@@ -91,7 +94,8 @@ def test_unknown_mode_is_malformed(prices):
 
 
 def test_embeddings_are_priced_per_input_token_only(prices):
-    """Titan Text Embeddings v2 $0.02 per 1M: 100,000 req × 2,000 tokens = 200M × $0.02/M = $4.00."""
+    """Titan Text Embeddings v2 $0.02 per 1M: 100,000 req × 2,000 tokens = 200M × $0.02/M =
+    $4.00."""
     r = only(
         estimate(
             [
@@ -178,7 +182,8 @@ def test_provisioned_throughput_without_a_price_is_a_finding(prices):
 
 
 def test_model_customization_training_and_storage(prices):
-    """Titan Text Lite: 10M training tokens × 3 epochs = 30M × $0.40/M = $12.00, plus $1.95 storage."""
+    """Titan Text Lite: 10M training tokens × 3 epochs = 30M × $0.40/M = $12.00, plus $1.95
+    storage."""
     r = only(
         estimate(
             [
@@ -222,10 +227,11 @@ def imported_seed_stack():
     """The seed scenario as the seed describes it: an imported DeepSeek-R1-Distill-Llama-70B,
     with the seed's per-token assumption still declared (cost:bedrock-model + tokens)."""
     stack = []
-    for r in seed_stack():
+    for seed in seed_stack():
+        r = seed
         if r.name in ("model", "api-handler"):
             r = replace(
-                r,
+                seed,
                 properties={
                     **r.properties,
                     "tags": {
@@ -242,7 +248,8 @@ def test_imported_model_on_the_seed_scenario(seed_prices):
     """1,000 calls/day over 8 working hours: a call every 0.48 min, closer than the 5-minute
     window, so the copy is active the whole 480 min/day × 30 days = 14,400 min.
     70B Llama architecture → 8 CMU (table examples): 8 × 14,400 = 115,200 CMU-min × $0.0785 =
-    $9,043.20, plus storage 8 CMU × $1.95 = $15.60 → $9,058.80 against the seed's per-token $37.50."""
+    $9,043.20, plus storage 8 CMU × $1.95 = $15.60 → $9,058.80 against the seed's per-token
+    $37.50."""
     est = estimate(imported_seed_stack(), seed_prices)
     r = {x.name: x for x in est.resources}
     assert r["model"].monthly_usd == D("9058.80")
@@ -257,7 +264,8 @@ def test_imported_model_on_the_seed_scenario(seed_prices):
 )
 def test_active_minutes_fill_the_working_day_at_one_call_per_window(prices, daily, minutes_per_day):
     """Calls spread over 8 h (480 min): each opens a 5-minute window until windows touch
-    (96 calls × 5 = 480 min), then the copy stays up all day. × 30 days × 8 CMU × $0.0785 + $15.60."""
+    (96 calls × 5 = 480 min), then the copy stays up all day. × 30 days × 8 CMU × $0.0785 +
+    $15.60."""
     r = only(
         estimate(
             [
@@ -278,7 +286,8 @@ def test_active_minutes_fill_the_working_day_at_one_call_per_window(prices, dail
 
 
 def test_active_hours_cmu_and_copies_tags(prices):
-    """2 h/day × 60 × 30 = 3,600 min × 2 copies × 4 CMU (cost:cmu) × $0.0785 = $2,260.80; storage 4 × $1.95."""
+    """2 h/day × 60 × 30 = 3,600 min × 2 copies × 4 CMU (cost:cmu) × $0.0785 = $2,260.80; storage
+    4 × $1.95."""
     r = only(
         estimate(
             [

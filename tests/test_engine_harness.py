@@ -342,7 +342,7 @@ def test_to_struct_skips_internal_keys_at_every_depth_only_when_asked():
 
 
 def test_to_struct_rejects_values_without_a_wire_form():
-    with pytest.raises(TypeError, match="tags.cost"):
+    with pytest.raises(TypeError, match=r"tags\.cost"):
         to_struct({"tags": {"cost": object()}})
     with pytest.raises(TypeError, match="x"):
         to_struct({"x": float("nan")})

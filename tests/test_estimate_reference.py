@@ -107,7 +107,8 @@ def test_absent_properties_take_aws_defaults(prices):
 
 
 def test_lambda_x86_duration_tier_boundary(prices):
-    """6,000,000,000 GB-s is the end of the first x86 band; the next 1,000 GB-s cost $0.000015 each."""
+    """6,000,000,000 GB-s is the end of the first x86 band; the next 1,000 GB-s cost $0.000015
+    each."""
     gb_seconds = D(6_000_001_000)
     requests = gb_seconds  # 1 s × 1 GB each
     fn = lambda_fn(
@@ -244,7 +245,7 @@ def test_traffic_pass_failure_becomes_a_finding(prices, monkeypatch):
 
     monkeypatch.setattr(estimator, "derive_usage", broken)
     est = estimate(services_stack(2 + 15), prices)
-    assert [f.code for f in est.findings][0] == "internal-error"
+    assert next(f.code for f in est.findings) == "internal-error"
     assert "traffic" in est.findings[0].message
     stage = next(r for r in est.resources if r.type == STAGE)
     handler = next(r for r in est.resources if r.type == LAMBDA)

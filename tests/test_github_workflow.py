@@ -115,17 +115,24 @@ const calls = [];
 const issues = {
   listComments: async () => ({ data: state.comments }),
   updateComment: async ({ comment_id, body }) => {
-    const c = state.comments.find(c => c.id === comment_id); c.body = body; calls.push(['update', comment_id]);
+    const c = state.comments.find(c => c.id === comment_id);
+    c.body = body;
+    calls.push(['update', comment_id]);
     return { data: c };
   },
   createComment: async ({ issue_number, body }) => {
-    const user = state.me ? { type: 'User', login: state.me } : { type: 'Bot', login: 'github-actions[bot]' };
+    const user = state.me
+      ? { type: 'User', login: state.me }
+      : { type: 'Bot', login: 'github-actions[bot]' };
     const c = { id: state.next++, user, body, html_url: 'u', issue_number };
     state.comments.push(c); calls.push(['create', c.id]); return { data: c };
   },
 };
-const users = { getAuthenticated: async () => {  // as GitHub answers the job's token, or a person's token
-  if (!state.me) throw Object.assign(new Error('Resource not accessible by integration'), { status: 403 });
+// as GitHub answers the job's token, or a person's token
+const users = { getAuthenticated: async () => {
+  if (!state.me) {
+    throw Object.assign(new Error('Resource not accessible by integration'), { status: 403 });
+  }
   return { data: { login: state.me } };
 } };
 const github = { rest: { issues, users }, paginate: async (fn, params) => (await fn(params)).data };
@@ -133,8 +140,13 @@ const context = { repo: { owner: 'o', repo: 'r' }, payload: { pull_request: { nu
                   serverUrl: 'https://github.com', runId: 1 };
 const core = { info: () => {} };
 const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
-new AsyncFunction('require', 'github', 'context', 'core', fs.readFileSync(scriptFile, 'utf8'))(require, github, context, core)
-  .then(() => { fs.writeFileSync(stateFile, JSON.stringify(state)); console.log(JSON.stringify(calls)); })
+const script = new AsyncFunction('require', 'github', 'context', 'core',
+                                 fs.readFileSync(scriptFile, 'utf8'));
+script(require, github, context, core)
+  .then(() => {
+    fs.writeFileSync(stateFile, JSON.stringify(state));
+    console.log(JSON.stringify(calls));
+  })
   .catch(e => { console.error(e); process.exit(1); });
 """
 
@@ -227,6 +239,7 @@ def _run_step(
         capture_output=True,
         text=True,
         timeout=120,
+        check=False,  # the callers assert on the exit code
     )
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
     return done, outputs

@@ -121,7 +121,8 @@ def test_plain_name_matches_any_supported_type():
 def test_cli_usage_file(tmp_path):
     usage = tmp_path / "infracost-usage.yml"
     usage.write_text(
-        "version: 0.1\nresource_usage:\n  aws_dynamodb_table.x:\n    monthly_read_request_units: 1\n"
+        "version: 0.1\nresource_usage:\n  aws_dynamodb_table.x:\n    monthly_read_request_units: "
+        "1\n"
     )
     preview = REPO / "tests" / "fixtures" / "preview" / "reference-stack.preview.json"
     out = CliRunner().invoke(

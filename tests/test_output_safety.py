@@ -233,7 +233,8 @@ def test_hostile_text_cannot_forge_or_recolour_terminal_lines(pack, word):
 
 # --- secrets through the CLI, every format -----------------------------------------------------
 def test_plaintext_secrets_of_a_stack_export_appear_in_no_cli_output(tmp_path):
-    """``pulumi stack export --show-secrets`` holds plaintext secrets: costline uses them, prints none."""
+    """``pulumi stack export --show-secrets`` holds plaintext secrets: costline uses them, prints
+    none."""
 
     def secret(value: object) -> dict:
         return {SIGNATURE_KEY: SECRET_SIGNATURE, "plaintext": json.dumps(value)}

@@ -53,8 +53,8 @@ def test_every_priced_resource_gets_an_advisory_estimate(pack):
     by_urn = {v.urn: v.message for v in result.by_policy("cost-estimate")}
     stack = {r.name: r.urn for r in seed_stack()}
     assert (
-        "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier"
-        in by_urn[stack["api-handler"]]
+        "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside "
+        "free tier" in by_urn[stack["api-handler"]]
     )
     assert "model (aws:bedrock InferenceProfile): ~$101.25/month" in by_urn[stack["model"]]
     assert "dev (aws:apigateway Stage): ~$0.11/month" in by_urn[stack["dev"]]
@@ -110,7 +110,7 @@ def test_disabled_policy_reports_nothing(pack):
 
 def test_all_mandatory_blocks_on_usage_problems(pack):
     broken = lambda_resource(memorySize=512, tags={"cost:daily-requests": "abc"})
-    result = pack.run(reference() + [broken], {"all": "mandatory"})
+    result = pack.run([*reference(), broken], {"all": "mandatory"})
     usage = [v for v in result.by_policy("usage-tags") if v.urn == broken.urn]
     assert usage and usage[0].enforcement_level == "mandatory"
     assert "cost:daily-requests='abc' is not a plain decimal number" in usage[0].message
@@ -169,7 +169,8 @@ def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks
     result = pack.run([fn], config)
     assert result.mandatory
     (estimate,) = [v.message for v in result.by_policy("cost-estimate") if v.urn == fn.urn]
-    # 10M requests × 900 s × 1 GB = 9e9 GB-s: first 6e9 at 0.0000166667, the rest at 0.000015, less free tier.
+    # 10M requests × 900 s × 1 GB = 9e9 GB-s: first 6e9 at 0.0000166667, the rest at 0.000015, less
+    # free tier.
     assert "fn (aws:lambda Function): ~$" in estimate
     assert any("fail-closed worst case" in m for m in messages(result, "usage-tags"))
 
@@ -235,7 +236,7 @@ def test_unpriced_type_is_counted_not_priced_without_crashing(pack):
     vm = EngineResource(
         urn=make_urn("aws:ec2/instance:Instance", "vm"), properties={"instanceType": "t3.micro"}
     )
-    result = pack.run(reference() + [vm])
+    result = pack.run([*reference(), vm])
     assert "1 not priced" in messages(result, "cost-estimate")[-1]
     assert any(
         "vm (aws:ec2 Instance): not priced by costline" in m
@@ -250,7 +251,7 @@ def test_a_component_is_free_but_an_unknown_custom_type_is_not_priced(pack):
     widget = EngineResource(
         urn=make_urn("acme:index:Widget", "w")
     )  # custom: gets acme's default provider
-    result = pack.run(reference() + [component, widget])
+    result = pack.run([*reference(), component, widget])
     summary = messages(result, "cost-estimate")[-1]
     assert "1 not priced" in summary
     every = "\n".join(messages(result, "cost-estimate"))
@@ -293,7 +294,8 @@ def test_five_hundred_resources(pack):
     result = pack.run(resources)
     assert len(result.by_policy("cost-estimate")) == 501
     summary = messages(result, "cost-estimate")[-1]
-    # 50M requests: 49M billable × $0.20/M = $9.80; 1,500,000 GB-s - 400,000 free = 1.1M × $0.0000166667.
+    # 50M requests: 49M billable × $0.20/M = $9.80; 1,500,000 GB-s - 400,000 free = 1.1M ×
+    # $0.0000166667.
     assert "Stack total ~$28.13/month" in summary
     assert (
         "501 resources: 500 priced, 1 free" in summary

@@ -708,8 +708,8 @@ def test_error_message_format(tmp_path):
     tables = _write_region(tmp_path, table=BAD_TABLES["negative price"][0]())
     with pytest.raises(
         PricingError,
-        match="^pricing/us-east-1/lambda.yaml: entry 'lambda.requests': "
-        "field 'tiers/0/usd': -0.2 is less than the minimum of 0$",
+        match=r"^pricing/us-east-1/lambda\.yaml: entry 'lambda\.requests': "
+        r"field 'tiers/0/usd': -0\.2 is less than the minimum of 0$",
     ):
         _load(tables)
     stamps = list((tmp_path / "costline-cache" / "validated").iterdir())
@@ -775,7 +775,7 @@ def test_unknown_region_lists_the_available_ones(tmp_path):
         match=r"no price tables for region 'mars-north-1'; available: eu-west-1, us-east-1",
     ):
         load_price_book("mars-north-1", tables_dir=tables)
-    with pytest.raises(PricingError, match="available: .*us-east-1"):
+    with pytest.raises(PricingError, match=r"available: .*us-east-1"):
         load_price_book("ap-south-7")
 
 

@@ -12,7 +12,8 @@ tokens). For every such stack:
   function's share of the free tier shrinks... and its share of the bill may too.)
 * **order does not matter**: the same resources in any order give the same total and, for every
   URN, the same line items, findings and assumptions;
-* **sums are exact**: every line item is a whole multiple of :data:`costline.core.money.QUANTUM`, so a
+* **sums are exact**: every line item is a whole multiple of :data:`costline.core.money.QUANTUM`, so
+a
   resource's line items sum to its total, the resources and the services to the stack total,
   exactly (in the money context); and the shares of one price entry add up to the tiered cost of
   the account's billable usage of it: splitting neither creates nor loses money;

@@ -63,7 +63,7 @@ def write(tmp_path: Path, data, name: str = "input.json") -> Path:
     return path
 
 
-# --- pulumi preview --json --------------------------------------------------------------------------
+# --- pulumi preview --json ------------------------------------------------------------------------
 def test_preview_fixture_parses_to_the_reference_stack():
     resources = read_preview(PREVIEW)
     assert {r.name for r in resources} == EXPECTED_NAMES
@@ -150,7 +150,7 @@ def test_an_empty_preview_has_no_resources(tmp_path):
     assert read_preview(write(tmp_path, {"config": {}, "changeSummary": {}})) == []
 
 
-# --- pulumi stack export ----------------------------------------------------------------------------
+# --- pulumi stack export --------------------------------------------------------------------------
 def test_stack_export_fixture_parses_to_the_reference_stack():
     resources = read_stack_export(EXPORT)
     assert {r.name for r in resources} == EXPECTED_NAMES
@@ -206,14 +206,14 @@ def test_local_backend_checkpoint_files_are_read(tmp_path):
     assert read_stack_export(write(tmp_path, never_deployed, "empty.json")) == []
 
 
-# --- auto-detection ----------------------------------------------------------------------------------
+# --- auto-detection -------------------------------------------------------------------------------
 def test_auto_detect_tells_preview_from_export():
     assert [r.urn for r in auto_detect(PREVIEW)] == [r.urn for r in read_preview(PREVIEW)]
     exported = auto_detect(EXPORT)
     assert exported[0].urn == STACK_URN and "apiUrl" in exported[0].properties
 
 
-# --- malformed input: every case names the file and the field ---------------------------------------
+# --- malformed input: every case names the file and the field -------------------------------------
 def _preview_with(mutate):
     data = load(PREVIEW)
     mutate(data)
@@ -273,7 +273,8 @@ MALFORMED_PREVIEWS = [
     (
         "bad urn",
         _preview_with(_set(["steps", 4, "newState", "urn"], "not-a-urn")),
-        "steps[4].newState.urn: expected a Pulumi URN (urn:pulumi:<stack>::<project>::<type>::<name>), got 'not-a-urn'",
+        "steps[4].newState.urn: expected a Pulumi URN "
+        "(urn:pulumi:<stack>::<project>::<type>::<name>), got 'not-a-urn'",
     ),
     (
         "urn mismatch",
@@ -288,7 +289,8 @@ MALFORMED_PREVIEWS = [
     (
         "type a number",
         _preview_with(_set(["steps", 2, "newState", "type"], 7)),
-        "steps[2].newState.type: expected a type token such as aws:lambda/function:Function, got a number",
+        "steps[2].newState.type: expected a type token such as aws:lambda/function:Function, got a "
+        "number",
     ),
     (
         "dependencies an object",
@@ -426,7 +428,7 @@ def test_utf16_from_powershell_is_read(tmp_path):
     assert len(read_preview(path)) == 17
 
 
-# --- the mock runner on tiny programs --------------------------------------------------------------------
+# --- the mock runner on tiny programs -------------------------------------------------------------
 TINY_PROGRAM = """
 import pulumi
 
@@ -436,7 +438,8 @@ pulumi.log.warn("tiny: careful")
 token = config.require_secret("token")
 count = config.require_int("count")
 parent = pulumi.ComponentResource("tiny:index:Group", "group")
-thing = pulumi.CustomResource("tiny:index:Thing", "thing", {"count": count, "nested": {"token": token}},
+thing = pulumi.CustomResource("tiny:index:Thing", "thing",
+                              {"count": count, "nested": {"token": token}},
                               opts=pulumi.ResourceOptions(parent=parent))
 other = pulumi.CustomResource("tiny:index:Thing", "other", {"ref": thing.id, "size": 2.0})
 pulumi.export("thingId", thing.id)
@@ -475,8 +478,9 @@ def test_a_program_runs_with_secure_config_nested_parents_and_prints(tmp_path):
     assert "this goes to stderr" in run.stderr
     assert {"severity": "warning", "message": "tiny: careful"} in run.diagnostics
     assert run.secret_keys == {"tiny:token"}
-    assert [r.type for r in run.resources][0] == "pulumi:pulumi:Stack"
-    # as the engine does, custom resources without an explicit provider get the package's default one
+    assert next(r.type for r in run.resources) == "pulumi:pulumi:Stack"
+    # as the engine does, custom resources without an explicit provider get the package's default
+    # one
     # with the package's config (here the project's own namespace) as inputs, secrets kept secret
     provider = resources["urn:pulumi:dev::tiny::pulumi:providers:tiny::default"]
     assert provider.properties == {"count": "3", "token": UNKNOWN}

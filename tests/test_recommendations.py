@@ -374,8 +374,8 @@ def test_provisioned_throughput_not_priced_is_said_once_per_model(prices):
     rec = by_code(recommend(seed_stack(), prices))["bedrock-provisioned-not-offered"]
     assert rec.monthly_saving_usd is None and rec.new_total_monthly_usd is None
     assert rec.detail == (
-        "Provisioned Throughput is not priced for deepseek.r1-v1:0 in us-east-1 (no bedrock.provisioned "
-        "entry in the price tables), so no break-even can be computed."
+        "Provisioned Throughput is not priced for deepseek.r1-v1:0 in us-east-1 (no "
+        "bedrock.provisioned entry in the price tables), so no break-even can be computed."
     )
     assert rec.link == "https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html"
     titan = make(

@@ -97,7 +97,7 @@ def overridden():
     )
 
 
-# --- the registered stack ---------------------------------------------------------------------------
+# --- the registered stack -------------------------------------------------------------------------
 def test_the_stack_declares_the_seed_architecture(dev):
     types = {r.type for r in dev.resources}
     assert {
@@ -248,7 +248,7 @@ def test_the_preview_fixture_matches_the_program(dev):
     )
 
 
-# --- config overrides and bad config ----------------------------------------------------------------
+# --- config overrides and bad config --------------------------------------------------------------
 def test_config_overrides_change_the_tags(overridden):
     daily = {"cost:daily-requests": "1000", "cost:days-per-month": "22"}  # 25 × 40
     assert cost_tags(overridden.one(STAGE)) == daily
@@ -287,7 +287,7 @@ def test_an_unknown_stack_names_the_stacks_there():
         run_program(stack="prod")
 
 
-# --- the program's pure parts -------------------------------------------------------------------------
+# --- the program's pure parts ---------------------------------------------------------------------
 SEED = {
     "developers": "10",
     "callsPerDeveloperPerDay": "100",
@@ -406,7 +406,7 @@ def test_geo_prefixes():
     ] == ["us", "eu", "apac", "us-gov"]
 
 
-# --- the Lambda handler ---------------------------------------------------------------------------------
+# --- the Lambda handler ---------------------------------------------------------------------------
 class FakeS3:
     class exceptions:
         class NoSuchKey(Exception):

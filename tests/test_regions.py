@@ -76,7 +76,8 @@ def test_provider_region_picks_the_table_and_rest_api_costs_more_in_frankfurt():
 
 
 def test_bedrock_model_not_in_a_region_is_reported():
-    """DeepSeek-R1 (the seed's model) has no ap-northeast-1 entry: a finding names it and the region."""
+    """DeepSeek-R1 (the seed's model) has no ap-northeast-1 entry: a finding names it and the
+    region."""
     result = estimate(seed_stack(), load_price_book("ap-northeast-1"))
     missing = [
         f

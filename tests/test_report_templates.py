@@ -246,7 +246,8 @@ def test_unpriced_resources_only(prices):
     text = render(review(unpriced_stack(), prices), "markdown")
     html = gfm(text)
     assert text.startswith(
-        "## 💰 costline: $0.00/month\n\n3 resources: 0 priced, 1 free, 0 missing usage, 2 not priced"
+        "## 💰 costline: $0.00/month\n\n"
+        "3 resources: 0 priced, 1 free, 0 missing usage, 2 not priced"
     )
     assert table_with(html, "Type")[1:] == [
         ["fleet", "aws:gamelift/fleet:Fleet", "not priced", "$0.00"],
@@ -309,8 +310,8 @@ def test_hostile_tag_values_are_escaped_everywhere(prices):
 
 def test_user_template_gets_the_review_sections(tmp_path, seed_prices):
     (tmp_path / "report.md.j2").write_text(
-        "{% for row in report.what_if.rows %}{{ row.volume | qty }}={{ row.total_monthly_usd | usd }};{% endfor %}"
-        "{{ report.recommendations | length }}\n"
+        "{% for row in report.what_if.rows %}{{ row.volume | qty }}={{ row.total_monthly_usd | usd "
+        "}};{% endfor %}{{ report.recommendations | length }}\n"
     )
     report = review(seed_stack(), seed_prices)
     assert (

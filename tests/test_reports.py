@@ -1,4 +1,5 @@
-"""Reports: markdown (checked with a real markdown renderer), standalone HTML, JSON, user templates."""
+"""Reports: markdown (checked with a real markdown renderer), standalone HTML, JSON, user
+templates."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def test_hostile_names_and_tag_values_cannot_change_markdown_structure_or_ping(p
     assert "\x1b" not in text
     assert "@org" not in text  # a zero-width space breaks the mention
     resources_table = html.split("<table>")[2]
-    row = [r for r in resources_table.split("<tr>") if "evil" in r][0]
+    row = next(r for r in resources_table.split("<tr>") if "evil" in r)
     assert row.count("<td") == 4  # the | in the name did not add a cell
 
 

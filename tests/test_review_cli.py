@@ -1,4 +1,5 @@
-"""``costline diff`` and ``costline check``: baselines, per-resource deltas, budgets and exit codes."""
+"""``costline diff`` and ``costline check``: baselines, per-resource deltas, budgets and exit
+codes."""
 
 from __future__ import annotations
 
@@ -190,7 +191,8 @@ def test_deltas_are_rounded_after_minus_rounded_before():
 
 
 def test_check_compares_the_displayed_increase():
-    """Exact +$0.109 (would show +$0.11) but shown $0.11 → $0.21: the increase is +$0.10 everywhere."""
+    """Exact +$0.109 (would show +$0.11) but shown $0.11 → $0.21: the increase is +$0.10
+    everywhere."""
     within = check_budget(D("0.214"), BudgetLimits(max_increase_usd=D("0.10")), D("0.105"))
     assert within.status == "within"
     over = check_budget(D("0.214"), BudgetLimits(max_increase_usd=D("0.09")), D("0.105"))
@@ -245,7 +247,7 @@ def test_diff_and_check_show_the_rounded_delta(tmp_path):
     services = {r[0]: r for r in table_with(gfm(markdown), "Baseline")[1:]}
     assert services["API Gateway"][1:] == ["$0.11", "$0.09", "+$0.02"]
     assert services["Total"][1:] == ["$102.29", "$102.27", "+$0.02"]
-    result, comment = check(tmp_path, "--max-increase", "0.01", baseline=str(baseline))
+    result, _comment = check(tmp_path, "--max-increase", "0.01", baseline=str(baseline))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "costline check FAILED: $102.29/month, +$0.02 (0%) vs baseline",

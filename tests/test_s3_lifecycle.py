@@ -53,7 +53,7 @@ def test_lifecycle_mix_prices_each_class_for_its_share_of_the_retention(prices):
     )
     assert abs(est.total_monthly_usd - expected) < D("1e-20")
     assert "objects kept 365 days" in items["s3.storage.deep_archive"].note
-    lifecycle = [r for r in est.resources if r.name == "archive-lifecycle"][0]
+    lifecycle = next(r for r in est.resources if r.name == "archive-lifecycle")
     assert lifecycle.status is ResourceStatus.FREE
 
 
@@ -65,13 +65,14 @@ def test_without_expiration_retention_comes_from_the_tag_or_is_assumed(prices):
     assert tagged["s3.storage.standard"].quantity == D(500)  # 30 of 60 days
     assert "s3.storage.deep_archive" not in tagged  # nothing lives past day 60
     est = estimate(bucket_with_lifecycle([rule]), prices)
-    bucket = [r for r in est.resources if r.name == "archive"][0]
+    bucket = next(r for r in est.resources if r.name == "archive")
     assumed = [a for a in bucket.assumptions if a.key == "retention days"]
     assert assumed and assumed[0].value == "365" and assumed[0].source.value == "assumed"
 
 
 def test_retrieval_is_split_over_the_cold_classes(prices):
-    """10 GB/month read back: 150/335 from Standard-IA at $0.01/GB, 185/335 from Deep Archive at $0.02/GB."""
+    """10 GB/month read back: 150/335 from Standard-IA at $0.01/GB, 185/335 from Deep Archive at
+    $0.02/GB."""
     items = storage(
         estimate(bucket_with_lifecycle([RULE], **{"cost:monthly-retrieval-gb": "10"}), prices)
     )
@@ -90,7 +91,7 @@ def test_unpriced_transitions_and_extra_rules_are_findings(prices):
         {"id": "other", "status": "Enabled"},
     ]
     est = estimate(bucket_with_lifecycle(rules), prices)
-    bucket = [r for r in est.resources if r.name == "archive"][0]
+    bucket = next(r for r in est.resources if r.name == "archive")
     messages = [f.message for f in bucket.findings if f.code == "s3-lifecycle-partial"]
     assert any("2 enabled rules" in m for m in messages)
     assert any("INTELLIGENT_TIERING" in m for m in messages)

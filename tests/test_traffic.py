@@ -192,7 +192,8 @@ def test_gets_per_request_on_the_caller_win_over_the_bucket():
 
 
 def test_tokens_from_two_lambdas_are_request_weighted():
-    """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × 500 → (100,000 + 1,500,000) / 4,000 = 400 per request."""
+    """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × 500 → (100,000 + 1,500,000) / 4,000 = 400
+    per request."""
     profile_urn = urn(PROFILE, "model")
     fns = [
         Resource.from_engine(

@@ -1,4 +1,5 @@
-"""The usage-tag contract: every malformed value is a finding naming resource and tag, never an exception."""
+"""The usage-tag contract: every malformed value is a finding naming resource and tag, never an
+exception."""
 
 from decimal import Decimal
 

@@ -112,7 +112,7 @@ def test_multipliers_scale_the_declared_traffic(seed_prices):
 
 def test_what_scales_and_what_does_not(prices):
     """Requests and S3 requests × factor; storage, tokens per request and duration unchanged."""
-    (api, stage, fn, profile, bucket, role) = scale_stack(seed_stack(), Fraction(3))
+    (_api, _stage, fn, profile, bucket, role) = scale_stack(seed_stack(), Fraction(3))
     assert fn.properties["tags"]["cost:monthly-requests"] == "90000"
     assert "cost:daily-requests" not in fn.properties["tags"]  # rewritten as a monthly figure
     assert fn.properties["tags"]["cost:avg-duration-ms"] == "1000"

@@ -23,8 +23,8 @@ what_if_option = click.option(
     "--what-if",
     "what_if",
     metavar="LIST",
-    help="What-if rows: multipliers (2x,10x) or calls/month at the stack's edge (100000,1M); 'none' for no table. "
-    "Default: 30k,100k,500k,1M.",
+    help="What-if rows: multipliers (2x,10x) or calls/month at the stack's edge (100000,1M); "
+    "'none' for no table. Default: 30k,100k,500k,1M.",
 )
 recommendations_option = click.option(
     "--recommendations/--no-recommendations",
@@ -62,7 +62,8 @@ def stack_options(command: Callable) -> Callable:
             "--from-preview",
             "from_preview",
             type=click.Path(dir_okay=False, path_type=Path),
-            help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of running a program.",
+            help="Estimate a `pulumi preview --json` or `pulumi stack export` file instead of "
+            "running a program.",
         ),
         click.option(
             "--stack",
@@ -87,7 +88,8 @@ def stack_options(command: Callable) -> Callable:
         ),
         click.option(
             "--region",
-            help=f"AWS region of the price tables (default: the stack's aws:region, else {DEFAULT_REGION}).",
+            help="AWS region of the price tables (default: the stack's aws:region, else "
+            f"{DEFAULT_REGION}).",
         ),
         click.option(
             "--max-price-age-days",

@@ -68,7 +68,8 @@ def import_command(
         _fail(str(exc))
     if not result.tables:
         _fail(
-            f"{', '.join(map(str, offer_files))}: no usagetype for region {region} maps to a costline price"
+            f"{', '.join(map(str, offer_files))}: no usagetype for region {region} maps to a "
+            "costline price"
         )
     if version is None:
         year, month, _ = result.as_of.split("-")
@@ -86,7 +87,8 @@ def import_command(
                 "region": region,
                 "version": version,
                 "currency": "USD",
-                "description": f"{region} list prices imported from AWS Price List offer files (as of {result.as_of}).",
+                "description": f"{region} list prices imported from AWS Price List offer files (as "
+                f"of {result.as_of}).",
             }
         ),
     )
@@ -100,7 +102,8 @@ def import_command(
     except PricingError as exc:
         _fail(str(exc))
     click.echo(
-        f"costline: wrote {len(book.entries)} prices for {region} (version {version}, as of {result.as_of}) to {folder}"
+        f"costline: wrote {len(book.entries)} prices for {region} (version {version}, as of "
+        f"{result.as_of}) to {folder}"
     )
     for line in result.skipped:
         click.echo(f"costline: skipped {line}", err=True)

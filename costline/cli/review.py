@@ -42,7 +42,8 @@ def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
     "baseline_file",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack export`.",
+    help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack "
+    "export`.",
 )
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
 @click.option(
@@ -69,7 +70,8 @@ def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) 
     "--baseline",
     "baseline_file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="A previous costline JSON report or a `pulumi stack export` (needed for the increase limits).",
+    help="A previous costline JSON report or a `pulumi stack export` (needed for the increase "
+    "limits).",
 )
 @click.option(
     "--budget", "budget", metavar="USD", help="Mandatory monthly budget for the whole stack."
@@ -115,7 +117,8 @@ def check_command(
     json_file: Path | None,
     **kw: Any,
 ) -> None:
-    """CI gate: exit 0 within budget, 1 when a budget or increase limit is broken, 2 on bad input."""
+    """CI gate: exit 0 within budget, 1 when a budget or increase limit is broken, 2 on bad
+    input."""
     limits = BudgetLimits(
         amount("--budget", budget),
         amount("--warn-at-percent", warn_at) or DEFAULT_WARN_AT_PERCENT,
@@ -159,7 +162,8 @@ def verdict_line(report: dict[str, Any]) -> str:
     parts = [f"{format_usd(report['total_monthly_usd'])}/month"]
     if baseline is not None:
         parts.append(
-            f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs baseline"
+            f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs "
+            "baseline"
         )
     if budget["monthly_budget_usd"] is not None:
         parts.append(f"budget {format_usd(budget['monthly_budget_usd'])}")

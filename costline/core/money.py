@@ -57,10 +57,10 @@ def format_unit_price(usd: Decimal) -> str:
 
 
 VALUE_CACHE_ENTRIES = 32_768
-"""How many values each value-keyed cache (formatting here, tag parsing in :mod:`costline.usage.tags`)
-keeps: the distinct figures of a 10,000-resource stack in which every resource declares its own
-(with 4,096 such a stack evicted entries it still needed, and ran 6% slower per resource than a
-1,000-resource one), a few MB at most."""
+"""How many values each value-keyed cache (formatting here, tag parsing in
+:mod:`costline.usage.tags`) keeps: the distinct figures of a 10,000-resource stack in which every
+resource declares its own (with 4,096 such a stack evicted entries it still needed, and ran 6%
+slower per resource than a 1,000-resource one), a few MB at most."""
 
 
 def _cached_in_context(format_text: Callable[..., str]) -> Callable[[Decimal], str]:
@@ -110,7 +110,7 @@ def split_exactly(total: Decimal, weights: Sequence[Decimal], keys: Sequence[Any
     """
     order = sorted(range(len(weights)), key=keys.__getitem__)
     shares = [ZERO] * len(weights)
-    for i, share in zip(order, split_in_order(total, [weights[i] for i in order])):
+    for i, share in zip(order, split_in_order(total, [weights[i] for i in order]), strict=True):
         shares[i] = share
     return shares
 
@@ -129,20 +129,16 @@ def split_in_order(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
         weight = sum(weights, ZERO)
         if weight <= 0 or total <= 0:
             return [ZERO] * len(weights)
-        if (
-            total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted()
-        ):  # beyond $10^26: no grid, plain shares
+        if total.adjusted() >= PRECISION_DIGITS + QUANTUM.adjusted():
+            # beyond $10^26: no grid, plain shares
             return [total * w / weight for w in weights]
         whole = total.quantize(QUANTUM)
         raw = [whole * w / weight for w in weights]
         shares = [r.quantize(QUANTUM, decimal.ROUND_FLOOR) for r in raw]
         left = int((whole - sum(shares, ZERO)) / QUANTUM)
         if left:
-            remainders = [
-                share - exact for share, exact in zip(shares, raw)
-            ]  # ≤ 0: most negative first
-            for i in sorted(range(len(shares)), key=remainders.__getitem__)[
-                :left
-            ]:  # stable: ties by position
+            # each ≤ 0: most negative first, and the sort is stable: ties by position
+            remainders = [share - exact for share, exact in zip(shares, raw, strict=True)]
+            for i in sorted(range(len(shares)), key=remainders.__getitem__)[:left]:
                 shares[i] += QUANTUM
     return shares

@@ -5,7 +5,8 @@ them. Printed raw to a terminal (``pulumi preview`` shows policy violations as t
 ANSI escape could recolour or rewrite the screen and a line break could forge a line such
 as ``- [mandatory] stack-budget``. :func:`strip_control` removes escape sequences, control
 characters and bidirectional overrides; :func:`one_line` also turns line breaks into spaces,
-for text that must stay one line. Markdown escaping (:mod:`costline.render.templates`) builds on these.
+for text that must stay one line. Markdown escaping (:mod:`costline.render.templates`) builds on
+these.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Policy config as the engine reconciles it: levels, schema defaults, the user's config, validation."""
+"""Policy config as the engine reconciles it: levels, schema defaults, the user's config,
+validation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""``costline preview``: what ``pulumi preview --policy-pack policypack`` would show, without the CLI.
+"""``costline preview``: what ``pulumi preview --policy-pack policypack`` would show, without the
+CLI.
 
 Runs a program under Pulumi's mocks, then sends its resources through the real costline policy
 pack over the gRPC Analyzer protocol (:mod:`costline.engine`), exactly as the engine would,

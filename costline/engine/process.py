@@ -617,10 +617,13 @@ class PolicyPackProcess:
         remediations: dict[str, list[Remediation]] = {}
         not_applicable: list[NotApplicable] = []
         analyzed: list[EngineResource] = []
-        for resource in resources:
-            rem = self.remediate(resource)
-            if rem.properties is not resource.properties:
-                resource = replace(resource, properties=rem.properties)
+        for original in resources:
+            rem = self.remediate(original)
+            resource = (
+                original
+                if rem.properties is original.properties
+                else replace(original, properties=rem.properties)
+            )
             violations, na = self._analyze(resource)
             resource_violations.setdefault(resource.urn, []).extend(rem.violations + violations)
             if rem.remediations:

@@ -1,4 +1,5 @@
-"""Property values as the engine sends them: protobuf ``Struct`` values, unknown sentinels, secrets."""
+"""Property values as the engine sends them: protobuf ``Struct`` values, unknown sentinels,
+secrets."""
 
 from __future__ import annotations
 

@@ -90,17 +90,17 @@ def with_default_providers(resources: Sequence[EngineResource]) -> list[EngineRe
             package = r.type.split(":", 1)[0]
             provider = own.get(package)
             if provider is not None:
-                r = replace(
-                    r,
-                    provider=ProviderResource(
-                        provider.urn, provider.type, provider.name, provider.properties
-                    ),
+                chosen = ProviderResource(
+                    provider.urn, provider.type, provider.name, provider.properties
                 )
             else:
                 stack_project = r.urn.split("::")[:2]  # urn:pulumi:<stack>, <project>
-                urn = "::".join([*stack_project, f"pulumi:providers:{package}", "default"])
-                r = replace(r, provider=ProviderResource(urn))
-        completed.append(r)
+                chosen = ProviderResource(
+                    "::".join([*stack_project, f"pulumi:providers:{package}", "default"])
+                )
+            completed.append(replace(r, provider=chosen))
+        else:
+            completed.append(r)
     return completed
 
 

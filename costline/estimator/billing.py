@@ -85,7 +85,7 @@ def _bill_entry(
         free = [ZERO] * len(positions)
         billable = quantities if min(quantities) >= 0 else [max(q, ZERO) for q in quantities]
     else:
-        billable = [max(q - f, ZERO) for q, f in zip(quantities, free)]
+        billable = [max(q - f, ZERO) for q, f in zip(quantities, free, strict=True)]
     total_billable = sum(billable, ZERO)
     bands = tier_usage(total_billable, entry.tiers, entry.price_per)
     total_cost = sum((band.cost_usd for band in bands), ZERO)
@@ -93,7 +93,7 @@ def _bill_entry(
     tier_note = f"{len(bands)} price tiers (account-wide)" if len(bands) > 1 else None
     costs = split_in_order(total_cost, billable)  # the charges are in canonical order
     unit, price_per = entry.unit, entry.price_per
-    for i, cost, own_free in zip(positions, costs, free):
+    for i, cost, own_free in zip(positions, costs, free, strict=True):
         charge = charges[i]
         line_items[i] = LineItem(
             charge.service,
@@ -147,7 +147,7 @@ def _allocate_free_tiers(
             free[price_id] = (
                 units[start:end]
                 if earlier is None
-                else [a + b for a, b in zip(earlier, units[start:end])]
+                else [a + b for a, b in zip(earlier, units[start:end], strict=True)]
             )
             start = end
     return free

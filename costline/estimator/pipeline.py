@@ -92,7 +92,8 @@ def estimate(
     Python's cyclic garbage collector is paused for the call and restored after it: an
     estimate allocates a few objects per resource that all live until it returns, and the
     collector's full passes over them grew faster than the stack (a 10,000-resource estimate
-    took ~1.3× longer per resource than a 1,000-resource one; see the README's Performance section)."""
+    took ~1.3× longer per resource than a 1,000-resource one; see the README's Performance
+    section)."""
     with _gc_paused():
         return _estimate(resources, prices, options)
 
@@ -180,7 +181,8 @@ def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
         [charge for charges in priced for charge in charges], prices, free_tier=free_tier
     )
     end = 0
-    for draft, charges in zip(ordered, priced):  # each draft's line items are the next len(charges)
+    # each draft's line items are the next len(charges)
+    for draft, charges in zip(ordered, priced, strict=True):
         start, end = end, end + len(charges)
         draft.line_items += line_items[start:end]
 
@@ -228,7 +230,8 @@ def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
 def _derived_usage(
     stack: Sequence[Resource], tags: TagCache
 ) -> tuple[Mapping[str, Mapping[str, DerivedValue]], Finding | None]:
-    """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`); if that
+    """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`); if
+    that
     pass fails (a costline bug), none flows and an ``internal-error`` finding says so, instead
     of the estimate, and the preview running it, failing."""
     try:

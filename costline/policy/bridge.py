@@ -35,7 +35,6 @@ from typing import Any
 _local = threading.local()
 _lock = threading.Lock()
 _pack_config: dict[str, dict[str, Any]] = {}
-_installed = False
 
 
 @dataclass(frozen=True)
@@ -44,15 +43,22 @@ class PackIdentity:
     version: str
 
 
-_identity = PackIdentity("costline", "0.0.0")
+@dataclass
+class _Installation:
+    """Whether the SDK servicer is wrapped (once per process) and the pack it reports as."""
+
+    installed: bool = False
+    identity: PackIdentity = PackIdentity("costline", "0.0.0")
+
+
+_installation = _Installation()
 
 
 def install(identity: PackIdentity) -> bool:
     """Wrap the SDK servicer once per process; True when the bridge is active."""
-    global _installed, _identity
-    _identity = identity
+    _installation.identity = identity
     with _lock:
-        if _installed:
+        if _installation.installed:
             return True
         try:
             from pulumi_policy import policy as sdk
@@ -70,9 +76,8 @@ def install(identity: PackIdentity) -> bool:
             ):
                 from pulumi.runtime.proto import analyzer_pb2
 
-                return (
-                    analyzer_pb2.RemediateResponse()
-                )  # nothing to remediate: skip the SDK's deserialisation
+                # nothing to remediate: skip the SDK's deserialisation
+                return analyzer_pb2.RemediateResponse()
             return original_remediate(self, request, context)
 
         def analyze_stack(self, request, context):
@@ -103,7 +108,7 @@ def install(identity: PackIdentity) -> bool:
         servicer.AnalyzeStack, servicer.Configure = analyze_stack, configure
         if original_remediate is not None:
             servicer.Remediate = remediate
-        _installed = True
+        _installation.installed = True
         return True
 
 
@@ -142,8 +147,8 @@ def _append_advisories(response: Any, advisories: list[tuple[str, str, str, str]
         response.diagnostics.append(
             analyzer_pb2.AnalyzeDiagnostic(
                 policyName=policy_name,
-                policyPackName=_identity.name,
-                policyPackVersion=_identity.version,
+                policyPackName=_installation.identity.name,
+                policyPackVersion=_installation.identity.version,
                 message=f"{description}\n{message}",
                 urn=urn,
                 description=description,

@@ -39,17 +39,20 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         "freeTier": {
             "type": "boolean",
             "default": True,
-            "description": "Apply the always-free allowances (Lambda 1M requests + 400,000 GB-s) once per account.",
+            "description": "Apply the always-free allowances (Lambda 1M requests + 400,000 GB-s) "
+            "once per account.",
         },
         "region": {
             "type": "string",
             "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
-            "description": "Price tables' AWS region (default: the stack's AWS provider region, else us-east-1).",
+            "description": "Price tables' AWS region (default: the stack's AWS provider region, "
+            "else us-east-1).",
         },
         "priceOverrides": {
             "type": "array",
             "items": {"type": "string", "minLength": 1},
-            "description": "Price override files (paths relative to the policy pack folder or absolute).",
+            "description": "Price override files (paths relative to the policy pack folder or "
+            "absolute).",
         },
         "maxPriceAgeDays": {
             "type": "integer",
@@ -77,7 +80,8 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         "maxMonthlyUsd": {**_USD, "description": "Budget for any single resource, USD/month."},
         "maxMonthlyUsdByType": {
             **_USD_MAP,
-            "description": 'Budget per resource type token, e.g. {"aws:lambda/function:Function": 20}.',
+            "description": 'Budget per resource type token, e.g. {"aws:lambda/function:Function": '
+            "20}.",
         },
         "maxMonthlyUsdByName": {
             **_USD_MAP,
@@ -88,8 +92,8 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         "failClosed": {
             "type": "boolean",
             "default": False,
-            "description": "Price resources with missing or invalid usage tags at the worst case below, so "
-            "a budget cannot be dodged by deleting tags.",
+            "description": "Price resources with missing or invalid usage tags at the worst case "
+            "below, so a budget cannot be dodged by deleting tags.",
         },
         "worstCase": {
             "type": "object",
@@ -99,7 +103,8 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
                 for tag in USAGE_TAG_CONTRACT
                 if tag.numeric
             },
-            "description": "Worst-case figures by tag key (numeric cost:* tags, each at most the tag's "
+            "description": "Worst-case figures by tag key (numeric cost:* tags, each at most the "
+            "tag's "
             'plausible maximum), e.g. {"cost:monthly-requests": 10000000}.',
         },
     },
@@ -114,7 +119,8 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         "maxPercentOfBudget": {
             "type": "number",
             "minimum": 0,
-            "description": "Flag a function whose worst case exceeds this share of the stack budget.",
+            "description": "Flag a function whose worst case exceeds this share of the stack "
+            "budget.",
         },
     },
 }

@@ -243,7 +243,8 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
         )
     elif verdict.status == "warning":
         message = (
-            f"Stack cost ~{format_usd(total)}/month is {plain_number(verdict.used_percent or ZERO)}% "
+            f"Stack cost ~{format_usd(total)}/month is "
+            f"{plain_number(verdict.used_percent or ZERO)}% "
             f"of the budget {format_usd(budget)} (warning at "
             f"{plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )
@@ -292,8 +293,8 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
         if reasons:
             report(
                 one_line(
-                    f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s timeout it "
-                    f"would cost ~{format_usd(case.worst_usd)}/month, "
+                    f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s "
+                    f"timeout it would cost ~{format_usd(case.worst_usd)}/month, "
                     + " and ".join(reasons)
                     + ". Lower the timeout or check cost:avg-duration-ms."
                 ),
@@ -320,7 +321,8 @@ DESCRIPTIONS = {
     STACK_BUDGET: "The stack's estimated monthly cost must stay within its budget.",
     RESOURCE_BUDGET: "Each resource's estimated monthly cost must stay within its budget.",
     USAGE_TAGS: "Resources whose cost depends on usage must declare it with valid cost:* tags.",
-    LAMBDA_WORST_CASE: "A Lambda function's cost if every request ran to its timeout must stay reasonable.",
+    LAMBDA_WORST_CASE: "A Lambda function's cost if every request ran to its timeout must stay "
+    "reasonable.",
 }
 
 VALIDATORS: dict[str, Callable[[Analysis, ReportViolation], None]] = {
@@ -373,5 +375,6 @@ def serve() -> None:
         name=PACK_NAME,
         policies=policies(),
         enforcement_level=EnforcementLevel.ADVISORY,
-        description="costline: monthly AWS cost estimates and budgets for Lambda, API Gateway, S3 and Bedrock.",
+        description="costline: monthly AWS cost estimates and budgets for Lambda, API Gateway, S3 "
+        "and Bedrock.",
     )

@@ -147,7 +147,8 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
                 WEBSOCKET_MESSAGES_ID,
                 messages * units,
                 "WebSocket messages",
-                f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB increment",
+                f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB "
+                "increment",
             )
         )
     minutes = usage.number(MONTHLY_CONNECTION_MINUTES)

@@ -3,7 +3,8 @@
 A pricer is a pure function ``(resource, usage, context) -> list[Charge]``. It reads declared
 properties (applying AWS defaults when absent) and usage tags, and returns the month's usage of
 each priced dimension. It never computes dollars: the estimator applies free tiers and tiers
-across the whole account (see :mod:`costline.estimator.billing`) and splits the cost back per resource.
+across the whole account (see :mod:`costline.estimator.billing`) and splits the cost back per
+resource.
 """
 
 from __future__ import annotations
@@ -130,7 +131,8 @@ class PropertyReader:
             self.usage.finding(
                 "property-unknown",
                 Severity.WARNING,
-                f"{label} is not known until the update runs; assumed the AWS default {_plain(default)} {unit}",
+                f"{label} is not known until the update runs; assumed the AWS default "
+                f"{_plain(default)} {unit}",
                 label,
             )
             self.usage.assume(

@@ -6,7 +6,8 @@ Prices per 1M tokens come from ``bedrock.on_demand.<model id>.input_tokens`` /
 on-demand price, when the model has no batch price); image models from
 ``bedrock.on_demand.<model id>.images[.<variant>]`` per image (``cost:images-per-request``,
 ``cost:image-variant``) (https://aws.amazon.com/bedrock/pricing/). Usage is requests per month ×
-tokens per request, declared with ``cost:input-tokens`` and ``cost:output-tokens``. The model comes from ``cost:bedrock-model`` or, for an inference
+tokens per request, declared with ``cost:input-tokens`` and ``cost:output-tokens``. The model comes
+from ``cost:bedrock-model`` or, for an inference
 profile, from ``modelSource.copyFrom``. Inference profile ids and ARNs are reduced to the
 foundation model id (``us.deepseek.r1-v1:0`` → ``deepseek.r1-v1:0``).
 """
@@ -267,8 +268,8 @@ def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) 
     usage.finding(
         "bedrock-batch-unavailable",
         Severity.WARNING,
-        f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer batch "
-        "for it); priced at the on-demand price, an upper bound",
+        f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer "
+        "batch for it); priced at the on-demand price, an upper bound",
         BEDROCK_MODE,
         "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price",
     )
@@ -290,13 +291,17 @@ def _image_charges(
     )
     if context.prices.get(price_id) is None:
         base = on_demand_price_id(model_id, "images")
-        variants = ["standard"] + sorted(
-            pid[len(base) + 1 :] for pid in context.prices.entries if pid.startswith(base + ".")
-        )
+        variants = [
+            "standard",
+            *sorted(
+                pid[len(base) + 1 :] for pid in context.prices.entries if pid.startswith(base + ".")
+            ),
+        ]
         usage.finding(
             "usage-tag-malformed",
             Severity.ERROR,
-            f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not in the total",
+            f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not "
+            "in the total",
             IMAGE_VARIANT,
             f"use one of {', '.join(variants)}",
         )

@@ -59,7 +59,8 @@ _SIZE = re.compile(r"(?<![0-9a-z])(?:([0-9]+)x)?([0-9]+(?:\.[0-9]+)?)b(?![a-z])"
 def model_size(name: str) -> tuple[str | None, Decimal | None]:
     """Architecture and size in billions of parameters read from a model name.
 
-    ``deepseek-r1-distill-llama-70b`` → ``("llama", 70)``; ``Mixtral 8x7B 32K`` → ``("mixtral", 56)``.
+    ``deepseek-r1-distill-llama-70b`` → ``("llama", 70)``; ``Mixtral 8x7B 32K`` → ``("mixtral",
+    56)``.
     The architecture is the last known family word in the name (a distilled model runs on its
     student's architecture).
     """
@@ -119,7 +120,8 @@ def imported_model_charges(
             CMU_MINUTE_ID,
             cmu_minutes,
             f"Imported model inference ({name})",
-            f"{format_quantity(copies)} copy × {format_quantity(cmus)} CMU × {format_quantity(minutes)} active min ({how})",
+            f"{format_quantity(copies)} copy × {format_quantity(cmus)} CMU × "
+            f"{format_quantity(minutes)} active min ({how})",
             group,
         ),
         Charge(
@@ -143,8 +145,8 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
         usage.finding(
             "usage-tag-missing",
             Severity.WARNING,
-            f"cannot tell the Custom Model Units of {name!r} from its name (architecture and size); "
-            "its cost is not in the total",
+            f"cannot tell the Custom Model Units of {name!r} from its name (architecture and "
+            "size); its cost is not in the total",
             CMU,
             f"add the tag {CMU.key}={CMU.example}",
         )
@@ -184,7 +186,8 @@ def _active_minutes(
         "active minutes per day",
         format_quantity(minutes_per_day),
         UsageSource.DERIVED,
-        f"{format_quantity(per_day)} requests/day spread over {plain_number(WORKING_HOURS_PER_DAY)} working hours, "
+        f"{format_quantity(per_day)} requests/day spread over "
+        f"{plain_number(WORKING_HOURS_PER_DAY)} working hours, "
         f"{plain_number(window)}-minute billing windows",
     )
     return (
@@ -236,9 +239,12 @@ def _per_token_finding(
     usage.finding(
         "bedrock-imported-per-token",
         Severity.WARNING,
-        f"imported model {name!r} is billed per Custom Model Unit-minute, not per token: the per-token "
-        f"assumption ({model_id} token prices) gives {format_usd(per_token)} a month, the CMU-based "
-        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
+        f"imported model {name!r} is billed per Custom Model Unit-minute, not per token: the "
+        "per-token "
+        f"assumption ({model_id} token prices) gives {format_usd(per_token)} a month, the "
+        "CMU-based "
+        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in "
+        "the total",
         IMPORTED_MODEL,
         "remove the per-token assumption (cost:bedrock-model and token tags) or "
         "declare cost:active-hours-per-day to refine the active time",

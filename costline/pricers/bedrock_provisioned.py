@@ -162,7 +162,8 @@ def price_custom_model(
             f"no customization price for {foundation_model_id(raw)!r} in {context.prices.region}; "
             "its cost is not in the total",
             "baseModelIdentifier",
-            "add bedrock.customization.<model>.training_tokens and .storage_month entries with --prices",
+            "add bedrock.customization.<model>.training_tokens and .storage_month entries with "
+            "--prices",
         )
         return []
     prefix = f"bedrock.customization.{model}"
@@ -184,14 +185,16 @@ def price_custom_model(
                 f"{prefix}.training_tokens",
                 tokens * epochs,
                 f"Training tokens ({model})",
-                f"{format_quantity(tokens)} tokens × {format_quantity(epochs)} epochs; one-off, in the month the job runs",
+                f"{format_quantity(tokens)} tokens × {format_quantity(epochs)} epochs; one-off, in "
+                "the month the job runs",
             )
         )
     return charges
 
 
 def _epochs(resource: Resource, usage: UsageReader) -> Decimal:
-    """``hyperparameters.epochCount``: Bedrock hyperparameters are strings (``{"epochCount": "2"}``)."""
+    """``hyperparameters.epochCount``: Bedrock hyperparameters are strings (``{"epochCount":
+    "2"}``)."""
     hyper = resource.properties.get("hyperparameters")
     raw = hyper.get("epochCount") if isinstance(hyper, dict) else None
     if raw is None:

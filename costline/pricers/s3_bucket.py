@@ -3,8 +3,10 @@
 Standard storage per GB-month (tiered), PUT/COPY/POST/LIST and GET/SELECT requests per
 1,000 (https://aws.amazon.com/s3/pricing/), from ``cost:storage-gb``,
 ``cost:monthly-put-requests`` and ``cost:monthly-get-requests`` (own, or flowed in from the
-Lambdas that read the bucket, see :mod:`costline.usage.traffic`), and data transfer out to the internet
-from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage is required for an
+Lambdas that read the bucket, see :mod:`costline.usage.traffic`), and data transfer out to the
+internet
+from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage is required for
+an
 estimate; an undeclared request count is shown as an assumption of zero.
 """
 

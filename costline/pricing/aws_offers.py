@@ -270,7 +270,8 @@ USAGETYPES: Mapping[tuple[str, str], Target] = {
         1,
     ),
 }
-"""(offer code, usagetype without region prefix) -> costline entry. Bedrock is matched by pattern."""
+"""(offer code, usagetype without region prefix) -> costline entry. Bedrock is matched by
+pattern."""
 
 BEDROCK_OFFERS = ("AmazonBedrock", "AmazonBedrockFoundationModels")
 BEDROCK_USAGETYPE = re.compile(r"^(?P<model>.+)-(?P<side>input|output)-tokens(?P<batch>-batch)?$")
@@ -302,8 +303,8 @@ BEDROCK_MODELS: Mapping[str, tuple[str, str, str]] = {
     "Mixtral8x7B": ("mistral.mixtral-8x7b-instruct-v0:1", "Mistral AI", "Mixtral 8x7B Instruct"),
     "DeepSeek-R1": ("deepseek.r1-v1:0", "DeepSeek", "DeepSeek-R1"),
 }
-"""The ``<Model>`` part of Bedrock usagetypes (``USE1-<Model>-input-tokens``) -> (model id, provider,
-name). The Llama 3.x, Titan Text Lite and DeepSeek-R1 keys are spelt as in AWS's files
+"""The ``<Model>`` part of Bedrock usagetypes (``USE1-<Model>-input-tokens``) -> (model id,
+provider, name). The Llama 3.x, Titan Text Lite and DeepSeek-R1 keys are spelt as in AWS's files
 (``USE1-Llama3-3-70B-input-tokens``, ``USW2-TitanTextG1-Lite-input-tokens``,
 ``USE1-DeepSeek-R1-input-tokens``, as quoted from Price List and Cost and Usage Report data in
 public repositories, 2026); models not listed are reported in :attr:`Imported.skipped`."""
@@ -345,7 +346,8 @@ class Imported:
 
 
 def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
-    """Table documents (``costline-pricing/1``) for ``region`` from ``offers``; see the module doc."""
+    """Table documents (``costline-pricing/1``) for ``region`` from ``offers``; see the module
+    doc."""
     result = Imported()
     entries: dict[str, dict[str, dict[str, Any]]] = {}
     origins: dict[str, str] = {}
@@ -412,7 +414,8 @@ def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
             "region": region,
             "currency": "USD",
             "service": service,
-            "description": f"{SERVICE_DESCRIPTIONS[service]}, imported from AWS Price List offer files",
+            "description": f"{SERVICE_DESCRIPTIONS[service]}, imported from AWS Price List offer "
+            "files",
             "entries": dict(sorted(table.items())),
         }
     result.as_of = min(dates) if dates else ""
@@ -462,9 +465,9 @@ def _tiers(terms: Any, target: Target, file: str, path: str) -> list[dict[str, A
         dimensions = _mapping(
             _mapping(term, file, f"{path}.{term_code}").get("priceDimensions"), file, term_path
         )
-        for rate_code, dimension in dimensions.items():
+        for rate_code, raw_dimension in dimensions.items():
             where = f"{term_path}.{rate_code}"
-            dimension = _mapping(dimension, file, where)
+            dimension = _mapping(raw_dimension, file, where)
             unit = _text(dimension.get("unit"), file, f"{where}.unit")
             per_aws_unit = AWS_UNITS.get(unit.lower())
             if per_aws_unit is None:

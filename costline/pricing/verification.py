@@ -32,7 +32,8 @@ def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> F
     return Finding(
         "prices-unverified",
         Severity.WARNING,
-        f"{len(used)} price{'s' if len(used) != 1 else ''} in this estimate {'are' if len(used) != 1 else 'is'} "
+        f"{len(used)} price{'s' if len(used) != 1 else ''} in this estimate "
+        f"{'are' if len(used) != 1 else 'is'} "
         f"not verified against an AWS source ({prices.region}): {shown}",
         field="pricing",
         suggestion="check them against the AWS pricing page and pass corrections with --prices, "

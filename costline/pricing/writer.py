@@ -20,7 +20,8 @@ class _TableDumper(_BaseDumper):  # type: ignore[misc, valid-type]
 
 
 def plain_decimal(value: Decimal) -> str:
-    """``Decimal`` as fixed-point text without exponent or trailing zeros (``1E+6`` -> ``1000000``)."""
+    """``Decimal`` as fixed-point text without exponent or trailing zeros (``1E+6`` ->
+    ``1000000``)."""
     text = format(value.normalize(), "f")
     return text if text not in ("-0", "") else "0"
 

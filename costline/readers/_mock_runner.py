@@ -84,7 +84,7 @@ def _short_hash(*parts: str, length: int = 7) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:length]
 
 
-# --- mocks: realistic outputs and invoke results ---------------------------------------------------
+# --- mocks: realistic outputs and invoke results --------------------------------------------------
 class ReferenceMocks:
     """Outputs a real ``pulumi preview``/``up`` would give, deterministic per URN-ish key.
 
@@ -218,13 +218,16 @@ class ReferenceMocks:
     ) -> tuple[str, dict[str, Any]]:
         function_name = self._autoname(name, inputs)
         arn = self._arn("lambda", f"function:{function_name}")
+        invoke_path = (
+            f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions"
+        )
         return function_name, {
             "name": function_name,
             "arn": arn,
             "qualifiedArn": f"{arn}:$LATEST",
             "version": "$LATEST",
-            "invokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations",
-            "qualifiedInvokeArn": f"arn:{self.partition}:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}:$LATEST/invocations",
+            "invokeArn": f"{invoke_path}/{arn}/invocations",
+            "qualifiedInvokeArn": f"{invoke_path}/{arn}:$LATEST/invocations",
         }
 
     def _aws_lambda_permission_Permission(
@@ -368,7 +371,9 @@ class ReferenceMocks:
             "id": profile_id,
             "models": [
                 {
-                    "modelArn": f"arn:{self.partition}:bedrock:{self.region}::foundation-model/{model}"
+                    "modelArn": (
+                        f"arn:{self.partition}:bedrock:{self.region}::foundation-model/{model}"
+                    )
                 }
             ],
         }
@@ -376,7 +381,7 @@ class ReferenceMocks:
 
 def _split_token(token: str) -> tuple[str, str, str]:
     """``aws:lambda/function:Function`` → (``aws``, ``lambda/function``, ``Function``)."""
-    parts = token.split(":", 2) + ["", ""]
+    parts = [*token.split(":", 2), "", ""]
     return parts[0], parts[1], parts[2]
 
 
@@ -451,7 +456,8 @@ def make_monitor_class():
             return super().RegisterResourceOutputs(request)
 
         def _default_provider(self, package: str, version: str) -> str:
-            """The engine's default provider for ``package`` (pkg/resource/deploy/default_providers.go)."""
+            """The engine's default provider for ``package``
+            (pkg/resource/deploy/default_providers.go)."""
             numbers = version.split("+")[0].replace("-", ".").split(".") if version else []
             name = "default" + "".join(f"_{part}" for part in numbers)
             urn = f"urn:pulumi:{get_stack()}::{get_project()}::{PROVIDER_PREFIX}{package}::{name}"
@@ -545,7 +551,7 @@ def ordered(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return result
 
 
-# --- errors ----------------------------------------------------------------------------------------
+# --- errors ---------------------------------------------------------------------------------------
 def describe_error(exc: BaseException, program_dir: Path) -> dict[str, Any]:
     """Type, message and the innermost program-owned frame of an exception."""
     if isinstance(exc, SystemExit):
@@ -589,7 +595,7 @@ def _inside(filename: str, directory: Path) -> bool:
     return True
 
 
-# --- main --------------------------------------------------------------------------------------------
+# --- main -----------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("program", help="the program: a directory with __main__.py, or a .py file")

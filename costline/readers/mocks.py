@@ -144,7 +144,8 @@ def run_program(
     put in the project's namespace); ``project`` overrides the project name (which also
     namespaces bare keys). ``python`` is the interpreter to run the program with; by default
     the project's virtualenv (``runtime.options.virtualenv`` in ``Pulumi.yaml``) when it exists,
-    as the Pulumi CLI picks it, else (and always for the bundled stack) this interpreter. It needs the program's dependencies
+    as the Pulumi CLI picks it, else (and always for the bundled stack) this interpreter. It needs
+    the program's dependencies
     (``pulumi``, ``pulumi_aws``...), not costline: the runner imports nothing from costline.
 
     Resources come in dependency order (stack, providers, then the rest), including the
@@ -303,7 +304,8 @@ def _parse_project(path: Path) -> Project:
     program = (root / main).resolve()
     if program.is_dir() and not (program / "__main__.py").is_file():
         raise ProgramError(
-            f"{program}: no __main__.py (Pulumi.yaml `main` must name the program's directory or file)"
+            f"{program}: no __main__.py (Pulumi.yaml `main` must name the program's directory or "
+            "file)"
         )
     if not program.exists():
         raise ProgramError(f"{path}: main {main!r} does not exist")
@@ -429,7 +431,7 @@ def _config_string(value: Any) -> str:
     return str(value)
 
 
-# --- subprocess results ---------------------------------------------------------------------------------
+# --- subprocess results ---------------------------------------------------------------------------
 def _payload(stdout: str) -> dict[str, Any] | None:
     for line in reversed(stdout.strip().splitlines()):
         try:

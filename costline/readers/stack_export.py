@@ -69,9 +69,9 @@ def resources_from_export(data: Any, path: str | Path) -> list[Resource]:
         else expect_list(raw_resources, path, f"{deployment_where}.resources")
     )
     result = []
-    for index, state in enumerate(resources):
+    for index, raw in enumerate(resources):
         where = f"{deployment_where}.resources[{index}]"
-        state = expect_object(state, path, where)
+        state = expect_object(raw, path, where)
         if state.get("delete") is True or state.get("external") is True:
             continue
         result.append(resource_from_state(state, path, where))

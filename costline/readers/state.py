@@ -1,4 +1,5 @@
-"""Shared by every reader: Pulumi's ``apitype.ResourceV3`` JSON → :class:`costline.core.model.Resource`.
+"""Shared by every reader: Pulumi's ``apitype.ResourceV3`` JSON →
+:class:`costline.core.model.Resource`.
 
 ``pulumi preview --json`` (each step's ``newState``/``oldState``), ``pulumi stack export``
 (``deployment.resources[]``) and costline's own mock runner all describe a resource with the
@@ -11,8 +12,10 @@ Analyze sees), and turns every secret representation into the engine's own encod
 ==========================================================  ==================================
 in the file                                                 in the ``Resource``
 ==========================================================  ==================================
-``"[secret]"`` (preview JSON blinds every secret so)        :data:`UNKNOWN`, path in ``secret_paths``
-``{"4dabf…": "1b47…", "ciphertext": "…"}`` (stack export)   :data:`UNKNOWN`, path in ``secret_paths``
+``"[secret]"`` (preview JSON blinds every secret so)        :data:`UNKNOWN`, path in
+``secret_paths``
+``{"4dabf…": "1b47…", "ciphertext": "…"}`` (stack export)   :data:`UNKNOWN`, path in
+``secret_paths``
 ``{"4dabf…": "1b47…", "plaintext": "<json>"}`` (--show-secrets)  the value, path in ``secret_paths``
 ``{"4dabf…": "1b47…", "value": v}`` (engine/mocks)          ``v``, path in ``secret_paths``
 unknown sentinel ``04da6b54-…`` (preview)                   :data:`UNKNOWN`

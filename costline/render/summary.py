@@ -1,4 +1,5 @@
-"""One-line, plain-text summaries of an estimate, shared by the policy pack and ``costline preview``.
+"""One-line, plain-text summaries of an estimate, shared by the policy pack and ``costline
+preview``.
 
 Plain text only (no markdown): these lines land in ``pulumi preview`` output, which the
 Pulumi CLI prints to a terminal as they are. So every line is made one safe line here
@@ -27,7 +28,8 @@ def short_type(type_token: str) -> str:
 
 
 def resource_line(r: ResourceEstimate) -> str:
-    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside free tier``
+    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside
+    free tier``
 
     Followed, one per line, by findings about properties and prices (usage-tag findings are
     the usage-tags policy's to report)."""
@@ -101,7 +103,8 @@ def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
     return (
         f"Stack total ~{format_usd(total)}/month{budget} · {len(estimate.resources)} resources: "
         f"{counts[ResourceStatus.PRICED] + counts[ResourceStatus.PARTIAL]} priced, "
-        f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing usage, "
+        f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing "
+        "usage, "
         f"{counts[ResourceStatus.NOT_PRICED]} not priced · prices {estimate.pricing.version} "
         f"({estimate.pricing.region}, as of {estimate.pricing.as_of})"
     )

@@ -2,7 +2,8 @@
 
 Templates receive one variable, ``report`` (see :func:`costline.review.report.build_report`), and
 these filters: ``usd`` ($1,234.57, half-up cents), ``unit_price`` (all digits),
-``qty`` (15,000), ``pct``, ``per_price_unit`` (``per GB-month``), ``qty_unit`` (``15,000 tokens``), and those of :mod:`costline.render.filters` (``signed_usd``,
+``qty`` (15,000), ``pct``, ``per_price_unit`` (``per GB-month``), ``qty_unit`` (``15,000 tokens``),
+and those of :mod:`costline.render.filters` (``signed_usd``,
 ``signed_pct``, ``factor``, ``link``). Escaping is not left to template authors: in markdown every
 printed string is escaped by the environment's ``finalize`` hook unless a filter marked it
 safe; HTML uses Jinja's autoescape. A user's ``--templates DIR`` overrides any template by

@@ -48,7 +48,8 @@ def _inputs(resource: Mapping[str, Any]) -> dict[str, str]:
 def input_changes(
     before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> list[dict[str, str | None]]:
-    """Inputs whose value differs (``None`` where a side lacks the input), in the after side's order."""
+    """Inputs whose value differs (``None`` where a side lacks the input), in the after side's
+    order."""
     old, new = _inputs(before), _inputs(after)
     keys = [*new, *(k for k in old if k not in new)]
     return [
@@ -167,5 +168,6 @@ def _prices_note(before: tuple, after: tuple) -> str:
     tables_differ = before[:2] != after[:2]
     return (
         f"the baseline was priced with {prices(*before, tables=True)}; this run with "
-        f"{prices(*after, tables=tables_differ or before[2] == after[2])}: part of the change may come from prices"
+        f"{prices(*after, tables=tables_differ or before[2] == after[2])}: part of the change may "
+        "come from prices"
     )

@@ -156,7 +156,8 @@ def report_schema() -> dict[str, Any]:
 
 
 def schema_problems(data: Any) -> list[str]:
-    """Where ``data`` (parsed JSON) breaks the report schema: ``"resources/0/status: 'x' is not one of [...]"``."""
+    """Where ``data`` (parsed JSON) breaks the report schema: ``"resources/0/status: 'x' is not
+    one of [...]"``."""
     from jsonschema import Draft202012Validator
 
     validator = Draft202012Validator(report_schema())

@@ -93,7 +93,8 @@ class ScenarioError(ValueError):
 
 
 def parse_scenarios(text: str) -> tuple[Scenario, ...]:
-    """``"2x,10x"`` (multipliers), ``"100000,1M"`` (calls/month; k, M, B suffixes), or ``"none"``."""
+    """``"2x,10x"`` (multipliers), ``"100000,1M"`` (calls/month; k, M, B suffixes), or
+    ``"none"``."""
     text = text.strip()
     if text.lower() in ("none", "off", ""):
         return ()
@@ -102,7 +103,8 @@ def parse_scenarios(text: str) -> tuple[Scenario, ...]:
         match = _TERM.fullmatch(term)
         if match is None:
             raise ScenarioError(
-                f"--what-if: {term!r} is neither a multiplier like 2x nor a volume like 100000 or 1M"
+                f"--what-if: {term!r} is neither a multiplier like 2x nor a volume like 100000 or "
+                "1M"
             )
         try:
             number = Decimal(match["number"]) * _SUFFIXES[match["suffix"].lower()]

@@ -150,7 +150,8 @@ def apply_usage_file(
                     Severity.WARNING,
                     f"{name}: {address!r} matches no resource of the stack; its usage is ignored",
                     field=f"resource_usage.{address}",
-                    suggestion="use the Pulumi resource name, e.g. aws_lambda_function.api_handler for 'api-handler'",
+                    suggestion="use the Pulumi resource name, e.g. aws_lambda_function.api_handler "
+                    "for 'api-handler'",
                 )
             )
             continue
@@ -178,7 +179,8 @@ def _section(
 def _mapped(
     tf_type: str, usage: Any, path: str, name: str, findings: list[Finding]
 ) -> dict[str, str]:
-    """Tag values (as plain decimal text) for the keys of ``usage`` that map; findings for the rest."""
+    """Tag values (as plain decimal text) for the keys of ``usage`` that map; findings for the
+    rest."""
     if not isinstance(usage, Mapping):
         findings.append(
             _finding(
@@ -220,7 +222,8 @@ def _mapped(
 
 
 def _split(address: str) -> tuple[str | None, str]:
-    """``module.a.aws_lambda_function.api_handler[0]`` -> (``aws_lambda_function``, ``api_handler``)."""
+    """``module.a.aws_lambda_function.api_handler[0]`` -> (``aws_lambda_function``,
+    ``api_handler``)."""
     parts = _INDEX.sub("", address).split(".")
     while len(parts) > 2 and parts[0] == "module":
         parts = parts[2:]

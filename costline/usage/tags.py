@@ -163,7 +163,8 @@ CACHE_WRITE_1H_TOKENS = _tag(
 BEDROCK_MODE = _tag(
     "cost:bedrock-mode",
     "mode",
-    "How Bedrock bills the tokens: on-demand (default) or batch (batch inference, 50% where AWS offers it).",
+    "How Bedrock bills the tokens: on-demand (default) or batch (batch inference, 50% where AWS "
+    "offers it).",
     "batch",
     "0",
     numeric=False,
@@ -171,7 +172,8 @@ BEDROCK_MODE = _tag(
 IMPORTED_MODEL = _tag(
     "cost:imported-model",
     "model name",
-    "A Custom Model Import model the requests go to (billed per CMU-minute, not per token); architecture and size are read from the name.",
+    "A Custom Model Import model the requests go to (billed per CMU-minute, not per token); "
+    "architecture and size are read from the name.",
     "deepseek-r1-distill-llama-70b",
     "0",
     numeric=False,
@@ -179,7 +181,8 @@ IMPORTED_MODEL = _tag(
 CMU = _tag(
     "cost:cmu",
     "CMUs/copy",
-    "Custom Model Units per copy of an imported model (overrides the estimate from architecture and size).",
+    "Custom Model Units per copy of an imported model (overrides the estimate from architecture "
+    "and size).",
     "8",
     "1000",
 )
@@ -189,7 +192,8 @@ MODEL_COPIES = _tag(
 ACTIVE_HOURS_PER_DAY = _tag(
     "cost:active-hours-per-day",
     "hours/day",
-    "Hours per day an imported model copy is active (default: requests spread over 8 working hours).",
+    "Hours per day an imported model copy is active (default: requests spread over 8 working "
+    "hours).",
     "8",
     "24",
 )
@@ -203,7 +207,8 @@ IMAGES_PER_REQUEST = _tag(
 IMAGE_VARIANT = _tag(
     "cost:image-variant",
     "variant",
-    "Image size/quality priced: standard (default), premium, small, small_premium, large or large_premium.",
+    "Image size/quality priced: standard (default), premium, small, small_premium, large or "
+    "large_premium.",
     "premium",
     "0",
     numeric=False,
@@ -254,7 +259,8 @@ MONTHLY_TRANSFER_OUT_GB = _tag(
 RETENTION_DAYS = _tag(
     "cost:retention-days",
     "days",
-    "How long objects stay in an S3 bucket with lifecycle transitions but no expiration (sets the class mix).",
+    "How long objects stay in an S3 bucket with lifecycle transitions but no expiration (sets the "
+    "class mix).",
     "365",
     "36500",
 )
@@ -529,7 +535,8 @@ class UsageReader:
                     Severity.WARNING,
                     f"tags are not known until the update runs, so {tag.key} could not be read",
                     tag,
-                    f"compute the {tag.key} tag from plain stack config, not from another resource's output",
+                    f"compute the {tag.key} tag from plain stack config, not from another "
+                    "resource's output",
                 )
             elif required:
                 self.missing(tag)
@@ -554,7 +561,8 @@ class UsageReader:
             self.finding(
                 "usage-tag-malformed",
                 Severity.ERROR,
-                f"{tag.key}={self._shown(tag, raw)} {reason}; expected a plain decimal number in {tag.unit}",
+                f"{tag.key}={self._shown(tag, raw)} {reason}; expected a plain decimal number in "
+                f"{tag.unit}",
                 tag,
                 f"set {tag.key}={tag.example}",
             )
@@ -612,7 +620,8 @@ class UsageReader:
         self.finding(
             "usage-tag-missing",
             Severity.WARNING,
-            f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is unknown, so this cost is not in the total",
+            f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is "
+            "unknown, so this cost is not in the total",
             tag,
             f"add the tag {tag.key}={tag.example}",
         )
@@ -648,9 +657,11 @@ class UsageReader:
                 self.finding(
                     "usage-tag-missing",
                     Severity.WARNING,
-                    "no cost:monthly-requests or cost:daily-requests tag: traffic is unknown, so request-driven cost is not in the total",
+                    "no cost:monthly-requests or cost:daily-requests tag: traffic is unknown, so "
+                    "request-driven cost is not in the total",
                     MONTHLY_REQUESTS,
-                    f"add the tag {MONTHLY_REQUESTS.key}={MONTHLY_REQUESTS.example} (or {DAILY_REQUESTS.key}={DAILY_REQUESTS.example})",
+                    f"add the tag {MONTHLY_REQUESTS.key}={MONTHLY_REQUESTS.example} (or "
+                    f"{DAILY_REQUESTS.key}={DAILY_REQUESTS.example})",
                 )
             return None
         monthly = self._number(MONTHLY_REQUESTS, required=True) if has_monthly else None
@@ -681,7 +692,8 @@ class UsageReader:
                 "usage-tags-inconsistent",
                 Severity.WARNING,
                 f"cost:monthly-requests ({self.display(MONTHLY_REQUESTS, monthly)}) disagrees with "
-                f"cost:daily-requests × days ({self.display(DAILY_REQUESTS, from_daily)}); using cost:monthly-requests",
+                f"cost:daily-requests × days ({self.display(DAILY_REQUESTS, from_daily)}); using "
+                "cost:monthly-requests",
                 MONTHLY_REQUESTS,
                 "keep one of the two tags, or make them agree",
             )
@@ -700,7 +712,8 @@ class UsageReader:
 
 
 CollectedTags = tuple[dict[str, Any], dict[str, str], bool]
-"""What :func:`_collect_tags` returns: tags, their property paths, whether the tag map is unknown."""
+"""What :func:`_collect_tags` returns: tags, their property paths, whether the tag map is
+unknown."""
 
 
 class TagCache:

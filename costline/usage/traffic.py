@@ -21,7 +21,8 @@ Lambda                         inference profile, S3 bucket           its role's
 What flows, per month: requests (``cost:monthly-requests``) into Lambdas and inference
 profiles, as the sum over incoming edges; into buckets, GET requests = the caller's requests ×
 ``cost:get-requests-per-request`` (on the caller, else the bucket, else 1). Per-request
-Bedrock figures declared on a Lambda (tokens, images per request, billing mode, imported model) flow to the
+Bedrock figures declared on a Lambda (tokens, images per request, billing mode, imported model) flow
+to the
 inference profile it calls, request-weighted when several Lambdas call one profile. A
 resource's own tag always overrides what flows in (:class:`costline.usage.tags.UsageReader`), and
 every derived figure carries a detail such as ``from api (aws:apigateway RestApi) via
@@ -78,7 +79,8 @@ PER_REQUEST_TAGS: tuple[UsageTag, ...] = (
     IMAGE_VARIANT,
     IMPORTED_MODEL,
 )
-"""Per-request figures (and the model choices) a Lambda passes on to the inference profile it calls."""
+"""Per-request figures (and the model choices) a Lambda passes on to the inference profile it
+calls."""
 DEFAULT_GETS_PER_REQUEST = Decimal(1)
 TRAFFIC_ROLES: Mapping[str, str] = {
     **dict.fromkeys(INTEGRATIONS, "integration"),
@@ -163,7 +165,8 @@ def _edges(by_urn: Mapping[str, Resource]) -> list[Edge]:
 
 
 def _by_role(resources: Iterable[Resource]) -> dict[str, list[Resource]]:
-    """The resources that play a part in traffic, by :data:`TRAFFIC_ROLES` role, each in stack order."""
+    """The resources that play a part in traffic, by :data:`TRAFFIC_ROLES` role, each in stack
+    order."""
     cast: dict[str, list[Resource]] = {role: [] for role in TRAFFIC_ROLES.values()}
     role_of = TRAFFIC_ROLES.get
     for r in resources:  # one pass, one lookup per resource: most play no part
@@ -238,7 +241,8 @@ class _Flow:
                     self.stages[api].append(r)
         self.tags = tags
         # what _read_tags reads, by URN: the requests declared on a resource (or its stages), the
-        # GETs per request of a bucket or its caller, the per-request tags a profile's caller declares
+        # GETs per request of a bucket or its caller, the per-request tags a profile's caller
+        # declares
         self.declared: dict[str, tuple[list[Decimal], bool] | None] = {}
         self.gets_ratios: dict[str, Reading] = {}
         self.per_request: dict[str, dict[str, Reading]] = {}
@@ -400,7 +404,8 @@ def _inflow(edges: list[Edge], by_urn: Mapping[str, Resource], figure) -> _Figur
 
 @dataclass(slots=True)
 class _BucketGets:
-    """A bucket's GET requests, worked out: the total and, per caller, the figures its detail quotes."""
+    """A bucket's GET requests, worked out: the total and, per caller, the figures its detail
+    quotes."""
 
     total: Decimal
     secret: bool
@@ -413,8 +418,8 @@ class _BucketGets:
         if not self.callers:
             return {}
         texts = [
-            f"{_source_text(caller, edge.via, upstream)}: {format_quantity(upstream.requests)} requests × "
-            f"{format_quantity(ratio)} GET per request ({ratio_source})"
+            f"{_source_text(caller, edge.via, upstream)}: {format_quantity(upstream.requests)} "
+            f"requests × {format_quantity(ratio)} GET per request ({ratio_source})"
             for caller, edge, upstream, ratio, ratio_source in self.callers
         ]
         return {MONTHLY_GET_REQUESTS.key: DerivedValue(self.total, " + ".join(texts), self.secret)}

@@ -173,7 +173,8 @@ class RestApiIndex:
     referrers: Mapping[str, list[tuple[int, Resource]]]
     """URN → the resources that reference it, with their position in the stack."""
     unattached_rest_only: list[tuple[int, Resource]]
-    """REST-only resources (:data:`REST_ONLY_TYPES`) that reference no REST API: they block every API."""
+    """REST-only resources (:data:`REST_ONLY_TYPES`) that reference no REST API: they block every
+    API."""
     domains: Mapping[str, Resource]
     domains_by_name: Mapping[str, Resource]
 
@@ -209,7 +210,7 @@ def rest_only_features(api: Resource, stack: Sequence[Resource] | RestApiIndex) 
     rest = stack if isinstance(stack, RestApiIndex) else RestApiIndex.of(stack)
     stages = rest.stages.get(api.urn, [])
     linked = rest.linked({api.urn, *(s.urn for s in stages)})
-    blocking = {position: r for position, r in rest.unattached_rest_only}
+    blocking = dict(rest.unattached_rest_only)
     blocking.update(
         (position, r)
         for urn in (api.urn, *(s.urn for s in stages))
@@ -288,9 +289,10 @@ def http_api(ctx: Context) -> list[Recommendation]:
         ctx.saving(
             "apigateway-http-api",
             "Use an HTTP API instead of a REST API",
-            f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per {format_quantity(http.price_per)} requests "
-            f"against {format_unit_price(rest.first_tier_usd)} per {format_quantity(rest.price_per)} for REST "
-            "(first tiers) and support Lambda proxy "
+            f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per "
+            f"{format_quantity(http.price_per)} requests "
+            f"against {format_unit_price(rest.first_tier_usd)} per "
+            f"{format_quantity(rest.price_per)} for REST (first tiers) and support Lambda proxy "
             f"integrations, JWT authorizers and CORS; {', '.join(a.name for a in eligible)} "
             f"{'uses' if len(eligible) == 1 else 'use'} none of the REST-only features an HTTP API "
             f"lacks: {', '.join(FEATURES)}.",

@@ -70,9 +70,12 @@ def batch_inference(ctx: Context) -> list[Recommendation]:
             ctx.saving(
                 "bedrock-batch",
                 "Move latency-tolerant Bedrock calls to batch inference",
-                f"Batch inference for {', '.join(offered)} is billed at the bedrock.batch price (50% of on demand "
-                "where AWS offers it); results arrive asynchronously (jobs finish within 24 hours). The saving "
-                "assumes all of these calls can wait; set cost:bedrock-mode=batch on the resources that move.",
+                f"Batch inference for {', '.join(offered)} is billed at the bedrock.batch price "
+                "(50% of on demand "
+                "where AWS offers it); results arrive asynchronously (jobs finish within 24 "
+                "hours). The saving "
+                "assumes all of these calls can wait; set cost:bedrock-mode=batch on the resources "
+                "that move.",
                 changed,
                 (ctx.by_urn(u).name for u in urns),
                 BATCH_LINK,
@@ -101,7 +104,8 @@ def fewer_tokens(ctx: Context) -> list[Recommendation]:
     detail = (
         f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
         f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
-        f"chunks) saves {format_usd(prompt)}/month; both together {format_usd(both.monthly_saving_usd)}/month."
+        f"chunks) saves {format_usd(prompt)}/month; both together "
+        f"{format_usd(both.monthly_saving_usd)}/month."
     )
     return [
         Recommendation(
@@ -128,7 +132,8 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
                 Recommendation(
                     "bedrock-provisioned-not-offered",
                     f"No Provisioned Throughput break-even for {model}",
-                    f"Provisioned Throughput is not priced for {model} in {ctx.prices.region} (no bedrock.provisioned "
+                    f"Provisioned Throughput is not priced for {model} in {ctx.prices.region} (no "
+                    "bedrock.provisioned "
                     "entry in the price tables), so no break-even can be computed.",
                     resources=names,
                     link=PROVISIONED_LINK,
@@ -157,7 +162,8 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
         saving, commitment, new_total = max(options, key=lambda o: o[0])
         provisioned = on_demand - saving
         detail = (
-            f"One model unit of {model} ({_COMMITMENT_LABEL[commitment]}) costs {format_usd(provisioned)}/month "
+            f"One model unit of {model} ({_COMMITMENT_LABEL[commitment]}) costs "
+            f"{format_usd(provisioned)}/month "
             f"against {format_usd(on_demand)}/month of on-demand tokens now; "
             + _break_even_text(on_demand, provisioned, edge)
             + ". Assumes one model unit carries the traffic (check its tokens per minute)."
@@ -193,7 +199,10 @@ def _break_even_text(on_demand: Decimal, provisioned: Decimal, edge) -> str:
     with money_context():
         ratio = provisioned / on_demand
         if edge is None or edge.secret:
-            return f"it breaks even at {format_quantity(ratio.quantize(Decimal('0.01')))}× today's traffic"
+            return (
+                f"it breaks even at {format_quantity(ratio.quantize(Decimal('0.01')))}× today's "
+                "traffic"
+            )
         calls = (edge.monthly_calls * ratio).quantize(Decimal(1))
     return (
         f"it breaks even at {format_quantity(calls)} calls/month "

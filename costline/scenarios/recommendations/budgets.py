@@ -22,9 +22,10 @@ def budgets_alarm(ctx: Context) -> list[Recommendation]:
         Recommendation(
             BUDGETS_CODE,
             "Set an AWS Budgets alarm",
-            f"The stack declares no aws.budgets.Budget. Add a monthly COST budget at about the estimate "
-            f"({format_usd(ctx.base.total_monthly_usd)}) with notifications at 80% (forecasted) and 100% (actual), "
-            "so a traffic spike or a runaway loop shows up within a day rather than on the invoice.",
+            "The stack declares no aws.budgets.Budget. Add a monthly COST budget at about the "
+            f"estimate ({format_usd(ctx.base.total_monthly_usd)}) with notifications at 80% "
+            "(forecasted) and 100% (actual), so a traffic spike or a runaway loop shows up within "
+            "a day rather than on the invoice.",
             link=BUDGETS_LINK,
         )
     ]

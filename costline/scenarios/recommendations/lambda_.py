@@ -60,7 +60,8 @@ def arm64(ctx: Context) -> list[Recommendation]:
             "lambda-arm64",
             "Run Lambda functions on arm64 (Graviton)",
             f"arm64 duration costs {format_unit_price(arm.first_tier_usd)} per GB-second against "
-            f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for arm64 "
+            f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for "
+            "arm64 "
             'and set architectures=["arm64"].',
             changed,
             (r.name for r in functions),
@@ -100,7 +101,8 @@ def right_size_memory(ctx: Context) -> list[Recommendation]:
         ctx.saving(
             "lambda-right-size-memory",
             "Right-size Lambda memory for functions that wait on Bedrock",
-            f"{'; '.join(notes)}. These functions spend their run time waiting for the model, which "
+            f"{'; '.join(notes)}. These functions spend their run time waiting for the model, "
+            "which "
             "more memory does not shorten, and their declared duration is well under the timeout; "
             "the saving assumes the same duration. Confirm with a power-tuning run.",
             ctx.replace(changes),
