@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from costline.cli.errors import EXIT_BAD_INPUT, InputProblem
+from costline.cli.multi import run_config
 from costline.cli.options import stack_options, what_if_scenarios
 from costline.cli.output import emit, render_report
 from costline.cli.pack import pack_group
@@ -66,6 +67,9 @@ def main() -> None:
 @stack_options
 def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
+    if kw["config"] is not None:
+        run_config(kw["config"], kw, outputs=((fmt, output),))
+        return
     loaded = load_from_options(kw)
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]

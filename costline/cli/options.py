@@ -111,6 +111,12 @@ def stack_options(command: Callable) -> Callable:
             callback=_templates_folder,
             help="Folder of your own report templates; missing ones fall back to costline's.",
         ),
+        click.option(
+            "--config",
+            "config",
+            type=click.Path(dir_okay=False, exists=True, path_type=Path),
+            help="costline.yml listing many projects and stacks: run them all, one combined report.",
+        ),
         what_if_option,
         recommendations_option,
     ]

@@ -15,6 +15,7 @@ from typing import Any
 import click
 
 from costline.cli.errors import InputProblem
+from costline.cli.multi import run_config
 from costline.cli.options import amount, stack_options, what_if_scenarios
 from costline.cli.output import emit, render_report
 from costline.cli.stack import LoadedStack, load_from_options
@@ -27,7 +28,8 @@ from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
 EXIT_OVER_BUDGET = 1
 
 
-def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
+def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | None:
+    """``--baseline FILE`` read against the stack's prices; a bad file is an exit-2 one-liner."""
     if path is None:
         return None
     try:
@@ -55,8 +57,11 @@ def _baseline(path: Path | None, loaded: LoadedStack) -> Baseline | None:
 @stack_options
 def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
+    if kw["config"] is not None:
+        run_config(kw["config"], kw, baseline_required=True, outputs=((fmt, output),))
+        return
     loaded = load_from_options(kw)
-    baseline = _baseline(baseline_file, loaded)
+    baseline = load_baseline_option(baseline_file, loaded)
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],
@@ -125,14 +130,24 @@ def check_command(
         amount("--max-increase", max_increase),
         amount("--max-increase-percent", max_increase_percent),
     )
-    if limits.needs_baseline and baseline_file is None:
+    if limits.needs_baseline and baseline_file is None and kw["config"] is None:
         raise InputProblem(
             "--max-increase and --max-increase-percent need --baseline FILE to compare with"
         )
     if limits.warn_at_percent > 100:
         raise InputProblem("--warn-at-percent: give a share of the budget between 0 and 100")
+    if kw["config"] is not None:
+        outputs = [("markdown", report_file), ("json", json_file)]
+        run_config(
+            kw["config"],
+            kw,
+            limits=limits,
+            outputs=[(fmt, target) for fmt, target in outputs if target is not None],
+            verdicts=True,
+        )
+        return
     loaded = load_from_options(kw)
-    baseline = _baseline(baseline_file, loaded)
+    baseline = load_baseline_option(baseline_file, loaded)
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],

@@ -1,0 +1,389 @@
+"""Many stacks in one run: ``costline estimate|diff|check --config costline.yml``.
+
+The config file lists a repository's Pulumi projects and stacks, like Infracost's config file::
+
+    version: 1
+    projects:
+      - path: services/api          # the folder holding Pulumi.yaml, relative to this file
+        stack: dev                  # Pulumi.<stack>.yaml gives the program its config
+        name: api-dev               # optional; default "<path>:<stack>"
+        budget_usd: 150             # optional; check: this stack's mandatory budget
+        warn_at_percent: 80         # optional
+        usage_file: usage/dev.yml   # optional; an Infracost usage file, relative to this file
+        region: eu-west-1           # optional; default: the stack's aws:region
+        baseline: baselines/api-dev.json   # optional; diff and check compare with it
+
+Each stack runs in its own process (as many at once as there are CPUs), so one slow program
+does not hold up the others; the result is one combined report — a table of the stacks and
+their total, then each stack's own report — and the exit code is the worst stack's (a stack
+whose input is bad counts as 2, an internal error as 3). Command-line options other than the
+stack's own (``--what-if``, ``--prices``, ``--fail-closed``, ...) apply to every stack.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import html
+import multiprocessing
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import yaml
+
+from costline.cli.errors import EXIT_BAD_INPUT, InputProblem
+from costline.core.money import ZERO, format_usd, money_context
+
+CONFIG_VERSION = 1
+EXIT_PASSED, EXIT_GATE_FAILED, EXIT_INTERNAL = 0, 1, 3
+MAX_CONFIG_BYTES = 1_000_000
+MAX_STACKS = 500
+
+CONFIG_SCHEMA: Mapping[str, Any] = {
+    "type": "object",
+    "required": ["version", "projects"],
+    "additionalProperties": False,
+    "properties": {
+        "version": {"const": CONFIG_VERSION},
+        "projects": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_STACKS,
+            "items": {
+                "type": "object",
+                "required": ["path"],
+                "additionalProperties": False,
+                "properties": {
+                    "path": {"type": "string", "minLength": 1},
+                    "stack": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-/]{1,100}$"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "budget_usd": {"type": "number", "minimum": 0},
+                    "warn_at_percent": {"type": "number", "minimum": 0, "maximum": 100},
+                    "usage_file": {"type": "string", "minLength": 1},
+                    "region": {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d$"},
+                    "baseline": {"type": "string", "minLength": 1},
+                },
+            },
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class StackEntry:
+    """One stack of the config file, paths resolved against the file's folder."""
+
+    name: str
+    program_dir: Path
+    stack: str
+    budget_usd: Decimal | None = None
+    warn_at_percent: Decimal | None = None
+    usage_file: Path | None = None
+    region: str | None = None
+    baseline: Path | None = None
+
+
+@dataclass(frozen=True)
+class StackOutcome:
+    """What one stack's run gave: its report, or the one-line error that stopped it."""
+
+    entry: StackEntry
+    exit_code: int
+    report: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class _NumbersAsDecimal(yaml.SafeLoader):
+    """YAML with every float read as an exact Decimal from its text."""
+
+
+_NumbersAsDecimal.add_constructor(
+    "tag:yaml.org,2002:float",
+    lambda loader, node: Decimal(loader.construct_scalar(node)),  # type: ignore[arg-type]
+)
+
+
+def load_config(path: Path) -> list[StackEntry]:
+    """The stacks listed in ``path``; any problem is an exit-2 one-liner naming the file."""
+    try:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise InputProblem(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputProblem(f"{path}: cannot read the config file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputProblem(f"{path}: the config file is not UTF-8 text") from None
+    try:
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text)):
+            raise InputProblem(f"{path}: YAML aliases are not allowed in the config file")
+        document = yaml.load(text, Loader=_NumbersAsDecimal)
+    except yaml.YAMLError as exc:
+        raise InputProblem(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    plain = _json_numbers(document)
+    errors = sorted(
+        jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(plain), key=lambda e: e.path
+    )
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
+        raise InputProblem(f"{path}: {where}: {first.message}")
+    base = path.resolve().parent
+    entries = []
+    for item in document["projects"]:
+        program = (base / item["path"]).resolve()
+        if not (program / "Pulumi.yaml").is_file() and not (program / "Pulumi.yml").is_file():
+            raise InputProblem(f"{path}: {item['path']}: no Pulumi.yaml there")
+        stack = item.get("stack", "dev")
+        entries.append(
+            StackEntry(
+                name=item.get("name") or f"{item['path']}:{stack}",
+                program_dir=program,
+                stack=stack,
+                budget_usd=_decimal(item.get("budget_usd")),
+                warn_at_percent=_decimal(item.get("warn_at_percent")),
+                usage_file=base / item["usage_file"] if "usage_file" in item else None,
+                region=item.get("region"),
+                baseline=base / item["baseline"] if "baseline" in item else None,
+            )
+        )
+    names = [e.name for e in entries]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise InputProblem(f"{path}: stack names must differ; repeated: {', '.join(duplicates)}")
+    return entries
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def _json_numbers(value: Any) -> Any:
+    """Decimals as floats for the schema check only (the values used stay Decimal)."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _json_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(v) for v in value]
+    return value
+
+
+StackRunner = Callable[[StackEntry, Mapping[str, Any]], tuple[int, dict[str, Any]]]
+
+
+def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """One stack as ``estimate`` (no limits), ``diff`` (a baseline) or ``check`` (limits) runs
+    it: ``options`` holds the command's own options (``kw``), its ``limits`` (check) and
+    whether a ``baseline`` is required (diff). Runs in a worker process."""
+    from costline.cli.options import what_if_scenarios
+    from costline.cli.review import load_baseline_option
+    from costline.cli.stack import load_from_options
+    from costline.review.budget import BudgetLimits
+
+    shared = options["kw"]
+    kw = {
+        **shared,
+        "program_dir": entry.program_dir,
+        "from_preview": None,
+        "stack": entry.stack,
+        "region": entry.region or shared["region"],
+        "usage_file": entry.usage_file or shared["usage_file"],
+    }
+    limits = options.get("limits")
+    if limits is not None:
+        limits = BudgetLimits(
+            entry.budget_usd if entry.budget_usd is not None else limits.monthly_budget_usd,
+            entry.warn_at_percent if entry.warn_at_percent is not None else limits.warn_at_percent,
+            limits.max_increase_usd,
+            limits.max_increase_percent,
+        )
+        if limits.needs_baseline and entry.baseline is None:
+            raise InputProblem("the increase limits need a baseline: set `baseline` for this stack")
+    if options.get("baseline_required") and entry.baseline is None:
+        raise InputProblem("diff needs a baseline: set `baseline` for this stack")
+    loaded = load_from_options(kw)
+    report = loaded.report(
+        scenarios=what_if_scenarios(kw["what_if"]),
+        recommendations=kw["recommendations"],
+        baseline=load_baseline_option(entry.baseline, loaded),
+        limits=limits,
+    )
+    failed = limits is not None and bool(report["budget"]["violations"])
+    return (EXIT_GATE_FAILED if failed else EXIT_PASSED), report
+
+
+def _run_one(runner: StackRunner, entry: StackEntry, options: Mapping[str, Any]) -> StackOutcome:
+    try:
+        code, report = runner(entry, options)
+    except click.ClickException as exc:
+        return StackOutcome(entry, EXIT_BAD_INPUT, error=exc.format_message())
+    except Exception as exc:  # a bug in one stack's run must not lose the others' results
+        return StackOutcome(entry, EXIT_INTERNAL, error=f"internal error: {type(exc).__name__}")
+    return StackOutcome(entry, code, report=report)
+
+
+def run_stacks(
+    entries: Sequence[StackEntry], runner: StackRunner, options: Mapping[str, Any]
+) -> list[StackOutcome]:
+    """Every stack through ``runner`` in parallel processes, in the config file's order."""
+    workers = max(1, min(len(entries), os.cpu_count() or 1))
+    if workers == 1:
+        return [_run_one(runner, entry, options) for entry in entries]
+    context = multiprocessing.get_context("spawn")  # no threads or locks inherited mid-state
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        futures = [pool.submit(_run_one, runner, entry, options) for entry in entries]
+        return [future.result() for future in futures]
+
+
+def worst_exit_code(outcomes: Sequence[StackOutcome]) -> int:
+    return max((o.exit_code for o in outcomes), default=EXIT_PASSED)
+
+
+def combined_total(outcomes: Sequence[StackOutcome]) -> Decimal:
+    with money_context():
+        return sum((o.report["total_monthly_usd"] for o in outcomes if o.report is not None), ZERO)
+
+
+def _status(outcome: StackOutcome) -> str:
+    if outcome.report is None:
+        return f"error: {outcome.error}"
+    budget = outcome.report.get("budget")
+    if budget is None or budget.get("status") in (None, "none"):
+        return "no budget"
+    return {"over": "❌ over budget", "warning": "⚠️ near budget", "within": "✅ within budget"}.get(
+        budget["status"], budget["status"]
+    )
+
+
+def combined_markdown(outcomes: Sequence[StackOutcome], sections: Sequence[str]) -> str:
+    """One PR comment for all stacks: a table with the total, then each stack's own report
+    (folded), ``sections[i]`` being stack i's rendered markdown (empty when it failed)."""
+    total = combined_total(outcomes)
+    failed = sum(1 for o in outcomes if o.report is None)
+    lines = [
+        f"## 💰 costline: {format_usd(total)}/month across {len(outcomes)} stacks",
+        "",
+        *(
+            [f"⚠️ {failed} stack(s) could not be estimated: the total leaves them out.", ""]
+            if failed
+            else []
+        ),
+        "| Stack | Monthly | Budget | Status |",
+        "|:--|--:|--:|:--|",
+    ]
+    for outcome in outcomes:
+        report = outcome.report
+        monthly = format_usd(report["total_monthly_usd"]) if report else "—"
+        budget = (report or {}).get("budget") or {}
+        limit = budget.get("monthly_budget_usd")
+        shown_limit = format_usd(limit) if limit is not None else "—"
+        name = outcome.entry.name.replace("|", "\\|")
+        lines.append(f"| {name} | {monthly} | {shown_limit} | {_status(outcome)} |")
+    lines.append(f"| **Total** | **{format_usd(total)}** | | |")
+    for outcome, section in zip(outcomes, sections, strict=True):
+        if not section:
+            continue
+        lines += [
+            "",
+            f"<details><summary>{html.escape(outcome.entry.name)}</summary>",
+            "",
+            section.rstrip(),
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def combined_json(outcomes: Sequence[StackOutcome]) -> dict[str, Any]:
+    """Every stack's JSON report under its name, with the total and each stack's exit code."""
+    return {
+        "schema": "costline-multi-report/1",
+        "currency": "USD",
+        "total_monthly_usd": combined_total(outcomes),
+        "exit_code": worst_exit_code(outcomes),
+        "stacks": [
+            {
+                "name": o.entry.name,
+                "stack": o.entry.stack,
+                "exit_code": o.exit_code,
+                "error": o.error,
+                "report": o.report,
+            }
+            for o in outcomes
+        ],
+    }
+
+
+MULTI_FORMATS = ("markdown", "json", "infracost-json")
+
+
+def render_combined(outcomes: Sequence[StackOutcome], fmt: str, templates_dir: Path | None) -> str:
+    from costline.cli.output import render_report
+    from costline.render.infracost import infracost_output
+    from costline.review.report import to_json
+
+    if fmt == "markdown":
+        sections = [
+            render_report(o.report, "markdown", templates_dir) if o.report else "" for o in outcomes
+        ]
+        return combined_markdown(outcomes, sections)
+    if fmt == "json":
+        return to_json(combined_json(outcomes))
+    if fmt == "infracost-json":
+        import json
+
+        projects = [(o.entry.name, o.report) for o in outcomes if o.report is not None]
+        return json.dumps(infracost_output(projects), indent=2, ensure_ascii=False) + "\n"
+    raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
+
+
+def run_config(
+    config: Path,
+    kw: Mapping[str, Any],
+    *,
+    limits: Any = None,
+    baseline_required: bool = False,
+    outputs: Sequence[tuple[str, Path | None]] = (("markdown", None),),
+    verdicts: bool = False,
+) -> None:
+    """Run every stack of ``config`` and write the combined report in each (format, target)
+    of ``outputs`` (``None``: stdout); exit with the worst stack's code."""
+    from costline.cli.output import emit
+
+    if kw.get("program_dir") is not None or kw.get("from_preview") is not None:
+        raise InputProblem("give either --config or PROGRAM_DIR / --from-preview, not both")
+    for fmt, _ in outputs:
+        if fmt not in MULTI_FORMATS:
+            raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
+    entries = load_config(config)
+    shared = {k: v for k, v in kw.items() if k != "config"}
+    options = {"kw": shared, "limits": limits, "baseline_required": baseline_required}
+    outcomes = run_stacks(entries, review_stack, options)
+    for fmt, target in outputs:
+        emit(render_combined(outcomes, fmt, kw.get("templates_dir")), fmt, target)
+    if verdicts:
+        from costline.cli.review import verdict_line
+
+        for outcome in outcomes:
+            if outcome.report is None:
+                click.echo(f"{outcome.entry.name}: costline check could not run: {outcome.error}")
+                continue
+            click.echo(f"{outcome.entry.name}: {verdict_line(outcome.report)}")
+            for violation in outcome.report["budget"]["violations"]:
+                click.echo(f"  - {violation['message']}")
+        click.echo(
+            f"costline check: {len(outcomes)} stacks, {format_usd(combined_total(outcomes))}/month"
+            f" in all, exit {worst_exit_code(outcomes)}"
+        )
+    else:
+        for outcome in outcomes:
+            if outcome.report is None:
+                click.echo(f"costline: error: {outcome.entry.name}: {outcome.error}", err=True)
+    code = worst_exit_code(outcomes)
+    if code:
+        raise SystemExit(code)
