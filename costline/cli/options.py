@@ -115,7 +115,7 @@ def stack_options(command: Callable) -> Callable:
             "--config",
             "config",
             type=click.Path(dir_okay=False, exists=True, path_type=Path),
-            help="costline.yml listing many projects and stacks: run them all, one combined report.",
+            help="costline.yml listing many projects and stacks: run them all, one report.",
         ),
         what_if_option,
         recommendations_option,
