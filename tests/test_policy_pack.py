@@ -317,3 +317,35 @@ def test_invalid_config_is_rejected_like_the_engine_does(pack):
         pack.configure({"stack-budget": {"monthlyBudgetUsd": "fifty"}})
     assert "monthlyBudgetUsd" in str(excinfo.value)
     json.dumps([p.policy for p in excinfo.value.problems])
+
+
+def test_an_unknown_tags_all_is_unknown_not_absent(pack):
+    """On a first preview pulumi-aws makes a resource's whole tagsAll unknown when any tag or
+    provider default tag is: a usage tag the resource does not declare itself may be a default
+    tag, so the pack says it is not known until the update, never "add the tag"."""
+    from costline.engine import UNKNOWN_OBJECT, ProviderResource
+
+    provider = ProviderResource(
+        "urn:pulumi:dev::costline-reference::pulumi:providers:aws::tagged",
+        properties={"defaultTags": UNKNOWN_STRING},
+    )
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={
+            "memorySize": 1024,
+            "tags": {"cost:monthly-requests": "3000000"},
+            "tagsAll": UNKNOWN_OBJECT,
+        },
+        provider=provider,
+    )
+    result = pack.run([fn])
+    usage = [v.message for v in result.by_policy("usage-tags") if v.urn == fn.urn]
+    assert any(
+        "tags are not known until the update runs, so cost:avg-duration-ms could not be read" in m
+        for m in usage
+    ), usage
+    every = "\n".join(messages(result))
+    assert "add the tag" not in every
+    # the requests are known: 3M - 1M free = 2M × $0.20/M = $0.40; the duration is not priced
+    (estimate,) = [m for m in messages(result, "cost-estimate") if "fn (aws:lambda" in m]
+    assert "~$0.40/month" in estimate

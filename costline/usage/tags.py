@@ -529,16 +529,7 @@ class UsageReader:
         if tag.key not in self._tags:
             if (derived := self._derived(tag, Decimal)) is not None:
                 return self._use_derived(tag, derived)  # type: ignore[return-value]
-            if self._tags_unknown:
-                self.finding(
-                    "usage-tag-unknown",
-                    Severity.WARNING,
-                    f"tags are not known until the update runs, so {tag.key} could not be read",
-                    tag,
-                    f"compute the {tag.key} tag from plain stack config, not from another "
-                    "resource's output",
-                )
-            elif required:
+            if self._tags_unknown or required:
                 self.missing(tag)
             return None
         raw = self._tags[tag.key]
@@ -590,7 +581,7 @@ class UsageReader:
         if tag.key not in self._tags and (derived := self._derived(tag, str)) is not None:
             return self._use_derived(tag, derived)  # type: ignore[return-value]
         if tag.key not in self._tags:
-            if required:
+            if self._tags_unknown or required:
                 self.missing(tag)
             return None
         raw = self._tags[tag.key]
@@ -617,6 +608,19 @@ class UsageReader:
         return raw.strip()
 
     def missing(self, tag: UsageTag, why: str | None = None) -> None:
+        """A finding for a tag the resource does not declare, or, when its tag map (``tags`` or
+        ``tagsAll``, which holds the provider's default tags) is not known until the update
+        runs, one saying so: the tag may well be declared, so it is never "add the tag"."""
+        if self._tags_unknown:
+            self.finding(
+                "usage-tag-unknown",
+                Severity.WARNING,
+                f"tags are not known until the update runs, so {tag.key} could not be read",
+                tag,
+                f"compute the tags (and the provider's default tags) from plain stack config, "
+                f"not from another resource's output, so that {tag.key} is known at preview",
+            )
+            return
         self.finding(
             "usage-tag-missing",
             Severity.WARNING,
@@ -736,21 +740,28 @@ class TagCache:
 
 def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], bool]:
     """Merge ``tagsAll`` then ``tags``; return tags, their property paths, and whether the
-    tag map itself is unknown (so no tag can be read)."""
+    tag map itself is unknown, so that a tag it lacks may still be declared: ``tagsAll``
+    unknown (pulumi-aws makes the whole map unknown when any tag or provider default tag is),
+    or ``tags`` unknown with no known ``tagsAll``."""
     merged: dict[str, Any] = {}
     paths: dict[str, str] = {}
-    unknown = False
+    tags_unknown = all_unknown = False
     for prop in ("tagsAll", "tags"):
         value = resource.properties.get(prop)
         if value is None:
             continue
         if type(value) is not dict and not isinstance(value, Mapping):
-            unknown = unknown or (prop == "tags" and is_unknown(value))
+            if is_unknown(value):
+                if prop == "tags":
+                    tags_unknown = True
+                else:
+                    all_unknown = True
             continue
         for key, tag_value in value.items():
             merged[str(key)] = tag_value
             paths[str(key)] = f"{prop}.{key}"
-    return merged, paths, unknown and not merged
+    known_all = isinstance(resource.properties.get("tagsAll"), Mapping)
+    return merged, paths, all_unknown or (tags_unknown and not known_all)
 
 
 def tag_problems(resource: Resource) -> list[Finding]:
