@@ -120,9 +120,9 @@ def preview_command(program_dir, stack, config_file) -> None:
             raise InputProblem(
                 f"{config_file}: policy config must be a JSON object of policy name -> settings"
             )
-    resources, _ = load_resources(program_dir, None, stack)
+    resources, _, stack_config = load_resources(program_dir, None, stack)
     try:
-        result = run_pack(resources, policy_config, stack=stack)
+        result = run_pack(resources, policy_config, stack=stack, stack_config=stack_config)
     except HarnessConfigError as exc:
         raise InputProblem(f"{config_file}: {exc}") from None
     except HarnessError as exc:

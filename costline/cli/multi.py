@@ -17,12 +17,15 @@ Each stack runs in its own process (as many at once as there are CPUs), so one s
 does not hold up the others; the result is one combined report — a table of the stacks and
 their total, then each stack's own report — and the exit code is the worst stack's (a stack
 whose input is bad counts as 2, an internal error as 3). Command-line options other than the
-stack's own (``--what-if``, ``--prices``, ``--fail-closed``, ...) apply to every stack.
+stack's own (``--what-if``, ``--prices``, ``--fail-closed``, ...) apply to every stack. A
+stack's budget is its entry's ``budget_usd``, else ``--budget``, else ``costline:budget`` in its
+stack config.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import html
 import multiprocessing
 import os
@@ -207,6 +210,8 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     if options.get("baseline_required") and entry.baseline is None:
         raise InputProblem("diff needs a baseline: set `baseline` for this stack")
     loaded = load_from_options(kw)
+    if limits is not None and limits.monthly_budget_usd is None:  # costline:budget in the stack
+        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.stack_budget_usd)
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -147,6 +148,8 @@ def check_command(
         )
         return
     loaded = load_from_options(kw)
+    if limits.monthly_budget_usd is None and loaded.stack_budget_usd is not None:
+        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.stack_budget_usd)
     baseline = load_baseline_option(baseline_file, loaded)
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]),

@@ -6,8 +6,9 @@ One record, :class:`LoadedStack`, is what ``estimate``, ``diff`` and ``check`` s
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,27 @@ from costline.review.baseline import Baseline
 from costline.review.budget import BudgetLimits
 from costline.review.sections import review_report
 from costline.scenarios.whatif import Scenario
+from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 
 
-def load_resources(program_dir: Path | None, from_preview: Path | None, stack: str):
-    """Resources from a preview/stack-export file, or from running a program under mocks."""
+def load_resources(
+    program_dir: Path | None, from_preview: Path | None, stack: str
+) -> tuple[list[Resource], str, Mapping[str, str]]:
+    """Resources from a preview/stack-export file, or from running a program under mocks, with
+    what was read and the stack config the program got (empty for a file)."""
     from costline.readers import InputFileError, ProgramError
 
     try:
         if from_preview is not None:
             from costline.readers import auto_detect
 
-            return auto_detect(from_preview), str(from_preview)
-        from costline.readers.mocks import run_program
+            return list(auto_detect(from_preview)), str(from_preview), {}
+        from costline.readers.mocks import mock_run
 
-        return run_program(program_dir, stack=stack), str(
-            program_dir or "the bundled reference stack"
-        )
+        run = mock_run(program_dir, stack=stack)
+        source = str(program_dir or "the bundled reference stack")
+        public = {k: v for k, v in run.config.items() if k not in run.secret_keys}
+        return list(run.resources), source, public
     except (InputFileError, ProgramError) as exc:
         raise InputProblem(str(exc)) from None
 
@@ -50,6 +56,7 @@ class LoadedStack:
     options: EstimateOptions
     estimate: Estimate
     source: str
+    stack_budget_usd: Decimal | None = None  # costline:budget in the stack's config
 
     def report(
         self,
@@ -90,12 +97,17 @@ def load_stack(
     for price_file in price_files:
         if not price_file.is_file():
             raise InputProblem(f"{price_file}: no such price override file")
-    resources, source = load_resources(program_dir, from_preview, stack)
-    usage_findings = []
+    resources, source, config = load_resources(program_dir, from_preview, stack)
+    where = f"Pulumi.{stack}.yaml"
+    resources, usage_findings = apply_stack_usage(resources, config, where)
+    budget, budget_finding = stack_budget_usd(config, where)
+    if budget_finding is not None:
+        usage_findings.append(budget_finding)
     if usage_file is not None:
         from costline.cli.usage import apply_usage_option
 
-        resources, usage_findings = apply_usage_option(resources, usage_file)
+        resources, file_findings = apply_usage_option(resources, usage_file)
+        usage_findings += file_findings
     try:
         prices = load_price_book(
             region or detect_region(resources) or DEFAULT_REGION,
@@ -106,7 +118,7 @@ def load_stack(
     result = estimate(resources, prices, options)
     if usage_findings:
         result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
-    return LoadedStack(resources, prices, options, result, source)
+    return LoadedStack(resources, prices, options, result, source, budget)
 
 
 def load_from_options(kw: dict[str, Any]) -> LoadedStack:

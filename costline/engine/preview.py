@@ -39,10 +39,12 @@ def run_pack(
     pack_dir: Path | None = None,
     project: str = "costline-reference",
     stack: str = "dev",
+    stack_config: Mapping[str, str] | None = None,
 ) -> RunResult:
-    """Analyze ``resources`` with the policy pack in ``pack_dir`` (default: costline's own)."""
+    """Analyze ``resources`` with the policy pack in ``pack_dir`` (default: costline's own);
+    ``stack_config`` is the config the engine passes the pack (``PULUMI_CONFIG``)."""
     with PolicyPackProcess(
-        pack_dir or data_dir("policypack"), project=project, stack=stack
+        pack_dir or data_dir("policypack"), project=project, stack=stack, config=stack_config
     ) as pack:
         return pack.run([engine_resource(r) for r in resources], policy_config)
 

@@ -13,6 +13,9 @@ becomes an advisory violation naming the policy and resource.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,6 +49,7 @@ from costline.policy.config import (
 from costline.readers.region import DEFAULT_REGION, detect_region
 from costline.render.summary import drivers_text, resource_line, stack_line
 from costline.review.budget import over_by, stack_budget, worst_case_reasons
+from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
@@ -182,19 +186,41 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     resources = (
         _resources_from_request(request) if request is not None else _resources_from_args(args)
     )
+    stack_config = _stack_config()
+    resources, stack_findings = apply_stack_usage(resources, stack_config, STACK_CONFIG)
+    budget, budget_finding = stack_budget_usd(stack_config, STACK_CONFIG)
+    if budget is not None:  # costline:budget: one policy group, a budget per stack
+        settings = dataclasses.replace(settings, monthly_budget_usd=budget)
+    stack_findings += [budget_finding] if budget_finding is not None else []
     region = settings.region or detect_region(resources) or DEFAULT_REGION
     overrides = [str(_pack_path(p)) for p in settings.price_overrides]
     prices = load_price_book(region, overrides=overrides)
+    priced = estimate(resources, prices, settings.estimate_options())
+    if stack_findings:
+        priced = dataclasses.replace(priced, findings=(*priced.findings, *stack_findings))
     result = Analysis(
         tuple(resources),
         settings,
-        estimate(resources, prices, settings.estimate_options()),
+        priced,
         secrets_visible=request is not None,
         prices=prices,
     )
     if request is not None:
         _local.analysis = (request, result)
     return result
+
+
+STACK_CONFIG = "stack config"
+
+
+def _stack_config() -> dict[str, Any]:
+    """The stack's config as the engine passes it to the pack (``PULUMI_CONFIG``: JSON of
+    ``"namespace:key" -> string``); anything unreadable is no config."""
+    try:
+        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+    except (ValueError, RecursionError):
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def _pack_path(path: str) -> Path:

@@ -1,0 +1,135 @@
+"""Usage and budgets from stack config, so a forecast changes no infrastructure.
+
+A stack's ``Pulumi.<stack>.yaml`` can hold costline's settings in the ``costline`` namespace::
+
+    config:
+      costline:budget: 150                   # this stack's monthly budget, USD
+      costline:usage:                        # usage by resource name, in the tag contract's keys
+        api-handler:
+          cost:monthly-requests: 30000
+          cost:avg-duration-ms: 800
+        artifacts:
+          cost:storage-gb: 40
+
+``costline:usage`` uses exactly the ``cost:*`` keys and value rules of the usage-tag contract
+(:data:`costline.usage.tags.USAGE_TAGS`); the values become the resource's usage as if they were
+tags, validated the same way. The engine hands stack config to a policy pack in
+``PULUMI_CONFIG`` (every value a string, structured values as JSON); the CLI reads the stack's
+file. Precedence, highest first: a ``cost:*`` tag on the resource; ``costline:usage``; a
+``--usage-file``. A budget in stack config overrides the policy config's ``monthlyBudgetUsd``
+(one policy group serves many stacks) and is the default of ``costline check --budget``.
+
+Nothing here raises on bad input: names that match no resource, keys outside the contract and
+values that are not numbers or text become ``stack-usage-*`` findings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from costline.core.model import Finding, Resource, Severity
+from costline.usage.tags import USAGE_TAGS
+
+USAGE_KEY = "costline:usage"
+BUDGET_KEY = "costline:budget"
+CODE_INVALID = "stack-usage-invalid"
+CODE_UNMATCHED = "stack-usage-unmatched"
+CODE_UNKNOWN_KEY = "stack-usage-key-unknown"
+_MAX_BUDGET = Decimal("1e15")
+_CONTRACT = frozenset(tag.key for tag in USAGE_TAGS)
+
+
+def _structured(value: Any) -> Any:
+    """A config value as the engine passes it (JSON text) or as YAML read it (a mapping)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+    return value
+
+
+def _finding(code: str, severity: Severity, message: str, field: str) -> Finding:
+    return Finding(code, severity, message, field=field)
+
+
+def read_stack_usage(
+    config: Mapping[str, Any], where: str
+) -> tuple[dict[str, dict[str, str]], list[Finding]]:
+    """``costline:usage`` from ``config`` as {resource name: {tag key: text}}, plus findings.
+    ``where`` names the config's origin in messages (``Pulumi.dev.yaml``, ``stack config``)."""
+    raw = config.get(USAGE_KEY)
+    if raw is None:
+        return {}, []
+    usage = _structured(raw)
+    if not isinstance(usage, Mapping):
+        message = f"{where}: {USAGE_KEY} must map resource names to cost:* keys; it is ignored"
+        return {}, [_finding(CODE_INVALID, Severity.ERROR, message, USAGE_KEY)]
+    values: dict[str, dict[str, str]] = {}
+    findings: list[Finding] = []
+    for name, keys in usage.items():
+        field = f"{USAGE_KEY}.{name}"
+        if not isinstance(keys, Mapping):
+            message = f"{where}: {field} must map cost:* keys to values; it is ignored"
+            findings.append(_finding(CODE_INVALID, Severity.ERROR, message, field))
+            continue
+        for key, value in keys.items():
+            if key not in _CONTRACT:
+                message = f"{where}: {field}.{key} is not a costline usage key; it is ignored"
+                findings.append(_finding(CODE_UNKNOWN_KEY, Severity.ERROR, message, field))
+            elif isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                message = f"{where}: {field}.{key} must be a number or text; it is ignored"
+                findings.append(_finding(CODE_INVALID, Severity.ERROR, message, f"{field}.{key}"))
+            else:
+                # validated later, like any tag, by costline.usage.tags (an int stays exact)
+                values.setdefault(str(name), {})[str(key)] = str(value)
+    return values, findings
+
+
+def with_usage(resource: Resource, values: Mapping[str, str]) -> Resource:
+    """``resource`` with ``values`` added to its ``tags``; its own tags win. Tags that are
+    unknown at preview stay unknown (the usage-tag checks say so)."""
+    if not values:
+        return resource
+    own = resource.properties.get("tags")
+    if own is not None and not isinstance(own, Mapping):
+        return resource
+    merged = {**values, **dict(own or {})}
+    return dataclasses.replace(resource, properties={**resource.properties, "tags": merged})
+
+
+def apply_stack_usage(
+    resources: Sequence[Resource], config: Mapping[str, Any], where: str
+) -> tuple[list[Resource], list[Finding]]:
+    """``resources`` with ``costline:usage`` applied by name, plus findings."""
+    usage, findings = read_stack_usage(config, where)
+    if not usage:
+        return list(resources), findings
+    names = {r.name for r in resources}
+    for name in sorted(set(usage) - names):
+        message = f"{where}: {USAGE_KEY}.{name} matches no resource of the stack; it is ignored"
+        findings.append(_finding(CODE_UNMATCHED, Severity.WARNING, message, f"{USAGE_KEY}.{name}"))
+    return [with_usage(r, usage.get(r.name, {})) for r in resources], findings
+
+
+def stack_budget_usd(
+    config: Mapping[str, Any], where: str
+) -> tuple[Decimal | None, Finding | None]:
+    """``costline:budget`` as exact USD, or ``None``; a value that is not a plain non-negative
+    number is ignored with a finding (the policy config's budget then applies)."""
+    raw = config.get(BUDGET_KEY)
+    if raw is None:
+        return None, None
+    text = str(raw).strip()
+    try:
+        budget = Decimal(text)
+    except InvalidOperation:
+        budget = None
+    if budget is None or not budget.is_finite() or budget < 0 or budget > _MAX_BUDGET:
+        message = f"{where}: {BUDGET_KEY}={text[:40]!r} is not a budget in USD; it is ignored"
+        return None, _finding(CODE_INVALID, Severity.ERROR, message, BUDGET_KEY)
+    return budget, None
