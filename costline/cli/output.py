@@ -18,7 +18,9 @@ def render_report(report: dict[str, Any], fmt: str, templates_dir: Path | None) 
     try:
         return render(report, fmt, templates_dir)
     except TemplateError as exc:
-        where = f"{exc.filename}:{exc.lineno}: " if getattr(exc, "lineno", None) else ""
+        # syntax errors say where; Jinja's other errors carry no position
+        lineno = getattr(exc, "lineno", None)
+        where = f"{getattr(exc, 'filename', None)}:{lineno}: " if lineno else ""
         raise InputProblem(f"report template: {where}{type(exc).__name__}: {exc.message}") from None
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from costline.cli.bundle import BundleError, build_pack
 from costline.cli.errors import InputProblem
-from costline.policy.bundle import BundleError, build_pack
 
 
 @click.group("pack")

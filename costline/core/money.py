@@ -23,8 +23,13 @@ added in."""
 
 
 def money_context() -> AbstractContextManager[decimal.Context]:
-    """A local decimal context for price arithmetic: ``with money_context(): ...``."""
-    return decimal.localcontext(prec=PRECISION_DIGITS, rounding=ROUND_HALF_UP)
+    """A local decimal context for price arithmetic: ``with money_context(): ...``.
+
+    The thread's context with the money precision and rounding (``localcontext``'s keyword
+    arguments would do the same, but only from Python 3.11)."""
+    context = decimal.getcontext().copy()
+    context.prec, context.rounding = PRECISION_DIGITS, ROUND_HALF_UP
+    return decimal.localcontext(context)
 
 
 def round_cents(usd: Decimal) -> Decimal:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from costline.core.model import Assumption, Finding, LineItem, Resource, ResourceEstimate
 
@@ -56,6 +56,12 @@ class Redactor:
         ordered = sorted(set(secrets), key=len, reverse=True)  # longest first: no partial masks
         self._pattern = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
 
+    @overload
+    def text(self, value: str) -> str: ...
+    @overload
+    def text(self, value: None) -> None: ...
+    @overload
+    def text(self, value: str | None) -> str | None: ...
     def text(self, value: str | None) -> str | None:
         if value is None or self._pattern is None:
             return value

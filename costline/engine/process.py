@@ -219,14 +219,14 @@ class PolicyPackProcess:
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env["PULUMI_CONFIG"] = json.dumps(self.config)
-        for key, value in (
+        for key, setting in (
             ("PULUMI_ORGANIZATION", self.organization),
             ("PULUMI_PROJECT", self.project),
             ("PULUMI_STACK", self.stack),
             ("PULUMI_DRY_RUN", "true" if self.dry_run else "false"),
         ):
-            if value:
-                env[key] = value
+            if setting:
+                env[key] = setting
         for key, value in self.extra_env.items():
             if value is None:
                 env.pop(key, None)

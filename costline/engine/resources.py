@@ -76,7 +76,7 @@ def with_default_providers(resources: Sequence[EngineResource]) -> list[EngineRe
     stack's own ``pulumi:providers:<package>`` resource when there is one, else the package's
     default provider. Components (``custom=False``), providers and resources that name their
     provider are left as they are."""
-    own = {}
+    own: dict[str, EngineResource] = {}
     for r in resources:
         if r.type.startswith("pulumi:providers:"):
             own.setdefault(r.type.split(":", 2)[2], r)

@@ -129,11 +129,9 @@ def _estimate(
     _bill(drafts, prices, options.free_tier)
 
     with money_context():  # one context for every resource's sum of line items
-        results = tuple([_finish(o) if type(o) is _Draft else o for o in outcomes])
-    with money_context():
-        total = sum(
-            [r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO
-        )  # adding ZERO changes nothing
+        results = tuple([_finish(o) if isinstance(o, _Draft) else o for o in outcomes])
+    with money_context():  # adding ZERO changes nothing
+        total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)
     stale = (
         stale_prices_finding(
             prices,

@@ -105,9 +105,11 @@ def install(identity: PackIdentity) -> bool:
                 _pack_config.update(merged)
             return original_configure(self, request, context)
 
-        servicer.AnalyzeStack, servicer.Configure = analyze_stack, configure
+        # patching the SDK's servicer class is the point of this module
+        servicer.AnalyzeStack = analyze_stack  # type: ignore[method-assign]
+        servicer.Configure = configure  # type: ignore[method-assign]
         if original_remediate is not None:
-            servicer.Remediate = remediate
+            servicer.Remediate = remediate  # type: ignore[method-assign]
         _installation.installed = True
         return True
 

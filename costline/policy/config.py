@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from costline.usage.tags import DEFAULT_WORST_CASE
 from costline.usage.tags import USAGE_TAGS as USAGE_TAG_CONTRACT
@@ -126,6 +126,10 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
 }
 
 
+@overload
+def _decimal(value: Any, default: Decimal) -> Decimal: ...
+@overload
+def _decimal(value: Any, default: None = None) -> Decimal | None: ...
 def _decimal(value: Any, default: Decimal | None = None) -> Decimal | None:
     """A config number as Decimal (``default`` when absent or not a number)."""
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):

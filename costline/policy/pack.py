@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     PolicyPack,
     ReportViolation,
@@ -265,7 +266,8 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
             one_line(
                 f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
                 f"{format_usd(verdict.over_usd)}. Top cost drivers: {drivers}."
-            )
+            ),
+            None,
         )
     elif verdict.status == "warning":
         message = (
@@ -376,12 +378,12 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
                 f"costline could not run policy {name}: {detail}. The estimate is incomplete."
             )
             if not bridge.advisory(name, DESCRIPTIONS[name], message):
-                report(message)
+                report(message, None)
 
     return validate
 
 
-def policies() -> list[StackValidationPolicy]:
+def policies() -> list[Policy]:
     return [
         StackValidationPolicy(
             name=name,

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from costline.core.model import Resource, Severity, UsageSource, slot_init
 from costline.core.money import plain_number as _plain
@@ -76,7 +76,7 @@ class PricingContext:
         which would make an estimate quadratic in the stack's size."""
         if name not in self._indexes:
             self._indexes[name] = build(self.stack)
-        return self._indexes[name]
+        return cast(T, self._indexes[name])  # each name is built by one build function
 
 
 Pricer = Callable[[Resource, UsageReader, PricingContext], list[Charge]]

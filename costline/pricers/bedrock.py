@@ -23,6 +23,7 @@ from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity
 from costline.core.values import is_unknown
 from costline.pricers.base import Charge, PricingContext
+from costline.pricing.model import PriceBook
 from costline.usage.tags import (
     BEDROCK_MODE,
     BEDROCK_MODEL,
@@ -117,7 +118,7 @@ def billing_mode(usage: UsageReader) -> str:
 
 
 def bedrock_usage_charges(
-    resource: Resource, usage: UsageReader, context: PricingContext, *, requests
+    resource: Resource, usage: UsageReader, context: PricingContext, *, requests: Decimal | None
 ) -> list[Charge]:
     """Token (text, embedding) or image charges for ``requests`` calls per month to the declared
     model, at the on-demand or batch price (``cost:bedrock-mode``)."""
@@ -192,7 +193,7 @@ def _token_price_prefix(
 
 
 def token_charges(
-    usage: UsageReader, context: PricingContext, model_id: str, prefix: str, requests
+    usage: UsageReader, context: PricingContext, model_id: str, prefix: str, requests: Decimal
 ) -> list[Charge]:
     """Input, output and prompt-cache token charges at ``prefix``'s prices, long-context prices
     for requests above :data:`LONG_CONTEXT_INPUT_TOKENS` input tokens."""
@@ -246,7 +247,7 @@ def token_charges(
 
 
 def _token_price_id(
-    prices, model_id: str, prefix: str, dimension: str, long_context: bool
+    prices: PriceBook, model_id: str, prefix: str, dimension: str, long_context: bool
 ) -> str | None:
     """The first priced id of: ``prefix``'s long-context price (for a long request), its
     standard price; for cache dimensions then the on-demand ones (batch and global tables may
@@ -276,7 +277,7 @@ def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) 
 
 
 def _image_charges(
-    usage: UsageReader, context: PricingContext, model_id: str, requests, mode: str
+    usage: UsageReader, context: PricingContext, model_id: str, requests: Decimal, mode: str
 ) -> list[Charge]:
     """Images per request × requests, at the price of the declared size/quality variant."""
     if mode == "batch":

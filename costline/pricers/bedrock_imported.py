@@ -152,6 +152,7 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
         )
         return None
     family, size = model_size(name)
+    assert size is not None, "estimated_cmus found a size"
     usage.assume(
         CMU.key,
         plain_number(cmus),

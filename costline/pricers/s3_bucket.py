@@ -67,19 +67,20 @@ def price_s3_bucket(
 
 
 def _storage_charges(
-    resource: Resource, usage: UsageReader, context: PricingContext, storage_gb
+    resource: Resource, usage: UsageReader, context: PricingContext, storage_gb: Decimal
 ) -> list[Charge]:
     """Storage per class: all Standard, or the mix its lifecycle rule implies (see
     :mod:`costline.usage.s3_lifecycle`), plus retrieval from the non-Standard classes."""
     lifecycle = context.s3_lifecycles.get(resource.urn)
     if lifecycle is None or not lifecycle.transitions:
-        for problem in lifecycle.problems if lifecycle else ():
-            usage.finding(
-                "s3-lifecycle-partial",
-                Severity.WARNING,
-                f"lifecycle {lifecycle.source}: {problem}",
-                "rules",
-            )
+        if lifecycle is not None:
+            for problem in lifecycle.problems:
+                usage.finding(
+                    "s3-lifecycle-partial",
+                    Severity.WARNING,
+                    f"lifecycle {lifecycle.source}: {problem}",
+                    "rules",
+                )
         return [
             Charge(
                 SERVICE,

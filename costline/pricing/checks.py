@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +54,7 @@ def coerce_numbers(document: Any) -> Any:
 
 def _coerce(node: Any, pattern: tuple[str, ...]) -> None:
     head, rest = pattern[0], pattern[1:]
+    keys: Iterable[Any]
     if isinstance(node, dict):
         keys = list(node) if head == "*" else [head] if head in node else []
     elif isinstance(node, list) and head == "*":

@@ -17,6 +17,7 @@ across processes on their contents (:mod:`costline.pricing.cache`).
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
@@ -118,7 +119,12 @@ def _load_cached(
         checks.check_table_header(document, file, region=region, version=manifest["version"])
         book.add_file(document, file, replacing=False)
     book.check_free_tiers()
-    as_of = min(item.as_of for item in (*book.entries.values(), *book.free_tiers.values()))
+    as_of = min(
+        itertools.chain(
+            (entry.as_of for entry in book.entries.values()),
+            (tier.as_of for tier in book.free_tiers.values()),
+        )
+    )
 
     applied = []
     for name, _, _ in override_files:

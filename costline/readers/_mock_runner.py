@@ -685,8 +685,12 @@ def main(argv: list[str] | None = None) -> int:
 
     os.chdir(program_dir)
     sys.argv = [str(program)]
+
+    def run_program() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__")))
+        _sync_await(run_in_stack(run_program))
     except BaseException as exc:
         print(program_traceback(exc, program_dir), file=sys.stderr)
         emit({"ok": False, "error": describe_error(exc, program_dir)})

@@ -59,10 +59,16 @@ def input_changes(
     ]
 
 
-def _match(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any]]):
+_Side = Mapping[str, Any]
+
+
+def _match(
+    before: Sequence[_Side], after: Sequence[_Side]
+) -> list[tuple[_Side | None, _Side | None]]:
     """Pairs (before or None, after or None): by URN, then by (type, name) among the rest."""
     old_by_urn = {r["urn"]: r for r in before}
-    pairs, unmatched_new = [], []
+    pairs: list[tuple[_Side | None, _Side | None]] = []
+    unmatched_new = []
     for r in after:
         if r["urn"] in old_by_urn:
             pairs.append((old_by_urn.pop(r["urn"]), r))
@@ -77,6 +83,7 @@ def _match(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[str, Any
 
 def _entry(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
     side = new or old
+    assert side is not None, "_match pairs at least one side"
     before = old["monthly_usd"] if old else None
     after = new["monthly_usd"] if new else None
     changes = input_changes(old, new) if old and new else []

@@ -115,20 +115,21 @@ def apply_usage_file(
     findings: list[Finding] = []
     per_resource: dict[str, dict[str, Any]] = {}
     defaults = _section(document, "resource_type_default_usage", name, findings)
-    for tf_type, usage in defaults.items():
-        if tf_type not in KEYS:
+    for default_type, usage in defaults.items():
+        if default_type not in KEYS:
             findings.append(
                 _finding(
                     CODE_UNMAPPED,
                     Severity.INFO,
-                    f"{name}: no costline mapping for Terraform type {tf_type!r}",
-                    field=f"resource_type_default_usage.{tf_type}",
+                    f"{name}: no costline mapping for Terraform type {default_type!r}",
+                    field=f"resource_type_default_usage.{default_type}",
                 )
             )
             continue
-        values = _mapped(tf_type, usage, f"resource_type_default_usage.{tf_type}", name, findings)
+        where = f"resource_type_default_usage.{default_type}"
+        values = _mapped(default_type, usage, where, name, findings)
         for resource in resources:
-            if resource.type in TERRAFORM_TYPES[tf_type]:
+            if resource.type in TERRAFORM_TYPES[default_type]:
                 per_resource.setdefault(resource.urn, {}).update(values)
     for address, usage in _section(document, "resource_usage", name, findings).items():
         tf_type, resource_name = _split(str(address))

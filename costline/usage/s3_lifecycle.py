@@ -103,7 +103,11 @@ def parse_lifecycle(config: Resource) -> Lifecycle:
             _number(t.get("days")) if isinstance(t, Mapping) else None,
             t.get("storageClass") if isinstance(t, Mapping) else None,
         )
-        if days is None or storage_class not in STORAGE_CLASSES:
+        if (
+            days is None
+            or not isinstance(storage_class, str)
+            or storage_class not in STORAGE_CLASSES
+        ):
             problems.append(
                 f"transition {t.get('storageClass') if isinstance(t, Mapping) else t!r} "
                 "is not priced (unknown days or storage class); ignored"

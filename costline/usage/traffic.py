@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -364,7 +364,9 @@ def _declared_on(
     holders: Iterable[Resource], tags: TagCache
 ) -> tuple[list[Decimal], bool, list[str]]:
     """:func:`declared_requests` before the sum: the values, in order."""
-    values, secret, names = [], False, []
+    values: list[Decimal] = []
+    names: list[str] = []
+    secret = False
     for holder in holders:
         declared = _requests_declared_on(holder, tags)
         if declared is not None:
@@ -429,17 +431,18 @@ def _bucket_gets(
     bucket: Resource,
     edges: list[Edge],
     by_urn: Mapping[str, Resource],
-    figure,
+    figure: Callable[[str], _Figure | None],
     gets_ratios: Mapping[str, Reading],
 ) -> _BucketGets:
     """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
-    bucket_ratio, secret = gets_ratios[bucket.urn]
-    callers, total = [], ZERO
+    bucket_ratio, secret = _number(gets_ratios[bucket.urn])
+    callers: list[tuple[Resource, Edge, _Figure, Decimal, str]] = []
+    total = ZERO
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
             continue
-        ratio, caller_secret = gets_ratios[edge.source]
+        ratio, caller_secret = _number(gets_ratios[edge.source])
         ratio_source = "declared on the caller"
         if ratio is None:
             ratio, ratio_source = (
@@ -454,6 +457,13 @@ def _bucket_gets(
     return _BucketGets(total, secret, callers)
 
 
+def _number(reading: Reading) -> tuple[Decimal | None, bool]:
+    """A numeric tag's reading (only choice tags read as text)."""
+    value, secret = reading
+    assert not isinstance(value, str), "a numeric tag read as text"
+    return value, secret
+
+
 _Declared = tuple[str, Reading, "_Figure | None"]
 """A per-request tag as one caller declares it: where from, what it says, the caller's requests."""
 
@@ -461,7 +471,7 @@ _Declared = tuple[str, Reading, "_Figure | None"]
 def _per_request_values(
     edges: list[Edge],
     by_urn: Mapping[str, Resource],
-    figure,
+    figure: Callable[[str], _Figure | None],
     per_request: Mapping[str, Mapping[str, Reading]],
 ) -> dict[str, DerivedValue]:
     """Per-request Bedrock figures declared on the callers, request-weighted across callers (in
@@ -491,7 +501,8 @@ def _request_weighted(declared: list[_Declared]) -> DerivedValue | None:
     """A numeric figure: the callers' values weighted by their requests (callers without
     requests or a readable value are left out)."""
     weighted, weight, texts, secret = ZERO, ZERO, [], False
-    for text, (value, value_secret), upstream in declared:
+    for text, reading, upstream in declared:
+        value, value_secret = _number(reading)
         if value is None or upstream is None:
             continue
         weighted += value * upstream.requests

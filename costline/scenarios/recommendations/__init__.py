@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from costline.core.model import Estimate, Resource
-from costline.core.money import round_cents
+from costline.core.money import ZERO, round_cents
 from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.pricing.model import PriceBook
 from costline.scenarios.recommendations import apigateway, bedrock, budgets, lambda_
@@ -56,7 +56,7 @@ def recommend(
             for r in found
             if r.monthly_saving_usd is not None and round_cents(r.monthly_saving_usd) > 0
         ),
-        key=lambda r: (-r.monthly_saving_usd, r.title),
+        key=lambda r: (-(r.monthly_saving_usd or ZERO), r.title),  # None filtered out above
     )
     advice = [r for r in found if r.monthly_saving_usd is None and r.code != budgets.BUDGETS_CODE]
     last = [r for r in found if r.code == budgets.BUDGETS_CODE]

@@ -191,9 +191,9 @@ class RestApiIndex:
                 unattached.append((position, resource))
         domains = {r.urn: r for r in stack if r.type == DOMAIN_TYPE}
         by_name = {
-            d.properties.get("domainName"): d
+            name: d
             for d in domains.values()
-            if isinstance(d.properties.get("domainName"), str)
+            if isinstance(name := d.properties.get("domainName"), str)
         }
         return cls(stages_by_api(stack), referrers, unattached, domains, by_name)
 

@@ -99,6 +99,7 @@ def fewer_tokens(ctx: Context) -> list[Recommendation]:
         cut(INPUT_TOKENS, OUTPUT_TOKENS),
         (ctx.by_urn(u).name for u in holders),
     )
+    assert both.monthly_saving_usd is not None, "Context.saving always prices the change"
     output = ctx.base.total_monthly_usd - ctx.price(cut(OUTPUT_TOKENS)).total_monthly_usd
     prompt = ctx.base.total_monthly_usd - ctx.price(cut(INPUT_TOKENS)).total_monthly_usd
     detail = (
