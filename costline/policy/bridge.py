@@ -1,4 +1,4 @@
-"""Four things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
+"""Five things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
 
 1. **Secrets.** The SDK unwraps secret envelopes before a policy sees properties
    (``deserialize_properties`` without ``proxy_secrets`` in ``AnalyzeStack``), so a policy
@@ -19,8 +19,15 @@
    even when the budget itself is mandatory. Notes queued with :func:`advisory` are appended to
    the ``AnalyzeStack`` response as advisory diagnostics.
 
-All four wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
-``.Configure`` and ``.Remediate``, pulumi-policy ``policy.py``). If a future SDK renames them,
+5. **Each resource's inputs.** A stack policy sees only the outputs, and on a first preview
+   those are partly unknown, or an empty map when the provider's config is not known yet. The
+   engine sends every resource's checked inputs to ``Analyze`` first, so the bridge keeps them
+   (the raw ``Struct``, by URN, at most :data:`MAX_KEPT_INPUTS` resources and
+   :data:`MAX_KEPT_INPUT_BYTES` bytes; dropped once ``AnalyzeStack`` has read them and on every
+   ``Configure``) for :func:`analyzed_inputs`.
+
+All five wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
+``.Analyze``, ``.Configure`` and ``.Remediate``, pulumi-policy ``policy.py``). If a future SDK renames them,
 :func:`install` returns False and the pack falls back to the SDK's own view (treating every
 value as possibly secret) — the harness tests fail loudly first.
 """
@@ -29,7 +36,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _local = threading.local()
@@ -53,6 +60,39 @@ class _Installation:
 
 _installation = _Installation()
 
+MAX_KEPT_INPUTS = 200_000
+MAX_KEPT_INPUT_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class _KeptInputs:
+    """The Analyze inputs of this preview's resources (URN -> ``Struct``), within the limits."""
+
+    by_urn: dict[str, Any] = field(default_factory=dict)
+    size_bytes: int = 0
+    dropped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def keep(self, urn: str, properties: Any) -> None:
+        size = properties.ByteSize()
+        with self.lock:
+            old = self.by_urn.pop(urn, None)
+            if old is not None:
+                self.size_bytes -= old.ByteSize()
+            if len(self.by_urn) >= MAX_KEPT_INPUTS or self.size_bytes + size > MAX_KEPT_INPUT_BYTES:
+                self.dropped += 1  # counted, so the estimate can say what it could not use
+                return
+            self.by_urn[urn] = properties
+            self.size_bytes += size
+
+    def forget(self) -> None:
+        with self.lock:
+            self.by_urn.clear()
+            self.size_bytes = self.dropped = 0
+
+
+_kept_inputs = _KeptInputs()
+
 
 def install(identity: PackIdentity) -> bool:
     """Wrap the SDK servicer once per process; True when the bridge is active."""
@@ -65,6 +105,7 @@ def install(identity: PackIdentity) -> bool:
 
             servicer = sdk._PolicyAnalyzerServicer
             original_stack, original_configure = servicer.AnalyzeStack, servicer.Configure
+            original_analyze = servicer.Analyze
             original_remediate = getattr(servicer, "Remediate", None)  # older SDKs have none
         except (ImportError, AttributeError):
             return False
@@ -80,6 +121,10 @@ def install(identity: PackIdentity) -> bool:
                 return analyzer_pb2.RemediateResponse()
             return original_remediate(self, request, context)
 
+        def analyze(self, request, context):
+            _kept_inputs.keep(request.urn, request.properties)
+            return original_analyze(self, request, context)
+
         def analyze_stack(self, request, context):
             _local.request = request
             _local.advisories = []
@@ -92,6 +137,7 @@ def install(identity: PackIdentity) -> bool:
             finally:
                 _local.request = None
                 _local.advisories = []
+                _kept_inputs.forget()
 
         def configure(self, request, context):
             from google.protobuf import json_format
@@ -103,11 +149,13 @@ def install(identity: PackIdentity) -> bool:
             with _lock:
                 _pack_config.clear()
                 _pack_config.update(merged)
+            _kept_inputs.forget()  # a new preview starts
             return original_configure(self, request, context)
 
         # patching the SDK's servicer class is the point of this module
         servicer.AnalyzeStack = analyze_stack  # type: ignore[method-assign]
         servicer.Configure = configure  # type: ignore[method-assign]
+        servicer.Analyze = analyze  # type: ignore[method-assign]
         if original_remediate is not None:
             servicer.Remediate = remediate  # type: ignore[method-assign]
         _installation.installed = True
@@ -120,6 +168,13 @@ def _without_resources(request: Any) -> Any:
     stripped.CopyFrom(request)
     stripped.ClearField("resources")
     return stripped
+
+
+def analyzed_inputs() -> tuple[dict[str, Any], int]:
+    """The inputs ``Analyze`` got for each resource of this preview (URN -> ``Struct``) and how
+    many resources' inputs were over the limits and not kept."""
+    with _kept_inputs.lock:
+        return dict(_kept_inputs.by_urn), _kept_inputs.dropped
 
 
 def current_request() -> Any | None:

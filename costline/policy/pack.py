@@ -17,7 +17,7 @@ import dataclasses
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ from pulumi_policy import (
 )
 
 from costline import __version__
-from costline.core.model import Estimate, Resource, ResourceStatus
+from costline.core.model import Estimate, Finding, Resource, ResourceStatus, Severity
 from costline.core.money import ZERO, format_usd, plain_number
 from costline.core.text import one_line
 from costline.policy import bridge
@@ -46,6 +46,12 @@ from costline.policy.config import (
     USAGE_TAGS,
     PackSettings,
     parse_settings,
+)
+from costline.readers.preview_values import (
+    UNKNOWN_OBJECT,
+    is_unknown_value,
+    preview_properties,
+    with_tags_all,
 )
 from costline.readers.region import DEFAULT_REGION, detect_region
 from costline.render.summary import drivers_text, resource_line, stack_line
@@ -80,33 +86,71 @@ class Analysis:
     """The price book the estimate used (its region may be secret, so it is not looked up again)."""
 
 
-def _resources_from_request(request: Any) -> list[Resource]:
-    resources = []
+def _resources_from_request(
+    request: Any, inputs: Mapping[str, Any] | None = None
+) -> tuple[list[Resource], list[Finding]]:
+    """The stack's resources from the raw ``AnalyzeStackRequest``, each priced on what a
+    preview knows of it (:mod:`costline.readers.preview_values`): its outputs, its ``Analyze``
+    ``inputs`` (URN -> ``Struct``) where the outputs are unknown or empty, and a ``tagsAll``
+    worked out from its provider's default tags. A custom resource the engine sent with empty
+    outputs and no inputs gets an ``unknown-at-preview`` finding: its cost is not known."""
+    inputs = inputs or {}
+    resources: list[Resource] = []
+    findings: list[Finding] = []
+    providers: dict[str, dict[str, Any]] = {}  # provider URN -> its inputs, converted once
     for r in request.resources:
+        # The engine sends a provider with every custom resource; a component has none
+        # (it is never billed itself): only unpriced types tell the two apart.
+        custom = r.HasField("provider") and bool(r.provider.urn)
+        provider_inputs = None
+        if custom:
+            provider_inputs = providers.get(r.provider.urn)
+            if provider_inputs is None:
+                provider_inputs = providers[r.provider.urn] = _struct_to_dict(r.provider.properties)
+        outputs = _struct_to_dict(r.properties)
+        kept = inputs.get(r.urn)
+        if kept is not None and (not outputs or any(map(is_unknown_value, outputs.values()))):
+            properties = preview_properties(outputs, _struct_to_dict(kept))
+        else:
+            properties = outputs
+        if not (custom and not properties and kept is None and not r.type.startswith("pulumi:")):
+            properties = with_tags_all(r.type, properties, provider_inputs)
+        else:
+            properties = {"tagsAll": UNKNOWN_OBJECT}  # whatever its tags are, they are unknown
+            findings.append(
+                Finding(
+                    code="unknown-at-preview",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"{r.name}: the engine sent none of its properties (its provider's config "
+                        "is not known until the update runs), so its cost is not known"
+                    ),
+                    resource_urn=r.urn,
+                    resource_name=r.name,
+                )
+            )
         resources.append(
             Resource.from_engine(
                 urn=r.urn,
                 type=r.type,
                 name=r.name,
-                properties=_struct_to_dict(r.properties),
+                properties=properties,
                 dependencies=list(r.dependencies),
                 property_dependencies={k: list(v.urns) for k, v in r.propertyDependencies.items()},
                 parent=r.parent or None,
-                # The engine sends a provider with every custom resource; a component has none
-                # (it is never billed itself): only unpriced types tell the two apart.
-                custom=r.HasField("provider") and bool(r.provider.urn),
+                custom=custom,
             )
         )
-        if r.HasField("provider") and r.provider.type.startswith("pulumi:providers:"):
+        if custom and r.provider.type.startswith("pulumi:providers:"):
             resources.append(
                 Resource.from_engine(
                     urn=r.provider.urn,
                     type=r.provider.type,
                     name=r.provider.name,
-                    properties=_struct_to_dict(r.provider.properties),
+                    properties=provider_inputs,
                 )
             )
-    return _unique(resources)
+    return _unique(resources), findings
 
 
 def _struct_to_dict(struct: Any) -> dict[str, Any]:
@@ -184,11 +228,26 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
 
     config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
     settings = parse_settings(config)
-    resources = (
-        _resources_from_request(request) if request is not None else _resources_from_args(args)
-    )
+    findings: list[Finding] = []
+    if request is not None:
+        inputs, dropped = bridge.analyzed_inputs()
+        resources, findings = _resources_from_request(request, inputs)
+        if dropped:
+            findings.append(
+                Finding(
+                    code="preview-inputs-not-kept",
+                    severity=Severity.WARNING,
+                    message=(
+                        f"the inputs of {dropped:,} resources were over the pack's limits and not "
+                        "kept: where their outputs are unknown, so is their cost"
+                    ),
+                )
+            )
+    else:
+        resources = _resources_from_args(args)
     stack_config = _stack_config()
     resources, stack_findings = apply_stack_usage(resources, stack_config, STACK_CONFIG)
+    stack_findings = [*findings, *stack_findings]
     budget, budget_finding = stack_budget_usd(stack_config, STACK_CONFIG)
     if budget is not None:  # costline:budget: one policy group, a budget per stack
         settings = dataclasses.replace(settings, monthly_budget_usd=budget)

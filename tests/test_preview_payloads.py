@@ -1,0 +1,160 @@
+"""What a first ``pulumi preview`` really sends the pack, over the real gRPC protocol.
+
+On a first preview ``AnalyzeStack`` gets each resource's *outputs*: computed fields unknown,
+and an empty map when the provider's config is not known yet; ``Analyze`` got its checked
+*inputs* before. ``tagsAll`` (tags over the provider's default tags) is unknown when Check did
+not run or a default tag is unknown. The pack prices what is known and says what is not.
+
+Every figure below is a 1,024 MB x86_64 Lambda in us-east-1 at 3,000,000 requests a month of
+500 ms, unless a test says otherwise (lambda.yaml, 2026-09-06):
+requests 3M - 1M free = 2M × $0.20/M = $0.40; duration 3M × 0.5 s × 1 GB = 1,500,000 GB-s
+- 400,000 free = 1,100,000 × $0.0000166667 = $18.33337; total $18.73337 → "$18.73".
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from costline.core.paths import data_dir
+from costline.core.values import UNKNOWN_STRING
+from costline.engine import (
+    UNKNOWN_ARRAY,
+    UNKNOWN_NUMBER,
+    UNKNOWN_OBJECT,
+    EngineResource,
+    PolicyPackProcess,
+    ProviderResource,
+    make_urn,
+)
+
+LAMBDA = "aws:lambda/function:Function"
+USAGE = {"cost:monthly-requests": "3000000", "cost:avg-duration-ms": "500"}
+
+
+@pytest.fixture(scope="module")
+def pack():
+    with PolicyPackProcess(data_dir("policypack")) as process:
+        yield process
+
+
+def provider(name="default_7_0_0", **inputs) -> ProviderResource:
+    return ProviderResource(
+        f"urn:pulumi:dev::costline-reference::pulumi:providers:aws::{name}", properties=inputs
+    )
+
+
+def lambda_line(result, name="fn") -> str:
+    (line,) = [v.message for v in result.by_policy("cost-estimate") if v.urn.endswith(f"::{name}")]
+    return line
+
+
+def summary(result) -> str:
+    return [v.message for v in result.by_policy("cost-estimate") if not v.urn][-1]
+
+
+def test_empty_outputs_are_priced_from_the_analyze_inputs(pack):
+    """The provider's config is not known: the engine sends the outputs as an empty map; the
+    inputs Analyze got are what the resource will be."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={"memorySize": 1024, "timeout": 10, "tags": USAGE},
+        outputs={},
+        provider=provider("assumed", assumeRoles=UNKNOWN_STRING),
+    )
+    result = pack.run([fn])
+    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+    assert "Stack total ~$18.73/month" in summary(result)
+
+
+def test_tags_all_is_worked_out_from_the_providers_default_tags(pack):
+    """Check did not run (config unknown), so the inputs have no tagsAll; the provider's own
+    inputs carry its default tags (JSON text, as the AWS SDK sends them)."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={"memorySize": 1024, "tags": {"cost:monthly-requests": "3000000"}},
+        outputs={},
+        provider=provider(
+            "assumed",
+            assumeRoles=UNKNOWN_STRING,
+            defaultTags=json.dumps({"tags": {"cost:avg-duration-ms": "500"}}),
+        ),
+    )
+    result = pack.run([fn])
+    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+
+
+def test_first_preview_outputs_unknown_computed_fields_and_tags_all(pack):
+    """Outputs of a create on a first preview: inputs plus every computed field unknown,
+    including the Optional+Computed ones the program left unset (architectures,
+    ephemeralStorage), and tagsAll unknown. Unset means the AWS default (x86_64, 512 MB); the
+    usage in the stack config's default tags (the default provider's inputs) counts."""
+    inputs = {"memorySize": 1024, "timeout": 10, "tags": {"cost:monthly-requests": "3000000"}}
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties=inputs,
+        outputs={
+            **inputs,
+            "arn": UNKNOWN_STRING,
+            "invokeArn": UNKNOWN_STRING,
+            "architectures": UNKNOWN_ARRAY,
+            "ephemeralStorage": UNKNOWN_OBJECT,
+            "tagsAll": UNKNOWN_OBJECT,
+        },
+        provider=provider(
+            region="us-east-1", defaultTags=json.dumps({"tags": {"cost:avg-duration-ms": "500"}})
+        ),
+    )
+    result = pack.run([fn])
+    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+    assert "not known" not in "\n".join(v.message for v in result.violations)
+
+
+def test_outputs_win_where_they_are_known(pack):
+    """A second preview: the outputs are known and are what is priced (here 2,048 MB, so the
+    duration is 3,000,000 GB-s - 400,000 free = 2,600,000 × $0.0000166667 = $43.33342, plus
+    $0.40 of requests: $43.73342)."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={"memorySize": UNKNOWN_NUMBER, "tags": USAGE},
+        outputs={"memorySize": 2048, "tags": USAGE, "tagsAll": USAGE},
+        provider=provider(),
+    )
+    result = pack.run([fn])
+    assert "fn (aws:lambda Function): ~$43.73/month" in lambda_line(result)
+
+
+def test_an_unknown_default_tag_leaves_the_usage_unknown_not_missing(pack):
+    """A default tag whose value is another resource's output: the provider's defaultTags is
+    unknown, so is tagsAll; the duration is not known until the update, the requests are."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={"memorySize": 1024, "tags": {"cost:monthly-requests": "3000000"}},
+        outputs={},
+        provider=provider("tagged", defaultTags=UNKNOWN_STRING),
+    )
+    result = pack.run([fn])
+    usage = [v.message for v in result.by_policy("usage-tags") if v.urn == fn.urn]
+    assert any("cost:avg-duration-ms could not be read" in m for m in usage), usage
+    assert "add the tag" not in "\n".join(v.message for v in result.violations)
+    # requests only: 3M - 1M free = 2M × $0.20/M
+    assert "fn (aws:lambda Function): ~$0.40/month" in lambda_line(result)
+
+
+def test_a_resource_sent_with_no_properties_at_all_is_unknown_not_free(pack):
+    """AnalyzeStack alone (no Analyze before it), empty outputs: nothing is known of the
+    resource, and the stack diagnostic says its cost is not known."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        outputs={},
+        provider=provider("assumed", assumeRoles=UNKNOWN_STRING),
+    )
+    pack.configure()
+    violations = pack.analyze_stack([fn])
+    stack_line = [v.message for v in violations if v.policy_name == "cost-estimate" and not v.urn]
+    assert any(
+        "fn: the engine sent none of its properties" in m and "its cost is not known" in m
+        for m in stack_line
+    ), stack_line
+    assert "add the tag" not in "\n".join(v.message for v in violations)
