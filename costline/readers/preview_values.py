@@ -151,6 +151,8 @@ def with_tags_all(
     defaults, secret = provider_default_tags(provider_inputs)
     own_secret = is_secret_envelope(tags)
     own = tags["value"] if own_secret else tags
+    if own is not None and not isinstance(own, Mapping) and not is_unknown_value(own):
+        return properties  # malformed tags: the usage-tag reader says so
     if defaults == UNKNOWN_OBJECT or (own is not None and not isinstance(own, Mapping)):
         all_tags: Any = UNKNOWN_OBJECT
     else:
