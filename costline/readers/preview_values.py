@@ -12,7 +12,9 @@ On a first ``pulumi preview`` the engine sends a policy pack each resource twice
 
 :func:`preview_properties` joins the two: the outputs, with the inputs' known values where an
 output is unknown or missing; a computed field that is unknown and was never an input is left
-out, as unset (the AWS default applies, as it will on the update).
+out, as unset (the AWS default applies, as it will on the update) — so is an object of
+unknowns only (pulumi-aws's ``ephemeralStorage: {"size": <unknown>}`` for a Lambda that sets
+none).
 
 ``tagsAll`` (the resource's tags over its provider's ``defaultTags``) is computed by pulumi-aws
 in Check, and is unknown whenever Check did not run or any tag or default tag is unknown.
@@ -80,6 +82,8 @@ def _merge(outputs: Mapping[str, Any], inputs: Mapping[str, Any], *, top: bool) 
     merged: dict[str, Any] = {}
     for key, value in outputs.items():
         given = inputs.get(key, _MISSING)
+        if given is _MISSING and not (top and key in _KEPT_UNKNOWN) and _wholly_unknown(value):
+            continue  # computed and never set (e.g. {"size": <unknown>}): unset on the update too
         if is_unknown_value(value):
             if given is not _MISSING and not is_unknown_value(given):
                 merged[key] = given  # known when the program set it: the inputs say so
@@ -102,6 +106,15 @@ def _merge(outputs: Mapping[str, Any], inputs: Mapping[str, Any], *, top: bool) 
 
 
 _MISSING = object()
+
+
+def _wholly_unknown(value: Any) -> bool:
+    """An unknown, or an object or list every leaf of which is unknown (an empty one is known)."""
+    if isinstance(value, Mapping) and not is_secret_envelope(value):
+        return bool(value) and all(_wholly_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(_wholly_unknown(v) for v in value)
+    return is_unknown_value(value)
 
 
 def provider_default_tags(provider_inputs: Mapping[str, Any]) -> tuple[Any, bool]:
