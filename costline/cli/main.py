@@ -21,6 +21,7 @@ from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
 from costline.cli.stack import load_from_options, load_resources
+from costline.cli.usage import usage_group
 from costline.render.templates import FORMATS
 
 
@@ -142,6 +143,7 @@ def preview_command(program_dir, stack, config_file) -> None:
 
 main.add_command(pricing_group)
 main.add_command(pack_group)
+main.add_command(usage_group)
 main.add_command(diff_command)
 main.add_command(check_command)
 

@@ -1,4 +1,5 @@
-"""``costline estimate --usage-file``: read an Infracost usage file and tag the stack's resources.
+"""Usage options and commands: ``--usage-file`` (an Infracost usage file as the stack's tags)
+and ``costline usage init`` (a template for the stack config).
 
 A missing or unreadable file is an exit-2 one-liner; problems inside the file are findings
 (see :mod:`costline.usage.infracost_file`).
@@ -7,6 +8,8 @@ A missing or unreadable file is an exit-2 one-liner; problems inside the file ar
 from __future__ import annotations
 
 from pathlib import Path
+
+import click
 
 from costline.cli.errors import InputProblem
 from costline.usage.infracost_file import apply_usage_file, read_usage_file
@@ -25,3 +28,30 @@ def apply_usage_option(resources, usage_file: Path):
         return list(resources), findings
     tagged, more = apply_usage_file(list(resources), document, str(usage_file))
     return tagged, [*findings, *more]
+
+
+@click.group("usage")
+def usage_group() -> None:
+    """Usage figures: write a template for a program's stack config."""
+
+
+@usage_group.command("init")
+@click.argument(
+    "program_dir", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--stack", default="dev", show_default=True, help="The stack the template is for.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the template here instead of stdout.",
+)
+def init_command(program_dir: Path | None, stack: str, output: Path | None) -> None:
+    """Print the usage keys that set the cost of each resource of PROGRAM_DIR, as a
+    costline:usage block for Pulumi.<stack>.yaml (default: the bundled reference stack)."""
+    from costline.cli.output import emit
+    from costline.cli.stack import load_resources
+    from costline.cli.usage_init import usage_template
+
+    resources, _, _ = load_resources(program_dir, None, stack)
+    emit(usage_template(resources, stack), "usage template", output)

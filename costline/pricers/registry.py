@@ -18,6 +18,7 @@ from costline.pricers import (
     s3_bucket,
 )
 from costline.pricers.base import Pricer
+from costline.usage import tags as usage
 
 PRICERS: Mapping[str, Pricer] = {
     lambda_function.TYPE: lambda_function.price_lambda_function,
@@ -68,3 +69,53 @@ FREE_TYPES: frozenset[str] = frozenset(
 def is_free(resource_type: str) -> bool:
     """Free by itself: providers and the types listed above."""
     return resource_type in FREE_TYPES or resource_type.startswith("pulumi:providers:")
+
+
+_REQUESTS = (usage.MONTHLY_REQUESTS,)
+_TOKENS = (
+    usage.INPUT_TOKENS,
+    usage.OUTPUT_TOKENS,
+    usage.BEDROCK_MODEL,
+    usage.BEDROCK_MODE,
+    usage.CACHE_READ_TOKENS,
+    usage.CACHE_WRITE_TOKENS,
+)
+USAGE_KEYS: Mapping[str, tuple[usage.UsageTag, ...]] = {
+    lambda_function.TYPE: (
+        *_REQUESTS,
+        usage.AVG_DURATION_MS,
+        usage.INIT_DURATION_MS,
+        usage.COLD_START_PERCENT,
+        usage.GETS_PER_REQUEST,
+    ),
+    lambda_provisioned.CONFIG_TYPE: (usage.ACTIVE_HOURS_PER_DAY, usage.DAYS_PER_MONTH),
+    apigateway.REST_API_TYPE: _REQUESTS,
+    apigateway.REST_STAGE_TYPE: _REQUESTS,
+    apigateway.V2_API_TYPE: (
+        *_REQUESTS,
+        usage.AVG_REQUEST_KB,
+        usage.MONTHLY_MESSAGES,
+        usage.MONTHLY_CONNECTION_MINUTES,
+    ),
+    bedrock.INFERENCE_PROFILE_TYPE: (
+        *_REQUESTS,
+        *_TOKENS,
+        usage.IMAGES_PER_REQUEST,
+        usage.IMAGE_VARIANT,
+    ),
+    bedrock_provisioned.CUSTOM_MODEL_TYPE: (usage.TRAINING_TOKENS,),
+    **dict.fromkeys(
+        s3_bucket.BUCKET_TYPES,
+        (
+            usage.STORAGE_GB,
+            usage.MONTHLY_GET_REQUESTS,
+            usage.MONTHLY_PUT_REQUESTS,
+            usage.MONTHLY_TRANSFER_OUT_GB,
+            usage.RETENTION_DAYS,
+            usage.MONTHLY_RETRIEVAL_GB,
+        ),
+    ),
+}
+"""Priced type -> the usage keys that set its cost, most important first (what ``costline
+usage init`` offers for a resource of that type). Provisioned Throughput has none: it bills
+for the model units it declares."""

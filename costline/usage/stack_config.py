@@ -73,6 +73,8 @@ def read_stack_usage(
     findings: list[Finding] = []
     for name, keys in usage.items():
         field = f"{USAGE_KEY}.{name}"
+        if keys is None:  # a name with every key commented out (as `costline usage init` writes)
+            continue
         if not isinstance(keys, Mapping):
             message = f"{where}: {field} must map cost:* keys to values; it is ignored"
             findings.append(_finding(CODE_INVALID, Severity.ERROR, message, field))
