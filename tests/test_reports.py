@@ -36,7 +36,7 @@ def hostile_stack():
 
 def test_markdown_tables_keep_their_shape_and_totals(seed_prices):
     html = md_html(render(build_report(estimate(seed_stack(), seed_prices)), "markdown"))
-    assert "<h2>💰 costline: $38.61/month</h2>" in html
+    assert "<h2>💰 costline: $38.61/month · all costs known</h2>" in html
     service_table = html.split("<table>")[1]
     assert service_table.count("<tr>") == 6  # header, 4 services, total
     assert (

@@ -241,7 +241,10 @@ def test_diff_and_check_show_the_rounded_delta(tmp_path):
     markdown = run(
         "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none"
     ).output
-    assert markdown.splitlines()[0] == "## 💰 costline: $102.29/month · +$0.02 (0%) vs baseline"
+    assert (
+        markdown.splitlines()[0]
+        == "## 💰 costline: $102.29/month · 🔴 +$0.02 (0%) vs baseline · all costs known"
+    )
     rows = {r[0]: r for r in table_with(gfm(markdown), "What changed")[1:]}
     assert rows["dev"][2:5] == ["$0.09", "$0.11", "+$0.02"]
     services = {r[0]: r for r in table_with(gfm(markdown), "Baseline")[1:]}
@@ -338,7 +341,10 @@ def test_check_within_budget_exits_0_and_writes_the_comment(tmp_path):
     result, comment = check(tmp_path, "--budget", "150")
     assert result.exit_code == 0, result.output
     assert result.stdout == "costline check passed: $102.29/month, budget $150.00\n"
-    assert comment.splitlines()[0] == "## ✅ costline: $102.29/month · 68% of budget $150.00"
+    assert (
+        comment.splitlines()[0]
+        == "## ✅ costline: $102.29/month · 68% of budget $150.00 · all costs known"
+    )
     assert comment.rstrip().endswith("<!-- costline-report -->")
 
 

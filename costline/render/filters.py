@@ -39,6 +39,22 @@ def factor(value: Decimal | None) -> Markup:
     return Markup(f"{format_quantity(shown) if shown else plain_number(value)}×")
 
 
+def short_type(type_token: str) -> str:
+    """A type token as ``pulumi preview`` displays it: the module's last part is dropped when it
+    is the type's name in camelCase (``aws:lambda/function:Function`` → ``aws:lambda:Function``,
+    ``aws:bedrock/inferenceProfile:InferenceProfile`` → ``aws:bedrock:InferenceProfile``); any
+    other token (``pulumi:pulumi:Stack``, ``aws:s3/bucketPolicy:Policy``) stays as it is.
+    Returns plain text: the template escapes it."""
+    parts = type_token.split(":")
+    if len(parts) != 3 or not parts[2]:
+        return type_token
+    package, module, name = parts
+    head, slash, last = module.rpartition("/")
+    if not slash or last != name[0].lower() + name[1:]:
+        return type_token
+    return f"{package}:{head}:{name}"
+
+
 def link(url: str | None) -> Markup:
     """A URL safe to put in a markdown link or an ``href``: plain ``https://`` only."""
     if url and _SAFE_URL.fullmatch(url):
@@ -51,4 +67,5 @@ REVIEW_FILTERS = {
     "signed_pct": signed_pct,
     "factor": factor,
     "link": link,
+    "short_type": short_type,
 }

@@ -26,6 +26,7 @@ from costline.core.money import format_quantity, format_unit_price, format_usd
 from costline.core.paths import data_dir
 from costline.core.text import one_line, strip_control
 from costline.render.filters import REVIEW_FILTERS
+from costline.render.verdict import verdict
 from costline.review.report import to_json
 
 FORMATS = ("markdown", "html", "json", "infracost-json")
@@ -151,4 +152,4 @@ def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = Non
     if fmt not in TEMPLATE_NAMES:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
-    return template.render(report=report)
+    return template.render(report=report, verdict=verdict(report))

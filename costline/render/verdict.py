@@ -1,0 +1,54 @@
+"""The verdict a reviewer reads first, in every format: the total, the change against the
+baseline and its direction, the budget status and whether the estimate is complete.
+
+Plain data computed from the report (templates and the terminal view only format it). The
+completeness fields ``complete`` and ``incomplete`` are read from the report when it carries
+them; a report without them is judged by its resources' statuses: a resource that is
+``partial``, ``usage_missing`` or ``not_priced`` has a cost costline could not determine, so the
+total is a lower bound, never a price of $0 for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from costline.core.money import round_cents
+
+INCOMPLETE_STATUSES = ("partial", "usage_missing", "not_priced")
+
+
+def _incomplete_names(report: Mapping[str, Any]) -> list[str]:
+    listed = report.get("incomplete")
+    if isinstance(listed, list):
+        return [
+            str(item.get("name", item.get("urn", ""))) if isinstance(item, Mapping) else str(item)
+            for item in listed
+        ]
+    return [r["name"] for r in report["resources"] if r["status"] in INCOMPLETE_STATUSES]
+
+
+def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
+    """``total_usd``; ``delta_usd`` and ``delta_percent`` (None without a baseline) and
+    ``direction`` (``up``, ``down``, ``none``: the change as displayed, in whole cents);
+    ``status`` (the budget's ``over``/``warning``/``within``, or ``none``); ``complete`` and
+    ``incomplete`` (names of the resources whose cost is not fully known)."""
+    base = report.get("baseline")
+    budget = report.get("budget")
+    incomplete = _incomplete_names(report)
+    complete = report.get("complete")
+    if not isinstance(complete, bool):
+        complete = not incomplete
+    direction = "none"
+    if base is not None:
+        delta = round_cents(base["delta_usd"])
+        direction = "up" if delta > 0 else "down" if delta < 0 else "none"
+    return {
+        "total_usd": report["total_monthly_usd"],
+        "delta_usd": None if base is None else base["delta_usd"],
+        "delta_percent": None if base is None else base["delta_percent"],
+        "direction": direction,
+        "status": budget["status"] if budget else "none",
+        "complete": complete,
+        "incomplete": incomplete,
+    }
