@@ -1,10 +1,24 @@
-"""The CLI's one-line errors: bad input exits 2 with a message that says what to fix."""
+"""The CLI's exit codes and one-line errors.
+
+==  ==========================================================================================
+0   passed
+1   a gate failed: a budget or increase limit (``check``), a mandatory policy (``preview``)
+2   bad input or usage: one line on stderr that says what to fix
+3   internal error (a bug in costline): one line saying so; the traceback only with ``--debug``
+==  ==========================================================================================
+
+A crash is never 1: a CI job must not read a bug as "over budget".
+"""
 
 from __future__ import annotations
 
 import click
 
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERNAL_ERROR = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 
 
 class InputProblem(click.ClickException):
@@ -14,3 +28,12 @@ class InputProblem(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"costline: error: {self.format_message()}", err=True, file=file)
+
+
+class InternalProblem(click.ClickException):
+    """A failure that is costline's own (e.g. the policy pack process died): exit 3."""
+
+    exit_code = EXIT_INTERNAL_ERROR
+
+    def show(self, file=None) -> None:
+        click.echo(f"costline: internal error: {self.format_message()}", err=True, file=file)

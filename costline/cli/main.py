@@ -1,22 +1,32 @@
 """The ``costline`` command line: a thin shell over readers, the estimator and the renderers.
 
-Exit codes: 0 ok; 1 a budget or mandatory policy was broken (``preview``); 2 bad usage or
-unreadable input, reported as one line that says what to fix (never a traceback).
+Exit codes (:mod:`costline.cli.errors`): 0 passed; 1 a gate failed (a budget, an increase
+limit, a mandatory policy); 2 bad usage or unreadable input, as one line that says what to
+fix; 3 an internal error, as one line (the traceback with ``costline --debug``).
 """
 
 from __future__ import annotations
 
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from costline.cli.errors import EXIT_BAD_INPUT, InputProblem
+from costline.cli.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_GATE_FAILED,
+    EXIT_INTERNAL_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    InputProblem,
+    InternalProblem,
+)
 from costline.cli.multi import run_config
 from costline.cli.options import stack_options, what_if_scenarios
-from costline.cli.output import emit, render_report
+from costline.cli.output import echo, emit, render_report
 from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
@@ -26,8 +36,13 @@ from costline.render.templates import FORMATS
 
 
 class _OneLineErrors(click.Group):
-    """Click's own usage errors (an unknown option, a missing folder) as one exit-2 line too,
-    like every other bad-input error, instead of click's usage block."""
+    """Every way a command ends, as an exit code (see :mod:`costline.cli.errors`).
+
+    Click's own usage errors (an unknown option, a missing folder) are one exit-2 line, like
+    every other bad-input error, instead of click's usage block. An unexpected exception is a
+    bug: one line saying so and exit 3 (the traceback with ``costline --debug``), never 1."""
+
+    debug = False
 
     def main(
         self,
@@ -39,8 +54,10 @@ class _OneLineErrors(click.Group):
     ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        self.debug = False
         try:
             result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            _flush_stdout()
         except click.UsageError as exc:
             if (
                 type(exc).__name__ == "NoArgsIsHelpError"
@@ -55,14 +72,52 @@ class _OneLineErrors(click.Group):
             sys.exit(exc.exit_code)
         except click.Abort:
             click.echo("Aborted!", err=True)
-            sys.exit(1)
-        sys.exit(result if isinstance(result, int) else 0)
+            sys.exit(EXIT_INTERRUPTED)
+        except SystemExit:
+            raise
+        except Exception as exc:  # a bug: say so in one line, never exit 1 ("over budget")
+            if self.debug:
+                traceback.print_exc()
+            click.echo(
+                f"costline: internal error ({type(exc).__name__}): this is a bug in costline, "
+                "not in your input; run `costline --debug ...` for the traceback and report it",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL_ERROR)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+
+
+def _flush_stdout() -> None:
+    """What a command printed reaches stdout now, so a full device or closed pipe is exit 2."""
+    try:
+        echo("", nl=False)
+    except InputProblem as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value and isinstance(ctx.command, _OneLineErrors):
+        ctx.command.debug = True
+    return value
 
 
 @click.group(cls=_OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="costline")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_debug,
+    help="On an internal error (exit 3), print the full traceback.",
+)
 def main() -> None:
-    """costline: monthly AWS cost of a Pulumi stack, before deploy."""
+    """costline: monthly AWS cost of a Pulumi stack, before deploy.
+
+    Exit codes: 0 passed; 1 a gate failed (budget, increase limit, mandatory policy); 2 bad
+    input or usage; 3 internal error.
+    """
 
 
 @main.command("estimate")
@@ -117,6 +172,8 @@ def preview_command(program_dir, stack, config_file) -> None:
     if config_file is not None:
         try:
             policy_config = json.loads(config_file.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InputProblem(f"{config_file}: policy config is not UTF-8 text") from None
         except OSError as exc:
             raise InputProblem(
                 f"{config_file}: cannot read policy config ({exc.strerror})"
@@ -135,10 +192,10 @@ def preview_command(program_dir, stack, config_file) -> None:
     except HarnessConfigError as exc:
         raise InputProblem(f"{config_file}: {exc}") from None
     except HarnessError as exc:
-        raise click.ClickException(f"the policy pack failed: {exc}") from None
-    click.echo(format_policies(result, resources), nl=False)
+        raise InternalProblem(f"the policy pack failed: {exc}") from None
+    echo(format_policies(result, resources), nl=False)
     if result.mandatory:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_GATE_FAILED)
 
 
 main.add_command(pricing_group)

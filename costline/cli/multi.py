@@ -39,11 +39,12 @@ import click
 import jsonschema
 import yaml
 
-from costline.cli.errors import EXIT_BAD_INPUT, InputProblem
+from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem
+from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
+from costline.cli.errors import EXIT_OK as EXIT_PASSED
 from costline.core.money import ZERO, format_usd, money_context
 
 CONFIG_VERSION = 1
-EXIT_PASSED, EXIT_GATE_FAILED, EXIT_INTERNAL = 0, 1, 3
 MAX_CONFIG_BYTES = 1_000_000
 MAX_STACKS = 500
 
@@ -358,7 +359,7 @@ def run_config(
 ) -> None:
     """Run every stack of ``config`` and write the combined report in each (format, target)
     of ``outputs`` (``None``: stdout); exit with the worst stack's code."""
-    from costline.cli.output import emit
+    from costline.cli.output import echo, emit
 
     if kw.get("program_dir") is not None or kw.get("from_preview") is not None:
         raise InputProblem("give either --config or PROGRAM_DIR / --from-preview, not both")
@@ -376,12 +377,12 @@ def run_config(
 
         for outcome in outcomes:
             if outcome.report is None:
-                click.echo(f"{outcome.entry.name}: costline check could not run: {outcome.error}")
+                echo(f"{outcome.entry.name}: costline check could not run: {outcome.error}")
                 continue
-            click.echo(f"{outcome.entry.name}: {verdict_line(outcome.report)}")
+            echo(f"{outcome.entry.name}: {verdict_line(outcome.report)}")
             for violation in outcome.report["budget"]["violations"]:
-                click.echo(f"  - {violation['message']}")
-        click.echo(
+                echo(f"  - {violation['message']}")
+        echo(
             f"costline check: {len(outcomes)} stacks, {format_usd(combined_total(outcomes))}/month"
             f" in all, exit {worst_exit_code(outcomes)}"
         )

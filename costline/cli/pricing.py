@@ -17,6 +17,7 @@ from typing import NoReturn
 import click
 
 from costline.cli.errors import InputProblem
+from costline.cli.output import echo
 from costline.core.files import write_atomically
 from costline.pricing import PricingError, load_price_book
 from costline.pricing.aws_offers import OfferFile, PriceListError, convert
@@ -101,7 +102,7 @@ def import_command(
         book = load_price_book(region, tables_dir=out_dir)
     except PricingError as exc:
         _fail(str(exc))
-    click.echo(
+    echo(
         f"costline: wrote {len(book.entries)} prices for {region} (version {version}, as of "
         f"{result.as_of}) to {folder}"
     )

@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from costline.cli.errors import InputProblem
+from costline.cli.errors import EXIT_GATE_FAILED, InputProblem
 from costline.cli.multi import run_config
 from costline.cli.options import amount, stack_options, what_if_scenarios
-from costline.cli.output import emit, render_report
+from costline.cli.output import echo, emit, render_report
 from costline.cli.stack import LoadedStack, load_from_options
 from costline.core.money import format_usd
 from costline.render.filters import signed_pct, signed_usd
@@ -26,7 +26,7 @@ from costline.render.templates import FORMATS
 from costline.review.baseline import Baseline, BaselineError, load_baseline
 from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
 
-EXIT_OVER_BUDGET = 1
+EXIT_OVER_BUDGET = EXIT_GATE_FAILED
 
 
 def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | None:
@@ -161,9 +161,11 @@ def check_command(
         emit(render_report(report, "markdown", kw["templates_dir"]), "markdown", report_file)
     if json_file is not None:
         emit(render_report(report, "json", None), "json", json_file)
-    click.echo(verdict_line(report))
-    for violation in report["budget"]["violations"]:
-        click.echo(f"  - {violation['message']}")
+    echo(
+        "\n".join(
+            [verdict_line(report), *(f"  - {v['message']}" for v in report["budget"]["violations"])]
+        )
+    )
     if report["budget"]["violations"]:
         raise SystemExit(EXIT_OVER_BUDGET)
 
