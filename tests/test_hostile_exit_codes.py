@@ -81,7 +81,7 @@ def test_a_dead_policy_pack_is_an_internal_error(monkeypatch, tmp_path):
         raise HarnessError("the pack exited with status 9")
 
     monkeypatch.setattr("costline.engine.preview.run_pack", dead)
-    monkeypatch.setattr(costline.cli.main, "load_resources", lambda *_: ([], "a stack"))
+    monkeypatch.setattr(costline.cli.main, "load_resources", lambda *_: ([], "a stack", {}))
     result = cli("preview")
     assert result.exit_code == EXIT_INTERNAL_ERROR
     assert result.stderr.strip() == (
