@@ -28,8 +28,8 @@
 
 All five wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
 ``.Analyze``, ``.Configure`` and ``.Remediate``, pulumi-policy ``policy.py``). If a future SDK
-renames them, :func:`install` returns False and the pack falls back to the SDK's own view (treating every
-value as possibly secret) — the harness tests fail loudly first.
+renames them, :func:`install` returns False and the pack falls back to the SDK's own view
+(treating every value as possibly secret) — the harness tests fail loudly first.
 """
 
 from __future__ import annotations
