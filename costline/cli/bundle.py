@@ -36,7 +36,6 @@ from costline.core.paths import data_dir
 
 #: The extra whose requirements the pack needs at run time (see pyproject.toml).
 POLICY_EXTRA = "policy"
-PACK_FILES = ("PulumiPolicy.yaml", "__main__.py")
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$")
 _PIP_TIMEOUT_S = 900
 

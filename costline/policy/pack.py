@@ -81,7 +81,6 @@ class Analysis:
     resources: tuple[Resource, ...]
     settings: PackSettings
     estimate: Estimate
-    secrets_visible: bool
     prices: PriceBook | None = None
     """The price book the estimate used (its region may be secret, so it is not looked up again)."""
 
@@ -258,13 +257,7 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     priced = estimate(resources, prices, settings.estimate_options())
     if stack_findings:
         priced = dataclasses.replace(priced, findings=(*priced.findings, *stack_findings))
-    result = Analysis(
-        tuple(resources),
-        settings,
-        priced,
-        secrets_visible=request is not None,
-        prices=prices,
-    )
+    result = Analysis(tuple(resources), settings, priced, prices=prices)
     if request is not None:
         _local.analysis = (request, result)
     return result

@@ -26,12 +26,6 @@ def _age(as_of: str, today: dt.date) -> int | None:
         return None
 
 
-def price_age_days(prices: PriceBook, today: dt.date) -> int | None:
-    """Days from the tables' overall as-of date (their oldest entry) to ``today``; None when the
-    date cannot be read."""
-    return _age(prices.as_of, today)
-
-
 def oldest_used(items: Iterable[LineItem], prices: PriceBook) -> PriceEntry | FreeTier | None:
     """The oldest price entry behind ``items`` (or free tier an item drew on); ties go to the
     smallest id, so the choice does not depend on the order of the items."""

@@ -49,10 +49,3 @@ def tiered_cost(quantity: Decimal, tiers: Sequence[Tier], price_per: Decimal) ->
     """Monthly USD for ``quantity`` units priced over ``tiers``."""
     with money_context():
         return sum((band.cost_usd for band in tier_usage(quantity, tiers, price_per)), ZERO)
-
-
-def describe_tier_span(bands: Sequence[TierUsage]) -> str | None:
-    """A short note when usage crosses tier boundaries, e.g. ``2 price tiers used``."""
-    if len(bands) <= 1:
-        return None
-    return f"{len(bands)} price tiers used"

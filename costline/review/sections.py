@@ -3,7 +3,7 @@ diff and the budget check, as plain data every template and the JSON output shar
 
 :func:`review_report` runs what it is asked for (each part re-runs the estimator on modified
 copies of the stack) and fills the report's ``what_if``, ``recommendations``, ``baseline`` and
-``budget`` sections; :func:`validate_report` checks a report against the JSON Schema shipped as
+``budget`` sections; :func:`schema_problems` checks a report against the JSON Schema shipped as
 ``costline/review/report.schema.json``. The sections' fields are documented in ``docs/reports.md``.
 """
 
@@ -22,7 +22,7 @@ from costline.estimator.pipeline import EstimateOptions
 from costline.pricing.model import PriceBook
 from costline.review.budget import BudgetLimits, BudgetResult, check_budget
 from costline.review.diff import diff_reports
-from costline.review.report import build_report, to_json
+from costline.review.report import build_report
 from costline.scenarios.recommendations import Recommendation, recommend
 from costline.scenarios.whatif import (
     DEFAULT_SCENARIOS,
@@ -167,10 +167,3 @@ def schema_problems(data: Any) -> list[str]:
             validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))
         )
     ]
-
-
-def validate_report(report: Mapping[str, Any]) -> None:
-    """Raise ``ValueError`` naming the first problem when ``report`` does not match the schema."""
-    problems = schema_problems(json.loads(to_json(report)))
-    if problems:
-        raise ValueError(f"report does not match {SCHEMA_PATH.name}: {problems[0]}")

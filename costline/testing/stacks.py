@@ -20,7 +20,6 @@ from costline.core.model import Resource
 
 PROJECT = "costline-scale"
 STACK = "dev"
-SERVICE_SIZE = 15
 DEEPSEEK_PROFILE_ARN = "arn:aws:bedrock:us-east-1::inference-profile/us.deepseek.r1-v1:0"
 
 
