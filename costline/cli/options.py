@@ -92,6 +92,14 @@ def stack_options(command: Callable) -> Callable:
             f"{DEFAULT_REGION}).",
         ),
         click.option(
+            "--pricing-dir",
+            "pricing_dir",
+            envvar="COSTLINE_PRICING_DIR",
+            type=click.Path(exists=True, file_okay=False, path_type=Path),
+            help="Price tables folder (<dir>/<region>/*.yaml, e.g. from `costline pricing update`) "
+            "instead of the bundled one; or set COSTLINE_PRICING_DIR.",
+        ),
+        click.option(
             "--max-price-age-days",
             type=click.IntRange(min=0),
             default=DEFAULT_MAX_PRICE_AGE_DAYS,

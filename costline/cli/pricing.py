@@ -1,8 +1,10 @@
-"""``costline pricing import``: price tables from AWS Price List bulk offer files.
+"""``costline pricing import`` and ``update``: price tables from AWS Price List offer files.
 
-Reads each ``--offer`` JSON file (AWSLambda, AmazonApiGateway, AmazonS3, AmazonBedrock offers),
-converts it with :mod:`costline.pricing.aws_offers`, writes ``OUT/<region>/<service>.yaml`` and
-``OUT/<region>/region.yaml``, then loads the result with the normal loader so the tables are known
+``import`` reads each ``--offer`` JSON file (AWSLambda, AmazonApiGateway, AmazonS3 and the
+Bedrock offers AmazonBedrock, AmazonBedrockFoundationModels, AmazonBedrockService); ``update``
+downloads the region's current files first (:mod:`costline.pricing.offer_download`). Both
+convert them with :mod:`costline.pricing.aws_offers`, write ``OUT/<region>/<service>.yaml`` and
+``OUT/<region>/region.yaml``, then load the result with the normal loader so the tables are known
 to validate. Free tiers are not in offer files: those of costline's bundled tables whose targets
 were imported are copied over with their own source. Bad input exits 2 with one line naming the
 file and the JSON path.
@@ -19,8 +21,16 @@ import click
 from costline.cli.errors import InputProblem
 from costline.cli.output import echo
 from costline.core.files import write_atomically
+from costline.core.paths import data_dir
 from costline.pricing import PricingError, load_price_book
 from costline.pricing.aws_offers import OfferFile, PriceListError, convert
+from costline.pricing.offer_download import (
+    DEFAULT_ENDPOINT,
+    DEFAULT_OFFERS,
+    DownloadError,
+    OfferMissing,
+    download_offer,
+)
 from costline.pricing.writer import dump_document
 
 VERSION_PATTERN = r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$"
@@ -28,7 +38,7 @@ VERSION_PATTERN = r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$"
 
 @click.group("pricing")
 def pricing_group() -> None:
-    """Price tables: build them from AWS Price List files."""
+    """Price tables: build them from AWS Price List files (import) or AWS's endpoint (update)."""
 
 
 @pricing_group.command("import")
@@ -58,9 +68,63 @@ def import_command(
     offer_files: tuple[Path, ...], region: str, out_dir: Path, version: str | None
 ) -> None:
     """Build costline price tables for REGION from AWS Price List offer files."""
+    offers = [OfferFile(str(path), _read_json(path)) for path in offer_files]
+    _import_offers(offers, region, out_dir, version)
+
+
+@pricing_group.command("update")
+@click.option("--region", required=True, help="Region code to update, e.g. eu-central-1.")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Tables folder to write into (OUT/<region>/*.yaml); use it with --pricing-dir.",
+)
+@click.option(
+    "--endpoint",
+    default=DEFAULT_ENDPOINT,
+    show_default=True,
+    help="Where the Price List offer files are served (AWS's public endpoint, no credentials).",
+)
+@click.option(
+    "--offer-code",
+    "offer_codes",
+    multiple=True,
+    default=DEFAULT_OFFERS,
+    show_default=True,
+    help="An offer to download; repeatable.",
+)
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="Table version (YYYY.M.N; default: from the newest publicationDate).",
+)
+def update_command(
+    region: str, out_dir: Path, endpoint: str, offer_codes: tuple[str, ...], version: str | None
+) -> None:
+    """Download AWS's current Price List offer files for REGION and import them."""
+    offers = []
+    for code in offer_codes:
+        try:
+            downloaded = download_offer(endpoint, code, region)
+        except OfferMissing as exc:
+            click.echo(f"costline: skipped {exc}", err=True)
+            continue
+        except DownloadError as exc:
+            _fail(str(exc))
+        offers.append(OfferFile(downloaded.url, downloaded.document))
+    if not offers:
+        _fail(f"{endpoint}: none of the offers {', '.join(offer_codes)} exists for {region}")
+    _import_offers(offers, region, out_dir, version)
+
+
+def _import_offers(
+    offers: list[OfferFile], region: str, out_dir: Path, version: str | None
+) -> None:
     import re
 
-    offers = [OfferFile(str(path), _read_json(path)) for path in offer_files]
     if version is not None and not re.match(VERSION_PATTERN, version):
         _fail(f"--version {version!r}: expected YEAR.MONTH.N, e.g. 2026.11.0")
     try:
@@ -69,7 +133,7 @@ def import_command(
         _fail(str(exc))
     if not result.tables:
         _fail(
-            f"{', '.join(map(str, offer_files))}: no usagetype for region {region} maps to a "
+            f"{', '.join(o.name for o in offers)}: no usagetype for region {region} maps to a "
             "costline price"
         )
     if version is None:
@@ -88,8 +152,8 @@ def import_command(
                 "region": region,
                 "version": version,
                 "currency": "USD",
-                "description": f"{region} list prices imported from AWS Price List offer files (as "
-                f"of {result.as_of}).",
+                "description": f"{region} list prices imported from AWS Price List offer files "
+                f"(as of {result.as_of}).",
             }
         ),
     )
@@ -103,8 +167,8 @@ def import_command(
     except PricingError as exc:
         _fail(str(exc))
     echo(
-        f"costline: wrote {len(book.entries)} prices for {region} (version {version}, as of "
-        f"{result.as_of}) to {folder}"
+        f"costline: wrote {len(book.entries)} prices for {region} (version {version}, "
+        f"as of {result.as_of}) to {folder}"
     )
     for line in result.skipped:
         click.echo(f"costline: skipped {line}", err=True)
@@ -131,10 +195,11 @@ def _read_json(path: Path):
 
 def _add_free_tiers(tables: dict, region: str) -> None:
     """Copy the bundled always-free / 12-month allowances whose targets were all imported."""
+    bundled_dir = data_dir("pricing")  # the shipped tables, whatever COSTLINE_PRICING_DIR says
     try:
-        bundled = load_price_book(region)
+        bundled = load_price_book(region, tables_dir=bundled_dir)
     except PricingError:
-        bundled = load_price_book("us-east-1")
+        bundled = load_price_book("us-east-1", tables_dir=bundled_dir)
     for tier in bundled.free_tiers.values():
         for table in tables.values():
             entries = table["entries"]

@@ -87,6 +87,7 @@ def load_stack(
     region: str | None,
     usage_file: Path | None,
     options: EstimateOptions,
+    tables_dir: Path | None = None,
 ) -> LoadedStack:
     """Read the stack (a program under mocks, or a preview/stack-export file), apply a usage
     file, load the region's prices and estimate; every input problem is an exit-2 one-liner."""
@@ -112,6 +113,7 @@ def load_stack(
         prices = load_price_book(
             region or detect_region(resources) or DEFAULT_REGION,
             overrides=[str(p) for p in price_files],
+            tables_dir=tables_dir,
         )
     except PricingError as exc:
         raise InputProblem(str(exc)) from None
@@ -136,4 +138,5 @@ def load_from_options(kw: dict[str, Any]) -> LoadedStack:
         kw["region"],
         kw["usage_file"],
         options,
+        kw.get("pricing_dir"),
     )

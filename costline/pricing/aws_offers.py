@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from costline.pricing.bedrock_usagetypes import FOUNDATION_MODELS_UNITS, parse_bedrock_usagetype
+
 __all__ = [
     "AWS_UNITS",
     "USAGETYPES",
@@ -88,6 +90,8 @@ class Target:
     description: str
     unit: str
     price_per: Decimal
+    units: Mapping[str, Decimal] | None = None
+    """This offer's own AWS units (lower case) -> costline units, instead of :data:`AWS_UNITS`."""
 
 
 def _t(service: str, entry_id: str, description: str, unit: str, price_per: int) -> Target:
@@ -273,41 +277,22 @@ USAGETYPES: Mapping[tuple[str, str], Target] = {
 """(offer code, usagetype without region prefix) -> costline entry. Bedrock is matched by
 pattern."""
 
-BEDROCK_OFFERS = ("AmazonBedrock", "AmazonBedrockFoundationModels")
-BEDROCK_USAGETYPE = re.compile(r"^(?P<model>.+)-(?P<side>input|output)-tokens(?P<batch>-batch)?$")
-BEDROCK_MODELS: Mapping[str, tuple[str, str, str]] = {
-    "Claude3Haiku": ("anthropic.claude-3-haiku-20240307-v1:0", "Anthropic", "Claude 3 Haiku"),
-    "Claude3.5Haiku": ("anthropic.claude-3-5-haiku-20241022-v1:0", "Anthropic", "Claude 3.5 Haiku"),
-    "Claude3.5Sonnet": (
-        "anthropic.claude-3-5-sonnet-20240620-v1:0",
-        "Anthropic",
-        "Claude 3.5 Sonnet",
-    ),
-    "Claude3.7Sonnet": (
-        "anthropic.claude-3-7-sonnet-20250219-v1:0",
-        "Anthropic",
-        "Claude 3.7 Sonnet",
-    ),
-    "Llama3-8B": ("meta.llama3-8b-instruct-v1:0", "Meta", "Llama 3 8B Instruct"),
-    "Llama3-70B": ("meta.llama3-70b-instruct-v1:0", "Meta", "Llama 3 70B Instruct"),
-    "Llama3-1-8B": ("meta.llama3-1-8b-instruct-v1:0", "Meta", "Llama 3.1 8B Instruct"),
-    "Llama3-1-70B": ("meta.llama3-1-70b-instruct-v1:0", "Meta", "Llama 3.1 70B Instruct"),
-    "Llama3-1-405B": ("meta.llama3-1-405b-instruct-v1:0", "Meta", "Llama 3.1 405B Instruct"),
-    "Llama3-3-70B": ("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct"),
-    "NovaMicro": ("amazon.nova-micro-v1:0", "Amazon", "Nova Micro"),
-    "NovaLite": ("amazon.nova-lite-v1:0", "Amazon", "Nova Lite"),
-    "NovaPro": ("amazon.nova-pro-v1:0", "Amazon", "Nova Pro"),
-    "TitanTextExpress": ("amazon.titan-text-express-v1", "Amazon", "Titan Text G1 - Express"),
-    "TitanTextG1-Lite": ("amazon.titan-text-lite-v1", "Amazon", "Titan Text G1 - Lite"),
-    "Mistral7B": ("mistral.mistral-7b-instruct-v0:2", "Mistral AI", "Mistral 7B Instruct"),
-    "Mixtral8x7B": ("mistral.mixtral-8x7b-instruct-v0:1", "Mistral AI", "Mixtral 8x7B Instruct"),
-    "DeepSeek-R1": ("deepseek.r1-v1:0", "DeepSeek", "DeepSeek-R1"),
+BEDROCK_OFFERS = ("AmazonBedrock", "AmazonBedrockFoundationModels", "AmazonBedrockService")
+"""Offers whose usagetypes :mod:`costline.pricing.bedrock_usagetypes` reads."""
+
+_DIMENSION_LABELS = {
+    "input_tokens": "input tokens",
+    "output_tokens": "output tokens",
+    "cache_read_tokens": "prompt-cache read input tokens",
+    "cache_write_tokens": "prompt-cache write input tokens, 5-minute TTL",
+    "cache_write_1h_tokens": "prompt-cache write input tokens, 1-hour TTL",
 }
-"""The ``<Model>`` part of Bedrock usagetypes (``USE1-<Model>-input-tokens``) -> (model id,
-provider, name). The Llama 3.x, Titan Text Lite and DeepSeek-R1 keys are spelt as in AWS's files
-(``USE1-Llama3-3-70B-input-tokens``, ``USW2-TitanTextG1-Lite-input-tokens``,
-``USE1-DeepSeek-R1-input-tokens``, as quoted from Price List and Cost and Usage Report data in
-public repositories, 2026); models not listed are reported in :attr:`Imported.skipped`."""
+_MODE_LABELS = {
+    "on_demand": "on-demand",
+    "batch": "batch inference",
+    "global": "global cross-Region inference profile (global.)",
+}
+
 
 OFFER_URL = (
     "https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/{offer}/current/{region}/index.json"
@@ -378,7 +363,7 @@ def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
             suffix = _strip_prefix(usagetype, region)
             if suffix is None:
                 continue
-            target, extra = _target(code, suffix)
+            target, extra = _target(code, suffix, attributes)
             if target is None:
                 result.skipped.append(f"{usagetype} ({offer.name}): no costline entry")
                 continue
@@ -422,26 +407,33 @@ def convert(offers: Sequence[OfferFile], region: str, version: str) -> Imported:
     return result
 
 
-def _target(code: str, suffix: str) -> tuple[Target | None, dict[str, Any] | None]:
+def _target(
+    code: str, suffix: str, attributes: Mapping[str, Any]
+) -> tuple[Target | None, dict[str, Any] | None]:
     if code in BEDROCK_OFFERS:
-        match = BEDROCK_USAGETYPE.match(suffix)
-        if match is None or match["model"] not in BEDROCK_MODELS:
+        servicename = attributes.get("servicename")
+        usage = parse_bedrock_usagetype(
+            code, suffix, servicename if isinstance(servicename, str) else None
+        )
+        if usage is None:
             return None, None
-        model_id, provider, name = BEDROCK_MODELS[match["model"]]
-        mode = "batch" if match["batch"] else "on_demand"
-        side = match["side"]
+        base = usage.dimension.removesuffix("_above_200k")
+        label = _DIMENSION_LABELS[base] + (
+            " of requests above 200K input tokens (long context)" if usage.dimension != base else ""
+        )
         target = Target(
             "bedrock",
-            f"bedrock.{mode}.{model_id}.{side}_tokens",
-            f"{name} {side} tokens, {'batch inference' if mode == 'batch' else 'on-demand'}",
+            usage.price_id,
+            f"{usage.model_name} {label}, {_MODE_LABELS[usage.mode]}",
             "token",
             Decimal(1000000),
+            FOUNDATION_MODELS_UNITS if code == "AmazonBedrockFoundationModels" else None,
         )
         return target, {
-            "model_id": model_id,
-            "provider": provider,
-            "model_name": name,
-            "kind": "text",
+            "model_id": usage.model_id,
+            "provider": usage.provider,
+            "model_name": usage.model_name,
+            "kind": usage.kind,
         }
     return USAGETYPES.get((code, suffix)), None
 
@@ -469,12 +461,13 @@ def _tiers(terms: Any, target: Target, file: str, path: str) -> list[dict[str, A
             where = f"{term_path}.{rate_code}"
             dimension = _mapping(raw_dimension, file, where)
             unit = _text(dimension.get("unit"), file, f"{where}.unit")
-            per_aws_unit = AWS_UNITS.get(unit.lower())
+            per_aws_unit = (target.units or AWS_UNITS).get(unit.lower())
             if per_aws_unit is None:
                 raise PriceListError(
                     file,
                     f"{where}.unit",
-                    f"unknown unit {unit!r} (known: {', '.join(sorted(AWS_UNITS))})",
+                    f"unknown unit {unit!r} "
+                    f"(known: {', '.join(sorted(target.units or AWS_UNITS))})",
                 )
             usd = _decimal(
                 _mapping(dimension.get("pricePerUnit"), file, f"{where}.pricePerUnit").get("USD"),

@@ -36,9 +36,14 @@ MANIFEST_NAME = "region.yaml"
 _Fingerprint = tuple[tuple[str, int, int], ...]
 
 
+PRICING_DIR_ENV = "COSTLINE_PRICING_DIR"
+
+
 def default_tables_dir() -> Path:
-    """The bundled ``pricing`` folder."""
-    return data_dir("pricing")
+    """``$COSTLINE_PRICING_DIR`` when set (tables from ``costline pricing update``, used without
+    editing the installed package), else the bundled ``pricing`` folder."""
+    chosen = os.environ.get(PRICING_DIR_ENV, "").strip()
+    return Path(chosen) if chosen else data_dir("pricing")
 
 
 def available_regions(tables_dir: Path | None = None) -> list[str]:
