@@ -11,7 +11,7 @@ import click
 from jinja2 import TemplateError
 
 from costline.cli.errors import InputProblem
-from costline.core.files import write_atomically
+from costline.core.files import OutputRefused, write_atomically
 from costline.render.templates import render
 
 
@@ -55,12 +55,15 @@ def _silence_stdout() -> None:
 
 
 def emit(text: str, fmt: str, output: Path | None) -> None:
-    """Print the report, or write it atomically to ``output``."""
-    if output is None:
+    """Print the report (``output`` None or ``-``), or write it to ``output`` with
+    :func:`costline.core.files.write_atomically` (never over a device, FIFO or read-only file)."""
+    if output is None or str(output) == "-":
         echo(text, nl=False)
         return
     try:
         write_atomically(output, text)
+    except OutputRefused as exc:
+        raise InputProblem(str(exc)) from None
     except OSError as exc:
         raise InputProblem(f"{output}: cannot write the report ({exc.strerror or exc})") from None
     click.echo(f"costline: wrote {fmt} report to {output}", err=True)

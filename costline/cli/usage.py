@@ -44,7 +44,7 @@ def usage_group() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the template here instead of stdout.",
+    help="Write the template here instead of stdout (- for stdout).",
 )
 def init_command(program_dir: Path | None, stack: str, output: Path | None) -> None:
     """Print the usage keys that set the cost of each resource of PROGRAM_DIR, as a

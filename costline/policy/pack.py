@@ -383,13 +383,15 @@ def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> N
 
 
 def _write_report(est: Estimate, path: str) -> None:
-    from costline.core.files import write_atomically
+    from costline.core.files import OutputRefused, write_atomically
     from costline.render.templates import render
     from costline.review.report import build_report
 
     text = render(build_report(est, source="pulumi preview"), "markdown")
     try:
         write_atomically(Path(path), text)
+    except OutputRefused as exc:
+        raise PackInputError(f"cannot write the report: {exc}") from None
     except OSError as exc:
         raise PackInputError(
             f"cannot write the report to {path}: {exc.strerror or type(exc).__name__}"
