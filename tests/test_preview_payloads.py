@@ -14,6 +14,7 @@ requests 3M - 1M free = 2M × $0.20/M = $0.40; duration 3M × 0.5 s × 1 GB = 1,
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -159,3 +160,45 @@ def test_a_resource_sent_with_no_properties_at_all_is_unknown_not_free(pack):
         for m in stack_line
     ), stack_line
     assert "add the tag" not in "\n".join(v.message for v in violations)
+
+
+# --- what `costline preview` sends (the mock run as a first preview) ----------------------------
+PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "programs"
+
+
+def _sent(program: str, *, first_preview: bool = True) -> dict[str, EngineResource]:
+    from costline.engine.preview import engine_resources_from_states
+    from costline.readers.mocks import mock_run, preview_states
+
+    states = preview_states(mock_run(PROGRAMS / program, first_preview=first_preview))
+    return {r.name: r for r in engine_resources_from_states(states)}
+
+
+def test_a_first_preview_sends_cross_resource_values_unknown_and_the_edge_in_property_deps():
+    sent = _sent("edge-traffic")
+    integration, fn = sent["lambda"], sent["handler"]
+    assert integration.properties["uri"] == UNKNOWN_STRING  # the Lambda's invokeArn
+    assert integration.property_dependencies["uri"] == [fn.urn]
+    assert fn.outputs is not None
+    assert fn.outputs["arn"] == fn.outputs["invokeArn"] == UNKNOWN_STRING
+    assert fn.outputs["architectures"] == UNKNOWN_ARRAY  # Optional+Computed, left unset
+    assert fn.outputs["memorySize"] == 1024 and fn.properties["memorySize"] == 1024
+    assert fn.provider is not None and fn.provider.type == "pulumi:providers:aws"
+    assert fn.provider.properties["region"] == "us-east-1"
+
+
+def test_an_existing_stack_sends_known_outputs():
+    sent = _sent("edge-traffic", first_preview=False)
+    fn = sent["handler"]
+    assert fn.outputs is not None and fn.outputs["invokeArn"].startswith("arn:aws:apigateway:")
+    assert sent["lambda"].properties["uri"] == fn.outputs["invokeArn"]
+
+
+def test_a_provider_with_an_unknown_input_gets_empty_outputs_and_unchecked_inputs():
+    fn = _sent("provider-config-unknown")["handler"]
+    assert fn.outputs == {}
+    assert "tagsAll" not in fn.properties  # Check did not run
+    assert fn.provider is not None and fn.provider.properties["assumeRoles"] == UNKNOWN_STRING
+    assert json.loads(fn.provider.properties["defaultTags"]) == {
+        "tags": {"cost:avg-duration-ms": "500"}
+    }

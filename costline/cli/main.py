@@ -30,7 +30,7 @@ from costline.cli.output import echo, emit, render_report
 from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
-from costline.cli.stack import load_from_options, load_resources
+from costline.cli.stack import load_from_options, load_preview_states
 from costline.cli.usage import usage_group
 from costline.render.templates import FORMATS
 
@@ -157,16 +157,25 @@ def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Policy config JSON, as for `pulumi preview --policy-pack-config`.",
 )
-def preview_command(program_dir, stack, config_file) -> None:
+@click.option(
+    "--existing-stack",
+    is_flag=True,
+    help="Preview a stack that is already deployed (every output known) instead of a first "
+    "preview (outputs the provider computes unknown).",
+)
+def preview_command(program_dir, stack, config_file, existing_stack) -> None:
     """Show what `pulumi preview --policy-pack policypack` would print for PROGRAM_DIR.
 
     Runs the program under Pulumi's mocks and sends its resources through the real costline
-    policy pack over the gRPC Analyzer protocol. Exits 1 on a mandatory violation.
+    policy pack over the gRPC Analyzer protocol, as the engine sends them on a first preview:
+    Analyze gets each resource's checked inputs, AnalyzeStack its outputs, with ids, ARNs and
+    every value computed from them unknown (an empty map when its provider's config is not
+    known), and its provider, parent and dependencies. Exits 1 on a mandatory violation.
     """
     import json
 
     from costline.engine import HarnessConfigError, HarnessError
-    from costline.engine.preview import format_policies, run_pack
+    from costline.engine.preview import engine_resources_from_states, format_policies, run_engine
 
     policy_config = None
     if config_file is not None:
@@ -186,9 +195,14 @@ def preview_command(program_dir, stack, config_file) -> None:
             raise InputProblem(
                 f"{config_file}: policy config must be a JSON object of policy name -> settings"
             )
-    resources, _, stack_config = load_resources(program_dir, None, stack)
+    states, project, stack_config = load_preview_states(
+        program_dir, stack, first_preview=not existing_stack
+    )
+    resources = engine_resources_from_states(states)
     try:
-        result = run_pack(resources, policy_config, stack=stack, stack_config=stack_config)
+        result = run_engine(
+            resources, policy_config, project=project, stack=stack, stack_config=stack_config
+        )
     except HarnessConfigError as exc:
         raise InputProblem(f"{config_file}: {exc}") from None
     except HarnessError as exc:

@@ -47,6 +47,23 @@ def load_resources(
         raise InputProblem(str(exc)) from None
 
 
+def load_preview_states(
+    program_dir: Path | None, stack: str, *, first_preview: bool
+) -> tuple[list[dict[str, Any]], str, Mapping[str, str]]:
+    """A program run under mocks as the engine would send it to a policy pack in ``pulumi
+    preview`` (:func:`costline.readers.mocks.preview_states`): the resources, the project name
+    and the stack config the pack gets (secrets left out)."""
+    from costline.readers import InputFileError, ProgramError
+    from costline.readers.mocks import mock_run, preview_states
+
+    try:
+        run = mock_run(program_dir, stack=stack, first_preview=first_preview)
+    except (InputFileError, ProgramError) as exc:
+        raise InputProblem(str(exc)) from None
+    public = {k: v for k, v in run.config.items() if k not in run.secret_keys}
+    return preview_states(run), run.project, public
+
+
 @dataclass(frozen=True)
 class LoadedStack:
     """A stack read and estimated: what every reporting command starts from."""

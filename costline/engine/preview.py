@@ -15,7 +15,13 @@ from typing import Any
 from costline.core.model import Resource
 from costline.core.paths import data_dir
 from costline.core.values import encode
-from costline.engine import EngineResource, PolicyPackProcess, RunResult, Violation
+from costline.engine import (
+    EngineResource,
+    PolicyPackProcess,
+    ProviderResource,
+    RunResult,
+    Violation,
+)
 
 
 def engine_resource(resource: Resource) -> EngineResource:
@@ -32,6 +38,58 @@ def engine_resource(resource: Resource) -> EngineResource:
     )
 
 
+def engine_resources_from_states(states: Sequence[Mapping[str, Any]]) -> list[EngineResource]:
+    """``apitype.ResourceV3`` objects as the engine sends them: ``inputs`` (after the provider's
+    Check) to ``Analyze``, ``outputs`` to ``AnalyzeStack``, each with its provider (``provider``
+    is ``<urn>::<id>``; the provider resource's inputs go with it), parent, dependencies and
+    property dependencies."""
+    providers = {
+        f"{s['urn']}::{s.get('id', '')}": s
+        for s in states
+        if str(s.get("type", "")).startswith("pulumi:providers:")
+    }
+    resources = []
+    for state in states:
+        reference = state.get("provider") or ""
+        provider = None
+        if reference:
+            inputs = (providers.get(reference) or {}).get("inputs") or {}
+            provider = ProviderResource(reference.rsplit("::", 1)[0], properties=inputs)
+        resources.append(
+            EngineResource(
+                urn=state["urn"],
+                type=state["type"],
+                properties=dict(state.get("inputs") or {}),
+                outputs=dict(state.get("outputs") or {}),
+                provider=provider,
+                parent=state.get("parent") or "",
+                dependencies=list(state.get("dependencies") or ()),
+                property_dependencies={
+                    k: list(v) for k, v in (state.get("propertyDependencies") or {}).items()
+                },
+                custom=state.get("custom", True) is not False,
+            )
+        )
+    return resources
+
+
+def run_engine(
+    resources: Sequence[EngineResource],
+    policy_config: Mapping[str, Any] | None = None,
+    *,
+    pack_dir: Path | None = None,
+    project: str = "costline-reference",
+    stack: str = "dev",
+    stack_config: Mapping[str, str] | None = None,
+) -> RunResult:
+    """Send ``resources`` through the policy pack in ``pack_dir`` (default: costline's own) as
+    the engine does; ``stack_config`` is the config it passes the pack (``PULUMI_CONFIG``)."""
+    with PolicyPackProcess(
+        pack_dir or data_dir("policypack"), project=project, stack=stack, config=stack_config
+    ) as pack:
+        return pack.run(resources, policy_config)
+
+
 def run_pack(
     resources: Sequence[Resource],
     policy_config: Mapping[str, Any] | None = None,
@@ -43,10 +101,14 @@ def run_pack(
 ) -> RunResult:
     """Analyze ``resources`` with the policy pack in ``pack_dir`` (default: costline's own);
     ``stack_config`` is the config the engine passes the pack (``PULUMI_CONFIG``)."""
-    with PolicyPackProcess(
-        pack_dir or data_dir("policypack"), project=project, stack=stack, config=stack_config
-    ) as pack:
-        return pack.run([engine_resource(r) for r in resources], policy_config)
+    return run_engine(
+        [engine_resource(r) for r in resources],
+        policy_config,
+        pack_dir=pack_dir,
+        project=project,
+        stack=stack,
+        stack_config=stack_config,
+    )
 
 
 def _target(violation: Violation, names: Mapping[str, tuple[str, str]]) -> str:
@@ -56,7 +118,7 @@ def _target(violation: Violation, names: Mapping[str, tuple[str, str]]) -> str:
     return f"{type_token}: {name}" if type_token else name
 
 
-def format_policies(result: RunResult, resources: Sequence[Resource]) -> str:
+def format_policies(result: RunResult, resources: Sequence[Resource | EngineResource]) -> str:
     """The preview's "Policies:" section: mandatory first, then advisory, stack lines last.
 
     Names come from the stack: each is made one safe line (:mod:`costline.core.text`), so a name

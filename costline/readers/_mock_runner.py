@@ -51,19 +51,6 @@ SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 DEFAULT_REGION = "us-east-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
 PROVIDER_PREFIX = "pulumi:providers:"
-# Types that get provider default tags even when they declare no tags of their own.
-TAGGABLE = frozenset(
-    {
-        "aws:lambda/function:Function",
-        "aws:apigateway/restApi:RestApi",
-        "aws:apigateway/stage:Stage",
-        "aws:bedrock/inferenceProfile:InferenceProfile",
-        "aws:s3/bucket:Bucket",
-        "aws:s3/bucketV2:BucketV2",
-        "aws:apigatewayv2/api:Api",
-        "aws:iam/role:Role",
-    }
-)
 
 
 # --- output normalisation ---------------------------------------------------------------------
@@ -100,8 +87,21 @@ class ReferenceMocks:
     (``MockMonitor`` does not run them either).
     """
 
-    def __init__(self, project: str, stack: str, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        project: str,
+        stack: str,
+        config: dict[str, Any],
+        *,
+        first_preview: bool = False,
+        taggable: frozenset[str] = frozenset(),
+    ) -> None:
         self.project, self.stack = project, stack
+        # first_preview: the stack does not exist yet, so every output the provider computes
+        # (ids, ARNs, auto-names) is unknown to the program, as on a first `pulumi preview`;
+        # the outputs that echo inputs stay known.
+        self.first_preview = first_preview
+        self.taggable = taggable
         self.region = str(
             config.get("aws:region") or os.environ.get("AWS_REGION") or DEFAULT_REGION
         )
@@ -119,20 +119,26 @@ class ReferenceMocks:
             if typ == PROVIDER_PREFIX + "aws":
                 self.provider_default_tags[provider_id] = _default_tags(inputs.get("defaultTags"))
             return provider_id, inputs
-        builder = getattr(self, "_" + _method_name(typ), None)
-        resource_id, extra = builder(name, inputs) if builder else self._generic(typ, name, inputs)
+        resource_id, extra = self.computed(typ, name, inputs)
+        if self.first_preview:
+            return "", inputs  # the id and every computed output: unknown until the update
         state = {**inputs, **extra}
         state.setdefault("id", resource_id)
         default_tags = self._provider_tags(args.provider)
         if (
             default_tags
             and typ.startswith("aws:")
-            and (isinstance(inputs.get("tags"), dict) or typ in TAGGABLE)
+            and (isinstance(inputs.get("tags"), dict) or typ in self.taggable)
         ):
             # The AWS provider's tagsAll: provider default tags overlaid by the resource's own.
             # (Readers add a tagsAll output to the properties, so default cost:* tags count.)
             state["tagsAll"] = {**default_tags, **(inputs.get("tags") or {})}
         return resource_id, state
+
+    def computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The id and the outputs the provider computes for a resource (known values)."""
+        builder = getattr(self, "_" + _method_name(typ), None)
+        return builder(name, inputs) if builder else self._generic(typ, name, inputs)
 
     def _provider_tags(self, provider: str | None) -> dict[str, Any]:
         """The default tags of the provider a resource names (``<urn>::<id>``), or of the
@@ -400,6 +406,7 @@ def make_monitor_class():
 
         def __init__(self, mocks: Any, config: dict[str, Any], secret_keys: list[str]) -> None:
             super().__init__(mocks)
+            self.reference: ReferenceMocks = mocks
             self.config = config
             self.secret_keys = set(secret_keys)
             self.lock = threading.Lock()
@@ -435,6 +442,12 @@ def make_monitor_class():
             if request.type != STACK_TYPE:
                 record["id"] = response.id
                 record["outputs"] = _plain(json_format.MessageToDict(response.object))
+                if self.reference.first_preview and not request.type.startswith(PROVIDER_PREFIX):
+                    # what the provider will compute: unknown in this preview's outputs
+                    inputs = record["inputs"]
+                    _, extra = self.reference.computed(request.type, request.name, dict(inputs))
+                    record["computed"] = sorted({"id", *extra} - set(inputs))
+                    record["outputs"] = {}  # the caller builds them (see readers.mocks)
             provider = request.provider
             if (
                 request.custom
@@ -603,6 +616,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stack", required=True)
     parser.add_argument("--organization", default="organization")
     parser.add_argument("--root-directory", default=None)
+    parser.add_argument("--first-preview", action="store_true")
+    parser.add_argument(
+        "--taggable",
+        default="[]",
+        help="JSON list of the AWS types that get default tags without tags of their own",
+    )
     args = parser.parse_args(argv)
 
     # One JSON document on the real stdout; everything else (the program's prints, C-level
@@ -665,7 +684,13 @@ def main(argv: list[str] | None = None) -> int:
     logger.addHandler(_Diagnostics())
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)  # as the language host does
 
-    mocks = ReferenceMocks(args.project, args.stack, config)
+    mocks = ReferenceMocks(
+        args.project,
+        args.stack,
+        config,
+        first_preview=args.first_preview,
+        taggable=frozenset(json.loads(args.taggable)),
+    )
     monitor = make_monitor_class()(mocks, config, secret_keys)
     # pulumi.runtime.set_mocks, minus its root Stack (run_in_stack creates the stack, as the
     # language host does, so exports are registered and pulumi.run() works).

@@ -42,7 +42,9 @@ from typing import Any
 import yaml
 
 from costline.core.model import Resource
+from costline.core.values import UNKNOWN_SENTINELS
 from costline.readers.errors import InputFileError, ProgramError
+from costline.readers.preview_values import TAGGABLE_TYPES, with_tags_all
 from costline.readers.state import resource_from_state
 
 RUNNER = Path(__file__).resolve().with_name("_mock_runner.py")
@@ -125,6 +127,12 @@ class MockRun:
     diagnostics: tuple[Mapping[str, str], ...]  # pulumi.log warnings/errors
     stderr: str
     seconds: float
+    states: tuple[Mapping[str, Any], ...] = ()
+    """The resources as ``apitype.ResourceV3`` objects (``inputs``, ``outputs``, ``provider``
+    as ``<urn>::<id>``...), in the order the engine would register them."""
+    first_preview: bool = False
+    """Run as on a first preview: every output the provider computes was unknown to the
+    program (see :func:`preview_states`)."""
 
 
 def run_program(
@@ -168,6 +176,7 @@ def mock_run(
     project: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     python: str | None = None,
+    first_preview: bool = False,
 ) -> MockRun:
     """:func:`run_program` with everything else the run produced (exports, config, diagnostics)."""
     started = time.perf_counter()
@@ -200,6 +209,9 @@ def mock_run(
         stack,
         "--root-directory",
         str(proj.root),
+        "--taggable",
+        json.dumps(sorted(TAGGABLE_TYPES)),
+        *(["--first-preview"] if first_preview else []),
     ]
     try:
         completed = subprocess.run(
@@ -263,7 +275,73 @@ def mock_run(
         diagnostics=tuple(payload.get("diagnostics") or ()),
         stderr=completed.stderr,
         seconds=time.perf_counter() - started,
+        states=tuple(payload.get("resources") or ()),
+        first_preview=first_preview,
     )
+
+
+# --- what the engine would send a policy pack ----------------------------------------------------
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+_UNKNOWN_ARRAY = "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2"
+_UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
+_OPTIONAL_COMPUTED: Mapping[str, Mapping[str, Any]] = {
+    "aws:lambda/function:Function": {
+        "architectures": _UNKNOWN_ARRAY,
+        "ephemeralStorage": {"size": _UNKNOWN_NUMBER},
+    },
+}
+"""Optional+Computed fields pulumi-aws leaves unknown in a first preview's outputs when the
+program does not set them (the real engine sends ``ephemeralStorage: {"size": <unknown>}``)."""
+
+
+def preview_states(run: MockRun) -> list[dict[str, Any]]:
+    """The run's resources as ``ResourceV3`` objects holding what the engine sends a policy
+    pack in ``pulumi preview``: ``inputs`` after the provider's Check (pulumi-aws adds
+    ``tagsAll``, its default tags under the resource's own) for ``Analyze``, and ``outputs`` for
+    ``AnalyzeStack``.
+
+    After a :func:`mock_run` with ``first_preview=True`` the outputs are those of a create on a
+    first preview: the checked inputs with every computed field unknown (``id``, ``arn``,
+    ``invokeArn``..., and the Optional+Computed fields left unset), or an empty map, with the
+    inputs left unchecked, when the resource's provider has an unknown input (the engine then
+    neither checks nor previews it: ``provider_plugin.go``). Otherwise (a stack that already
+    exists, every output known) they are the mocks' outputs."""
+    states = [dict(state) for state in run.states]
+    providers = {
+        f"{s['urn']}::{s.get('id', '')}": s
+        for s in states
+        if s["type"].startswith("pulumi:providers:")
+    }
+    result = []
+    for state in states:
+        inputs = dict(state.get("inputs") or {})
+        provider = providers.get(state.get("provider") or "")
+        provider_inputs = None if provider is None else provider.get("inputs") or {}
+        config_known = provider_inputs is None or not _has_unknown(provider_inputs)
+        if config_known:
+            inputs = with_tags_all(state["type"], inputs, provider_inputs)
+        outputs = state.get("outputs") or {}
+        if run.first_preview and "computed" in state:
+            if not state.get("custom", True):
+                outputs = inputs  # a component: no provider, its inputs are all there is
+            elif not config_known:
+                outputs = {}
+            else:
+                outputs = {**dict.fromkeys(state["computed"], _UNKNOWN), **inputs}
+                for key, unknown in _OPTIONAL_COMPUTED.get(state["type"], {}).items():
+                    outputs.setdefault(key, unknown)
+        result.append({**state, "inputs": inputs, "outputs": outputs})
+    return result
+
+
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, str):
+        return value in UNKNOWN_SENTINELS
+    if isinstance(value, Mapping):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return False
 
 
 # --- project and stack files ---------------------------------------------------------------------
