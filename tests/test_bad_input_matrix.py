@@ -581,7 +581,7 @@ CASES: dict[str, Bad] = {
     "unknown model id tag": bad(
         res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": "acme.gpt-9"}),
         "bedrock-model-unknown",
-        "cost:bedrock-model",
+        "tags.cost:bedrock-model",
         "no on-demand price for Bedrock model 'acme.gpt-9' in us-east-1",
         target="p",
     ),

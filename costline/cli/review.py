@@ -21,6 +21,7 @@ from costline.cli.options import amount, stack_options, what_if_scenarios
 from costline.cli.output import echo, emit, render_report
 from costline.cli.stack import LoadedStack, load_from_options
 from costline.core.money import format_usd
+from costline.core.text import one_line
 from costline.render.filters import signed_pct, signed_usd
 from costline.render.templates import FORMATS
 from costline.review.baseline import Baseline, BaselineError, load_baseline
@@ -130,6 +131,7 @@ def check_command(
         amount("--warn-at-percent", warn_at) or DEFAULT_WARN_AT_PERCENT,
         amount("--max-increase", max_increase),
         amount("--max-increase-percent", max_increase_percent),
+        fail_closed=kw["fail_closed"],
     )
     if limits.needs_baseline and baseline_file is None and kw["config"] is None:
         raise InputProblem(
@@ -179,7 +181,13 @@ def verdict_line(report: dict[str, Any]) -> str:
         "within": "passed",
         "none": "passed (no limits set)",
     }
-    parts = [f"{format_usd(report['total_monthly_usd'])}/month"]
+    word = words[budget["status"]]
+    total = f"{format_usd(report['total_monthly_usd'])}/month"
+    if not report.get("complete", True):
+        total += f" + {one_line(report['incomplete_summary'])}"
+        if budget["status"] != "over":
+            word += ", but the estimate is incomplete"
+    parts = [total]
     if baseline is not None:
         parts.append(
             f"{signed_usd(baseline['delta_usd'])} ({signed_pct(baseline['delta_percent'])}) vs "
@@ -187,7 +195,7 @@ def verdict_line(report: dict[str, Any]) -> str:
         )
     if budget["monthly_budget_usd"] is not None:
         parts.append(f"budget {format_usd(budget['monthly_budget_usd'])}")
-    return f"costline check {words[budget['status']]}: " + ", ".join(parts)
+    return f"costline check {word}: " + ", ".join(parts)
 
 
 __all__ = ["EXIT_OVER_BUDGET", "check_command", "diff_command"]

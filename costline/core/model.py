@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from decimal import Decimal
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from costline.core.values import decode
+
+if TYPE_CHECKING:
+    from costline.core.completeness import Completeness
 
 _T = TypeVar("_T")
 
@@ -117,6 +120,10 @@ class Finding:
     resource_name: str | None = None
     field: str | None = None
     suggestion: str | None = None
+    gap: str | None = None
+    """For a finding that leaves cost out of the total: what could not be determined, in a few
+    words (``no price for anthropic.claude-3-5-sonnet in eu-west-1``); see
+    :mod:`costline.core.completeness` (which words it falls back to from the code and field)."""
 
 
 class UsageSource(str, Enum):
@@ -222,6 +229,13 @@ class Estimate:
     def all_findings(self) -> tuple[Finding, ...]:
         per_resource = tuple(f for r in self.resources for f in r.findings)
         return per_resource + self.findings
+
+    @property
+    def completeness(self) -> Completeness:
+        """Which dollars are known, bounded or missing (:mod:`costline.core.completeness`)."""
+        from costline.core.completeness import completeness
+
+        return completeness(self)
 
     def by_service(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}

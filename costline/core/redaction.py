@@ -73,6 +73,7 @@ class Redactor:
             message=self.text(f.message),
             suggestion=self.text(f.suggestion),
             field=self.text(f.field),
+            gap=self.text(f.gap),
         )
 
     def resource(self, r: ResourceEstimate) -> ResourceEstimate:

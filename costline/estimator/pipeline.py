@@ -38,8 +38,8 @@ from costline.pricers.registry import PRICERS, is_free
 from costline.pricing.model import PriceBook
 from costline.pricing.staleness import stale_prices_finding
 from costline.pricing.verification import unverified_prices_finding
+from costline.usage.bounds import DEFAULT_WORST_CASE
 from costline.usage.tags import (
-    DEFAULT_WORST_CASE,
     DerivedValue,
     TagCache,
     UsageReader,
@@ -199,6 +199,7 @@ def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
                 f"no price entry {charge.price_id!r} in the {prices.region} "
                 f"tables; {charge.description.lower()} is not in the total",
                 suggestion="add the entry with a --prices override file",
+                gap=f"no price {charge.price_id} in {prices.region}",
             )
         )
     return (
@@ -296,6 +297,7 @@ def _unpriced(resource: Resource) -> ResourceEstimate:
                 "not-priced",
                 Severity.INFO,
                 f"costline does not price {resource.type} yet; its cost is not in the total",
+                gap=f"{resource.type} not priced by costline",
             )
         )
     return ResourceEstimate(
@@ -400,6 +402,7 @@ def _finding(
     *,
     field: str | None = None,
     suggestion: str | None = None,
+    gap: str | None = None,
 ) -> Finding:
     return Finding(
         code,
@@ -409,4 +412,5 @@ def _finding(
         resource.name,
         field,
         suggestion,
+        gap,
     )

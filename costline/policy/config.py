@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
 
-from costline.usage.tags import DEFAULT_WORST_CASE
+from costline.usage.bounds import DEFAULT_WORST_CASE
 from costline.usage.tags import USAGE_TAGS as USAGE_TAG_CONTRACT
 
 if TYPE_CHECKING:

@@ -55,7 +55,12 @@ from costline.readers.preview_values import (
 )
 from costline.readers.region import DEFAULT_REGION, detect_region
 from costline.render.summary import drivers_text, resource_line, stack_line
-from costline.review.budget import over_by, stack_budget, worst_case_reasons
+from costline.review.budget import (
+    fail_closed_message,
+    over_by,
+    stack_budget,
+    worst_case_reasons,
+)
 from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 from costline.usage.tags import USAGE_FINDING_CODES
 
@@ -313,7 +318,16 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
     total = analysis.estimate.total_monthly_usd
     verdict = stack_budget(total, budget, analysis.settings.warn_at_percent)
     drivers = drivers_text(analysis.estimate)
-    if verdict.over_usd is not None:
+    known = analysis.estimate.completeness
+    if analysis.settings.fail_closed and not known.complete:
+        report(
+            one_line(
+                f"Stack cost ~{format_usd(total)}/month + {known.summary()}: failClosed cannot "
+                f"check the budget {format_usd(budget)}, as no worst-case bound exists for what is "
+                "missing."
+            )
+        )
+    elif verdict.over_usd is not None:
         report(
             one_line(
                 f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
@@ -332,9 +346,16 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
 
 
 def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> None:
+    missing = (
+        analysis.estimate.completeness.missing_by_resource()
+        if analysis.settings.fail_closed
+        else {}
+    )
     for r in analysis.estimate.resources:
         budget = analysis.settings.resource_budget(r.name, r.type)
-        if budget is not None and (over := over_by(r.monthly_usd, budget)) is not None:
+        if budget is not None and r.name in missing:
+            report(one_line(fail_closed_message(r.name, missing[r.name])), r.urn)
+        elif budget is not None and (over := over_by(r.monthly_usd, budget)) is not None:
             report(
                 one_line(
                     f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its "
@@ -345,10 +366,19 @@ def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> Non
 
 
 def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
+    """Usage findings; under ``failClosed`` also every other gap with no worst-case bound (a
+    type costline does not price, a missing price entry), which fails closed here too."""
     for r in analysis.estimate.resources:
         for f in r.findings:
             if f.code in USAGE_FINDING_CODES:
                 report(one_line(f.message + (f" — {f.suggestion}" if f.suggestion else "")), r.urn)
+    if analysis.settings.fail_closed:
+        for gap in analysis.estimate.completeness.missing:
+            if gap.code not in USAGE_FINDING_CODES:
+                report(
+                    one_line(fail_closed_message(gap.resource_name or "the stack", [gap.what])),
+                    gap.resource_urn,
+                )
 
 
 def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
@@ -416,6 +446,20 @@ VALIDATORS: dict[str, Callable[[Analysis, ReportViolation], None]] = {
 }
 
 
+GATES = frozenset({STACK_BUDGET, RESOURCE_BUDGET, USAGE_TAGS, LAMBDA_WORST_CASE})
+"""The policies that gate (every one but the informational cost-estimate): under failClosed, an
+estimate that could not be made (no price tables for the region, a broken override file) fails
+them at their enforcement level instead of becoming an advisory note."""
+
+
+def _fail_closed(args: StackValidationArgs, own_name: str) -> bool:
+    try:
+        config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
+        return parse_settings(config).fail_closed
+    except Exception:
+        return False
+
+
 def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
     """Run a policy so that nothing escapes: errors become an advisory violation."""
 
@@ -431,7 +475,9 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
             message = one_line(
                 f"costline could not run policy {name}: {detail}. The estimate is incomplete."
             )
-            if not bridge.advisory(name, DESCRIPTIONS[name], message):
+            if name in GATES and _fail_closed(args, name):
+                report(f"{message} failClosed: the gate fails.", None)
+            elif not bridge.advisory(name, DESCRIPTIONS[name], message):
                 report(message, None)
 
     return validate

@@ -18,6 +18,7 @@ from decimal import ROUND_CEILING, Decimal
 from costline.core.model import Resource, UsageSource
 from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
+from costline.usage.bounds import APIGW_CACHE_ENABLED, APIGW_LARGEST_CACHE_GB
 from costline.usage.tags import (
     AVG_REQUEST_KB,
     MONTHLY_CONNECTION_MINUTES,
@@ -74,8 +75,10 @@ def price_rest_stage(
         else []
     )
     props = PropertyReader(resource, usage)
-    if props.flag("cacheClusterEnabled", default=False):
-        size = props.choice("cacheClusterSize", default="0.5", allowed=CACHE_SIZES_GB)
+    if props.flag("cacheClusterEnabled", default=False, bound=APIGW_CACHE_ENABLED):
+        size = props.choice(
+            "cacheClusterSize", default="0.5", allowed=CACHE_SIZES_GB, bound=APIGW_LARGEST_CACHE_GB
+        )
         charges.append(
             Charge(
                 SERVICE,

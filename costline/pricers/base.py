@@ -111,8 +111,12 @@ class PropertyReader:
         minimum: Decimal,
         maximum: Decimal,
         path: Sequence[str] | None = None,
+        bound: Decimal | None = None,
     ) -> Decimal:
-        """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid."""
+        """A numeric property (``memorySize``), or ``default`` when absent, unknown or invalid.
+
+        Under fail-closed an unknown or invalid value is priced at ``bound`` (its fail-closed
+        worst case, :mod:`costline.usage.bounds`) when one is given."""
         raw = (
             _dig(self.resource.properties, path)
             if path
@@ -127,6 +131,14 @@ class PropertyReader:
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, _plain(default), UsageSource.DEFAULT, f"{unit}, AWS default")
             return default
+        if is_unknown(raw) and bound is not None and self.usage.fail_closed:
+            self.usage.priced_at_bound(
+                label,
+                f"{_plain(bound)} {unit}",
+                f"{label} is not known until the update runs",
+                f"set {label} from plain stack config",
+            )
+            return bound
         if is_unknown(raw):
             self.usage.finding(
                 "property-unknown",
@@ -145,6 +157,14 @@ class PropertyReader:
             or raw != raw
             or raw in _INFINITIES
         ):
+            if bound is not None and self.usage.fail_closed:
+                self.usage.priced_at_bound(
+                    label,
+                    f"{_plain(bound)} {unit}",
+                    f"{label} is a {type(raw).__name__}, not a number",
+                    f"set {label} to a number between {_plain(minimum)} and {_plain(maximum)}",
+                )
+                return bound
             self.usage.finding(
                 "property-invalid",
                 Severity.ERROR,
@@ -182,8 +202,10 @@ class PropertyReader:
         allowed: Sequence[str],
         path: Sequence[str] | None = None,
         first_of_list: bool = False,
+        bound: str | None = None,
     ) -> str:
-        """A string property from ``allowed`` (``architectures[0]``), or ``default``."""
+        """A string property from ``allowed`` (``architectures[0]``), or ``default``; under
+        fail-closed an unknown value is priced at ``bound`` when one is given."""
         raw = (
             _dig(self.resource.properties, path)
             if path
@@ -200,6 +222,14 @@ class PropertyReader:
         if raw is _ABSENT or raw is None:
             self.usage.assume(label, default, UsageSource.DEFAULT, "AWS default")
             return default
+        if is_unknown(raw) and bound is not None and self.usage.fail_closed:
+            self.usage.priced_at_bound(
+                label,
+                bound,
+                f"{label} is not known until the update runs",
+                f"set {label} from plain stack config",
+            )
+            return bound
         if is_unknown(raw):
             self.usage.finding(
                 "property-unknown",
@@ -223,11 +253,20 @@ class PropertyReader:
         self.usage.assume(label, self._display(label, raw), UsageSource.PROPERTY)
         return raw
 
-    def flag(self, name: str, *, default: bool) -> bool:
-        """A boolean property, or ``default`` when absent, unknown or not a boolean."""
+    def flag(self, name: str, *, default: bool, bound: bool | None = None) -> bool:
+        """A boolean property, or ``default`` when absent, unknown or not a boolean; under
+        fail-closed an unknown value is priced at ``bound`` when one is given."""
         raw = self.resource.properties.get(name, _ABSENT)
         if isinstance(raw, bool):
             return raw
+        if is_unknown(raw) and bound is not None and self.usage.fail_closed:
+            self.usage.priced_at_bound(
+                name,
+                str(bound).lower(),
+                f"{name} is not known until the update runs",
+                f"set {name} from plain stack config",
+            )
+            return bound
         if raw not in (_ABSENT, None):
             reason = "is not known until the update runs" if is_unknown(raw) else "is not a boolean"
             self.usage.finding(

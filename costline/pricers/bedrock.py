@@ -20,7 +20,7 @@ import re
 from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
-from costline.core.money import format_quantity
+from costline.core.money import ZERO, format_quantity, money_context
 from costline.core.values import is_unknown
 from costline.pricers.base import Charge, PricingContext
 from costline.pricing.model import PriceBook
@@ -74,14 +74,17 @@ def known_models(context: PricingContext) -> list[str]:
     return sorted(models)
 
 
-def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
+def _declared_model(resource: Resource, usage: UsageReader) -> tuple[str | None, str]:
+    """The declared model and the field it comes from (when it could not be read, the field
+    whose finding says why)."""
+    tag_field = f"tags.{BEDROCK_MODEL.key}"
     if usage.has(BEDROCK_MODEL):
-        return usage.text(BEDROCK_MODEL)
+        return usage.text(BEDROCK_MODEL), tag_field
     source = resource.properties.get("modelSource")
     copy_from = source.get("copyFrom") if isinstance(source, dict) else None
     if isinstance(copy_from, str) and not is_unknown(copy_from):
         usage.assume("modelSource.copyFrom", foundation_model_id(copy_from), UsageSource.PROPERTY)
-        return copy_from
+        return copy_from, "modelSource.copyFrom"
     if resource.type == INFERENCE_PROFILE_TYPE and (is_unknown(copy_from) or is_unknown(source)):
         label = "modelSource.copyFrom" if is_unknown(copy_from) else "modelSource"
         usage.finding(
@@ -91,9 +94,68 @@ def _declared_model(resource: Resource, usage: UsageReader) -> str | None:
             label,
             f"add the tag {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}",
         )
-        return None
+        return None, label
     usage.missing(BEDROCK_MODEL)
-    return None
+    return None, tag_field
+
+
+def dearest_model(
+    context: PricingContext, input_tokens: Decimal, output_tokens: Decimal
+) -> str | None:
+    """The fail-closed bound for an unknown model: the text model whose on-demand price for one
+    request of ``input_tokens`` + ``output_tokens`` is the highest in the region's tables (each
+    entry at its dearest tier); ``None`` when the region prices no token model."""
+    best: tuple[Decimal, str] | None = None
+    with money_context():
+        for model in known_models(context):
+            cost = ZERO
+            priced = False
+            for dimension, tokens in (
+                ("input_tokens", input_tokens),
+                ("output_tokens", output_tokens),
+            ):
+                entry = context.prices.get(on_demand_price_id(model, dimension))
+                if entry is not None:
+                    priced = True
+                    cost += max(t.usd for t in entry.tiers) * tokens / entry.price_per
+            if priced and (best is None or (cost, model) > best):
+                best = (cost, model)
+    return best[1] if best else None
+
+
+def _dearest_charges(
+    usage: UsageReader, context: PricingContext, requests: Decimal, field: str, why: str
+) -> list[Charge]:
+    """Fail-closed: the tokens declared (or their worst case) at :func:`dearest_model`."""
+    inputs, outputs = usage.number(INPUT_TOKENS), usage.number(OUTPUT_TOKENS)
+    if inputs is None or outputs is None:
+        return []
+    model = dearest_model(context, inputs, outputs)
+    if model is None:
+        return []
+    usage.priced_at_bound(
+        field,
+        model,
+        f"{why}; the dearest model priced in {context.prices.region} at the declared tokens",
+        f"declare the model, e.g. {BEDROCK_MODEL.key}={BEDROCK_MODEL.example}",
+    )
+    charges = []
+    for dimension, per_request in (("input_tokens", inputs), ("output_tokens", outputs)):
+        price_id = on_demand_price_id(model, dimension)
+        if context.prices.get(price_id) is not None:
+            kind = dimension.split("_")[0]
+            charges.append(
+                Charge(
+                    SERVICE,
+                    price_id,
+                    requests * per_request,
+                    f"{kind.capitalize()} tokens ({model}, fail-closed bound)",
+                    f"{format_quantity(requests)} req × {format_quantity(per_request)} {kind} "
+                    "tokens",
+                    f"bedrock-tokens:{model}",
+                )
+            )
+    return charges
 
 
 MODES = ("on-demand", "batch")
@@ -122,11 +184,14 @@ def bedrock_usage_charges(
 ) -> list[Charge]:
     """Token (text, embedding) or image charges for ``requests`` calls per month to the declared
     model, at the on-demand or batch price (``cost:bedrock-mode``)."""
-    declared = _declared_model(resource, usage)
-    if declared is None or requests is None:
+    declared, field = _declared_model(resource, usage)
+    if requests is None:
+        return []
+    if declared is None:
+        if usage.fail_closed:
+            return _dearest_charges(usage, context, requests, field, "the model is not known")
         return []
     model_id = foundation_model_id(declared)
-    field = BEDROCK_MODEL.key if usage.has(BEDROCK_MODEL) else "modelSource.copyFrom"
     mode = billing_mode(usage)
     if context.prices.get(on_demand_price_id(model_id, "input_tokens")) is None:
         if context.prices.get(on_demand_price_id(model_id, "images")) is not None:
@@ -144,7 +209,12 @@ def bedrock_usage_charges(
             "its token cost is not in the total",
             field,
             hint,
+            gap=f"no price for {model_id} in {context.prices.region}",
         )
+        if usage.fail_closed:
+            return _dearest_charges(
+                usage, context, requests, field, f"no price for {model_id} in the region"
+            )
         return []
     prefix = _token_price_prefix(declared, model_id, mode, usage, context)
     return token_charges(usage, context, model_id, prefix, requests)

@@ -60,6 +60,18 @@ def _model_property(resource: Resource, usage: UsageReader, name: str) -> str | 
     return None
 
 
+def _dearest_provisioned(context: PricingContext, commitment: str) -> str | None:
+    """The fail-closed bound for an unknown ``modelArn``: the model whose provisioned-throughput
+    price per model unit at ``commitment`` is the highest in the region's tables."""
+    prefix, suffix = "bedrock.provisioned.", f".{commitment}"
+    priced = [
+        (max(t.usd for t in entry.tiers) / entry.price_per, pid[len(prefix) : -len(suffix)])
+        for pid, entry in context.prices.entries.items()
+        if pid.startswith(prefix) and pid.endswith(suffix)
+    ]
+    return max(priced)[1] if priced else None
+
+
 def price_provisioned_throughput(
     resource: Resource, usage: UsageReader, context: PricingContext
 ) -> list[Charge]:
@@ -98,6 +110,16 @@ def price_provisioned_throughput(
         UsageSource.PROPERTY if commitment_raw else UsageSource.DEFAULT,
     )
     raw = _model_property(resource, usage, "modelArn")
+    if raw is None and usage.fail_closed and is_unknown(resource.properties.get("modelArn")):
+        raw = _dearest_provisioned(context, commitment)
+        if raw is not None:
+            usage.priced_at_bound(
+                "modelArn",
+                raw,
+                "modelArn is not known until the update runs; the dearest model with a "
+                f"provisioned-throughput price ({commitment}) in {context.prices.region}",
+                "set modelArn from plain stack config",
+            )
     if raw is None:
         return []
     model = _model_with_prices(context, raw, commitment, "bedrock.provisioned")
@@ -109,6 +131,8 @@ def price_provisioned_throughput(
             f"{context.prices.region}; its cost is not in the total",
             "modelArn",
             "add a bedrock.provisioned.<model>.<commitment> entry with a --prices override file",
+            gap=f"no provisioned-throughput price for {foundation_model_id(raw)} in "
+            f"{context.prices.region}",
         )
         return []
     price_id = f"bedrock.provisioned.{model}.{commitment}"

@@ -24,6 +24,12 @@ from costline.pricers.base import (
     PropertyReader,
 )
 from costline.pricers.bedrock_invocation import invocation_charges
+from costline.usage.bounds import (
+    LAMBDA_DEAREST_ARCHITECTURE,
+    LAMBDA_MAX_EPHEMERAL_MB,
+    LAMBDA_MAX_MEMORY_MB,
+    LAMBDA_MAX_TIMEOUT_S,
+)
 from costline.usage.tags import (
     ACTIVE_HOURS_PER_DAY,
     AVG_DURATION_MS,
@@ -33,8 +39,12 @@ from costline.usage.tags import (
     DEFAULT_DAYS_PER_MONTH,
     IMPORTED_MODEL,
     INIT_DURATION_MS,
+    INPUT_TOKENS,
+    OUTPUT_TOKENS,
     UsageReader,
 )
+from costline.usage.traffic import PROFILE_TYPE as INFERENCE_PROFILE_TYPE
+from costline.usage.traffic import traffic_edges
 
 TYPE = "aws:lambda/function:Function"
 SERVICE = "Lambda"
@@ -115,13 +125,23 @@ def price_lambda_function(
         default=DEFAULT_MEMORY_MB,
         unit="MB",
         minimum=Decimal(128),
-        maximum=Decimal(10240),
+        maximum=LAMBDA_MAX_MEMORY_MB,
+        bound=LAMBDA_MAX_MEMORY_MB,
     )
     timeout_s = props.number(
-        "timeout", default=DEFAULT_TIMEOUT_S, unit="s", minimum=Decimal(1), maximum=Decimal(900)
+        "timeout",
+        default=DEFAULT_TIMEOUT_S,
+        unit="s",
+        minimum=Decimal(1),
+        maximum=LAMBDA_MAX_TIMEOUT_S,
+        bound=LAMBDA_MAX_TIMEOUT_S,
     )
     architecture = props.choice(
-        "architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES, first_of_list=True
+        "architectures",
+        default=DEFAULT_ARCHITECTURE,
+        allowed=ARCHITECTURES,
+        first_of_list=True,
+        bound=LAMBDA_DEAREST_ARCHITECTURE,
     )
     ephemeral_mb = props.number(
         "ephemeralStorage.size",
@@ -129,7 +149,8 @@ def price_lambda_function(
         default=DEFAULT_EPHEMERAL_MB,
         unit="MB",
         minimum=Decimal(512),
-        maximum=Decimal(10240),
+        maximum=LAMBDA_MAX_EPHEMERAL_MB,
+        bound=LAMBDA_MAX_EPHEMERAL_MB,
     )
 
     requests = usage.monthly_requests()
@@ -194,7 +215,25 @@ def price_lambda_function(
             )
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
+    elif (usage.has(INPUT_TOKENS) or usage.has(OUTPUT_TOKENS)) and resource.urn not in (
+        context.index(_PROFILE_CALLERS, profile_callers)
+    ):
+        # tokens declared here that flow to no inference profile: without a model they would be
+        # lost, so price them here, which names the missing model (fail-closed: the dearest)
+        charges.extend(invocation_charges(resource, usage, context, requests=requests))
     return charges
+
+
+_PROFILE_CALLERS = "lambdas-calling-a-profile"
+
+
+def profile_callers(stack: Sequence[Resource]) -> frozenset[str]:
+    """The Lambdas whose traffic reaches an inference profile in the stack (their per-request
+    tokens flow there, see :mod:`costline.usage.traffic`)."""
+    types = {r.urn: r.type for r in stack}
+    return frozenset(
+        e.source for e in traffic_edges(stack) if types.get(e.target) == INFERENCE_PROFILE_TYPE
+    )
 
 
 def _pc_duration_charges(

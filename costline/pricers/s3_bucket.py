@@ -43,7 +43,7 @@ def price_s3_bucket(
         (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
         (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET"),
     ):
-        if usage.has_or_derived(tag):
+        if usage.has_or_derived(tag) or usage.fail_closed:
             count = usage.number(tag)
             if count is not None:
                 charges.append(

@@ -89,7 +89,9 @@ def status_counts(estimate: Estimate) -> dict[ResourceStatus, int]:
 
 
 def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
-    """``Stack total ~$38.61/month (budget $50.00, headroom $11.39) · 9 resources: ...``"""
+    """``Stack total ~$38.61/month (budget $50.00, headroom $11.39) · 9 resources: ...``, with
+    what is missing after the total when the estimate is incomplete
+    (``~$12.07/month + 1 resource not fully priced: model (no price for … in eu-west-1)``)."""
     counts = status_counts(estimate)
     total = estimate.total_monthly_usd
     budget = ""
@@ -100,8 +102,11 @@ def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
             if headroom >= 0
             else f" (budget {format_usd(budget_usd)}, over by {format_usd(-headroom)})"
         )
+    gaps = estimate.completeness.summary()
+    incomplete = f" + {gaps}" if gaps else ""
     return (
-        f"Stack total ~{format_usd(total)}/month{budget} · {len(estimate.resources)} resources: "
+        f"Stack total ~{format_usd(total)}/month{incomplete}{budget} · "
+        f"{len(estimate.resources)} resources: "
         f"{counts[ResourceStatus.PRICED] + counts[ResourceStatus.PARTIAL]} priced, "
         f"{counts[ResourceStatus.FREE]} free, {counts[ResourceStatus.USAGE_MISSING]} missing "
         "usage, "

@@ -19,11 +19,23 @@ INCOMPLETE_STATUSES = ("partial", "usage_missing", "not_priced")
 
 
 def _incomplete_names(report: Mapping[str, Any]) -> list[str]:
+    """The resources whose cost is not fully known, each with what is missing
+    (``model (no price for … in eu-west-1)``), from the report's ``incomplete`` gaps
+    (:mod:`costline.core.completeness`); by status for a report without them."""
     listed = report.get("incomplete")
     if isinstance(listed, list):
+        grouped: dict[str, list[str]] = {}
+        for gap in listed:
+            if isinstance(gap, Mapping):
+                name = str(gap.get("resource_name") or "the stack")
+                whats = grouped.setdefault(name, [])
+                what = str(gap.get("what", ""))
+                if what and what not in whats:
+                    whats.append(what)
+            else:
+                grouped.setdefault(str(gap), [])
         return [
-            str(item.get("name", item.get("urn", ""))) if isinstance(item, Mapping) else str(item)
-            for item in listed
+            f"{name} ({', '.join(whats)})" if whats else name for name, whats in grouped.items()
         ]
     return [r["name"] for r in report["resources"] if r["status"] in INCOMPLETE_STATUSES]
 

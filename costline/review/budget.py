@@ -32,6 +32,7 @@ increase may come from prices, which a JSON report cannot separate out. Pure: no
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -56,10 +57,13 @@ class BudgetLimits:
     warn_at_percent: Decimal = DEFAULT_WARN_AT_PERCENT
     max_increase_usd: Decimal | None = None
     max_increase_percent: Decimal | None = None
+    fail_closed: bool = False
+    """An estimate with a gap that has no worst-case bound breaks the check (see
+    :mod:`costline.core.completeness`)."""
 
     @property
     def any(self) -> bool:
-        return any(
+        return self.fail_closed or any(
             v is not None
             for v in (self.monthly_budget_usd, self.max_increase_usd, self.max_increase_percent)
         )
@@ -197,16 +201,32 @@ def _increase_percent_text(
         return plain_number(shown)
 
 
+def fail_closed_message(name: str, whats: Sequence[str]) -> str:
+    """Why a fail-closed gate fails on one resource: what is missing has no worst-case bound."""
+    return (
+        f"{name}: {', '.join(whats)}, with no worst-case bound: fail-closed cannot price its cost"
+    )
+
+
 def check_budget(
     total: Decimal,
     limits: BudgetLimits,
     baseline_total: Decimal | None = None,
     *,
     other_prices: bool = False,
+    missing: Mapping[str, Sequence[str]] | None = None,
 ) -> BudgetResult:
     """Check ``total`` (and its increase over ``baseline_total``) against ``limits``;
-    ``other_prices``: the baseline was priced with other tables or overrides (see module doc)."""
+    ``other_prices``: the baseline was priced with other tables or overrides (see module doc);
+    ``missing``: what the estimate could not determine and has no bound for, by resource name
+    (:meth:`~costline.core.completeness.Completeness.missing_by_resource`), which breaks a
+    fail-closed check."""
     violations: list[Violation] = []
+    if limits.fail_closed:
+        violations += [
+            Violation("incomplete", fail_closed_message(name, whats))
+            for name, whats in (missing or {}).items()
+        ]
     used = headroom = over = None
     budget = limits.monthly_budget_usd
     warning = False

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from costline.core.completeness import Gap
 from costline.core.model import Estimate, Finding, ResourceStatus, Severity
 from costline.core.money import plain_number
 
@@ -30,6 +31,16 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "resource_name": finding.resource_name,
         "field": finding.field,
         "suggestion": finding.suggestion,
+    }
+
+
+def _gap(gap: Gap) -> dict[str, Any]:
+    return {
+        "resource_urn": gap.resource_urn,
+        "resource_name": gap.resource_name,
+        "field": gap.field,
+        "what": gap.what,
+        "code": gap.code,
     }
 
 
@@ -73,6 +84,7 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
     for r in estimate.resources:
         counts[r.status.value] += 1
     findings = [_finding(f) for f in estimate.all_findings]
+    known = estimate.completeness
     return {
         "schema": REPORT_SCHEMA_ID,
         "source": source,
@@ -83,6 +95,12 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
         "pricing_as_of": estimate.pricing.as_of,
         "price_overrides": list(estimate.pricing.overrides),
         "free_tier_applied": estimate.free_tier_applied,
+        "complete": known.complete,
+        "incomplete_summary": known.summary(),
+        "known_monthly_usd": known.known_usd,
+        "bounded_monthly_usd": known.bounded_usd,
+        "incomplete": [_gap(g) for g in known.missing],
+        "bounded": [_gap(g) for g in known.bounded],
         "by_service": [
             {"service": service, "monthly_usd": usd}
             for service, usd in sorted(

@@ -145,7 +145,13 @@ def review_report(
         base_total = baseline.report["total_monthly_usd"] if baseline is not None else None
         other_prices = report.get("baseline") is not None and not report["baseline"]["same_prices"]
         report["budget"] = budget_section(
-            check_budget(result.total_monthly_usd, limits, base_total, other_prices=other_prices)
+            check_budget(
+                result.total_monthly_usd,
+                limits,
+                base_total,
+                other_prices=other_prices,
+                missing=result.completeness.missing_by_resource(),
+            )
         )
     return report
 

@@ -32,6 +32,7 @@ USAGE_FINDING_CODES = frozenset(
         "usage-tags-inconsistent",
         "usage-tag-unrecognized",
         "usage-priced-worst-case",
+        "priced-at-bound",
         "bedrock-model-unknown",
     }
 )
@@ -306,18 +307,6 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
 )
 USAGE_TAGS_BY_KEY: Mapping[str, UsageTag] = {tag.key: tag for tag in USAGE_TAGS}
 
-DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
-    MONTHLY_REQUESTS.key: Decimal(10_000_000),
-    INPUT_TOKENS.key: Decimal(4096),
-    OUTPUT_TOKENS.key: Decimal(4096),
-    STORAGE_GB.key: Decimal(1000),
-    MONTHLY_GET_REQUESTS.key: Decimal(10_000_000),
-    MONTHLY_PUT_REQUESTS.key: Decimal(1_000_000),
-}
-"""Fail-closed stand-ins (``EstimateOptions.fail_closed``) for unreadable usage tags. A Lambda's
-duration falls back to its timeout. Chosen so that deleting tags never lowers an estimate for a
-typical service."""
-
 
 def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     """Parse a tag value as a plain non-negative decimal number.
@@ -472,6 +461,7 @@ class UsageReader:
         message: str,
         tag: UsageTag | str | None = None,
         suggestion: str | None = None,
+        gap: str | None = None,
     ) -> Finding:
         field = None
         if isinstance(tag, UsageTag):
@@ -486,6 +476,7 @@ class UsageReader:
             resource_name=self.resource.name,
             field=field,
             suggestion=suggestion,
+            gap=gap,
         )
         self.findings.append(finding)
         return finding
@@ -493,6 +484,25 @@ class UsageReader:
     def assume(self, key: str, value: str, source: UsageSource, detail: str | None = None) -> None:
         if self.records:
             self.assumptions.append(Assumption(key, value, source, detail))
+
+    @property
+    def fail_closed(self) -> bool:
+        """Fail-closed pricing is on: undeterminable figures take their worst-case bound."""
+        return self.worst_case is not None
+
+    def priced_at_bound(self, field: str, shown: str, why: str, suggestion: str | None) -> None:
+        """Record that ``field`` could not be determined (``why``) and was priced at its
+        fail-closed bound ``shown`` (a ``priced-at-bound`` finding, on the same field as the gap
+        it closes; see :mod:`costline.core.completeness`)."""
+        self.assume(field, shown, UsageSource.ASSUMED, "fail-closed bound")
+        self.finding(
+            "priced-at-bound",
+            Severity.WARNING,
+            f"{why}; priced at the fail-closed bound {shown}",
+            field,
+            suggestion,
+            gap=f"{field.removeprefix('tags.')} at its bound {shown}",
+        )
 
     # --- tag values ----------------------------------------------------------------------
     def number(

@@ -1,0 +1,64 @@
+"""Every fail-closed bound in one place: the worst case costline prices instead of a figure it
+could not determine, when ``--fail-closed`` (CLI) or ``failClosed`` (the pack) is on.
+
+Two kinds, each with its source:
+
+* **AWS limits** — the largest value AWS accepts for a property, so no deployed resource can
+  cost more on that account (memory, timeout, ephemeral storage, the largest stage cache);
+* **documented usage stand-ins** — costline's own chosen figures for traffic that has no
+  physical limit (requests, tokens, storage...), listed in the README's fail-closed table and
+  overridable with the pack's ``worstCase`` config.
+
+A bound that depends on the price tables (the dearest Bedrock model priced in the region) is
+computed where the tables are, from the tables (:func:`costline.pricers.bedrock.dearest_model`).
+Where no bound exists (an unknown Provisioned Throughput ``modelUnits``, a type costline does
+not price, a region without tables), the gap stays missing and a fail-closed gate fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from costline.usage.tags import (
+    INPUT_TOKENS,
+    MONTHLY_CONNECTION_MINUTES,
+    MONTHLY_GET_REQUESTS,
+    MONTHLY_MESSAGES,
+    MONTHLY_PUT_REQUESTS,
+    MONTHLY_REQUESTS,
+    OUTPUT_TOKENS,
+    STORAGE_GB,
+)
+
+LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+APIGW_CACHE = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html"
+)
+
+LAMBDA_MAX_MEMORY_MB = Decimal(10240)
+"""Largest Lambda ``memorySize`` (10,240 MB), :data:`LAMBDA_QUOTAS`."""
+LAMBDA_MAX_TIMEOUT_S = Decimal(900)
+"""Largest Lambda ``timeout`` (900 s = 15 minutes), :data:`LAMBDA_QUOTAS`."""
+LAMBDA_MAX_EPHEMERAL_MB = Decimal(10240)
+"""Largest Lambda ``ephemeralStorage.size`` (10,240 MB), :data:`LAMBDA_QUOTAS`."""
+LAMBDA_DEAREST_ARCHITECTURE = "x86_64"
+"""The dearer Lambda architecture per GB-second (arm64 is about 20% cheaper), the price tables."""
+APIGW_LARGEST_CACHE_GB = "237"
+"""Largest REST stage cache (237 GB), :data:`APIGW_CACHE`."""
+APIGW_CACHE_ENABLED = True
+"""An unknown ``cacheClusterEnabled`` is priced as enabled."""
+
+DEFAULT_WORST_CASE: Mapping[str, Decimal] = {
+    MONTHLY_REQUESTS.key: Decimal(10_000_000),
+    INPUT_TOKENS.key: Decimal(4096),
+    OUTPUT_TOKENS.key: Decimal(4096),
+    STORAGE_GB.key: Decimal(1000),
+    MONTHLY_GET_REQUESTS.key: Decimal(10_000_000),
+    MONTHLY_PUT_REQUESTS.key: Decimal(1_000_000),
+    MONTHLY_MESSAGES.key: Decimal(10_000_000),
+    MONTHLY_CONNECTION_MINUTES.key: Decimal(10_000_000),
+}
+"""Documented usage stand-ins for unreadable ``cost:*`` tags (the README's fail-closed table); a
+Lambda's duration falls back to its timeout. Chosen so that deleting tags never lowers an
+estimate for a typical service."""
