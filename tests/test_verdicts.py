@@ -182,8 +182,8 @@ def test_check_from_preview_with_usage_missing_is_incomplete_and_fails_closed(tm
     result = check(tmp_path, UNTAGGED_LAMBDA, "--budget", "50")
     assert result.exit_code == 0, result.output
     assert (
-        "passed, but the estimate is incomplete: $0.00/month + 1 resource not fully priced: fn (cost:monthly-requests missing)"
-        in result.output
+        "passed, but the estimate is incomplete: $0.00/month + 1 resource not fully priced: "
+        "fn (cost:monthly-requests missing)" in result.output
     )
     closed = check(tmp_path, UNTAGGED_LAMBDA, "--budget", "50", "--fail-closed")
     assert closed.exit_code == 1, closed.output

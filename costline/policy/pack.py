@@ -325,7 +325,8 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
                 f"Stack cost ~{format_usd(total)}/month + {known.summary()}: failClosed cannot "
                 f"check the budget {format_usd(budget)}, as no worst-case bound exists for what is "
                 "missing."
-            )
+            ),
+            None,
         )
     elif verdict.over_usd is not None:
         report(
