@@ -262,8 +262,10 @@ def test_unpriced_resources_only(prices):
     # two resources whose cost costline cannot determine: the verdict says incomplete, names them
     assert text.startswith(
         "## 💰 costline: $0.00/month · ⚠️ incomplete\n\n"
-        "⚠️ **Incomplete:** the cost of fleet, thing is not fully known (see the findings), "
-        "so the total is a lower bound.\n\n"
+        "⚠️ **Incomplete:** the cost of "
+        "fleet \\(aws:gamelift/fleet:Fleet not priced by costline\\), "
+        "thing \\(aws:iot/thing:Thing not priced by costline\\) is not fully known "
+        "(see the findings), so the total is a lower bound.\n\n"
         "3 resources: 0 priced, 1 free, 0 missing usage, 2 not priced"
     )
     assert table_with(html, "Type")[1:] == [  # types as `pulumi preview` prints them
