@@ -92,7 +92,10 @@ def test_html_incomplete_verdict_names_the_resources(prices):
     page = render(review(unpriced_stack(), prices), "html")
     header = page.split("<header")[1].split("</header>")[0]
     assert '<span class="complete no">incomplete: the total is a lower bound</span>' in header
-    assert "Not fully known: fleet, thing (see the findings)." in header
+    assert (
+        "Not fully known: fleet (aws:gamelift/fleet:Fleet not priced by costline), "
+        "thing (aws:iot/thing:Thing not priced by costline) (see the findings)." in header
+    )
 
 
 def test_html_breakdown_groups_line_items_under_their_resource(prices):

@@ -27,7 +27,9 @@ def _incomplete_names(report: Mapping[str, Any]) -> list[str]:
         grouped: dict[str, list[str]] = {}
         for gap in listed:
             if isinstance(gap, Mapping):
-                name = str(gap.get("resource_name") or "the stack")
+                name = str(
+                    gap.get("resource_name") or gap.get("name") or gap.get("urn") or "the stack"
+                )
                 whats = grouped.setdefault(name, [])
                 what = str(gap.get("what", ""))
                 if what and what not in whats:
