@@ -80,8 +80,10 @@ def test_a_dead_policy_pack_is_an_internal_error(monkeypatch, tmp_path):
     def dead(*_args, **_kwargs):
         raise HarnessError("the pack exited with status 9")
 
-    monkeypatch.setattr("costline.engine.preview.run_pack", dead)
-    monkeypatch.setattr(costline.cli.main, "load_resources", lambda *_: ([], "a stack", {}))
+    monkeypatch.setattr("costline.engine.preview.run_engine", dead)
+    monkeypatch.setattr(
+        costline.cli.main, "load_preview_states", lambda *_a, **_k: ([], "a-project", {})
+    )
     result = cli("preview")
     assert result.exit_code == EXIT_INTERNAL_ERROR
     assert result.stderr.strip() == (
