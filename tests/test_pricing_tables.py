@@ -1028,3 +1028,20 @@ def test_schema_file_is_draft_2020_12_and_self_consistent():
         ), path
     broken = {"schema": "costline-pricing/1", "version": "2026.11.0"}
     assert list(Draft202012Validator(schema).iter_errors(broken))  # dispatches to $defs/table
+
+
+def test_costline_pricing_dir_replaces_the_bundled_tables(tmp_path, monkeypatch):
+    """COSTLINE_PRICING_DIR (what `costline pricing update --out DIR` wrote) is where every
+    estimate, the policy pack's included, reads its tables; unset, the bundled ones."""
+    tables = _write_region(tmp_path)
+    monkeypatch.setenv("COSTLINE_PRICING_DIR", str(tables))
+    clear_cache()
+    book = load_price_book(REGION)
+    assert (
+        book.get("lambda.requests").origin == LAMBDA_FILE
+        and book.get("s3.storage.standard") is None
+    )
+    assert available_regions() == [REGION]
+    monkeypatch.delenv("COSTLINE_PRICING_DIR")
+    clear_cache()
+    assert load_price_book(REGION).get("s3.storage.standard") is not None
