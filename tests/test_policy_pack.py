@@ -169,9 +169,12 @@ def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks
     result = pack.run([fn], config)
     assert result.mandatory
     (estimate,) = [v.message for v in result.by_policy("cost-estimate") if v.urn == fn.urn]
-    # 10M requests × 900 s × 1 GB = 9e9 GB-s: first 6e9 at 0.0000166667, the rest at 0.000015, less
-    # free tier.
-    assert "fn (aws:lambda Function): ~$" in estimate
+    # Worked by hand: the worst case is 10M requests, each running to the 900 s timeout.
+    # Requests: 10,000,000 - 1,000,000 free = 9,000,000 × $0.20/M = $1.80.
+    # Duration: 10M × 900 s × 1 GB = 9,000,000,000 GB-s - 400,000 free = 8,999,600,000 GB-s:
+    # the first 6,000,000,000 × $0.0000166667 = $100,000.20, the other 2,999,600,000 ×
+    # $0.000015 = $44,994.00. Total $1.80 + $100,000.20 + $44,994.00 = $144,996.00.
+    assert "\nfn (aws:lambda Function): ~$144,996.00/month " in estimate, estimate
     assert any("fail-closed worst case" in m for m in messages(result, "usage-tags"))
 
 
