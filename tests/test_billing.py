@@ -6,6 +6,8 @@ tables are exercised in test_estimate_reference.py.
 
 from decimal import Decimal as D
 
+import pytest
+
 from costline.core.money import QUANTUM, split_exactly, split_in_order
 from costline.estimator.billing import bill_in_order
 from costline.estimator.pipeline import estimate
@@ -109,3 +111,25 @@ def test_split_does_not_depend_on_order(prices):
 def test_split_in_order_gives_left_over_quanta_to_the_earlier_of_equal_weights():
     assert split_in_order(2 * QUANTUM, [D(1), D(1), D(1)]) == [QUANTUM, QUANTUM, 0]
     assert split_exactly(2 * QUANTUM, [D(1), D(1), D(1)], ["c", "a", "b"]) == [0, QUANTUM, QUANTUM]
+
+
+@pytest.mark.parametrize(
+    ("weights", "shares"),
+    [
+        # 10 quanta over 1:2 = 3.33 and 6.67 → floors 3 and 6, the quantum left goes to the larger
+        # remainder (0.67): [3, 7]; reversed, [7, 3].
+        ([1, 2], [3, 7]),
+        ([2, 1], [7, 3]),
+        # 10 over 1:3:3 = 1.43, 4.29, 4.29 → floors 1, 4, 4 (9); the largest remainder is the
+        # first (0.43 against 0.29): [2, 4, 4]. In the middle: [4, 2, 4].
+        ([1, 3, 3], [2, 4, 4]),
+        ([3, 1, 3], [4, 2, 4]),
+        # 10 over 1:1:1 = 3.33 each → 3, 3, 3; the tie goes to the earliest: [4, 3, 3].
+        ([1, 1, 1], [4, 3, 3]),
+        # 10 over 1:1:1:1 = 2.5 each → 2 each, two left, to the two earliest: [3, 3, 2, 2].
+        ([1, 1, 1, 1], [3, 3, 2, 2]),
+    ],
+)
+def test_split_in_order_gives_left_over_quanta_to_the_largest_remainders(weights, shares):
+    got = split_in_order(10 * QUANTUM, [D(w) for w in weights])
+    assert got == [s * QUANTUM for s in shares]
