@@ -126,7 +126,8 @@ def main() -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or read-only file.",
+    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or "
+    "read-only file.",
 )
 @stack_options
 def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:

@@ -54,7 +54,8 @@ def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | N
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or read-only file.",
+    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or "
+    "read-only file.",
 )
 @stack_options
 def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
