@@ -870,17 +870,18 @@ CLI_FILE_CASES: dict[str, BadFile] = {
         "steps[0].newState.dependencies[0]: expected a URN string, got a number",
     ),
     "JSON nested 5,000 deep": BadFile(
-        "--from-preview", "[" * 5000 + "]" * 5000, "nests values too deeply to be read"
+        "--from-preview", "[" * 5000 + "]" * 5000, "$: nested more than 100 levels deep"
     ),
     "properties nested 900 deep": BadFile(
         "--from-preview",
         _preview(inputs={"deep": _nest(900)}),
-        "steps[0].newState: property values nested too deeply to be read",
+        "input.file: $.steps[0].newState.inputs.deep.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a",
     ),
     "5,000-digit integer": BadFile(
         "--from-preview",
         _preview().replace('"inputs": {}', '"inputs": {"memorySize": ' + "9" * 5000 + "}"),
-        "cannot be read: Exceeds the limit (4300 digits) for integer string conversion",
+        "$.steps[0].newState.inputs.memorySize: a number of 5,000 characters (999999999999…); "
+        "at most 100 are read",
     ),
     # price override files (--prices)
     "override missing field": BadFile(

@@ -21,6 +21,7 @@ import click
 from costline.cli.errors import InputProblem
 from costline.cli.output import echo
 from costline.core.files import write_atomically
+from costline.core.limits import LimitError, parse_json
 from costline.core.paths import data_dir
 from costline.pricing import PricingError, load_price_book
 from costline.pricing.aws_offers import OfferFile, PriceListError, convert
@@ -181,7 +182,9 @@ def _fail(message: str) -> NoReturn:
 
 def _read_json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return parse_json(path.read_text(encoding="utf-8"))
+    except LimitError as exc:
+        _fail(f"{path}: {exc}")
     except OSError as exc:
         _fail(f"{path}: cannot read offer file ({exc.strerror})")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -14,7 +14,6 @@ becomes an advisory violation naming the policy and resource.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,7 @@ from pulumi_policy import (
 )
 
 from costline import __version__
+from costline.core.limits import parse_json
 from costline.core.model import Estimate, Finding, Resource, ResourceStatus, Severity
 from costline.core.money import ZERO, format_usd, plain_number
 from costline.core.text import one_line
@@ -275,7 +275,7 @@ def _stack_config() -> dict[str, Any]:
     """The stack's config as the engine passes it to the pack (``PULUMI_CONFIG``: JSON of
     ``"namespace:key" -> string``); anything unreadable is no config."""
     try:
-        config = json.loads(os.environ.get("PULUMI_CONFIG") or "{}")
+        config = parse_json(os.environ.get("PULUMI_CONFIG") or "{}")
     except (ValueError, RecursionError):
         return {}
     return config if isinstance(config, dict) else {}

@@ -15,6 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
+from costline.core.limits import LimitError, parse_json
+
 __all__ = [
     "DEFAULT_ENDPOINT",
     "DEFAULT_OFFERS",
@@ -79,7 +81,9 @@ def download_offer(endpoint: str, offer: str, region: str) -> Downloaded:
     if len(body) > MAX_OFFER_BYTES:
         raise DownloadError(f"{url}: larger than {MAX_OFFER_BYTES} bytes, not an offer file")
     try:
-        return Downloaded(url, json.loads(body.decode("utf-8")))
+        return Downloaded(url, parse_json(body.decode("utf-8")))
+    except LimitError as exc:
+        raise DownloadError(f"{url}: {exc}") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         where = (
             f"line {exc.lineno}, column {exc.colno}: {exc.msg}"

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from costline.core.limits import LimitError, check_number_text, load_yaml
 from costline.pricing.decimal_text import NUMBER_TEXT
 from costline.pricing.errors import PricingError
 
@@ -47,7 +48,7 @@ class DecimalSafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = loader.construct_scalar(node)
+    text = check_number_text(loader, node)
     try:
         value = Decimal(text.replace("_", ""))
     except InvalidOperation:
@@ -75,14 +76,17 @@ for _tag in (DECIMAL_TAG, _YAML_INT, _YAML_FLOAT):  # explicit !!int / !!float b
 
 
 def parse_decimal_yaml(text: str | bytes) -> Any:
-    """Parse one YAML document; raises ``yaml.YAMLError`` (with line marks) when malformed."""
-    return yaml.load(text, Loader=DecimalSafeLoader)
+    """Parse one YAML document within :mod:`costline.core.limits`; raises ``yaml.YAMLError``
+    (with line marks) when malformed, :class:`~costline.core.limits.LimitError` past a limit."""
+    return load_yaml(text, DecimalSafeLoader)
 
 
 def parse_price_file(raw: bytes, file: str) -> Any:
     """Parse one price file; malformed YAML becomes a PricingError with line and column."""
     try:
         return parse_decimal_yaml(raw)
+    except LimitError as exc:
+        raise PricingError(file, str(exc)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

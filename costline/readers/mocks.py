@@ -41,6 +41,7 @@ from typing import Any
 
 import yaml
 
+from costline.core.limits import LimitError, load_yaml
 from costline.core.model import Resource
 from costline.core.values import UNKNOWN_SENTINELS
 from costline.readers.errors import InputFileError, ProgramError
@@ -462,9 +463,13 @@ def stack_config(
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputFileError(path, f"cannot be read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputFileError(path, "is not UTF-8 text") from None
+    except LimitError as exc:
+        raise InputFileError(path, str(exc)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1} column {mark.column + 1}" if mark is not None else ""

@@ -24,10 +24,10 @@ resource, the way pulumi-aws does; it stays unknown (never absent) when a defaul
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
+from costline.core.limits import parse_json
 from costline.core.values import (
     SECRET_SIGNATURE,
     SIGNATURE_KEY,
@@ -131,7 +131,7 @@ def provider_default_tags(provider_inputs: Mapping[str, Any]) -> tuple[Any, bool
         return UNKNOWN_OBJECT, secret
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
+            raw = parse_json(raw)  # ValueError past the parsing limits too
         except ValueError:
             return {}, secret  # pulumi-aws rejects it in CheckConfig; nothing to add
     tags: Any = raw.get("tags") if isinstance(raw, Mapping) else None

@@ -28,11 +28,11 @@ usage tags) and as *secret* to anything that displays values.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from costline.core.limits import LimitError, parse_json
 from costline.core.model import Resource
 from costline.core.values import (
     PREVIEW_SECRET_PLACEHOLDER,
@@ -69,13 +69,9 @@ def load_json(path: str | Path, *, what: str) -> Any:
     if not text.strip():
         raise InputFileError(path, f"is empty; expected {what}")
     try:
-        return json.loads(text)
-    except RecursionError:
-        raise InputFileError(
-            path,
-            f"nests values too deeply to be read (more than {sys.getrecursionlimit():,} "
-            f"levels); expected {what}",
-        ) from None
+        return parse_json(text)
+    except LimitError as exc:
+        raise InputFileError(path, str(exc)) from None
     except json.JSONDecodeError as exc:
         # The parser reached the end of the text inside a value: the file was cut short.
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
@@ -89,8 +85,6 @@ def load_json(path: str | Path, *, what: str) -> Any:
             path,
             f"is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno}); expected {what}",
         ) from None
-    except ValueError as exc:  # an integer too long to convert (sys.get_int_max_str_digits)
-        raise InputFileError(path, f"cannot be read: {str(exc).split(';')[0]}") from None
 
 
 def kind(value: Any) -> str:
@@ -219,9 +213,9 @@ def to_engine_encoding(value: Any, *, blinded_secrets: bool) -> Any:
             if isinstance(value.get("plaintext"), str):
                 try:
                     return _secret(
-                        to_engine_encoding(json.loads(value["plaintext"]), blinded_secrets=False)
+                        to_engine_encoding(parse_json(value["plaintext"]), blinded_secrets=False)
                     )
-                except json.JSONDecodeError:
+                except ValueError:  # not JSON, or past the parsing limits
                     return _secret(UNKNOWN_STRING)
             return _secret(UNKNOWN_STRING)  # "ciphertext": encrypted, the value is not available
         return {

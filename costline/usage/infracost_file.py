@@ -76,14 +76,16 @@ def read_usage_file(text: str, name: str) -> tuple[Mapping[str, Any], list[Findi
     """The parsed usage document, or ``{}`` and one ``usage-file-invalid`` finding."""
     import yaml
 
+    from costline.core.limits import LimitError, load_yaml, yaml_problem
+
     try:
-        document = yaml.safe_load(text)
+        document = load_yaml(text)
     except yaml.YAMLError as exc:
         return {}, [
-            _finding(
-                CODE_INVALID, Severity.ERROR, f"{name}: not valid YAML ({str(exc).splitlines()[0]})"
-            )
+            _finding(CODE_INVALID, Severity.ERROR, f"{name}: not valid YAML ({yaml_problem(exc)})")
         ]
+    except LimitError as exc:
+        return {}, [_finding(CODE_INVALID, Severity.ERROR, f"{name}: {exc}", field=exc.where)]
     if not isinstance(document, Mapping):
         return {}, [
             _finding(

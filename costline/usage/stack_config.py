@@ -26,11 +26,11 @@ values that are not numbers or text become ``stack-usage-*`` findings.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from costline.core.limits import parse_json
 from costline.core.model import Finding, Resource, Severity
 from costline.usage.tags import USAGE_TAGS
 
@@ -47,7 +47,7 @@ def _structured(value: Any) -> Any:
     """A config value as the engine passes it (JSON text) or as YAML read it (a mapping)."""
     if isinstance(value, str):
         try:
-            return json.loads(value)
+            return parse_json(value)  # within the parsing limits: ValueError past them
         except (ValueError, RecursionError):
             return value
     return value
