@@ -22,9 +22,9 @@ x86_64 with a 10 s timeout; the Lambda free tier (1M requests, 400,000 GB-s a mo
 * output-default-tag: the bucket's 100 GB × $0.023 = $2.30 (no requests) plus the Lambda's
   $18.73337: $21.03337 → **$21.03**. On a first preview the provider's default tags (one is
   the bucket's name) are unknown, so the Lambda's duration is not known until the update:
-  $2.30 + $0.40 of requests = **$2.70** with that finding. Fail-closed prices the duration at the 10 s timeout:
-  3M × 10 s × 1 GB = 30,000,000 - 400,000 = 29,600,000 × $0.0000166667 = $493.33432, plus
-  $0.40 and $2.30: **$496.03**.
+  $2.30 + $0.40 of requests = **$2.70** with that finding. Fail-closed prices the duration
+  at the 10 s timeout: 3M × 10 s × 1 GB = 30,000,000 - 400,000 = 29,600,000 GB-s ×
+  $0.0000166667 = $493.33432, plus $0.40 and $2.30: **$496.03**.
 """
 
 from __future__ import annotations
