@@ -427,3 +427,65 @@ def test_a_secret_model_id_is_never_printed_in_the_completeness_line(pack):
         stack_message(result)
     )
     assert all(hidden not in v.message for v in result.violations)
+
+
+# --- config typos -----------------------------------------------------------------------------
+def test_a_config_typo_is_a_violation_naming_the_closest_key(pack):
+    """`monthlyBudgetUSD` is not `monthlyBudgetUsd`: the engine passes unknown keys through, so
+    the budget would silently not exist; the pack reports it at the policy's level."""
+    result = pack.run(
+        engine([bucket_12_07()]),
+        {"stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUSD": 10}},
+    )
+    assert result.mandatory
+    (violation,) = result.by_policy("stack-budget")
+    assert violation.enforcement_level == "mandatory"
+    assert (
+        "stack-budget: unknown config key 'monthlyBudgetUSD'; did you mean monthlyBudgetUsd? "
+        "(valid keys: monthlyBudgetUsd, warnAtPercent)"
+    ) in violation.message
+
+
+@pytest.mark.parametrize(
+    ("policy", "key", "closest"),
+    [
+        ("usage-tags", "failClose", "failClosed"),
+        ("resource-budget", "maxMonthlyUSD", "maxMonthlyUsd"),
+        ("cost-estimate", "priceOverride", "priceOverrides"),
+        ("lambda-worst-case", "maxMultipleOfExpectd", "maxMultipleOfExpected"),
+    ],
+)
+def test_every_policy_names_its_closest_key(pack, policy, key, closest):
+    result = pack.run(engine([bucket_12_07()]), {policy: {"enforcementLevel": "advisory", key: 1}})
+    messages = [v.message for v in result.by_policy(policy)]
+    assert any(f"unknown config key {key!r}; did you mean {closest}?" in m for m in messages)
+
+
+def test_a_correct_config_reports_nothing_about_config(pack):
+    result = pack.run(
+        engine([bucket_12_07()]),
+        {"stack-budget": {"monthlyBudgetUsd": 100, "warnAtPercent": 90}, "all": "mandatory"},
+    )
+    assert not any("config" in v.message for v in result.violations)
+    assert not result.mandatory
+
+
+def test_a_wrong_type_is_a_violation_when_the_engine_lets_it_through():
+    """The engine rejects a wrong type against the schema before the pack runs (as `costline
+    preview` does); a config that reaches the pack anyway is still checked."""
+    from costline.policy.config import config_problems
+
+    assert config_problems("stack-budget", {"monthlyBudgetUsd": "fifty"}) == [
+        "stack-budget: config monthlyBudgetUsd: 'fifty' is not of type 'number'"
+    ]
+    assert config_problems("stack-budget", {"monthlyBudgetUsd": 50}) == []
+
+
+def test_costline_preview_accepts_unknown_policy_names_with_a_level_as_the_engine_does(tmp_path):
+    """The engine passes a name that is no policy of the pack on to it (the SDK ignores it);
+    only a name with no enforcement level cannot be marshalled (the engine fails)."""
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"no-such-policy": "mandatory", "all": "advisory"}))
+    result = CliRunner().invoke(main, ["preview", "--policy-pack-config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "Stack total ~$102.29/month" in result.output

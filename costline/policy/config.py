@@ -11,6 +11,7 @@ applies defaults and converts numbers to ``Decimal``. Example::
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,6 +125,44 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         },
     },
 }
+
+
+ENFORCEMENT_LEVEL_KEY = "enforcementLevel"
+
+
+def config_problems(policy: str, properties: Mapping[str, Any] | None) -> list[str]:
+    """What is wrong with one policy's config: each key the policy does not know (with the
+    closest valid key) and each value of the wrong type or range. The engine validates types
+    against :data:`SCHEMAS` but ignores unknown keys, so a typo such as ``monthlyBudgetUSD`` would
+    silently run with no budget: the pack reports it as a violation of that policy."""
+    schema = SCHEMAS.get(policy)
+    if schema is None or not isinstance(properties, Mapping):
+        return []
+    problems = []
+    by_lower = {key.lower(): key for key in schema}
+    for raw_key, value in properties.items():
+        key = str(raw_key)
+        if key == ENFORCEMENT_LEVEL_KEY:
+            continue
+        if key not in schema:
+            close = by_lower.get(key.lower()) or next(
+                iter(difflib.get_close_matches(key, list(schema), n=1, cutoff=0.6)), None
+            )
+            hint = f"did you mean {close}?" if close else "it is ignored"
+            problems.append(
+                f"{policy}: unknown config key {key!r}; {hint} "
+                f"(valid keys: {', '.join(sorted(schema))})"
+            )
+            continue
+        import jsonschema  # on the first AnalyzeStack only: the pack's start-up stays fast
+
+        error = jsonschema.exceptions.best_match(
+            jsonschema.Draft7Validator(schema[key]).iter_errors(value)
+        )
+        if error is not None:
+            where = ".".join([key, *(str(p) for p in error.absolute_path)])
+            problems.append(f"{policy}: config {where}: {error.message}")
+    return problems
 
 
 @overload

@@ -45,6 +45,7 @@ from costline.policy.config import (
     STACK_BUDGET,
     USAGE_TAGS,
     PackSettings,
+    config_problems,
     parse_settings,
 )
 from costline.readers.preview_values import (
@@ -465,6 +466,12 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
     """Run a policy so that nothing escapes: errors become an advisory violation."""
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        try:
+            config = bridge.pack_config() or {name: dict(args.get_config() or {})}
+            for problem in config_problems(name, config.get(name)):
+                report(one_line(problem), None)
+        except Exception:  # a config that cannot be read is analyse's to report below
+            pass
         try:
             validator(analyse(args, name), report)
         except Exception as exc:
