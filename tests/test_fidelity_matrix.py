@@ -113,8 +113,13 @@ def test_one_total_and_one_verdict(program, path, tmp_path):
         unknown = UNKNOWN_AT_FIRST_PREVIEW.get(program) if path == "first preview" else None
         if unknown is not None:
             assert unknown in result.output
+            assert (
+                f"Stack total ~{FIRST_PREVIEW[program]}/month + 1 resource not fully priced: "
+                "handler (cost:avg-duration-ms unknown)" in result.output
+            )
         else:
             assert "not known" not in result.output
+            assert "not fully priced" not in result.output
         assert "add the tag" not in result.output
     else:
         # the same budget through check and through the pack's mandatory stack-budget;

@@ -162,6 +162,26 @@ def test_a_resource_sent_with_no_properties_at_all_is_unknown_not_free(pack):
     assert "add the tag" not in "\n".join(v.message for v in violations)
 
 
+def test_fail_closed_blocks_on_a_resource_whose_properties_are_not_known(pack):
+    """Nothing is known of the Lambda, and there is no worst-case bound for "everything":
+    a mandatory budget under failClosed fails, naming it (without failClosed the estimate is
+    marked incomplete; a $0 resource would have passed)."""
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        outputs={},
+        provider=provider("assumed", assumeRoles=UNKNOWN_STRING),
+    )
+    pack.configure(
+        {
+            "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 50},
+            "usage-tags": {"failClosed": True},
+        }
+    )
+    (budget,) = [v for v in pack.analyze_stack([fn]) if v.policy_name == "stack-budget"]
+    assert budget.enforcement_level == "mandatory"
+    assert "1 resource not fully priced: fn (not known until the update)" in budget.message
+
+
 # --- what `costline preview` sends (the mock run as a first preview) ----------------------------
 PROGRAMS = Path(__file__).resolve().parent / "fixtures" / "programs"
 

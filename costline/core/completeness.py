@@ -40,6 +40,7 @@ GAP_CODES: Mapping[str, str] = {
     "internal-error": "not priced (internal error)",
     "prices-unavailable": "no price tables",
     "model-unresolved": "model unknown",
+    "unknown-at-preview": "not known until the update",
 }
 """Finding codes that mean part of a resource's cost is not in the total, and what to call it."""
 
