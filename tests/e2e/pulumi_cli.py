@@ -19,7 +19,7 @@ from tests.e2e.plugin_env import install_aws_plugin, plugin_env
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD_SCRIPT = Path(__file__).resolve().parent / "build-pulumi"
-PACK = REPO / "policypack"
+PACK = Path("policypack")  # as the README writes it: the workspace links the repo's pack here
 
 
 class GoMissing(Exception):
@@ -86,6 +86,7 @@ class Workspace:
         shutil.copytree(project / main, root / main, ignore=shutil.ignore_patterns("__pycache__"))
         # Pulumi.yaml names the virtualenv `.venv` beside it: make it the one running the tests.
         (root / ".venv").symlink_to(Path(sys.prefix))
+        (root / "policypack").symlink_to(REPO / "policypack")
         home, state = tmp / "pulumi-home", tmp / "state"
         state.mkdir()
         install_aws_plugin(home)

@@ -97,7 +97,7 @@ def deployed(workspace, first_preview):
 def test_first_preview_shows_each_priced_resource_and_the_stack_total(first_preview):
     assert first_preview.returncode == 0, first_preview
     block = policy_block(first_preview.stdout)
-    assert "costline@v0.1.0 (local: " in block
+    assert "⚠️ costline@v0.1.0 (local: policypack)" in block
     for (type_token, name), cost in RESOURCE_LINES.items():
         assert f"- [advisory]  cost-estimate  ({type_token}: {name})" in block, (type_token, block)
         assert cost in block, (name, cost, block)
