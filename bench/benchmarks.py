@@ -21,6 +21,7 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import timeit
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from pathlib import Path
 from bench import stacks
 from costline.core.paths import data_dir
 from costline.engine import EngineResource, PolicyPackProcess
+from tests.e2e.pulumi_cli import GoMissing, Workspace, build_pulumi
 
 REPO = Path(__file__).resolve().parents[1]
 NOOP_PACK = REPO / "bench" / "noop_pack"
@@ -210,6 +212,32 @@ def cli_rows() -> list[Row]:
     ]
 
 
+def pulumi_preview_row(runs: int = 5) -> Row:
+    """`pulumi preview` of the reference stack with the pack vs without it, in the real engine.
+
+    Both run the program and the test AWS provider; the difference is the pack's start-up,
+    Analyze for every resource and AnalyzeStack, and the engine's policy display.
+    """
+    name = "`pulumi preview`, reference stack, with the pack vs without"
+    try:
+        bin_dir = build_pulumi()
+    except GoMissing as exc:
+        return Row(name, f"not run: {exc}", "≤ 1.15×", None)
+
+    def seconds(ws: Workspace, **kw) -> float:
+        result = ws.preview(**kw)
+        if result.returncode != 0:
+            raise RuntimeError(str(result))
+        return result.seconds
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Workspace.create(Path(tmp), bin_dir)
+        seconds(ws)  # warm the file caches and bytecode once
+        ours, floor = paired_medians(runs, lambda: seconds(ws), lambda: seconds(ws, pack=None))
+    ratio = ours / floor
+    return Row(name, f"{ours:.2f} s vs {floor:.2f} s = {ratio:.2f}×", "≤ 1.15×", ratio <= 1.15)
+
+
 def main() -> int:
     costline_pack = data_dir("policypack")
     rows: list[Row] = [machine_row()]
@@ -226,6 +254,7 @@ def main() -> int:
     rows += pack_rows(costline_pack, stacks.services, "", target=True)
     rows += core_rows("services", "", target=True)
     rows += cli_rows()
+    rows.append(pulumi_preview_row())
     rows += pack_rows(costline_pack, stacks.all_priced, " (all priced)", target=False)
     rows += core_rows("all-priced", " (all priced)", target=False)
 
