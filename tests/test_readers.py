@@ -110,7 +110,59 @@ def test_preview_uses_inputs_and_ignores_unknown_outputs():
         ":inference-profile/us.deepseek.r1-v1:0"
     )
     assert "arn" not in profile.properties  # an output, unknown during preview
-    assert "tagsAll" not in profile.properties  # unknown in outputs: not merged
+    # unknown in the outputs; the provider has no default tags, so tagsAll is the tags
+    assert profile.properties["tagsAll"] == profile.properties["tags"]
+
+
+def _preview_with_default_tags(default_tags) -> dict:
+    provider_urn = URN + "pulumi:providers:aws::default_7_51_1"
+    return {
+        "steps": [
+            {
+                "op": "create",
+                "urn": provider_urn,
+                "newState": {
+                    "urn": provider_urn,
+                    "type": "pulumi:providers:aws",
+                    "inputs": {"region": "us-east-1", "defaultTags": default_tags},
+                },
+            },
+            {
+                "op": "create",
+                "urn": LAMBDA_URN,
+                "provider": provider_urn + "::04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+                "newState": {
+                    "urn": LAMBDA_URN,
+                    "type": "aws:lambda/function:Function",
+                    "provider": provider_urn + "::04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+                    "inputs": {"memorySize": 1024, "tags": {"cost:monthly-requests": "3000000"}},
+                    "outputs": {"tagsAll": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"},
+                },
+            },
+        ]
+    }
+
+
+def test_a_previews_tags_all_is_worked_out_from_its_providers_default_tags(tmp_path):
+    """A first preview's outputs hold tagsAll unknown; the provider's inputs (stack config
+    aws:defaultTags, JSON text) say what it will be, as pulumi-aws computes it."""
+    path = tmp_path / "preview.json"
+    path.write_text(
+        json.dumps(_preview_with_default_tags('{"tags": {"cost:avg-duration-ms": "500"}}'))
+    )
+    fn = by_urn(read_preview(path))[LAMBDA_URN]
+    assert fn.properties["tagsAll"] == {
+        "cost:avg-duration-ms": "500",
+        "cost:monthly-requests": "3000000",
+    }
+
+
+def test_a_previews_tags_all_is_unknown_when_a_default_tag_is(tmp_path):
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps(_preview_with_default_tags("04da6b54-80e4-46f7-96ec-b56ff0331ba9")))
+    fn = by_urn(read_preview(path))[LAMBDA_URN]
+    assert fn.properties["tagsAll"] is UNKNOWN
+    assert fn.properties["tags"] == {"cost:monthly-requests": "3000000"}
 
 
 def _step(op, name, *, new=True, old=False, extra_inputs=None):

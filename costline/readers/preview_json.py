@@ -73,6 +73,7 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
             f"found keys {', '.join(sorted(digest)) or '(none)'}",
         )
     steps = expect_list(digest.get("steps", []), path, "steps")
+    providers = _provider_inputs(steps)
     by_urn: dict[str, Resource] = {}
     for index, raw_step in enumerate(steps):
         where = f"steps[{index}]"
@@ -92,7 +93,17 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
                     path, f"{where}.newState: missing; a '{op}' step needs the resource's new state"
                 )
             continue  # an operation this reader does not know, without a state: nothing to add
-        resource = resource_from_state(state, path, f"{where}.{state_key}", blinded_secrets=True)
+        reference = state.get("provider") if isinstance(state, dict) else None
+        resource = resource_from_state(
+            state,
+            path,
+            f"{where}.{state_key}",
+            blinded_secrets=True,
+            # by the provider's URN: on a first preview a new provider's id is unknown
+            provider_inputs=providers.get(reference.rsplit("::", 1)[0])
+            if isinstance(reference, str)
+            else None,
+        )
         step_urn = step.get("urn")
         if isinstance(step_urn, str) and step_urn != resource.urn:
             raise InputFileError(
@@ -102,3 +113,23 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
             )
         by_urn[resource.urn] = resource  # later steps of a replacement carry the same new state
     return list(by_urn.values())
+
+
+def _provider_inputs(steps: list[Any]) -> dict[str, dict[str, Any]]:
+    """Provider URN -> the provider's inputs, for every provider the preview keeps: a
+    resource's ``tagsAll`` is worked out from its provider's default tags."""
+    providers: dict[str, dict[str, Any]] = {}
+    for step in steps:
+        if not isinstance(step, dict) or step.get("op") in DROP_OPS:
+            continue
+        state = step.get("newState") or step.get("oldState")
+        if not isinstance(state, dict):
+            continue
+        urn, inputs = state.get("urn"), state.get("inputs")
+        if (
+            isinstance(urn, str)
+            and str(state.get("type", "")).startswith("pulumi:providers:")
+            and isinstance(inputs, dict)
+        ):
+            providers[urn] = inputs
+    return providers

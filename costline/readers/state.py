@@ -41,6 +41,7 @@ from costline.core.values import (
     UNKNOWN_STRING,
 )
 from costline.readers.errors import InputFileError
+from costline.readers.preview_values import with_tags_all
 
 _URN_PREFIX = "urn:pulumi:"
 
@@ -131,7 +132,12 @@ def split_urn(urn: str) -> tuple[str, str] | None:
 
 
 def resource_from_state(
-    state: Any, path: str | Path, where: str, *, blinded_secrets: bool = False
+    state: Any,
+    path: str | Path,
+    where: str,
+    *,
+    blinded_secrets: bool = False,
+    provider_inputs: Mapping[str, Any] | None = None,
 ) -> Resource:
     """One ``ResourceV3`` object → :class:`Resource`.
 
@@ -141,7 +147,10 @@ def resource_from_state(
 
     Properties are ``inputs``; when a state has no ``inputs`` key at all (Pulumi omits empty
     maps), ``outputs`` are used instead. A ``tagsAll`` output (tags including the provider's
-    default tags) is added when the inputs lack one, because the usage-tag contract reads it.
+    default tags) is added when the inputs lack one, because the usage-tag contract reads it;
+    when it is unknown or missing and ``provider_inputs`` (the inputs of the resource's
+    provider) are given, it is worked out from the provider's default tags as pulumi-aws does
+    (:func:`costline.readers.preview_values.with_tags_all`), unknown when a default tag is.
     """
     state = expect_object(state, path, where)
     urn = state.get("urn")
@@ -170,6 +179,12 @@ def resource_from_state(
         and isinstance((outputs or {}).get("tagsAll"), dict)
     ):
         properties["tagsAll"] = outputs["tagsAll"]  # type: ignore[index]
+    if provider_inputs is not None:
+        properties = with_tags_all(
+            type_token,
+            to_engine_encoding(properties, blinded_secrets=blinded_secrets),
+            to_engine_encoding(provider_inputs, blinded_secrets=blinded_secrets),
+        )
 
     parent = state.get("parent")
     if parent is not None and not isinstance(parent, str):
