@@ -222,3 +222,28 @@ def test_a_provider_with_an_unknown_input_gets_empty_outputs_and_unchecked_input
     assert json.loads(fn.provider.properties["defaultTags"]) == {
         "tags": {"cost:avg-duration-ms": "500"}
     }
+
+
+def test_the_kept_inputs_are_bounded_and_counted_when_dropped(monkeypatch):
+    """The pack keeps each resource's Analyze inputs until AnalyzeStack, within a count and a
+    byte limit; what is over them is counted (the stack diagnostic says so), never kept."""
+    from google.protobuf import struct_pb2
+
+    from costline.policy import bridge
+
+    monkeypatch.setattr(bridge, "MAX_KEPT_INPUTS", 2)
+    kept = bridge._KeptInputs()
+    small = struct_pb2.Struct()
+    small.update({"memorySize": 128})
+    for urn in ("a", "b", "c"):
+        kept.keep(urn, small)
+    kept.keep("a", small)  # the same resource again replaces its inputs: not a drop
+    assert sorted(kept.by_urn) == ["a", "b"] and kept.dropped == 1
+    monkeypatch.setattr(bridge, "MAX_KEPT_INPUT_BYTES", small.ByteSize() * 2)
+    big = struct_pb2.Struct()
+    big.update({"code": "x" * 100})
+    kept.forget()
+    kept.keep("a", small)
+    kept.keep("b", big)
+    assert list(kept.by_urn) == ["a"] and kept.dropped == 1
+    assert kept.size_bytes == small.ByteSize()
