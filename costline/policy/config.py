@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, overload
 
+from costline.readers.region import REGION_CODE_PATTERN
 from costline.usage.bounds import DEFAULT_WORST_CASE
 from costline.usage.tags import USAGE_TAGS as USAGE_TAG_CONTRACT
 
@@ -45,7 +46,7 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
         },
         "region": {
             "type": "string",
-            "pattern": "^[a-z]{2}(-[a-z]+)+-[0-9]$",
+            "pattern": REGION_CODE_PATTERN,
             "description": "Price tables' AWS region (default: the stack's AWS provider region, "
             "else us-east-1).",
         },

@@ -8,6 +8,9 @@ from costline.core.model import Resource
 from costline.core.values import is_unknown
 
 DEFAULT_REGION = "us-east-1"
+REGION_CODE_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
+"""An AWS region code (``eu-central-1``, ``us-gov-west-1``): the policy config's ``region`` and
+``costline pricing import --region`` are checked against it (a region is also a folder name)."""
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 
 
