@@ -25,7 +25,7 @@ from costline.cli.errors import (
     InternalProblem,
 )
 from costline.cli.multi import run_config
-from costline.cli.options import stack_options, what_if_scenarios
+from costline.cli.options import report_view, stack_options, what_if_scenarios
 from costline.cli.output import echo, emit, render_report
 from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
@@ -139,7 +139,7 @@ def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]
     )
-    emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
+    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw)), fmt, output)
 
 
 @main.command("preview")

@@ -43,6 +43,7 @@ from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
 from costline.core.money import ZERO, format_usd, money_context
+from costline.render.templates import ReportView
 
 CONFIG_VERSION = 1
 MAX_CONFIG_BYTES = 1_000_000
@@ -328,14 +329,20 @@ def combined_json(outcomes: Sequence[StackOutcome]) -> dict[str, Any]:
 MULTI_FORMATS = ("markdown", "json", "infracost-json")
 
 
-def render_combined(outcomes: Sequence[StackOutcome], fmt: str, templates_dir: Path | None) -> str:
+def render_combined(
+    outcomes: Sequence[StackOutcome],
+    fmt: str,
+    templates_dir: Path | None,
+    view: ReportView | None = None,
+) -> str:
     from costline.cli.output import render_report
     from costline.render.infracost import infracost_output
     from costline.review.report import to_json
 
     if fmt == "markdown":
         sections = [
-            render_report(o.report, "markdown", templates_dir) if o.report else "" for o in outcomes
+            render_report(o.report, "markdown", templates_dir, view) if o.report else ""
+            for o in outcomes
         ]
         return combined_markdown(outcomes, sections)
     if fmt == "json":
@@ -359,6 +366,7 @@ def run_config(
 ) -> None:
     """Run every stack of ``config`` and write the combined report in each (format, target)
     of ``outputs`` (``None``: stdout); exit with the worst stack's code."""
+    from costline.cli.options import report_view
     from costline.cli.output import echo, emit
 
     if kw.get("program_dir") is not None or kw.get("from_preview") is not None:
@@ -371,7 +379,7 @@ def run_config(
     options = {"kw": shared, "limits": limits, "baseline_required": baseline_required}
     outcomes = run_stacks(entries, review_stack, options)
     for fmt, target in outputs:
-        emit(render_combined(outcomes, fmt, kw.get("templates_dir")), fmt, target)
+        emit(render_combined(outcomes, fmt, kw.get("templates_dir"), report_view(kw)), fmt, target)
     if verdicts:
         from costline.cli.review import verdict_line
 

@@ -6,15 +6,17 @@ Also the parsing of option values every command shares (``--what-if``, amounts).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 import click
 
 from costline.cli.errors import InputProblem
 from costline.pricing.staleness import DEFAULT_MAX_PRICE_AGE_DAYS
 from costline.readers.region import DEFAULT_REGION
+from costline.render.templates import ReportView
 from costline.scenarios.whatif import DEFAULT_SCENARIOS, Scenario, ScenarioError, parse_scenarios
 
 _MAX_AMOUNT = Decimal("1e15")
@@ -25,6 +27,12 @@ what_if_option = click.option(
     metavar="LIST",
     help="What-if rows: multipliers (2x,10x) or calls/month at the stack's edge (100000,1M); "
     "'none' for no table. Default: 30k,100k,500k,1M.",
+)
+mermaid_option = click.option(
+    "--mermaid/--no-mermaid",
+    default=True,
+    show_default=True,
+    help="A Mermaid chart of the what-if rows in the markdown report (GitHub draws it).",
 )
 recommendations_option = click.option(
     "--recommendations/--no-recommendations",
@@ -127,6 +135,7 @@ def stack_options(command: Callable) -> Callable:
         ),
         what_if_option,
         recommendations_option,
+        mermaid_option,
     ]
     return functools.reduce(lambda f, d: d(f), reversed(decorators), command)
 
@@ -160,3 +169,8 @@ def amount(option: str, text: str | None) -> Decimal | None:
             f"{option}: {text!r} is not an amount; give a plain number such as 150 or 12.5"
         )
     return value
+
+
+def report_view(kw: Mapping[str, Any]) -> ReportView:
+    """How the report is shown, from the options ``stack_options`` adds."""
+    return ReportView(mermaid=kw.get("mermaid", True))

@@ -12,13 +12,15 @@ from jinja2 import TemplateError
 
 from costline.cli.errors import InputProblem
 from costline.core.files import OutputRefused, write_atomically
-from costline.render.templates import render
+from costline.render.templates import ReportView, render
 
 
-def render_report(report: dict[str, Any], fmt: str, templates_dir: Path | None) -> str:
+def render_report(
+    report: dict[str, Any], fmt: str, templates_dir: Path | None, view: ReportView | None = None
+) -> str:
     """Render, turning a broken (user) template into an exit-2 one-liner."""
     try:
-        return render(report, fmt, templates_dir)
+        return render(report, fmt, templates_dir, view)
     except TemplateError as exc:
         # syntax errors say where; Jinja's other errors carry no position
         lineno = getattr(exc, "lineno", None)

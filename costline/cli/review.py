@@ -17,7 +17,7 @@ import click
 
 from costline.cli.errors import EXIT_GATE_FAILED, InputProblem
 from costline.cli.multi import run_config
-from costline.cli.options import amount, stack_options, what_if_scenarios
+from costline.cli.options import amount, report_view, stack_options, what_if_scenarios
 from costline.cli.output import echo, emit, render_report
 from costline.cli.stack import LoadedStack, load_from_options
 from costline.core.money import format_usd
@@ -70,7 +70,7 @@ def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) 
         recommendations=kw["recommendations"],
         baseline=baseline,
     )
-    emit(render_report(report, fmt, kw["templates_dir"]), fmt, output)
+    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw)), fmt, output)
 
 
 @click.command("check")
@@ -161,7 +161,11 @@ def check_command(
         limits=limits,
     )
     if report_file is not None:
-        emit(render_report(report, "markdown", kw["templates_dir"]), "markdown", report_file)
+        emit(
+            render_report(report, "markdown", kw["templates_dir"], report_view(kw)),
+            "markdown",
+            report_file,
+        )
     if json_file is not None:
         emit(render_report(report, "json", None), "json", json_file)
     echo(

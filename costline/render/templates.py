@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from markupsafe import escape as html_escape
 from costline.core.money import format_quantity, format_unit_price, format_usd
 from costline.core.paths import data_dir
 from costline.core.text import one_line, strip_control
+from costline.render.charts import mermaid_what_if, service_bars, what_if_lines
 from costline.render.filters import REVIEW_FILTERS
 from costline.render.verdict import verdict
 from costline.review.report import to_json
@@ -141,8 +143,34 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
     return env
 
 
-def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = None) -> str:
-    """Render ``report`` as ``markdown``, ``html``, ``json`` or ``infracost-json``."""
+@dataclass(frozen=True)
+class ReportView:
+    """How a report is shown; the data (and the JSON) stay the same. ``mermaid``: the markdown
+    has the Mermaid what-if chart (GitHub draws it; other viewers show its source)."""
+
+    mermaid: bool = True
+
+
+def charts(report: Mapping[str, Any], *, mermaid: bool = True) -> dict[str, Any]:
+    """What the templates draw (:mod:`costline.render.charts`): ``bars`` (cost by service),
+    ``what_if`` (the what-if curve, or None) and ``mermaid`` (the curve for the markdown
+    comment; None when ``mermaid`` is False or there is no curve)."""
+    return {
+        "bars": service_bars(report["by_service"]),
+        "what_if": what_if_lines(report.get("what_if")),
+        "mermaid": mermaid_what_if(report.get("what_if")) if mermaid else None,
+    }
+
+
+def render(
+    report: Mapping[str, Any],
+    fmt: str,
+    templates_dir: Path | None = None,
+    view: ReportView | None = None,
+) -> str:
+    """Render ``report`` as ``markdown``, ``html``, ``json`` or ``infracost-json``, shown as
+    ``view`` says (default: :class:`ReportView`)."""
+    view = view or ReportView()
     if fmt == "json":
         return to_json(report)
     if fmt == "infracost-json":
@@ -152,4 +180,6 @@ def render(report: Mapping[str, Any], fmt: str, templates_dir: Path | None = Non
     if fmt not in TEMPLATE_NAMES:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
-    return template.render(report=report, verdict=verdict(report))
+    return template.render(
+        report=report, verdict=verdict(report), charts=charts(report, mermaid=view.mermaid)
+    )
