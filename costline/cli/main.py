@@ -25,14 +25,19 @@ from costline.cli.errors import (
     InternalProblem,
 )
 from costline.cli.multi import run_config
-from costline.cli.options import report_view, stack_options, what_if_scenarios
+from costline.cli.options import (
+    format_option,
+    report_view,
+    resolve_format,
+    stack_options,
+    what_if_scenarios,
+)
 from costline.cli.output import echo, emit, render_report
 from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
 from costline.cli.stack import load_from_options, load_preview_states
 from costline.cli.usage import usage_group
-from costline.render.templates import FORMATS
 
 
 class _OneLineErrors(click.Group):
@@ -121,7 +126,7 @@ def main() -> None:
 
 
 @main.command("estimate")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
+@format_option
 @click.option(
     "--output",
     "-o",
@@ -130,8 +135,9 @@ def main() -> None:
     "read-only file.",
 )
 @stack_options
-def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
+def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
+    fmt = resolve_format(fmt, output, kw)
     if kw["config"] is not None:
         run_config(kw["config"], kw, outputs=((fmt, output),))
         return
@@ -139,7 +145,7 @@ def estimate_command(fmt: str, output: Path | None, **kw: Any) -> None:
     report = loaded.report(
         scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]
     )
-    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw)), fmt, output)
+    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw, fmt, output)), fmt, output)
 
 
 @main.command("preview")

@@ -6,6 +6,8 @@ Also the parsing of option values every command shares (``--what-if``, amounts).
 from __future__ import annotations
 
 import functools
+import shutil
+import sys
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,7 +18,7 @@ import click
 from costline.cli.errors import InputProblem
 from costline.pricing.staleness import DEFAULT_MAX_PRICE_AGE_DAYS
 from costline.readers.region import DEFAULT_REGION
-from costline.render.templates import ReportView
+from costline.render.templates import FORMATS, ReportView
 from costline.scenarios.whatif import DEFAULT_SCENARIOS, Scenario, ScenarioError, parse_scenarios
 
 _MAX_AMOUNT = Decimal("1e15")
@@ -171,6 +173,35 @@ def amount(option: str, text: str | None) -> Decimal | None:
     return value
 
 
-def report_view(kw: Mapping[str, Any]) -> ReportView:
-    """How the report is shown, from the options ``stack_options`` adds."""
-    return ReportView(mermaid=kw.get("mermaid", True))
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="Report format [default: table when stdout is a terminal, else markdown].",
+)
+
+
+def _terminal(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty()
+
+
+def resolve_format(fmt: str | None, output: Path | None, kw: Mapping[str, Any]) -> str:
+    """The format asked for; else ``table`` for a terminal, ``markdown`` when stdout is piped or
+    redirected, when writing ``--output`` and for ``--config`` (which has no table view)."""
+    if fmt is not None:
+        return fmt
+    return "table" if _terminal(output) and kw.get("config") is None else "markdown"
+
+
+def report_view(
+    kw: Mapping[str, Any], fmt: str = "markdown", output: Path | None = None
+) -> ReportView:
+    """How the report is shown, from the options ``stack_options`` adds; the table view is in
+    colour and as wide as the terminal when it goes to one, plain text 100 columns wide else."""
+    terminal = fmt == "table" and _terminal(output)
+    return ReportView(
+        mermaid=kw.get("mermaid", True),
+        color=terminal,
+        width=shutil.get_terminal_size((100, 24)).columns if terminal else 100,
+    )

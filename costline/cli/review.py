@@ -17,13 +17,19 @@ import click
 
 from costline.cli.errors import EXIT_GATE_FAILED, InputProblem
 from costline.cli.multi import run_config
-from costline.cli.options import amount, report_view, stack_options, what_if_scenarios
+from costline.cli.options import (
+    amount,
+    format_option,
+    report_view,
+    resolve_format,
+    stack_options,
+    what_if_scenarios,
+)
 from costline.cli.output import echo, emit, render_report
 from costline.cli.stack import LoadedStack, load_from_options
 from costline.core.money import format_usd
 from costline.core.text import one_line
 from costline.render.filters import signed_pct, signed_usd
-from costline.render.templates import FORMATS
 from costline.review.baseline import Baseline, BaselineError, load_baseline
 from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
 
@@ -49,7 +55,7 @@ def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | N
     help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack "
     "export`.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
+@format_option
 @click.option(
     "--output",
     "-o",
@@ -58,8 +64,9 @@ def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | N
     "read-only file.",
 )
 @stack_options
-def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) -> None:
+def diff_command(baseline_file: Path, fmt: str | None, output: Path | None, **kw: Any) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
+    fmt = resolve_format(fmt, output, kw)
     if kw["config"] is not None:
         run_config(kw["config"], kw, baseline_required=True, outputs=((fmt, output),))
         return
@@ -70,7 +77,7 @@ def diff_command(baseline_file: Path, fmt: str, output: Path | None, **kw: Any) 
         recommendations=kw["recommendations"],
         baseline=baseline,
     )
-    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw)), fmt, output)
+    emit(render_report(report, fmt, kw["templates_dir"], report_view(kw, fmt, output)), fmt, output)
 
 
 @click.command("check")

@@ -31,7 +31,7 @@ from costline.render.filters import REVIEW_FILTERS
 from costline.render.verdict import verdict
 from costline.review.report import to_json
 
-FORMATS = ("markdown", "html", "json", "infracost-json")
+FORMATS = ("table", "markdown", "html", "json", "infracost-json")
 TEMPLATE_NAMES = {"markdown": "report.md.j2", "html": "report.html.j2"}
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
@@ -146,9 +146,12 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
 @dataclass(frozen=True)
 class ReportView:
     """How a report is shown; the data (and the JSON) stay the same. ``mermaid``: the markdown
-    has the Mermaid what-if chart (GitHub draws it; other viewers show its source)."""
+    has the Mermaid what-if chart (GitHub draws it; other viewers show its source). ``color``
+    and ``width``: the table view's ANSI colours and line width."""
 
     mermaid: bool = True
+    color: bool = False
+    width: int = 100
 
 
 def charts(report: Mapping[str, Any], *, mermaid: bool = True) -> dict[str, Any]:
@@ -168,9 +171,13 @@ def render(
     templates_dir: Path | None = None,
     view: ReportView | None = None,
 ) -> str:
-    """Render ``report`` as ``markdown``, ``html``, ``json`` or ``infracost-json``, shown as
-    ``view`` says (default: :class:`ReportView`)."""
+    """Render ``report`` as ``table`` (the terminal view), ``markdown``, ``html``, ``json`` or
+    ``infracost-json``, shown as ``view`` says (default: :class:`ReportView`)."""
     view = view or ReportView()
+    if fmt == "table":
+        from costline.render.terminal import to_text
+
+        return to_text(report, width=view.width, color=view.color)
     if fmt == "json":
         return to_json(report)
     if fmt == "infracost-json":

@@ -1,0 +1,249 @@
+"""The terminal view (``--format table``): the report as rich tables — the verdict, service
+totals, the most expensive resources, the what-if totals, recommendations and findings.
+
+Colours when the output is a terminal, plain text otherwise (the caller says which). Every
+string from the stack (names, types, messages quoting them) goes in as a rich ``Text`` made
+one safe line (:func:`costline.core.text.one_line`), never as rich markup: a resource named
+``[bold red]x`` or holding an ANSI escape shows literally and cannot restyle the terminal.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from costline.core.money import format_quantity, format_usd
+from costline.core.text import one_line
+from costline.render.filters import short_type, signed_pct, signed_usd
+from costline.render.verdict import verdict
+
+TOP_RESOURCES = 5
+STATUS_STYLE = {"over": "bold red", "warning": "bold yellow", "within": "bold green", "none": "dim"}
+STATUS_TEXT = {
+    "over": "over the limit",
+    "warning": "near the budget",
+    "within": "within budget",
+    "none": "no budget set",
+}
+SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
+
+
+def _text(value: Any, style: str = "") -> Text:
+    return Text(one_line(str(value)), style=style)
+
+
+def _money(value: Any, style: str = "") -> Text:
+    return Text(format_usd(value), style=style, justify="right")
+
+
+def _verdict_line(report: Mapping[str, Any]) -> Text:
+    v = verdict(report)
+    line = Text()
+    line.append("costline ", style="bold")
+    line.append(format_usd(report["total_monthly_usd"]), style="bold")
+    line.append("/month")
+    base = report.get("baseline")
+    if base is not None:
+        line.append(" · ")
+        if v["direction"] == "none":
+            line.append("no change", style="dim")
+        else:
+            style = "bold red" if v["direction"] == "up" else "bold green"
+            arrow = "▲" if v["direction"] == "up" else "▼"
+            line.append(
+                f"{arrow} {signed_usd(base['delta_usd'])} ({signed_pct(base['delta_percent'])})",
+                style=style,
+            )
+        line.append(f" vs baseline {format_usd(base['total_monthly_usd'])}")
+    budget = report.get("budget")
+    line.append(" · ")
+    status = v["status"]
+    text = STATUS_TEXT[status]
+    if budget and budget["monthly_budget_usd"] is not None:
+        text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
+    line.append(text, style=STATUS_STYLE[status])
+    line.append(" · ")
+    if v["complete"]:
+        line.append("all costs known", style="green")
+    else:
+        names = ", ".join(one_line(n) for n in v["incomplete"][:5])
+        more = len(v["incomplete"]) - 5
+        line.append(
+            "incomplete"
+            + (f": {names}" if names else "")
+            + (f" and {more} more" if more > 0 else ""),
+            style="bold yellow",
+        )
+    return line
+
+
+def _services(report: Mapping[str, Any]) -> Table:
+    base = report.get("baseline")
+    table = Table(title="By service", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Service")
+    table.add_column("Monthly", justify="right")
+    if base is not None:
+        table.add_column("Baseline", justify="right")
+        table.add_column("Change", justify="right")
+        for row in base["by_service"]:
+            delta = row["delta_usd"]
+            style = "red" if delta > 0 else "green" if delta < 0 else ""
+            table.add_row(
+                _text(row["service"]),
+                _money(row["after_usd"]),
+                _money(row["before_usd"]),
+                Text(str(signed_usd(delta)), style=style, justify="right"),
+            )
+        table.add_row(
+            Text("Total", style="bold"),
+            _money(report["total_monthly_usd"], "bold"),
+            _money(base["total_monthly_usd"]),
+            Text(str(signed_usd(base["delta_usd"])), style="bold", justify="right"),
+        )
+    else:
+        for row in report["by_service"]:
+            table.add_row(_text(row["service"]), _money(row["monthly_usd"]))
+        table.add_row(Text("Total", style="bold"), _money(report["total_monthly_usd"], "bold"))
+    return table
+
+
+def _top_resources(report: Mapping[str, Any]) -> Table | None:
+    billed = [r for r in report["resources"] if r["status"] != "free"]
+    if not billed:
+        return None
+    shown = billed[:TOP_RESOURCES]
+    title = f"Top resources ({len(shown)} of {len(billed)} billed)"
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Resource")
+    table.add_column("Type")
+    table.add_column("Status")
+    table.add_column("Monthly", justify="right")
+    for r in shown:
+        status = r["status"].replace("_", " ")
+        table.add_row(
+            _text(r["name"]),
+            _text(short_type(r["type"]), "dim"),
+            _text(status, "" if r["status"] == "priced" else "yellow"),
+            _money(r["monthly_usd"]),
+        )
+    return table
+
+
+def _what_if(report: Mapping[str, Any]) -> Table | None:
+    wi = report.get("what_if")
+    if not wi or not wi["rows"]:
+        return None
+    table = Table(title="What if traffic changes", box=box.SIMPLE_HEAD, title_justify="left")
+    table.add_column("Calls/month", justify="right")
+    table.add_column("Total", justify="right")
+    for row in wi["rows"]:
+        if row["volume"] is not None:
+            calls = format_quantity(row["volume"])
+        else:
+            calls = f"{format_quantity(row['multiplier'])}× today"
+        if row["current"]:
+            calls += " (now)"
+        style = "bold" if row["current"] else ""
+        table.add_row(Text(calls, style=style), _money(row["total_monthly_usd"], style))
+    return table
+
+
+def _recommendations(report: Mapping[str, Any]) -> Text | None:
+    recs = report.get("recommendations")
+    if not recs:
+        return None
+    text = Text()
+    text.append("Recommendations\n", style="bold")
+    savings = [r for r in recs if r["monthly_saving_usd"] is not None]
+    for i, r in enumerate(savings, 1):
+        text.append(f"{i}. ")
+        text.append(one_line(r["title"]), style="bold")
+        text.append(" — saves ")
+        text.append(f"{format_usd(r['monthly_saving_usd'])}/month", style="green")
+        text.append("\n")
+    for r in recs:
+        if r["monthly_saving_usd"] is None:
+            text.append("- ")
+            text.append(one_line(r["title"]))
+            text.append("\n")
+    return text
+
+
+def _findings(report: Mapping[str, Any]) -> Text | None:
+    """Errors and warnings in full; informational findings as a count (the markdown and HTML
+    reports list them)."""
+    findings = report["findings"]
+    if not findings:
+        return None
+    text = Text()
+    text.append("Findings\n", style="bold")
+    for f in findings:
+        if f["severity"] == "info":
+            continue
+        text.append(f"{f['severity']}: ", style=SEVERITY_STYLE.get(f["severity"], ""))
+        text.append(one_line(f["message"]))
+        text.append("\n")
+    info = sum(1 for f in findings if f["severity"] == "info")
+    if info:
+        plural = "s" if info != 1 else ""
+        text.append(
+            f"{info} informational finding{plural}: see --format markdown or html\n", style="dim"
+        )
+    return text
+
+
+def print_report(report: Mapping[str, Any], console: Console) -> None:
+    """Print the terminal view of ``report`` on ``console``."""
+    console.print(_verdict_line(report))
+    summary = report["summary"]
+    console.print(
+        Text(
+            f"{summary['resources']} resources: {summary['priced'] + summary['partial']} priced, "
+            f"{summary['free']} free, {summary['usage_missing']} missing usage, "
+            f"{summary['not_priced']} not priced",
+            style="dim",
+        )
+    )
+    for part in (
+        _services(report),
+        _top_resources(report),
+        _what_if(report),
+        _recommendations(report),
+        _findings(report),
+    ):
+        if part is not None:
+            console.print(part)
+    console.print(
+        Text(
+            f"prices {report['pricing_version']} ({report['pricing_region']}, as of "
+            f"{report['pricing_as_of']}) · estimates from declared usage, not a bill",
+            style="dim",
+        )
+    )
+
+
+def to_text(report: Mapping[str, Any], *, width: int = 100, color: bool = False) -> str:
+    """The terminal view as text: with ANSI colours when ``color``, plain otherwise."""
+    out = io.StringIO()
+    console = Console(
+        file=out,
+        width=width,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        markup=False,
+        legacy_windows=False,
+    )
+    print_report(report, console)
+    text = out.getvalue()
+    if color:
+        return text
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())  # tables pad with spaces
