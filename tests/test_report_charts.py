@@ -24,7 +24,8 @@ from costline.render.charts import (
     service_bars,
     what_if_lines,
 )
-from costline.render.templates import ReportView, render
+from costline.render.templates import render
+from costline.render.view import ReportView
 from tests.report_checks import gfm
 from tests.test_report_templates import PREVIEW, review
 

@@ -15,8 +15,9 @@ from costline.cli.main import main
 from costline.cli.options import resolve_format
 from costline.estimator.pipeline import estimate
 from costline.readers import auto_detect
-from costline.render.templates import ReportView, render
+from costline.render.templates import render
 from costline.render.terminal import print_report, to_text
+from costline.render.view import ReportView
 from costline.review.budget import BudgetLimits
 from costline.review.report import build_report
 from costline.review.sections import Baseline
@@ -82,13 +83,13 @@ def test_to_text_follows_the_view(checked):
     assert max(len(line) for line in plain.splitlines()) <= 100
     coloured = render(checked, "table", view=ReportView(color=True, width=120))
     assert BOLD_RED in coloured
-    assert max(len(line) for line in to_text(checked, width=60).splitlines()) <= 60
+    assert max(len(line) for line in to_text(checked, ReportView(width=60)).splitlines()) <= 60
 
 
 def test_names_from_the_stack_are_text_not_markup(prices):
     hostile = "[bold red]evil[/]\x1b[31m\nx"
     report = review([make(LAMBDA, hostile, memorySize=128)], prices)
-    text = to_text(report, color=True, width=200)
+    text = to_text(report, ReportView(color=True, width=200))
     assert "[bold red]evil[/]" in text  # shown literally, not a style
     assert "\x1b[31m\n" not in text and "\x1b[31mx" not in text  # the stack's escape is gone
 

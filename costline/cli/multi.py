@@ -43,7 +43,7 @@ from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
 from costline.core.money import ZERO, format_usd, money_context
-from costline.render.templates import ReportView
+from costline.render.view import ReportView
 
 CONFIG_VERSION = 1
 MAX_CONFIG_BYTES = 1_000_000

@@ -18,7 +18,9 @@ import click
 from costline.cli.errors import InputProblem
 from costline.pricing.staleness import DEFAULT_MAX_PRICE_AGE_DAYS
 from costline.readers.region import DEFAULT_REGION
-from costline.render.templates import FORMATS, ReportView
+from costline.render.advice import DEFAULT_FOLD_BELOW_PERCENT, DEFAULT_FOLD_BELOW_USD
+from costline.render.templates import FORMATS
+from costline.render.view import ReportView
 from costline.scenarios.whatif import DEFAULT_SCENARIOS, Scenario, ScenarioError, parse_scenarios
 
 _MAX_AMOUNT = Decimal("1e15")
@@ -35,6 +37,21 @@ mermaid_option = click.option(
     default=True,
     show_default=True,
     help="A Mermaid chart of the what-if rows in the markdown report (GitHub draws it).",
+)
+fold_below_options = (
+    click.option(
+        "--fold-below",
+        "fold_below",
+        metavar="USD",
+        help="Fold savings under this many dollars a month into one line [default: 1].",
+    ),
+    click.option(
+        "--fold-below-percent",
+        "fold_below_percent",
+        metavar="P",
+        help="Fold savings under this share of the total into one line [default: 1]; "
+        "the larger of the two thresholds applies.",
+    ),
 )
 recommendations_option = click.option(
     "--recommendations/--no-recommendations",
@@ -137,6 +154,7 @@ def stack_options(command: Callable) -> Callable:
         ),
         what_if_option,
         recommendations_option,
+        *fold_below_options,
         mermaid_option,
     ]
     return functools.reduce(lambda f, d: d(f), reversed(decorators), command)
@@ -200,8 +218,12 @@ def report_view(
     """How the report is shown, from the options ``stack_options`` adds; the table view is in
     colour and as wide as the terminal when it goes to one, plain text 100 columns wide else."""
     terminal = fmt == "table" and _terminal(output)
+    below_usd = amount("--fold-below", kw.get("fold_below"))
+    below_percent = amount("--fold-below-percent", kw.get("fold_below_percent"))
     return ReportView(
         mermaid=kw.get("mermaid", True),
         color=terminal,
         width=shutil.get_terminal_size((100, 24)).columns if terminal else 100,
+        fold_below_usd=DEFAULT_FOLD_BELOW_USD if below_usd is None else below_usd,
+        fold_below_percent=DEFAULT_FOLD_BELOW_PERCENT if below_percent is None else below_percent,
     )

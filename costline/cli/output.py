@@ -12,7 +12,8 @@ from jinja2 import TemplateError
 
 from costline.cli.errors import InputProblem
 from costline.core.files import OutputRefused, write_atomically
-from costline.render.templates import ReportView, render
+from costline.render.templates import render
+from costline.render.view import ReportView
 
 
 def render_report(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from costline.core.text import one_line, strip_control
 from costline.render.charts import mermaid_what_if, service_bars, what_if_lines
 from costline.render.filters import REVIEW_FILTERS
 from costline.render.verdict import verdict
+from costline.render.view import ReportView, ranked
 from costline.review.report import to_json
 
 FORMATS = ("table", "markdown", "html", "json", "infracost-json")
@@ -143,17 +143,6 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
     return env
 
 
-@dataclass(frozen=True)
-class ReportView:
-    """How a report is shown; the data (and the JSON) stay the same. ``mermaid``: the markdown
-    has the Mermaid what-if chart (GitHub draws it; other viewers show its source). ``color``
-    and ``width``: the table view's ANSI colours and line width."""
-
-    mermaid: bool = True
-    color: bool = False
-    width: int = 100
-
-
 def charts(report: Mapping[str, Any], *, mermaid: bool = True) -> dict[str, Any]:
     """What the templates draw (:mod:`costline.render.charts`): ``bars`` (cost by service),
     ``what_if`` (the what-if curve, or None) and ``mermaid`` (the curve for the markdown
@@ -177,7 +166,7 @@ def render(
     if fmt == "table":
         from costline.render.terminal import to_text
 
-        return to_text(report, width=view.width, color=view.color)
+        return to_text(report, view)
     if fmt == "json":
         return to_json(report)
     if fmt == "infracost-json":
@@ -188,5 +177,8 @@ def render(
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     template = environment(fmt, templates_dir).get_template(TEMPLATE_NAMES[fmt])
     return template.render(
-        report=report, verdict=verdict(report), charts=charts(report, mermaid=view.mermaid)
+        report=report,
+        verdict=verdict(report),
+        charts=charts(report, mermaid=view.mermaid),
+        ranked=ranked(report, view),
     )

@@ -20,8 +20,10 @@ from rich.text import Text
 
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
+from costline.render.advice import ranked_advice
 from costline.render.filters import short_type, signed_pct, signed_usd
 from costline.render.verdict import verdict
+from costline.render.view import ReportView, ranked
 
 TOP_RESOURCES = 5
 STATUS_STYLE = {"over": "bold red", "warning": "bold yellow", "within": "bold green", "none": "dim"}
@@ -154,24 +156,30 @@ def _what_if(report: Mapping[str, Any]) -> Table | None:
     return table
 
 
-def _recommendations(report: Mapping[str, Any]) -> Text | None:
-    recs = report.get("recommendations")
-    if not recs:
+def _recommendations(ranked: Mapping[str, Any] | None) -> Text | None:
+    if not ranked or not (ranked["savings"] or ranked["folded"] or ranked["advice"]):
         return None
     text = Text()
     text.append("Recommendations\n", style="bold")
-    savings = [r for r in recs if r["monthly_saving_usd"] is not None]
-    for i, r in enumerate(savings, 1):
+    for i, r in enumerate(ranked["savings"], 1):
         text.append(f"{i}. ")
         text.append(one_line(r["title"]), style="bold")
         text.append(" — saves ")
         text.append(f"{format_usd(r['monthly_saving_usd'])}/month", style="green")
         text.append("\n")
-    for r in recs:
-        if r["monthly_saving_usd"] is None:
-            text.append("- ")
-            text.append(one_line(r["title"]))
-            text.append("\n")
+    if ranked["folded"]:
+        text.append(
+            f"{len(ranked['folded'])} smaller saving{'s' if len(ranked['folded']) != 1 else ''} "
+            f"(each under {format_usd(ranked['threshold_usd'])}/month) "
+            f"{format_usd(ranked['folded_usd'])}/month together: "
+            + "; ".join(one_line(r["title"]) for r in ranked["folded"])
+            + "\n",
+            style="dim",
+        )
+    for r in ranked["advice"]:
+        text.append("- ")
+        text.append(one_line(r["title"]))
+        text.append("\n")
     return text
 
 
@@ -198,8 +206,14 @@ def _findings(report: Mapping[str, Any]) -> Text | None:
     return text
 
 
-def print_report(report: Mapping[str, Any], console: Console) -> None:
-    """Print the terminal view of ``report`` on ``console``."""
+def print_report(
+    report: Mapping[str, Any], console: Console, ranked: Mapping[str, Any] | None = None
+) -> None:
+    """Print the terminal view of ``report`` on ``console``; ``ranked``: its recommendations
+    ranked and folded (:func:`costline.render.advice.ranked_advice`; default thresholds when
+    not given)."""
+    if ranked is None:
+        ranked = ranked_advice(report.get("recommendations"), report["total_monthly_usd"])
     console.print(_verdict_line(report))
     summary = report["summary"]
     console.print(
@@ -214,7 +228,7 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
         _services(report),
         _top_resources(report),
         _what_if(report),
-        _recommendations(report),
+        _recommendations(ranked),
         _findings(report),
     ):
         if part is not None:
@@ -228,8 +242,10 @@ def print_report(report: Mapping[str, Any], console: Console) -> None:
     )
 
 
-def to_text(report: Mapping[str, Any], *, width: int = 100, color: bool = False) -> str:
-    """The terminal view as text: with ANSI colours when ``color``, plain otherwise."""
+def to_text(report: Mapping[str, Any], view: ReportView | None = None) -> str:
+    """The terminal view as text: with ANSI colours when ``view.color``, plain otherwise."""
+    view = view or ReportView()
+    width, color = view.width, view.color
     out = io.StringIO()
     console = Console(
         file=out,
@@ -242,7 +258,7 @@ def to_text(report: Mapping[str, Any], *, width: int = 100, color: bool = False)
         markup=False,
         legacy_windows=False,
     )
-    print_report(report, console)
+    print_report(report, console, ranked(report, view))
     text = out.getvalue()
     if color:
         return text
