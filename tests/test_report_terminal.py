@@ -102,6 +102,8 @@ def test_default_format_is_table_on_a_terminal_and_markdown_when_piped(monkeypat
     assert resolve_format("html", None, {"config": None}) == "html"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
     assert resolve_format(None, None, {"config": None}) == "markdown"
+    monkeypatch.setattr(sys, "stdout", None)  # closed (`>&-`): not a terminal, no crash
+    assert resolve_format(None, None, {"config": None}) == "markdown"
 
 
 def test_cli_piped_gets_markdown_and_table_on_request():

@@ -201,7 +201,13 @@ format_option = click.option(
 
 
 def _terminal(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty()
+    """Whether the report goes to a terminal (a closed stdout is None or raises: not one)."""
+    if output is not None or sys.stdout is None:
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (ValueError, OSError):
+        return False
 
 
 def resolve_format(fmt: str | None, output: Path | None, kw: Mapping[str, Any]) -> str:
