@@ -1,7 +1,7 @@
 """The HTML report in a real browser: headless Chromium (Debian's ``chromium`` package) parses
 the page and screenshots it, and the screenshot's pixels show the charts above the fold.
 
-Without chromium these tests skip, except in CI (``CI=true``, which ``.ci/run`` sets): there a
+Without chromium these tests skip, except in CI (``CI=true``, as CI services set it): there a
 missing browser is a failure, so the check cannot silently stop running.
 """
 
