@@ -247,3 +247,38 @@ def test_the_kept_inputs_are_bounded_and_counted_when_dropped(monkeypatch):
     kept.keep("b", big)
     assert list(kept.by_urn) == ["a"] and kept.dropped == 1
     assert kept.size_bytes == small.ByteSize()
+
+
+def test_traffic_follows_property_dependencies_when_the_reference_is_unknown(pack):
+    """On a first preview the Lambda's environment variable holding the profile's ARN is
+    unknown: the edge is in propertyDependencies, not in the value. The profile declares no
+    traffic; the Lambda's 30,000 requests × 500 input and 500 output tokens flow to it:
+    DeepSeek-R1 (bedrock.yaml) 15M input tokens × $1.35/M = $20.25 and 15M output tokens ×
+    $5.40/M = $81.00, $101.25."""
+    profile = EngineResource(
+        urn=make_urn("aws:bedrock/inferenceProfile:InferenceProfile", "model"),
+        properties={
+            "modelSource": {
+                "copyFrom": "arn:aws:bedrock:us-east-1::inference-profile/us.deepseek.r1-v1:0"
+            }
+        },
+        provider=provider(),
+    )
+    fn = EngineResource(
+        urn=make_urn(LAMBDA, "fn"),
+        properties={
+            "environment": {"variables": {"MODEL": UNKNOWN_STRING}},
+            "tags": {
+                "cost:monthly-requests": "30000",
+                "cost:avg-duration-ms": "100",
+                "cost:input-tokens": "500",
+                "cost:output-tokens": "500",
+            },
+        },
+        property_dependencies={"environment": [profile.urn]},
+        dependencies=[profile.urn],
+        provider=provider(),
+    )
+    result = pack.run([profile, fn])
+    assert "model (aws:bedrock InferenceProfile): ~$101.25/month" in lambda_line(result, "model")
+    assert "Stack total ~$101.25/month" in summary(result)
