@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
 import click
-from jinja2 import TemplateError
+from jinja2 import TemplateError, TemplateSyntaxError
 
 from costline.cli.errors import InputProblem
 from costline.core.files import OutputRefused, write_atomically
+from costline.core.text import one_line
 from costline.render.templates import render
 from costline.render.view import ReportView
 
@@ -19,14 +21,32 @@ from costline.render.view import ReportView
 def render_report(
     report: dict[str, Any], fmt: str, templates_dir: Path | None, view: ReportView | None = None
 ) -> str:
-    """Render, turning a broken (user) template into an exit-2 one-liner."""
+    """Render, turning a broken template into an exit-2 one-liner naming its file and line.
+
+    With ``--templates``, any error while rendering is the template's (a filter given the wrong
+    type, a division by zero, an include of itself without end): exit 2 too. Without, only
+    Jinja's own errors are; anything else is a bug in costline (exit 3)."""
     try:
         return render(report, fmt, templates_dir, view)
-    except TemplateError as exc:
-        # syntax errors say where; Jinja's other errors carry no position
-        lineno = getattr(exc, "lineno", None)
-        where = f"{getattr(exc, 'filename', None)}:{lineno}: " if lineno else ""
-        raise InputProblem(f"report template: {where}{type(exc).__name__}: {exc.message}") from None
+    except Exception as exc:
+        if templates_dir is None and not isinstance(exc, TemplateError):
+            raise
+        message = exc.message if isinstance(exc, TemplateError) else str(exc)
+        raise InputProblem(
+            f"report template: {_template_line(exc)}{type(exc).__name__}: "
+            f"{one_line(message or '')[:300]}"
+        ) from None
+
+
+def _template_line(exc: BaseException) -> str:
+    """``<file>:<line>: `` of the template where ``exc`` happened: a syntax error says so
+    itself; for the others, Jinja's rewritten traceback has a frame per template line."""
+    if isinstance(exc, TemplateSyntaxError) and exc.lineno:
+        return f"{exc.filename or exc.name}:{exc.lineno}: "
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename.endswith(".j2"):
+            return f"{frame.filename}:{frame.lineno}: "
+    return ""
 
 
 def echo(text: str, *, nl: bool = True) -> None:

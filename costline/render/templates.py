@@ -18,7 +18,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 from markupsafe import escape as html_escape
 
@@ -107,12 +115,32 @@ def _pct(value: Decimal, digits: int = 0) -> Markup:
     return Markup(f"{value:.{digits}f}%")
 
 
+BUILTIN_PREFIX = "builtin/"
+"""The bundled templates are also ``builtin/<name>``, so a user template can extend the one it
+replaces: ``{% extends "builtin/report.md.j2" %}``."""
+
+
+class _ReportEnvironment(Environment):
+    """A template that extends (or includes) its own name means the bundled one of that name:
+    a user's ``report.md.j2`` holding ``{% extends "report.md.j2" %}`` extends costline's,
+    instead of itself without end (a RecursionError)."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        if template == parent and not template.startswith(BUILTIN_PREFIX):
+            return BUILTIN_PREFIX + template
+        return template
+
+
 def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
-    """A Jinja environment for ``fmt`` that loads user templates first, then bundled ones."""
-    loaders = [FileSystemLoader(str(templates_dir))] if templates_dir else []
-    loaders.append(FileSystemLoader(str(data_dir("templates"))))
+    """A Jinja environment for ``fmt`` that loads user templates first, then bundled ones (also
+    under :data:`BUILTIN_PREFIX`)."""
+    bundled = FileSystemLoader(str(data_dir("templates")))
+    loaders: list[BaseLoader] = [PrefixLoader({BUILTIN_PREFIX.rstrip("/"): bundled})]
+    if templates_dir:
+        loaders.append(FileSystemLoader(str(templates_dir)))
+    loaders.append(bundled)
     if fmt == "html":
-        env = Environment(
+        env = _ReportEnvironment(
             loader=ChoiceLoader(loaders),
             autoescape=select_autoescape(default=True),
             undefined=StrictUndefined,
@@ -121,7 +149,7 @@ def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
         )
         env.filters["clean"] = strip_control
     else:
-        env = Environment(
+        env = _ReportEnvironment(
             loader=ChoiceLoader(loaders),
             autoescape=False,
             finalize=_finalize_markdown,
