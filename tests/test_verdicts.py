@@ -489,3 +489,51 @@ def test_costline_preview_accepts_unknown_policy_names_with_a_level_as_the_engin
     result = CliRunner().invoke(main, ["preview", "--policy-pack-config", str(config)])
     assert result.exit_code == 0, result.output
     assert "Stack total ~$102.29/month" in result.output
+
+
+# --- the current folder is the default program ------------------------------------------------
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_check_in_a_project_folder_checks_that_folder_not_the_reference_stack(
+    tmp_path, monkeypatch
+):
+    """A project whose artifacts bucket stores 140 GB instead of the reference stack's 40:
+    100 GB × $0.023 = $2.30 more than the reference stack's $102.29, so $104.59."""
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(
+        REPO / "program", project / "program", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    shutil.copy(REPO / "Pulumi.yaml", project / "Pulumi.yaml")
+    config = (
+        (REPO / "Pulumi.dev.yaml")
+        .read_text()
+        .replace("artifactStorageGb: 40", "artifactStorageGb: 140")
+    )
+    assert "artifactStorageGb: 140" in config
+    (project / "Pulumi.dev.yaml").write_text(config)
+    monkeypatch.chdir(project)
+    fast = ["--what-if", "none", "--no-recommendations"]
+    here = CliRunner().invoke(main, ["check", "--budget", "103", *fast])
+    assert here.exit_code == 1, here.output
+    assert "costline check FAILED: $104.59/month, budget $103.00" in here.output
+    assert "over the budget $103.00 by $1.59" in here.output
+    reference = CliRunner().invoke(main, ["check", "--budget", "103", "--reference", *fast])
+    assert reference.exit_code == 0, reference.output
+    assert "costline check passed with a warning: $102.29/month, budget $103.00" in reference.output
+
+
+def test_a_folder_without_a_project_needs_a_program_or_reference(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["check", "--budget", "50"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert (
+        f"costline: error: no Pulumi.yaml in the current folder ({tmp_path}): give PROGRAM_DIR, "
+        "--from-preview FILE, or --reference for the bundled reference stack"
+    ) in result.stderr
+    both = CliRunner().invoke(main, ["estimate", "--reference", str(tmp_path)])
+    assert both.exit_code == 2
+    assert "give --reference alone" in both.stderr

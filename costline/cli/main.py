@@ -26,6 +26,7 @@ from costline.cli.errors import (
 )
 from costline.cli.multi import run_config
 from costline.cli.options import (
+    REFERENCE_HELP,
     format_option,
     report_view,
     resolve_format,
@@ -36,7 +37,7 @@ from costline.cli.output import echo, emit, render_report
 from costline.cli.pack import pack_group
 from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
-from costline.cli.stack import load_from_options, load_preview_states
+from costline.cli.stack import load_from_options, load_preview_states, resolve_program
 from costline.cli.usage import usage_group
 
 
@@ -136,7 +137,8 @@ def main() -> None:
 )
 @stack_options
 def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
-    """Estimate the monthly cost of PROGRAM_DIR (default: the bundled reference stack)."""
+    """Estimate the monthly cost of PROGRAM_DIR (default: the current folder's Pulumi project;
+    --reference for the bundled reference stack)."""
     fmt = resolve_format(fmt, output, kw)
     if kw["config"] is not None:
         run_config(kw["config"], kw, outputs=((fmt, output),))
@@ -170,7 +172,8 @@ def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
     help="Preview a stack that is already deployed (every output known) instead of a first "
     "preview (outputs the provider computes unknown).",
 )
-def preview_command(program_dir, stack, config_file, existing_stack) -> None:
+@click.option("--reference", is_flag=True, help=REFERENCE_HELP)
+def preview_command(program_dir, stack, config_file, existing_stack, reference) -> None:
     """Show what `pulumi preview --policy-pack policypack` would print for PROGRAM_DIR.
 
     Runs the program under Pulumi's mocks and sends its resources through the real costline
@@ -206,7 +209,7 @@ def preview_command(program_dir, stack, config_file, existing_stack) -> None:
                 f"{config_file}: policy config must be a JSON object of policy name -> settings"
             )
     states, project, stack_config = load_preview_states(
-        program_dir, stack, first_preview=not existing_stack
+        resolve_program(program_dir, reference=reference), stack, first_preview=not existing_stack
     )
     resources = engine_resources_from_states(states)
     try:

@@ -77,6 +77,12 @@ def _templates_folder(
     return folder
 
 
+REFERENCE_HELP = (
+    "Use the bundled reference stack (API Gateway → Lambda → Bedrock, plus an S3 bucket) "
+    "instead of the current folder."
+)
+
+
 def stack_options(command: Callable) -> Callable:
     """PROGRAM_DIR and the stack, price and report options of ``diff`` and ``check``."""
     decorators = [
@@ -85,6 +91,7 @@ def stack_options(command: Callable) -> Callable:
             required=False,
             type=click.Path(exists=True, file_okay=False, path_type=Path),
         ),
+        click.option("--reference", is_flag=True, help=REFERENCE_HELP),
         click.option(
             "--from-preview",
             "from_preview",
@@ -104,7 +111,8 @@ def stack_options(command: Callable) -> Callable:
         click.option(
             "--fail-closed",
             is_flag=True,
-            help="Price missing or invalid usage tags at a documented worst case.",
+            help="Price every figure costline cannot determine at its worst-case bound; `check` "
+            "fails on one with no bound.",
         ),
         click.option(
             "--prices",

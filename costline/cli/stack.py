@@ -24,6 +24,36 @@ from costline.review.sections import review_report
 from costline.scenarios.whatif import Scenario
 from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 
+PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
+
+
+def resolve_program(
+    program_dir: Path | None, from_preview: Path | None = None, *, reference: bool = False
+) -> Path | None:
+    """The program a command runs: PROGRAM_DIR when given; else the current folder when it holds
+    a ``Pulumi.yaml``; the bundled reference stack (``None``) only when asked for with
+    ``--reference`` (or when the current folder *is* it: a source checkout's root)."""
+    if reference:
+        if program_dir is not None or from_preview is not None:
+            raise InputProblem("give --reference alone, without PROGRAM_DIR or --from-preview")
+        return None
+    if program_dir is not None or from_preview is not None:
+        return program_dir
+    here = Path.cwd()
+    if not any((here / name).is_file() for name in PROJECT_FILES):
+        raise InputProblem(
+            f"no Pulumi.yaml in the current folder ({here}): give PROGRAM_DIR, "
+            "--from-preview FILE, or --reference for the bundled reference stack"
+        )
+    from costline.readers import ProgramError
+    from costline.readers.mocks import bundled_project_dir
+
+    try:
+        bundled = bundled_project_dir().resolve()
+    except ProgramError:
+        bundled = None
+    return None if here.resolve() == bundled else here
+
 
 def load_resources(
     program_dir: Path | None, from_preview: Path | None, stack: str
@@ -105,11 +135,14 @@ def load_stack(
     usage_file: Path | None,
     options: EstimateOptions,
     tables_dir: Path | None = None,
+    *,
+    reference: bool = False,
 ) -> LoadedStack:
     """Read the stack (a program under mocks, or a preview/stack-export file), apply a usage
     file, load the region's prices and estimate; every input problem is an exit-2 one-liner."""
     if program_dir is not None and from_preview is not None:
         raise InputProblem("give either PROGRAM_DIR or --from-preview, not both")
+    program_dir = resolve_program(program_dir, from_preview, reference=reference)
     if from_preview is not None and not from_preview.is_file():
         raise InputProblem(f"{from_preview}: no such file")
     for price_file in price_files:
@@ -156,4 +189,5 @@ def load_from_options(kw: dict[str, Any]) -> LoadedStack:
         kw["usage_file"],
         options,
         kw.get("pricing_dir"),
+        reference=kw.get("reference", False),
     )

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from costline.cli.errors import InputProblem
+from costline.cli.options import REFERENCE_HELP
 from costline.usage.infracost_file import apply_usage_file, read_usage_file
 
 
@@ -46,12 +47,16 @@ def usage_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the template here instead of stdout (- for stdout).",
 )
-def init_command(program_dir: Path | None, stack: str, output: Path | None) -> None:
+@click.option("--reference", is_flag=True, help=REFERENCE_HELP)
+def init_command(
+    program_dir: Path | None, stack: str, output: Path | None, reference: bool
+) -> None:
     """Print the usage keys that set the cost of each resource of PROGRAM_DIR, as a
-    costline:usage block for Pulumi.<stack>.yaml (default: the bundled reference stack)."""
+    costline:usage block for Pulumi.<stack>.yaml (default: the current folder's Pulumi project;
+    --reference for the bundled reference stack)."""
     from costline.cli.output import emit
-    from costline.cli.stack import load_resources
+    from costline.cli.stack import load_resources, resolve_program
     from costline.cli.usage_init import usage_template
 
-    resources, _, _ = load_resources(program_dir, None, stack)
+    resources, _, _ = load_resources(resolve_program(program_dir, reference=reference), None, stack)
     emit(usage_template(resources, stack), "usage template", output)
