@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import click
 
+from costline.core.text import one_line
+
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -22,12 +24,15 @@ EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 
 
 class InputProblem(click.ClickException):
-    """A one-line, exit-2 error about the user's input."""
+    """A one-line, exit-2 error about the user's input.
+
+    The message quotes the input (a key, a name), so it is made one safe line when shown: no
+    line break can split it and no escape sequence can rewrite the terminal."""
 
     exit_code = EXIT_BAD_INPUT
 
     def show(self, file=None) -> None:
-        click.echo(f"costline: error: {self.format_message()}", err=True, file=file)
+        click.echo(f"costline: error: {one_line(self.format_message())}", err=True, file=file)
 
 
 class InternalProblem(click.ClickException):
