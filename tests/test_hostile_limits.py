@@ -284,3 +284,12 @@ def test_a_billion_laughs_override_in_the_pack_is_an_advisory_violation(pack, tm
         and v.enforcement_level == "advisory"
         for v in errors
     ), errors[0].message
+
+
+def test_a_billion_laughs_as_the_pulumi_project_file_is_exit_2(tmp_path):
+    program = tmp_path / "program"
+    program.mkdir()
+    write(program / "Pulumi.yaml", "name: p\nruntime: python\n" + BILLION_LAUGHS)
+    result = cli("estimate", program)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert_one_line_error(result.stderr, "Pulumi.yaml: $.g: expands to more than 1,000,000 values")
