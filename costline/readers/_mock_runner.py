@@ -50,6 +50,8 @@ SIGNATURE_KEY = (
 SECRET_SIGNATURE = "1b47061264138c4ac30d75fd1eb44270"
 DEFAULT_REGION = "us-east-1"
 STACK_TYPE = "pulumi:pulumi:Stack"
+AUTONAMED = frozenset({"name", "bucket"})
+"""Output keys :meth:`ReferenceMocks._autoname` fills: physical names pulumi-aws auto-names."""
 PROVIDER_PREFIX = "pulumi:providers:"
 
 
@@ -121,7 +123,9 @@ class ReferenceMocks:
             return provider_id, inputs
         resource_id, extra = self.computed(typ, name, inputs)
         if self.first_preview:
-            return "", inputs  # the id and every computed output: unknown until the update
+            # the id and every computed output: unknown until the update; an auto-name is known
+            # (pulumi-aws picks it in Check, before the preview)
+            return "", {**inputs, **self.autonames(extra, inputs)}
         state = {**inputs, **extra}
         state.setdefault("id", resource_id)
         default_tags = self._provider_tags(args.provider)
@@ -134,6 +138,12 @@ class ReferenceMocks:
             # (Readers add a tagsAll output to the properties, so default cost:* tags count.)
             state["tagsAll"] = {**default_tags, **(inputs.get("tags") or {})}
         return resource_id, state
+
+    @staticmethod
+    def autonames(extra: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
+        """The physical names :meth:`_autoname` gave a resource (``name``, an S3 ``bucket``)
+        that its inputs did not set: pulumi-aws fills them in Check, so they are inputs."""
+        return {k: v for k, v in extra.items() if k in AUTONAMED and k not in inputs}
 
     def computed(self, typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The id and the outputs the provider computes for a resource (known values)."""
@@ -446,6 +456,10 @@ def make_monitor_class():
                     # what the provider will compute: unknown in this preview's outputs
                     inputs = record["inputs"]
                     _, extra = self.reference.computed(request.type, request.name, dict(inputs))
+                    record["inputs"] = inputs = {
+                        **inputs,
+                        **self.reference.autonames(extra, inputs),
+                    }
                     record["computed"] = sorted({"id", *extra} - set(inputs))
                     record["outputs"] = {}  # the caller builds them (see readers.mocks)
             provider = request.provider

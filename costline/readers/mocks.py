@@ -302,8 +302,9 @@ def preview_states(run: MockRun) -> list[dict[str, Any]]:
     ``AnalyzeStack``.
 
     After a :func:`mock_run` with ``first_preview=True`` the outputs are those of a create on a
-    first preview: the checked inputs with every computed field unknown (``id``, ``arn``,
-    ``invokeArn``..., and the Optional+Computed fields left unset), or an empty map, with the
+    first preview: the checked inputs (auto-names included: pulumi-aws picks them in Check) with
+    every computed field unknown (``id``, ``arn``, ``invokeArn``..., and the Optional+Computed
+    fields left unset), or an empty map, with the
     inputs left unchecked, when the resource's provider has an unknown input (the engine then
     neither checks nor previews it: ``provider_plugin.go``). Otherwise (a stack that already
     exists, every output known) they are the mocks' outputs."""
