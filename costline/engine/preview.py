@@ -90,27 +90,6 @@ def run_engine(
         return pack.run(resources, policy_config)
 
 
-def run_pack(
-    resources: Sequence[Resource],
-    policy_config: Mapping[str, Any] | None = None,
-    *,
-    pack_dir: Path | None = None,
-    project: str = "costline-reference",
-    stack: str = "dev",
-    stack_config: Mapping[str, str] | None = None,
-) -> RunResult:
-    """Analyze ``resources`` with the policy pack in ``pack_dir`` (default: costline's own);
-    ``stack_config`` is the config the engine passes the pack (``PULUMI_CONFIG``)."""
-    return run_engine(
-        [engine_resource(r) for r in resources],
-        policy_config,
-        pack_dir=pack_dir,
-        project=project,
-        stack=stack,
-        stack_config=stack_config,
-    )
-
-
 def _target(violation: Violation, names: Mapping[str, tuple[str, str]]) -> str:
     if not violation.urn:
         return "stack"
