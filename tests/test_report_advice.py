@@ -82,8 +82,8 @@ def test_reference_report_folds_the_eight_cent_saving(reference):
     assert '<p class="note folded">Smaller savings (each under $1.02/month' in page
     table = render(reference, "table", view=ReportView(width=200))
     assert (
-        "1 smaller saving (each under $1.02/month) $0.08/month together: "
-        "Use an HTTP API instead of a REST API"
+        "Smaller savings (each under $1.02/month, $0.08/month together): "
+        "Use an HTTP API instead of a REST API ($0.08)"
     ) in table
     unfolded = gfm(
         render(reference, "markdown", view=ReportView(fold_below_usd=D(0), fold_below_percent=D(0)))

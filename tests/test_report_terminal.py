@@ -22,7 +22,7 @@ from costline.review.budget import BudgetLimits
 from costline.review.report import build_report
 from costline.review.sections import Baseline
 from tests.conftest import LAMBDA, make
-from tests.test_report_templates import PREVIEW, review
+from tests.test_report_templates import PREVIEW, golden, review
 
 RED, GREEN, BOLD_RED = "\x1b[31m", "\x1b[32m", "\x1b[1;31m"
 
@@ -113,3 +113,8 @@ def test_cli_piped_gets_markdown_and_table_on_request():
     table = runner.invoke(main, ["estimate", "--from-preview", PREVIEW, "--format", "table"])
     assert table.exit_code == 0 and "\x1b" not in table.output
     assert table.output.startswith("costline $102.29/month · no budget set · all costs known\n")
+
+
+def test_terminal_view_golden(checked):
+    """The whole plain-text view of the reference check, against its golden file."""
+    golden("reference-check.txt", render(checked, "table"))

@@ -169,10 +169,13 @@ def _recommendations(ranked: Mapping[str, Any] | None) -> Text | None:
         text.append("\n")
     if ranked["folded"]:
         text.append(
-            f"{len(ranked['folded'])} smaller saving{'s' if len(ranked['folded']) != 1 else ''} "
-            f"(each under {format_usd(ranked['threshold_usd'])}/month) "
-            f"{format_usd(ranked['folded_usd'])}/month together: "
-            + "; ".join(one_line(r["title"]) for r in ranked["folded"])
+            f"{'Smaller' if ranked['savings'] else 'Small'} savings (each under "
+            f"{format_usd(ranked['threshold_usd'])}/month, "
+            f"{format_usd(ranked['folded_usd'])}/month together): "
+            + "; ".join(
+                f"{one_line(r['title'])} ({format_usd(r['monthly_saving_usd'])})"
+                for r in ranked["folded"]
+            )
             + "\n",
             style="dim",
         )
