@@ -293,3 +293,33 @@ def test_a_billion_laughs_as_the_pulumi_project_file_is_exit_2(tmp_path):
     result = cli("estimate", program)
     assert result.exit_code == EXIT_BAD_INPUT
     assert_one_line_error(result.stderr, "Pulumi.yaml: $.g: expands to more than 1,000,000 values")
+
+
+# --- file size ---------------------------------------------------------------------------------
+def sparse(path: Path, size: int) -> Path:
+    with open(path, "wb") as handle:
+        handle.truncate(size)  # no disk used
+    return path
+
+
+@pytest.mark.parametrize("option", ["--from-preview", "--prices", "--usage-file"])
+def test_a_file_over_256_mib_is_refused_unread(tmp_path, option):
+    big = sparse(tmp_path / "big.json", 256 * 1024 * 1024 + 1)
+    args = [option, big] if option == "--from-preview" else ["--from-preview", PREVIEW, option, big]
+    result = cli("estimate", *args)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert_one_line_error(
+        result.stderr,
+        "big.json",
+        "the file is 268,435,457 bytes; at most 268,435,456 bytes are read (is it the right file?)",
+    )
+
+
+def test_an_endless_device_is_refused_after_the_limit(monkeypatch):
+    import costline.core.limits as limits
+
+    monkeypatch.setattr(limits, "MAX_FILE_BYTES", 4096)
+    with pytest.raises(LimitError) as refused:
+        limits.read_input("/dev/zero")
+    assert refused.value.problem.startswith("the file is endless or too long; at most 4,096 bytes")
+    assert limits.read_input("/dev/null") == b""

@@ -184,14 +184,14 @@ def preview_command(program_dir, stack, config_file, existing_stack, reference) 
     """
     import json
 
-    from costline.core.limits import LimitError, parse_json
+    from costline.core.limits import LimitError, parse_json, read_input
     from costline.engine import HarnessConfigError, HarnessError
     from costline.engine.preview import engine_resources_from_states, format_policies, run_engine
 
     policy_config = None
     if config_file is not None:
         try:
-            policy_config = parse_json(config_file.read_text(encoding="utf-8"))
+            policy_config = parse_json(read_input(config_file).decode("utf-8"))
         except LimitError as exc:
             raise InputProblem(f"{config_file}: {exc}") from None
         except UnicodeDecodeError:

@@ -25,7 +25,7 @@ import click
 from costline.cli.errors import InputProblem
 from costline.cli.output import echo
 from costline.core.files import write_atomically
-from costline.core.limits import LimitError, parse_json
+from costline.core.limits import LimitError, parse_json, read_input
 from costline.core.paths import data_dir
 from costline.pricing import PricingError, load_price_book
 from costline.pricing.aws_offers import OfferFile, PriceListError, convert
@@ -278,7 +278,7 @@ def _fail(message: str) -> NoReturn:
 
 def _read_json(path: Path):
     try:
-        return parse_json(path.read_text(encoding="utf-8"))
+        return parse_json(read_input(path).decode("utf-8"))
     except LimitError as exc:
         _fail(f"{path}: {exc}")
     except OSError as exc:

@@ -13,13 +13,16 @@ import click
 
 from costline.cli.errors import InputProblem
 from costline.cli.options import REFERENCE_HELP
+from costline.core.limits import LimitError, read_input
 from costline.usage.infracost_file import apply_usage_file, read_usage_file
 
 
 def apply_usage_option(resources, usage_file: Path):
     """(resources with the file's usage as cost:* tags, findings)."""
     try:
-        text = usage_file.read_text(encoding="utf-8")
+        text = read_input(usage_file).decode("utf-8")
+    except LimitError as exc:
+        raise InputProblem(f"{usage_file}: {exc}") from None
     except OSError as exc:
         raise InputProblem(f"{usage_file}: cannot read usage file ({exc.strerror})") from None
     except UnicodeDecodeError:

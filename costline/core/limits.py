@@ -24,8 +24,10 @@ reader turns it into its own one-line error naming the file.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -36,6 +38,9 @@ MAX_NUMBER_CHARS = 100
 """Characters in one number's text (``1e308`` is 5, a price ``0.0000166667`` 12)."""
 MAX_VALUES = 1_000_000
 """Values in a YAML document with every alias expanded (the Bedrock table has about 10,000)."""
+MAX_FILE_BYTES = 256 * 1024 * 1024
+"""Bytes in one input file (a 10,000-resource stack export is about 16 MB): ``/dev/zero`` or a
+mistaken multi-gigabyte file is refused instead of filling memory."""
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_:/-]+$")
@@ -48,6 +53,26 @@ class LimitError(ValueError):
         super().__init__(f"{where}: {problem}")
         self.where = where
         self.problem = problem
+
+
+# --- files ---------------------------------------------------------------------------------------
+def read_input(path: str | Path) -> bytes:
+    """A whole input file, refused past :data:`MAX_FILE_BYTES` (a regular file by its size,
+    before reading; a device or pipe after reading that much). Raises ``OSError`` as
+    ``open`` does."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise LimitError("$", _too_large(size))
+        data = handle.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise LimitError("$", _too_large(None))
+    return data
+
+
+def _too_large(size: int | None) -> str:
+    shown = f"{size:,} bytes" if size is not None else "endless or too long"
+    return f"the file is {shown}; at most {MAX_FILE_BYTES:,} bytes are read (is it the right file?)"
 
 
 # --- JSON ---------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from costline.core.limits import LimitError, read_input
 from costline.core.paths import data_dir
 from costline.pricing import cache, checks
 from costline.pricing.errors import PricingError
@@ -160,7 +161,10 @@ def _load_cached(
 def _read(path: Path, kind: str, root: Path) -> dict[str, Any]:
     """One file parsed, numeric strings coerced, and schema-validated (or from the cache)."""
     file = _display(path, root)
-    raw = path.read_bytes()
+    try:
+        raw = read_input(path)
+    except LimitError as exc:
+        raise PricingError(file, str(exc)) from None
     document = cache.load(kind, raw)
     if document is not None:
         return document

@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from costline.core.limits import LimitError, load_yaml
+from costline.core.limits import LimitError, load_yaml, read_input
 from costline.core.model import Resource
 from costline.core.values import UNKNOWN_SENTINELS
 from costline.readers.errors import InputFileError, ProgramError
@@ -464,7 +464,7 @@ def stack_config(
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return load_yaml(path.read_text(encoding="utf-8"))
+        return load_yaml(read_input(path).decode("utf-8"))
     except OSError as exc:
         raise InputFileError(path, f"cannot be read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

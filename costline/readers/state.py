@@ -32,7 +32,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from costline.core.limits import LimitError, parse_json
+from costline.core.limits import LimitError, parse_json, read_input
 from costline.core.model import Resource
 from costline.core.values import (
     PREVIEW_SECRET_PLACEHOLDER,
@@ -53,7 +53,9 @@ def load_json(path: str | Path, *, what: str) -> Any:
     ``what`` names the expected content for messages (e.g. "`pulumi preview --json` output").
     """
     try:
-        data = Path(path).read_bytes()
+        data = read_input(path)
+    except LimitError as exc:
+        raise InputFileError(path, str(exc)) from None
     except FileNotFoundError:
         raise InputFileError(path, "no such file") from None
     except IsADirectoryError:
