@@ -23,14 +23,13 @@ reader turns it into its own one-line error naming the file.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 MAX_DEPTH = 100
 """Levels of nested lists and objects (a Pulumi state is about 10 deep)."""
@@ -285,53 +284,59 @@ def _where_too_many(value: Any, max_values: int) -> str:
     return where
 
 
-# --- YAML ---------------------------------------------------------------------------------------
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
+# --- YAML (PyYAML imported on first use: a warm price load reads the cache and needs none) -----
 def check_number_text(loader: Any, node: Any) -> str:
     """A YAML number's text, refused (with its line) past :data:`MAX_NUMBER_CHARS`."""
+    import yaml
+
     text = str(loader.construct_scalar(node))
     if len(text) > MAX_NUMBER_CHARS:
         raise yaml.constructor.ConstructorError(None, None, _long_number(text), node.start_mark)
     return text
 
 
-class LimitedSafeLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """PyYAML's safe loader whose integers and floats are refused past the length limit."""
+@functools.cache
+def limited_safe_loader() -> Any:
+    """PyYAML's safe loader (libyaml's when there) whose numbers are refused past the limit."""
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    def limited_int(loader: Any, node: Any) -> Any:
+        check_number_text(loader, node)
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+
+    def limited_float(loader: Any, node: Any) -> Any:
+        check_number_text(loader, node)
+        return yaml.SafeLoader.construct_yaml_float(loader, node)
+
+    loader: Any = type("LimitedSafeLoader", (base,), {})
+    loader.add_constructor("tag:yaml.org,2002:int", limited_int)
+    loader.add_constructor("tag:yaml.org,2002:float", limited_float)
+    return loader
 
 
-def _limited_int(loader: Any, node: Any) -> Any:
-    check_number_text(loader, node)
-    return yaml.SafeLoader.construct_yaml_int(loader, node)
-
-
-def _limited_float(loader: Any, node: Any) -> Any:
-    check_number_text(loader, node)
-    return yaml.SafeLoader.construct_yaml_float(loader, node)
-
-
-LimitedSafeLoader.add_constructor("tag:yaml.org,2002:int", _limited_int)
-LimitedSafeLoader.add_constructor("tag:yaml.org,2002:float", _limited_float)
-
-
-def load_yaml(text: str | bytes, loader: type = LimitedSafeLoader) -> Any:
-    """One YAML document within the limits of this module.
+def load_yaml(text: str | bytes, loader: type | None = None) -> Any:
+    """One YAML document within the limits of this module (``loader``: default
+    :func:`limited_safe_loader`).
 
     Raises ``yaml.YAMLError`` (with a line mark) for text that is not YAML or a number over the
     limit, and :class:`LimitError` for nesting or alias expansion over the limits."""
+    import yaml
+
     try:
-        value = yaml.load(text, Loader=loader)
+        value = yaml.load(text, Loader=loader or limited_safe_loader())
     except RecursionError:
         raise LimitError("$", f"nested more than {MAX_DEPTH} levels deep") from None
     check_tree(value, max_values=MAX_VALUES)
     return value
 
 
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """``line 3, column 7: <problem>`` for a YAML error (one line)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
+def yaml_problem(exc: Exception) -> str:
+    """``line 3, column 7: <problem>`` for a PyYAML error (one line)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    if problem:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        return f"{where}{exc.problem or exc.context}"
+        return f"{where}{problem}"
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
