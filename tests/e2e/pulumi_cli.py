@@ -75,15 +75,21 @@ class Workspace:
         tmp: Path,
         bin_dir: Path,
         project: Path = REPO,
-        main: str = "program",
+        main: str | None = "program",
         stack: str = "dev",
     ) -> Workspace:
+        """Copy ``project``'s Pulumi.yaml, stack file and program folder ``main`` (``None``: the
+        project folder is the program, copied whole) into ``tmp``."""
         root = tmp / "project"
-        root.mkdir(parents=True)
-        for name in ("Pulumi.yaml", f"Pulumi.{stack}.yaml"):
-            if (project / name).exists():
-                shutil.copy2(project / name, root / name)
-        shutil.copytree(project / main, root / main, ignore=shutil.ignore_patterns("__pycache__"))
+        skip = shutil.ignore_patterns("__pycache__")
+        if main is None:
+            shutil.copytree(project, root, ignore=skip)
+        else:
+            root.mkdir(parents=True)
+            for name in ("Pulumi.yaml", f"Pulumi.{stack}.yaml"):
+                if (project / name).exists():
+                    shutil.copy2(project / name, root / name)
+            shutil.copytree(project / main, root / main, ignore=skip)
         # Pulumi.yaml names the virtualenv `.venv` beside it: make it the one running the tests.
         (root / ".venv").symlink_to(Path(sys.prefix))
         (root / "policypack").symlink_to(REPO / "policypack")

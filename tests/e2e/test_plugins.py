@@ -104,6 +104,11 @@ def test_tags_all_is_default_tags_under_resource_tags(provider_process):
     assert inputs["tags"] == {"owner": "me", "cost:monthly-requests": "1000"}
 
 
+def test_default_tags_from_stack_config_arrive_as_json_text(provider_process):
+    configure(provider_process, defaultTags='{"tags": {"team": "core"}}')
+    assert check(provider_process, {"tags": {"b": "3"}})["tagsAll"] == {"team": "core", "b": "3"}
+
+
 def test_tags_all_without_any_tag_is_empty(provider_process):
     configure(provider_process)
     assert check(provider_process, {})["tagsAll"] == {}

@@ -42,6 +42,7 @@ It is not pulumi-aws: no validation beyond that, no real identifiers, no AWS cal
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import inspect
@@ -219,6 +220,13 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
                     config[short] = json.loads(value)
                 except ValueError:
                     config[short] = value
+        # Object-typed settings from stack config (``aws:defaultTags``) reach the provider as JSON
+        # text; the bridge decodes them by the config schema's type, as here.
+        for key in ("defaultTags", "ignoreTags", "assumeRole", "endpoints"):
+            value = config.get(key)
+            if isinstance(value, str) and value[:1] in "{[":
+                with contextlib.suppress(ValueError):
+                    config[key] = json.loads(value)
         self.config = config
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, supportsPreview=True, acceptResources=True, acceptOutputs=False
@@ -235,7 +243,8 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
         if _is_unknown(meta) or _is_unknown(tags):
             return UNKNOWN
         secret = _has_secret(tags)
-        default_tags = _reveal((meta["defaultTags"] or {}).get("tags") or {})
+        defaults = _reveal(meta["defaultTags"]) or {}
+        default_tags = (defaults.get("tags") if isinstance(defaults, dict) else None) or {}
         merged = {**default_tags, **(_reveal(tags) or {})}
         ignore = _reveal(meta["ignoreTags"] or {})
         keys = set(ignore.get("keys") or [])
