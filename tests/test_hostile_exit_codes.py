@@ -137,3 +137,17 @@ def test_policy_config_that_is_not_utf8_is_exit_2(tmp_path):
     result = cli("preview", "--policy-pack-config", config)
     assert result.exit_code == EXIT_BAD_INPUT
     assert_one_line_error(result.stderr, str(config), "not UTF-8")
+
+
+# --- stderr that cannot take a message ----------------------------------------------------------
+def test_a_full_stderr_keeps_the_exit_code_of_bad_input():
+    done = run("estimate", "--from-preview", "/etc/hostname", shell_redirect="2>/dev/full")
+    assert done.returncode == EXIT_BAD_INPUT
+
+
+@pytest.mark.parametrize("redirect", ["2>/dev/full", "2>&-"])
+def test_a_full_or_closed_stderr_does_not_fail_a_good_run(tmp_path, redirect):
+    report = tmp_path / "report.md"
+    done = run("estimate", "--from-preview", PREVIEW, "-o", report, shell_redirect=redirect)
+    assert done.returncode == EXIT_OK
+    assert report.read_text(encoding="utf-8").startswith("## 💰 costline: $102.29/month")

@@ -12,6 +12,9 @@ A crash is never 1: a CI job must not read a bug as "over budget".
 
 from __future__ import annotations
 
+import contextlib
+import os
+
 import click
 
 from costline.core.text import one_line
@@ -23,6 +26,23 @@ EXIT_INTERNAL_ERROR = 3
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 
 
+def note(text: str) -> None:
+    """One line on stderr. A stderr that cannot take it (closed, a full device, a closed pipe)
+    loses the line but never changes the exit code: the line is pointed at /dev/null so the
+    interpreter's last flush does not fail again."""
+    try:
+        click.echo(text, err=True)
+    except (OSError, ValueError):
+        _silence(2)
+
+
+def _silence(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
 class InputProblem(click.ClickException):
     """A one-line, exit-2 error about the user's input.
 
@@ -32,7 +52,7 @@ class InputProblem(click.ClickException):
     exit_code = EXIT_BAD_INPUT
 
     def show(self, file=None) -> None:
-        click.echo(f"costline: error: {one_line(self.format_message())}", err=True, file=file)
+        note(f"costline: error: {one_line(self.format_message())}")
 
 
 class InternalProblem(click.ClickException):
@@ -41,4 +61,4 @@ class InternalProblem(click.ClickException):
     exit_code = EXIT_INTERNAL_ERROR
 
     def show(self, file=None) -> None:
-        click.echo(f"costline: internal error: {self.format_message()}", err=True, file=file)
+        note(f"costline: internal error: {self.format_message()}")

@@ -7,6 +7,7 @@ fix; 3 an internal error, as one line (the traceback with ``costline --debug``).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ from costline.cli.errors import (
     EXIT_OK,
     InputProblem,
     InternalProblem,
+    note,
 )
 from costline.cli.multi import run_config
 from costline.cli.options import (
@@ -68,26 +70,26 @@ class _OneLineErrors(click.Group):
             if (
                 type(exc).__name__ == "NoArgsIsHelpError"
             ):  # bare `costline` (click >= 8.2): the help
-                click.echo(exc.format_message(), err=True)
+                note(exc.format_message())
                 sys.exit(EXIT_BAD_INPUT)
             command = exc.ctx.command_path if exc.ctx is not None else "costline"
-            click.echo(f"costline: error: {exc.format_message()} (see {command} --help)", err=True)
+            note(f"costline: error: {exc.format_message()} (see {command} --help)")
             sys.exit(EXIT_BAD_INPUT)
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("Aborted!", err=True)
+            note("Aborted!")
             sys.exit(EXIT_INTERRUPTED)
         except SystemExit:
             raise
         except Exception as exc:  # a bug: say so in one line, never exit 1 ("over budget")
             if self.debug:
-                traceback.print_exc()
-            click.echo(
+                with contextlib.suppress(OSError, ValueError):
+                    traceback.print_exc()
+            note(
                 f"costline: internal error ({type(exc).__name__}): this is a bug in costline, "
                 "not in your input; run `costline --debug ...` for the traceback and report it",
-                err=True,
             )
             sys.exit(EXIT_INTERNAL_ERROR)
         sys.exit(result if isinstance(result, int) else EXIT_OK)

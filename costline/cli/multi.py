@@ -39,7 +39,7 @@ import click
 import jsonschema
 import yaml
 
-from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem
+from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem, note
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
 from costline.core.money import ZERO, format_usd, money_context
@@ -397,7 +397,7 @@ def run_config(
     else:
         for outcome in outcomes:
             if outcome.report is None:
-                click.echo(f"costline: error: {outcome.entry.name}: {outcome.error}", err=True)
+                note(f"costline: error: {outcome.entry.name}: {outcome.error}")
     code = worst_exit_code(outcomes)
     if code:
         raise SystemExit(code)

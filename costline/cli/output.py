@@ -8,10 +8,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-import click
 from jinja2 import TemplateError, TemplateSyntaxError
 
-from costline.cli.errors import InputProblem
+from costline.cli.errors import InputProblem, note
 from costline.core.files import OutputRefused, write_atomically
 from costline.core.text import one_line
 from costline.render.templates import render
@@ -89,4 +88,4 @@ def emit(text: str, fmt: str, output: Path | None) -> None:
         raise InputProblem(str(exc)) from None
     except OSError as exc:
         raise InputProblem(f"{output}: cannot write the report ({exc.strerror or exc})") from None
-    click.echo(f"costline: wrote {fmt} report to {output}", err=True)
+    note(f"costline: wrote {fmt} report to {output}")

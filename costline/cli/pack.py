@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from costline.cli.bundle import BundleError, build_pack
-from costline.cli.errors import InputProblem
+from costline.cli.errors import InputProblem, note
 
 
 @click.group("pack")
@@ -33,8 +33,7 @@ def build_command(
         built = build_pack(out_dir, wheel=wheel, platform=platform, python_version=python_version)
     except BundleError as exc:
         raise InputProblem(str(exc)) from None
-    click.echo(
+    note(
         f"costline: wrote the policy pack to {built.folder} ({len(built.wheels)} wheels); "
         f"publish it with: pulumi policy publish {built.folder}",
-        err=True,
     )

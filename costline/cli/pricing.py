@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 
 import click
 
-from costline.cli.errors import InputProblem
+from costline.cli.errors import InputProblem, note
 from costline.cli.output import echo
 from costline.core.files import write_atomically
 from costline.core.limits import LimitError, parse_json, read_input
@@ -118,7 +118,7 @@ def update_command(
         try:
             downloaded = download_offer(endpoint, code, region)
         except OfferMissing as exc:
-            click.echo(f"costline: skipped {exc}", err=True)
+            note(f"costline: skipped {exc}")
             continue
         except DownloadError as exc:
             _fail(str(exc))
@@ -174,7 +174,7 @@ def _import_offers(
         + (f"; kept {kept} entries the offers did not cover" if kept else "")
     )
     for line in result.skipped:
-        click.echo(f"costline: skipped {line}", err=True)
+        note(f"costline: skipped {line}")
 
 
 def _existing_tables(folder: Path) -> dict[str, dict[str, Any]]:
