@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.pipeline import estimate
+from costline.estimator.priced import price_stack
 from costline.readers import auto_detect
 from costline.render.templates import render
 from costline.review.budget import BudgetLimits
@@ -36,10 +37,7 @@ HOSTILE = "<script>alert(1)</script>|@org/team`x`"
 
 
 def review(resources, prices, *, source="stack", **kwargs):
-    options = EstimateOptions()
-    return review_report(
-        resources, prices, options, estimate(resources, prices, options), source=source, **kwargs
-    )
+    return review_report(price_stack(resources, prices, source=source), **kwargs)
 
 
 def empty_stack():

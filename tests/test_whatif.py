@@ -205,7 +205,7 @@ def test_what_if_reuses_the_base_estimate_for_the_current_row(seed_prices):
 
 
 def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
-    from costline.estimator.pipeline import EstimateOptions
+    from costline.estimator.priced import price_stack
     from costline.render.templates import render
     from costline.review.sections import review_report
 
@@ -216,9 +216,7 @@ def test_a_secret_edge_volume_is_not_shown_in_the_report(prices):
         memorySize=512,
         tags={"cost:daily-requests": secret, "cost:avg-duration-ms": "100"},
     )
-    report = review_report(
-        [fn], prices, EstimateOptions(), estimate([fn], prices), scenarios=parse_scenarios("2x,1M")
-    )
+    report = review_report(price_stack([fn], prices), scenarios=parse_scenarios("2x,1M"))
     assert report["what_if"]["edge"]["monthly_calls"] is None
     now, two, million = report["what_if"][
         "rows"

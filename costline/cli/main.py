@@ -41,6 +41,7 @@ from costline.cli.pricing import pricing_group
 from costline.cli.review import check_command, diff_command
 from costline.cli.stack import load_from_options, load_preview_states, resolve_program
 from costline.cli.usage import usage_group
+from costline.review.sections import review_report
 
 
 class _OneLineErrors(click.Group):
@@ -146,8 +147,8 @@ def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
         run_config(kw["config"], kw, outputs=((fmt, output),))
         return
     loaded = load_from_options(kw)
-    report = loaded.report(
-        scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]
+    report = review_report(
+        loaded, scenarios=what_if_scenarios(kw["what_if"]), recommendations=kw["recommendations"]
     )
     emit(render_report(report, fmt, kw["templates_dir"], report_view(kw, fmt, output)), fmt, output)
 

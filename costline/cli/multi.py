@@ -189,6 +189,7 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     from costline.cli.review import load_baseline_option
     from costline.cli.stack import load_from_options
     from costline.review.budget import BudgetLimits
+    from costline.review.sections import review_report
 
     shared = options["kw"]
     kw = {
@@ -213,8 +214,9 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
         raise InputProblem("diff needs a baseline: set `baseline` for this stack")
     loaded = load_from_options(kw)
     if limits is not None and limits.monthly_budget_usd is None:  # costline:budget in the stack
-        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.stack_budget_usd)
-    report = loaded.report(
+        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
+    report = review_report(
+        loaded,
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],
         baseline=load_baseline_option(entry.baseline, loaded),

@@ -26,17 +26,19 @@ from costline.cli.options import (
     what_if_scenarios,
 )
 from costline.cli.output import echo, emit, render_report
-from costline.cli.stack import LoadedStack, load_from_options
+from costline.cli.stack import load_from_options
 from costline.core.money import format_usd
 from costline.core.text import one_line
+from costline.estimator.priced import PricedStack
 from costline.render.filters import signed_pct, signed_usd
 from costline.review.baseline import Baseline, BaselineError, load_baseline
 from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
+from costline.review.sections import review_report
 
 EXIT_OVER_BUDGET = EXIT_GATE_FAILED
 
 
-def load_baseline_option(path: Path | None, loaded: LoadedStack) -> Baseline | None:
+def load_baseline_option(path: Path | None, loaded: PricedStack) -> Baseline | None:
     """``--baseline FILE`` read against the stack's prices; a bad file is an exit-2 one-liner."""
     if path is None:
         return None
@@ -72,7 +74,8 @@ def diff_command(baseline_file: Path, fmt: str | None, output: Path | None, **kw
         return
     loaded = load_from_options(kw)
     baseline = load_baseline_option(baseline_file, loaded)
-    report = loaded.report(
+    report = review_report(
+        loaded,
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],
         baseline=baseline,
@@ -158,10 +161,11 @@ def check_command(
         )
         return
     loaded = load_from_options(kw)
-    if limits.monthly_budget_usd is None and loaded.stack_budget_usd is not None:
-        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.stack_budget_usd)
+    if limits.monthly_budget_usd is None and loaded.budget_usd is not None:
+        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
     baseline = load_baseline_option(baseline_file, loaded)
-    report = loaded.report(
+    report = review_report(
+        loaded,
         scenarios=what_if_scenarios(kw["what_if"]),
         recommendations=kw["recommendations"],
         baseline=baseline,

@@ -1,27 +1,22 @@
 """Reading the stack a command works on: resources, their region's prices, and the estimate.
 
-One record, :class:`LoadedStack`, is what ``estimate``, ``diff`` and ``check`` start from.
+One record, :class:`~costline.estimator.priced.PricedStack`, is what ``estimate``, ``diff`` and
+``check`` start from (the policy pack and the recommendations start from it too).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from costline.cli.errors import InputProblem
-from costline.core.model import Estimate, Resource
+from costline.core.model import Resource
 from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.priced import PricedStack
 from costline.pricing import PricingError, load_price_book
-from costline.pricing.model import PriceBook
 from costline.readers.region import DEFAULT_REGION, detect_region
-from costline.review.baseline import Baseline
-from costline.review.budget import BudgetLimits
-from costline.review.sections import review_report
-from costline.scenarios.whatif import Scenario
 from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -94,38 +89,6 @@ def load_preview_states(
     return preview_states(run), run.project, public
 
 
-@dataclass(frozen=True)
-class LoadedStack:
-    """A stack read and estimated: what every reporting command starts from."""
-
-    resources: Sequence[Resource]
-    prices: PriceBook
-    options: EstimateOptions
-    estimate: Estimate
-    source: str
-    stack_budget_usd: Decimal | None = None  # costline:budget in the stack's config
-
-    def report(
-        self,
-        *,
-        scenarios: Sequence[Scenario] | None,
-        recommendations: bool,
-        baseline: Baseline | None = None,
-        limits: BudgetLimits | None = None,
-    ) -> dict[str, Any]:
-        return review_report(
-            self.resources,
-            self.prices,
-            self.options,
-            self.estimate,
-            source=self.source,
-            scenarios=scenarios,
-            recommendations=recommendations,
-            baseline=baseline,
-            limits=limits,
-        )
-
-
 def load_stack(
     program_dir: Path | None,
     from_preview: Path | None,
@@ -137,7 +100,7 @@ def load_stack(
     tables_dir: Path | None = None,
     *,
     reference: bool = False,
-) -> LoadedStack:
+) -> PricedStack:
     """Read the stack (a program under mocks, or a preview/stack-export file), apply a usage
     file, load the region's prices and estimate; every input problem is an exit-2 one-liner."""
     if program_dir is not None and from_preview is not None:
@@ -170,10 +133,10 @@ def load_stack(
     result = estimate(resources, prices, options)
     if usage_findings:
         result = dataclasses.replace(result, findings=(*result.findings, *usage_findings))
-    return LoadedStack(resources, prices, options, result, source, budget)
+    return PricedStack(tuple(resources), prices, options, result, source, budget)
 
 
-def load_from_options(kw: dict[str, Any]) -> LoadedStack:
+def load_from_options(kw: dict[str, Any]) -> PricedStack:
     """The stack and its estimate from the options of :func:`costline.cli.options.stack_options`."""
     options = EstimateOptions(
         free_tier=not kw["no_free_tier"],

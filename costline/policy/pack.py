@@ -17,7 +17,6 @@ import dataclasses
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +35,7 @@ from costline.core.limits import parse_json
 from costline.core.model import Estimate, Finding, Resource, ResourceStatus, Severity
 from costline.core.money import ZERO, format_usd, plain_number
 from costline.core.text import one_line
+from costline.estimator.priced import PricedStack
 from costline.policy import bridge
 from costline.policy.config import (
     COST_ESTIMATE,
@@ -66,7 +66,7 @@ from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
-    from costline.pricing import PriceBook
+    pass
 
 # The estimator and the price tables load on the first AnalyzeStack (in ``analyse``), not at
 # start-up: the engine starts every pack before any preview step, and a slow start-up delays all.
@@ -78,17 +78,6 @@ _local = threading.local()
 class PackInputError(Exception):
     """A problem with the pack's config or environment (e.g. an unwritable report path): its
     message names what to fix and is shown in the violation, unlike an internal error's."""
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """One stack's resources, settings and estimate, shared by every policy in a call."""
-
-    resources: tuple[Resource, ...]
-    settings: PackSettings
-    estimate: Estimate
-    prices: PriceBook | None = None
-    """The price book the estimate used (its region may be secret, so it is not looked up again)."""
 
 
 def _resources_from_request(
@@ -222,8 +211,9 @@ def _unique(resources: Sequence[Resource]) -> list[Resource]:
     return unique
 
 
-def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
-    """The shared analysis for this ``AnalyzeStack`` call (computed by the first policy)."""
+def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, PackSettings]:
+    """The priced stack and the pack's settings for this ``AnalyzeStack`` call, shared by every
+    policy (computed by the first)."""
     request = bridge.current_request()
     cached = getattr(_local, "analysis", None)
     if request is not None and cached is not None and cached[0] is request:
@@ -260,10 +250,12 @@ def analyse(args: StackValidationArgs, own_name: str) -> Analysis:
     region = settings.region or detect_region(resources) or DEFAULT_REGION
     overrides = [str(_pack_path(p)) for p in settings.price_overrides]
     prices = load_price_book(region, overrides=overrides)
-    priced = estimate(resources, prices, settings.estimate_options())
+    options = settings.estimate_options()
+    priced = estimate(resources, prices, options)
     if stack_findings:
         priced = dataclasses.replace(priced, findings=(*priced.findings, *stack_findings))
-    result = Analysis(tuple(resources), settings, priced, prices=prices)
+    stack = PricedStack(tuple(resources), prices, options, priced, "pulumi preview", budget)
+    result = (stack, settings)
     if request is not None:
         _local.analysis = (request, result)
     return result
@@ -288,10 +280,12 @@ def _pack_path(path: str) -> Path:
 
 
 # --- the policies --------------------------------------------------------------------------
-def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
+def validate_cost_estimate(
+    stack: PricedStack, settings: PackSettings, report: ReportViolation
+) -> None:
     """Informational: always advisory, even under ``{"all": "mandatory"}`` (which is meant for
     budgets), so reporting an estimate can never block a preview."""
-    est, settings = analysis.estimate, analysis.settings
+    est = stack.estimate
 
     def inform(message: str, urn: str | None = None) -> None:
         if not bridge.advisory(COST_ESTIMATE, DESCRIPTIONS[COST_ESTIMATE], message, urn):
@@ -312,15 +306,17 @@ def validate_cost_estimate(analysis: Analysis, report: ReportViolation) -> None:
         _write_report(est, settings.report_path)
 
 
-def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
-    budget = analysis.settings.monthly_budget_usd
+def validate_stack_budget(
+    stack: PricedStack, settings: PackSettings, report: ReportViolation
+) -> None:
+    budget = settings.monthly_budget_usd
     if budget is None:
         return
-    total = analysis.estimate.total_monthly_usd
-    verdict = stack_budget(total, budget, analysis.settings.warn_at_percent)
-    drivers = drivers_text(analysis.estimate)
-    known = analysis.estimate.completeness
-    if analysis.settings.fail_closed and not known.complete:
+    total = stack.estimate.total_monthly_usd
+    verdict = stack_budget(total, budget, settings.warn_at_percent)
+    drivers = drivers_text(stack.estimate)
+    known = stack.estimate.completeness
+    if settings.fail_closed and not known.complete:
         report(
             one_line(
                 f"Stack cost ~{format_usd(total)}/month + {known.summary()}: failClosed cannot "
@@ -342,19 +338,17 @@ def validate_stack_budget(analysis: Analysis, report: ReportViolation) -> None:
             f"Stack cost ~{format_usd(total)}/month is "
             f"{plain_number(verdict.used_percent or ZERO)}% "
             f"of the budget {format_usd(budget)} (warning at "
-            f"{plain_number(analysis.settings.warn_at_percent)}%). Top cost drivers: {drivers}."
+            f"{plain_number(settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )
         bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], one_line(message))
 
 
-def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> None:
-    missing = (
-        analysis.estimate.completeness.missing_by_resource()
-        if analysis.settings.fail_closed
-        else {}
-    )
-    for r in analysis.estimate.resources:
-        budget = analysis.settings.resource_budget(r.name, r.type)
+def validate_resource_budget(
+    stack: PricedStack, settings: PackSettings, report: ReportViolation
+) -> None:
+    missing = stack.estimate.completeness.missing_by_resource() if settings.fail_closed else {}
+    for r in stack.estimate.resources:
+        budget = settings.resource_budget(r.name, r.type)
         if budget is not None and r.name in missing:
             report(one_line(fail_closed_message(r.name, missing[r.name])), r.urn)
         elif budget is not None and (over := over_by(r.monthly_usd, budget)) is not None:
@@ -367,15 +361,17 @@ def validate_resource_budget(analysis: Analysis, report: ReportViolation) -> Non
             )
 
 
-def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
+def validate_usage_tags(
+    stack: PricedStack, settings: PackSettings, report: ReportViolation
+) -> None:
     """Usage findings; under ``failClosed`` also every other gap with no worst-case bound (a
     type costline does not price, a missing price entry), which fails closed here too."""
-    for r in analysis.estimate.resources:
+    for r in stack.estimate.resources:
         for f in r.findings:
             if f.code in USAGE_FINDING_CODES:
                 report(one_line(f.message + (f" — {f.suggestion}" if f.suggestion else "")), r.urn)
-    if analysis.settings.fail_closed:
-        for gap in analysis.estimate.completeness.missing:
+    if settings.fail_closed:
+        for gap in stack.estimate.completeness.missing:
             if gap.code not in USAGE_FINDING_CODES:
                 report(
                     one_line(fail_closed_message(gap.resource_name or "the stack", [gap.what])),
@@ -383,18 +379,12 @@ def validate_usage_tags(analysis: Analysis, report: ReportViolation) -> None:
                 )
 
 
-def validate_lambda_worst_case(analysis: Analysis, report: ReportViolation) -> None:
-    from costline.pricing import load_price_book
+def validate_lambda_worst_case(
+    stack: PricedStack, settings: PackSettings, report: ReportViolation
+) -> None:
     from costline.scenarios.worst_case import lambda_worst_cases
 
-    settings = analysis.settings
-    prices = analysis.prices or load_price_book(
-        analysis.estimate.pricing.region,
-        overrides=[str(_pack_path(p)) for p in settings.price_overrides],
-    )
-    for case in lambda_worst_cases(
-        analysis.resources, prices, settings.estimate_options(), analysis.estimate
-    ):
+    for case in lambda_worst_cases(stack):
         reasons = worst_case_reasons(
             case.expected_usd,
             case.worst_usd,
@@ -439,7 +429,7 @@ DESCRIPTIONS = {
     "reasonable.",
 }
 
-VALIDATORS: dict[str, Callable[[Analysis, ReportViolation], None]] = {
+VALIDATORS: dict[str, Callable[[PricedStack, PackSettings, ReportViolation], None]] = {
     COST_ESTIMATE: validate_cost_estimate,
     STACK_BUDGET: validate_stack_budget,
     RESOURCE_BUDGET: validate_resource_budget,
@@ -462,7 +452,7 @@ def _fail_closed(args: StackValidationArgs, own_name: str) -> bool:
         return False
 
 
-def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
+def _guarded(name: str, validator: Callable[[PricedStack, PackSettings, ReportViolation], None]):
     """Run a policy so that nothing escapes: errors become an advisory violation."""
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -473,7 +463,7 @@ def _guarded(name: str, validator: Callable[[Analysis, ReportViolation], None]):
         except Exception:  # a config that cannot be read is analyse's to report below
             pass
         try:
-            validator(analyse(args, name), report)
+            validator(*analyse(args, name), report)
         except Exception as exc:
             from costline.pricing import PricingError
 

@@ -16,14 +16,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from costline.core.model import Estimate, Resource
+from costline.core.model import Estimate
 from costline.core.money import ZERO
-from costline.estimator.pipeline import EstimateOptions
-from costline.pricing.model import PriceBook
+from costline.estimator.priced import PricedStack
 from costline.review.budget import BudgetLimits, BudgetResult, check_budget
 from costline.review.diff import diff_reports
 from costline.review.report import build_report
-from costline.scenarios.recommendations import Recommendation, recommend
+from costline.scenarios.recommendations import Recommendation, recommendations_for
 from costline.scenarios.whatif import (
     DEFAULT_SCENARIOS,
     SCALED_TAGS,
@@ -114,29 +113,30 @@ def budget_section(result: BudgetResult) -> dict[str, Any]:
 
 
 def review_report(
-    resources: Sequence[Resource],
-    prices: PriceBook,
-    options: EstimateOptions,
-    result: Estimate,
+    stack: PricedStack,
     *,
-    source: str | None = None,
     scenarios: Sequence[Scenario] | None = DEFAULT_SCENARIOS,
     recommendations: bool = True,
     baseline: Baseline | None = None,
     limits: BudgetLimits | None = None,
 ) -> dict[str, Any]:
-    """The report of ``result`` (the estimate of ``resources``) with the review sections asked for:
-    what-if rows for ``scenarios`` (``None`` or empty: none), recommendations, the diff against
-    ``baseline`` and the check against ``limits``."""
+    """The report of a priced stack with the review sections asked for: what-if rows for
+    ``scenarios`` (``None`` or empty: none), recommendations, the diff against ``baseline`` and
+    the check against ``limits``."""
+    resources, prices, options, result = (
+        stack.resources,
+        stack.prices,
+        stack.options,
+        stack.estimate,
+    )
+    source = stack.source
     report = build_report(result, source=source)
     if scenarios:
         report["what_if"] = what_if_section(
             what_if(resources, prices, options, scenarios, result), result
         )
     if recommendations:
-        report["recommendations"] = recommendations_section(
-            recommend(resources, prices, options, result)
-        )
+        report["recommendations"] = recommendations_section(recommendations_for(stack))
     if baseline is not None:
         report["baseline"] = diff_reports(
             baseline.report, report, source=baseline.source, kind=baseline.kind

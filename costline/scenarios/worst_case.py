@@ -7,17 +7,15 @@ copy of the stack, so free tier and tiers apply as they would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from costline.core.model import Estimate, Resource
+from costline.core.model import Resource
 from costline.core.money import plain_number
 from costline.core.values import is_unknown
-from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.priced import PricedStack
 from costline.pricers.lambda_function import DEFAULT_TIMEOUT_S
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
-from costline.pricing.model import PriceBook
 from costline.usage.tags import AVG_DURATION_MS
 
 
@@ -49,10 +47,9 @@ def at_timeout(resource: Resource) -> Resource:
     )
 
 
-def lambda_worst_cases(
-    resources: Sequence[Resource], prices: PriceBook, options: EstimateOptions, expected: Estimate
-) -> list[LambdaWorstCase]:
+def lambda_worst_cases(stack: PricedStack) -> list[LambdaWorstCase]:
     """Expected vs worst-case monthly cost of every Lambda function in the stack."""
+    resources, expected = stack.resources, stack.estimate
     lambdas = {
         r.urn
         for r in resources
@@ -60,7 +57,7 @@ def lambda_worst_cases(
     }
     if not lambdas:
         return []
-    worst = estimate([at_timeout(r) if r.urn in lambdas else r for r in resources], prices, options)
+    worst = stack.price([at_timeout(r) if r.urn in lambdas else r for r in resources])
     worst_by_urn = {r.urn: r for r in worst.resources}
     by_urn = {r.urn: r for r in resources}
     return [

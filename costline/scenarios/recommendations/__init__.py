@@ -19,14 +19,15 @@ from collections.abc import Callable, Sequence
 
 from costline.core.model import Estimate, Resource
 from costline.core.money import ZERO, round_cents
-from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.pipeline import EstimateOptions
+from costline.estimator.priced import PricedStack, price_stack
 from costline.pricing.model import PriceBook
 from costline.scenarios.recommendations import apigateway, bedrock, budgets, lambda_
-from costline.scenarios.recommendations.common import Context, Recommendation
+from costline.scenarios.recommendations.common import Recommendation
 
 __all__ = ["RULES", "Recommendation", "recommend"]
 
-RULES: tuple[Callable[[Context], list[Recommendation]], ...] = (
+RULES: tuple[Callable[[PricedStack], list[Recommendation]], ...] = (
     bedrock.batch_inference,
     bedrock.fewer_tokens,
     bedrock.provisioned_break_even,
@@ -43,13 +44,17 @@ def recommend(
     options: EstimateOptions | None = None,
     base: Estimate | None = None,
 ) -> list[Recommendation]:
-    """Every recommendation for ``resources``, ordered as the module doc says."""
+    """Every recommendation for ``resources`` (estimated as ``base`` when given)."""
     options = options or EstimateOptions()
     stack = tuple(resources)
-    ctx = Context(
-        stack, prices, options, base if base is not None else estimate(stack, prices, options)
-    )
-    found = [rec for rule in RULES for rec in rule(ctx)]
+    if base is None:
+        return recommendations_for(price_stack(stack, prices, options))
+    return recommendations_for(PricedStack(stack, prices, options, base))
+
+
+def recommendations_for(stack: PricedStack) -> list[Recommendation]:
+    """Every recommendation for a priced stack, ordered as the module doc says."""
+    found = [rec for rule in RULES for rec in rule(stack)]
     savings = sorted(
         (
             r

@@ -25,9 +25,10 @@ from typing import Any
 from costline.core.model import Resource
 from costline.core.money import format_quantity, format_unit_price, plain_number
 from costline.core.values import is_unknown
+from costline.estimator.priced import PricedStack
 from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_TYPE, stages_by_api
 from costline.scenarios.edit import with_tags
-from costline.scenarios.recommendations.common import Context, Recommendation
+from costline.scenarios.recommendations.common import Recommendation, saving
 from costline.scenarios.whatif import rest_traffic_holders
 from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS
 from costline.usage.traffic import declared_requests
@@ -258,13 +259,13 @@ def _as_http_api(api: Resource, stages: Sequence[Resource]) -> Resource:
     return replace(tagged, type=V2_API_TYPE, properties={"protocolType": "HTTP", **kept})
 
 
-def http_api(ctx: Context) -> list[Recommendation]:
+def http_api(ctx: PricedStack) -> list[Recommendation]:
     rest, http = ctx.prices.get(REST_REQUESTS_ID), ctx.prices.get(HTTP_REQUESTS_ID)
     if rest is None or http is None:
         return []
     billed = {
         r.urn
-        for r in ctx.base.resources
+        for r in ctx.estimate.resources
         if any(i.price_id == REST_REQUESTS_ID for i in r.line_items)
     }
     index = RestApiIndex.of(ctx.resources)
@@ -280,13 +281,14 @@ def http_api(ctx: Context) -> list[Recommendation]:
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
     changed = [
         r
-        for r in ctx.replace(
+        for r in ctx.replaced(
             {api.urn: _as_http_api(api, index.stages.get(api.urn, ())) for api in eligible}
         )
         if r.urn not in dropped
     ]
     return [
-        ctx.saving(
+        saving(
+            ctx,
             "apigateway-http-api",
             "Use an HTTP API instead of a REST API",
             f"HTTP APIs cost {format_unit_price(http.first_tier_usd)} per "

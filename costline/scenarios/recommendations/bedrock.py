@@ -22,12 +22,13 @@ from fractions import Fraction
 
 from costline.core.model import Resource
 from costline.core.money import ZERO, format_quantity, format_usd, money_context
+from costline.estimator.priced import PricedStack
 from costline.pricers.bedrock_provisioned import COMMITMENTS, PROVISIONED_TYPE
 from costline.scenarios.edit import scale_usage, with_tags
 from costline.scenarios.recommendations.common import (
-    Context,
     Recommendation,
     on_demand_models,
+    saving,
     token_items,
 )
 from costline.scenarios.whatif import edge_traffic
@@ -44,8 +45,8 @@ _COMMITMENT_LABEL = {
 }
 
 
-def batch_inference(ctx: Context) -> list[Recommendation]:
-    models = on_demand_models(ctx.base)
+def batch_inference(ctx: PricedStack) -> list[Recommendation]:
+    models = on_demand_models(ctx.estimate)
     offered = {
         m: urns for m, urns in models.items() if ctx.prices.get(f"bedrock.batch.{m}.input_tokens")
     }
@@ -63,11 +64,12 @@ def batch_inference(ctx: Context) -> list[Recommendation]:
     ]
     if offered:
         urns = [u for group in offered.values() for u in group]
-        changed = ctx.replace(
+        changed = ctx.replaced(
             {u: with_tags(ctx.by_urn(u), {BEDROCK_MODE.key: "batch"}) for u in urns}
         )
         results.append(
-            ctx.saving(
+            saving(
+                ctx,
                 "bedrock-batch",
                 "Move latency-tolerant Bedrock calls to batch inference",
                 f"Batch inference for {', '.join(offered)} is billed at the bedrock.batch price "
@@ -84,24 +86,25 @@ def batch_inference(ctx: Context) -> list[Recommendation]:
     return results
 
 
-def fewer_tokens(ctx: Context) -> list[Recommendation]:
-    holders = {r.urn for r, _, _ in token_items(ctx.base)}
+def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
+    holders = {r.urn for r, _, _ in token_items(ctx.estimate)}
     if not holders:
         return []
 
     def cut(*tags):
         return [scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]
 
-    both = ctx.saving(
+    both = saving(
+        ctx,
         "bedrock-fewer-tokens",
         "Cut Bedrock tokens by 25%",
         "",
         cut(INPUT_TOKENS, OUTPUT_TOKENS),
         (ctx.by_urn(u).name for u in holders),
     )
-    assert both.monthly_saving_usd is not None, "Context.saving always prices the change"
-    output = ctx.base.total_monthly_usd - ctx.price(cut(OUTPUT_TOKENS)).total_monthly_usd
-    prompt = ctx.base.total_monthly_usd - ctx.price(cut(INPUT_TOKENS)).total_monthly_usd
+    assert both.monthly_saving_usd is not None, "saving() always prices the change"
+    output = ctx.estimate.total_monthly_usd - ctx.price(cut(OUTPUT_TOKENS)).total_monthly_usd
+    prompt = ctx.estimate.total_monthly_usd - ctx.price(cut(INPUT_TOKENS)).total_monthly_usd
     detail = (
         f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
         f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
@@ -120,10 +123,10 @@ def fewer_tokens(ctx: Context) -> list[Recommendation]:
     ]
 
 
-def provisioned_break_even(ctx: Context) -> list[Recommendation]:
+def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
     results = []
     edge = edge_traffic(ctx.resources)
-    for model, urns in on_demand_models(ctx.base).items():
+    for model, urns in on_demand_models(ctx.estimate).items():
         commitments = [
             c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")
         ]
@@ -143,7 +146,7 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
             continue
         with money_context():
             on_demand = sum(
-                (i.monthly_usd for _, i, m in token_items(ctx.base) if m == model), ZERO
+                (i.monthly_usd for _, i, m in token_items(ctx.estimate) if m == model), ZERO
             )
         options = []
         for commitment in commitments:
@@ -151,17 +154,17 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
                 u: with_tags(ctx.by_urn(u), {INPUT_TOKENS.key: "0", OUTPUT_TOKENS.key: "0"})
                 for u in urns
             }
-            changed = [*ctx.replace(without_tokens), _one_model_unit(model, commitment)]
+            changed = [*ctx.replaced(without_tokens), _one_model_unit(model, commitment)]
             after = ctx.price(changed)
             options.append(
                 (
-                    ctx.base.total_monthly_usd - after.total_monthly_usd,
+                    ctx.estimate.total_monthly_usd - after.total_monthly_usd,
                     commitment,
                     after.total_monthly_usd,
                 )
             )
-        saving, commitment, new_total = max(options, key=lambda o: o[0])
-        provisioned = on_demand - saving
+        monthly_saving, commitment, new_total = max(options, key=lambda o: o[0])
+        provisioned = on_demand - monthly_saving
         detail = (
             f"One model unit of {model} ({_COMMITMENT_LABEL[commitment]}) costs "
             f"{format_usd(provisioned)}/month "
@@ -169,13 +172,13 @@ def provisioned_break_even(ctx: Context) -> list[Recommendation]:
             + _break_even_text(on_demand, provisioned, edge)
             + ". Assumes one model unit carries the traffic (check its tokens per minute)."
         )
-        if saving > 0:
+        if monthly_saving > 0:
             results.append(
                 Recommendation(
                     "bedrock-provisioned",
                     f"Provisioned throughput for {model}",
                     detail,
-                    saving,
+                    monthly_saving,
                     new_total,
                     names,
                     PROVISIONED_LINK,

@@ -1,6 +1,7 @@
 """What every recommendation rule shares: the record it returns and the stack it prices.
 
-A rule gets a :class:`Context` (the stack as declared, its prices, options and estimate) and
+A rule gets a :class:`~costline.estimator.priced.PricedStack` (the stack as declared, its prices,
+options and estimate) and
 returns :class:`Recommendation` records. A saving is always the difference between two
 estimates by the same estimator — the stack as declared and a modified copy — so free tiers
 and tiers are counted as AWS would bill them; nothing is a percentage of a line item.
@@ -8,13 +9,12 @@ and tiers are counted as AWS would bill them; nothing is a percentage of a line 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from costline.core.model import Estimate, LineItem, Resource, ResourceEstimate
-from costline.estimator.pipeline import EstimateOptions, estimate
-from costline.pricing.model import PriceBook
+from costline.estimator.priced import PricedStack
 
 ON_DEMAND_PREFIX = "bedrock.on_demand."
 SECRET_MASK = "[secret]"
@@ -39,43 +39,26 @@ class Recommendation:
     link: str | None = None
 
 
-@dataclass(frozen=True)
-class Context:
-    resources: tuple[Resource, ...]
-    prices: PriceBook
-    options: EstimateOptions
-    base: Estimate
-
-    def price(self, resources: Iterable[Resource]) -> Estimate:
-        return estimate(resources, self.prices, self.options)
-
-    def saving(
-        self,
-        code: str,
-        title: str,
-        detail: str,
-        changed: Iterable[Resource],
-        resources: Iterable[str],
-        link: str | None = None,
-    ) -> Recommendation:
-        """A recommendation whose saving is the base total minus the total of ``changed``."""
-        after = self.price(changed)
-        return Recommendation(
-            code,
-            title,
-            detail,
-            self.base.total_monthly_usd - after.total_monthly_usd,
-            after.total_monthly_usd,
-            tuple(dict.fromkeys(resources)),
-            link,
-        )
-
-    def replace(self, changes: Mapping[str, Resource]) -> list[Resource]:
-        """The stack with the resources whose URN is in ``changes`` replaced."""
-        return [changes.get(r.urn, r) for r in self.resources]
-
-    def by_urn(self, urn: str) -> Resource:
-        return next(r for r in self.resources if r.urn == urn)
+def saving(
+    stack: PricedStack,
+    code: str,
+    title: str,
+    detail: str,
+    changed: Iterable[Resource],
+    resources: Iterable[str],
+    link: str | None = None,
+) -> Recommendation:
+    """A recommendation whose saving is the stack's total minus the total of ``changed``."""
+    after = stack.price(changed)
+    return Recommendation(
+        code,
+        title,
+        detail,
+        stack.estimate.total_monthly_usd - after.total_monthly_usd,
+        after.total_monthly_usd,
+        tuple(dict.fromkeys(resources)),
+        link,
+    )
 
 
 def token_items(base: Estimate) -> Iterator[tuple[ResourceEstimate, LineItem, str]]:

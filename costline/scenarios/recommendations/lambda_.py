@@ -18,10 +18,11 @@ from decimal import Decimal
 from costline.core.model import Resource
 from costline.core.money import format_unit_price, plain_number
 from costline.core.values import is_secret_path, is_unknown
+from costline.estimator.priced import PricedStack
 from costline.pricers.lambda_function import DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
 from costline.scenarios.edit import with_properties
-from costline.scenarios.recommendations.common import Context, Recommendation
+from costline.scenarios.recommendations.common import Recommendation, saving
 from costline.scenarios.worst_case import timeout_s
 from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
 from costline.usage.traffic import PROFILE_TYPE, traffic_edges
@@ -41,7 +42,7 @@ def _memory_mb(resource: Resource) -> Decimal | None:
     return Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
 
 
-def arm64(ctx: Context) -> list[Recommendation]:
+def arm64(ctx: PricedStack) -> list[Recommendation]:
     def on_x86(r: Resource) -> bool:
         arch = r.properties.get("architectures")
         return r.type == LAMBDA_TYPE and (
@@ -52,11 +53,12 @@ def arm64(ctx: Context) -> list[Recommendation]:
     x86, arm = ctx.prices.get("lambda.duration.x86_64"), ctx.prices.get("lambda.duration.arm64")
     if not functions or x86 is None or arm is None:
         return []
-    changed = ctx.replace(
+    changed = ctx.replaced(
         {r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions}
     )
     return [
-        ctx.saving(
+        saving(
+            ctx,
             "lambda-arm64",
             "Run Lambda functions on arm64 (Graviton)",
             f"arm64 duration costs {format_unit_price(arm.first_tier_usd)} per GB-second against "
@@ -70,7 +72,7 @@ def arm64(ctx: Context) -> list[Recommendation]:
     ]
 
 
-def right_size_memory(ctx: Context) -> list[Recommendation]:
+def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
     calls_model = {
         e.source
         for e in traffic_edges(ctx.resources)
@@ -98,14 +100,15 @@ def right_size_memory(ctx: Context) -> list[Recommendation]:
     if not changes:
         return []
     return [
-        ctx.saving(
+        saving(
+            ctx,
             "lambda-right-size-memory",
             "Right-size Lambda memory for functions that wait on Bedrock",
             f"{'; '.join(notes)}. These functions spend their run time waiting for the model, "
             "which "
             "more memory does not shorten, and their declared duration is well under the timeout; "
             "the saving assumes the same duration. Confirm with a power-tuning run.",
-            ctx.replace(changes),
+            ctx.replaced(changes),
             (ctx.by_urn(u).name for u in changes),
             POWER_TUNING_LINK,
         )

@@ -1,0 +1,61 @@
+"""A priced stack: the one record the CLI, the policy pack, the review sections and the
+recommendations start from — the stack's resources, the prices and options that priced them, and
+the estimate they gave.
+
+Everything that re-prices a modified copy of the stack (what-if rows, recommendations, the Lambda
+worst case) does it through :meth:`PricedStack.price`, so the copy is priced exactly as the stack
+was: same tables, same overrides, same free tier and fail-closed setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+
+from costline.core.model import Estimate, Resource
+from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.pricing.model import PriceBook
+
+
+@dataclass(frozen=True)
+class PricedStack:
+    resources: tuple[Resource, ...]
+    prices: PriceBook
+    options: EstimateOptions
+    estimate: Estimate
+    source: str | None = None
+    """What was read: a program folder, a preview or export file, ``pulumi preview``."""
+    budget_usd: Decimal | None = field(default=None)
+    """The stack's own budget (``costline:budget`` in its config), when it declares one."""
+
+    def price(self, resources: Iterable[Resource]) -> Estimate:
+        """The estimate of ``resources`` (a modified copy of the stack) at this stack's prices
+        and options."""
+        return estimate(resources, self.prices, self.options)
+
+    def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
+        """The stack with the resources whose URN is in ``changes`` replaced."""
+        return [changes.get(r.urn, r) for r in self.resources]
+
+    @cached_property
+    def _by_urn(self) -> Mapping[str, Resource]:
+        return {r.urn: r for r in self.resources}
+
+    def by_urn(self, urn: str) -> Resource:
+        return self._by_urn[urn]
+
+
+def price_stack(
+    resources: Iterable[Resource],
+    prices: PriceBook,
+    options: EstimateOptions | None = None,
+    *,
+    source: str | None = None,
+    budget_usd: Decimal | None = None,
+) -> PricedStack:
+    """Estimate ``resources`` and keep everything that priced them together."""
+    stack = tuple(resources)
+    options = options or EstimateOptions()
+    return PricedStack(stack, prices, options, estimate(stack, prices, options), source, budget_usd)
