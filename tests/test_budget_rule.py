@@ -190,6 +190,14 @@ def test_resource_budget_boundary(pack, usd, over):
         assert f"over its budget $10.00 by {over}" in violation.message
 
 
+@pytest.mark.parametrize(("usd", "over"), [("10.00", None), ("10.004", None), ("10.01", "$0.01")])
+def test_resource_budget_boundary_in_check(tmp_path, usd, over):
+    result = check(tmp_path, usd, "--max-resource-usd", "10")
+    assert result.exit_code == (0 if over is None else 1), result.output
+    if over is not None:
+        assert f"data costs ~$10.01/month, over its budget $10.00 by {over}" in result.output
+
+
 # --- Lambda worst case (the pack) ----------------------------------------------------------
 def worst_case_lambda() -> EngineResource:
     """1,000,000 requests at 1,024 MB (1 GB), 108 ms on average, 1 s timeout, no free tier:
@@ -227,6 +235,43 @@ def test_worst_case_multiple_boundary(pack, multiple, flagged):
         )
     else:
         assert violations == []
+
+
+def lambda_preview(tmp_path: Path) -> Path:
+    """:func:`worst_case_lambda` as a `pulumi preview --json` file."""
+    fn = worst_case_lambda()
+    step = {
+        "op": "create",
+        "urn": fn.urn,
+        "newState": {"urn": fn.urn, "type": LAMBDA, "custom": True, "inputs": fn.properties},
+    }
+    path = tmp_path / "lambda-preview.json"
+    path.write_text(json.dumps({"steps": [step]}))
+    return path
+
+
+@pytest.mark.parametrize(("multiple", "flagged"), [("8.435", False), ("8.43", True)])
+def test_worst_case_multiple_boundary_in_check(tmp_path, multiple, flagged):
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--from-preview",
+            str(lambda_preview(tmp_path)),
+            "--no-free-tier",
+            "--what-if",
+            "none",
+            "--no-recommendations",
+            "--max-worst-case-multiple",
+            multiple,
+        ],
+    )
+    assert result.exit_code == (1 if flagged else 0), result.output
+    assert (
+        "costline check " + ("FAILED" if flagged else "passed") + ": $2.00/month" in result.output
+    )
+    if flagged:
+        assert "would cost ~$16.87/month, 8.4× its expected $2.00 (limit 8.43×)" in result.output
 
 
 @pytest.mark.parametrize(("percent", "flagged"), [("16.87", False), ("16.86", True)])

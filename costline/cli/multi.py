@@ -188,7 +188,6 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     from costline.cli.options import what_if_scenarios
     from costline.cli.review import load_baseline_option
     from costline.cli.stack import load_from_options
-    from costline.review.budget import BudgetLimits
     from costline.review.sections import review_report
 
     shared = options["kw"]
@@ -202,11 +201,16 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     }
     limits = options.get("limits")
     if limits is not None:
-        limits = BudgetLimits(
-            entry.budget_usd if entry.budget_usd is not None else limits.monthly_budget_usd,
-            entry.warn_at_percent if entry.warn_at_percent is not None else limits.warn_at_percent,
-            limits.max_increase_usd,
-            limits.max_increase_percent,
+        limits = dataclasses.replace(
+            limits,
+            monthly_budget_usd=(
+                entry.budget_usd if entry.budget_usd is not None else limits.monthly_budget_usd
+            ),
+            warn_at_percent=(
+                entry.warn_at_percent
+                if entry.warn_at_percent is not None
+                else limits.warn_at_percent
+            ),
         )
         if limits.needs_baseline and entry.baseline is None:
             raise InputProblem("the increase limits need a baseline: set `baseline` for this stack")

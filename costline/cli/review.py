@@ -113,6 +113,19 @@ def diff_command(baseline_file: Path, fmt: str | None, output: Path | None, **kw
     help="Most the monthly cost may grow per change, in percent of the baseline.",
 )
 @click.option(
+    "--max-resource-usd",
+    "max_resource",
+    metavar="USD",
+    help="Most any one resource may cost a month.",
+)
+@click.option(
+    "--max-worst-case-multiple",
+    "max_worst_multiple",
+    metavar="N",
+    help="Fail when a Lambda's cost with every request running to its timeout is more than N "
+    "times its expected cost.",
+)
+@click.option(
     "--report",
     "report_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -131,6 +144,8 @@ def check_command(
     warn_at: str | None,
     max_increase: str | None,
     max_increase_percent: str | None,
+    max_resource: str | None,
+    max_worst_multiple: str | None,
     report_file: Path | None,
     json_file: Path | None,
     **kw: Any,
@@ -143,6 +158,8 @@ def check_command(
         amount("--max-increase", max_increase),
         amount("--max-increase-percent", max_increase_percent),
         fail_closed=kw["fail_closed"],
+        max_resource_usd=amount("--max-resource-usd", max_resource),
+        max_worst_case_multiple=amount("--max-worst-case-multiple", max_worst_multiple),
     )
     if limits.needs_baseline and baseline_file is None and kw["config"] is None:
         raise InputProblem(

@@ -59,7 +59,9 @@ from costline.render.summary import drivers_text, resource_line, stack_line
 from costline.review.budget import (
     fail_closed_message,
     over_by,
+    resource_budget_message,
     stack_budget,
+    worst_case_message,
     worst_case_reasons,
 )
 from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
@@ -352,13 +354,8 @@ def validate_resource_budget(
         if budget is not None and r.name in missing:
             report(one_line(fail_closed_message(r.name, missing[r.name])), r.urn)
         elif budget is not None and (over := over_by(r.monthly_usd, budget)) is not None:
-            report(
-                one_line(
-                    f"{r.name} ({r.type}) costs ~{format_usd(r.monthly_usd)}/month, over its "
-                    f"budget {format_usd(budget)} by {format_usd(over)}."
-                ),
-                r.urn,
-            )
+            message = resource_budget_message(f"{r.name} ({r.type})", r.monthly_usd, budget, over)
+            report(one_line(f"{message}."), r.urn)
 
 
 def validate_usage_tags(
@@ -393,14 +390,9 @@ def validate_lambda_worst_case(
             settings.max_percent_of_budget,
         )
         if reasons:
+            message = worst_case_message(case.name, case.timeout_s, case.worst_usd, reasons)
             report(
-                one_line(
-                    f"{case.name}: if every request ran to the {plain_number(case.timeout_s)} s "
-                    f"timeout it would cost ~{format_usd(case.worst_usd)}/month, "
-                    + " and ".join(reasons)
-                    + ". Lower the timeout or check cost:avg-duration-ms."
-                ),
-                case.urn,
+                one_line(f"{message}. Lower the timeout or check cost:avg-duration-ms."), case.urn
             )
 
 

@@ -60,12 +60,23 @@ class BudgetLimits:
     fail_closed: bool = False
     """An estimate with a gap that has no worst-case bound breaks the check (see
     :mod:`costline.core.completeness`)."""
+    max_resource_usd: Decimal | None = None
+    """Most any one resource may cost a month (the pack's ``resource-budget``)."""
+    max_worst_case_multiple: Decimal | None = None
+    """Most a Lambda's cost with every request running to its timeout may be, as a multiple of
+    its expected cost (the pack's ``lambda-worst-case``)."""
 
     @property
     def any(self) -> bool:
         return self.fail_closed or any(
             v is not None
-            for v in (self.monthly_budget_usd, self.max_increase_usd, self.max_increase_percent)
+            for v in (
+                self.monthly_budget_usd,
+                self.max_increase_usd,
+                self.max_increase_percent,
+                self.max_resource_usd,
+                self.max_worst_case_multiple,
+            )
         )
 
     @property
@@ -215,6 +226,8 @@ def check_budget(
     *,
     other_prices: bool = False,
     missing: Mapping[str, Sequence[str]] | None = None,
+    resources: Sequence[tuple[str, Decimal]] = (),
+    worst_cases: Sequence[tuple[str, Decimal, Decimal, Decimal]] = (),
 ) -> BudgetResult:
     """Check ``total`` (and its increase over ``baseline_total``) against ``limits``;
     ``other_prices``: the baseline was priced with other tables or overrides (see module doc);
@@ -273,6 +286,22 @@ def check_budget(
                     f"more than the {plain_number(limit)}% allowed per change{note}",
                 )
             )
+    if limits.max_resource_usd is not None:
+        for name, usd in resources:
+            if (over_resource := over_by(usd, limits.max_resource_usd)) is not None:
+                violations.append(
+                    Violation(
+                        "resource-over-budget",
+                        resource_budget_message(name, usd, limits.max_resource_usd, over_resource),
+                    )
+                )
+    if limits.max_worst_case_multiple is not None:
+        for name, timeout, expected, worst in worst_cases:
+            reasons = worst_case_reasons(expected, worst, limits.max_worst_case_multiple)
+            if reasons:
+                violations.append(
+                    Violation("worst-case-over", worst_case_message(name, timeout, worst, reasons))
+                )
     if violations:
         status = "over"
     elif warning:
@@ -308,3 +337,19 @@ def worst_case_reasons(
             f"{format_usd(budget)}"
         )
     return reasons
+
+
+def resource_budget_message(name: str, usd: Decimal, budget: Decimal, over: Decimal) -> str:
+    return (
+        f"{name} costs ~{format_usd(usd)}/month, over its budget {format_usd(budget)} by "
+        f"{format_usd(over)}"
+    )
+
+
+def worst_case_message(
+    name: str, timeout_s: Decimal, worst: Decimal, reasons: Sequence[str]
+) -> str:
+    return (
+        f"{name}: if every request ran to the {plain_number(timeout_s)} s timeout it would cost "
+        f"~{format_usd(worst)}/month, " + " and ".join(reasons)
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from costline.scenarios.whatif import (
     factor_decimal,
     what_if,
 )
+from costline.scenarios.worst_case import lambda_worst_cases
 from costline.usage.tags import DAILY_REQUESTS, MONTHLY_REQUESTS
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "report.schema.json"
@@ -105,11 +107,17 @@ def budget_section(result: BudgetResult) -> dict[str, Any]:
         "warn_at_percent": limits.warn_at_percent,
         "max_increase_usd": limits.max_increase_usd,
         "max_increase_percent": limits.max_increase_percent,
+        "max_resource_usd": limits.max_resource_usd,
+        "max_worst_case_multiple": limits.max_worst_case_multiple,
         "used_percent": result.used_percent,
         "headroom_usd": result.headroom_usd,
         "over_usd": result.over_usd,
         "violations": [{"code": v.code, "message": v.message} for v in result.violations],
     }
+
+
+def _worst_cases(stack: PricedStack) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    return [(c.name, c.timeout_s, c.expected_usd, c.worst_usd) for c in lambda_worst_cases(stack)]
 
 
 def review_report(
@@ -151,6 +159,8 @@ def review_report(
                 base_total,
                 other_prices=other_prices,
                 missing=result.completeness.missing_by_resource(),
+                resources=[(r.name, r.monthly_usd) for r in result.resources],
+                worst_cases=_worst_cases(stack) if limits.max_worst_case_multiple else (),
             )
         )
     return report
