@@ -106,3 +106,30 @@ def seed_stack() -> list[Resource]:
         ),
         make("aws:iam/role:Role", "api-handler-role"),
     ]
+
+
+RESOURCE_LINES = {"resourceLinesAboveUsd": 0}
+
+
+def with_resource_lines(config: dict | None = None) -> dict:
+    """``config`` that also asks the pack for every priced resource's cost line (by default it
+    reports only the stack's line), for tests that read a resource's line."""
+    config = dict(config or {})
+    own = config.get("cost-estimate", {})
+    if isinstance(own, str):  # an enforcement level alone
+        own = {"enforcementLevel": own}
+    config["cost-estimate"] = {**RESOURCE_LINES, **own}
+    return config
+
+
+class ResourceLines:
+    """A pack process whose every run asks for the resources' cost lines too."""
+
+    def __init__(self, process) -> None:
+        self.process = process
+
+    def run(self, resources, config=None, *args, **kwargs):
+        return self.process.run(resources, with_resource_lines(config), *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.process, name)

@@ -42,6 +42,7 @@ from costline.engine import (
 from costline.estimator.pipeline import estimate
 from costline.pricing import PricingError, load_price_book
 from costline.testing.stacks import services_stack
+from tests.conftest import ResourceLines
 
 PACK = data_dir("policypack")
 LAMBDA = "aws:lambda/function:Function"
@@ -60,7 +61,7 @@ MAX_MESSAGE_CHARS = 2_000
 @pytest.fixture(scope="module")
 def pack():
     with PolicyPackProcess(PACK) as process:
-        yield process
+        yield ResourceLines(process)  # tests read resources' cost lines
 
 
 # --- building resources -----------------------------------------------------------------------

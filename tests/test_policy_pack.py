@@ -14,7 +14,7 @@ from costline.core.paths import data_dir
 from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
 from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
 from costline.engine.preview import engine_resource, format_policies
-from tests.conftest import BUCKET, LAMBDA, seed_stack
+from tests.conftest import BUCKET, LAMBDA, ResourceLines, seed_stack
 
 PACK = data_dir("policypack")
 POLICIES = {"cost-estimate", "stack-budget", "resource-budget", "usage-tags", "lambda-worst-case"}
@@ -23,7 +23,7 @@ POLICIES = {"cost-estimate", "stack-budget", "resource-budget", "usage-tags", "l
 @pytest.fixture(scope="module")
 def pack():
     with PolicyPackProcess(PACK) as process:
-        yield process
+        yield ResourceLines(process)  # tests read resources' cost lines
 
 
 def reference() -> list[EngineResource]:

@@ -29,6 +29,7 @@ from costline.engine import (
     ProviderResource,
     make_urn,
 )
+from tests.conftest import ResourceLines
 
 LAMBDA = "aws:lambda/function:Function"
 USAGE = {"cost:monthly-requests": "3000000", "cost:avg-duration-ms": "500"}
@@ -37,7 +38,7 @@ USAGE = {"cost:monthly-requests": "3000000", "cost:avg-duration-ms": "500"}
 @pytest.fixture(scope="module")
 def pack():
     with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
+        yield ResourceLines(process)  # tests read resources' cost lines
 
 
 def provider(name="default_7_0_0", **inputs) -> ProviderResource:

@@ -67,6 +67,11 @@ SCHEMAS: Mapping[str, dict[str, dict[str, Any]]] = {
             "minLength": 1,
             "description": f"Write the markdown cost report here (or set ${REPORT_PATH_ENV}).",
         },
+        "resourceLinesAboveUsd": {
+            **_USD,
+            "description": "Also report a cost line for each resource whose monthly cost is at "
+            "least this many USD (0: every priced resource). Default: only the stack's line.",
+        },
     },
     STACK_BUDGET: {
         "monthlyBudgetUsd": {**_USD, "description": "Monthly budget for the whole stack, USD."},
@@ -185,6 +190,7 @@ class PackSettings:
     region: str | None = None
     price_overrides: tuple[str, ...] = ()
     report_path: str | None = None
+    resource_lines_above_usd: Decimal | None = None  # None: the stack's line only
     max_price_age_days: int = 90
     monthly_budget_usd: Decimal | None = None
     warn_at_percent: Decimal = Decimal(80)
@@ -237,6 +243,7 @@ def parse_settings(
         region=estimate_cfg.get("region") or None,
         price_overrides=tuple(str(p) for p in estimate_cfg.get("priceOverrides") or ()),
         report_path=estimate_cfg.get("reportPath") or environ.get(REPORT_PATH_ENV) or None,
+        resource_lines_above_usd=_decimal(estimate_cfg.get("resourceLinesAboveUsd")),
         max_price_age_days=int(_decimal(estimate_cfg.get("maxPriceAgeDays"), Decimal(90))),
         monthly_budget_usd=_decimal(budget_cfg.get("monthlyBudgetUsd")),
         warn_at_percent=_decimal(budget_cfg.get("warnAtPercent"), Decimal(80)),

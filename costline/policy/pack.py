@@ -286,20 +286,26 @@ def validate_cost_estimate(
     stack: PricedStack, settings: PackSettings, report: ReportViolation
 ) -> None:
     """Informational: always advisory, even under ``{"all": "mandatory"}`` (which is meant for
-    budgets), so reporting an estimate can never block a preview."""
+    budgets), so reporting an estimate can never block a preview. One stack-level line (total,
+    budget status, top drivers, findings) by default: every violation a pack reports is kept
+    by Pulumi Cloud, so a line per resource would be a standing advisory violation per
+    resource. ``resourceLinesAboveUsd`` adds a line for each resource at or above it."""
     est = stack.estimate
 
     def inform(message: str, urn: str | None = None) -> None:
         if not bridge.advisory(COST_ESTIMATE, DESCRIPTIONS[COST_ESTIMATE], message, urn):
             report(message, urn)
 
-    for r in est.resources:
-        if r.status is not ResourceStatus.FREE:
-            inform(resource_line(r), r.urn)
+    threshold = settings.resource_lines_above_usd
+    if threshold is not None:  # per-resource lines only when asked: each is a standing violation
+        for r in est.resources:
+            if r.status is not ResourceStatus.FREE and r.monthly_usd >= threshold:
+                inform(resource_line(r), r.urn)
     inform(
         "\n".join(
             [
                 one_line(stack_line(est, settings.monthly_budget_usd)),
+                f"  Top cost drivers: {drivers_text(est)}",
                 *(f"  - {one_line(f.message)}" for f in est.findings),
             ]
         )
