@@ -83,9 +83,26 @@ def workspace(pulumi_bin, tmp_path_factory) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def first_preview(workspace):
-    """Before anything is deployed: the default (advisory) pack config."""
-    return workspace.preview()
+def lines_config(tmp_path_factory) -> Path:
+    """Advisory pack config that also asks for every priced resource's cost line."""
+    folder = tmp_path_factory.mktemp("config")
+    return write_config(folder, "lines.json", {"cost-estimate": {"resourceLinesAboveUsd": 0}})
+
+
+@pytest.fixture(scope="module")
+def first_preview(workspace, lines_config):
+    """Before anything is deployed: advisory policies, every resource's line asked for."""
+    return workspace.preview(config=lines_config)
+
+
+def test_by_default_a_first_preview_shows_one_cost_line(workspace, first_preview):
+    result = workspace.preview()
+    assert result.returncode == 0, result
+    block = policy_block(result.stdout)
+    assert block.count("- [advisory]  cost-estimate") == 1, block
+    assert f"- [advisory]  cost-estimate  {STACK}" in block, block
+    assert "Top cost drivers: model $101.25, artifacts $0.93, dev $0.11" in block, block
+    assert stack_total(result.stdout) == SHOWN_TOTAL
 
 
 @pytest.fixture(scope="module")
@@ -188,8 +205,8 @@ def test_all_mandatory_blocks_on_the_budget_but_not_on_the_estimate(workspace, t
     assert "[mandatory]  cost-estimate" not in block
 
 
-def test_second_preview_of_the_deployed_stack(workspace, deployed):
-    result = workspace.preview()
+def test_second_preview_of_the_deployed_stack(workspace, deployed, lines_config):
+    result = workspace.preview(config=lines_config)
     assert result.returncode == 0, result
     block = policy_block(result.stdout)
     for (type_token, name), cost in RESOURCE_LINES.items():
