@@ -681,7 +681,7 @@ class Secret:
     shown: str = "[secret]"  # what appears instead, somewhere in the violations
 
 
-HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+SONNET = "anthropic.claude-3-5-sonnet-20241022-v2:0"  # not the contract's example model id
 SECRET_CASES: dict[str, Secret] = {
     "secret traffic is priced": Secret(
         (
@@ -707,8 +707,8 @@ SECRET_CASES: dict[str, Secret] = {
         ("s3cr3t-model",),
     ),
     "secret priced model": Secret(
-        (res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret(HAIKU)}),),
-        (HAIKU, "claude-3-haiku"),
+        (res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": secret(SONNET)}),),
+        (SONNET, "claude-3-5-sonnet"),
         shown="usage from a secret value",
     ),
     "secret model flowing to a profile": Secret(
@@ -719,7 +719,7 @@ SECRET_CASES: dict[str, Secret] = {
                     "environment": {"variables": {"PROFILE": "arn"}},
                     "tags": {
                         **TRAFFIC,
-                        "cost:bedrock-model": secret(HAIKU),
+                        "cost:bedrock-model": secret(SONNET),
                         "cost:input-tokens": "10",
                         "cost:output-tokens": "10",
                     },
@@ -728,7 +728,7 @@ SECRET_CASES: dict[str, Secret] = {
             ),
             res(PROFILE, "p"),
         ),
-        (HAIKU, "claude-3-haiku"),
+        (SONNET, "claude-3-5-sonnet"),
         shown="usage from a secret value",
     ),
     "secret environment variable": Secret(

@@ -16,7 +16,7 @@ from costline.core.model import Resource
 from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.estimator.priced import PricedStack
 from costline.pricing import PricingError, load_price_book
-from costline.readers.region import DEFAULT_REGION, detect_region
+from costline.readers.region import DEFAULT_REGION, stack_region
 from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
@@ -122,11 +122,13 @@ def load_stack(
 
         resources, file_findings = apply_usage_option(resources, usage_file)
         usage_findings += file_findings
+    detected = stack_region(resources) if region is None else None
     try:
         prices = load_price_book(
-            region or detect_region(resources) or DEFAULT_REGION,
+            region or (detected.name if detected else DEFAULT_REGION),
             overrides=[str(p) for p in price_files],
             tables_dir=tables_dir,
+            region_secret=detected is not None and detected.secret,
         )
     except PricingError as exc:
         raise InputProblem(str(exc)) from None

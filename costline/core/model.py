@@ -110,7 +110,8 @@ class Finding:
 
     ``code`` is stable (e.g. ``usage-tag-malformed``); ``field`` names the tag or property
     (``tags.cost:daily-requests``); ``suggestion`` says what to change, with an example value
-    where one helps. Messages never contain secret values.
+    where one helps. Messages never contain secret values: whoever builds one shows a value that
+    came from a secret as ``[secret]`` (see :func:`costline.core.values.touches_secret`).
     """
 
     code: str
@@ -173,6 +174,9 @@ class LineItem:
     note: str | None = None
     secret: bool = False
     """The quantity derived from a secret input: reports show ``[secret]`` instead of figures."""
+    secret_text: bool = False
+    """A secret text (a model id, an architecture) chose the price entry: reports show
+    ``[secret]`` instead of the description and the price id as well."""
 
 
 class ResourceStatus(str, Enum):

@@ -37,6 +37,8 @@ UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421"
 
 # What `pulumi preview --json` prints in place of a secret value.
 PREVIEW_SECRET_PLACEHOLDER = "[secret]"
+SECRET_DISPLAY = "[secret]"
+"""What every costline output shows in place of a value that came from a secret."""
 
 
 class _Unknown:
@@ -111,6 +113,19 @@ def is_secret_path(path: str, secret_paths: frozenset[str] | set[str]) -> bool:
         if "." not in path:
             return False
         path = path.rsplit(".", 1)[0]
+
+
+def touches_secret(path: str, secret_paths: frozenset[str] | set[str]) -> bool:
+    """True when the value at ``path`` came from a secret or holds one: ``path`` itself, one of
+    its ancestors (a secret map) or one of its descendants (a list or map holding a secret
+    item) is a secret path. Anything that *shows* the value at ``path`` must ask this, not
+    :func:`is_secret_path`: ``[<secret 987654321>]`` is printed whole."""
+    if not secret_paths:
+        return False
+    if is_secret_path(path, secret_paths):
+        return True
+    prefix = f"{path}." if path else ""
+    return any(p.startswith(prefix) for p in secret_paths)
 
 
 def encode(

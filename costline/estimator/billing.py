@@ -107,6 +107,7 @@ def _bill_entry(
             own_free,
             _note(charge, own_free, unit, tier_note),
             charge.secret,
+            charge.secret_text,
         )
 
 

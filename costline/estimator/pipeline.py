@@ -30,7 +30,7 @@ from costline.core.model import (
     Severity,
 )
 from costline.core.money import ZERO, money_context
-from costline.core.redaction import Redactor, secret_strings
+from costline.core.values import SECRET_DISPLAY
 from costline.estimator.billing import bill_in_order
 from costline.pricers import apigateway, bedrock
 from costline.pricers.base import Charge, PricingContext
@@ -143,27 +143,46 @@ def _estimate(
         else None
     )
     unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
-    findings = tuple(f for f in (traffic_failure, stale, unverified) if f)
-    secrets = secret_strings(stack)
-    if secrets:  # a secret text that reached a message, description or price id is masked
-        redactor = Redactor(secrets)
-        results = tuple(redactor.resource(r) for r in results)
-        findings = tuple(redactor.finding(f) for f in findings)
-    else:
-        redactor = None
+    findings = (
+        *_duplicate_urns(stack),
+        *(f for f in (traffic_failure, stale, unverified) if f),
+    )
     return Estimate(
         resources=results,
         findings=findings,
         total_monthly_usd=total,
         pricing=PricingInfo(
             prices.version,
-            redactor.text(prices.region) if redactor else prices.region,
+            prices.region,  # already ``[secret]`` when the region came from a secret
             prices.currency,
             prices.as_of,
             tuple(prices.overrides),
         ),
         free_tier_applied=options.free_tier,
     )
+
+
+def _duplicate_urns(stack: Sequence[Resource]) -> list[Finding]:
+    """A ``duplicate-urn`` error per URN the input repeats (a stack's URNs are unique): each copy
+    is priced, none dropped, and the finding says the total may count a resource twice."""
+    if len({r.urn for r in stack}) == len(stack):
+        return []  # the usual case
+    counts: dict[str, list[Resource]] = defaultdict(list)
+    for resource in stack:
+        counts[resource.urn].append(resource)
+    return [
+        Finding(
+            "duplicate-urn",
+            Severity.ERROR,
+            f"{len(copies)} resources share the URN {urn}: each is priced, so the total may "
+            "count one resource more than once",
+            urn,
+            copies[0].name,
+            suggestion="check the input: the resources of a stack have unique URNs",
+        )
+        for urn, copies in counts.items()
+        if len(copies) > 1
+    ]
 
 
 def _bill(drafts: Sequence[_Draft], prices: PriceBook, free_tier: bool) -> None:
@@ -191,13 +210,18 @@ def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
     entries = prices.entries
     missing = [charge for charge in draft.charges if charge.price_id not in entries]
     for charge in missing:
+        price_id, description = (
+            (SECRET_DISPLAY, "a cost chosen by a secret value")
+            if charge.secret_text
+            else (repr(charge.price_id), charge.description.lower())
+        )
         draft.findings.append(
             _finding(
                 draft.resource,
                 "price-missing",
                 Severity.ERROR,
-                f"no price entry {charge.price_id!r} in the {prices.region} "
-                f"tables; {charge.description.lower()} is not in the total",
+                f"no price entry {price_id} in the {prices.region} "
+                f"tables; {description} is not in the total",
                 suggestion="add the entry with a --prices override file",
                 gap=f"no price {charge.price_id} in {prices.region}",
             )
@@ -276,8 +300,9 @@ def _price_resource(
                 suggestion="please report this as a costline bug",
             )
         )
-    if usage.secret_used:
-        draft.charges = [replace(c, secret=True) for c in draft.charges]
+    if usage.secret_used:  # every figure (and, for a secret text, every name) is masked
+        text = usage.secret_text_used
+        draft.charges = [replace(c, secret=True, secret_text=text) for c in draft.charges]
     draft.findings.extend(usage.findings)
     draft.assumptions = usage.assumptions  # the reader is done: its list becomes the draft's
     return draft
@@ -338,7 +363,8 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
                         draft.resource,
                         "usage-counted-elsewhere",
                         Severity.INFO,
-                        f"the usage declared here for {charge.description} is counted "
+                        f"the usage declared here for "
+                        f"{SECRET_DISPLAY if charge.secret_text else charge.description} is counted "
                         f"on {', '.join(keepers)} instead, so it is not counted twice",
                     )
                 )

@@ -54,7 +54,7 @@ from costline.readers.preview_values import (
     preview_properties,
     with_tags_all,
 )
-from costline.readers.region import DEFAULT_REGION, detect_region
+from costline.readers.region import DEFAULT_REGION, stack_region
 from costline.render.summary import drivers_text, resource_line, stack_line
 from costline.review.budget import (
     fail_closed_message,
@@ -94,6 +94,7 @@ def _resources_from_request(
     resources: list[Resource] = []
     findings: list[Finding] = []
     providers: dict[str, dict[str, Any]] = {}  # provider URN -> its inputs, converted once
+    provider_resources: dict[str, Resource] = {}  # each provider the resources name, once
     for r in request.resources:
         # The engine sends a provider with every custom resource; a component has none
         # (it is never billed itself): only unpriced types tell the two apart.
@@ -137,16 +138,24 @@ def _resources_from_request(
                 custom=custom,
             )
         )
-        if custom and r.provider.type.startswith("pulumi:providers:"):
-            resources.append(
-                Resource.from_engine(
-                    urn=r.provider.urn,
-                    type=r.provider.type,
-                    name=r.provider.name,
-                    properties=provider_inputs,
-                )
+        if (
+            custom
+            and r.provider.type.startswith("pulumi:providers:")
+            and r.provider.urn not in provider_resources
+        ):  # every resource names its provider: each provider is added once
+            provider_resources[r.provider.urn] = Resource.from_engine(
+                urn=r.provider.urn,
+                type=r.provider.type,
+                name=r.provider.name,
+                properties=provider_inputs,
             )
-    return _unique(resources), findings
+    # Every resource the engine sent is kept: a URN sent twice is priced twice and the estimator
+    # reports it (duplicate-urn), never dropped in silence.
+    own = {r.urn for r in resources}
+    return [
+        *resources,
+        *(p for urn, p in provider_resources.items() if urn not in own),
+    ], findings
 
 
 def _struct_to_dict(struct: Any) -> dict[str, Any]:
@@ -249,9 +258,12 @@ def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, Pack
     if budget is not None:  # costline:budget: one policy group, a budget per stack
         settings = dataclasses.replace(settings, monthly_budget_usd=budget)
     stack_findings += [budget_finding] if budget_finding is not None else []
-    region = settings.region or detect_region(resources) or DEFAULT_REGION
+    detected = stack_region(resources) if settings.region is None else None
+    region = settings.region or (detected.name if detected else DEFAULT_REGION)
     overrides = [str(_pack_path(p)) for p in settings.price_overrides]
-    prices = load_price_book(region, overrides=overrides)
+    prices = load_price_book(
+        region, overrides=overrides, region_secret=detected is not None and detected.secret
+    )
     options = settings.estimate_options()
     priced = estimate(resources, prices, options)
     if stack_findings:

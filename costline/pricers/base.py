@@ -18,7 +18,7 @@ from typing import Any, TypeVar, cast
 
 from costline.core.model import Resource, Severity, UsageSource, slot_init
 from costline.core.money import plain_number as _plain
-from costline.core.values import is_secret_path, is_unknown
+from costline.core.values import SECRET_DISPLAY, is_unknown, touches_secret
 from costline.pricing.model import PriceBook
 from costline.usage.s3_lifecycle import Lifecycle, lifecycles_by_bucket
 from costline.usage.tags import UsageReader
@@ -50,6 +50,8 @@ class Charge:
     group: str | None = None
     secret: bool = False
     """Derived from a secret value: quantity and note must not be shown."""
+    secret_text: bool = False
+    """A secret text chose the entry: description and price id must not be shown either."""
 
 
 @dataclass(frozen=True)
@@ -97,10 +99,22 @@ class PropertyReader:
 
     def _display(self, name: str, value: Any) -> str:
         """A declared value for a message: ``[secret]`` for a secret, cut after 40 characters."""
-        if self.resource.secret_paths and is_secret_path(name, self.resource.secret_paths):
-            return "[secret]"
+        if self.is_secret(name):
+            return SECRET_DISPLAY
         text = str(value)
         return text if len(text) <= _MAX_SHOWN_CHARS else text[:_MAX_SHOWN_CHARS] + "…"
+
+    def is_secret(self, label: str) -> bool:
+        """Whether the property at ``label`` (dotted) came from or holds a secret."""
+        return bool(self.resource.secret_paths) and touches_secret(
+            label, self.resource.secret_paths
+        )
+
+    def shown(self, label: str, value: Decimal | str) -> str:
+        """A value read from property ``label``, for a message: ``[secret]`` if it was a secret."""
+        if self.is_secret(label):
+            return SECRET_DISPLAY
+        return _plain(value) if isinstance(value, Decimal) else value
 
     def number(
         self,
@@ -189,8 +203,8 @@ class PropertyReader:
                 f"set {label} between {_plain(minimum)} and {_plain(maximum)}",
             )
             value = clamped
-        if is_secret_path(label, self.resource.secret_paths):
-            self.usage.secret_used = True
+        if self.is_secret(label):
+            self.usage.mark_secret()
         self.usage.assume(label, self._display(label, _plain(value)), UsageSource.PROPERTY, unit)
         return value
 
@@ -250,6 +264,8 @@ class PropertyReader:
             )
             self.usage.assume(label, default, UsageSource.ASSUMED, "declared value invalid")
             return default
+        if self.is_secret(label):
+            self.usage.mark_secret(text=True)  # the choice names price entries: mask them too
         self.usage.assume(label, self._display(label, raw), UsageSource.PROPERTY)
         return raw
 

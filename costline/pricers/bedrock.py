@@ -83,7 +83,12 @@ def _declared_model(resource: Resource, usage: UsageReader) -> tuple[str | None,
     source = resource.properties.get("modelSource")
     copy_from = source.get("copyFrom") if isinstance(source, dict) else None
     if isinstance(copy_from, str) and not is_unknown(copy_from):
-        usage.assume("modelSource.copyFrom", foundation_model_id(copy_from), UsageSource.PROPERTY)
+        usage.property_secret("modelSource.copyFrom", text=True)
+        usage.assume(
+            "modelSource.copyFrom",
+            usage.masked(foundation_model_id(copy_from)),
+            UsageSource.PROPERTY,
+        )
         return copy_from, "modelSource.copyFrom"
     if resource.type == INFERENCE_PROFILE_TYPE and (is_unknown(copy_from) or is_unknown(source)):
         label = "modelSource.copyFrom" if is_unknown(copy_from) else "modelSource"
@@ -196,7 +201,11 @@ def bedrock_usage_charges(
     if context.prices.get(on_demand_price_id(model_id, "input_tokens")) is None:
         if context.prices.get(on_demand_price_id(model_id, "images")) is not None:
             return _image_charges(usage, context, model_id, requests, mode)
-        close = difflib.get_close_matches(model_id, known_models(context), n=3, cutoff=0.5)
+        close = (  # the priced ids closest to a secret id would hint at it
+            []
+            if usage.secret_text_used
+            else difflib.get_close_matches(model_id, known_models(context), n=3, cutoff=0.5)
+        )
         hint = (
             f"did you mean {', '.join(close)}?"
             if close
@@ -205,7 +214,7 @@ def bedrock_usage_charges(
         usage.finding(
             "bedrock-model-unknown",
             Severity.ERROR,
-            f"no on-demand price for Bedrock model {model_id!r} in {context.prices.region}; "
+            f"no on-demand price for Bedrock model {usage.masked(repr(model_id))} in {context.prices.region}; "
             "its token cost is not in the total",
             field,
             hint,
@@ -339,8 +348,8 @@ def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) 
     usage.finding(
         "bedrock-batch-unavailable",
         Severity.WARNING,
-        f"no batch-inference price for {model_id!r} in {context.prices.region} (AWS may not offer "
-        "batch for it); priced at the on-demand price, an upper bound",
+        f"no batch-inference price for {usage.masked(repr(model_id))} in {context.prices.region} (AWS may not offer batch "
+        "for it); priced at the on-demand price, an upper bound",
         BEDROCK_MODE,
         "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price",
     )
@@ -371,10 +380,9 @@ def _image_charges(
         usage.finding(
             "usage-tag-malformed",
             Severity.ERROR,
-            f"{IMAGE_VARIANT.key} is not a priced variant of {model_id!r}; its image cost is not "
-            "in the total",
+            f"{IMAGE_VARIANT.key} is not a priced variant of {usage.masked(repr(model_id))}; its image cost is not in the total",
             IMAGE_VARIANT,
-            f"use one of {', '.join(variants)}",
+            f"use one of {usage.masked(', '.join(variants))}",
         )
         return []
     images = usage.number(IMAGES_PER_REQUEST)

@@ -145,8 +145,8 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
         usage.finding(
             "usage-tag-missing",
             Severity.WARNING,
-            f"cannot tell the Custom Model Units of {name!r} from its name (architecture and "
-            "size); its cost is not in the total",
+            f"cannot tell the Custom Model Units of {usage.masked(repr(name))} from its name (architecture and size); "
+            "its cost is not in the total",
             CMU,
             f"add the tag {CMU.key}={CMU.example}",
         )
@@ -212,7 +212,7 @@ def _per_token_finding(
     charges: list[Charge],
 ) -> None:
     """When the stack also prices this model per token, show that figure beside the CMU one."""
-    declared = _per_token_model(resource)
+    declared = _per_token_model(resource, usage)
     if (
         declared is None
         or requests is None
@@ -240,23 +240,25 @@ def _per_token_finding(
     usage.finding(
         "bedrock-imported-per-token",
         Severity.WARNING,
-        f"imported model {name!r} is billed per Custom Model Unit-minute, not per token: the "
-        "per-token "
-        f"assumption ({model_id} token prices) gives {format_usd(per_token)} a month, the "
-        "CMU-based "
-        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in "
-        "the total",
+        f"imported model {usage.masked(repr(name))} is billed per Custom Model Unit-minute, not per token: the per-token "
+        f"assumption ({usage.masked(model_id)} token prices) gives {format_usd(per_token)} a month, the CMU-based "
+        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
         IMPORTED_MODEL,
         "remove the per-token assumption (cost:bedrock-model and token tags) or "
         "declare cost:active-hours-per-day to refine the active time",
     )
 
 
-def _per_token_model(resource: Resource) -> str | None:
+def _per_token_model(resource: Resource, usage: UsageReader) -> str | None:
+    """The per-token model the resource also declares (a secret one counts as a used secret)."""
     tags = resource.properties.get("tags")
     declared = tags.get(BEDROCK_MODEL.key) if isinstance(tags, dict) else None
     if isinstance(declared, str) and declared.strip():
+        usage.property_secret(f"tags.{BEDROCK_MODEL.key}", text=True)
         return declared
     source = resource.properties.get("modelSource")
     copy_from = source.get("copyFrom") if isinstance(source, dict) else None
-    return copy_from if isinstance(copy_from, str) else None
+    if isinstance(copy_from, str):
+        usage.property_secret("modelSource.copyFrom", text=True)
+        return copy_from
+    return None

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, format_usd, money_context
-from costline.core.values import is_unknown
+from costline.core.values import SECRET_DISPLAY, is_unknown
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
 from costline.pricers.bedrock import SERVICE, foundation_model_id, on_demand_price_id
 from costline.pricing.tiers import tiered_cost
@@ -48,7 +48,8 @@ def _model_with_prices(context: PricingContext, raw: str, suffix: str, prefix: s
 def _model_property(resource: Resource, usage: UsageReader, name: str) -> str | None:
     raw = resource.properties.get(name)
     if isinstance(raw, str) and raw.strip():
-        usage.assume(name, foundation_model_id(raw), UsageSource.PROPERTY)
+        usage.property_secret(name, text=True)
+        usage.assume(name, usage.masked(foundation_model_id(raw)), UsageSource.PROPERTY)
         return raw
     why = "is not known until the update runs" if is_unknown(raw) else "is missing"
     usage.finding(
@@ -85,6 +86,7 @@ def price_provisioned_throughput(
         maximum=Decimal(1000),
     )
     commitment_raw = resource.properties.get("commitmentDuration")
+    commitment_secret = usage.property_secret("commitmentDuration", text=True)
     commitment = COMMITMENTS.get(commitment_raw if isinstance(commitment_raw, str) else None)
     if is_unknown(commitment_raw):
         usage.finding(
@@ -106,7 +108,7 @@ def price_provisioned_throughput(
         commitment = COMMITMENTS[None]
     usage.assume(
         "commitmentDuration",
-        commitment,
+        SECRET_DISPLAY if commitment_secret else commitment,
         UsageSource.PROPERTY if commitment_raw else UsageSource.DEFAULT,
     )
     raw = _model_property(resource, usage, "modelArn")
@@ -127,7 +129,8 @@ def price_provisioned_throughput(
         usage.finding(
             "bedrock-model-unknown",
             Severity.ERROR,
-            f"no provisioned-throughput price ({commitment}) for {foundation_model_id(raw)!r} in "
+            f"no provisioned-throughput price ({usage.masked(commitment)}) for "
+            f"{usage.masked(repr(foundation_model_id(raw)))} in "
             f"{context.prices.region}; its cost is not in the total",
             "modelArn",
             "add a bedrock.provisioned.<model>.<commitment> entry with a --prices override file",
@@ -183,7 +186,7 @@ def price_custom_model(
         usage.finding(
             "bedrock-model-unknown",
             Severity.ERROR,
-            f"no customization price for {foundation_model_id(raw)!r} in {context.prices.region}; "
+            f"no customization price for {usage.masked(repr(foundation_model_id(raw)))} in {context.prices.region}; "
             "its cost is not in the total",
             "baseModelIdentifier",
             "add bedrock.customization.<model>.training_tokens and .storage_month entries with "
@@ -226,7 +229,13 @@ def _epochs(resource: Resource, usage: UsageReader) -> Decimal:
         return Decimal(1)
     text = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
     if text.isascii() and text.isdigit() and 1 <= int(text) <= 100:
-        usage.assume("hyperparameters.epochCount", text, UsageSource.PROPERTY, "epochs")
+        secret = usage.property_secret("hyperparameters.epochCount")
+        usage.assume(
+            "hyperparameters.epochCount",
+            SECRET_DISPLAY if secret else text,
+            UsageSource.PROPERTY,
+            "epochs",
+        )
         return Decimal(text)
     usage.finding(
         "property-invalid",

@@ -170,8 +170,8 @@ def price_lambda_function(
                 "usage-exceeds-timeout",
                 Severity.WARNING,
                 f"cost:avg-duration-ms ({usage.display(AVG_DURATION_MS, duration_ms)}) is longer "
-                f"than the timeout ({plain_number(timeout_s)} s); priced at the timeout, the "
-                "longest a run can last",
+                f"than the timeout ({props.shown('timeout', timeout_s)} s); priced at the timeout, "
+                "the longest a run can last",
                 AVG_DURATION_MS,
                 "lower cost:avg-duration-ms or raise the timeout",
             )

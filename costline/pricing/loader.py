@@ -21,6 +21,7 @@ import itertools
 import os
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -28,6 +29,7 @@ from typing import Any
 
 from costline.core.limits import LimitError, read_input
 from costline.core.paths import data_dir
+from costline.core.values import SECRET_DISPLAY
 from costline.pricing import cache, checks
 from costline.pricing.errors import PricingError
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry, Tier
@@ -56,14 +58,45 @@ def available_regions(tables_dir: Path | None = None) -> list[str]:
 
 
 def load_price_book(
-    region: str = "us-east-1", overrides: Sequence[str | Path] = (), tables_dir: Path | None = None
+    region: str = "us-east-1",
+    overrides: Sequence[str | Path] = (),
+    tables_dir: Path | None = None,
+    *,
+    region_secret: bool = False,
 ) -> PriceBook:
     """Every price of ``region`` (USD), after applying ``overrides`` in order.
 
     Raises :class:`PricingError` naming the file, entry and field of the first problem, or the
     available regions when ``region`` has no tables. The result is cached and immutable: the
     same files (same mtimes and sizes) give the same ``PriceBook`` object.
+
+    ``region_secret``: the region came from a secret (a secret ``aws:region`` in the provider's
+    config). The book's ``region`` is then ``[secret]``, so no message built from it names the
+    region, and an error about the region's tables names neither the region nor its folder
+    (an error inside an override file, other than its region, is raised as it is).
     """
+    if not region_secret:
+        return _load_price_book(region, overrides, tables_dir)
+    try:
+        book = _load_price_book(region, overrides, tables_dir)
+    except PricingError as exc:
+        root = (Path(tables_dir) if tables_dir is not None else default_tables_dir()).resolve()
+        override_files = {_display(Path(p).resolve(), root) for p in overrides}
+        if exc.file in override_files and exc.field != "region":
+            raise
+        raise PricingError(
+            f"{_display(root, root)}/{SECRET_DISPLAY}",
+            "the AWS provider's region is a secret (not shown) and its price tables cannot be "
+            f"used: there are none for it, or an override file is for another region; price "
+            f"tables exist for {', '.join(available_regions(root)) or 'no region'}; set the "
+            "region explicitly (--region, or the policy pack's region setting)",
+        ) from None
+    return replace(book, region=SECRET_DISPLAY)
+
+
+def _load_price_book(
+    region: str, overrides: Sequence[str | Path], tables_dir: Path | None
+) -> PriceBook:
     root = (Path(tables_dir) if tables_dir is not None else default_tables_dir()).resolve()
     region_dir = root / region
     if not (region_dir / MANIFEST_NAME).is_file():

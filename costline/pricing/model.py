@@ -69,7 +69,9 @@ class PriceBook:
     """Every price for one region, after overrides.
 
     ``version`` is the table version; ``as_of`` the oldest entry date among the tables
-    (ISO date); ``overrides`` the override files applied, in order.
+    (ISO date); ``overrides`` the override files applied, in order. ``region`` is ``[secret]``
+    when the region came from a secret (see :func:`costline.pricing.loader.load_price_book`):
+    it is only ever shown, never looked up.
     """
 
     version: str

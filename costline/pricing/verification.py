@@ -16,9 +16,9 @@ from costline.pricing.model import PriceBook
 
 def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> Finding | None:
     """A ``prices-unverified`` warning naming the unverified entries that priced ``items``."""
-    price_ids = {
-        item.price_id for item in items
-    }  # each entry looked up once, however many items use it
+    price_ids: dict[str, bool] = {}  # each entry looked up once; True: only secret texts chose it
+    for item in items:
+        price_ids[item.price_id] = price_ids.get(item.price_id, True) and item.secret_text
     used = sorted(
         {
             price_id
@@ -28,7 +28,11 @@ def unverified_prices_finding(items: Iterable[LineItem], prices: PriceBook) -> F
     )
     if not used:
         return None
-    shown = ", ".join(used[:8]) + (f" and {len(used) - 8} more" if len(used) > 8 else "")
+    named = [price_id for price_id in used if not price_ids[price_id]]
+    hidden = len(used) - len(named)  # an entry a secret model id chose would name the model
+    shown = ", ".join(named[:8]) + (f" and {len(named) - 8} more" if len(named) > 8 else "")
+    if hidden:
+        shown += f"{' and ' if named else ''}{hidden} chosen by a secret value"
     return Finding(
         "prices-unverified",
         Severity.WARNING,

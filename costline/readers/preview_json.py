@@ -75,6 +75,7 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
     steps = expect_list(digest.get("steps", []), path, "steps")
     providers = _provider_inputs(steps)
     by_urn: dict[str, Resource] = {}
+    step_of: dict[str, int] = {}  # URN -> the step its resource came from
     for index, raw_step in enumerate(steps):
         where = f"steps[{index}]"
         step = expect_object(raw_step, path, where)
@@ -111,7 +112,15 @@ def resources_from_preview(data: Any, path: str | Path) -> list[Resource]:
                 f"{where}.{state_key}.urn: {resource.urn!r} does not match the step's "
                 f"urn {step_urn!r}",
             )
+        earlier = by_urn.get(resource.urn)
+        if earlier is not None and earlier != resource:  # not a replacement's repeated state
+            raise InputFileError(
+                path,
+                f"{where}.{state_key}.urn: {resource.urn!r} is also the URN of steps"
+                f"[{step_of[resource.urn]}], with another state; a stack's URNs are unique",
+            )
         by_urn[resource.urn] = resource  # later steps of a replacement carry the same new state
+        step_of.setdefault(resource.urn, index)
     return list(by_urn.values())
 
 

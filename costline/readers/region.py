@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from costline.core.model import Resource
-from costline.core.values import is_unknown
+from costline.core.values import is_unknown, touches_secret
 
 DEFAULT_REGION = "us-east-1"
 REGION_CODE_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
@@ -14,13 +15,29 @@ REGION_CODE_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"
 AWS_PROVIDER_TYPE = "pulumi:providers:aws"
 
 
-def detect_region(resources: Iterable[Resource]) -> str | None:
+@dataclass(frozen=True)
+class StackRegion:
+    """The region of the stack's AWS provider(s); ``secret`` when any provider declares it as a
+    secret (``pulumi config set --secret aws:region``): it is used to pick the price tables and
+    never shown (see ``region_secret`` of :func:`costline.pricing.load_price_book`)."""
+
+    name: str
+    secret: bool = False
+
+
+def stack_region(resources: Iterable[Resource]) -> StackRegion | None:
     """The ``region`` of the stack's AWS provider(s), when exactly one region is declared."""
-    regions = {
-        r.properties.get("region")
-        for r in resources
-        if r.type == AWS_PROVIDER_TYPE
-        and isinstance(r.properties.get("region"), str)
-        and not is_unknown(r.properties.get("region"))
-    }
-    return regions.pop() if len(regions) == 1 else None
+    regions: set[str] = set()
+    secret = False
+    for r in resources:
+        region = r.properties.get("region") if r.type == AWS_PROVIDER_TYPE else None
+        if isinstance(region, str) and not is_unknown(region):
+            regions.add(region)
+            secret = secret or touches_secret("region", r.secret_paths)
+    return StackRegion(regions.pop(), secret) if len(regions) == 1 else None
+
+
+def detect_region(resources: Iterable[Resource]) -> str | None:
+    """The name of :func:`stack_region` (whether it is a secret or not)."""
+    region = stack_region(resources)
+    return region.name if region is not None else None

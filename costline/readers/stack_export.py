@@ -69,10 +69,19 @@ def resources_from_export(data: Any, path: str | Path) -> list[Resource]:
         else expect_list(raw_resources, path, f"{deployment_where}.resources")
     )
     result = []
+    first_at: dict[str, int] = {}  # URN -> index of the resource that has it
     for index, raw in enumerate(resources):
         where = f"{deployment_where}.resources[{index}]"
         state = expect_object(raw, path, where)
         if state.get("delete") is True or state.get("external") is True:
             continue
-        result.append(resource_from_state(state, path, where))
+        resource = resource_from_state(state, path, where)
+        if resource.urn in first_at:  # neither copy may be dropped in silence
+            raise InputFileError(
+                path,
+                f"{where}.urn: {resource.urn!r} is also the URN of "
+                f"{deployment_where}.resources[{first_at[resource.urn]}]; a stack's URNs are unique",
+            )
+        first_at[resource.urn] = index
+        result.append(resource)
     return result

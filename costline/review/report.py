@@ -17,6 +17,7 @@ from typing import Any
 from costline.core.completeness import Gap
 from costline.core.model import Estimate, Finding, ResourceStatus, Severity
 from costline.core.money import plain_number
+from costline.core.values import SECRET_DISPLAY
 
 REPORT_SCHEMA_ID = "costline-report/1"
 CURRENCY = "USD"
@@ -60,7 +61,7 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
                 "line_items": [
                     {
                         "service": i.service,
-                        "description": i.description,
+                        "description": SECRET_DISPLAY if i.secret_text else i.description,
                         "quantity": None if i.secret else i.quantity,
                         "unit": i.unit,
                         "free_quantity": None if i.secret else i.free_quantity,
@@ -68,7 +69,7 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
                         "unit_price_usd": i.unit_price_usd,
                         "price_per": i.price_per,
                         "monthly_usd": i.monthly_usd,
-                        "price_id": i.price_id,
+                        "price_id": SECRET_DISPLAY if i.secret_text else i.price_id,
                         "note": i.note,
                     }
                     for i in r.line_items

@@ -20,9 +20,14 @@ from typing import Any
 from costline.core.model import Assumption, Finding, Resource, Severity, UsageSource, slot_init
 from costline.core.money import VALUE_CACHE_ENTRIES, format_quantity
 from costline.core.money import plain_number as _plain
-from costline.core.values import PREVIEW_SECRET_PLACEHOLDER, is_secret_path, is_unknown
+from costline.core.values import (
+    PREVIEW_SECRET_PLACEHOLDER,
+    SECRET_DISPLAY,
+    is_secret_path,
+    is_unknown,
+    touches_secret,
+)
 
-SECRET_DISPLAY = "[secret]"
 USAGE_FINDING_CODES = frozenset(
     {
         "usage-tag-missing",
@@ -389,6 +394,7 @@ class UsageReader:
         "findings",
         "records",
         "resource",
+        "secret_text_used",
         "secret_used",
         "worst_case",
     )  # one or more per priced resource and estimate
@@ -414,6 +420,9 @@ class UsageReader:
         self.derived: Mapping[str, DerivedValue] = derived or {}
         self.secret_used = False
         """True once a secret value was used: figures derived from it must not be shown."""
+        self.secret_text_used = False
+        """True once a secret *text* was used (a model id, an architecture): the names and price
+        ids it chose must not be shown either (see :meth:`masked`)."""
         self.findings: list[Finding] = []
         self.assumptions: list[Assumption] = []
         self.records = records
@@ -437,6 +446,8 @@ class UsageReader:
     def _use_derived(self, tag: UsageTag, derived: DerivedValue) -> Decimal | str:
         """``derived``, the value of ``tag``, recorded as a DERIVED assumption."""
         self.secret_used = self.secret_used or derived.secret
+        if derived.secret and type(derived.value) is str:
+            self.secret_text_used = True
         shown = (
             SECRET_DISPLAY
             if derived.secret
@@ -446,8 +457,7 @@ class UsageReader:
         return derived.value
 
     def _shown(self, tag: UsageTag, raw: Any) -> str:
-        path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
-        if is_secret_path(path, self.resource.secret_paths) or raw == PREVIEW_SECRET_PLACEHOLDER:
+        if self.is_secret(tag) or raw == PREVIEW_SECRET_PLACEHOLDER:
             return SECRET_DISPLAY
         text = str(raw)
         if len(text) > _MAX_SHOWN_VALUE_CHARS:
@@ -482,7 +492,12 @@ class UsageReader:
         return finding
 
     def assume(self, key: str, value: str, source: UsageSource, detail: str | None = None) -> None:
+        """Record an input. A figure DERIVED once a secret was used may have been computed from
+        it, so its value and detail are shown as ``[secret]`` (callers mask their own TAG and
+        PROPERTY values, which they know the provenance of)."""
         if self.records:
+            if source is UsageSource.DERIVED and self.secret_used:
+                value, detail = SECRET_DISPLAY, None
             self.assumptions.append(Assumption(key, value, source, detail))
 
     @property
@@ -503,6 +518,23 @@ class UsageReader:
             suggestion,
             gap=f"{field.removeprefix('tags.')} at its bound {shown}",
         )
+
+    def mark_secret(self, *, text: bool = False) -> None:
+        """Note that a secret value was used (``text``: a secret text, such as a model id)."""
+        self.secret_used = True
+        self.secret_text_used = self.secret_text_used or text
+
+    def property_secret(self, path: str, *, text: bool = False) -> bool:
+        """Whether the property at ``path`` holds a secret; if it does, it counts as used."""
+        secret = touches_secret(path, self.resource.secret_paths)
+        if secret:
+            self.mark_secret(text=text)
+        return secret
+
+    def masked(self, text: str) -> str:
+        """``text`` (a name the resource's inputs chose: a model id, an architecture, a variant)
+        for a message, or ``[secret]`` once any secret text was used by this reader."""
+        return SECRET_DISPLAY if self.secret_text_used else text
 
     # --- tag values ----------------------------------------------------------------------
     def number(
@@ -613,7 +645,8 @@ class UsageReader:
                 f"set {tag.key}={tag.example}",
             )
             return None
-        self.secret_used = self.secret_used or self.is_secret(tag)
+        if self.is_secret(tag):
+            self.mark_secret(text=True)
         self.assume(tag.key, self._shown(tag, raw).strip("'"), UsageSource.TAG)
         return raw.strip()
 
@@ -645,10 +678,11 @@ class UsageReader:
         return SECRET_DISPLAY if self.is_secret(tag) else _plain(value)
 
     def is_secret(self, tag: UsageTag) -> bool:
+        """Whether the tag's value came from (or holds) a secret."""
         if not self.resource.secret_paths:
             return False  # the common case: no secrets, no path to build
         path = self._tag_paths.get(tag.key, f"tags.{tag.key}")
-        return is_secret_path(path, self.resource.secret_paths)
+        return touches_secret(path, self.resource.secret_paths)
 
     # --- composite figures -------------------------------------------------------------------
     def monthly_requests(self, *, required: bool = True) -> Decimal | None:
@@ -780,28 +814,29 @@ def tag_problems(resource: Resource) -> list[Finding]:
     if "tags" not in properties and "tagsAll" not in properties:
         return []  # most resources: no tags, nothing to check
     findings: list[Finding] = []
-    keys = [
-        str(key)
-        for prop in ("tagsAll", "tags")
-        for value in (resource.properties.get(prop),)
-        if type(value) is dict or isinstance(value, Mapping)
-        for key in value
-    ]  # no tags: no work
-    for key in dict.fromkeys(keys):  # each key once, in _collect_tags' order
+    keys: dict[str, bool] = {}  # key -> whether it is a key of a secret map
+    for prop in ("tagsAll", "tags"):
+        value = resource.properties.get(prop)
+        if type(value) is dict or isinstance(value, Mapping):
+            secret_map = bool(resource.secret_paths) and is_secret_path(prop, resource.secret_paths)
+            for key in value:
+                keys[str(key)] = keys.get(str(key), False) or secret_map
+    for key, secret_map in keys.items():  # each key once, in _collect_tags' order
         if key not in USAGE_TAGS_BY_KEY and key.startswith("cost:"):
             close = difflib.get_close_matches(key, list(USAGE_TAGS_BY_KEY), n=1)
             hint = (
                 f"did you mean {close[0]}?" if close else "see the usage-tag contract in the README"
             )
+            shown = SECRET_DISPLAY if secret_map else key  # a secret map's keys are secret too
             findings.append(
                 Finding(
                     "usage-tag-unrecognized",
                     Severity.WARNING,
-                    f"{resource.name}: tag {key} is not a costline usage tag and is ignored",
+                    f"{resource.name}: tag {shown} is not a costline usage tag and is ignored",
                     resource.urn,
                     resource.name,
-                    f"tags.{key}",
-                    hint,
+                    f"tags.{shown}",
+                    hint if not secret_map else "see the usage-tag contract in the README",
                 )
             )
     return findings

@@ -17,7 +17,6 @@ from costline.core.model import Estimate, LineItem, Resource, ResourceEstimate
 from costline.estimator.priced import PricedStack
 
 ON_DEMAND_PREFIX = "bedrock.on_demand."
-SECRET_MASK = "[secret]"
 TOKEN_DIMENSIONS = ("input_tokens", "output_tokens")
 
 
@@ -76,11 +75,11 @@ def token_items(base: Estimate) -> Iterator[tuple[ResourceEstimate, LineItem, st
 
 
 def on_demand_models(base: Estimate) -> dict[str, list[str]]:
-    """Model id → URNs of the resources whose on-demand token charges it prices (a model id
-    masked as a secret is left out: advice about it would have to name it)."""
+    """Model id → URNs of the resources whose on-demand token charges it prices (a model id a
+    secret chose is left out: advice about it would have to name it)."""
     models: dict[str, list[str]] = {}
-    for resource, _, model in token_items(base):
-        if SECRET_MASK in model:
+    for resource, item, model in token_items(base):
+        if item.secret_text:
             continue
         urns = models.setdefault(model, [])
         if resource.urn not in urns:

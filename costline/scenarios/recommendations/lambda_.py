@@ -17,7 +17,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource
 from costline.core.money import format_unit_price, plain_number
-from costline.core.values import is_secret_path, is_unknown
+from costline.core.values import is_unknown, touches_secret
 from costline.estimator.priced import PricedStack
 from costline.pricers.lambda_function import DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
@@ -45,6 +45,8 @@ def _memory_mb(resource: Resource) -> Decimal | None:
 def arm64(ctx: PricedStack) -> list[Recommendation]:
     def on_x86(r: Resource) -> bool:
         arch = r.properties.get("architectures")
+        if touches_secret("architectures", r.secret_paths):
+            return False  # recommending arm64 would say the secret architecture is x86_64
         return r.type == LAMBDA_TYPE and (
             arch is None or (isinstance(arch, list) and arch[:1] in ([], [DEFAULT_ARCHITECTURE]))
         )
@@ -90,7 +92,7 @@ def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
         )
         if not waits or memory is None or memory <= MIN_MEMORY_MB or duration is None:
             continue
-        if is_secret_path("memorySize", r.secret_paths):
+        if touches_secret("memorySize", r.secret_paths):
             continue  # the advice would print the secret memory size
         if duration > timeout_s(r) * 1000 * MAX_SHARE_OF_TIMEOUT:
             continue
