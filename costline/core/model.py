@@ -177,6 +177,9 @@ class LineItem:
     secret_text: bool = False
     """A secret text (a model id, an architecture) chose the price entry: reports show
     ``[secret]`` instead of the description and the price id as well."""
+    free_secret: bool = False
+    """The free units were split with a secret usage (they would tell its size): reports show
+    ``[secret]`` instead of ``free_quantity``."""
 
 
 class ResourceStatus(str, Enum):

@@ -24,6 +24,7 @@ from costline.pricing.model import FreeTier, PriceBook, PriceEntry
 from costline.pricing.tiers import tier_usage
 
 SECRET_NOTE = "usage from a secret value"
+SECRET_FREE_NOTE = "part free (the free tier is shared with usage from a secret value)"
 _ONE = Decimal(1)
 
 
@@ -53,7 +54,7 @@ def bill_in_order(
 
     line_items: list[LineItem] = [None] * len(charges)  # type: ignore[list-item]  # every one set below
     with money_context():
-        free_units = _allocate_free_tiers(
+        free_units, secret_free = _allocate_free_tiers(
             charges, by_price, applicable_free_tiers(prices, free_tier=free_tier)
         )
         for price_id, positions in by_price.items():
@@ -64,6 +65,7 @@ def bill_in_order(
                 positions,
                 free_units.get(price_id),
                 line_items,
+                secret_free,
             )
     return line_items
 
@@ -75,11 +77,14 @@ def _bill_entry(
     positions: list[int],
     free: list[Decimal] | None,
     line_items: list[LineItem],
+    secret_free: frozenset[int] = frozenset(),
 ) -> None:
     """One price entry's charges (``charges[i]`` for ``i`` in ``positions``, ascending, so in
     canonical order) priced together: tiers on the sum of their billable units, the cost split
     back in proportion. Each line item goes to ``line_items[i]``. ``free``: the free units of
-    each of these charges (in the entry's unit), or ``None`` when no free tier covers the entry."""
+    each of these charges (in the entry's unit), or ``None`` when no free tier covers the entry;
+    ``secret_free``: positions whose free units depend on a secret usage (see
+    :func:`_allocate_free_tiers`)."""
     quantities = [charges[i].quantity for i in positions]
     if free is None:
         free = [ZERO] * len(positions)
@@ -95,6 +100,7 @@ def _bill_entry(
     unit, price_per = entry.unit, entry.price_per
     for i, cost, own_free in zip(positions, costs, free, strict=True):
         charge = charges[i]
+        free_secret = i in secret_free
         line_items[i] = LineItem(
             charge.service,
             charge.description,
@@ -105,17 +111,26 @@ def _bill_entry(
             cost,
             price_id,
             own_free,
-            _note(charge, own_free, unit, tier_note),
+            _note(charge, own_free, unit, tier_note, free_secret),
             charge.secret,
             charge.secret_text,
+            free_secret,
         )
 
 
-def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> str | None:
+def _note(
+    charge: Charge, free: Decimal, unit: str, tier_note: str | None, free_secret: bool = False
+) -> str | None:
     """A charge's line-item note: its own note (or the secret notice), its free units, the tiers."""
     secret = charge.secret
     own_note = SECRET_NOTE if secret else charge.note
-    free_note = None if secret or free is ZERO else _free_note(free, charge.quantity, unit)
+    free_note = (
+        None
+        if secret or free is ZERO
+        else SECRET_FREE_NOTE
+        if free_secret
+        else _free_note(free, charge.quantity, unit)
+    )
     if free_note is None and tier_note is None:  # the common case: the charge's own note at most
         return own_note or None
     return "; ".join(filter(None, (own_note, free_note, tier_note))) or None
@@ -123,11 +138,14 @@ def _note(charge: Charge, free: Decimal, unit: str, tier_note: str | None) -> st
 
 def _allocate_free_tiers(
     charges: Sequence[Charge], by_price: dict[str, list[int]], tiers: Sequence[FreeTier]
-) -> dict[str, list[Decimal]]:
+) -> tuple[dict[str, list[Decimal]], frozenset[int]]:
     """Free units (in the entry's unit) per covered price id, aligned with ``by_price[price_id]``:
     each tier's allowance split over the charges it covers in proportion to their usage, ties by
-    position in ``charges`` (the canonical order)."""
+    position in ``charges`` (the canonical order). And the positions whose free units depend on
+    a secret usage: a used-up allowance split with a secret charge (another charge's share of
+    1M free requests would tell the secret's size)."""
     free: dict[str, list[Decimal]] = {}
+    secret_free: set[int] = set()
     for tier in tiers:
         covered_ids = [price_id for price_id in tier.applies_to if price_id in by_price]
         covered = [i for price_id in covered_ids for i in by_price[price_id]]
@@ -136,6 +154,8 @@ def _allocate_free_tiers(
         if used <= 0:
             continue
         granted = min(used, tier.quantity)
+        if granted < used and any(charges[i].secret for i in covered):
+            secret_free.update(covered)
         units = (
             split_in_order(granted, quantities)
             if len(covered_ids) == 1  # one id's positions: ascending
@@ -151,7 +171,7 @@ def _allocate_free_tiers(
                 else [a + b for a, b in zip(earlier, units[start:end], strict=True)]
             )
             start = end
-    return free
+    return free, frozenset(secret_free)
 
 
 def _free_note(free: Decimal, quantity: Decimal, unit: str) -> str | None:

@@ -363,9 +363,9 @@ def _keep_one_per_group(drafts: Sequence[_Draft]) -> None:
                         draft.resource,
                         "usage-counted-elsewhere",
                         Severity.INFO,
-                        f"the usage declared here for "
-                        f"{SECRET_DISPLAY if charge.secret_text else charge.description} is counted "
-                        f"on {', '.join(keepers)} instead, so it is not counted twice",
+                        "the usage declared here for "
+                        f"{SECRET_DISPLAY if charge.secret_text else charge.description} is "
+                        f"counted on {', '.join(keepers)} instead, so it is not counted twice",
                     )
                 )
 

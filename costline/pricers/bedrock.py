@@ -348,8 +348,8 @@ def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) 
     usage.finding(
         "bedrock-batch-unavailable",
         Severity.WARNING,
-        f"no batch-inference price for {usage.masked(repr(model_id))} in {context.prices.region} (AWS may not offer batch "
-        "for it); priced at the on-demand price, an upper bound",
+        f"no batch-inference price for {usage.masked(repr(model_id))} in {context.prices.region} "
+        "(AWS may not offer batch for it); priced at the on-demand price, an upper bound",
         BEDROCK_MODE,
         "remove cost:bedrock-mode=batch, or pick a model with a bedrock.batch.* price",
     )
@@ -380,7 +380,8 @@ def _image_charges(
         usage.finding(
             "usage-tag-malformed",
             Severity.ERROR,
-            f"{IMAGE_VARIANT.key} is not a priced variant of {usage.masked(repr(model_id))}; its image cost is not in the total",
+            f"{IMAGE_VARIANT.key} is not a priced variant of {usage.masked(repr(model_id))}; "
+            "its image cost is not in the total",
             IMAGE_VARIANT,
             f"use one of {usage.masked(', '.join(variants))}",
         )

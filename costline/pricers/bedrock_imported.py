@@ -145,8 +145,8 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
         usage.finding(
             "usage-tag-missing",
             Severity.WARNING,
-            f"cannot tell the Custom Model Units of {usage.masked(repr(name))} from its name (architecture and size); "
-            "its cost is not in the total",
+            f"cannot tell the Custom Model Units of {usage.masked(repr(name))} from its name "
+            "(architecture and size); its cost is not in the total",
             CMU,
             f"add the tag {CMU.key}={CMU.example}",
         )
@@ -240,8 +240,9 @@ def _per_token_finding(
     usage.finding(
         "bedrock-imported-per-token",
         Severity.WARNING,
-        f"imported model {usage.masked(repr(name))} is billed per Custom Model Unit-minute, not per token: the per-token "
-        f"assumption ({usage.masked(model_id)} token prices) gives {format_usd(per_token)} a month, the CMU-based "
+        f"imported model {usage.masked(repr(name))} is billed per Custom Model Unit-minute, not "
+        f"per token: the per-token assumption ({usage.masked(model_id)} token prices) gives "
+        f"{format_usd(per_token)} a month, the CMU-based "
         f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
         IMPORTED_MODEL,
         "remove the per-token assumption (cost:bedrock-model and token tags) or "

@@ -186,8 +186,8 @@ def price_custom_model(
         usage.finding(
             "bedrock-model-unknown",
             Severity.ERROR,
-            f"no customization price for {usage.masked(repr(foundation_model_id(raw)))} in {context.prices.region}; "
-            "its cost is not in the total",
+            f"no customization price for {usage.masked(repr(foundation_model_id(raw)))} in "
+            f"{context.prices.region}; its cost is not in the total",
             "baseModelIdentifier",
             "add bedrock.customization.<model>.training_tokens and .storage_month entries with "
             "--prices",

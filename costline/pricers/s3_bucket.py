@@ -72,13 +72,15 @@ def _storage_charges(
     """Storage per class: all Standard, or the mix its lifecycle rule implies (see
     :mod:`costline.usage.s3_lifecycle`), plus retrieval from the non-Standard classes."""
     lifecycle = context.s3_lifecycles.get(resource.urn)
+    if lifecycle is not None and lifecycle.secret:
+        usage.mark_secret(text=True)  # the storage classes and days came from a secret
     if lifecycle is None or not lifecycle.transitions:
         if lifecycle is not None:
             for problem in lifecycle.problems:
                 usage.finding(
                     "s3-lifecycle-partial",
                     Severity.WARNING,
-                    f"lifecycle {lifecycle.source}: {problem}",
+                    f"lifecycle {lifecycle.source}: {usage.masked(problem)}",
                     "rules",
                 )
         return [
@@ -94,14 +96,14 @@ def _storage_charges(
         usage.finding(
             "s3-lifecycle-partial",
             Severity.WARNING,
-            f"lifecycle {lifecycle.source}: {problem}",
+            f"lifecycle {lifecycle.source}: {usage.masked(problem)}",
             "rules",
         )
     if lifecycle.expiration_days is not None:
         retention = lifecycle.expiration_days
         usage.assume(
             "retention days",
-            plain_number(retention),
+            usage.masked(plain_number(retention)),
             UsageSource.PROPERTY,
             f"expiration in {lifecycle.source}",
         )

@@ -80,7 +80,8 @@ def resources_from_export(data: Any, path: str | Path) -> list[Resource]:
             raise InputFileError(
                 path,
                 f"{where}.urn: {resource.urn!r} is also the URN of "
-                f"{deployment_where}.resources[{first_at[resource.urn]}]; a stack's URNs are unique",
+                f"{deployment_where}.resources[{first_at[resource.urn]}]; a stack's URNs are "
+                "unique",
             )
         first_at[resource.urn] = index
         result.append(resource)

@@ -13,12 +13,12 @@ how much data each prefix holds; the estimate says so when there are several).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 from costline.core.model import Resource
-from costline.core.values import is_unknown
+from costline.core.values import is_unknown, touches_secret
 
 LIFECYCLE_TYPES = (
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
@@ -48,12 +48,14 @@ CLASS_LABELS: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """One bucket's first enabled lifecycle rule: ``transitions`` as (day, class id), sorted."""
+    """One bucket's first enabled lifecycle rule: ``transitions`` as (day, class id), sorted;
+    ``secret`` when the rules came from (or hold) a secret: nothing read from them is shown."""
 
     source: str
     transitions: tuple[tuple[Decimal, str], ...]
     expiration_days: Decimal | None
     problems: tuple[str, ...] = ()
+    secret: bool = False
 
 
 def lifecycles_by_bucket(stack: Sequence[Resource]) -> dict[str, Lifecycle]:
@@ -83,6 +85,13 @@ def lifecycles_by_bucket(stack: Sequence[Resource]) -> dict[str, Lifecycle]:
 
 
 def parse_lifecycle(config: Resource) -> Lifecycle:
+    lifecycle = _parse_lifecycle(config)
+    if touches_secret("rules", config.secret_paths):
+        return replace(lifecycle, secret=True)
+    return lifecycle
+
+
+def _parse_lifecycle(config: Resource) -> Lifecycle:
     rules = config.properties.get("rules")
     problems: list[str] = []
     if not isinstance(rules, list):
