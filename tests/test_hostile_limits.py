@@ -25,7 +25,7 @@ from costline.core.limits import (
 )
 from costline.core.paths import data_dir
 from costline.engine import EngineResource, PolicyPackProcess, make_urn
-from costline.usage.infracost_file import read_usage_file
+from costline.usage.infracost_file import UsageFileError, read_usage_file
 from tests.hostile import PREVIEW, REPO, assert_one_line_error, cli
 
 LAMBDA = "aws:lambda/function:Function"
@@ -232,18 +232,20 @@ def test_an_offer_file_with_a_5000_digit_integer_is_exit_2(tmp_path):
     assert not out.exists()
 
 
-def test_a_usage_file_over_a_limit_is_a_finding_not_a_crash():
-    document, findings = read_usage_file("version: 0.1\nresource_usage: " + "9" * 5000, "u.yml")
-    assert document == {}
-    (finding,) = findings
-    assert finding.code == "usage-file-invalid"
-    assert finding.message.startswith("u.yml: not valid YAML (line 2, column 17: a number of 5,000")
-    document, findings = read_usage_file(BILLION_LAUGHS, "lol.yml")
-    assert document == {}
-    assert [f.message for f in findings] == [
+def test_a_usage_file_over_a_limit_is_refused_not_a_crash():
+    """A usage file that cannot be read is refused as a whole (exit 2 in the CLI), never
+    dropped with exit 0."""
+    with pytest.raises(UsageFileError) as caught:
+        read_usage_file("version: 0.1\nresource_usage: " + "9" * 5000, "u.yml")
+    assert str(caught.value).startswith(
+        "u.yml: not valid YAML (line 2, column 17: a number of 5,000"
+    )
+    with pytest.raises(UsageFileError) as caught:
+        read_usage_file(BILLION_LAUGHS, "lol.yml")
+    assert str(caught.value) == (
         "lol.yml: $.g: expands to more than 1,000,000 values (YAML aliases repeat what they "
         "point to); write the values out or use fewer aliases"
-    ]
+    )
 
 
 def test_the_estimate_at_the_limits_still_works(tmp_path):

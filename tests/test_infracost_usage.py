@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 
 from costline.cli.main import main
 from costline.estimator.pipeline import estimate
-from costline.usage.infracost_file import apply_usage_file, read_usage_file
+from costline.usage.infracost_file import UsageFileError, apply_usage_file, read_usage_file
 from tests.conftest import BUCKET, LAMBDA, REPO, make
 
 USAGE = """
@@ -99,12 +100,40 @@ def test_priced_from_the_usage_file(prices):
     }
 
 
-def test_bad_files_are_findings_not_exceptions():
-    for text in ("version: 0.2\n", "[1, 2]", "version: 0.1\nresource_usage: [x]\n", "{{"):
-        document, findings = read_usage_file(text, "u.yml")
-        if document:
-            _, findings = apply_usage_file(_stack(), document, "u.yml")
-        assert findings and findings[0].code == "usage-file-invalid"
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("version: 0.2\n", "u.yml: version: 0.2 is not 0.1, the Infracost usage file version"),
+        ("resource_usage: {}\n", "u.yml: version: missing is not 0.1"),
+        ("[1, 2]", "u.yml: expected a mapping with version: 0.1 and resource_usage, got list"),
+        ("", "u.yml: expected a mapping with version: 0.1 and resource_usage, got nothing"),
+        ("version: 0.1\nresource_usage: [x]\n", "u.yml: resource_usage must be a mapping"),
+        ("{{", "u.yml: not valid YAML (line 2, column 1: did not find expected node content)"),
+    ],
+)
+def test_a_file_that_cannot_be_used_raises_naming_it(text, problem):
+    with pytest.raises(UsageFileError) as caught:
+        read_usage_file(text, "u.yml")
+    assert str(caught.value).startswith(problem), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["version: 0.1\nresource_usage: {api_handler: [1\n", "version: 2\nresource_usage: {}\n"]
+)
+def test_the_cli_refuses_an_unusable_usage_file_with_exit_2(tmp_path, text):
+    usage = tmp_path / "usage.yml"
+    usage.write_text(text, encoding="utf-8")
+    preview = REPO / "tests" / "fixtures" / "preview" / "reference-stack.preview.json"
+    out = CliRunner().invoke(
+        main, ["estimate", "--from-preview", str(preview), "--usage-file", str(usage)]
+    )
+    assert out.exit_code == 2, out.output
+    assert out.stdout == ""
+    assert out.stderr.startswith(f"costline: error: {usage}: "), out.stderr
+    assert out.stderr.count("\n") == 1
+
+
+def test_a_bad_entry_is_a_finding():
     _, findings = apply_usage_file(
         _stack(), {"version": "0.1", "resource_usage": {"api_handler": {"monthly_requests": [1]}}}
     )

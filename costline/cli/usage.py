@@ -1,8 +1,8 @@
 """Usage options and commands: ``--usage-file`` (an Infracost usage file as the stack's tags)
 and ``costline usage init`` (a template for the stack config).
 
-A missing or unreadable file is an exit-2 one-liner; problems inside the file are findings
-(see :mod:`costline.usage.infracost_file`).
+A missing, unreadable or unusable file (not YAML, another version) is an exit-2 one-liner naming
+the file; problems with single entries are findings (see :mod:`costline.usage.infracost_file`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import click
 from costline.cli.errors import InputProblem
 from costline.cli.options import REFERENCE_HELP
 from costline.core.limits import LimitError, read_input
-from costline.usage.infracost_file import apply_usage_file, read_usage_file
+from costline.usage.infracost_file import UsageFileError, apply_usage_file, read_usage_file
 
 
 def apply_usage_option(resources, usage_file: Path):
@@ -27,10 +27,11 @@ def apply_usage_option(resources, usage_file: Path):
         raise InputProblem(f"{usage_file}: cannot read usage file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InputProblem(f"{usage_file}: usage file is not UTF-8 text") from None
-    document, findings = read_usage_file(text, str(usage_file))
-    if not document:
-        return list(resources), findings
-    tagged, more = apply_usage_file(list(resources), document, str(usage_file))
+    try:
+        document, findings = read_usage_file(text, str(usage_file))
+        tagged, more = apply_usage_file(list(resources), document, str(usage_file))
+    except UsageFileError as exc:
+        raise InputProblem(str(exc)) from None
     return tagged, [*findings, *more]
 
 

@@ -23,7 +23,9 @@ a plain ``api-handler`` matches a resource of that name of any supported type.
 
 **Precedence** (highest first): a ``cost:*`` tag on the resource itself; the usage file's
 ``resource_usage`` entry for the resource; its ``resource_type_default_usage`` for the type.
-Keys, addresses and types that do not map become ``usage-file-*`` findings; nothing raises.
+Keys, addresses and types that do not map become ``usage-file-*`` findings. A file that cannot be
+used at all (not YAML, not a mapping, a version other than 0.1, a section that is not a mapping)
+raises :class:`UsageFileError` naming the file: its usage must never be dropped in silence.
 """
 
 from __future__ import annotations
@@ -72,8 +74,16 @@ CODE_UNMAPPED = "usage-file-key-unmapped"
 CODE_INVALID = "usage-file-invalid"
 
 
+class UsageFileError(ValueError):
+    """A usage file that cannot be used at all; the message names the file and what is wrong."""
+
+
 def read_usage_file(text: str, name: str) -> tuple[Mapping[str, Any], list[Finding]]:
-    """The parsed usage document, or ``{}`` and one ``usage-file-invalid`` finding."""
+    """The parsed usage document (and no findings: the whole-file checks raise).
+
+    Raises :class:`UsageFileError` when the text is not YAML, not a mapping, has a version other
+    than 0.1, or a section (``resource_usage``, ``resource_type_default_usage``) that is not a
+    mapping."""
     import yaml
 
     from costline.core.limits import LimitError, load_yaml, yaml_problem
@@ -81,28 +91,26 @@ def read_usage_file(text: str, name: str) -> tuple[Mapping[str, Any], list[Findi
     try:
         document = load_yaml(text)
     except yaml.YAMLError as exc:
-        return {}, [
-            _finding(CODE_INVALID, Severity.ERROR, f"{name}: not valid YAML ({yaml_problem(exc)})")
-        ]
+        raise UsageFileError(
+            f"{name}: not valid YAML ({yaml_problem(exc)}); expected an Infracost usage file "
+            "(version: 0.1, resource_usage: ...)"
+        ) from None
     except LimitError as exc:
-        return {}, [_finding(CODE_INVALID, Severity.ERROR, f"{name}: {exc}", field=exc.where)]
+        raise UsageFileError(f"{name}: {exc}") from None
     if not isinstance(document, Mapping):
-        return {}, [
-            _finding(
-                CODE_INVALID,
-                Severity.ERROR,
-                f"{name}: expected a mapping with version and resource_usage",
-            )
-        ]
+        raise UsageFileError(
+            f"{name}: expected a mapping with version: 0.1 and resource_usage, "
+            f"got {'nothing' if document is None else type(document).__name__}"
+        )
     if str(document.get("version")) != "0.1":
-        return {}, [
-            _finding(
-                CODE_INVALID,
-                Severity.ERROR,
-                f"{name}: version {document.get('version')!r} is not 0.1",
-                field="version",
-            )
-        ]
+        shown = repr(document.get("version")) if "version" in document else "missing"
+        raise UsageFileError(
+            f"{name}: version: {shown[:40]} is not 0.1, the Infracost usage file version "
+            "costline reads"
+        )
+    for key in ("resource_type_default_usage", "resource_usage"):
+        if not isinstance(document.get(key) or {}, Mapping):
+            raise UsageFileError(f"{name}: {key} must be a mapping of names to usage")
     return document, []
 
 
@@ -172,10 +180,7 @@ def _section(
 ) -> Mapping[str, Any]:
     value = document.get(key) or {}
     if not isinstance(value, Mapping):
-        findings.append(
-            _finding(CODE_INVALID, Severity.ERROR, f"{name}: {key} must be a mapping", field=key)
-        )
-        return {}
+        raise UsageFileError(f"{name}: {key} must be a mapping of names to usage")
     return value
 
 
