@@ -205,14 +205,17 @@ def test_check_compares_the_displayed_increase():
 
 def tampered_baseline(tmp_path: Path) -> Path:
     """The reference stack's report with `dev` (API Gateway) at $0.0949 instead of $0.105 and
-    the total at $102.2749: exact deltas +$0.0101 and +$0.0126 (both +$0.01), shown +$0.02."""
+    `artifacts` (S3) $0.0025 lower, so the total is $102.2749 (the sum of the resources, as
+    a baseline must be): exact deltas +$0.0101 and +$0.0126 (both +$0.01), shown +$0.02."""
     made = run("estimate", "--from-preview", PREVIEW, "--format", "json")
     data = json.loads(made.output)
     data["total_monthly_usd"] = "102.2749"
+    lower = {"API Gateway": D("0.0101"), "S3": D("0.0025")}
     for row in data["by_service"]:
-        if row["service"] == "API Gateway":
-            row["monthly_usd"] = "0.0949"
+        row["monthly_usd"] = str(D(row["monthly_usd"]) - lower.get(row["service"], 0))
     next(r for r in data["resources"] if r["name"] == "dev")["monthly_usd"] = "0.0949"
+    bucket = next(r for r in data["resources"] if r["name"] == "artifacts")
+    bucket["monthly_usd"] = str(D(bucket["monthly_usd"]) - D("0.0025"))
     path = tmp_path / "tampered.json"
     path.write_text(json.dumps(data))
     return path
@@ -463,3 +466,61 @@ def test_unwritable_report_is_a_one_line_error(tmp_path):
     )
     assert result.exit_code == 2
     assert "cannot write the report" in result.output and "Traceback" not in result.output
+
+
+def _edited_baseline(tmp_path: Path, edit) -> Path:
+    """A real JSON report of the reference stack at list prices ($102.2875), edited."""
+    baseline = tmp_path / "baseline.json"
+    run("estimate", "--from-preview", PREVIEW, "--format", "json", "-o", str(baseline))
+    data = json.loads(baseline.read_text())
+    edit(data)
+    baseline.write_text(json.dumps(data))
+    return baseline
+
+
+def _negative_total(data: dict) -> None:
+    # With a -$100,000 baseline, $102.29 would be an "increase" of -100.1%: any limit passed.
+    data["total_monthly_usd"] = "-100000"
+
+
+def _negative_resource(data: dict) -> None:
+    first = data["resources"][0]
+    data["total_monthly_usd"] = str(
+        D(data["total_monthly_usd"]) - D(first["monthly_usd"]) - 1
+    )  # still the sum of the resources, and positive
+    first["monthly_usd"] = "-1"
+
+
+def _total_not_the_sum(data: dict) -> None:
+    data["total_monthly_usd"] = "100000"  # the resources still add up to 102.2875
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (_negative_total, "total_monthly_usd: -100000 is negative"),
+        (_negative_resource, "resources[0].monthly_usd: -1 is negative"),
+        (
+            _total_not_the_sum,
+            "total_monthly_usd: 100000 is not the sum of the resources' monthly_usd (102.2875)",
+        ),
+    ],
+    ids=["negative total", "negative resource", "total not the sum"],
+)
+def test_a_baseline_with_impossible_money_is_refused_not_compared(tmp_path, edit, message):
+    baseline = _edited_baseline(tmp_path, edit)
+    result, _ = check(tmp_path, "--max-increase-percent", "25", baseline=str(baseline))
+    assert result.exit_code == 2, result.output
+    assert (
+        result.stderr
+        == f"costline: error: --baseline {baseline}: {message}"
+        + ("" if "sum" in message else "; a monthly cost is never below $0")
+        + ("; the report was not written by costline as it is" if "sum" in message else "")
+        + "\n"
+    )
+
+
+def test_an_unedited_baseline_report_is_still_accepted(tmp_path):
+    baseline = _edited_baseline(tmp_path, lambda data: None)
+    result, _ = check(tmp_path, "--max-increase-percent", "0", baseline=str(baseline))
+    assert result.exit_code == 0, result.output
