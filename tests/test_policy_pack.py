@@ -153,12 +153,17 @@ def test_resource_budget_by_name_and_by_type(pack):
         ),
     ],
 )
-def test_missing_and_malformed_tags_name_the_tag_and_an_example(pack, tags, expected):
+def test_missing_and_malformed_tags_name_the_tag_and_the_fix(pack, tags, expected):
+    """A missing tag gets an example; a malformed one how to write it, with no figure of
+    another size (the contract's example read as the fix of the value)."""
     fn = lambda_resource(tags=tags)
     result = pack.run([fn])
     usage = [v.message for v in result.by_policy("usage-tags") if v.urn == fn.urn]
     assert any(expected in m for m in usage), usage
-    assert any("e.g." in m or "add the tag" in m or "set cost:" in m for m in usage)
+    fix = (
+        "add the tag cost:monthly-requests=30000" if not tags else " as a plain decimal number in "
+    )
+    assert any(fix in m for m in usage), usage
 
 
 def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks(pack):

@@ -10,6 +10,7 @@ from costline.core.values import UNKNOWN
 from costline.usage.tags import (
     AVG_DURATION_MS,
     INPUT_TOKENS,
+    MONTHLY_REQUESTS,
     STORAGE_GB,
     UsageReader,
     parse_plain_decimal,
@@ -90,9 +91,54 @@ def test_malformed_tag_gives_error_finding_naming_resource_and_tag(value, code):
     assert finding.resource_name == "fn"
     assert finding.field == "tags.cost:avg-duration-ms"
     assert finding.message.startswith("fn: cost:avg-duration-ms=")
-    assert (
-        finding.suggestion == "set cost:avg-duration-ms=1000"
-        or "e.g. cost:avg-duration-ms=1000" in finding.suggestion
+    # no rewritten figure: the contract's example (1000) would read as the fix of the value
+    assert finding.suggestion == (
+        "check the figure: cost:avg-duration-ms is in ms, at most 900,000"
+        if code == "usage-tag-out-of-range"
+        else "write cost:avg-duration-ms as a plain decimal number in ms: digits and at most one "
+        "decimal point, no separators, sign, exponent or spaces"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "suggestion"),
+    [
+        ("300,000", "set cost:monthly-requests=300000"),  # was cost:monthly-requests=30000
+        ("1,234,567.5", "set cost:monthly-requests=1234567.5"),
+        ("10_000", "set cost:monthly-requests=10000"),
+        # ambiguous: a decimal comma, groups not of three, mixed separators: no figure offered
+        ("1,5", None),
+        ("30,00", None),
+        ("1,000_000", None),
+        ("1.000,5", None),
+    ],
+)
+def test_a_fix_never_changes_the_size_of_the_figure(value, suggestion):
+    usage = reader({"cost:monthly-requests": value})
+    assert usage.number(MONTHLY_REQUESTS) is None
+    (finding,) = usage.findings
+    assert finding.suggestion == (
+        suggestion
+        or "write cost:monthly-requests as a plain decimal number in requests/month: digits and "
+        "at most one decimal point, no separators, sign, exponent or spaces"
+    )
+
+
+def test_the_fix_of_a_secret_value_does_not_repeat_it():
+    usage = reader({"cost:monthly-requests": {**SECRET, "value": "300,000"}})
+    assert usage.number(MONTHLY_REQUESTS) is None
+    (finding,) = usage.findings
+    assert finding.suggestion == "write cost:monthly-requests without thousands separators"
+    assert "300" not in finding.message + finding.suggestion
+
+
+def test_a_secret_inside_a_tag_value_masks_the_whole_value():
+    usage = reader({"cost:monthly-requests": [{**SECRET, "value": 987654321.0}]})
+    assert usage.number(MONTHLY_REQUESTS) is None
+    (finding,) = usage.findings
+    assert finding.message == (
+        "fn: cost:monthly-requests=[secret] is a list, not a plain decimal string; expected a "
+        "plain decimal number in requests/month"
     )
 
 

@@ -313,6 +313,18 @@ USAGE_TAGS: tuple[UsageTag, ...] = (
 USAGE_TAGS_BY_KEY: Mapping[str, UsageTag] = {tag.key: tag for tag in USAGE_TAGS}
 
 
+_GROUPED = re.compile(r"[0-9]{1,3}([,_])[0-9]{3}(?:\1[0-9]{3})*(?:\.[0-9]+)?", re.ASCII)
+"""A number with thousands separators used one unambiguous way: ``300,000``, ``1,234,567.5``,
+``10_000`` (a comma is never the decimal mark when a point follows or groups are of three)."""
+
+
+def _without_separators(raw: Any) -> str | None:
+    """``raw`` as plain digits when it is a number grouped by :data:`_GROUPED`, else ``None``."""
+    if type(raw) is not str or not _GROUPED.fullmatch(raw):
+        return None
+    return raw.replace(",", "").replace("_", "")
+
+
 def parse_plain_decimal(raw: Any) -> tuple[Decimal | None, str | None]:
     """Parse a tag value as a plain non-negative decimal number.
 
@@ -597,7 +609,7 @@ class UsageReader:
                 f"{tag.key}={self._shown(tag, raw)} {reason}; expected a plain decimal number in "
                 f"{tag.unit}",
                 tag,
-                f"set {tag.key}={tag.example}",
+                self._fix(tag, raw),
             )
             return None
         if value > tag.maximum:
@@ -607,7 +619,8 @@ class UsageReader:
                 f"{tag.key}={self._shown(tag, raw)} is larger than the plausible maximum "
                 f"{format_quantity(tag.maximum)} {tag.unit}",
                 tag,
-                f"check the figure; e.g. {tag.key}={tag.example}",
+                f"check the figure: {tag.key} is in {tag.unit}, at most "
+                f"{format_quantity(tag.maximum)}",
             )
             return None
         secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
@@ -617,6 +630,20 @@ class UsageReader:
                 tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit
             )
         return value
+
+    def _fix(self, tag: UsageTag, raw: Any) -> str:
+        """What to write instead of a malformed figure. Never a figure of another size: the
+        value itself without its thousands separators when that is unambiguous (``300,000`` →
+        ``300000``, not the contract's example), else how to write it, without any figure."""
+        plain = _without_separators(raw)
+        if plain is not None:
+            if self.is_secret(tag):
+                return f"write {tag.key} without thousands separators"
+            return f"set {tag.key}={plain}"
+        return (
+            f"write {tag.key} as a plain decimal number in {tag.unit}: digits and at most one "
+            "decimal point, no separators, sign, exponent or spaces"
+        )
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
         """A non-numeric tag (the Bedrock model id), or ``None`` with a finding."""
