@@ -16,7 +16,8 @@ from costline.review.report import build_report
 from tests.conftest import seed_stack
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "examples" / "github-actions" / "cost-check.yml"
-MARKER = "<!-- costline-report -->"
+MARKER = "<!-- costline-report -->"  # what the markdown report ends with
+STACK_MARKER = "<!-- costline-report program=. stack=dev -->"  # what the comment starts with
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,11 @@ def test_runs_on_pull_requests_with_permission_to_comment(workflow):
     assert workflow["permissions"] == {"contents": "read", "pull-requests": "write"}
 
 
-def test_the_marker_is_the_one_the_markdown_report_ends_with(workflow, seed_prices):
-    assert workflow["env"]["MARKER"] == MARKER
+def test_the_markdown_report_still_ends_with_the_generic_marker(workflow, seed_prices):
     report = render(build_report(estimate(seed_stack(), seed_prices)), "markdown")
     assert report.rstrip().endswith(MARKER)
+    assert "MARKER" not in workflow["env"]  # the comment's marker names the program and stack
+    assert workflow["env"]["COMMENT_AUTHOR"] == ""
 
 
 def test_check_step_runs_costline_check_and_records_its_exit_code(workflow):
@@ -62,13 +64,11 @@ def test_comment_is_upserted_by_its_marker(workflow):
     assert upsert["uses"].startswith("actions/github-script@")
     assert "always()" in upsert["if"] and "head.repo.full_name == github.repository" in upsert["if"]
     script = upsert["with"]["script"]
-    assert "const marker = process.env.MARKER" in script
     assert "github.paginate(github.rest.issues.listComments" in script
-    find = re.search(r"comments\.find\((.*)\);", script)
-    assert find and "includes(marker)" in find.group(1) and "mine(c)" in find.group(1)
-    assert (
-        "c.user.type === 'Bot' || c.user.login === me" in script
-    )  # the job's bot, or a personal token's user
+    find = re.search(r"comments\.find\((.*?)\);", script, re.DOTALL)
+    assert find and "c.user.login === author" in find.group(1)
+    assert ".startsWith(marker)" in find.group(1) and "includes(marker)" not in script
+    assert "type === 'Bot'" not in script  # any bot's comment matched before
     update = script.index(
         "github.rest.issues.updateComment({ owner, repo, comment_id: existing.id, body })"
     )
@@ -76,7 +76,7 @@ def test_comment_is_upserted_by_its_marker(workflow):
     assert (
         script.index("if (existing)") < update < script.index("} else {") < create
     )  # update, else create
-    assert "if (!body.includes(marker))" in script  # user templates get the marker too
+    assert "body = `${marker}\\n${body}`" in script  # every comment starts with its marker
     assert "65000" in script  # stays under GitHub's comment size limit
 
 
@@ -121,9 +121,8 @@ const issues = {
     return { data: c };
   },
   createComment: async ({ issue_number, body }) => {
-    const user = state.me
-      ? { type: 'User', login: state.me }
-      : { type: 'Bot', login: 'github-actions[bot]' };
+    const user = state.me ? { type: 'User', login: state.me }
+      : { type: 'Bot', login: process.env.COMMENT_AUTHOR || 'github-actions[bot]' };
     const c = { id: state.next++, user, body, html_url: 'u', issue_number };
     state.comments.push(c); calls.push(['create', c.id]); return { data: c };
   },
@@ -151,6 +150,93 @@ script(require, github, context, core)
 """
 
 
+STACK_ENV = {"PATH": "/usr/bin:/bin", "PROGRAM_DIR": ".", "PULUMI_STACK": "dev"}
+
+
+def run_upsert(workflow, tmp_path: Path, comments: list[dict], env: dict[str, str]) -> tuple:
+    """One run of the Upsert step's script against a fake GitHub holding ``comments``; returns
+    the API calls it made and the comments after it."""
+    import json
+
+    (tmp_path / "harness.js").write_text(NODE_HARNESS)
+    (tmp_path / "script.js").write_text(step(workflow, "Upsert")["with"]["script"])
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"next": 100, "comments": comments}))
+    report = tmp_path / "costline-report.md"
+    report.write_text(f"## ✅ costline: $1.00/month\n\n{MARKER}\n")
+    result = subprocess.run(
+        ["node", "harness.js", "script.js", str(state)],
+        cwd=tmp_path,
+        env={**STACK_ENV, "REPORT_PATH": str(report), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout), json.loads(state.read_text())["comments"]
+
+
+def comment(id_: int, login: str, body: str, type_: str = "Bot") -> dict:
+    return {"id": id_, "user": {"type": type_, "login": login}, "body": body}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+@pytest.mark.parametrize(
+    "other",
+    [
+        comment(1, "renovate[bot]", f"{STACK_MARKER}\nanother bot quoting the marker"),
+        comment(1, "renovate[bot]", f"see {MARKER} and {STACK_MARKER}"),
+        comment(1, "dev", f"{STACK_MARKER}\na person pasting the marker", "User"),
+        comment(1, "github-actions[bot]", f"a comment of another workflow: {STACK_MARKER}"),
+        comment(
+            1,
+            "github-actions[bot]",
+            "<!-- costline-report program=. stack=prod -->\nthe prod stack's comment",
+        ),
+    ],
+    ids=[
+        "another bot, marker first",
+        "another bot, marker inside",
+        "a person, marker first",
+        "the same bot, marker not first",
+        "the same bot, another stack",
+    ],
+)
+def test_the_upsert_leaves_every_comment_it_did_not_post_alone(workflow, tmp_path, other):
+    calls, comments = run_upsert(workflow, tmp_path, [dict(other)], {})
+    assert calls == [["create", 100]]
+    assert comments[0] == other
+    assert comments[1]["user"]["login"] == "github-actions[bot]"
+    assert comments[1]["body"].startswith(f"{STACK_MARKER}\n## ✅ costline: $1.00/month")
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_the_upsert_updates_its_own_stacks_comment_and_only_that(workflow, tmp_path):
+    prod = comment(1, "github-actions[bot]", "<!-- costline-report program=. stack=prod -->\nprod")
+    dev = comment(2, "github-actions[bot]", f"{STACK_MARKER}\nold dev report")
+    calls, comments = run_upsert(workflow, tmp_path, [dict(prod), dict(dev)], {})
+    assert calls == [["update", 2]]
+    assert comments[0] == prod
+    assert comments[1]["body"] == f"{STACK_MARKER}\n## ✅ costline: $1.00/month\n\n{MARKER}\n"
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+def test_a_configured_author_and_a_hostile_stack_name(workflow, tmp_path):
+    """COMMENT_AUTHOR names the bot that posts; a stack name cannot end the HTML comment early."""
+    marker = "<!-- costline-report program=infra stack=a%2D%2D%3Eb -->"
+    mine = comment(3, "acme-ci[bot]", f"{marker}\nold")
+    theirs = comment(4, "github-actions[bot]", f"{marker}\nnot ours")
+    calls, comments = run_upsert(
+        workflow,
+        tmp_path,
+        [dict(theirs), dict(mine)],
+        {"COMMENT_AUTHOR": "acme-ci[bot]", "PROGRAM_DIR": "infra", "PULUMI_STACK": "a-->b"},
+    )
+    assert calls == [["update", 3]]
+    assert comments[0] == theirs and comments[1]["body"].startswith(f"{marker}\n## ✅")
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp_path):
     """Run the github-script step's script in node against a fake GitHub API: a person's comment
@@ -175,7 +261,7 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
         )
     )
     report = tmp_path / "costline-report.md"
-    env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
+    env = {**STACK_ENV, "REPORT_PATH": str(report)}
 
     def push(body: str | None) -> list:
         if body is None:
@@ -201,8 +287,9 @@ def test_comment_script_creates_once_then_updates_the_same_comment(workflow, tmp
     comments = json.loads(state.read_text())["comments"]
     assert [c["id"] for c in comments] == [1, 2]
     assert comments[0]["body"] == f"why does {MARKER} show up?"
-    assert comments[1]["body"].startswith("## ⚠️ costline could not estimate this change")
-    assert comments[1]["body"].rstrip().endswith(MARKER)
+    assert comments[1]["body"].startswith(
+        f"{STACK_MARKER}\n## ⚠️ costline could not estimate this change"
+    )
     assert push("x" * 70000 + "\n\n" + "y" * 10) == [["update", 2]]
     assert len(json.loads(state.read_text())["comments"][1]["body"]) <= 65536
 
@@ -324,7 +411,7 @@ def test_with_a_personal_token_the_comment_is_still_updated_not_duplicated(workf
         )
     )
     report = tmp_path / "costline-report.md"
-    env = {"PATH": "/usr/bin:/bin", "MARKER": MARKER, "REPORT_PATH": str(report)}
+    env = {**STACK_ENV, "REPORT_PATH": str(report)}
     calls = []
     for body in ("## ✅ first\n", "## ❌ second\n"):
         report.write_text(body)
