@@ -302,10 +302,11 @@ def token_charges(
             usage.finding(
                 "bedrock-cache-unpriced",
                 Severity.WARNING,
-                f"no prompt-cache price for {model_id!r} in {prices.region}; its {kind} are priced "
-                "as input tokens (what AWS bills when a model does not cache)",
+                f"no prompt-cache price for {usage.masked(repr(model_id))} in {prices.region}; "
+                f"its {kind} are priced as input tokens (what AWS bills when a model does not "
+                "cache)",
                 tag,
-                f"check that {model_id} supports prompt caching, or remove {tag.key}",
+                f"check that {usage.masked(model_id)} supports prompt caching, or remove {tag.key}",
             )
             if price_id is None:
                 continue

@@ -158,6 +158,8 @@ def price_lambda_function(
         return []
 
     configs = context.index("lambda-pc-by-function", pc_configs_by_function).get(resource.urn, [])
+    if any(config.secret_paths for config in configs):
+        usage.mark_secret()  # the capacity figures come from the configs' secret values
     requests_id = "lambda.pc.requests" if configs else "lambda.requests"
     charges = [
         Charge(SERVICE, requests_id, requests, "Requests" + (" (no free tier)" if configs else ""))

@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Iterable
 
 from costline.core.model import Finding, LineItem, Severity
+from costline.core.values import SECRET_DISPLAY
 from costline.pricing.model import FreeTier, PriceBook, PriceEntry
 
 DEFAULT_MAX_PRICE_AGE_DAYS = 90
@@ -48,16 +49,27 @@ def stale_prices_finding(
 ) -> Finding | None:
     """A ``prices-stale`` warning when the oldest price the estimate used (``items``' price ids)
     was checked more than ``max_age_days`` before ``today``; None when nothing was priced."""
+    items = list(items)
     oldest = oldest_used(items, prices)
     if oldest is None:
         return None
+    # an entry only secret texts chose (a secret model's price id) would name the secret
+    named = any(
+        not item.secret_text
+        and (
+            item.price_id == oldest.id
+            or getattr(prices.free_tier_for(item.price_id), "id", None) == oldest.id
+        )
+        for item in items
+    )
+    shown_id = oldest.id if named else SECRET_DISPLAY
     age = _age(oldest.as_of, today)
     if age is None or age <= max_age_days:
         return None
     return Finding(
         "prices-stale",
         Severity.WARNING,
-        f"the oldest price this estimate used, {oldest.id} ({prices.region}), was checked against "
+        f"the oldest price this estimate used, {shown_id} ({prices.region}), was checked against "
         f"material dated {oldest.as_of}, {age} days ago, older than the {max_age_days}-day limit: "
         "prices may have changed",
         field="pricing.as_of",
