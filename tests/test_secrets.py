@@ -337,3 +337,18 @@ def test_a_secret_region_without_tables_fails_with_exit_2_not_naming_it(tmp_path
         main, ["estimate", "--from-preview", str(source), "--region", "us-east-1"]
     )
     assert again.exit_code == 0 and "s3cr3t" not in again.stdout + again.stderr
+
+
+def test_a_secret_timeout_is_not_named_by_the_worst_case(pack, tmp_path):
+    resources = [
+        res(
+            LAMBDA,
+            "fn",
+            timeout=secret(777),
+            tags={"cost:monthly-requests": "10000000", **DURATION},
+        )
+    ]
+    result, texts = pack_outputs(pack, resources, tmp_path)
+    assert_nowhere(texts, whole("777"), whole("777000"))
+    (worst,) = [body(v.message) for v in result.by_policy("lambda-worst-case")]
+    assert worst.startswith("fn: if every request ran to the [secret] s timeout it would cost ~$")

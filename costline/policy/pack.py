@@ -408,7 +408,7 @@ def validate_lambda_worst_case(
             settings.max_percent_of_budget,
         )
         if reasons:
-            message = worst_case_message(case.name, case.timeout_s, case.worst_usd, reasons)
+            message = worst_case_message(case.name, case.shown_timeout_s, case.worst_usd, reasons)
             report(
                 one_line(f"{message}. Lower the timeout or check cost:avg-duration-ms."), case.urn
             )

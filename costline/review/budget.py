@@ -227,7 +227,7 @@ def check_budget(
     other_prices: bool = False,
     missing: Mapping[str, Sequence[str]] | None = None,
     resources: Sequence[tuple[str, Decimal]] = (),
-    worst_cases: Sequence[tuple[str, Decimal, Decimal, Decimal]] = (),
+    worst_cases: Sequence[tuple[str, str, Decimal, Decimal]] = (),
 ) -> BudgetResult:
     """Check ``total`` (and its increase over ``baseline_total``) against ``limits``;
     ``other_prices``: the baseline was priced with other tables or overrides (see module doc);
@@ -347,9 +347,10 @@ def resource_budget_message(name: str, usd: Decimal, budget: Decimal, over: Deci
 
 
 def worst_case_message(
-    name: str, timeout_s: Decimal, worst: Decimal, reasons: Sequence[str]
+    name: str, shown_timeout_s: str, worst: Decimal, reasons: Sequence[str]
 ) -> str:
+    """``shown_timeout_s`` is the timeout as it may be shown (masked when it is a secret)."""
     return (
-        f"{name}: if every request ran to the {plain_number(timeout_s)} s timeout it would cost "
+        f"{name}: if every request ran to the {shown_timeout_s} s timeout it would cost "
         f"~{format_usd(worst)}/month, " + " and ".join(reasons)
     )

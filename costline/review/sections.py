@@ -117,7 +117,9 @@ def budget_section(result: BudgetResult) -> dict[str, Any]:
 
 
 def _worst_cases(stack: PricedStack) -> list[tuple[str, Decimal, Decimal, Decimal]]:
-    return [(c.name, c.timeout_s, c.expected_usd, c.worst_usd) for c in lambda_worst_cases(stack)]
+    return [
+        (c.name, c.shown_timeout_s, c.expected_usd, c.worst_usd) for c in lambda_worst_cases(stack)
+    ]
 
 
 def review_report(

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource
 from costline.core.money import plain_number
-from costline.core.values import is_unknown
+from costline.core.values import SECRET_DISPLAY, is_unknown, touches_secret
 from costline.estimator.priced import PricedStack
 from costline.pricers.lambda_function import DEFAULT_TIMEOUT_S
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
@@ -26,6 +26,12 @@ class LambdaWorstCase:
     timeout_s: Decimal
     expected_usd: Decimal
     worst_usd: Decimal
+    timeout_secret: bool = False
+    """The timeout came from a secret: messages show ``[secret]`` for it."""
+
+    @property
+    def shown_timeout_s(self) -> str:
+        return SECRET_DISPLAY if self.timeout_secret else plain_number(self.timeout_s)
 
 
 def timeout_s(resource: Resource) -> Decimal:
@@ -41,9 +47,13 @@ def at_timeout(resource: Resource) -> Resource:
     tags = resource.properties.get("tags")
     tags = dict(tags) if isinstance(tags, dict) else {}
     tags[AVG_DURATION_MS.key] = plain_number(timeout_s(resource) * 1000)
-    secret_paths = frozenset(p for p in resource.secret_paths if p != f"tags.{AVG_DURATION_MS.key}")
+    secret_paths = {p for p in resource.secret_paths if p != f"tags.{AVG_DURATION_MS.key}"}
+    if touches_secret("timeout", resource.secret_paths):  # the duration is the secret timeout
+        secret_paths.add(f"tags.{AVG_DURATION_MS.key}")
     return replace(
-        resource, properties={**resource.properties, "tags": tags}, secret_paths=secret_paths
+        resource,
+        properties={**resource.properties, "tags": tags},
+        secret_paths=frozenset(secret_paths),
     )
 
 
@@ -62,7 +72,12 @@ def lambda_worst_cases(stack: PricedStack) -> list[LambdaWorstCase]:
     by_urn = {r.urn: r for r in resources}
     return [
         LambdaWorstCase(
-            r.urn, r.name, timeout_s(by_urn[r.urn]), r.monthly_usd, worst_by_urn[r.urn].monthly_usd
+            r.urn,
+            r.name,
+            timeout_s(by_urn[r.urn]),
+            r.monthly_usd,
+            worst_by_urn[r.urn].monthly_usd,
+            touches_secret("timeout", by_urn[r.urn].secret_paths),
         )
         for r in expected.resources
         if r.urn in lambdas
