@@ -214,8 +214,8 @@ def bedrock_usage_charges(
         usage.finding(
             "bedrock-model-unknown",
             Severity.ERROR,
-            f"no on-demand price for Bedrock model {usage.masked(repr(model_id))} in {context.prices.region}; "
-            "its token cost is not in the total",
+            f"no on-demand price for Bedrock model {usage.masked(repr(model_id))} in "
+            f"{context.prices.region}; its token cost is not in the total",
             field,
             hint,
             gap=f"no price for {model_id} in {context.prices.region}",

@@ -242,8 +242,8 @@ def _per_token_finding(
         Severity.WARNING,
         f"imported model {usage.masked(repr(name))} is billed per Custom Model Unit-minute, not "
         f"per token: the per-token assumption ({usage.masked(model_id)} token prices) gives "
-        f"{format_usd(per_token)} a month, the CMU-based "
-        f"estimate {format_usd(cmu_usd)} (before free tiers); the CMU-based figure is the one in the total",
+        f"{format_usd(per_token)} a month, the CMU-based estimate {format_usd(cmu_usd)} (before "
+        "free tiers); the CMU-based figure is the one in the total",
         IMPORTED_MODEL,
         "remove the per-token assumption (cost:bedrock-model and token tags) or "
         "declare cost:active-hours-per-day to refine the active time",
