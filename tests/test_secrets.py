@@ -2,9 +2,9 @@
 
 Each stack below goes through the policy pack over the gRPC Analyzer protocol (every violation
 and the pack's stderr and report file) and through ``costline estimate`` (stdout, stderr and the
-markdown, HTML and JSON reports, what-if rows and recommendations included). A secret's text
-must appear in none of them, and figures that are *not* secret must not be garbled by the
-masking (a secret "1000" next to a plain "10000000").
+report in every format, what-if rows and recommendations included). A secret's text must appear
+in none of them, and figures that are *not* secret must not be garbled by the masking (a secret
+"1000" next to a plain "10000000").
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from costline.cli.main import main
 from costline.core.paths import data_dir
 from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
 from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
+from costline.render.templates import FORMATS
 
 LAMBDA = "aws:lambda/function:Function"
 PROVIDER = "pulumi:providers:aws"
@@ -236,7 +237,7 @@ def export(tmp_path: Path, resources: list[tuple[str, str, dict[str, Any]]]) -> 
 
 def cli_outputs(tmp_path: Path, source: Path, *extra: str) -> dict[str, str]:
     texts = {}
-    for fmt in ("markdown", "html", "json"):
+    for fmt in FORMATS:
         out = tmp_path / f"report.{fmt}"
         result = CliRunner().invoke(
             main,
