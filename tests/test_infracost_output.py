@@ -197,7 +197,12 @@ def test_with_a_baseline_the_past_and_the_diff_are_filled(tmp_path):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(baseline.read_text())
-    data["total_monthly_usd"] = "100"  # a cheaper past: the change adds $2.2875
+    # a cheaper past: the model cost $98.9625 instead of $101.25, so the total was $100 and the
+    # change adds $2.2875 (a baseline's total must be the sum of its resources)
+    data["total_monthly_usd"] = "100"
+    model = next(r for r in data["resources"] if r["name"] == "model")
+    assert model["monthly_usd"] == "101.25"
+    model["monthly_usd"] = "98.9625"
     baseline.write_text(json.dumps(data))
     result = CliRunner().invoke(
         main, ["diff", str(ROOT), "--baseline", str(baseline), "--format", "infracost-json"]
