@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,16 +210,6 @@ def _resources_from_args(args: StackValidationArgs) -> list[Resource]:
         )
         for r in args.resources
     ]
-
-
-def _unique(resources: Sequence[Resource]) -> list[Resource]:
-    seen: set[str] = set()
-    unique = []
-    for r in resources:
-        if r.urn not in seen:
-            seen.add(r.urn)
-            unique.append(r)
-    return unique
 
 
 def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, PackSettings]:
