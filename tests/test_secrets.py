@@ -353,3 +353,21 @@ def test_a_secret_timeout_is_not_named_by_the_worst_case(pack, tmp_path):
     assert_nowhere(texts, whole("777"), whole("777000"))
     (worst,) = [body(v.message) for v in result.by_policy("lambda-worst-case")]
     assert worst.startswith("fn: if every request ran to the [secret] s timeout it would cost ~$")
+
+
+def test_a_secret_costline_usage_in_stack_config_is_used_and_not_shown(tmp_path):
+    """``pulumi config set --secret costline:usage``: the engine hands the pack its plaintext in
+    PULUMI_CONFIG and names the key in PULUMI_CONFIG_SECRET_KEYS."""
+    usage = {"fn": {"cost:monthly-requests": "987654321", **DURATION}}
+    with PolicyPackProcess(
+        data_dir("policypack"),
+        config={"costline:usage": usage},
+        env={"PULUMI_CONFIG_SECRET_KEYS": json.dumps(["costline:usage"])},
+    ) as secret_pack:
+        result, texts = pack_outputs(secret_pack, [res(LAMBDA, "fn")], tmp_path)
+    assert_nowhere(texts, whole("987654321"))
+    (line,) = [body(v.message) for v in result.by_policy("cost-estimate") if v.urn]
+    # 987,654,321 requests: 986,654,321 billable × $0.20/M = $197.3308642; duration
+    # 987,654,321 × 0.1 s × 0.125 GB = 12,345,679.0125 GB-s, 11,945,679.0125 after the free
+    # 400,000, × $0.0000166667 = $199.0950484: $396.43 a month, priced from the secret figures.
+    assert line == "fn (aws:lambda Function): ~$396.43/month — usage from a secret value"

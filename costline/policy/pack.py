@@ -242,7 +242,9 @@ def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, Pack
     else:
         resources = _resources_from_args(args)
     stack_config = _stack_config()
-    resources, stack_findings = apply_stack_usage(resources, stack_config, STACK_CONFIG)
+    resources, stack_findings = apply_stack_usage(
+        resources, stack_config, STACK_CONFIG, _stack_secret_keys()
+    )
     stack_findings = [*findings, *stack_findings]
     budget, budget_finding = stack_budget_usd(stack_config, STACK_CONFIG)
     if budget is not None:  # costline:budget: one policy group, a budget per stack
@@ -276,6 +278,18 @@ def _stack_config() -> dict[str, Any]:
     except (ValueError, RecursionError):
         return {}
     return config if isinstance(config, dict) else {}
+
+
+def _stack_secret_keys() -> frozenset[str]:
+    """The stack config keys that are secrets (``PULUMI_CONFIG_SECRET_KEYS``: a JSON list, as the
+    engine passes it with ``PULUMI_CONFIG``); anything unreadable is none."""
+    try:
+        keys = parse_json(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "[]")
+    except (ValueError, RecursionError):
+        return frozenset()
+    return (
+        frozenset(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else frozenset()
+    )
 
 
 def _pack_path(path: str) -> Path:

@@ -92,22 +92,33 @@ def read_stack_usage(
     return values, findings
 
 
-def with_usage(resource: Resource, values: Mapping[str, str]) -> Resource:
+def with_usage(resource: Resource, values: Mapping[str, str], *, secret: bool = False) -> Resource:
     """``resource`` with ``values`` added to its ``tags``; its own tags win. Tags that are
-    unknown at preview stay unknown (the usage-tag checks say so)."""
+    unknown at preview stay unknown (the usage-tag checks say so). ``secret``: the values came
+    from a secret config value, so the tags they become are secret too."""
     if not values:
         return resource
     own = resource.properties.get("tags")
     if own is not None and not isinstance(own, Mapping):
         return resource
     merged = {**values, **dict(own or {})}
-    return dataclasses.replace(resource, properties={**resource.properties, "tags": merged})
+    secret_paths = resource.secret_paths
+    if secret:
+        secret_paths = secret_paths | {f"tags.{key}" for key in values if key not in (own or {})}
+    return dataclasses.replace(
+        resource, properties={**resource.properties, "tags": merged}, secret_paths=secret_paths
+    )
 
 
 def apply_stack_usage(
-    resources: Sequence[Resource], config: Mapping[str, Any], where: str
+    resources: Sequence[Resource],
+    config: Mapping[str, Any],
+    where: str,
+    secret_keys: frozenset[str] = frozenset(),
 ) -> tuple[list[Resource], list[Finding]]:
-    """``resources`` with ``costline:usage`` applied by name, plus findings."""
+    """``resources`` with ``costline:usage`` applied by name, plus findings. ``secret_keys``:
+    the config keys that are secrets (``pulumi config set --secret costline:usage ...``): their
+    figures are used and never shown."""
     usage, findings = read_stack_usage(config, where)
     if not usage:
         return list(resources), findings
@@ -115,7 +126,8 @@ def apply_stack_usage(
     for name in sorted(set(usage) - names):
         message = f"{where}: {USAGE_KEY}.{name} matches no resource of the stack; it is ignored"
         findings.append(_finding(CODE_UNMATCHED, Severity.WARNING, message, f"{USAGE_KEY}.{name}"))
-    return [with_usage(r, usage.get(r.name, {})) for r in resources], findings
+    secret = USAGE_KEY in secret_keys
+    return [with_usage(r, usage.get(r.name, {}), secret=secret) for r in resources], findings
 
 
 def stack_budget_usd(
