@@ -269,6 +269,17 @@ def test_show_secrets_plaintext_reaches_no_report(tmp_path):
                 },
             ),
             (PROFILE, "p", {"tags": plaintext({"cost:monthly-requests": "55555", "cost:x": "1"})}),
+            (
+                PROFILE,
+                "unpriced",
+                {
+                    "tags": {
+                        "cost:monthly-requests": "1000",
+                        "cost:input-tokens": "10",
+                        "cost:bedrock-model": plaintext("acme.s3cr3t-model-v1:0"),
+                    }
+                },
+            ),
         ],
     )
     texts = cli_outputs(tmp_path, source, "--what-if", "2x,1M")
@@ -285,6 +296,7 @@ def test_show_secrets_plaintext_reaches_no_report(tmp_path):
         r"123,?457",
         whole("55555"),
         "cost:x",
+        "s3cr3t",
     )
     report = json.loads(texts["json report"])
     assert report["pricing_region"] == "[secret]"

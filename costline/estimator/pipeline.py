@@ -223,7 +223,8 @@ def _priced_charges(draft: _Draft, prices: PriceBook) -> list[Charge]:
                 f"no price entry {price_id} in the {prices.region} "
                 f"tables; {description} is not in the total",
                 suggestion="add the entry with a --prices override file",
-                gap=f"no price {charge.price_id} in {prices.region}",
+                gap=f"no price {SECRET_DISPLAY if charge.secret_text else charge.price_id} "
+                f"in {prices.region}",
             )
         )
     return (

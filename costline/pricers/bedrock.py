@@ -218,7 +218,7 @@ def bedrock_usage_charges(
             f"{context.prices.region}; its token cost is not in the total",
             field,
             hint,
-            gap=f"no price for {model_id} in {context.prices.region}",
+            gap=f"no price for {usage.masked(model_id)} in {context.prices.region}",
         )
         if usage.fail_closed:
             return _dearest_charges(

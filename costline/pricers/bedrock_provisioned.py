@@ -134,7 +134,7 @@ def price_provisioned_throughput(
             f"{context.prices.region}; its cost is not in the total",
             "modelArn",
             "add a bedrock.provisioned.<model>.<commitment> entry with a --prices override file",
-            gap=f"no provisioned-throughput price for {foundation_model_id(raw)} in "
+            gap=f"no provisioned-throughput price for {usage.masked(foundation_model_id(raw))} in "
             f"{context.prices.region}",
         )
         return []
