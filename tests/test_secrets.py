@@ -317,6 +317,9 @@ def test_a_secret_1000_does_not_garble_a_plain_10000000_in_any_format(tmp_path):
     texts = cli_outputs(tmp_path, source)
     for name, text in texts.items():
         assert "[secret]0" not in text, name
+    # today's calls at the edge, 10,001,000, would tell the secret 1,000: not in any what-if
+    # row, chart or label (nor 30,000's factor against it, 0.0029996...)
+    assert_nowhere(texts, whole("10001000"), r"10\.001M", r"0\.0029996")
     assert "10,000,000 requests" in texts["markdown report"]
     assert "10,000,000 requests" in texts["html report"]
     report = json.loads(texts["json report"])
