@@ -116,7 +116,7 @@ def budget_section(result: BudgetResult) -> dict[str, Any]:
     }
 
 
-def _worst_cases(stack: PricedStack) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+def _worst_cases(stack: PricedStack) -> list[tuple[str, str, Decimal, Decimal]]:
     return [
         (c.name, c.shown_timeout_s, c.expected_usd, c.worst_usd) for c in lambda_worst_cases(stack)
     ]
