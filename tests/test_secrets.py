@@ -48,7 +48,8 @@ def pack_outputs(pack: PolicyPackProcess, resources: list[EngineResource], tmp_p
     result = pack.run(
         resources,
         {
-            "cost-estimate": {"reportPath": str(report)},
+            # every resource's cost line too: those lines must not leak either
+            "cost-estimate": {"reportPath": str(report), "resourceLinesAboveUsd": 0},
             "lambda-worst-case": {"maxMultipleOfExpected": 1},
         },
     )
