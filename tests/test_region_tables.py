@@ -71,21 +71,20 @@ def bucket(transfer_out_gb: int):
 
 
 @pytest.mark.parametrize("region", REGIONS)
-def test_rest_requests_tier_boundary(region):
-    first = D(PUBLISHED[region][0])
-    at_edge = line_usd(rest_api(333_000_000), region, "apigateway.rest.requests", NO_FREE_TIER)
-    past = line_usd(rest_api(334_000_000), region, "apigateway.rest.requests", NO_FREE_TIER)
-    assert at_edge == 333 * first
-    assert past == 333 * first + D("2.80")
-
-
-@pytest.mark.parametrize("region", REGIONS)
-def test_http_requests_tier_boundary(region):
-    first = D(PUBLISHED[region][1])
-    at_edge = line_usd(http_api(300_000_000), region, "apigateway.http.requests", NO_FREE_TIER)
-    past = line_usd(http_api(301_000_000), region, "apigateway.http.requests", NO_FREE_TIER)
-    assert at_edge == 300 * first
-    assert past == 300 * first + D("0.90")
+@pytest.mark.parametrize(
+    ("api", "price_id", "edge_millions", "first_column", "next_usd"),
+    [
+        (rest_api, "apigateway.rest.requests", 333, 0, "2.80"),
+        (http_api, "apigateway.http.requests", 300, 1, "0.90"),
+    ],
+)
+def test_api_requests_tier_boundary(region, api, price_id, edge_millions, first_column, next_usd):
+    """Up to the edge every million costs the first-tier price; one million past it, the next."""
+    first = D(PUBLISHED[region][first_column])
+    at_edge = line_usd(api(edge_millions * 1_000_000), region, price_id, NO_FREE_TIER)
+    past = line_usd(api((edge_millions + 1) * 1_000_000), region, price_id, NO_FREE_TIER)
+    assert at_edge == edge_millions * first
+    assert past == edge_millions * first + D(next_usd)
 
 
 @pytest.mark.parametrize("region", REGIONS)
