@@ -30,6 +30,7 @@ from costline.cli.multi import run_config
 from costline.cli.options import (
     REFERENCE_HELP,
     format_option,
+    output_option,
     report_view,
     resolve_format,
     stack_options,
@@ -131,13 +132,7 @@ def main() -> None:
 
 @main.command("estimate")
 @format_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or "
-    "read-only file.",
-)
+@output_option
 @stack_options
 def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
     """Estimate the monthly cost of PROGRAM_DIR (default: the current folder's Pulumi project;

@@ -206,6 +206,13 @@ format_option = click.option(
     default=None,
     help="Report format [default: table when stdout is a terminal, else markdown].",
 )
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or "
+    "read-only file.",
+)
 
 
 def _terminal(output: Path | None) -> bool:

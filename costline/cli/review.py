@@ -20,6 +20,7 @@ from costline.cli.multi import run_config
 from costline.cli.options import (
     amount,
     format_option,
+    output_option,
     report_view,
     resolve_format,
     stack_options,
@@ -58,13 +59,7 @@ def load_baseline_option(path: Path | None, loaded: PricedStack) -> Baseline | N
     "export`.",
 )
 @format_option
-@click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stdout (- for stdout); never over a device, FIFO or "
-    "read-only file.",
-)
+@output_option
 @stack_options
 def diff_command(baseline_file: Path, fmt: str | None, output: Path | None, **kw: Any) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
