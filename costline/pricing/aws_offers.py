@@ -98,24 +98,48 @@ def _t(service: str, entry_id: str, description: str, unit: str, price_per: int)
     return Target(service, entry_id, description, unit, Decimal(price_per))
 
 
+def _per_architecture(usagetype: str, entry_id: str, label: str) -> dict[tuple[str, str], Target]:
+    """A Lambda price per GB-second for x86_64 (``usagetype``) and arm64 (``usagetype-ARM``)."""
+    return {
+        ("AWSLambda", usagetype + suffix): _t(
+            "lambda", f"{entry_id}.{arch}", f"{label}, {arch}, per GB-second", "GB-second", 1
+        )
+        for suffix, arch in (("", "x86_64"), ("-ARM", "arm64"))
+    }
+
+
+def _s3_class_with_retrieval(code: str, key: str, label: str) -> dict[tuple[str, str], Target]:
+    """Storage, the two request tiers and retrieval of an S3 storage class that charges for
+    retrieval (usagetypes ``TimedStorage-<code>-ByteHrs``, ``Requests-<code>-Tier1`` ...)."""
+    return {
+        ("AmazonS3", f"TimedStorage-{code}-ByteHrs"): _t(
+            "s3", f"s3.storage.{key}", f"S3 {label} storage, per GB-month", "GB-month", 1
+        ),
+        ("AmazonS3", f"Requests-{code}-Tier1"): _t(
+            "s3",
+            f"s3.requests.{key}.put",
+            f"S3 {label} PUT, COPY, POST and LIST requests",
+            "request",
+            1000,
+        ),
+        ("AmazonS3", f"Requests-{code}-Tier2"): _t(
+            "s3",
+            f"s3.requests.{key}.get",
+            f"S3 {label} GET, SELECT and all other requests",
+            "request",
+            1000,
+        ),
+        ("AmazonS3", f"Retrieval-{code}"): _t(
+            "s3", f"s3.retrieval.{key}", f"S3 {label} data retrieval, per GB", "GB", 1
+        ),
+    }
+
+
 USAGETYPES: Mapping[tuple[str, str], Target] = {
     ("AWSLambda", "Request"): _t(
         "lambda", "lambda.requests", "Lambda requests", "request", 1000000
     ),
-    ("AWSLambda", "Lambda-GB-Second"): _t(
-        "lambda",
-        "lambda.duration.x86_64",
-        "Lambda on-demand duration, x86_64, per GB-second",
-        "GB-second",
-        1,
-    ),
-    ("AWSLambda", "Lambda-GB-Second-ARM"): _t(
-        "lambda",
-        "lambda.duration.arm64",
-        "Lambda on-demand duration, arm64, per GB-second",
-        "GB-second",
-        1,
-    ),
+    **_per_architecture("Lambda-GB-Second", "lambda.duration", "Lambda on-demand duration"),
     ("AWSLambda", "Lambda-Storage-GB-Second"): _t(
         "lambda",
         "lambda.ephemeral_storage",
@@ -123,33 +147,15 @@ USAGETYPES: Mapping[tuple[str, str], Target] = {
         "GB-second",
         1,
     ),
-    ("AWSLambda", "Lambda-Provisioned-Concurrency"): _t(
-        "lambda",
-        "lambda.provisioned_concurrency.x86_64",
-        "Provisioned concurrency, x86_64, per GB-second",
-        "GB-second",
-        1,
+    **_per_architecture(
+        "Lambda-Provisioned-Concurrency",
+        "lambda.provisioned_concurrency",
+        "Provisioned concurrency",
     ),
-    ("AWSLambda", "Lambda-Provisioned-Concurrency-ARM"): _t(
-        "lambda",
-        "lambda.provisioned_concurrency.arm64",
-        "Provisioned concurrency, arm64, per GB-second",
-        "GB-second",
-        1,
-    ),
-    ("AWSLambda", "Lambda-Provisioned-GB-Second"): _t(
-        "lambda",
-        "lambda.provisioned_duration.x86_64",
-        "Provisioned-concurrency duration, x86_64, per GB-second",
-        "GB-second",
-        1,
-    ),
-    ("AWSLambda", "Lambda-Provisioned-GB-Second-ARM"): _t(
-        "lambda",
-        "lambda.provisioned_duration.arm64",
-        "Provisioned-concurrency duration, arm64, per GB-second",
-        "GB-second",
-        1,
+    **_per_architecture(
+        "Lambda-Provisioned-GB-Second",
+        "lambda.provisioned_duration",
+        "Provisioned-concurrency duration",
     ),
     ("AmazonApiGateway", "ApiGatewayRequest"): _t(
         "apigateway", "apigateway.rest.requests", "REST API requests", "request", 1000000
@@ -184,74 +190,9 @@ USAGETYPES: Mapping[tuple[str, str], Target] = {
     ("AmazonS3", "Requests-Tier2"): _t(
         "s3", "s3.requests.get", "S3 Standard GET, SELECT and all other requests", "request", 1000
     ),
-    ("AmazonS3", "TimedStorage-SIA-ByteHrs"): _t(
-        "s3", "s3.storage.standard_ia", "S3 Standard-IA storage, per GB-month", "GB-month", 1
-    ),
-    ("AmazonS3", "Requests-SIA-Tier1"): _t(
-        "s3",
-        "s3.requests.standard_ia.put",
-        "S3 Standard-IA PUT, COPY, POST and LIST requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Requests-SIA-Tier2"): _t(
-        "s3",
-        "s3.requests.standard_ia.get",
-        "S3 Standard-IA GET, SELECT and all other requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Retrieval-SIA"): _t(
-        "s3", "s3.retrieval.standard_ia", "S3 Standard-IA data retrieval, per GB", "GB", 1
-    ),
-    ("AmazonS3", "TimedStorage-ZIA-ByteHrs"): _t(
-        "s3", "s3.storage.one_zone_ia", "S3 One Zone-IA storage, per GB-month", "GB-month", 1
-    ),
-    ("AmazonS3", "Requests-ZIA-Tier1"): _t(
-        "s3",
-        "s3.requests.one_zone_ia.put",
-        "S3 One Zone-IA PUT, COPY, POST and LIST requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Requests-ZIA-Tier2"): _t(
-        "s3",
-        "s3.requests.one_zone_ia.get",
-        "S3 One Zone-IA GET, SELECT and all other requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Retrieval-ZIA"): _t(
-        "s3", "s3.retrieval.one_zone_ia", "S3 One Zone-IA data retrieval, per GB", "GB", 1
-    ),
-    ("AmazonS3", "TimedStorage-GIR-ByteHrs"): _t(
-        "s3",
-        "s3.storage.glacier_ir",
-        "S3 Glacier Instant Retrieval storage, per GB-month",
-        "GB-month",
-        1,
-    ),
-    ("AmazonS3", "Requests-GIR-Tier1"): _t(
-        "s3",
-        "s3.requests.glacier_ir.put",
-        "S3 Glacier Instant Retrieval PUT, COPY, POST and LIST requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Requests-GIR-Tier2"): _t(
-        "s3",
-        "s3.requests.glacier_ir.get",
-        "S3 Glacier Instant Retrieval GET, SELECT and all other requests",
-        "request",
-        1000,
-    ),
-    ("AmazonS3", "Retrieval-GIR"): _t(
-        "s3",
-        "s3.retrieval.glacier_ir",
-        "S3 Glacier Instant Retrieval data retrieval, per GB",
-        "GB",
-        1,
-    ),
+    **_s3_class_with_retrieval("SIA", "standard_ia", "Standard-IA"),
+    **_s3_class_with_retrieval("ZIA", "one_zone_ia", "One Zone-IA"),
+    **_s3_class_with_retrieval("GIR", "glacier_ir", "Glacier Instant Retrieval"),
     ("AmazonS3", "TimedStorage-GlacierByteHrs"): _t(
         "s3",
         "s3.storage.glacier_flexible",
