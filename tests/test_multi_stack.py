@@ -51,9 +51,14 @@ projects:
     lines = result.stdout.splitlines()
     assert lines[0] == "roomy: costline check passed: $102.29/month, budget $150.00"
     assert lines[1] == "tight: costline check FAILED: $102.29/month, budget $102.28"
-    assert lines[-1] == "costline check: 2 stacks, $204.58/month in all, exit 1"  # 2 × 102.2875
+    assert lines[-1] == (  # 2 × 102.2875
+        "costline check: 1 of 2 stacks failed the check · $204.58/month in all · all costs known,"
+        " exit 1"
+    )
     comment = report.read_text()
-    assert comment.startswith("## 💰 costline: $204.58/month across 2 stacks\n")
+    assert comment.startswith(
+        "## ❌ costline: 1 of 2 stacks failed the check · $204.58/month in all · all costs known\n"
+    )
     assert "| roomy | $102.29 | $150.00 | ✅ within budget |" in comment
     assert "| tight | $102.29 | $102.28 | ❌ over budget |" in comment
     assert "| **Total** | **$204.58** | | |" in comment
@@ -61,6 +66,7 @@ projects:
     assert comment.count("<details><summary>tight</summary>") == 1
     document = json.loads(data.read_text())
     assert document["total_monthly_usd"] == "204.575"
+    assert document["complete"] is True
     assert document["exit_code"] == 1
     assert [(s["name"], s["exit_code"]) for s in document["stacks"]] == [("roomy", 0), ("tight", 1)]
 
@@ -85,6 +91,7 @@ projects:
     assert broken["exit_code"] == 2 and broken["report"] is None
     assert "missing.yml" in broken["error"]
     assert document["total_monthly_usd"] == "102.2875"  # the broken stack is left out, and said
+    assert document["complete"] is False
     assert f"costline: error: broken: {broken['error']}" in result.stderr
 
 

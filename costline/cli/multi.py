@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import html
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -42,7 +41,13 @@ import yaml
 from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem, note
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
-from costline.core.money import ZERO, format_usd, money_context
+from costline.render.combined import (
+    StackResult,
+    combined_json,
+    combined_markdown,
+    plain_heading,
+    worst_exit_code,
+)
 from costline.render.view import ReportView
 
 CONFIG_VERSION = 1
@@ -113,6 +118,13 @@ _NumbersAsDecimal.add_constructor(
 )
 
 
+def _shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it is below it, as reports show it (a PR
+    comment should not carry the CI runner's absolute paths)."""
+    cwd = Path.cwd()
+    return path.relative_to(cwd) if path.is_relative_to(cwd) else path
+
+
 def load_config(path: Path) -> list[StackEntry]:
     """The stacks listed in ``path``; any problem is an exit-2 one-liner naming the file."""
     try:
@@ -140,7 +152,7 @@ def load_config(path: Path) -> list[StackEntry]:
     base = path.resolve().parent
     entries = []
     for item in document["projects"]:
-        program = (base / item["path"]).resolve()
+        program = _shown((base / item["path"]).resolve())
         if not (program / "Pulumi.yaml").is_file() and not (program / "Pulumi.yml").is_file():
             raise InputProblem(f"{path}: {item['path']}: no Pulumi.yaml there")
         stack = item.get("stack", "dev")
@@ -253,83 +265,11 @@ def run_stacks(
         return [future.result() for future in futures]
 
 
-def worst_exit_code(outcomes: Sequence[StackOutcome]) -> int:
-    return max((o.exit_code for o in outcomes), default=EXIT_PASSED)
-
-
-def combined_total(outcomes: Sequence[StackOutcome]) -> Decimal:
-    with money_context():
-        return sum((o.report["total_monthly_usd"] for o in outcomes if o.report is not None), ZERO)
-
-
-def _status(outcome: StackOutcome) -> str:
-    if outcome.report is None:
-        return f"error: {outcome.error}"
-    budget = outcome.report.get("budget")
-    if budget is None or budget.get("status") in (None, "none"):
-        return "no budget"
-    return {"over": "❌ over budget", "warning": "⚠️ near budget", "within": "✅ within budget"}.get(
-        budget["status"], budget["status"]
-    )
-
-
-def combined_markdown(outcomes: Sequence[StackOutcome], sections: Sequence[str]) -> str:
-    """One PR comment for all stacks: a table with the total, then each stack's own report
-    (folded), ``sections[i]`` being stack i's rendered markdown (empty when it failed)."""
-    total = combined_total(outcomes)
-    failed = sum(1 for o in outcomes if o.report is None)
-    lines = [
-        f"## 💰 costline: {format_usd(total)}/month across {len(outcomes)} stacks",
-        "",
-        *(
-            [f"⚠️ {failed} stack(s) could not be estimated: the total leaves them out.", ""]
-            if failed
-            else []
-        ),
-        "| Stack | Monthly | Budget | Status |",
-        "|:--|--:|--:|:--|",
+def results(outcomes: Sequence[StackOutcome]) -> list[StackResult]:
+    """The outcomes as the combined report reads them."""
+    return [
+        StackResult(o.entry.name, o.entry.stack, o.exit_code, o.report, o.error) for o in outcomes
     ]
-    for outcome in outcomes:
-        report = outcome.report
-        monthly = format_usd(report["total_monthly_usd"]) if report else "—"
-        budget = (report or {}).get("budget") or {}
-        limit = budget.get("monthly_budget_usd")
-        shown_limit = format_usd(limit) if limit is not None else "—"
-        name = outcome.entry.name.replace("|", "\\|")
-        lines.append(f"| {name} | {monthly} | {shown_limit} | {_status(outcome)} |")
-    lines.append(f"| **Total** | **{format_usd(total)}** | | |")
-    for outcome, section in zip(outcomes, sections, strict=True):
-        if not section:
-            continue
-        lines += [
-            "",
-            f"<details><summary>{html.escape(outcome.entry.name)}</summary>",
-            "",
-            section.rstrip(),
-            "",
-            "</details>",
-        ]
-    return "\n".join(lines) + "\n"
-
-
-def combined_json(outcomes: Sequence[StackOutcome]) -> dict[str, Any]:
-    """Every stack's JSON report under its name, with the total and each stack's exit code."""
-    return {
-        "schema": "costline-multi-report/1",
-        "currency": "USD",
-        "total_monthly_usd": combined_total(outcomes),
-        "exit_code": worst_exit_code(outcomes),
-        "stacks": [
-            {
-                "name": o.entry.name,
-                "stack": o.entry.stack,
-                "exit_code": o.exit_code,
-                "error": o.error,
-                "report": o.report,
-            }
-            for o in outcomes
-        ],
-    }
 
 
 MULTI_FORMATS = ("markdown", "json", "infracost-json")
@@ -350,9 +290,9 @@ def render_combined(
             render_report(o.report, "markdown", templates_dir, view) if o.report else ""
             for o in outcomes
         ]
-        return combined_markdown(outcomes, sections)
+        return combined_markdown(results(outcomes), sections)
     if fmt == "json":
-        return to_json(combined_json(outcomes))
+        return to_json(combined_json(results(outcomes)))
     if fmt == "infracost-json":
         import json
 
@@ -396,14 +336,12 @@ def run_config(
             echo(f"{outcome.entry.name}: {verdict_line(outcome.report)}")
             for violation in outcome.report["budget"]["violations"]:
                 echo(f"  - {violation['message']}")
-        echo(
-            f"costline check: {len(outcomes)} stacks, {format_usd(combined_total(outcomes))}/month"
-            f" in all, exit {worst_exit_code(outcomes)}"
-        )
+        combined = results(outcomes)
+        echo(f"costline check: {plain_heading(combined)}, exit {worst_exit_code(combined)}")
     else:
         for outcome in outcomes:
             if outcome.report is None:
                 note(f"costline: error: {outcome.entry.name}: {outcome.error}")
-    code = worst_exit_code(outcomes)
+    code = worst_exit_code(results(outcomes))
     if code:
         raise SystemExit(code)

@@ -1,0 +1,227 @@
+"""One report for many stacks (``--config costline.yml``): the verdict over all stacks first, a
+table of the stacks and their total, then each stack's own report folded under its name.
+
+Plain data in, text out: :class:`StackResult` is what one stack's run gave (its JSON report, or
+the one-line error that stopped it, and its exit code). The heading leads with the worst
+outcome, as a single stack's report does: a stack that could not be estimated, then a failed
+check, then a budget warning; and it says when the total is not complete — a stack that could
+not be estimated is left out of it, and a stack whose own estimate is incomplete makes the sum
+a lower bound (an unknown is never $0).
+
+Each stack's report applies the free tiers as if its stack had the account to itself (costline
+cannot know which stacks share an account); the comment says so under the table.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from costline.core.money import ZERO, format_usd, money_context
+from costline.render.filters import signed_pct, signed_usd
+from costline.render.templates import escape_markdown
+from costline.render.verdict import verdict
+
+EXIT_GATE_FAILED = 1
+
+STATUS_TEXT = {"over": "❌ over budget", "warning": "⚠️ near budget", "within": "✅ within budget"}
+
+
+@dataclass(frozen=True)
+class StackResult:
+    """One stack's outcome: ``report`` (its JSON report as a mapping) or ``error``."""
+
+    name: str
+    stack: str
+    exit_code: int
+    report: Mapping[str, Any] | None = None
+    error: str | None = None
+
+
+def combined_total(results: Sequence[StackResult]) -> Decimal:
+    """The sum of the totals of the stacks that could be estimated."""
+    with money_context():
+        return sum(
+            (Decimal(r.report["total_monthly_usd"]) for r in results if r.report is not None), ZERO
+        )
+
+
+def worst_exit_code(results: Sequence[StackResult]) -> int:
+    return max((r.exit_code for r in results), default=0)
+
+
+def _shown_usd(value: Any) -> str:
+    """A figure from a report as dollars; text that is not a number (a masked secret) as is."""
+    if isinstance(value, Decimal | int | str):
+        try:
+            return format_usd(Decimal(value))
+        except ArithmeticError:
+            return escape_markdown(str(value))
+    return "—"
+
+
+def _complete(report: Mapping[str, Any]) -> bool:
+    return bool(verdict(report)["complete"])
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def heading(results: Sequence[StackResult]) -> str:
+    """The verdict line over every stack (markdown, without the ``##``)."""
+    icon, text = _verdict(results)
+    return f"{icon} costline: {text}"
+
+
+def plain_heading(results: Sequence[StackResult]) -> str:
+    """The verdict over every stack for a terminal: the heading without its icon."""
+    return _verdict(results)[1]
+
+
+def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
+    total = format_usd(combined_total(results))
+    count = len(results)
+    errors = sum(1 for r in results if r.report is None)
+    failed = sum(1 for r in results if r.report is not None and r.exit_code == EXIT_GATE_FAILED)
+    statuses = [((r.report or {}).get("budget") or {}).get("status") for r in results]
+    warned = statuses.count("warning")
+    incomplete = sum(1 for r in results if r.report is not None and not _complete(r.report))
+    if errors:
+        icon = "❌"
+        what = (
+            f"{errors} of {_plural(count, 'stack')} could not be estimated · "
+            f"{total}/month across the others"
+        )
+    elif failed:
+        icon = "❌"
+        what = f"{failed} of {_plural(count, 'stack')} failed the check · {total}/month in all"
+    elif warned:
+        icon = "⚠️"
+        what = f"{warned} of {_plural(count, 'stack')} near budget · {total}/month in all"
+    elif "within" in statuses:
+        icon = "✅"
+        what = f"{_plural(count, 'stack')} within budget · {total}/month in all"
+    else:
+        icon = "💰"
+        what = f"{total}/month across {_plural(count, 'stack')}"
+    known = (
+        f"⚠️ incomplete in {_plural(incomplete, 'stack')}"
+        if incomplete
+        else "all costs known"
+        if not errors
+        else "⚠️ incomplete"
+    )
+    return icon, f"{what} · {known}"
+
+
+def _status(result: StackResult) -> str:
+    if result.report is None:
+        return f"error: {escape_markdown(result.error or 'failed')}"
+    budget = result.report.get("budget") or {}
+    status = budget.get("status")
+    text = STATUS_TEXT.get(status, "no budget") if status not in (None, "none") else "no budget"
+    if result.exit_code == EXIT_GATE_FAILED and status != "over":
+        text = "❌ check failed"  # a resource budget or an increase limit, not the total
+    if not _complete(result.report):
+        text += " · ⚠️ incomplete"
+    return text
+
+
+def _change(baseline: Any) -> str:
+    """A stack's change against its baseline: ``+$12.00 (+4.5%)``; ``—`` without one."""
+    if not isinstance(baseline, Mapping) or baseline.get("delta_usd") is None:
+        return "—"
+    delta = Decimal(baseline["delta_usd"])
+    return f"{signed_usd(delta)} ({signed_pct(baseline.get('delta_percent'))})"
+
+
+def combined_change(results: Sequence[StackResult]) -> Decimal | None:
+    """The sum of the stacks' changes against their baselines; ``None`` unless every stack that
+    could be estimated has a baseline (a partial sum would be read as the whole change)."""
+    baselines = [(r.report or {}).get("baseline") for r in results if r.report is not None]
+    if not baselines or not all(isinstance(b, Mapping) for b in baselines):
+        return None
+    with money_context():
+        return sum((Decimal(b["delta_usd"]) for b in baselines if b is not None), ZERO)
+
+
+def combined_markdown(results: Sequence[StackResult], sections: Sequence[str]) -> str:
+    """One PR comment for all stacks; ``sections[i]`` is stack i's own rendered markdown (empty
+    when it could not be estimated)."""
+    total = combined_total(results)
+    errors = [r for r in results if r.report is None]
+    incomplete = [r for r in results if r.report is not None and not _complete(r.report)]
+    lines = [f"## {heading(results)}", ""]
+    if errors:
+        names = ", ".join(escape_markdown(r.name) for r in errors)
+        lines += [f"⚠️ Could not be estimated, left out of the total: {names}.", ""]
+    if incomplete:
+        names = ", ".join(escape_markdown(r.name) for r in incomplete)
+        lines += [
+            f"⚠️ **Incomplete:** part of the cost of {names} is not known (see each stack's "
+            "report), so the total is a lower bound.",
+            "",
+        ]
+    baselines = any((r.report or {}).get("baseline") for r in results)
+    lines += (
+        ["| Stack | Monthly | vs baseline | Budget | Status |", "|:--|--:|--:|--:|:--|"]
+        if baselines
+        else ["| Stack | Monthly | Budget | Status |", "|:--|--:|--:|:--|"]
+    )
+    for result in results:
+        report = result.report
+        cells = [
+            escape_markdown(result.name).replace("|", "\\|"),
+            _shown_usd(report["total_monthly_usd"]) if report else "—",
+        ]
+        if baselines:
+            cells.append(_change((report or {}).get("baseline")))
+        cells += [_shown_usd(((report or {}).get("budget") or {}).get("monthly_budget_usd"))]
+        cells.append(_status(result))
+        lines.append(f"| {' | '.join(cells)} |")
+    change = combined_change(results) if baselines else None
+    lines += [
+        f"| **Total** | **{format_usd(total)}** |"
+        + (f" **{signed_usd(change)}** |" if change is not None else (" |" if baselines else ""))
+        + " | |",
+        "",
+        "<sub>Each stack's free tiers are counted as if it had the AWS account to itself.</sub>",
+    ]
+    for result, section in zip(results, sections, strict=True):
+        if not section:
+            continue
+        lines += [
+            "",
+            f"<details><summary>{html.escape(result.name)}</summary>",
+            "",
+            section.rstrip(),
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def combined_json(results: Sequence[StackResult]) -> dict[str, Any]:
+    """Every stack's JSON report under its name, with the total, whether every stack's cost is
+    known, and each stack's exit code."""
+    return {
+        "schema": "costline-multi-report/1",
+        "currency": "USD",
+        "total_monthly_usd": combined_total(results),
+        "complete": all(r.report is not None and _complete(r.report) for r in results),
+        "exit_code": worst_exit_code(results),
+        "stacks": [
+            {
+                "name": r.name,
+                "stack": r.stack,
+                "exit_code": r.exit_code,
+                "error": r.error,
+                "report": r.report,
+            }
+            for r in results
+        ],
+    }
