@@ -92,7 +92,22 @@ PROJECT = {
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string"},
-        "metadata": {"type": "object", "required": ["path", "type"]},
+        "metadata": {
+            "type": "object",
+            "required": ["path", "type"],
+            "additionalProperties": False,
+            "properties": {
+                k: {"type": "string"}
+                for k in (
+                    "path",
+                    "type",
+                    "vcsRepoUrl",
+                    "vcsSubPath",
+                    "vcsPullRequestUrl",
+                    "terraformWorkspace",
+                )
+            },
+        },
         "pastBreakdown": BREAKDOWN,
         "breakdown": BREAKDOWN,
         "diff": BREAKDOWN,

@@ -207,3 +207,45 @@ def test_program_paths_outside_the_current_folder_stay_absolute(tmp_path):
     result = costline("estimate", "--config", str(path), *FAST, cwd=tmp_path)
     shown = [line for line in result.stdout.splitlines() if " resources: " in line]
     assert shown and shown[0].endswith(" · ingest")
+
+
+def test_diff_shows_each_stack_against_its_baseline_and_the_sum(tmp_path):
+    folder = project(tmp_path, {"known": USAGE, "grown": USAGE})
+    made = costline(
+        "estimate",
+        "ingest",
+        "--stack",
+        "known",
+        "--format",
+        "json",
+        "-o",
+        "base.json",
+        *FAST,
+        cwd=tmp_path,
+    )
+    assert made.returncode == 0, made.stderr
+    grown = (folder / "Pulumi.grown.yaml").read_text()
+    (folder / "Pulumi.grown.yaml").write_text(
+        grown.replace("cost:storage-gb: 200", "cost:storage-gb: 300")
+    )
+    path = config(
+        tmp_path,
+        "version: 1\nprojects:\n"
+        "  - {path: ingest, stack: known, baseline: base.json}\n"
+        "  - {path: ingest, stack: grown, baseline: base.json}\n",
+    )
+    result = costline("diff", "--config", str(path), "-o", "comment.md", *FAST, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    comment = (tmp_path / "comment.md").read_text(encoding="utf-8")
+    # 100 GB more at $0.023 = +$2.30 on $6.88667: +33.4%
+    assert "| Stack | Monthly | vs baseline | Budget | Status |" in comment
+    assert "| ingest:known | $6.89 | $0.00 (0%) | — | no budget |" in comment
+    assert "| ingest:grown | $9.19 | +$2.30 (+33.4" in comment
+    # 6.88667 + 9.18667 = 16.07334: the exact sum, not the sum of the rounded rows
+    assert "| **Total** | **$16.07** | **+$2.30** | | |" in comment
+    for command in ("diff", "check"):  # a --baseline beside --config would go unused
+        refused = costline(command, "--config", str(path), "--baseline", "base.json", cwd=tmp_path)
+        assert refused.returncode == 2
+        assert "each stack's baseline is its `baseline` entry" in refused.stderr
+    alone = costline("diff", "ingest", "--stack", "known", cwd=tmp_path)
+    assert alone.returncode == 2 and "diff needs --baseline FILE" in alone.stderr

@@ -49,24 +49,38 @@ def load_baseline_option(path: Path | None, loaded: PricedStack) -> Baseline | N
         raise InputProblem(f"--baseline {exc}") from None
 
 
+def refuse_baseline_with_config(baseline_file: Path | None) -> None:
+    """With ``--config`` each stack's baseline is its entry's: a ``--baseline`` would be
+    silently unused, so it is refused."""
+    if baseline_file is not None:
+        raise InputProblem(
+            "with --config, each stack's baseline is its `baseline` entry in the config file, "
+            "not --baseline"
+        )
+
+
 @click.command("diff")
 @click.option(
     "--baseline",
     "baseline_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
     help="A previous costline JSON report (`costline estimate --format json`) or a `pulumi stack "
-    "export`.",
+    "export`. Required, except with --config, where each stack's `baseline` entry gives it.",
 )
 @format_option
 @output_option
 @stack_options
-def diff_command(baseline_file: Path, fmt: str | None, output: Path | None, **kw: Any) -> None:
+def diff_command(
+    baseline_file: Path | None, fmt: str | None, output: Path | None, **kw: Any
+) -> None:
     """Report the stack's cost with per-resource and total changes against a baseline."""
     fmt = resolve_format(fmt, output, kw)
     if kw["config"] is not None:
+        refuse_baseline_with_config(baseline_file)
         run_config(kw["config"], kw, baseline_required=True, outputs=((fmt, output),))
         return
+    if baseline_file is None:
+        raise InputProblem("diff needs --baseline FILE (a previous JSON report or a stack export)")
     loaded = load_from_options(kw)
     baseline = load_baseline_option(baseline_file, loaded)
     report = review_report(
@@ -163,6 +177,7 @@ def check_command(
     if limits.warn_at_percent > 100:
         raise InputProblem("--warn-at-percent: give a share of the budget between 0 and 100")
     if kw["config"] is not None:
+        refuse_baseline_with_config(baseline_file)
         outputs = [("markdown", report_file), ("json", json_file)]
         run_config(
             kw["config"],
