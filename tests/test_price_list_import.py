@@ -443,3 +443,19 @@ def test_update_fails_with_one_line_on_a_bad_answer(tmp_path, offer_server):
     out = _update(tmp_path, "ftp://example.invalid", "AmazonBedrock")
     assert out.exit_code == 2 and "expected an http:// or https:// URL" in out.output
     assert not (tmp_path / "tables").exists()
+
+
+def test_import_and_update_share_their_region_out_and_version_options():
+    """Declared once: both commands document --region, --out and --version alike."""
+    for command in ("import", "update"):
+        result = CliRunner().invoke(main, ["pricing", command, "--help"])
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        assert "--region TEXT Region code of the tables, e.g. eu-central-1. [required]" in text
+        assert (
+            "--out DIRECTORY Tables folder to write into (OUT/<region>/*.yaml); use it with "
+            "--pricing-dir. [required]"
+        ) in text
+        assert (
+            "--version TEXT Table version (YYYY.M.N; default: from the newest publicationDate)."
+        ) in text

@@ -41,6 +41,23 @@ from costline.readers.region import REGION_CODE_PATTERN
 
 VERSION_PATTERN = r"^[0-9]{4}\.[0-9]{1,2}\.[0-9]+$"
 
+region_option = click.option(
+    "--region", required=True, help="Region code of the tables, e.g. eu-central-1."
+)
+out_option = click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Tables folder to write into (OUT/<region>/*.yaml); use it with --pricing-dir.",
+)
+version_option = click.option(
+    "--version",
+    "version",
+    default=None,
+    help="Table version (YYYY.M.N; default: from the newest publicationDate).",
+)
+
 
 @click.group("pricing")
 def pricing_group() -> None:
@@ -56,20 +73,9 @@ def pricing_group() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="An AWS Price List offer file (index.json); repeatable.",
 )
-@click.option("--region", required=True, help="Region code to import, e.g. eu-central-1.")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Tables folder to write into (OUT/<region>/*.yaml).",
-)
-@click.option(
-    "--version",
-    "version",
-    default=None,
-    help="Table version (YYYY.M.N; default: from the newest publicationDate).",
-)
+@region_option
+@out_option
+@version_option
 def import_command(
     offer_files: tuple[Path, ...], region: str, out_dir: Path, version: str | None
 ) -> None:
@@ -80,14 +86,8 @@ def import_command(
 
 
 @pricing_group.command("update")
-@click.option("--region", required=True, help="Region code to update, e.g. eu-central-1.")
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Tables folder to write into (OUT/<region>/*.yaml); use it with --pricing-dir.",
-)
+@region_option
+@out_option
 @click.option(
     "--endpoint",
     default=DEFAULT_ENDPOINT,
@@ -102,12 +102,7 @@ def import_command(
     show_default=True,
     help="An offer to download; repeatable.",
 )
-@click.option(
-    "--version",
-    "version",
-    default=None,
-    help="Table version (YYYY.M.N; default: from the newest publicationDate).",
-)
+@version_option
 def update_command(
     region: str, out_dir: Path, endpoint: str, offer_codes: tuple[str, ...], version: str | None
 ) -> None:
