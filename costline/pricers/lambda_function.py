@@ -195,22 +195,21 @@ def price_lambda_function(
             )
         else:
             charges.append(
-                Charge(
-                    SERVICE,
+                _gb_seconds(
                     f"lambda.duration.{architecture}",
-                    seconds * memory_mb / MB_PER_GB,
+                    seconds,
+                    memory_mb,
                     f"Duration ({architecture})",
                     note,
                 )
             )
             charges += _init_charges(usage, requests, memory_mb, architecture)
         if ephemeral_mb > FREE_EPHEMERAL_MB:
-            extra_gb_seconds = seconds * (ephemeral_mb - FREE_EPHEMERAL_MB) / MB_PER_GB
             charges.append(
-                Charge(
-                    SERVICE,
+                _gb_seconds(
                     "lambda.ephemeral_storage",
-                    extra_gb_seconds,
+                    seconds,
+                    ephemeral_mb - FREE_EPHEMERAL_MB,
                     "Ephemeral storage above 512 MB",
                     f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra",
                 )
@@ -238,6 +237,13 @@ def profile_callers(stack: Sequence[Resource]) -> frozenset[str]:
     )
 
 
+def _gb_seconds(price_id: str, seconds: Decimal, size_mb: Decimal, label: str, note: str) -> Charge:
+    """``seconds`` of run time with ``size_mb`` of memory (or extra ephemeral storage), billed
+    per GB-second at ``price_id``: the one shape of every Lambda duration charge (on-demand,
+    INIT, provisioned-concurrency served and above capacity, ephemeral storage)."""
+    return Charge(SERVICE, price_id, seconds * size_mb / MB_PER_GB, label, note)
+
+
 def _pc_duration_charges(
     seconds: Decimal, memory_mb: Decimal, architecture: str, capacity_s: Decimal, note: str
 ) -> list[Charge]:
@@ -247,20 +253,20 @@ def _pc_duration_charges(
     Concurrency enabled")."""
     served = min(seconds, capacity_s)
     charges = [
-        Charge(
-            SERVICE,
+        _gb_seconds(
             f"lambda.provisioned_duration.{architecture}",
-            served * memory_mb / MB_PER_GB,
+            served,
+            memory_mb,
             f"Duration served by provisioned concurrency ({architecture})",
             note,
         )
     ]
     if seconds > served:
         charges.append(
-            Charge(
-                SERVICE,
+            _gb_seconds(
                 f"lambda.pc.duration.{architecture}",
-                (seconds - served) * memory_mb / MB_PER_GB,
+                seconds - served,
+                memory_mb,
                 f"Duration above provisioned concurrency ({architecture}, no free tier)",
                 f"{format_quantity(seconds - served)} s beyond {format_quantity(capacity_s)} "
                 "s of provisioned capacity",
@@ -295,10 +301,10 @@ def _init_charges(
     cold_starts = requests * percent / 100
     billed_ms = billed_duration_ms(init_ms)
     return [
-        Charge(
-            SERVICE,
+        _gb_seconds(
             f"lambda.duration.{architecture}",
-            cold_starts * billed_ms / MS_PER_SECOND * memory_mb / MB_PER_GB,
+            cold_starts * billed_ms / MS_PER_SECOND,
+            memory_mb,
             f"INIT duration ({architecture})",
             f"{format_quantity(cold_starts)} cold starts × {format_quantity(billed_ms)} ms × "
             f"{format_quantity(memory_mb)} MB",
