@@ -386,4 +386,7 @@ def test_a_secret_costline_usage_in_stack_config_is_used_and_not_shown(tmp_path)
     # 987,654,321 requests: 986,654,321 billable × $0.20/M = $197.3308642; duration
     # 987,654,321 × 0.1 s × 0.125 GB = 12,345,679.0125 GB-s, 11,945,679.0125 after the free
     # 400,000, × $0.0000166667 = $199.0950484: $396.43 a month, priced from the secret figures.
-    assert line == "fn (aws:lambda Function): ~$396.43/month — usage from a secret value"
+    assert line == (
+        "fn (aws:lambda Function): ~$396.43/month — usage from a secret value"
+        " · usage from stack config: costline:usage.fn"
+    )

@@ -46,7 +46,8 @@ def usage_template(resources: Sequence[Resource], stack: str) -> str:
     lines = [
         f"# costline usage for stack {stack}: paste under `config:` in Pulumi.{stack}.yaml",
         "# and set the figures you expect (uncomment a line to use it). A resource's own cost:*",
-        "# tags win over these; `costline estimate` shows where each figure came from.",
+        "# tags win over these, and these over a --usage-file; `costline estimate` shows where",
+        "# each figure came from (tag, stack-config, usage-file).",
         "config:",
         f"  {USAGE_KEY}:",
     ]

@@ -61,6 +61,9 @@ class Resource:
     parent: str | None = None
     custom: bool = True
     """False for component resources: they group others and are never billed themselves."""
+    usage_origins: Mapping[str, UsageOrigin] = field(default_factory=dict)
+    """``cost:*`` keys in ``tags`` that the resource does not declare itself but that came from
+    stack config or a usage file (tag key → where), so every figure can say where it came from."""
 
     @classmethod
     def from_engine(
@@ -130,11 +133,26 @@ class Finding:
 class UsageSource(str, Enum):
     """Where a usage figure or setting came from."""
 
-    TAG = "tag"  # a cost:* tag on the resource
+    TAG = "tag"  # a cost:* tag on the resource (its tags or the provider's default tags)
+    STACK_CONFIG = "stack-config"  # costline:usage in the stack's config, by resource name
+    USAGE_FILE = "usage-file"  # an Infracost usage file (--usage-file)
     PROPERTY = "property"  # a declared resource property (memorySize, ...)
-    DEFAULT = "default"  # an AWS default applied because the property was absent
+    DEFAULT = "default"  # a default applied because the property or figure was absent
     DERIVED = "derived"  # computed from other figures or flowed in from another resource
-    ASSUMED = "assumed"  # a stand-in chosen by costline (unknown value, fail-closed worst case)
+    BOUND = "bound"  # a fail-closed worst-case bound for a figure that could not be read
+    ASSUMED = "assumed"  # a stand-in costline chose (a value unknown or invalid, not declared)
+
+
+@slot_init
+@dataclass(frozen=True, slots=True)
+class UsageOrigin:
+    """Where a ``cost:*`` figure a resource does not declare itself came from: ``source`` is
+    :attr:`UsageSource.STACK_CONFIG` or :attr:`UsageSource.USAGE_FILE`, ``where`` names the file
+    or config and the entry (``Pulumi.dev.yaml: costline:usage.api-handler``,
+    ``usage.yml: resource_usage.aws_lambda_function.api_handler``)."""
+
+    source: UsageSource
+    where: str
 
 
 @slot_init
@@ -142,13 +160,16 @@ class UsageSource(str, Enum):
 class Assumption:
     """One input to a resource's price: its key, value and where it came from.
 
-    ``value`` is display text; it is ``"[secret]"`` when the input was a secret.
+    ``value`` is display text; it is ``"[secret]"`` when the input was a secret. ``origin``
+    names the file or config entry a figure from stack config or a usage file came from
+    (:attr:`UsageOrigin.where`); where it came from is never secret, what it is may be.
     """
 
     key: str
     value: str
     source: UsageSource
     detail: str | None = None
+    origin: str | None = None
 
 
 @slot_init

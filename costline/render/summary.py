@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Severity
+from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Severity, UsageSource
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
 from costline.review.budget import shown_delta
@@ -29,7 +29,9 @@ def short_type(type_token: str) -> str:
 
 def resource_line(r: ResourceEstimate) -> str:
     """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside
-    free tier``
+    free tier``, then where the usage came from when it is not the resource's own tags (``· usage
+    from stack config: costline:usage.api-handler``, ``· cost:monthly-requests at its fail-closed
+    bound``).
 
     Followed, one per line, by findings about properties and prices (usage-tag findings are
     the usage-tags policy's to report)."""
@@ -65,7 +67,27 @@ def _headline(r: ResourceEstimate) -> str:
             if part not in details:
                 details.append(part)
     suffix = " (partly priced: see findings)" if r.status is ResourceStatus.PARTIAL else ""
-    return f"{head}{suffix}" + (f" — {', '.join(details)}" if details else "")
+    return f"{head}{suffix}" + (f" — {', '.join(details)}" if details else "") + _sources(r)
+
+
+_DECLARED_ELSEWHERE = (UsageSource.STACK_CONFIG, UsageSource.USAGE_FILE)
+
+
+def _sources(r: ResourceEstimate) -> str:
+    """`` · usage from stack config: costline:usage.handler`` (and `` · cost:x at its fail-closed
+    bound``): where the figures came from when not from the resource's own tags or properties,
+    which is what a reader of the line otherwise takes them for."""
+    parts: list[str] = []
+    for a in r.assumptions:
+        if a.source in _DECLARED_ELSEWHERE and a.origin:
+            text = f"usage from {a.origin}"
+        elif a.source is UsageSource.BOUND:
+            text = f"{a.key} at its fail-closed bound"
+        else:
+            continue
+        if text not in parts:
+            parts.append(text)
+    return "".join(f" · {part}" for part in parts)
 
 
 def top_drivers(estimate: Estimate, count: int = 3) -> list[ResourceEstimate]:

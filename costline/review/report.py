@@ -75,7 +75,13 @@ def build_report(estimate: Estimate, *, source: str | None = None) -> dict[str, 
                     for i in r.line_items
                 ],
                 "assumptions": [
-                    {"key": a.key, "value": a.value, "source": a.source.value, "detail": a.detail}
+                    {
+                        "key": a.key,
+                        "value": a.value,
+                        "source": a.source.value,
+                        "detail": a.detail,
+                        "origin": a.origin,
+                    }
                     for a in r.assumptions
                 ],
                 "findings": [_finding(f) for f in r.findings],

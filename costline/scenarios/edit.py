@@ -37,7 +37,8 @@ def with_tags(
 ) -> Resource:
     """A copy with ``changes`` applied to its tags: a string sets the tag in ``tags`` (which wins
     over ``tagsAll``), ``None`` removes it from both maps. ``secret_keys`` are the changed tags
-    whose new value was computed from a secret."""
+    whose new value was computed from a secret. A changed tag no longer comes from stack config or
+    a usage file."""
     if not changes:
         return resource
     maps: dict[str, dict[str, Any]] = {}
@@ -56,7 +57,15 @@ def with_tags(
     changed_paths = {f"{name}.{key}" for name in _TAG_MAPS for key in changes}
     secret_paths = {p for p in resource.secret_paths if p not in changed_paths}
     secret_paths.update(f"tags.{key}" for key in secret_keys if changes.get(key) is not None)
-    return replace(resource, properties=properties, secret_paths=frozenset(secret_paths))
+    origins = {k: v for k, v in resource.usage_origins.items() if k not in changes}
+    return replace(
+        resource,
+        properties=properties,
+        secret_paths=frozenset(secret_paths),
+        usage_origins=origins
+        if len(origins) < len(resource.usage_origins)
+        else resource.usage_origins,
+    )
 
 
 def with_properties(resource: Resource, changes: Mapping[str, Any]) -> Resource:

@@ -21,8 +21,10 @@ Addresses match resources by name: ``aws_lambda_function.api_handler`` (also ins
 and with ``[0]`` / ``["key"]`` indexes) matches a Lambda named ``api_handler`` or ``api-handler``;
 a plain ``api-handler`` matches a resource of that name of any supported type.
 
-**Precedence** (highest first): a ``cost:*`` tag on the resource itself; the usage file's
-``resource_usage`` entry for the resource; its ``resource_type_default_usage`` for the type.
+**Precedence**, figure by figure (highest first): a ``cost:*`` tag on the resource (its own or a
+provider default tag); ``costline:usage`` in stack config (the CLI applies it first); the usage
+file's ``resource_usage`` entry for the resource; its ``resource_type_default_usage`` for the
+type. Each figure taken from the file is shown as ``usage-file`` with the file and entry.
 Keys, addresses and types that do not map become ``usage-file-*`` findings. A file that cannot be
 used at all (not YAML, not a mapping, a version other than 0.1, a section that is not a mapping)
 raises :class:`UsageFileError` naming the file: its usage must never be dropped in silence.
@@ -30,12 +32,12 @@ raises :class:`UsageFileError` naming the file: its usage must never be dropped 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from costline.core.model import Finding, Resource, Severity
+from costline.core.model import Finding, Resource, Severity, UsageOrigin, UsageSource
+from costline.usage.declared import with_usage
 from costline.usage.tags import (
     AVG_DURATION_MS,
     MONTHLY_GET_REQUESTS,
@@ -123,7 +125,14 @@ def apply_usage_file(
     key table and the precedence.
     """
     findings: list[Finding] = []
-    per_resource: dict[str, dict[str, Any]] = {}
+    per_resource: dict[str, dict[str, str]] = {}
+    origins: dict[str, dict[str, UsageOrigin]] = {}
+
+    def add(resource: Resource, values: Mapping[str, str], path: str) -> None:
+        per_resource.setdefault(resource.urn, {}).update(values)
+        origin = UsageOrigin(UsageSource.USAGE_FILE, f"{name}: {path}")
+        origins.setdefault(resource.urn, {}).update(dict.fromkeys(values, origin))
+
     defaults = _section(document, "resource_type_default_usage", name, findings)
     for default_type, usage in defaults.items():
         if default_type not in KEYS:
@@ -140,7 +149,7 @@ def apply_usage_file(
         values = _mapped(default_type, usage, where, name, findings)
         for resource in resources:
             if resource.type in TERRAFORM_TYPES[default_type]:
-                per_resource.setdefault(resource.urn, {}).update(values)
+                add(resource, values, where)
     for address, usage in _section(document, "resource_usage", name, findings).items():
         tf_type, resource_name = _split(str(address))
         matches = [r for r in resources if _matches(r, tf_type, resource_name)]
@@ -170,9 +179,11 @@ def apply_usage_file(
             resource_type = tf_type or _terraform_type(resource)
             if resource_type is None:
                 continue
-            values = _mapped(resource_type, usage, f"resource_usage.{address}", name, findings)
-            per_resource.setdefault(resource.urn, {}).update(values)
-    return [_with_tags(r, per_resource.get(r.urn, {})) for r in resources], findings
+            path = f"resource_usage.{address}"
+            add(resource, _mapped(resource_type, usage, path, name, findings), path)
+    return [
+        with_usage(r, per_resource.get(r.urn, {}), origins.get(r.urn, {})) for r in resources
+    ], findings
 
 
 def _section(
@@ -254,17 +265,6 @@ def _matches(resource: Resource, tf_type: str | None, name: str) -> bool:
 
 def _terraform_type(resource: Resource) -> str | None:
     return next((tf for tf, tokens in TERRAFORM_TYPES.items() if resource.type in tokens), None)
-
-
-def _with_tags(resource: Resource, values: Mapping[str, str]) -> Resource:
-    if not values:
-        return resource
-    own = resource.properties.get("tags")
-    if own is not None and not isinstance(own, Mapping):
-        return resource  # tags unknown at preview: leave them to the usage-tag checks
-    own_tags = dict(own or {})
-    merged = {**values, **own_tags}  # the resource's own tags win
-    return dataclasses.replace(resource, properties={**resource.properties, "tags": merged})
 
 
 def _finding(

@@ -15,9 +15,11 @@ A stack's ``Pulumi.<stack>.yaml`` can hold costline's settings in the ``costline
 (:data:`costline.usage.tags.USAGE_TAGS`); the values become the resource's usage as if they were
 tags, validated the same way. The engine hands stack config to a policy pack in
 ``PULUMI_CONFIG`` (every value a string, structured values as JSON); the CLI reads the stack's
-file. Precedence, highest first: a ``cost:*`` tag on the resource; ``costline:usage``; a
-``--usage-file``. A budget in stack config overrides the policy config's ``monthlyBudgetUsd``
-(one policy group serves many stacks) and is the default of ``costline check --budget``.
+file. Precedence, figure by figure, highest first: a ``cost:*`` tag on the resource (its own or a
+provider default tag); ``costline:usage``; a ``--usage-file`` (see :mod:`costline.usage.declared`);
+each figure's assumption says which (``stack-config`` names the config and entry). A budget in
+stack config overrides the policy config's ``monthlyBudgetUsd`` (one policy group serves many
+stacks) and is the default of ``costline check --budget``.
 
 Nothing here raises on bad input: names that match no resource, keys outside the contract and
 values that are not numbers or text become ``stack-usage-*`` findings.
@@ -25,13 +27,13 @@ values that are not numbers or text become ``stack-usage-*`` findings.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from costline.core.limits import parse_json
-from costline.core.model import Finding, Resource, Severity
+from costline.core.model import Finding, Resource, Severity, UsageOrigin, UsageSource
+from costline.usage.declared import with_usage
 from costline.usage.tags import USAGE_TAGS
 
 USAGE_KEY = "costline:usage"
@@ -92,24 +94,6 @@ def read_stack_usage(
     return values, findings
 
 
-def with_usage(resource: Resource, values: Mapping[str, str], *, secret: bool = False) -> Resource:
-    """``resource`` with ``values`` added to its ``tags``; its own tags win. Tags that are
-    unknown at preview stay unknown (the usage-tag checks say so). ``secret``: the values came
-    from a secret config value, so the tags they become are secret too."""
-    if not values:
-        return resource
-    own = resource.properties.get("tags")
-    if own is not None and not isinstance(own, Mapping):
-        return resource
-    merged = {**values, **dict(own or {})}
-    secret_paths = resource.secret_paths
-    if secret:
-        secret_paths = secret_paths | {f"tags.{key}" for key in values if key not in (own or {})}
-    return dataclasses.replace(
-        resource, properties={**resource.properties, "tags": merged}, secret_paths=secret_paths
-    )
-
-
 def apply_stack_usage(
     resources: Sequence[Resource],
     config: Mapping[str, Any],
@@ -127,7 +111,13 @@ def apply_stack_usage(
         message = f"{where}: {USAGE_KEY}.{name} matches no resource of the stack; it is ignored"
         findings.append(_finding(CODE_UNMATCHED, Severity.WARNING, message, f"{USAGE_KEY}.{name}"))
     secret = USAGE_KEY in secret_keys
-    return [with_usage(r, usage.get(r.name, {}), secret=secret) for r in resources], findings
+    tagged = []
+    for resource in resources:
+        values = usage.get(resource.name, {})
+        origin = UsageOrigin(UsageSource.STACK_CONFIG, f"{where}: {USAGE_KEY}.{resource.name}")
+        origins = dict.fromkeys(values, origin)
+        tagged.append(with_usage(resource, values, origins, secret=secret))
+    return tagged, findings
 
 
 def stack_budget_usd(

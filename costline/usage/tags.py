@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from costline.core.model import Assumption, Finding, Resource, Severity, UsageSource, slot_init
+from costline.core.model import (
+    Assumption,
+    Finding,
+    Resource,
+    Severity,
+    UsageOrigin,
+    UsageSource,
+    slot_init,
+)
 from costline.core.money import VALUE_CACHE_ENTRIES, format_quantity
 from costline.core.money import plain_number as _plain
 from costline.core.values import (
@@ -450,6 +458,22 @@ class UsageReader:
         """Declared here, or flowed in from another resource."""
         return tag.key in self._tags or tag.key in self.derived
 
+    def origin(self, tag: UsageTag) -> UsageOrigin | None:
+        """Where the resource's value of ``tag`` came from when it is not the resource's own tag
+        (stack config, a usage file); ``None`` for its own tag, or no value."""
+        origins = self.resource.usage_origins
+        if not origins or self._tag_paths.get(tag.key) != f"tags.{tag.key}":
+            return None
+        return origins.get(tag.key)
+
+    def _assume_declared(self, tag: UsageTag, shown: str, detail: str | None = None) -> None:
+        """Record ``tag``'s declared value as an input, with where it was declared."""
+        origin = self.origin(tag)
+        if origin is None:
+            self.assume(tag.key, shown, UsageSource.TAG, detail)
+        else:
+            self.assume(tag.key, shown, origin.source, detail, origin.where)
+
     def _derived(self, tag: UsageTag, kind: type) -> DerivedValue | None:
         """The value of ``tag`` that flowed in, if it is of ``kind`` (``Decimal`` or ``str``)."""
         derived = self.derived.get(tag.key)
@@ -485,9 +509,14 @@ class UsageReader:
         suggestion: str | None = None,
         gap: str | None = None,
     ) -> Finding:
+        """A finding on this resource; one about a figure declared in stack config or a usage
+        file says so (that is where to fix it)."""
         field = None
         if isinstance(tag, UsageTag):
             field = f"tags.{tag.key}"
+            origin = self.origin(tag)
+            if origin is not None:
+                message = f"{message} (from {origin.where})"
         elif isinstance(tag, str):
             field = tag
         finding = Finding(
@@ -503,14 +532,22 @@ class UsageReader:
         self.findings.append(finding)
         return finding
 
-    def assume(self, key: str, value: str, source: UsageSource, detail: str | None = None) -> None:
-        """Record an input. A figure DERIVED once a secret was used may have been computed from
-        it, so its value and detail are shown as ``[secret]`` (callers mask their own TAG and
-        PROPERTY values, which they know the provenance of)."""
+    def assume(
+        self,
+        key: str,
+        value: str,
+        source: UsageSource,
+        detail: str | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """Record an input (``origin``: the file or config entry it was declared in). A figure
+        DERIVED once a secret was used may have been computed from it, so its value and detail
+        are shown as ``[secret]`` (callers mask their own TAG and PROPERTY values, which they
+        know the provenance of)."""
         if self.records:
             if source is UsageSource.DERIVED and self.secret_used:
                 value, detail = SECRET_DISPLAY, None
-            self.assumptions.append(Assumption(key, value, source, detail))
+            self.assumptions.append(Assumption(key, value, source, detail, origin))
 
     @property
     def fail_closed(self) -> bool:
@@ -521,7 +558,7 @@ class UsageReader:
         """Record that ``field`` could not be determined (``why``) and was priced at its
         fail-closed bound ``shown`` (a ``priced-at-bound`` finding, on the same field as the gap
         it closes; see :mod:`costline.core.completeness`)."""
-        self.assume(field, shown, UsageSource.ASSUMED, "fail-closed bound")
+        self.assume(field, shown, UsageSource.BOUND, "fail-closed bound")
         self.finding(
             "priced-at-bound",
             Severity.WARNING,
@@ -569,7 +606,7 @@ class UsageReader:
         fallback = worst_case if worst_case is not None else self.worst_case.get(tag.key)
         if fallback is None:
             return None
-        self.assume(tag.key, _plain(fallback), UsageSource.ASSUMED, "fail-closed worst case")
+        self.assume(tag.key, _plain(fallback), UsageSource.BOUND, "fail-closed worst case")
         self.finding(
             "usage-priced-worst-case",
             Severity.WARNING,
@@ -626,9 +663,7 @@ class UsageReader:
         secret = self.is_secret(tag)  # what _shown would mask (a placeholder returned above)
         self.secret_used = self.secret_used or secret
         if self.records:  # (the shown figure is worked out only to be recorded)
-            self.assume(
-                tag.key, SECRET_DISPLAY if secret else _plain(value), UsageSource.TAG, tag.unit
-            )
+            self._assume_declared(tag, SECRET_DISPLAY if secret else _plain(value), tag.unit)
         return value
 
     def _fix(self, tag: UsageTag, raw: Any) -> str:
@@ -674,7 +709,7 @@ class UsageReader:
             return None
         if self.is_secret(tag):
             self.mark_secret(text=True)
-        self.assume(tag.key, self._shown(tag, raw).strip("'"), UsageSource.TAG)
+        self._assume_declared(tag, self._shown(tag, raw).strip("'"))
         return raw.strip()
 
     def missing(self, tag: UsageTag, why: str | None = None) -> None:
@@ -777,11 +812,15 @@ class UsageReader:
             return self._worst_case(MONTHLY_REQUESTS)
         if result is not None and self.records:
             shown = SECRET_DISPLAY if self.secret_used else _plain(result)
+            origin = self.origin(MONTHLY_REQUESTS) if monthly is not None else None
             self.assume(
                 "monthly requests",
                 shown,
-                UsageSource.DERIVED if monthly is None else UsageSource.TAG,
+                UsageSource.DERIVED
+                if monthly is None
+                else (origin.source if origin else UsageSource.TAG),
                 "cost:daily-requests × days per month" if monthly is None else None,
+                origin.where if origin else None,
             )
         return result
 
