@@ -25,7 +25,7 @@ def install_aws_plugin(pulumi_home: Path) -> Path:
     version = aws_plugin_version()
     target = pulumi_home / "plugins" / f"resource-aws-v{version}"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("aws_provider.py", "pulumi-resource-aws"):
+    for name in ("plugin_server.py", "aws_provider.py", "pulumi-resource-aws"):
         shutil.copy2(PLUGINS / name, target / name)
     return target
 

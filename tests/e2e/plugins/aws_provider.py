@@ -50,12 +50,11 @@ import json
 import os
 import re
 import sys
-from concurrent import futures
 from functools import cache
 from typing import Any
 
-import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
+from plugin_server import serve
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -416,19 +415,10 @@ class Provider(provider_pb2_grpc.ResourceProviderServicer):
 
 
 def main(argv: list[str]) -> int:
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=8),
-        options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
+    return serve(
+        lambda server: provider_pb2_grpc.add_ResourceProviderServicer_to_server(Provider(), server),
+        max_workers=8,
     )
-    provider_pb2_grpc.add_ResourceProviderServicer_to_server(Provider(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    try:
-        server.wait_for_termination()
-    except KeyboardInterrupt:  # the engine interrupts its plugins when it is done
-        server.stop(grace=1)
-    return 0
 
 
 if __name__ == "__main__":

@@ -37,12 +37,12 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from concurrent import futures
 from pathlib import Path
 from typing import Any
 
 import grpc
 from google.protobuf import empty_pb2, json_format
+from plugin_server import serve
 from pulumi.runtime.proto import language_pb2, language_pb2_grpc, plugin_pb2
 
 EXEC_SCRIPT = "pulumi-language-python-exec"
@@ -174,21 +174,12 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv if not a.startswith("-")]
     engine_address = args[-1] if args else ""
     exec_script = Path(__file__).resolve().parent / EXEC_SCRIPT
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=16),
-        options=[("grpc.max_receive_message_length", 400 * 1024 * 1024)],
+    return serve(
+        lambda server: language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
+            LanguageHost(engine_address, exec_script), server
+        ),
+        max_workers=16,
     )
-    language_pb2_grpc.add_LanguageRuntimeServicer_to_server(
-        LanguageHost(engine_address, exec_script), server
-    )
-    port = server.add_insecure_port("127.0.0.1:0")
-    server.start()
-    print(port, flush=True)
-    try:
-        server.wait_for_termination()
-    except KeyboardInterrupt:  # the engine interrupts its plugins when it is done
-        server.stop(grace=1)
-    return 0
 
 
 if __name__ == "__main__":
