@@ -32,7 +32,11 @@ def all_priced(n: int) -> list[Resource]:
                     type=BUCKET,
                     name=f"b{i}",
                     properties={
-                        "tags": {"cost:storage-gb": "40", "cost:monthly-get-requests": "30000"}
+                        "tags": {
+                            "cost:storage-gb": "40",
+                            "cost:monthly-get-requests": "30000",
+                            "cost:monthly-put-requests": "100",
+                        }
                     },
                 )
             )

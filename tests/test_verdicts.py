@@ -267,7 +267,7 @@ def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(pack, r
         # 1M PUTs × $0.005/1,000 = $5.00: $9.92.
         (
             [(BUCKET, "data", {"tags": {"cost:storage-gb": "40"}})],
-            None,
+            "data (cost:monthly-put-requests missing, cost:monthly-get-requests missing)",
             "$9.92",
         ),
         # 10M messages × $1.00/M = $10.00 and 10M connection minutes × $0.25/M = $2.50.
@@ -293,8 +293,7 @@ def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(pack, r
 )
 def test_usage_and_settings_take_their_documented_bounds(pack, resources, gap_open, bounded):
     open_ = pack.run(engine(resources), gate(5, fail_closed=False))
-    if gap_open:
-        assert f"+ 1 resource not fully priced: {gap_open}" in stack_message(open_)
+    assert f"+ 1 resource not fully priced: {gap_open}" in stack_message(open_)
     closed = pack.run(engine(resources), gate(5, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"

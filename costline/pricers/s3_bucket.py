@@ -5,9 +5,9 @@ Standard storage per GB-month (tiered), PUT/COPY/POST/LIST and GET/SELECT reques
 ``cost:monthly-put-requests`` and ``cost:monthly-get-requests`` (own, or flowed in from the
 Lambdas that read the bucket, see :mod:`costline.usage.traffic`), and data transfer out to the
 internet
-from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage is required for
-an
-estimate; an undeclared request count is shown as an assumption of zero.
+from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage and both
+request counts are required: an undeclared one is unknown, so the estimate is incomplete (or,
+fail-closed, takes its bound); a bucket nothing reads or writes declares 0.
 """
 
 from __future__ import annotations
@@ -43,14 +43,11 @@ def price_s3_bucket(
         (MONTHLY_PUT_REQUESTS, "s3.requests.put", "PUT/COPY/POST/LIST requests", "PUT"),
         (MONTHLY_GET_REQUESTS, "s3.requests.get", "GET/SELECT requests", "GET"),
     ):
-        if usage.has_or_derived(tag) or usage.fail_closed:
-            count = usage.number(tag)
-            if count is not None:
-                charges.append(
-                    Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}")
-                )
-        else:
-            usage.assume(tag.key, "0", UsageSource.DEFAULT, "not declared")
+        count = usage.number(tag)  # undeclared: unknown (a finding), never taken as 0
+        if count is not None:
+            charges.append(
+                Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}")
+            )
     if usage.has(MONTHLY_TRANSFER_OUT_GB):
         transfer_gb = usage.number(MONTHLY_TRANSFER_OUT_GB)
         if transfer_gb is not None:

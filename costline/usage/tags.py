@@ -65,12 +65,29 @@ class UsageTag:
     example: str
     maximum: Decimal
     numeric: bool = True
+    zero_when: str | None = None
+    """When the figure is truly none (``nothing reads the bucket``): the fix for a missing tag
+    then says to declare 0, since an undeclared figure is unknown, never taken as 0."""
+
+    def or_zero(self) -> str:
+        """``, or k=0 if ...`` for a tag with :attr:`zero_when`, else empty."""
+        return f", or {self.key}=0 if {self.zero_when}" if self.zero_when else ""
+
+    def fix(self) -> str:
+        """How to declare the tag: ``add the tag k=example`` (and :meth:`or_zero`)."""
+        return f"add the tag {self.key}={self.example}{self.or_zero()}"
 
 
 def _tag(
-    key: str, unit: str, meaning: str, example: str, maximum: str, numeric: bool = True
+    key: str,
+    unit: str,
+    meaning: str,
+    example: str,
+    maximum: str,
+    numeric: bool = True,
+    zero_when: str | None = None,
 ) -> UsageTag:
-    return UsageTag(key, unit, meaning, example, Decimal(maximum), numeric)
+    return UsageTag(key, unit, meaning, example, Decimal(maximum), numeric, zero_when)
 
 
 MONTHLY_REQUESTS = _tag(
@@ -130,6 +147,7 @@ MONTHLY_GET_REQUESTS = _tag(
     "S3 GET/SELECT (and other read) requests per month.",
     "30000",
     "1e15",
+    zero_when="nothing reads the bucket",
 )
 MONTHLY_PUT_REQUESTS = _tag(
     "cost:monthly-put-requests",
@@ -137,6 +155,7 @@ MONTHLY_PUT_REQUESTS = _tag(
     "S3 PUT/COPY/POST/LIST requests per month.",
     "100",
     "1e15",
+    zero_when="nothing writes to or lists the bucket",
 )
 INIT_DURATION_MS = _tag(
     "cost:init-duration-ms",
@@ -612,7 +631,7 @@ class UsageReader:
             Severity.WARNING,
             f"{tag.key} priced at the fail-closed worst case {_plain(fallback)} {tag.unit}",
             tag,
-            f"declare the real figure, e.g. {tag.key}={tag.example}",
+            f"declare the real figure, e.g. {tag.key}={tag.example}{tag.or_zero()}",
         )
         return fallback
 
@@ -732,7 +751,7 @@ class UsageReader:
             f"no {tag.key} tag{', ' + why if why else ''}: {tag.meaning.rstrip('.').lower()} is "
             "unknown, so this cost is not in the total",
             tag,
-            f"add the tag {tag.key}={tag.example}",
+            tag.fix(),
         )
 
     def display(self, tag: UsageTag, value: Decimal) -> str:
