@@ -221,11 +221,23 @@ def price_custom_model(
 
 def _epochs(resource: Resource, usage: UsageReader) -> Decimal:
     """``hyperparameters.epochCount``: Bedrock hyperparameters are strings (``{"epochCount":
-    "2"}``)."""
+    "2"}``). When it is not set, AWS's default depends on the base model (1 for Cohere Command,
+    2 for Amazon Nova, 5 for Meta Llama 3.1, none for Titan Multimodal Embeddings:
+    https://docs.aws.amazon.com/bedrock/latest/userguide/custom-models-hp.html), so the figure
+    is unknown: priced at 1 epoch, the least any model trains, and the estimate is incomplete."""
     hyper = resource.properties.get("hyperparameters")
     raw = hyper.get("epochCount") if isinstance(hyper, dict) else None
     if raw is None:
-        usage.assume("hyperparameters.epochCount", "1", UsageSource.DEFAULT, "epochs, AWS default")
+        usage.finding(
+            "property-invalid",
+            Severity.WARNING,
+            "hyperparameters.epochCount is not set and AWS's default depends on the base model "
+            "(1 to 5 epochs), so the training cost is priced at 1 epoch, a lower bound",
+            "hyperparameters.epochCount",
+            'set hyperparameters.epochCount, e.g. "2"',
+            gap="hyperparameters.epochCount not set",
+        )
+        usage.assume("hyperparameters.epochCount", "1", UsageSource.ASSUMED, "epochs, lower bound")
         return Decimal(1)
     text = str(raw) if isinstance(raw, (str, int)) and not isinstance(raw, bool) else ""
     if text.isascii() and text.isdigit() and 1 <= int(text) <= 100:

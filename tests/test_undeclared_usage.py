@@ -1,11 +1,14 @@
-"""An S3 bucket's request counts are usage like any other: undeclared, they are unknown (the
-estimate is incomplete and says which bucket and which tag), never an assumed 0 requests; a
-bucket declared at 0 requests is complete at $0 for requests. Through ``costline estimate`` and
+"""An undeclared figure is unknown, never an assumed 0 (or an assumed minimum): the estimate is
+incomplete and says which resource and what to declare. Through ``costline estimate`` and
 ``costline check`` and through the policy pack over the gRPC Analyzer protocol.
 
-Worked out by hand from the us-east-1 list prices: Standard storage $0.023 / GB-month, so 40 GB
-is $0.92; fail-closed, the documented stand-ins 10,000,000 GETs × $0.0004 / 1,000 = $4.00 and
-1,000,000 PUTs × $0.005 / 1,000 = $5.00, so $9.92.
+* An S3 bucket's request counts: a bucket declared at 0 requests is complete at $0 for
+  requests. By hand from the us-east-1 list prices: Standard storage $0.023 / GB-month, so 40 GB
+  is $0.92; fail-closed, the documented stand-ins 10,000,000 GETs × $0.0004 / 1,000 = $4.00 and
+  1,000,000 PUTs × $0.005 / 1,000 = $5.00, so $9.92.
+* A Bedrock customization job's ``epochCount``, whose AWS default depends on the base model:
+  Titan Text Lite training $0.40 / 1M tokens and $1.95 a month of storage, so 1,000,000 tokens
+  at 1 epoch (the lower bound) is $0.40 + $1.95 = $2.35 and at 2 epochs $0.80 + $1.95 = $2.75.
 """
 
 from __future__ import annotations
@@ -140,3 +143,43 @@ def test_the_pack_reports_undeclared_requests_and_passes_declared_zero(pack):
     assert "not fully priced" not in stack_message(zero)
     assert "Stack total ~$0.92/month" in stack_message(zero)
     assert zero.by_policy("usage-tags") == []
+
+
+# --- a customization job's epochCount -----------------------------------------------------------
+CUSTOM_MODEL = "aws:bedrock/customModel:CustomModel"
+
+
+def custom_model(hyperparameters: dict) -> list:
+    props = {
+        "baseModelIdentifier": "amazon.titan-text-lite-v1",
+        "hyperparameters": hyperparameters,
+        "tags": {"cost:training-tokens": "1000000"},
+    }
+    return [(CUSTOM_MODEL, "ft", props)]
+
+
+def test_an_unset_epoch_count_is_incomplete_at_its_lower_bound(tmp_path):
+    unset = estimate_json(tmp_path, custom_model({"batchSize": "8"}))
+    assert unset["total_monthly_usd"] == "2.35"
+    assert unset["complete"] is False
+    assert unset["incomplete_summary"] == (
+        "1 resource not fully priced: ft (hyperparameters.epochCount not set)"
+    )
+    declared = estimate_json(tmp_path, custom_model({"epochCount": "2"}))
+    assert declared["total_monthly_usd"] == "2.75"
+    assert declared["complete"] is True
+    result = check(tmp_path, custom_model({}), "--budget", "10", "--fail-closed")
+    assert result.exit_code == 1, result.output  # no worst-case bound for an epoch count
+    assert "ft: hyperparameters.epochCount not set, with no worst-case bound" in result.output
+
+
+def test_the_pack_says_an_unset_epoch_count_is_not_known(pack):
+    result = pack.run(engine(custom_model({})), gate(10, fail_closed=False))
+    assert not result.mandatory
+    assert (
+        "Stack total ~$2.35/month + 1 resource not fully priced: ft "
+        "(hyperparameters.epochCount not set)"
+    ) in stack_message(result)
+    declared = pack.run(engine(custom_model({"epochCount": "2"})), gate(10, fail_closed=True))
+    assert not declared.mandatory
+    assert "Stack total ~$2.75/month (budget" in stack_message(declared)
