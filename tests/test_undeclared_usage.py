@@ -137,7 +137,11 @@ def test_the_pack_reports_undeclared_requests_and_passes_declared_zero(pack):
     closed = pack.run(engine(UNDECLARED), gate(5, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"
-    assert "~$9.92/month is over the budget $5.00 by $4.92" in violation.message
+    assert (
+        "~$9.92/month, including 1 resource priced at worst-case bounds: data "
+        "(cost:monthly-put-requests at its bound 1000000, cost:monthly-get-requests at its bound "
+        "10000000), is over the budget $5.00 by $4.92"
+    ) in violation.message
     zero = pack.run(engine(DECLARED_ZERO), gate(5, fail_closed=True))
     assert not zero.mandatory
     assert "not fully priced" not in stack_message(zero)

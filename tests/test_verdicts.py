@@ -63,6 +63,16 @@ EU_SONNET_GAP = f"model (no price for {SONNET_35} in eu-west-1)"
 # fail-closed: the dearest model priced in eu-west-1 at 1,000 + 1,000 tokens is Claude Opus 4.5/4.6:
 # 100,000 × 1,000 = 100M input tokens × $5.50/M = $550; 100M output tokens × $27.50/M = $2,750.
 EU_SONNET_BOUNDED = "$3,312.07"  # $12.07 + $550 + $2,750
+EU_SONNET_BOUND = (  # what the verdicts say the bounded total includes
+    "1 resource priced at worst-case bounds: model (modelSource.copyFrom at its bound "
+    "anthropic.claude-opus-4-6-v1)"
+)
+OPUS_4 = "anthropic.claude-opus-4-20250514-v1:0"  # the dearest model in us-east-1
+
+
+def bounds(name: str, *whats: str) -> str:
+    """How the verdicts name one resource priced at worst-case bounds."""
+    return f"1 resource priced at worst-case bounds: {name} ({', '.join(whats)})"
 
 
 def preview_file(tmp_path: Path, resources) -> Path:
@@ -152,7 +162,10 @@ def test_the_json_report_lists_what_is_missing(tmp_path):
 def test_check_fail_closed_prices_an_unpriced_model_at_the_dearest_in_the_region(tmp_path):
     result = check(tmp_path, EU_SONNET, "--budget", "100", "--fail-closed")
     assert result.exit_code == 1, result.output
-    assert f"costline check FAILED: {EU_SONNET_BOUNDED}/month, budget $100.00" in result.output
+    assert (
+        f"costline check FAILED: {EU_SONNET_BOUNDED}/month, including {EU_SONNET_BOUND}, "
+        "budget $100.00"
+    ) in result.output
     assert "over the budget $100.00 by $3,212.07" in result.output
 
 
@@ -167,7 +180,8 @@ def test_the_pack_says_so_and_fails_closed_on_an_unpriced_model(pack):
     assert closed.mandatory
     (violation,) = closed.by_policy("stack-budget")
     assert (
-        f"~{EU_SONNET_BOUNDED}/month is over the budget $100.00 by $3,212.07" in violation.message
+        f"~{EU_SONNET_BOUNDED}/month, including {EU_SONNET_BOUND}, is over the budget $100.00 by "
+        "$3,212.07" in violation.message
     )
 
 
@@ -187,7 +201,14 @@ def test_check_from_preview_with_usage_missing_is_incomplete_and_fails_closed(tm
     )
     closed = check(tmp_path, UNTAGGED_LAMBDA, "--budget", "50", "--fail-closed")
     assert closed.exit_code == 1, closed.output
-    assert "costline check FAILED: $57.63/month, budget $50.00" in closed.output
+    bound = bounds(
+        "fn",
+        "cost:monthly-requests at its bound 10000000",
+        "cost:avg-duration-ms at its bound 3000",
+    )
+    assert f"costline check FAILED: $57.63/month, including {bound}, budget $50.00" in (
+        closed.output
+    )
 
 
 # --- 3. an unknown memorySize -----------------------------------------------------------------
@@ -216,7 +237,10 @@ def test_unknown_memory_is_incomplete_then_priced_at_the_largest_memory(pack):
     closed = pack.run(engine(UNKNOWN_MEMORY), gate(50, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"
-    assert "~$160.00/month is over the budget $50.00 by $110.00" in violation.message
+    bound = bounds("fn", "memorySize at its bound 10240 MB")
+    assert f"~$160.00/month, including {bound}, is over the budget $50.00 by $110.00" in (
+        violation.message
+    )
 
 
 # --- 4. an unknown model: modelSource.copyFrom unknown, or a model id with no price -----------
@@ -237,31 +261,41 @@ def tokens_profile(model_source, model_tag=None):
 # fail-closed, us-east-1: the dearest model at 1,000 + 1,000 tokens is Claude Opus 4: 10,000 × 1,000
 # = 10M input tokens × $15/M = $150; 10M output tokens × $75/M = $750; total $900.00.
 @pytest.mark.parametrize(
-    ("resources", "gap"),
+    ("resources", "gap", "field"),
     [
-        (tokens_profile({"copyFrom": UNKNOWN_STRING}), "modelSource.copyFrom unknown"),
-        (tokens_profile(UNKNOWN_STRING), "modelSource unknown"),
+        (
+            tokens_profile({"copyFrom": UNKNOWN_STRING}),
+            "modelSource.copyFrom unknown",
+            "modelSource.copyFrom",
+        ),
+        (tokens_profile(UNKNOWN_STRING), "modelSource unknown", "modelSource"),
         (
             tokens_profile(None, "anthropic.claude-3-haiku-2024037-v1:0"),  # a typo
             "no price for anthropic.claude-3-haiku-2024037-v1:0 in us-east-1",
+            "cost:bedrock-model",
         ),
-        (tokens_profile(None, UNKNOWN_STRING), "cost:bedrock-model unknown"),
+        (tokens_profile(None, UNKNOWN_STRING), "cost:bedrock-model unknown", "cost:bedrock-model"),
     ],
     ids=["copyFrom-unknown", "modelSource-unknown", "model-typo", "model-tag-unknown"],
 )
-def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(pack, resources, gap):
+def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(
+    pack, resources, gap, field
+):
     open_ = pack.run(engine(resources), gate(50, fail_closed=False))
     assert not open_.mandatory
     assert f"~$0.00/month + 1 resource not fully priced: model ({gap})" in stack_message(open_)
     closed = pack.run(engine(resources), gate(50, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"
-    assert "~$900.00/month is over the budget $50.00 by $850.00" in violation.message
+    bound = bounds("model", f"{field} at its bound {OPUS_4}")
+    assert f"~$900.00/month, including {bound}, is over the budget $50.00 by $850.00" in (
+        violation.message
+    )
 
 
 # --- 5. deleted S3 request tags, a WebSocket API with no tags, unknown cache settings ---------
 @pytest.mark.parametrize(
-    ("resources", "gap_open", "bounded"),
+    ("resources", "gap_open", "bounded", "bound"),
     [
         # 40 GB × $0.023 = $0.92; fail-closed adds 10M GETs × $0.0004/1,000 = $4.00 and
         # 1M PUTs × $0.005/1,000 = $5.00: $9.92.
@@ -269,12 +303,22 @@ def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(pack, r
             [(BUCKET, "data", {"tags": {"cost:storage-gb": "40"}})],
             "data (cost:monthly-put-requests missing, cost:monthly-get-requests missing)",
             "$9.92",
+            bounds(
+                "data",
+                "cost:monthly-put-requests at its bound 1000000",
+                "cost:monthly-get-requests at its bound 10000000",
+            ),
         ),
         # 10M messages × $1.00/M = $10.00 and 10M connection minutes × $0.25/M = $2.50.
         (
             [(V2_API, "ws", {"protocolType": "WEBSOCKET"})],
             "ws (cost:monthly-messages missing, cost:monthly-connection-minutes missing)",
             "$12.50",
+            bounds(
+                "ws",
+                "cost:monthly-messages at its bound 10000000",
+                "cost:monthly-connection-minutes at its bound 10000000",
+            ),
         ),
         # the largest cache (237 GB) at $3.80 an hour × 730 hours = $2,774.00.
         (
@@ -287,17 +331,20 @@ def test_an_unknown_model_is_incomplete_then_priced_at_the_dearest_model(pack, r
             ],
             "dev (cacheClusterEnabled unknown)",
             "$2,774.00",
+            bounds(
+                "dev", "cacheClusterEnabled at its bound true", "cacheClusterSize at its bound 237"
+            ),
         ),
     ],
     ids=["s3-request-tags-deleted", "websocket-untagged", "stage-cache-unknown"],
 )
-def test_usage_and_settings_take_their_documented_bounds(pack, resources, gap_open, bounded):
+def test_usage_and_settings_take_their_documented_bounds(pack, resources, gap_open, bounded, bound):
     open_ = pack.run(engine(resources), gate(5, fail_closed=False))
     assert f"+ 1 resource not fully priced: {gap_open}" in stack_message(open_)
     closed = pack.run(engine(resources), gate(5, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     assert violation.enforcement_level == "mandatory"
-    assert f"~{bounded}/month is over the budget $5.00" in violation.message
+    assert f"~{bounded}/month, including {bound}, is over the budget $5.00" in violation.message
 
 
 def test_an_unknown_provisioned_model_is_priced_at_the_dearest_one(pack):
@@ -308,7 +355,10 @@ def test_an_unknown_provisioned_model_is_priced_at_the_dearest_one(pack):
     assert "+ 1 resource not fully priced: pt (modelArn unknown)" in stack_message(open_)
     closed = pack.run(engine(resources), gate(1000, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
-    assert "~$14,965.00/month is over the budget $1,000.00 by $13,965.00" in violation.message
+    bound = bounds("pt", "modelArn at its bound amazon.titan-text-express-v1")
+    assert (
+        f"~$14,965.00/month, including {bound}, is over the budget $1,000.00 by $13,965.00"
+    ) in violation.message
 
 
 # --- 6. no bound: the gate fails, naming the resource and what is missing ---------------------
@@ -402,7 +452,10 @@ def test_a_lambda_with_tokens_but_no_model_says_the_model_is_missing(pack):
     closed = pack.run(engine([fn]), gate(50, fail_closed=True))
     (violation,) = closed.by_policy("stack-budget")
     # $900.00 of Claude Opus 4 tokens (as above); Lambda inside the free tier.
-    assert "~$900.00/month is over the budget $50.00 by $850.00" in violation.message
+    bound = bounds("fn", f"cost:bedrock-model at its bound {OPUS_4}")
+    assert f"~$900.00/month, including {bound}, is over the budget $50.00 by $850.00" in (
+        violation.message
+    )
 
 
 # --- secrets ----------------------------------------------------------------------------------

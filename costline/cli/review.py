@@ -32,6 +32,7 @@ from costline.core.money import format_usd
 from costline.core.text import one_line
 from costline.estimator.priced import PricedStack
 from costline.render.filters import signed_pct, signed_usd
+from costline.render.summary import known_text
 from costline.review.baseline import Baseline, BaselineError, load_baseline
 from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
 from costline.review.sections import review_report
@@ -226,10 +227,14 @@ def verdict_line(report: dict[str, Any]) -> str:
     }
     word = words[budget["status"]]
     total = f"{format_usd(report['total_monthly_usd'])}/month"
-    if not report.get("complete", True):
-        total += f" + {one_line(report['incomplete_summary'])}"
-        if budget["status"] != "over":
-            word += ", but the estimate is incomplete"
+    total += one_line(
+        known_text(
+            report["incomplete_summary"] if not report.get("complete", True) else "",
+            report.get("bounded_summary", ""),
+        )
+    )
+    if not report.get("complete", True) and budget["status"] != "over":
+        word += ", but the estimate is incomplete"
     parts = [total]
     if baseline is not None:
         parts.append(

@@ -78,24 +78,42 @@ class Completeness:
 
     def missing_by_resource(self) -> dict[str, list[str]]:
         """Resource name (``the stack`` for stack-wide gaps) → what is missing, in order."""
-        grouped: dict[str, list[str]] = {}
-        for gap in self.missing:
-            whats = grouped.setdefault(gap.resource_name or "the stack", [])
-            if gap.what not in whats:
-                whats.append(gap.what)
-        return grouped
+        return _by_resource(self.missing)
+
+    def bounded_by_resource(self) -> dict[str, list[str]]:
+        """Resource name → what was priced at a fail-closed bound, in order."""
+        return _by_resource(self.bounded)
 
     def summary(self, shown: int = 3) -> str:
         """``1 resource not fully priced: model (no price for X in eu-west-1)``; empty when
         complete. At most ``shown`` resources are named, then ``and N more``."""
-        grouped = self.missing_by_resource()
-        if not grouped:
-            return ""
-        count = len(grouped)
-        named = [f"{name} ({', '.join(whats)})" for name, whats in list(grouped.items())[:shown]]
-        more = f" and {count - shown} more" if count > shown else ""
-        noun = "resource" if count == 1 else "resources"
-        return f"{count} {noun} not fully priced: {'; '.join(named)}{more}"
+        return _listed(self.missing_by_resource(), "not fully priced", shown)
+
+    def bounded_summary(self, shown: int = 3) -> str:
+        """``1 resource priced at worst-case bounds: fn (memorySize at its bound 10240 MB)``:
+        the part of the total that is a fail-closed worst case, not a known cost; empty when
+        nothing is. At most ``shown`` resources are named, then ``and N more``."""
+        return _listed(self.bounded_by_resource(), "priced at worst-case bounds", shown)
+
+
+def _by_resource(gaps: tuple[Gap, ...]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for gap in gaps:
+        whats = grouped.setdefault(gap.resource_name or "the stack", [])
+        if gap.what not in whats:
+            whats.append(gap.what)
+    return grouped
+
+
+def _listed(grouped: Mapping[str, list[str]], state: str, shown: int) -> str:
+    """``2 resources <state>: a (x, y); b (z)``, at most ``shown`` named; empty for none."""
+    if not grouped:
+        return ""
+    count = len(grouped)
+    named = [f"{name} ({', '.join(whats)})" for name, whats in list(grouped.items())[:shown]]
+    more = f" and {count - shown} more" if count > shown else ""
+    noun = "resource" if count == 1 else "resources"
+    return f"{count} {noun} {state}: {'; '.join(named)}{more}"
 
 
 def gap_text(finding: Finding) -> str:

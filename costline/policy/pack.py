@@ -340,6 +340,11 @@ def validate_stack_budget(
     verdict = stack_budget(total, budget, settings.warn_at_percent)
     drivers = drivers_text(stack.estimate)
     known = stack.estimate.completeness
+    bounded = known.bounded_summary()
+    # the total, saying which of its figures are fail-closed bounds when any is
+    stack_cost = f"Stack cost ~{format_usd(total)}/month" + (
+        f", including {bounded}," if bounded else ""
+    )
     if settings.fail_closed and not known.complete:
         report(
             one_line(
@@ -352,15 +357,14 @@ def validate_stack_budget(
     elif verdict.over_usd is not None:
         report(
             one_line(
-                f"Stack cost ~{format_usd(total)}/month is over the budget {format_usd(budget)} by "
+                f"{stack_cost} is over the budget {format_usd(budget)} by "
                 f"{format_usd(verdict.over_usd)}. Top cost drivers: {drivers}."
             ),
             None,
         )
     elif verdict.status == "warning":
         message = (
-            f"Stack cost ~{format_usd(total)}/month is "
-            f"{plain_number(verdict.used_percent or ZERO)}% "
+            f"{stack_cost} is {plain_number(verdict.used_percent or ZERO)}% "
             f"of the budget {format_usd(budget)} (warning at "
             f"{plain_number(settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )

@@ -110,10 +110,19 @@ def status_counts(estimate: Estimate) -> dict[ResourceStatus, int]:
     return counts
 
 
+def known_text(missing: str, bounded: str) -> str:
+    """What follows a total: `` + <what is missing>`` and ``, including <what is a bound>``
+    (the summaries of :class:`~costline.core.completeness.Completeness`); empty when the total
+    is all known costs."""
+    return (f" + {missing}" if missing else "") + (f", including {bounded}" if bounded else "")
+
+
 def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
     """``Stack total ~$38.61/month (budget $50.00, headroom $11.39) · 9 resources: ...``, with
     what is missing after the total when the estimate is incomplete
-    (``~$12.07/month + 1 resource not fully priced: model (no price for … in eu-west-1)``)."""
+    (``~$12.07/month + 1 resource not fully priced: model (no price for … in eu-west-1)``) and
+    what is a fail-closed bound when any figure is (``~$9.92/month, including 1 resource priced
+    at worst-case bounds: data (cost:monthly-get-requests at its bound 10000000)``)."""
     counts = status_counts(estimate)
     total = estimate.total_monthly_usd
     budget = ""
@@ -124,8 +133,9 @@ def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
             if headroom >= 0
             else f" (budget {format_usd(budget_usd)}, over by {format_usd(-headroom)})"
         )
-    gaps = estimate.completeness.summary()
-    incomplete = f" + {gaps}" if gaps else ""
+    incomplete = known_text(
+        estimate.completeness.summary(), estimate.completeness.bounded_summary()
+    )
     return (
         f"Stack total ~{format_usd(total)}/month{incomplete}{budget} · "
         f"{len(estimate.resources)} resources: "

@@ -71,18 +71,27 @@ def _verdict_line(report: Mapping[str, Any]) -> Text:
         text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
     line.append(text, style=STATUS_STYLE[status])
     line.append(" · ")
-    if v["complete"]:
+    if v["complete"] and not v["bounded"]:
         line.append("all costs known", style="green")
-    else:
-        names = ", ".join(one_line(n) for n in v["incomplete"][:5])
-        more = len(v["incomplete"]) - 5
+    if not v["complete"]:
+        line.append("incomplete" + _named(v["incomplete"]), style="bold yellow")
+    if v["bounded"]:
+        if not v["complete"]:
+            line.append(" · ")
+        count = len(v["bounded"])
         line.append(
-            "incomplete"
-            + (f": {names}" if names else "")
-            + (f" and {more} more" if more > 0 else ""),
+            f"includes worst-case bounds for {count} resource{'s' if count != 1 else ''}"
+            + _named(v["bounded"]),
             style="bold yellow",
         )
     return line
+
+
+def _named(names: list[str], shown: int = 5) -> str:
+    """``: a, b and 2 more`` (empty for no names)."""
+    listed = ", ".join(one_line(n) for n in names[:shown])
+    more = len(names) - shown
+    return (f": {listed}" if listed else "") + (f" and {more} more" if more > 0 else "")
 
 
 def _services(report: Mapping[str, Any]) -> Table:

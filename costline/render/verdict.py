@@ -1,5 +1,6 @@
 """The verdict a reviewer reads first, in every format: the total, the change against the
-baseline and its direction, the budget status and whether the estimate is complete.
+baseline and its direction, the budget status, whether the estimate is complete and whether
+any figure in it is a fail-closed worst-case bound.
 
 Plain data computed from the report (templates and the terminal view only format it). The
 completeness fields ``complete`` and ``incomplete`` are read from the report when it carries
@@ -24,32 +25,35 @@ def _incomplete_names(report: Mapping[str, Any]) -> list[str]:
     (:mod:`costline.core.completeness`); by status for a report without them."""
     listed = report.get("incomplete")
     if isinstance(listed, list):
-        grouped: dict[str, list[str]] = {}
-        for gap in listed:
-            if isinstance(gap, Mapping):
-                name = str(
-                    gap.get("resource_name") or gap.get("name") or gap.get("urn") or "the stack"
-                )
-                whats = grouped.setdefault(name, [])
-                what = str(gap.get("what", ""))
-                if what and what not in whats:
-                    whats.append(what)
-            else:
-                grouped.setdefault(str(gap), [])
-        return [
-            f"{name} ({', '.join(whats)})" if whats else name for name, whats in grouped.items()
-        ]
+        return _gap_names(listed)
     return [r["name"] for r in report["resources"] if r["status"] in INCOMPLETE_STATUSES]
+
+
+def _gap_names(listed: list[Any]) -> list[str]:
+    """Each resource named in the gaps ``listed``, with what they say about it, in order."""
+    grouped: dict[str, list[str]] = {}
+    for gap in listed:
+        if isinstance(gap, Mapping):
+            name = str(gap.get("resource_name") or gap.get("name") or gap.get("urn") or "the stack")
+            whats = grouped.setdefault(name, [])
+            what = str(gap.get("what", ""))
+            if what and what not in whats:
+                whats.append(what)
+        else:
+            grouped.setdefault(str(gap), [])
+    return [f"{name} ({', '.join(whats)})" if whats else name for name, whats in grouped.items()]
 
 
 def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
     """``total_usd``; ``delta_usd`` and ``delta_percent`` (None without a baseline) and
     ``direction`` (``up``, ``down``, ``none``: the change as displayed, in whole cents);
     ``status`` (the budget's ``over``/``warning``/``within``, or ``none``); ``complete`` and
-    ``incomplete`` (names of the resources whose cost is not fully known)."""
+    ``incomplete`` (names of the resources whose cost is not fully known); ``bounded`` (names
+    of the resources priced, in part, at a fail-closed worst-case bound, with what was)."""
     base = report.get("baseline")
     budget = report.get("budget")
     incomplete = _incomplete_names(report)
+    bounded = report.get("bounded")
     complete = report.get("complete")
     if not isinstance(complete, bool):
         complete = not incomplete
@@ -65,4 +69,5 @@ def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
         "status": budget["status"] if budget else "none",
         "complete": complete,
         "incomplete": incomplete,
+        "bounded": _gap_names(bounded) if isinstance(bounded, list) else [],
     }

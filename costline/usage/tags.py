@@ -625,13 +625,17 @@ class UsageReader:
         fallback = worst_case if worst_case is not None else self.worst_case.get(tag.key)
         if fallback is None:
             return None
-        self.assume(tag.key, _plain(fallback), UsageSource.BOUND, "fail-closed worst case")
+        # a caller's bound comes from the resource (a Lambda's timeout): masked once a secret
+        # was read, as it may be one; the table's stand-ins are documented figures
+        shown = SECRET_DISPLAY if worst_case is not None and self.secret_used else _plain(fallback)
+        self.assume(tag.key, shown, UsageSource.BOUND, "fail-closed worst case")
         self.finding(
             "usage-priced-worst-case",
             Severity.WARNING,
-            f"{tag.key} priced at the fail-closed worst case {_plain(fallback)} {tag.unit}",
+            f"{tag.key} priced at the fail-closed worst case {shown} {tag.unit}",
             tag,
             f"declare the real figure, e.g. {tag.key}={tag.example}{tag.or_zero()}",
+            gap=f"{tag.key} at its bound {shown}",
         )
         return fallback
 
