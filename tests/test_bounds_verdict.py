@@ -197,3 +197,53 @@ def test_a_secret_timeout_is_not_shown_as_the_duration_bound(pack, tmp_path):
         "(cost:avg-duration-ms at its bound [secret])"
     ) in line
     assert all("7000" not in v.message for v in closed.violations)
+
+
+# --- many stacks (--config costline.yml) --------------------------------------------------------
+def test_the_multi_stack_verdict_says_which_stacks_include_bounds(tmp_path):
+    """One program, stack ``dev``: ``fn`` as above ($6.03 fail-closed, $0.20 fail-open with its
+    duration missing), run as two projects of one costline.yml: $12.07 (2 × $6.033345) in all
+    under --fail-closed."""
+    program = tmp_path / "svc"
+    program.mkdir()
+    (program / "Pulumi.yaml").write_text("name: svc\nruntime: python\n")
+    (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    (program / "__main__.py").write_text(
+        "import pulumi_aws as aws\n\n"
+        'aws.lambda_.Function("fn", runtime="python3.12", handler="app.handler", '
+        'role="arn:aws:iam::123456789012:role/fixture", '
+        'tags={"cost:monthly-requests": "2000000"})\n'
+    )
+    config = tmp_path / "costline.yml"
+    config.write_text(
+        "version: 1\nprojects:\n"
+        "  - path: svc\n    stack: dev\n    name: one\n    budget_usd: 10\n"
+        "  - path: svc\n    stack: dev\n    name: two\n    budget_usd: 5\n"
+    )
+    comment = tmp_path / "comment.md"
+    closed = CliRunner().invoke(
+        main, ["check", "--config", str(config), "--fail-closed", "--report", str(comment), *FAST]
+    )
+    assert closed.exit_code == 1, closed.output
+    lines = closed.stdout.splitlines()
+    bound = "1 resource priced at worst-case bounds: fn (cost:avg-duration-ms at its bound 3000)"
+    assert lines[0] == f"one: costline check passed: $6.03/month, including {bound}, budget $10.00"
+    assert lines[1] == f"two: costline check FAILED: $6.03/month, including {bound}, budget $5.00"
+    assert lines[-1] == (
+        "costline check: 1 of 2 stacks failed the check · $12.07/month in all · ⚠️ worst-case "
+        "bounds in 2 stacks, exit 1"
+    )
+    text = comment.read_text()
+    assert text.startswith(
+        "## ❌ costline: 1 of 2 stacks failed the check · $12.07/month in all · ⚠️ worst-case "
+        "bounds in 2 stacks\n"
+    )
+    assert "| one | $6.03 | $10.00 | ✅ within budget · ⚠️ worst-case bounds |" in text
+    assert "⚠️ **Worst-case bounds:** part of the cost of one, two is priced" in text
+    open_ = CliRunner().invoke(main, ["check", "--config", str(config), *FAST])
+    assert open_.exit_code == 0, open_.output
+    assert "worst-case" not in open_.stdout
+    assert open_.stdout.splitlines()[-1] == (
+        "costline check: 2 stacks within budget · $0.40/month in all · ⚠️ incomplete in 2 "
+        "stacks, exit 0"
+    )

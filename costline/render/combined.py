@@ -6,7 +6,7 @@ the one-line error that stopped it, and its exit code). The heading leads with t
 outcome, as a single stack's report does: a stack that could not be estimated, then a failed
 check, then a budget warning; and it says when the total is not complete — a stack that could
 not be estimated is left out of it, and a stack whose own estimate is incomplete makes the sum
-a lower bound (an unknown is never $0).
+a lower bound (an unknown is never $0) — and when part of it is a fail-closed worst-case bound.
 
 Each stack's report applies the free tiers as if its stack had the account to itself (costline
 cannot know which stacks share an account); the comment says so under the table.
@@ -67,6 +67,11 @@ def _complete(report: Mapping[str, Any]) -> bool:
     return bool(verdict(report)["complete"])
 
 
+def _bounded(report: Mapping[str, Any]) -> bool:
+    """Part of the stack's total is a fail-closed worst-case bound, not a known cost."""
+    return bool(verdict(report)["bounded"])
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -90,6 +95,7 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
     statuses = [((r.report or {}).get("budget") or {}).get("status") for r in results]
     warned = statuses.count("warning")
     incomplete = sum(1 for r in results if r.report is not None and not _complete(r.report))
+    bounded = sum(1 for r in results if r.report is not None and _bounded(r.report))
     if errors:
         icon = "❌"
         what = (
@@ -111,10 +117,14 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
     known = (
         f"⚠️ incomplete in {_plural(incomplete, 'stack')}"
         if incomplete
-        else "all costs known"
-        if not errors
         else "⚠️ incomplete"
+        if errors
+        else ""
+        if bounded
+        else "all costs known"
     )
+    if bounded:
+        known += (" · " if known else "") + (f"⚠️ worst-case bounds in {_plural(bounded, 'stack')}")
     return icon, f"{what} · {known}"
 
 
@@ -128,6 +138,8 @@ def _status(result: StackResult) -> str:
         text = "❌ check failed"  # a resource budget or an increase limit, not the total
     if not _complete(result.report):
         text += " · ⚠️ incomplete"
+    if _bounded(result.report):
+        text += " · ⚠️ worst-case bounds"
     return text
 
 
@@ -155,17 +167,23 @@ def combined_markdown(results: Sequence[StackResult], sections: Sequence[str]) -
     total = combined_total(results)
     errors = [r for r in results if r.report is None]
     incomplete = [r for r in results if r.report is not None and not _complete(r.report)]
+    bounded = [r for r in results if r.report is not None and _bounded(r.report)]
     lines = [f"## {heading(results)}", ""]
-    if errors:
-        names = ", ".join(escape_markdown(r.name) for r in errors)
-        lines += [f"⚠️ Could not be estimated, left out of the total: {names}.", ""]
-    if incomplete:
-        names = ", ".join(escape_markdown(r.name) for r in incomplete)
-        lines += [
-            f"⚠️ **Incomplete:** part of the cost of {names} is not known (see each stack's "
-            "report), so the total is a lower bound.",
-            "",
-        ]
+    for stacks, says in (
+        (errors, "⚠️ Could not be estimated, left out of the total: {}."),
+        (
+            incomplete,
+            "⚠️ **Incomplete:** part of the cost of {} is not known (see each stack's report), so "
+            "the total is a lower bound.",
+        ),
+        (
+            bounded,
+            "⚠️ **Worst-case bounds:** part of the cost of {} is priced at fail-closed worst-case "
+            "bounds, not at declared figures (see each stack's report).",
+        ),
+    ):
+        if stacks:
+            lines += [says.format(", ".join(escape_markdown(r.name) for r in stacks)), ""]
     baselines = any((r.report or {}).get("baseline") for r in results)
     lines += (
         ["| Stack | Monthly | vs baseline | Budget | Status |", "|:--|--:|--:|--:|:--|"]
