@@ -568,7 +568,7 @@ CASES: dict[str, Bad] = {
         "costline does not price aws:ec2/instance:Instance yet",
         policy=CE,
         target="vm",
-        pack_text="vm (aws:ec2 Instance): not priced by costline",
+        pack_text="vm (aws:ec2:Instance): not priced by costline",
     ),
     "made-up type": bad(
         res("acme:widgets/gizmo:Gizmo", "g"),
@@ -577,7 +577,7 @@ CASES: dict[str, Bad] = {
         "costline does not price acme:widgets/gizmo:Gizmo yet",
         policy=CE,
         target="g",
-        pack_text="g (acme:widgets Gizmo): not priced by costline",
+        pack_text="g (acme:widgets:Gizmo): not priced by costline",
     ),
     "unknown model id tag": bad(
         res(PROFILE, "p", tags={**TOKENS, "cost:bedrock-model": "acme.gpt-9"}),
@@ -734,7 +734,7 @@ SECRET_CASES: dict[str, Secret] = {
     "secret environment variable": Secret(
         (fn(environment={"variables": {"API_KEY": secret("sk-live-s3cr3t")}}),),
         ("sk-live-s3cr3t",),
-        shown="fn (aws:lambda Function)",
+        shown="fn (aws:lambda:Function)",
     ),
     "secret provider region": Secret(
         (res("pulumi:providers:aws", "default", region=secret("eu-west-1")), fn()), ("eu-west-1",)
@@ -1192,7 +1192,7 @@ def test_an_unwritable_report_path_names_the_path(pack, tmp_path):
     (error,) = _advisories(result)
     assert f"cannot write the report to {target}: No such file or directory" in error
     assert any(
-        "fn (aws:lambda Function): ~$" in v.message for v in result.by_policy("cost-estimate")
+        "fn (aws:lambda:Function): ~$" in v.message for v in result.by_policy("cost-estimate")
     )
 
 

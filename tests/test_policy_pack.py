@@ -53,12 +53,12 @@ def test_every_priced_resource_gets_an_advisory_estimate(pack):
     by_urn = {v.urn: v.message for v in result.by_policy("cost-estimate")}
     stack = {r.name: r.urn for r in seed_stack()}
     assert (
-        "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside "
+        "api-handler (aws:lambda:Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside "
         "free tier" in by_urn[stack["api-handler"]]
     )
-    assert "model (aws:bedrock InferenceProfile): ~$101.25/month" in by_urn[stack["model"]]
-    assert "dev (aws:apigateway Stage): ~$0.11/month" in by_urn[stack["dev"]]
-    assert "artifacts (aws:s3 Bucket): ~$0.93/month — 40 GB stored" in by_urn[stack["artifacts"]]
+    assert "model (aws:bedrock:InferenceProfile): ~$101.25/month" in by_urn[stack["model"]]
+    assert "dev (aws:apigateway:Stage): ~$0.11/month" in by_urn[stack["dev"]]
+    assert "artifacts (aws:s3:Bucket): ~$0.93/month — 40 GB stored" in by_urn[stack["artifacts"]]
     summary = by_urn[""]
     assert "Stack total ~$102.29/month" in summary
     # staleness is judged by the prices the estimate used, never by the tables' oldest entry
@@ -180,7 +180,7 @@ def test_fail_closed_prices_untagged_lambda_at_worst_case_so_budget_still_blocks
     # Duration: 10M × 900 s × 1 GB = 9,000,000,000 GB-s - 400,000 free = 8,999,600,000 GB-s:
     # the first 6,000,000,000 × $0.0000166667 = $100,000.20, the other 2,999,600,000 ×
     # $0.000015 = $44,994.00. Total $1.80 + $100,000.20 + $44,994.00 = $144,996.00.
-    assert "\nfn (aws:lambda Function): ~$144,996.00/month " in estimate, estimate
+    assert "\nfn (aws:lambda:Function): ~$144,996.00/month " in estimate, estimate
     assert any("fail-closed worst case" in m for m in messages(result, "usage-tags"))
 
 
@@ -198,7 +198,7 @@ def test_unknown_values_are_priced_with_stated_assumptions_not_the_sdk_message(p
     text = "\n".join(messages(result))
     assert "can't run policy" not in text
     assert (
-        "fn (aws:lambda Function): ~$0.20/month" in text
+        "fn (aws:lambda:Function): ~$0.20/month" in text
     )  # 1M billable requests; GB-s inside free tier
     profile = EngineResource(
         urn=make_urn("aws:bedrock/inferenceProfile:InferenceProfile", "p"),
@@ -209,7 +209,7 @@ def test_unknown_values_are_priced_with_stated_assumptions_not_the_sdk_message(p
     )
     result = pack.run([profile])
     (line,) = [
-        m for m in messages(result, "cost-estimate") if "p (aws:bedrock InferenceProfile)" in m
+        m for m in messages(result, "cost-estimate") if "p (aws:bedrock:InferenceProfile)" in m
     ]
     assert (
         "is not a price" in line
@@ -248,7 +248,7 @@ def test_unpriced_type_is_counted_not_priced_without_crashing(pack):
     result = pack.run([*reference(), vm])
     assert "1 not priced" in messages(result, "cost-estimate")[-1]
     assert any(
-        "vm (aws:ec2 Instance): not priced by costline" in m
+        "vm (aws:ec2:Instance): not priced by costline" in m
         for m in messages(result, "cost-estimate")
     )
 
@@ -264,7 +264,7 @@ def test_a_component_is_free_but_an_unknown_custom_type_is_not_priced(pack):
     summary = messages(result, "cost-estimate")[-1]
     assert "1 not priced" in summary
     every = "\n".join(messages(result, "cost-estimate"))
-    assert "w (acme:index Widget): not priced by costline" in every
+    assert "w (acme:index:Widget): not priced by costline" in every
     assert "orders" not in every  # free by itself: not listed
 
 

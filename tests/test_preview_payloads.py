@@ -66,7 +66,7 @@ def test_empty_outputs_are_priced_from_the_analyze_inputs(pack):
         provider=provider("assumed", assumeRoles=UNKNOWN_STRING),
     )
     result = pack.run([fn])
-    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+    assert "fn (aws:lambda:Function): ~$18.73/month" in lambda_line(result)
     assert "Stack total ~$18.73/month" in summary(result)
 
 
@@ -84,7 +84,7 @@ def test_tags_all_is_worked_out_from_the_providers_default_tags(pack):
         ),
     )
     result = pack.run([fn])
-    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+    assert "fn (aws:lambda:Function): ~$18.73/month" in lambda_line(result)
 
 
 def test_first_preview_outputs_unknown_computed_fields_and_tags_all(pack):
@@ -109,7 +109,7 @@ def test_first_preview_outputs_unknown_computed_fields_and_tags_all(pack):
         ),
     )
     result = pack.run([fn])
-    assert "fn (aws:lambda Function): ~$18.73/month" in lambda_line(result)
+    assert "fn (aws:lambda:Function): ~$18.73/month" in lambda_line(result)
     every = "\n".join(v.message for v in result.violations)
     assert "not known" not in every and "partly priced" not in every
 
@@ -125,7 +125,7 @@ def test_outputs_win_where_they_are_known(pack):
         provider=provider(),
     )
     result = pack.run([fn])
-    assert "fn (aws:lambda Function): ~$43.73/month" in lambda_line(result)
+    assert "fn (aws:lambda:Function): ~$43.73/month" in lambda_line(result)
 
 
 def test_an_unknown_default_tag_leaves_the_usage_unknown_not_missing(pack):
@@ -142,7 +142,7 @@ def test_an_unknown_default_tag_leaves_the_usage_unknown_not_missing(pack):
     assert any("cost:avg-duration-ms could not be read" in m for m in usage), usage
     assert "add the tag" not in "\n".join(v.message for v in result.violations)
     # requests only: 3M - 1M free = 2M × $0.20/M
-    assert "fn (aws:lambda Function): ~$0.40/month" in lambda_line(result)
+    assert "fn (aws:lambda:Function): ~$0.40/month" in lambda_line(result)
 
 
 def test_a_resource_sent_with_no_properties_at_all_is_unknown_not_free(pack):
@@ -281,5 +281,5 @@ def test_traffic_follows_property_dependencies_when_the_reference_is_unknown(pac
         provider=provider(),
     )
     result = pack.run([profile, fn])
-    assert "model (aws:bedrock InferenceProfile): ~$101.25/month" in lambda_line(result, "model")
+    assert "model (aws:bedrock:InferenceProfile): ~$101.25/month" in lambda_line(result, "model")
     assert "Stack total ~$101.25/month" in summary(result)

@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from costline.core.type_names import short_type
 from costline.estimator.pipeline import estimate
 from costline.readers import auto_detect
-from costline.render.filters import short_type
 from costline.render.templates import render
 from costline.render.verdict import verdict
 from costline.review.budget import BudgetLimits

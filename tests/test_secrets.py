@@ -148,7 +148,7 @@ def test_a_secret_architecture_is_used_and_named_nowhere(pack, tmp_path):
     # 10M requests × 100 ms × 1 GB = 1,000,000 GB-s; 600,000 billable after the free 400,000 at
     # arm64's $0.0000133334/GB-s = $8.00040 (x86_64 would be $10.00002); requests 9M × $0.20/M
     # = $1.80: the secret architecture was used for the price.
-    assert line.startswith("fn (aws:lambda Function): ~$9.80/month — usage from a secret value")
+    assert line.startswith("fn (aws:lambda:Function): ~$9.80/month — usage from a secret value")
 
 
 def test_a_secret_tags_map_masks_its_figures_and_garbles_no_other(pack, tmp_path):
@@ -166,7 +166,7 @@ def test_a_secret_tags_map_masks_its_figures_and_garbles_no_other(pack, tmp_path
     # 10,001,000 requests share the 1M free ones: plain's share (999,900) would tell the
     # secret 1,000, so it is not shown; its figures are.
     assert lines["plain"] == (
-        "plain (aws:lambda Function): ~$1.80/month — part free (the free tier is shared with "
+        "plain (aws:lambda:Function): ~$1.80/month — part free (the free tier is shared with "
         "usage from a secret value), 10,000,000 req × 100 ms × 128 MB, inside free tier"
     ), lines["plain"]
     assert lines["hidden"].endswith("usage from a secret value"), lines["hidden"]
@@ -387,6 +387,6 @@ def test_a_secret_costline_usage_in_stack_config_is_used_and_not_shown(tmp_path)
     # 987,654,321 × 0.1 s × 0.125 GB = 12,345,679.0125 GB-s, 11,945,679.0125 after the free
     # 400,000, × $0.0000166667 = $199.0950484: $396.43 a month, priced from the secret figures.
     assert line == (
-        "fn (aws:lambda Function): ~$396.43/month — usage from a secret value"
+        "fn (aws:lambda:Function): ~$396.43/month — usage from a secret value"
         " · usage from stack config: costline:usage.fn"
     )

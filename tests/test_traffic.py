@@ -68,11 +68,11 @@ def test_reference_program_with_traffic_only_on_the_api_costs_the_same(program_r
     r = {x.name: x for x in derived_est.resources}
     lam = derived(r["api-handler"], "cost:monthly-requests")
     assert (lam.value, lam.source) == ("30000", UsageSource.DERIVED)
-    assert lam.detail == "from api (aws:apigateway RestApi) via integration"
+    assert lam.detail == "from api (aws:apigateway:RestApi) via integration"
     model = derived(r["model"], "cost:monthly-requests")
     assert model.detail == (
-        "from api-handler (aws:lambda Function) via environment "
-        "← from api (aws:apigateway RestApi) via integration"
+        "from api-handler (aws:lambda:Function) via environment "
+        "← from api (aws:apigateway:RestApi) via integration"
     )
     assert derived(r["model"], "cost:input-tokens").source is UsageSource.DERIVED
     gets = derived(r["artifacts"], "cost:monthly-get-requests")
@@ -168,7 +168,7 @@ def test_permission_and_iam_policy_are_weaker_hints():
     )
     assert (
         values[urn(LAMBDA, "fn")]["cost:monthly-requests"].detail
-        == "from api (aws:apigateway RestApi) via permission (hint)"
+        == "from api (aws:apigateway:RestApi) via permission (hint)"
     )
     assert "via IAM policy (hint)" in values[urn(PROFILE, "model")]["cost:monthly-requests"].detail
 

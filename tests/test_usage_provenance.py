@@ -241,10 +241,10 @@ def test_the_pack_shows_stack_config_as_the_source_and_a_tag_wins_over_it(tmp_pa
         lambda_("defaulted", tags={}, tagsAll=TAGS),
         tmp_path=tmp_path,
     )
-    assert lines["untagged"].startswith("untagged (aws:lambda Function): ~$1.85/month — ")
+    assert lines["untagged"].startswith("untagged (aws:lambda:Function): ~$1.85/month — ")
     assert lines["untagged"].endswith(" · usage from stack config: costline:usage.untagged")
     for name in ("tagged", "defaulted"):
-        assert lines[name].startswith(f"{name} (aws:lambda Function): ~$0.41/month — ")
+        assert lines[name].startswith(f"{name} (aws:lambda:Function): ~$0.41/month — ")
         assert "usage from" not in lines[name]
     assert (
         "| untagged | cost:monthly-requests | 3000000 (requests/month) | stack-config "
@@ -256,7 +256,7 @@ def test_the_pack_shows_stack_config_as_the_source_and_a_tag_wins_over_it(tmp_pa
 
 def test_the_pack_without_stack_config_takes_the_tag(tmp_path):
     lines, report = run_pack({}, lambda_("tagged", tags=TAGS), tmp_path=tmp_path)
-    assert lines["tagged"].startswith("tagged (aws:lambda Function): ~$0.41/month — ")
+    assert lines["tagged"].startswith("tagged (aws:lambda:Function): ~$0.41/month — ")
     assert "usage from" not in lines["tagged"]
     assert "| tagged | cost:monthly-requests | 1000000 (requests/month) | tag |" in report
 

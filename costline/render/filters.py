@@ -13,6 +13,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from costline.core.money import format_quantity, format_usd, plain_number, round_cents
+from costline.core.type_names import short_type
 
 _SAFE_URL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/#?=&%+-]*)?")
 FALLBACK_URL = "#"
@@ -37,22 +38,6 @@ def factor(value: Decimal | None) -> Markup:
         return Markup("[secret]")
     shown = value.quantize(Decimal("0.01")) if value >= 1 else value.quantize(Decimal("1e-4"))
     return Markup(f"{format_quantity(shown) if shown else plain_number(value)}×")
-
-
-def short_type(type_token: str) -> str:
-    """A type token as ``pulumi preview`` displays it: the module's last part is dropped when it
-    is the type's name in camelCase (``aws:lambda/function:Function`` → ``aws:lambda:Function``,
-    ``aws:bedrock/inferenceProfile:InferenceProfile`` → ``aws:bedrock:InferenceProfile``); any
-    other token (``pulumi:pulumi:Stack``, ``aws:s3/bucketPolicy:Policy``) stays as it is.
-    Returns plain text: the template escapes it."""
-    parts = type_token.split(":")
-    if len(parts) != 3 or not parts[2]:
-        return type_token
-    package, module, name = parts
-    head, slash, last = module.rpartition("/")
-    if not slash or last != name[0].lower() + name[1:]:
-        return type_token
-    return f"{package}:{head}:{name}"
 
 
 def link(url: str | None) -> Markup:

@@ -14,21 +14,13 @@ from decimal import Decimal
 from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Severity, UsageSource
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
+from costline.core.type_names import short_type
 from costline.review.budget import shown_delta
 from costline.usage.tags import USAGE_FINDING_CODES
 
 
-def short_type(type_token: str) -> str:
-    """``aws:lambda/function:Function`` → ``aws:lambda Function``."""
-    parts = type_token.split(":")
-    if len(parts) == 3:
-        package, module, name = parts
-        return f"{package}:{module.split('/')[0]} {name}"
-    return type_token
-
-
 def resource_line(r: ResourceEstimate) -> str:
-    """``api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside
+    """``api-handler (aws:lambda:Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, inside
     free tier``, then where the usage came from when it is not the resource's own tags (``· usage
     from stack config: costline:usage.api-handler``, ``· cost:monthly-requests at its fail-closed
     bound``).

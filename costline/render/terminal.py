@@ -20,8 +20,9 @@ from rich.text import Text
 
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
+from costline.core.type_names import short_type
 from costline.render.advice import ranked_advice
-from costline.render.filters import short_type, signed_pct, signed_usd
+from costline.render.filters import signed_pct, signed_usd
 from costline.render.verdict import verdict
 from costline.render.view import ReportView, ranked
 

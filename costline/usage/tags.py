@@ -408,7 +408,7 @@ class DerivedValue:
     """A usage figure that flowed in from another resource (see :mod:`costline.usage.traffic`).
 
     ``value`` is a ``Decimal`` for numeric tags, text otherwise; ``detail`` says where it came
-    from (``from api (aws:apigateway RestApi) via integration``); ``secret`` marks figures
+    from (``from api (aws:apigateway:RestApi) via integration``); ``secret`` marks figures
     computed from a secret tag. A resource's own tag always wins over a derived value.
     """
 

@@ -25,13 +25,12 @@ Bedrock figures declared on a Lambda (tokens, images per request, billing mode, 
 to the
 inference profile it calls, request-weighted when several Lambdas call one profile. A
 resource's own tag always overrides what flows in (:class:`costline.usage.tags.UsageReader`), and
-every derived figure carries a detail such as ``from api (aws:apigateway RestApi) via
+every derived figure carries a detail such as ``from api (aws:apigateway:RestApi) via
 integration`` that reports show as its source.
 """
 
 from __future__ import annotations
 
-import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource, slot_init
 from costline.core.money import ZERO, format_quantity, money_context
+from costline.core.type_names import short_type
 from costline.usage.tags import (
     BEDROCK_MODE,
     DAILY_REQUESTS,
@@ -101,13 +101,6 @@ class Edge:
     source: str
     target: str
     via: str
-
-
-@functools.lru_cache(maxsize=1024)
-def describe_type(type_token: str) -> str:
-    """``aws:apigateway/restApi:RestApi`` → ``aws:apigateway RestApi``."""
-    package_module, _, name = type_token.rpartition(":")
-    return f"{package_module.split('/')[0]} {name}" if package_module else type_token
 
 
 def traffic_edges(resources: Iterable[Resource]) -> list[Edge]:
@@ -387,7 +380,7 @@ def _requests_declared_on(holder: Resource, tags: TagCache) -> tuple[Decimal, bo
 
 
 def _source_text(source: Resource, via: str, upstream: _Figure) -> str:
-    text = f"from {source.name} ({describe_type(source.type)}) via {via}"
+    text = f"from {source.name} ({short_type(source.type)}) via {via}"
     return f"{text} ← {upstream.detail}" if upstream.detail else text
 
 
@@ -480,7 +473,7 @@ def _per_request_values(
     for edge in edges:
         if figures := per_request[edge.source]:
             caller = by_urn[edge.source]
-            text = f"from {caller.name} ({describe_type(caller.type)}) via {edge.via}"
+            text = f"from {caller.name} ({short_type(caller.type)}) via {edge.via}"
             upstream = figure(edge.source)
             for key, reading in figures.items():
                 declared = (text, reading, upstream)

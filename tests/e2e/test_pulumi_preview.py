@@ -41,7 +41,7 @@ STACK = "(pulumi:pulumi:Stack: costline-reference-dev)"
 # unknown (the test provider does the same); the pack still prices the line fully, with AWS's
 # default, as it does once the stack exists.
 LAMBDA_LINE = (
-    "api-handler (aws:lambda Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, "
+    "api-handler (aws:lambda:Function): ~$0.00/month — 30,000 req × 1,000 ms × 512 MB, "
     "inside free tier\n"
 )
 
