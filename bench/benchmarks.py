@@ -7,7 +7,10 @@
   building the estimate's output objects alone (the floor; see :func:`core_rows`);
 * ``costline estimate`` cold on the reference stack vs ``python -c "import pulumi"`` and
   ``python -c "import pulumi_aws"`` (running the program under mocks is mostly importing
-  pulumi_aws), and ``--from-preview`` on the same stack's preview JSON.
+  pulumi_aws), and ``--from-preview`` on the same stack's preview JSON;
+* ``costline estimate --config`` over 20 distinct stacks (:mod:`bench.multi`) vs the slowest
+  of them alone, both cold processes (:func:`multi_row`; ``bench/run --only multi`` runs this
+  row alone).
 
 Targets are measured on copies of the reference service (:func:`bench.stacks.services`);
 the same figures on a stack where every resource is priced (:func:`bench.stacks.all_priced`)
@@ -17,7 +20,9 @@ is a median. Prints a table; exit status 1 when a target is missed.
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -29,7 +34,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from bench import stacks
+from bench import multi, stacks
 from costline.core.paths import data_dir
 from costline.engine import EngineResource, PolicyPackProcess
 from tests.e2e.pulumi_cli import GoMissing, Workspace, build_pulumi
@@ -238,7 +243,52 @@ def pulumi_preview_row(runs: int = 5) -> Row:
     return Row(name, f"{ours:.2f} s vs {floor:.2f} s = {ratio:.2f}×", "≤ 1.15×", ratio <= 1.15)
 
 
-def main() -> int:
+MULTI_TARGET = 1.5
+
+
+def multi_row(runs: int = 5) -> Row:
+    """``costline estimate --config`` over 20 distinct stacks vs the slowest of them alone.
+
+    Both sides are the CLI in a cold process, each with a config file (the single stack's
+    config lists just that entry). The slowest stack is the one whose single run took longest
+    in one pass over all 20; then the 20-stack run and that stack alone take turns, and the
+    row is the ratio of their medians. Target (issue #18): at most 1.5× on 2 cores."""
+    costline = str(Path(sys.executable).with_name("costline"))
+    cores = os.cpu_count() or 1
+    name = (
+        f"`costline estimate --config`, {multi.STACKS} stacks on {cores} cores vs the slowest alone"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        config, alone = multi.write_projects(Path(tmp))
+        command_s(costline, "estimate", "--config", str(alone[0]))  # warm the file caches
+        singles = {path: command_s(costline, "estimate", "--config", str(path)) for path in alone}
+        slowest = max(singles, key=singles.__getitem__)
+        ours, floor = paired_medians(
+            runs,
+            lambda: command_s(costline, "estimate", "--config", str(config)),
+            lambda: command_s(costline, "estimate", "--config", str(slowest)),
+        )
+    ratio = ours / floor
+    label = slowest.stem.removeprefix("alone-")
+    return Row(
+        name,
+        f"{ours:.2f} s vs {floor:.2f} s ({label} alone) = {ratio:.2f}×",
+        f"≤ {MULTI_TARGET}×",
+        ratio <= MULTI_TARGET,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--only", choices=["multi"], help="run just this benchmark (default: all of them)"
+    )
+    args = parser.parse_args(argv)
+    if args.only == "multi":
+        rows = [machine_row(), multi_row()]
+        print(format_table(rows))
+        return 0 if all(r.ok is not False for r in rows) else 1
+
     costline_pack = data_dir("policypack")
     rows: list[Row] = [machine_row()]
 
@@ -254,6 +304,7 @@ def main() -> int:
     rows += pack_rows(costline_pack, stacks.services, "", target=True)
     rows += core_rows("services", "", target=True)
     rows += cli_rows()
+    rows.append(multi_row())
     rows.append(pulumi_preview_row())
     rows += pack_rows(costline_pack, stacks.all_priced, " (all priced)", target=False)
     rows += core_rows("all-priced", " (all priced)", target=False)
