@@ -12,6 +12,7 @@ name and falls back to the bundled ones.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -131,9 +132,14 @@ class _ReportEnvironment(Environment):
         return template
 
 
+@functools.lru_cache(maxsize=16)
 def environment(fmt: str, templates_dir: Path | None = None) -> Environment:
     """A Jinja environment for ``fmt`` that loads user templates first, then bundled ones (also
-    under :data:`BUILTIN_PREFIX`)."""
+    under :data:`BUILTIN_PREFIX`).
+
+    One per format and templates folder, kept for the process: Jinja then compiles a template
+    once (``--config`` renders one report per stack; compiling the markdown template took
+    longer than rendering it), and still reloads a template whose file changed."""
     bundled = FileSystemLoader(str(data_dir("templates")))
     loaders: list[BaseLoader] = [PrefixLoader({BUILTIN_PREFIX.rstrip("/"): bundled})]
     if templates_dir:
