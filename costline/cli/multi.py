@@ -14,7 +14,9 @@ The config file lists a repository's Pulumi projects and stacks, like Infracost'
         baseline: baselines/api-dev.json   # optional; diff and check compare with it
 
 Each stack runs in its own process (as many at once as there are CPUs), so one slow program
-does not hold up the others; the result is one combined report — a table of the stacks and
+does not hold up the others, and the programs run under mocks in children of one mock server
+(:mod:`costline.readers.mock_server`: the Pulumi SDK and its provider modules are imported once
+for all of them, not once per stack); the result is one combined report — a table of the stacks and
 their total, then each stack's own report — and the exit code is the worst stack's (a stack
 whose input is bad counts as 2, an internal error as 3). Command-line options other than the
 stack's own (``--what-if``, ``--prices``, ``--fail-closed``, ...) apply to every stack. A
@@ -28,6 +30,8 @@ import concurrent.futures
 import dataclasses
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -255,14 +259,70 @@ def _run_one(runner: StackRunner, entry: StackEntry, options: Mapping[str, Any])
 def run_stacks(
     entries: Sequence[StackEntry], runner: StackRunner, options: Mapping[str, Any]
 ) -> list[StackOutcome]:
-    """Every stack through ``runner`` in parallel processes, in the config file's order."""
+    """Every stack through ``runner`` in parallel processes, in the config file's order.
+
+    As many worker processes as CPUs; the programs run under mocks in children of one mock
+    server per interpreter (:mod:`costline.readers.mock_server`), which imports the Pulumi SDK
+    once for all of them instead of once per stack."""
     workers = max(1, min(len(entries), os.cpu_count() or 1))
     if workers == 1:
         return [_run_one(runner, entry, options) for entry in entries]
-    context = multiprocessing.get_context("spawn")  # no threads or locks inherited mid-state
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+    from costline.readers import mock_server
+    from costline.readers.mocks import runner_env, use_servers
+
+    with (
+        mock_server.mock_servers(_shared_interpreters(entries), workers, runner_env()) as servers,
+        concurrent.futures.ProcessPoolExecutor(
+            workers,
+            mp_context=_worker_context(),
+            initializer=use_servers,
+            initargs=(servers,),
+        ) as pool,
+    ):
         futures = [pool.submit(_run_one, runner, entry, options) for entry in entries]
         return [future.result() for future in futures]
+
+
+def _shared_interpreters(entries: Sequence[StackEntry]) -> list[str]:
+    """The interpreters that run more than one of the stacks' programs (a server gains
+    nothing for a single program); a project that cannot be read is left to its stack's run,
+    which reports it."""
+    from costline.readers import InputFileError, ProgramError
+    from costline.readers.mocks import program_python
+
+    counts: dict[str, int] = {}
+    for entry in entries:
+        try:
+            interpreter = program_python(entry.program_dir)
+        except (InputFileError, ProgramError):
+            continue
+        counts[interpreter] = counts.get(interpreter, 0) + 1
+    return [interpreter for interpreter, count in counts.items() if count > 1]
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    """Fork where it is safe (Linux, and no thread in this process: nothing inherited
+    mid-state), so the workers start with costline imported; else spawn."""
+    if sys.platform == "linux" and threading.active_count() == 1 and _native_threads() == 1:
+        _import_stack_review()
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def _native_threads() -> int:
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _import_stack_review() -> None:
+    """What :func:`review_stack` imports, imported once here before the workers fork."""
+    import costline.cli.options
+    import costline.cli.review
+    import costline.cli.stack
+    import costline.readers.mocks
+    import costline.review.sections  # noqa: F401
 
 
 def results(outcomes: Sequence[StackOutcome]) -> list[StackResult]:

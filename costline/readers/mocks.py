@@ -6,7 +6,9 @@ No Pulumi CLI and no cloud account are needed: the program runs in a subprocess
 dry run — and the resources it registers come back as :class:`~costline.core.model.Resource`
 objects with their inputs (camelCase wire names), parent, dependencies and property
 dependencies. The subprocess keeps the program (and the ``pulumi`` SDK, ~1 s to import with a
-provider SDK) out of the caller.
+provider SDK) out of the caller. When the caller runs many programs (``--config``), it opens a
+mock server (:mod:`costline.readers.mock_server`): each program then runs in a forked child of
+a process that imported the SDK once, with the same isolation, timeout and result.
 
 Project and config are read as the Pulumi CLI reads them:
 
@@ -189,20 +191,11 @@ def mock_run(
         values[qualified] = _config_string(value)
         secret_keys.discard(qualified)
 
-    env = dict(os.environ)
+    env = runner_env()
     env["PULUMI_CONFIG"] = json.dumps(values)
     env["PULUMI_CONFIG_SECRET_KEYS"] = json.dumps(sorted(secret_keys))
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.setdefault(
-        "PYTHONDONTWRITEBYTECODE", "1"
-    )  # don't litter the user's program with __pycache__
-    # The bundled stack runs with costline's own interpreter (its `pulumi` extra); a user's
-    # project with its own virtualenv, as the Pulumi CLI would run it.
-    interpreter = python or (proj.python if program_dir is not None else None) or sys.executable
-    command = [
-        interpreter,
-        str(RUNNER),
+    interpreter = python or _project_python(proj, program_dir)
+    argv = [
         str(proj.program),
         "--project",
         name,
@@ -214,33 +207,7 @@ def mock_run(
         json.dumps(sorted(TAGGABLE_TYPES)),
         *(["--first-preview"] if first_preview else []),
     ]
-    try:
-        completed = subprocess.run(
-            command,
-            cwd=proj.program_dir,
-            env=env,
-            capture_output=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        tail = _tail(
-            exc.stderr.decode(errors="replace")
-            if isinstance(exc.stderr, bytes)
-            else (exc.stderr or "")
-        )
-        raise ProgramError(
-            f"the Pulumi program in {_where(proj)} did not finish within {timeout:g} s under mocks",
-            stderr_tail=tail,
-            program_dir=proj.program,
-        ) from None
-    except OSError as exc:
-        raise ProgramError(
-            f"cannot start {interpreter}: {exc.strerror or exc}", program_dir=proj.program
-        ) from None
-
+    completed = _run_runner(interpreter, argv, proj, env, timeout)
     tail = _tail(completed.stderr)
     payload = _payload(completed.stdout)
     if payload is None:
@@ -278,6 +245,96 @@ def mock_run(
         seconds=time.perf_counter() - started,
         states=tuple(payload.get("resources") or ()),
         first_preview=first_preview,
+    )
+
+
+_servers: dict[str, str] = {}
+
+
+def use_servers(addresses: Mapping[str, str]) -> None:
+    """Run programs in this process on the mock servers at ``addresses`` (``{interpreter:
+    address}``, from :func:`costline.readers.mock_server.mock_servers`; a worker's initializer);
+    ``{}``: each in a subprocess of its own again."""
+    _servers.clear()
+    _servers.update(addresses)
+
+
+def runner_env() -> dict[str, str]:
+    """The environment a mock run starts from: this process's, with unbuffered UTF-8 output
+    and no ``__pycache__`` written into the user's program."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+def program_python(program_dir: Path | str | None) -> str:
+    """The interpreter :func:`mock_run` runs the program in ``program_dir`` with."""
+    if program_dir is None:
+        return sys.executable
+    return _project_python(load_project(Path(program_dir)), program_dir)
+
+
+def _project_python(project: Project, program_dir: Path | str | None) -> str:
+    # The bundled stack runs with costline's own interpreter (its `pulumi` extra); a user's
+    # project with its own virtualenv, as the Pulumi CLI would run it.
+    return (project.python if program_dir is not None else None) or sys.executable
+
+
+@dataclass(frozen=True)
+class _Completed:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _run_runner(
+    interpreter: str, argv: list[str], proj: Project, env: dict[str, str], timeout: float
+) -> _Completed:
+    """The runner on ``argv``: in a child of this interpreter's mock server when the caller
+    opened one (:mod:`costline.readers.mock_server`), else in a subprocess of its own."""
+    address = _servers.get(interpreter)
+    served = None
+    if address is not None:
+        from costline.readers.mock_server import run_on_server
+
+        served = run_on_server(address, argv, proj.program_dir, env, timeout)
+    if served is not None:
+        if served.timed_out:
+            raise _timeout(proj, timeout, served.stderr)
+        return _Completed(served.returncode, served.stdout, served.stderr)
+    try:
+        completed = subprocess.run(
+            [interpreter, str(RUNNER), *argv],
+            cwd=proj.program_dir,
+            env=env,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise _timeout(
+            proj,
+            timeout,
+            exc.stderr.decode(errors="replace")
+            if isinstance(exc.stderr, bytes)
+            else (exc.stderr or ""),
+        ) from None
+    except OSError as exc:
+        raise ProgramError(
+            f"cannot start {interpreter}: {exc.strerror or exc}", program_dir=proj.program
+        ) from None
+    return _Completed(completed.returncode, completed.stdout, completed.stderr)
+
+
+def _timeout(proj: Project, timeout: float, stderr: str) -> ProgramError:
+    return ProgramError(
+        f"the Pulumi program in {_where(proj)} did not finish within {timeout:g} s under mocks",
+        stderr_tail=_tail(stderr),
+        program_dir=proj.program,
     )
 
 
