@@ -394,3 +394,22 @@ def test_the_server_imports_what_programs_use_before_they_run(server, tmp_path):
     probe = project(tmp_path / "probe", LOADED.format(name="sns") + hidden)
     assert mock_run(probe).outputs["loaded"] is False  # the first run imports it itself
     assert mock_run(probe).outputs["loaded"] is True  # the second finds it imported
+
+
+def test_a_client_that_gives_up_has_its_program_killed(server, tmp_path, monkeypatch):
+    """The client stops waiting (its own limit, here made shorter than the program's timeout):
+    closing the connection makes the server kill the program and everything it started."""
+    pids_file = tmp_path / "pids"
+    monkeypatch.setenv("PIDS_FILE", str(pids_file))
+    assert mock_run(project(tmp_path / "ok", "import pulumi\n")).resources  # the server is up
+    monkeypatch.setattr(mock_server, "GRACE_S", -54.0)  # the client waits 60 - 54 = 6 s
+    start = time.monotonic()
+    with pytest.raises(ProgramError, match=r"did not finish within 60 s under mocks"):
+        mock_run(project(tmp_path / "hangs", HANGS), timeout=60)
+    assert time.monotonic() - start < 30
+    program_pid, grandchild_pid = map(int, pids_file.read_text().split())
+    deadline = time.monotonic() + 10
+    while not (_gone(program_pid) and _gone(grandchild_pid)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _gone(program_pid) and _gone(grandchild_pid)
+    assert mock_run(tmp_path / "ok").resources  # still serving

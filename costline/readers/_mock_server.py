@@ -120,6 +120,7 @@ class Child:
     deadline: float
     names: bytearray = field(default_factory=bytearray)
     timed_out: bool = False
+    abandoned: bool = False  # its client closed the connection: killed, waiting to be reaped
 
 
 class _ImportReporter:
@@ -203,7 +204,7 @@ class Server:
 
     def _wait(self) -> list[int] | None:
         watched = [self.listener.fileno(), 0, self.wake_r]
-        watched += [c.request.conn.fileno() for c in self.children.values()]
+        watched += [c.request.conn.fileno() for c in self.children.values() if not c.abandoned]
         watched += [c.names_fd for c in self.children.values()]
         watched += [r.conn.fileno() for r in self.queue]
         now = time.monotonic()
@@ -243,8 +244,9 @@ class Server:
             for child in list(self.children.values()):
                 if fd == child.names_fd:
                     self._read_names(child)
-                elif fd == child.request.conn.fileno():
-                    _kill(child.pid)  # the client gave up (its own timeout) or died
+                elif fd == child.request.conn.fileno() and not child.abandoned:
+                    child.abandoned = True  # the client gave up (its own timeout) or died
+                    _kill(child.pid)
             for request in list(self.queue):
                 if fd == request.conn.fileno():
                     self.queue.remove(request)
@@ -255,12 +257,11 @@ class Server:
             conn, _ = self.listener.accept()
         except OSError:
             return
+        fds: list[int] = []
         try:
             conn.settimeout(REQUEST_READ_TIMEOUT_S)
             header, fds, _, _ = socket.recv_fds(conn, HEADER.size, 2)
             if len(fds) != 2:
-                for fd in fds:
-                    os.close(fd)
                 raise ValueError("expected the child's stdout and stderr")
             while len(header) < HEADER.size:
                 more = conn.recv(HEADER.size - len(header))
@@ -288,7 +289,10 @@ class Server:
                 out_fd=fds[0],
                 err_fd=fds[1],
             )
-        except Exception:
+        except Exception:  # not one of our clients: nothing to answer
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             conn.close()
             return
         if self.broken:
