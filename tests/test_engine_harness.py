@@ -7,6 +7,7 @@ long-lived pack is started once per module; the start-up failure packs once per 
 from __future__ import annotations
 
 import ast
+import os
 import socket
 import textwrap
 import time
@@ -289,6 +290,7 @@ def probe(packs_dir, engine_listener):
     with PolicyPackProcess(
         pack,
         config={"budget": 250, "aws:region": "eu-west-1"},
+        legacy_env=True,  # an engine up to about v3.260: stack config in the environment too
         stack_tags={"team": "cost"},
         engine_address=f"{host}:{port}",
     ) as pp:
@@ -436,6 +438,16 @@ def test_pack_sees_the_engine_launch_environment(probe):
     assert probe.environment["PULUMI_CONFIG"] == (
         '{"costline-reference:budget": "250", "aws:region": "eu-west-1"}'
     )
+
+
+def test_like_v3_274_the_stack_config_is_only_in_configure_stack():
+    """v3.274 starts a pack with the engine's own environment; the config and its secret keys
+    travel in ConfigureStack only (pkg/resource/plugin/analyzer_plugin.go)."""
+    pp = PolicyPackProcess(NOOP_PACK, config={"budget": 250}, secret_keys=["budget"])
+    for key in ("PULUMI_CONFIG", "PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN"):
+        assert pp.environment.get(key) == os.environ.get(key)
+    assert pp.config == {"costline-reference:budget": "250"}
+    assert pp.secret_keys == ["costline-reference:budget"]
 
 
 def test_sdk_logs_to_stderr_and_never_dials_the_engine(probe, engine_listener):

@@ -373,12 +373,12 @@ def test_a_secret_timeout_is_not_named_by_the_worst_case(pack, tmp_path):
 
 def test_a_secret_costline_usage_in_stack_config_is_used_and_not_shown(tmp_path):
     """``pulumi config set --secret costline:usage``: the engine hands the pack its plaintext in
-    PULUMI_CONFIG and names the key in PULUMI_CONFIG_SECRET_KEYS."""
+    ConfigureStack's config and names the key in its configSecretKeys."""
     usage = {"fn": {"cost:monthly-requests": "987654321", **DURATION}}
     with PolicyPackProcess(
         data_dir("policypack"),
         config={"costline:usage": usage},
-        env={"PULUMI_CONFIG_SECRET_KEYS": json.dumps(["costline:usage"])},
+        secret_keys=["costline:usage"],
     ) as secret_pack:
         result, texts = pack_outputs(secret_pack, [res(LAMBDA, "fn")], tmp_path)
     assert_nowhere(texts, whole("987654321"))

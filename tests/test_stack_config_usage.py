@@ -1,5 +1,6 @@
 """Usage and budgets from stack config (``costline:usage``, ``costline:budget``): the CLI reads
-them from ``Pulumi.<stack>.yaml``, the pack from ``PULUMI_CONFIG`` as the engine passes it.
+them from ``Pulumi.<stack>.yaml``, the pack from ``ConfigureStack`` as the engine passes it (and
+from ``PULUMI_CONFIG``, which engines up to about v3.260 also set).
 
 The fixture (tests/fixtures/programs/stack-config-usage) has two x86 Lambdas, with the free tier
 off so the figures are plain list prices ($0.20 per 1M requests, $0.0000166667 per GB-s):
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from costline.cli.main import main
@@ -63,7 +65,15 @@ def lambda_(name: str, **props) -> EngineResource:
     return EngineResource(urn=make_urn(LAMBDA, name), properties={"memorySize": 512, **props})
 
 
-def test_the_pack_reads_usage_and_budget_from_pulumi_config():
+@pytest.mark.parametrize(
+    "how",
+    [
+        "configure-stack",  # v3.274: ConfigureStack's config, no environment
+        "legacy-env",  # up to about v3.260: both
+        "env-only",  # an engine whose ConfigureStack carries no config: PULUMI_CONFIG alone
+    ],
+)
+def test_the_pack_reads_usage_and_budget_from_the_stack_config(how):
     config = {
         "costline:usage": json.dumps(
             {"handler": {"cost:monthly-requests": 2000000, "cost:avg-duration-ms": 1000}}
@@ -74,7 +84,12 @@ def test_the_pack_reads_usage_and_budget_from_pulumi_config():
         "stack-budget": {"enforcementLevel": "mandatory"},
         "cost-estimate": {"freeTier": False},
     }
-    with PolicyPackProcess(data_dir("policypack"), config=config) as pack:
+    launch: dict = {
+        "configure-stack": {"config": config},
+        "legacy-env": {"config": config, "legacy_env": True},
+        "env-only": {"env": {"PULUMI_CONFIG": json.dumps(config)}},
+    }[how]
+    with PolicyPackProcess(data_dir("policypack"), **launch) as pack:
         result = pack.run(stack(lambda_("handler")), policy)
     assert result.mandatory
     (violation,) = result.by_policy("stack-budget")

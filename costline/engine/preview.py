@@ -83,7 +83,7 @@ def run_engine(
     stack_config: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Send ``resources`` through the policy pack in ``pack_dir`` (default: costline's own) as
-    the engine does; ``stack_config`` is the config it passes the pack (``PULUMI_CONFIG``)."""
+    the engine does; ``stack_config`` is the config it passes the pack (``ConfigureStack``)."""
     with PolicyPackProcess(
         pack_dir or data_dir("policypack"), project=project, stack=stack, config=stack_config
     ) as pack:

@@ -10,10 +10,13 @@ Launch (``sdk/go/common/resource/plugin/analyzer_plugin.go``: ``NewPolicyAnalyze
     arguments ``[<engine address>, "."]`` plus one ``-<key>=<value>`` per runtime option of
     ``PulumiPolicy.yaml``, working directory = the pack directory. The shim runs
     ``python3 -u -m pulumi.policy "$1" "$2"`` (the ``-virtualenv`` option only picks the
-    interpreter). The environment is the engine's own plus ``PULUMI_CONFIG`` (JSON object of
-    ``"namespace:key" -> string``, the decrypted stack config), ``PULUMI_ORGANIZATION``,
-    ``PULUMI_PROJECT``, ``PULUMI_STACK`` and ``PULUMI_DRY_RUN`` (``true``/``false``); empty values
-    are left out. The harness does exactly this, with ``python`` in place of the shim's python3.
+    interpreter). The environment is the engine's own: v3.274 adds nothing (``NewPolicyAnalyzer``
+    in ``pkg/resource/plugin/analyzer_plugin.go``; the stack config goes in ``ConfigureStack``
+    only). Engines up to about v3.260 (``constructEnv``) also set ``PULUMI_CONFIG`` (JSON object
+    of ``"namespace:key" -> string``, the decrypted stack config, no secret keys),
+    ``PULUMI_ORGANIZATION``, ``PULUMI_PROJECT``, ``PULUMI_STACK`` and ``PULUMI_DRY_RUN``
+    (``true``/``false``; empty values left out): ``legacy_env=True`` plays such an engine. The
+    harness runs ``python`` in place of the shim's python3.
 
 Engine address
     ``pulumi.policy.__main__`` parses the address and never uses it: the policy runtime is
@@ -32,7 +35,8 @@ Start-up (``sdk/go/common/resource/plugin/plugin.go``: ``newPlugin``)
 Call sequence
     1. ``Handshake(engine_address, root_directory=program_directory=<pack dir>)``; UNIMPLEMENTED
        (what the Python SDK answers) is accepted, any other error fails.
-    2. ``ConfigureStack(stack, project, organization, dry_run, config, tags)``.
+    2. ``ConfigureStack(stack, project, organization, dry_run, config, configSecretKeys, tags)``:
+       the decrypted stack config and the names of its secret keys.
     3. ``GetAnalyzerInfo``; the engine injects an ``enforcementLevel`` property into every
        schema and prefers ``PulumiPolicy.yaml``'s ``version`` over the pack's (always "0.0.1"
        from the Python SDK), also in every diagnostic.
@@ -121,10 +125,12 @@ class PolicyPackProcess:
     Use as a context manager (or :meth:`start`/:meth:`close`); the process is always killed
     on exit. Every RPC has a deadline of :attr:`rpc_timeout_s` seconds (settable).
 
-    ``config`` is the stack config (``PULUMI_CONFIG`` and ``ConfigureStack.config``): keys
-    without a namespace get ``<project>:``, non-string values are JSON-encoded (the engine
-    passes every value as a string). ``env`` entries override the inherited environment;
-    ``None`` removes a variable. ``python``, when given, is the interpreter to run; by default
+    ``config`` is the stack config (``ConfigureStack.config``, and ``PULUMI_CONFIG`` with
+    ``legacy_env``): keys without a namespace get ``<project>:``, non-string values are
+    JSON-encoded (the engine passes every value as a string); ``secret_keys`` names the keys set
+    with ``--secret`` (``ConfigureStack.configSecretKeys``), namespaced the same way. ``env``
+    entries override the inherited environment; ``None`` removes a variable. ``python``, when
+    given, is the interpreter to run; by default
     the harness picks it as the shim does: the ``virtualenv`` runtime option's
     ``<venv>/bin/python`` (relative to the pack folder), else this interpreter in place of the
     shim's ``python3``. ``engine_address`` is passed as the engine passes its own.
@@ -139,6 +145,8 @@ class PolicyPackProcess:
         organization: str = "organization",
         dry_run: bool = True,
         config: Mapping[str, Any] | None = None,
+        secret_keys: Sequence[str] = (),
+        legacy_env: bool = False,
         stack_tags: Mapping[str, str] | None = None,
         env: Mapping[str, str | None] | None = None,
         python: str | None = None,
@@ -155,6 +163,8 @@ class PolicyPackProcess:
             (k if ":" in k else f"{project}:{k}"): (v if isinstance(v, str) else json.dumps(v))
             for k, v in (config or {}).items()
         }
+        self.secret_keys = [k if ":" in k else f"{project}:{k}" for k in secret_keys]
+        self.legacy_env = legacy_env
         self.stack_tags = dict(stack_tags or {})
         self.extra_env = dict(env or {})
         self.python = python
@@ -218,15 +228,16 @@ class PolicyPackProcess:
     @property
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        env["PULUMI_CONFIG"] = json.dumps(self.config)
-        for key, setting in (
-            ("PULUMI_ORGANIZATION", self.organization),
-            ("PULUMI_PROJECT", self.project),
-            ("PULUMI_STACK", self.stack),
-            ("PULUMI_DRY_RUN", "true" if self.dry_run else "false"),
-        ):
-            if setting:
-                env[key] = setting
+        if self.legacy_env:
+            env["PULUMI_CONFIG"] = json.dumps(self.config)
+            for key, setting in (
+                ("PULUMI_ORGANIZATION", self.organization),
+                ("PULUMI_PROJECT", self.project),
+                ("PULUMI_STACK", self.stack),
+                ("PULUMI_DRY_RUN", "true" if self.dry_run else "false"),
+            ):
+                if setting:
+                    env[key] = setting
         for key, value in self.extra_env.items():
             if value is None:
                 env.pop(key, None)
@@ -414,6 +425,7 @@ class PolicyPackProcess:
                 organization=self.organization,
                 dry_run=self.dry_run,
                 config=self.config,
+                config_secret_keys=self.secret_keys,
                 tags=dict(self.stack_tags if tags is None else tags),
             ),
         )

@@ -1,4 +1,4 @@
-"""Five things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
+"""Six things the pulumi-policy Python SDK does not give a policy, and how costline gets them.
 
 1. **Secrets.** The SDK unwraps secret envelopes before a policy sees properties
    (``deserialize_properties`` without ``proxy_secrets`` in ``AnalyzeStack``), so a policy
@@ -26,8 +26,18 @@
    :data:`MAX_KEPT_INPUT_BYTES` bytes; dropped once ``AnalyzeStack`` has read them and on every
    ``Configure``) for :func:`analyzed_inputs`.
 
-All five wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
-``.Analyze``, ``.Configure`` and ``.Remediate``, pulumi-policy ``policy.py``). If a future SDK
+6. **The stack's config.** The engine gives a pack the stack's config (decrypted) and the names
+   of its secret keys in ``ConfigureStack`` (``config``, ``configSecretKeys``); the SDK keeps
+   only the stack's tags from it. Engines up to about v3.260 also set ``PULUMI_CONFIG`` in the
+   pack's environment, but not the secret keys; v3.274 sets no environment at all
+   (``pkg/resource/plugin/analyzer_plugin.go``: ``NewPolicyAnalyzer``; its test plugin
+   ``host/testdata/analyzer-language`` fails when ``PULUMI_CONFIG`` is set). So the bridge keeps
+   what ``ConfigureStack`` sent (:func:`stack_config`), and ``PULUMI_CONFIG`` is read only when no
+   ``ConfigureStack`` with config arrived.
+
+All six wrap methods of the SDK's gRPC servicer (``_PolicyAnalyzerServicer.AnalyzeStack``,
+``.Analyze``, ``.Configure``, ``.ConfigureStack`` and ``.Remediate``, pulumi-policy
+``policy.py``). If a future SDK
 renames them, :func:`install` returns False and the pack falls back to the SDK's own view
 (treating every value as possibly secret) — the harness tests fail loudly first.
 """
@@ -59,6 +69,26 @@ class _Installation:
 
 
 _installation = _Installation()
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """The stack config ``ConfigureStack`` carried: ``"namespace:key" -> string`` (secrets
+    decrypted) and the keys whose values are secrets."""
+
+    values: Mapping[str, str]
+    secret_keys: frozenset[str]
+
+
+_stack_config: list[StackConfig] = []  # at most one: the last ConfigureStack's
+
+
+def stack_config() -> StackConfig | None:
+    """The stack config the engine sent in ``ConfigureStack``; None when none arrived (an engine
+    without it, or the bridge inactive)."""
+    with _lock:
+        return _stack_config[-1] if _stack_config else None
+
 
 MAX_KEPT_INPUTS = 200_000
 MAX_KEPT_INPUT_BYTES = 512 * 1024 * 1024
@@ -106,6 +136,7 @@ def install(identity: PackIdentity) -> bool:
             servicer = sdk._PolicyAnalyzerServicer
             original_stack, original_configure = servicer.AnalyzeStack, servicer.Configure
             original_analyze = servicer.Analyze
+            original_configure_stack = getattr(servicer, "ConfigureStack", None)
             original_remediate = getattr(servicer, "Remediate", None)  # older SDKs have none
         except (ImportError, AttributeError):
             return False
@@ -152,10 +183,24 @@ def install(identity: PackIdentity) -> bool:
             _kept_inputs.forget()  # a new preview starts
             return original_configure(self, request, context)
 
+        def configure_stack(self, request, context):
+            received = StackConfig(
+                {str(k): str(v) for k, v in request.config.items()},
+                frozenset(str(k) for k in request.config_secret_keys),
+            )
+            with _lock:
+                _stack_config[:] = [received]
+            if original_configure_stack is None:
+                from pulumi.runtime.proto import analyzer_pb2
+
+                return analyzer_pb2.AnalyzerStackConfigureResponse()
+            return original_configure_stack(self, request, context)
+
         # patching the SDK's servicer class is the point of this module
         servicer.AnalyzeStack = analyze_stack  # type: ignore[method-assign]
         servicer.Configure = configure  # type: ignore[method-assign]
         servicer.Analyze = analyze  # type: ignore[method-assign]
+        servicer.ConfigureStack = configure_stack  # type: ignore[method-assign]
         if original_remediate is not None:
             servicer.Remediate = remediate  # type: ignore[method-assign]
         _installation.installed = True

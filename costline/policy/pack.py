@@ -271,8 +271,12 @@ STACK_CONFIG = "stack config"
 
 
 def _stack_config() -> dict[str, Any]:
-    """The stack's config as the engine passes it to the pack (``PULUMI_CONFIG``: JSON of
-    ``"namespace:key" -> string``); anything unreadable is no config."""
+    """The stack's config as the engine gives it to the pack: ``ConfigureStack``'s (see
+    :mod:`costline.policy.bridge`), else ``PULUMI_CONFIG`` (JSON of ``"namespace:key" ->
+    string``, older engines); anything unreadable is no config."""
+    received = bridge.stack_config()
+    if received is not None and received.values:
+        return dict(received.values)
     try:
         config = parse_json(os.environ.get("PULUMI_CONFIG") or "{}")
     except (ValueError, RecursionError):
@@ -281,15 +285,10 @@ def _stack_config() -> dict[str, Any]:
 
 
 def _stack_secret_keys() -> frozenset[str]:
-    """The stack config keys that are secrets (``PULUMI_CONFIG_SECRET_KEYS``: a JSON list, as the
-    engine passes it with ``PULUMI_CONFIG``); anything unreadable is none."""
-    try:
-        keys = parse_json(os.environ.get("PULUMI_CONFIG_SECRET_KEYS") or "[]")
-    except (ValueError, RecursionError):
-        return frozenset()
-    return (
-        frozenset(k for k in keys if isinstance(k, str)) if isinstance(keys, list) else frozenset()
-    )
+    """The stack config keys that are secrets, from ``ConfigureStack`` (no engine passes them
+    any other way)."""
+    received = bridge.stack_config()
+    return received.secret_keys if received is not None else frozenset()
 
 
 def _pack_path(path: str) -> Path:

@@ -33,7 +33,7 @@ processor = aws.lambda_.Function(
     handler="index.handler",
     role=role.arn,
     memory_size=1024,
-    timeout=60,
+    timeout=10,
     architectures=["arm64"],
     code=pulumi.AssetArchive(
         {"index.py": pulumi.StringAsset("def handler(event, context):\n    return None\n")}
