@@ -15,7 +15,8 @@ A stack's ``Pulumi.<stack>.yaml`` can hold costline's settings in the ``costline
 (:data:`costline.usage.tags.USAGE_TAGS`); the values become the resource's usage as if they were
 tags, validated the same way. The engine hands stack config to a policy pack in
 ``ConfigureStack`` (every value a string, structured values as JSON; older engines also in
-``PULUMI_CONFIG``; see :mod:`costline.policy.bridge`); the CLI reads the stack's file. Precedence, figure by figure, highest first: a ``cost:*`` tag on the resource (its own or a
+``PULUMI_CONFIG``; see :mod:`costline.policy.bridge`); the CLI reads the stack's file.
+Precedence, figure by figure, highest first: a ``cost:*`` tag on the resource (its own or a
 provider default tag); ``costline:usage``; a ``--usage-file`` (see :mod:`costline.usage.declared`);
 each figure's assumption says which (``stack-config`` names the config and entry). A budget in
 stack config overrides the policy config's ``monthlyBudgetUsd`` (one policy group serves many
