@@ -102,7 +102,8 @@ def _nest(depth: int) -> Any:
 class Bad:
     """One bad input and its exact outcome.
 
-    ``code`` and ``field`` are the finding on resource ``target`` (``code=None``: no finding on
+    ``code`` and ``field`` are the finding on resource ``target`` (:func:`bad`: the row's resource
+    when it has one; ``fn`` by default among several) (``code=None``: no finding on
     ``field``, the value is ``assumed`` instead); ``text`` is in the finding's message and in the
     violation ``policy`` reports against the resource's URN (``pack_text`` when the pack words it
     differently, e.g. an INFO finding summarised in the resource's estimate line).
@@ -126,9 +127,21 @@ def bad(
     text: str,
     **kw: Any,
 ) -> Bad:
-    return Bad(
-        tuple(resources) if isinstance(resources, list) else (resources,), code, field_, text, **kw
-    )
+    """A row; the finding is on the resource itself unless ``target`` names another."""
+    if isinstance(resources, list):
+        return Bad(tuple(resources), code, field_, text, **kw)
+    return Bad((resources,), code, field_, text, **{"target": resources.name, **kw})
+
+
+def prop(
+    resources: EngineResource | list[EngineResource],
+    code: str | None,
+    field_: str | None,
+    text: str,
+    **kw: Any,
+) -> Bad:
+    """A row about a resource property: the cost-estimate policy reports those findings."""
+    return bad(resources, code, field_, text, policy=CE, **kw)
 
 
 MR = "tags.cost:monthly-requests"
@@ -253,7 +266,6 @@ CASES: dict[str, Bad] = {
         MALFORMED,
         "tags.cost:storage-gb",
         "cost:storage-gb='-1' is negative",
-        target="b",
     ),
     "token count text": bad(
         res(
@@ -265,111 +277,94 @@ CASES: dict[str, Bad] = {
         MALFORMED,
         "tags.cost:input-tokens",
         "cost:input-tokens='lots' is not a plain decimal number",
-        target="p",
     ),
     # -- wrong property types -------------------------------------------------------------------
-    "memorySize string": bad(
+    "memorySize string": prop(
         fn(memorySize="512"),
         P_INVALID,
         "memorySize",
         "memorySize is a str, expected a number in MB; assumed the AWS default 128 MB",
-        policy=CE,
     ),
-    "memorySize list": bad(
+    "memorySize list": prop(
         fn(memorySize=[512]),
         P_INVALID,
         "memorySize",
         "memorySize is a list, expected a number",
-        policy=CE,
     ),
-    "memorySize null": bad(
+    "memorySize null": prop(
         fn(memorySize=None),
         None,
         "memorySize",
         "",
-        policy=CE,
         assumed=("memorySize", "128", UsageSource.DEFAULT),
     ),
-    "memorySize boolean": bad(
-        fn(memorySize=True), P_INVALID, "memorySize", "memorySize is a bool", policy=CE
+    "memorySize boolean": prop(
+        fn(memorySize=True), P_INVALID, "memorySize", "memorySize is a bool"
     ),
-    "memorySize object": bad(
-        fn(memorySize={"mb": 512}), P_INVALID, "memorySize", "memorySize is a dict", policy=CE
+    "memorySize object": prop(
+        fn(memorySize={"mb": 512}), P_INVALID, "memorySize", "memorySize is a dict"
     ),
-    "memorySize 1e308": bad(
+    "memorySize 1e308": prop(
         fn(memorySize=1e308),
         P_RANGE,
         "memorySize",
         f"memorySize=1{'0' * 39}… is outside AWS's limits 128–10240 MB; priced at 10240",
-        policy=CE,
     ),
-    "memorySize negative": bad(
+    "memorySize negative": prop(
         fn(memorySize=-1),
         P_RANGE,
         "memorySize",
         "memorySize=-1 is outside AWS's limits 128–10240 MB; priced at 128",
-        policy=CE,
     ),
-    "timeout string": bad(
+    "timeout string": prop(
         fn(timeout="30"),
         P_INVALID,
         "timeout",
         "timeout is a str, expected a number in s",
-        policy=CE,
     ),
-    "timeout zero": bad(
+    "timeout zero": prop(
         fn(timeout=0),
         P_RANGE,
         "timeout",
         "timeout=0 is outside AWS's limits 1–900 s; priced at 1",
-        policy=CE,
     ),
-    "architecture unknown name": bad(
+    "architecture unknown name": prop(
         fn(architectures=["sparc"]),
         P_INVALID,
         "architectures",
         "architectures='sparc' is not one of x86_64, arm64; assumed x86_64",
-        policy=CE,
     ),
-    "ephemeral storage string": bad(
+    "ephemeral storage string": prop(
         fn(ephemeralStorage="big"),
         P_INVALID,
         "ephemeralStorage.size",
         "ephemeralStorage.size is a str",
-        policy=CE,
     ),
-    "stage cache flag string": bad(
+    "stage cache flag string": prop(
         res(STAGE, "s", cacheClusterEnabled="yes", tags=TRAFFIC),
         P_INVALID,
         "cacheClusterEnabled",
         "cacheClusterEnabled is not a boolean; assumed false",
-        policy=CE,
-        target="s",
     ),
-    "stage cache size number": bad(
+    "stage cache size number": prop(
         res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=99),
         P_INVALID,
         "cacheClusterSize",
         "is not one of 0.5, 1.6, 6.1",
-        policy=CE,
-        target="s",
     ),
-    "HTTP API protocol": bad(
+    "HTTP API protocol": prop(
         res(HTTP_API, "h", protocolType="GRPC", tags=TRAFFIC),
         P_INVALID,
         "protocolType",
         "protocolType='GRPC' is not one of HTTP, WEBSOCKET; assumed HTTP",
-        policy=CE,
-        target="h",
     ),
     "profile modelSource string": bad(
         res(PROFILE, "p", modelSource="claude", tags=TOKENS),
         "usage-tag-missing",
         "tags.cost:bedrock-model",
         "no cost:bedrock-model tag",
-        target="p",
     ),
-    "throughput commitment": bad(
+    "throughput commitment": prop(
         res(
             PROVISIONED,
             "pt",
@@ -379,10 +374,8 @@ CASES: dict[str, Bad] = {
         P_INVALID,
         "commitmentDuration",
         "commitmentDuration must be OneMonth, SixMonths or absent",
-        policy=CE,
-        target="pt",
     ),
-    "custom model epochs": bad(
+    "custom model epochs": prop(
         res(
             CUSTOM_MODEL,
             "cm",
@@ -392,51 +385,43 @@ CASES: dict[str, Bad] = {
         P_INVALID,
         "hyperparameters.epochCount",
         "hyperparameters.epochCount is not a whole number 1–100",
-        policy=CE,
-        target="cm",
     ),
     # -- unknown values during preview, in every priced property ----------------------------
-    "unknown memorySize": bad(
+    "unknown memorySize": prop(
         fn(memorySize=UNKNOWN_NUMBER),
         P_UNKNOWN,
         "memorySize",
         "memorySize is not known until the update runs; assumed the AWS default 128 MB",
-        policy=CE,
     ),
-    "unknown timeout": bad(
+    "unknown timeout": prop(
         fn(timeout=UNKNOWN_NUMBER),
         P_UNKNOWN,
         "timeout",
         "timeout is not known until the update runs; assumed the AWS default 3 s",
-        policy=CE,
     ),
-    "unknown architectures": bad(
+    "unknown architectures": prop(
         fn(architectures=UNKNOWN_ARRAY),
         P_UNKNOWN,
         "architectures",
         "architectures is not known until the update runs; assumed x86_64",
-        policy=CE,
     ),
-    "unknown first architecture": bad(
+    "unknown first architecture": prop(
         fn(architectures=[UNKNOWN_STRING]),
         P_UNKNOWN,
         "architectures",
         "architectures is not known",
-        policy=CE,
     ),
-    "unknown ephemeralStorage": bad(
+    "unknown ephemeralStorage": prop(
         fn(ephemeralStorage=UNKNOWN_OBJECT),
         P_UNKNOWN,
         "ephemeralStorage.size",
         "ephemeralStorage.size is not known until the update runs",
-        policy=CE,
     ),
-    "unknown ephemeralStorage.size": bad(
+    "unknown ephemeralStorage.size": prop(
         fn(ephemeralStorage={"size": UNKNOWN_NUMBER}),
         P_UNKNOWN,
         "ephemeralStorage.size",
         "assumed the AWS default 512 MB",
-        policy=CE,
     ),
     "unknown tag map": bad(
         fn(UNKNOWN_OBJECT),
@@ -461,72 +446,56 @@ CASES: dict[str, Bad] = {
         UNKNOWN,
         "tags.cost:bedrock-model",
         "cost:bedrock-model is not known until the update runs",
-        target="p",
     ),
-    "unknown modelSource": bad(
+    "unknown modelSource": prop(
         res(PROFILE, "p", modelSource=UNKNOWN_OBJECT, tags=TOKENS),
         P_UNKNOWN,
         "modelSource",
         "modelSource is not known until the update runs, so the model is unknown",
-        policy=CE,
-        target="p",
     ),
-    "unknown modelSource.copyFrom": bad(
+    "unknown modelSource.copyFrom": prop(
         res(PROFILE, "p", modelSource={"copyFrom": UNKNOWN_STRING}, tags=TOKENS),
         P_UNKNOWN,
         "modelSource.copyFrom",
         "modelSource.copyFrom is not known",
-        policy=CE,
-        target="p",
     ),
     "unknown storage tag": bad(
         res(BUCKET, "b", tags={"cost:storage-gb": UNKNOWN_STRING}),
         UNKNOWN,
         "tags.cost:storage-gb",
         "cost:storage-gb is not known until the update runs",
-        target="b",
     ),
-    "unknown cache flag": bad(
+    "unknown cache flag": prop(
         res(STAGE, "s", cacheClusterEnabled=UNKNOWN_BOOL, tags=TRAFFIC),
         P_UNKNOWN,
         "cacheClusterEnabled",
         "cacheClusterEnabled is not known until the update runs; assumed false",
-        policy=CE,
-        target="s",
     ),
-    "unknown cache size": bad(
+    "unknown cache size": prop(
         res(STAGE, "s", cacheClusterEnabled=True, cacheClusterSize=UNKNOWN_STRING),
         P_UNKNOWN,
         "cacheClusterSize",
         "cacheClusterSize is not known until the update runs; assumed 0.5",
-        policy=CE,
-        target="s",
     ),
-    "unknown protocol": bad(
+    "unknown protocol": prop(
         res(HTTP_API, "h", protocolType=UNKNOWN_STRING, tags=TRAFFIC),
         P_UNKNOWN,
         "protocolType",
         "protocolType is not known until the update runs; assumed HTTP",
-        policy=CE,
-        target="h",
     ),
-    "unknown concurrency": bad(
+    "unknown concurrency": prop(
         res(CONCURRENCY, "pc", provisionedConcurrentExecutions=UNKNOWN_NUMBER),
         P_UNKNOWN,
         "provisionedConcurrentExecutions",
         "provisionedConcurrentExecutions is not known",
-        policy=CE,
-        target="pc",
     ),
-    "unknown throughput model": bad(
+    "unknown throughput model": prop(
         res(PROVISIONED, "pt", modelArn=UNKNOWN_STRING),
         P_UNKNOWN,
         "modelArn",
         "modelArn is not known until the update runs",
-        policy=CE,
-        target="pt",
     ),
-    "unknown throughput units": bad(
+    "unknown throughput units": prop(
         res(
             PROVISIONED,
             "pt",
@@ -536,10 +505,8 @@ CASES: dict[str, Bad] = {
         P_UNKNOWN,
         "modelUnits",
         "modelUnits is not known until the update runs",
-        policy=CE,
-        target="pt",
     ),
-    "unknown throughput commitment": bad(
+    "unknown throughput commitment": prop(
         res(
             PROVISIONED,
             "pt",
@@ -549,34 +516,26 @@ CASES: dict[str, Bad] = {
         P_UNKNOWN,
         "commitmentDuration",
         "commitmentDuration is not known until the update runs; priced with no commitment",
-        policy=CE,
-        target="pt",
     ),
-    "unknown base model": bad(
+    "unknown base model": prop(
         res(CUSTOM_MODEL, "cm", baseModelIdentifier=UNKNOWN_STRING),
         P_UNKNOWN,
         "baseModelIdentifier",
         "baseModelIdentifier is not known until the update runs",
-        policy=CE,
-        target="cm",
     ),
     # -- unknown resource types and Bedrock models ----------------------------------------------
-    "unpriced AWS type": bad(
+    "unpriced AWS type": prop(
         res("aws:ec2/instance:Instance", "vm", instanceType="t3.micro"),
         "not-priced",
         None,
         "costline does not price aws:ec2/instance:Instance yet",
-        policy=CE,
-        target="vm",
         pack_text="vm (aws:ec2:Instance): not priced by costline",
     ),
-    "made-up type": bad(
+    "made-up type": prop(
         res("acme:widgets/gizmo:Gizmo", "g"),
         "not-priced",
         None,
         "costline does not price acme:widgets/gizmo:Gizmo yet",
-        policy=CE,
-        target="g",
         pack_text="g (acme:widgets:Gizmo): not priced by costline",
     ),
     "unknown model id tag": bad(
@@ -584,7 +543,6 @@ CASES: dict[str, Bad] = {
         "bedrock-model-unknown",
         "tags.cost:bedrock-model",
         "no on-demand price for Bedrock model 'acme.gpt-9' in us-east-1",
-        target="p",
     ),
     "unknown model ARN": bad(
         res(
@@ -598,22 +556,19 @@ CASES: dict[str, Bad] = {
         "bedrock-model-unknown",
         "modelSource.copyFrom",
         "no on-demand price for Bedrock model 'anthropic.claude-9-v1:0'",
-        target="p",
     ),
     "unknown throughput model id": bad(
         res(PROVISIONED, "pt", modelArn="acme.gpt-9"),
         "bedrock-model-unknown",
         "modelArn",
         "no provisioned-throughput price (no_commitment) for 'acme.gpt-9'",
-        target="pt",
     ),
     # -- nesting and size -----------------------------------------------------------------------
-    "properties 400 levels deep": bad(
+    "properties 400 levels deep": prop(
         fn(deep=_nest(400)),
         None,
         "memorySize",
         "",
-        policy=CE,
         assumed=("memorySize", "128", UsageSource.DEFAULT),
     ),
 }
