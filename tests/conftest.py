@@ -133,3 +133,49 @@ class ResourceLines:
 
     def __getattr__(self, name):
         return getattr(self.process, name)
+
+
+@pytest.fixture(scope="module")
+def pack():
+    """costline's policy pack in its own process, played over gRPC as the engine does (one
+    process per test module; each ``run`` configures it anew, as a new preview would)."""
+    from costline.core.paths import data_dir
+    from costline.engine import PolicyPackProcess
+
+    with PolicyPackProcess(data_dir("policypack")) as process:
+        yield process
+
+
+def preview_file(tmp_path: Path, resources, project: str = "tests") -> Path:
+    """A ``pulumi preview --json`` file that creates ``resources``, (type, name, inputs) each."""
+    import json
+
+    steps = []
+    for type_, name, inputs in resources:
+        urn = f"urn:pulumi:dev::{project}::{type_}::{name}"
+        state = {"urn": urn, "type": type_, "custom": True, "inputs": inputs}
+        steps.append({"op": "create", "urn": urn, "newState": state})
+    path = tmp_path / "preview.json"
+    path.write_text(json.dumps({"steps": steps}))
+    return path
+
+
+def costline_on(command: str, preview: Path | str, *args: str):
+    """``costline COMMAND --from-preview PREVIEW ARGS`` without what-if rows or recommendations
+    (the figures and the gate alone)."""
+    from click.testing import CliRunner
+
+    from costline.cli.main import main
+
+    return CliRunner().invoke(
+        main,
+        [
+            command,
+            "--from-preview",
+            str(preview),
+            "--what-if",
+            "none",
+            "--no-recommendations",
+            *args,
+        ],
+    )

@@ -29,9 +29,8 @@ from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.pricing.loader import load_price_book
 from costline.render.terminal import print_report
 from costline.review.report import build_report
-from tests.test_verdicts import BUCKET, LAMBDA, check, engine, gate, pack, preview_file
-
-__all__ = ["pack"]  # the pack-process fixture, shared with test_verdicts
+from tests.conftest import costline_on
+from tests.test_verdicts import BUCKET, LAMBDA, check, engine, gate, preview
 
 FN = (LAMBDA, "fn", {"tags": {"cost:monthly-requests": "2000000"}})
 DATA = (
@@ -54,18 +53,7 @@ def report(tmp_path, resources, *args: str) -> dict:
 
 
 def rendered(tmp_path, resources, fmt: str, *args: str) -> str:
-    result = CliRunner().invoke(
-        main,
-        [
-            "estimate",
-            "--from-preview",
-            str(preview_file(tmp_path, resources)),
-            "--format",
-            fmt,
-            *FAST,
-            *args,
-        ],
-    )
+    result = costline_on("estimate", preview(tmp_path, resources), "--format", fmt, *args)
     assert result.exit_code == 0, result.output
     return result.output
 

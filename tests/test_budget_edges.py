@@ -9,15 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from costline.core.paths import data_dir
-from costline.engine import PolicyPackProcess
 from tests.test_budget_rule import bucket, check
-
-
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
 
 
 @pytest.mark.parametrize(

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from costline.cli.main import main
-from costline.core.paths import data_dir
-from costline.engine import EngineResource, PolicyPackProcess, make_urn
+from costline.engine import EngineResource, make_urn
+from tests.conftest import costline_on, preview_file
 
 BUCKET = "aws:s3/bucket:Bucket"
 LAMBDA = "aws:lambda/function:Function"
@@ -42,43 +42,11 @@ def bucket_tags(usd: str) -> dict[str, str]:
 
 def preview_of(tmp_path: Path, usd: str) -> Path:
     """A `pulumi preview --json` file with one bucket costing exactly ``usd`` a month."""
-    urn = f"urn:pulumi:dev::budget::{BUCKET}::data"
-    steps = [
-        {
-            "op": "create",
-            "urn": urn,
-            "newState": {
-                "urn": urn,
-                "type": BUCKET,
-                "custom": True,
-                "inputs": {"tags": bucket_tags(usd)},
-            },
-        }
-    ]
-    path = tmp_path / f"preview-{usd}.json"
-    path.write_text(json.dumps({"steps": steps}))
-    return path
+    return preview_file(tmp_path, [(BUCKET, "data", {"tags": bucket_tags(usd)})], project="budget")
 
 
 def check(tmp_path: Path, usd: str, *args: str):
-    return CliRunner().invoke(
-        main,
-        [
-            "check",
-            "--from-preview",
-            str(preview_of(tmp_path, usd)),
-            "--what-if",
-            "none",
-            "--no-recommendations",
-            *args,
-        ],
-    )
-
-
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
+    return costline_on("check", preview_of(tmp_path, usd), *args)
 
 
 def bucket(usd: str) -> EngineResource:
@@ -300,46 +268,36 @@ def test_worst_case_percent_of_budget_boundary(pack, percent, flagged):
 
 # --- max increase (check, against a baseline) ----------------------------------------------
 def baseline_report(tmp_path: Path, usd: str) -> Path:
-    result = CliRunner().invoke(
-        main,
-        [
-            "estimate",
-            "--from-preview",
-            str(preview_of(tmp_path, usd)),
-            "--format",
-            "json",
-            "--what-if",
-            "none",
-            "--no-recommendations",
-        ],
-    )
+    result = costline_on("estimate", preview_of(tmp_path, usd), "--format", "json")
     assert result.exit_code == 0, result.output
     path = tmp_path / "baseline.json"
     path.write_text(result.output)
     return path
 
 
+OVER_DOLLARS = "the increase $10.01/month over the baseline is more than the $10.00"
+OVER_PERCENT = "the increase (+10.01%) over the baseline $100.00 is more than the 10%"
+
+
 @pytest.mark.parametrize(
-    ("usd", "passes"), [("110.00", True), ("110.004", True), ("110.005", False), ("110.01", False)]
+    ("limit", "usd", "broken"),
+    [
+        # at most $10 more: $110.004 shows as $110.00 (+$10.00), $110.005 as $110.01 (+$10.01)
+        ("--max-increase", "110.00", None),
+        ("--max-increase", "110.004", None),
+        ("--max-increase", "110.005", OVER_DOLLARS),
+        ("--max-increase", "110.01", OVER_DOLLARS),
+        # at most 10% more: $110.00 is +10% exactly, $110.01 is +10.01%
+        ("--max-increase-percent", "110.00", None),
+        ("--max-increase-percent", "110.01", OVER_PERCENT),
+    ],
 )
-def test_max_increase_dollars_boundary(tmp_path, usd, passes):
-    """Baseline $100.00; at most $10 more per change."""
+def test_max_increase_boundary(tmp_path, limit, usd, broken):
+    """Baseline $100.00; at most 10 (dollars or percent) more per change."""
     base = baseline_report(tmp_path, "100.00")
-    result = check(tmp_path, usd, "--baseline", str(base), "--max-increase", "10")
-    assert result.exit_code == (0 if passes else 1), result.output
-    if not passes:
-        assert (
-            "the increase $10.01/month over the baseline is more than the $10.00" in result.output
-        )
-
-
-@pytest.mark.parametrize(("usd", "passes"), [("110.00", True), ("110.01", False)])
-def test_max_increase_percent_boundary(tmp_path, usd, passes):
-    """Baseline $100.00; at most 10% more: $110.00 is +10% exactly, $110.01 is +10.01%."""
-    base = baseline_report(tmp_path, "100.00")
-    result = check(tmp_path, usd, "--baseline", str(base), "--max-increase-percent", "10")
-    assert result.exit_code == (0 if passes else 1), result.output
-    if not passes:
-        assert (
-            "the increase (+10.01%) over the baseline $100.00 is more than the 10%" in result.output
-        )
+    result = check(tmp_path, usd, "--baseline", str(base), limit, "10")
+    assert result.exit_code == (1 if broken else 0), result.output
+    if broken:
+        assert broken in result.output
+    else:
+        assert "is more than" not in result.output

@@ -23,8 +23,7 @@ from costline.core.limits import (
     load_yaml,
     parse_json,
 )
-from costline.core.paths import data_dir
-from costline.engine import EngineResource, PolicyPackProcess, make_urn
+from costline.engine import EngineResource, make_urn
 from costline.usage.infracost_file import UsageFileError, read_usage_file
 from tests.hostile import PREVIEW, REPO, assert_one_line_error, cli
 
@@ -261,12 +260,6 @@ def test_the_estimate_at_the_limits_still_works(tmp_path):
 
 
 # --- the pack: a violation, never an exception ---------------------------------------------------
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
-
-
 def test_a_billion_laughs_override_in_the_pack_is_an_advisory_violation(pack, tmp_path):
     prices = write(tmp_path / "lol.yaml", BILLION_LAUGHS)
     fn = EngineResource(

@@ -17,8 +17,7 @@ import pytest
 
 from costline.cli.errors import EXIT_BAD_INPUT, EXIT_OK
 from costline.core.files import OutputRefused, write_atomically
-from costline.core.paths import data_dir
-from costline.engine import EngineResource, PolicyPackProcess, make_urn
+from costline.engine import EngineResource, make_urn
 from tests.hostile import PREVIEW, assert_one_line_error, cli
 
 LAMBDA = "aws:lambda/function:Function"
@@ -189,12 +188,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
 
 
 # --- the pack's reportPath ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
-
-
 def _fn() -> EngineResource:
     tags = {"cost:monthly-requests": "1000", "cost:avg-duration-ms": "100"}
     return EngineResource(urn=make_urn(LAMBDA, "fn"), properties={"tags": tags})

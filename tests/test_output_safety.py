@@ -25,7 +25,6 @@ from markdown_it import MarkdownIt
 from costline.cli.main import main
 from costline.core import files as writing
 from costline.core.model import Resource
-from costline.core.paths import data_dir
 from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
 from costline.engine import PolicyPackProcess
 from costline.engine.preview import engine_resource, format_policies
@@ -200,12 +199,6 @@ def test_json_keeps_hostile_names_as_data(word):
 
 
 # --- the terminal: the pack's violations and `costline preview` --------------------------------
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
-
-
 def terminal(pack: PolicyPackProcess, word: str) -> tuple[list[str], str]:
     resources = stack(word)
     result = pack.run(

@@ -9,16 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from costline.core.paths import data_dir
-from costline.engine import PolicyPackProcess
 from costline.engine.preview import engine_resource
 from tests.conftest import seed_stack
-
-
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
 
 
 def reference():

@@ -16,7 +16,7 @@ from costline.core.money import round_cents
 from costline.review.budget import BudgetLimits, check_budget
 from costline.review.diff import diff_reports
 from costline.review.sections import schema_problems
-from tests.conftest import SEED_OVERRIDE
+from tests.conftest import SEED_OVERRIDE, costline_on
 from tests.report_checks import gfm, table_with
 
 EXPORT = Path("tests/fixtures/stack-export/reference-stack.export.json")
@@ -26,6 +26,25 @@ HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 
 def run(*args: str):
     return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture
+def seed_baseline(tmp_path) -> Path:
+    """A JSON report of the reference stack at the seed template's prices ($38.605 a month)."""
+    baseline = tmp_path / "seed.json"
+    result = run(
+        "estimate",
+        "--from-preview",
+        PREVIEW,
+        "--prices",
+        str(SEED_OVERRIDE),
+        "--format",
+        "json",
+        "-o",
+        str(baseline),
+    )
+    assert result.exit_code == 0, result.output
+    return baseline
 
 
 def by_type(data, suffix):
@@ -56,17 +75,8 @@ def changed_export(tmp_path: Path) -> Path:
 
 
 def diff_json(tmp_path: Path, baseline: Path | str) -> dict:
-    result = run(
-        "diff",
-        "--from-preview",
-        str(changed_export(tmp_path)),
-        "--baseline",
-        str(baseline),
-        "--format",
-        "json",
-        "--what-if",
-        "none",
-        "--no-recommendations",
+    result = costline_on(
+        "diff", changed_export(tmp_path), "--baseline", str(baseline), "--format", "json"
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -134,21 +144,9 @@ def test_diff_against_a_json_report_and_its_markdown(tmp_path):
     assert first_line.startswith("## 💰 costline: $") and "vs baseline" in first_line
 
 
-def test_a_baseline_priced_differently_says_so(tmp_path):
-    baseline = tmp_path / "seed.json"
-    run(
-        "estimate",
-        "--from-preview",
-        PREVIEW,
-        "--prices",
-        str(SEED_OVERRIDE),
-        "--format",
-        "json",
-        "-o",
-        str(baseline),
-    )
+def test_a_baseline_priced_differently_says_so(seed_baseline):
     result = run(
-        "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--what-if", "none"
+        "diff", "--from-preview", PREVIEW, "--baseline", str(seed_baseline), "--what-if", "none"
     )
     assert "part of the change may come from prices" in result.output
     rows = {r[0]: r for r in table_with(gfm(result.output), "What changed")[1:]}
@@ -223,18 +221,7 @@ def tampered_baseline(tmp_path: Path) -> Path:
 
 def test_diff_and_check_show_the_rounded_delta(tmp_path):
     baseline = tampered_baseline(tmp_path)
-    result = run(
-        "diff",
-        "--from-preview",
-        PREVIEW,
-        "--baseline",
-        str(baseline),
-        "--format",
-        "json",
-        "--what-if",
-        "none",
-        "--no-recommendations",
-    )
+    result = costline_on("diff", PREVIEW, "--baseline", str(baseline), "--format", "json")
     data = json.loads(result.output)
     assert schema_problems(data) == []
     base = data["baseline"]
@@ -262,22 +249,10 @@ def test_diff_and_check_show_the_rounded_delta(tmp_path):
     assert check(tmp_path, "--max-increase", "0.02", baseline=str(baseline))[0].exit_code == 0
 
 
-def test_a_baseline_with_other_price_overrides_names_them(tmp_path):
+def test_a_baseline_with_other_price_overrides_names_them(tmp_path, seed_baseline):
     """Same tables and region, other override file: the note and the broken limit say so."""
-    baseline = tmp_path / "b.json"
-    run(
-        "estimate",
-        "--from-preview",
-        PREVIEW,
-        "--prices",
-        str(SEED_OVERRIDE),
-        "--format",
-        "json",
-        "-o",
-        str(baseline),
-    )
     result, comment = check(
-        tmp_path, "--budget", "50", "--max-increase-percent", "10", baseline=str(baseline)
+        tmp_path, "--budget", "50", "--max-increase-percent", "10", baseline=str(seed_baseline)
     )
     assert result.exit_code == 1
     assert (
@@ -296,7 +271,7 @@ def test_a_baseline_with_other_price_overrides_names_them(tmp_path):
         in note
     )
     html = run(
-        "diff", "--from-preview", PREVIEW, "--baseline", str(baseline), "--format", "html"
+        "diff", "--from-preview", PREVIEW, "--baseline", str(seed_baseline), "--format", "html"
     ).output
     assert "seed-template.yaml; this run with no overrides" in html
     # the other way round: a plain baseline, this run with the override file
@@ -381,21 +356,9 @@ def test_budget_compares_whole_cents_like_the_policy_pack(tmp_path):
         (("--max-increase-percent", "150"), 1),
     ],
 )
-def test_increase_limits_against_a_baseline(tmp_path, args, code):
+def test_increase_limits_against_a_baseline(tmp_path, seed_baseline, args, code):
     """Seed prices $38.605 → list prices $102.2875: +$63.6825 (+164.96%, shown +165%)."""
-    baseline = tmp_path / "seed.json"
-    run(
-        "estimate",
-        "--from-preview",
-        PREVIEW,
-        "--prices",
-        str(SEED_OVERRIDE),
-        "--format",
-        "json",
-        "-o",
-        str(baseline),
-    )
-    result, comment = check(tmp_path, *args, baseline=str(baseline))
+    result, comment = check(tmp_path, *args, baseline=str(seed_baseline))
     assert result.exit_code == code, result.output
     assert "+$63.68 (+165%) vs baseline" in comment.splitlines()[0]
 

@@ -30,12 +30,6 @@ PROFILE = "aws:bedrock/inferenceProfile:InferenceProfile"
 DURATION = {"cost:avg-duration-ms": "100"}
 
 
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
-
-
 def res(type_token: str, name: str, **properties: Any) -> EngineResource:
     return EngineResource(urn=make_urn(type_token, name), properties=properties)
 

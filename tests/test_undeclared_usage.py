@@ -15,12 +15,8 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from costline.cli.main import main
-from tests.test_verdicts import BUCKET, check, engine, gate, pack, preview_file, stack_message
-
-__all__ = ["pack"]  # the pack-process fixture, shared with test_verdicts
+from tests.conftest import costline_on
+from tests.test_verdicts import BUCKET, check, engine, gate, preview, stack_message
 
 UNDECLARED = [(BUCKET, "data", {"tags": {"cost:storage-gb": "40"}})]
 DECLARED_ZERO = [
@@ -40,20 +36,7 @@ GAP = "data (cost:monthly-put-requests missing, cost:monthly-get-requests missin
 
 
 def estimate_json(tmp_path, resources, *args: str) -> dict:
-    result = CliRunner().invoke(
-        main,
-        [
-            "estimate",
-            "--from-preview",
-            str(preview_file(tmp_path, resources)),
-            "--format",
-            "json",
-            "--what-if",
-            "none",
-            "--no-recommendations",
-            *args,
-        ],
-    )
+    result = costline_on("estimate", preview(tmp_path, resources), "--format", "json", *args)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
 

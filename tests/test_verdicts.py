@@ -19,9 +19,9 @@ import pytest
 from click.testing import CliRunner
 
 from costline.cli.main import main
-from costline.core.paths import data_dir
 from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
-from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
+from costline.engine import EngineResource, make_urn, secret
+from tests.conftest import costline_on, preview_file
 
 BUCKET = "aws:s3/bucket:Bucket"
 LAMBDA = "aws:lambda/function:Function"
@@ -75,36 +75,12 @@ def bounds(name: str, *whats: str) -> str:
     return f"1 resource priced at worst-case bounds: {name} ({', '.join(whats)})"
 
 
-def preview_file(tmp_path: Path, resources) -> Path:
-    steps = []
-    for type_, name, inputs in resources:
-        urn = f"urn:pulumi:dev::verdicts::{type_}::{name}"
-        state = {"urn": urn, "type": type_, "custom": True, "inputs": inputs}
-        steps.append({"op": "create", "urn": urn, "newState": state})
-    path = tmp_path / "preview.json"
-    path.write_text(json.dumps({"steps": steps}))
-    return path
+def preview(tmp_path: Path, resources) -> Path:
+    return preview_file(tmp_path, resources, project="verdicts")
 
 
 def check(tmp_path: Path, resources, *args: str):
-    return CliRunner().invoke(
-        main,
-        [
-            "check",
-            "--from-preview",
-            str(preview_file(tmp_path, resources)),
-            "--what-if",
-            "none",
-            "--no-recommendations",
-            *args,
-        ],
-    )
-
-
-@pytest.fixture(scope="module")
-def pack():
-    with PolicyPackProcess(data_dir("policypack")) as process:
-        yield process
+    return costline_on("check", preview(tmp_path, resources), *args)
 
 
 def engine(resources) -> list[EngineResource]:
@@ -136,19 +112,7 @@ def test_check_says_an_estimate_with_an_unpriced_model_is_incomplete(tmp_path):
 
 
 def test_the_json_report_lists_what_is_missing(tmp_path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "estimate",
-            "--from-preview",
-            str(preview_file(tmp_path, EU_SONNET)),
-            "--format",
-            "json",
-            "--what-if",
-            "none",
-            "--no-recommendations",
-        ],
-    )
+    result = costline_on("estimate", preview(tmp_path, EU_SONNET), "--format", "json")
     report = json.loads(result.output)
     assert report["total_monthly_usd"] == "12.07"
     assert report["complete"] is False
