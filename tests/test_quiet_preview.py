@@ -42,3 +42,16 @@ def test_resource_lines_start_at_the_threshold(pack, threshold, lines):
     urns = {r.urn: r.name for r in seed_stack()}
     shown = [urns[v.urn] for v in result.by_policy("cost-estimate") if v.urn]
     assert sorted(shown) == sorted(lines)
+
+
+def test_the_preview_display_and_the_pack_line_name_a_type_alike(pack):
+    """As ``pulumi preview`` shows it: ``(aws:bedrock:InferenceProfile: model)`` beside the
+    pack's ``model (aws:bedrock:InferenceProfile): ~$101.25/month``; never the full token."""
+    from costline.engine.preview import format_policies
+
+    resources = reference()
+    result = pack.run(resources, {"cost-estimate": {"resourceLinesAboveUsd": 101.25}})
+    shown = format_policies(result, resources)
+    assert "- [advisory]  cost-estimate  (aws:bedrock:InferenceProfile: model)\n" in shown
+    assert "model (aws:bedrock:InferenceProfile): ~$101.25/month" in shown
+    assert "aws:bedrock/inferenceProfile:InferenceProfile" not in shown

@@ -180,10 +180,10 @@ def preview_command(program_dir, stack, config_file, existing_stack, reference) 
     every value computed from them unknown (an empty map when its provider's config is not
     known), and its provider, parent and dependencies. Exits 1 on a mandatory violation.
 
-    Where the real engine differs (tests/e2e run it): it names types in short form
-    (aws:apigateway:Stage), attributes stack results to (pulumi:pulumi:Stack: PROJECT-STACK),
-    orders results by level, policy and URN, and on a first preview knows the names the
-    provider generates in Check (a bucket's `bucket`), which this command treats as unknown.
+    Where the real engine differs (tests/e2e run it): it attributes stack results to
+    (pulumi:pulumi:Stack: PROJECT-STACK), orders results by level, policy and URN, and on a first
+    preview knows the names the provider generates in Check (a bucket's `bucket`), which this
+    command treats as unknown. Both name types in short form (aws:apigateway:Stage).
     """
     import json
 

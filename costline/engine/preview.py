@@ -14,6 +14,7 @@ from typing import Any
 
 from costline.core.model import Resource
 from costline.core.paths import data_dir
+from costline.core.type_names import short_type
 from costline.core.values import encode
 from costline.engine import (
     EngineResource,
@@ -94,7 +95,7 @@ def _target(violation: Violation, names: Mapping[str, tuple[str, str]]) -> str:
     if not violation.urn:
         return "stack"
     type_token, name = names.get(violation.urn, ("", violation.urn))
-    return f"{type_token}: {name}" if type_token else name
+    return f"{short_type(type_token)}: {name}" if type_token else name
 
 
 def format_policies(result: RunResult, resources: Sequence[Resource | EngineResource]) -> str:
