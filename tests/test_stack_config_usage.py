@@ -113,3 +113,74 @@ def test_a_policy_budget_is_the_default_and_a_bad_stack_budget_is_said():
     assert "over the budget $5.00" in violation.message
     texts = " ".join(v.message for v in result.violations)
     assert "costline:budget='ten dollars' is not a budget in USD; it is ignored" in texts
+
+
+ENCRYPTED_USAGE = (
+    "Pulumi.dev.yaml: costline:usage is encrypted (secure:, in whole or in part), and costline "
+    "cannot decrypt it offline: the usage figures in it are unknown, so the estimate is incomplete"
+)
+
+
+def encrypted_program(tmp_path: Path, usage_yaml: str) -> Path:
+    """The fixture's program with ``costline:usage`` as ``usage_yaml`` (holding ``secure:``)."""
+    program = tmp_path / "program"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((PROGRAM / name).read_text())
+    (program / "Pulumi.dev.yaml").write_text(
+        f"config:\n  aws:region: us-east-1\n  costline:usage:\n{usage_yaml}"
+    )
+    return program
+
+
+@pytest.mark.parametrize(
+    "usage_yaml",
+    [
+        "    secure: v1:AAAABBBBCCCCDDDD\n",  # pulumi config set --secret costline:usage ...
+        "    handler:\n      cost:monthly-requests:\n        secure: v1:AAAABBBBCCCCDDDD\n"
+        "      cost:avg-duration-ms: 1000\n",  # pulumi config set --path --secret ...
+    ],
+)
+def test_an_encrypted_costline_usage_is_unknown_not_zero_and_says_how_to_pass_it(
+    tmp_path, usage_yaml
+):
+    program = encrypted_program(tmp_path, usage_yaml)
+    result = CliRunner().invoke(main, ["estimate", str(program), "--format", "json", *FAST])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    (finding,) = [f for f in report["findings"] if f["field"] == "costline:usage"]
+    assert finding["code"] == "stack-usage-encrypted"
+    assert finding["message"] == ENCRYPTED_USAGE
+    assert "must map" not in result.stdout
+    assert finding["suggestion"].startswith(
+        "pass the figures unencrypted: as plain costline:usage in Pulumi.dev.yaml, as cost:* "
+        "tags on the resources, or in a --usage-file"
+    )
+    assert "v1:AAAABBBBCCCCDDDD" not in result.stdout
+    # the estimate is incomplete, with the stack's gap named; `tagged` is still priced in full
+    assert report["complete"] is False
+    assert (
+        "the stack (costline:usage encrypted, not readable offline)"
+        in (report["incomplete_summary"])
+    )
+    by_name = {r["name"]: r for r in report["resources"]}
+    assert by_name["tagged"]["monthly_usd"] == "0.40833375"
+    assert by_name["handler"]["status"] == "usage_missing"
+
+
+def test_an_encrypted_costline_usage_fails_a_fail_closed_check(tmp_path):
+    program = encrypted_program(tmp_path, "    secure: v1:AAAABBBBCCCCDDDD\n")
+    result = CliRunner().invoke(
+        main, ["check", str(program), *FAST, "--budget", "1000", "--fail-closed"]
+    )
+    assert result.exit_code == 1, result.output
+    assert (
+        "the stack: costline:usage encrypted, not readable offline, with no worst-case bound"
+        in result.stdout
+    )
+
+
+def test_a_plain_costline_usage_has_no_encrypted_finding():
+    result = cli("estimate", "--format", "json")
+    assert "stack-usage-encrypted" not in result.stdout
+    assert json.loads(result.stdout)["complete"] is True

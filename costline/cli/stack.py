@@ -17,7 +17,7 @@ from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.estimator.priced import PricedStack
 from costline.pricing import PricingError, load_price_book
 from costline.readers.region import DEFAULT_REGION, stack_region
-from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
+from costline.usage.stack_config import apply_stack_usage, encrypted_usage, stack_budget_usd
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
@@ -52,22 +52,24 @@ def resolve_program(
 
 def load_resources(
     program_dir: Path | None, from_preview: Path | None, stack: str
-) -> tuple[list[Resource], str, Mapping[str, str]]:
+) -> tuple[list[Resource], str, Mapping[str, str], frozenset[str]]:
     """Resources from a preview/stack-export file, or from running a program under mocks, with
-    what was read and the stack config the program got (empty for a file)."""
+    what was read, the stack config the program got (empty for a file) and the config keys
+    that are encrypted (``secure:``: only the Pulumi CLI can decrypt them, so they are left out
+    of the config)."""
     from costline.readers import InputFileError, ProgramError
 
     try:
         if from_preview is not None:
             from costline.readers import auto_detect
 
-            return list(auto_detect(from_preview)), str(from_preview), {}
+            return list(auto_detect(from_preview)), str(from_preview), {}, frozenset()
         from costline.readers.mocks import mock_run
 
         run = mock_run(program_dir, stack=stack)
         source = str(program_dir or "the bundled reference stack")
         public = {k: v for k, v in run.config.items() if k not in run.secret_keys}
-        return list(run.resources), source, public
+        return list(run.resources), source, public, run.secret_keys
     except (InputFileError, ProgramError) as exc:
         raise InputProblem(str(exc)) from None
 
@@ -111,9 +113,10 @@ def load_stack(
     for price_file in price_files:
         if not price_file.is_file():
             raise InputProblem(f"{price_file}: no such price override file")
-    resources, source, config = load_resources(program_dir, from_preview, stack)
+    resources, source, config, encrypted = load_resources(program_dir, from_preview, stack)
     where = f"Pulumi.{stack}.yaml"
     resources, usage_findings = apply_stack_usage(resources, config, where)
+    usage_findings += encrypted_usage(encrypted, where)
     budget, budget_finding = stack_budget_usd(config, where)
     if budget_finding is not None:
         usage_findings.append(budget_finding)

@@ -62,5 +62,5 @@ def init_command(
     from costline.cli.stack import load_resources, resolve_program
     from costline.cli.usage_init import usage_template
 
-    resources, _, _ = load_resources(resolve_program(program_dir, reference=reference), None, stack)
+    resources, *_ = load_resources(resolve_program(program_dir, reference=reference), None, stack)
     emit(usage_template(resources, stack), "usage template", output)

@@ -41,6 +41,7 @@ GAP_CODES: Mapping[str, str] = {
     "prices-unavailable": "no price tables",
     "model-unresolved": "model unknown",
     "unknown-at-preview": "not known until the update",
+    "stack-usage-encrypted": "encrypted",
 }
 """Finding codes that mean part of a resource's cost is not in the total, and what to call it."""
 

@@ -28,7 +28,7 @@ values that are not numbers or text become ``stack-usage-*`` findings.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -42,6 +42,7 @@ BUDGET_KEY = "costline:budget"
 CODE_INVALID = "stack-usage-invalid"
 CODE_UNMATCHED = "stack-usage-unmatched"
 CODE_UNKNOWN_KEY = "stack-usage-key-unknown"
+CODE_ENCRYPTED = "stack-usage-encrypted"
 _MAX_BUDGET = Decimal("1e15")
 _CONTRACT = frozenset(tag.key for tag in USAGE_TAGS)
 
@@ -119,6 +120,28 @@ def apply_stack_usage(
         origins = dict.fromkeys(values, origin)
         tagged.append(with_usage(resource, values, origins, secret=secret))
     return tagged, findings
+
+
+def encrypted_usage(encrypted_keys: Iterable[str], where: str) -> list[Finding]:
+    """A finding when ``costline:usage`` is encrypted (``secure:``) in stack config, which only
+    the Pulumi CLI can decrypt: its figures are unknown offline, so the estimate is incomplete
+    (a stack-wide gap: an unknown is never $0), and the finding says how to pass them instead."""
+    if USAGE_KEY not in encrypted_keys:
+        return []
+    return [
+        Finding(
+            CODE_ENCRYPTED,
+            Severity.WARNING,
+            f"{where}: {USAGE_KEY} is encrypted (secure:, in whole or in part), and costline "
+            "cannot decrypt it offline: the usage figures in it are unknown, so the estimate is "
+            "incomplete",
+            field=USAGE_KEY,
+            suggestion=f"pass the figures unencrypted: as plain {USAGE_KEY} in {where}, as "
+            "cost:* tags on the resources, or in a --usage-file; the policy pack under "
+            "`pulumi preview` gets the decrypted config and uses them",
+            gap=f"{USAGE_KEY} encrypted, not readable offline",
+        )
+    ]
 
 
 def stack_budget_usd(
