@@ -34,19 +34,25 @@ def res(type_token: str, name: str, **properties: Any) -> EngineResource:
     return EngineResource(urn=make_urn(type_token, name), properties=properties)
 
 
-def pack_outputs(pack: PolicyPackProcess, resources: list[EngineResource], tmp_path: Path):
-    """Every text the pack produced for ``resources``: violations, report file, stderr."""
+def pack_outputs(
+    pack: PolicyPackProcess,
+    resources: list[EngineResource],
+    tmp_path: Path,
+    policy: dict[str, Any] | None = None,
+):
+    """Every text the pack produced for ``resources``: violations, report file, stderr.
+    ``policy``: more policy config (by policy name, merged over the defaults here)."""
     from costline.engine.preview import format_policies
 
     report = tmp_path / "pack-report.md"
-    result = pack.run(
-        resources,
-        {
-            # every resource's cost line too: those lines must not leak either
-            "cost-estimate": {"reportPath": str(report), "resourceLinesAboveUsd": 0},
-            "lambda-worst-case": {"maxMultipleOfExpected": 1},
-        },
-    )
+    config: dict[str, Any] = {
+        # every resource's cost line too: those lines must not leak either
+        "cost-estimate": {"reportPath": str(report), "resourceLinesAboveUsd": 0},
+        "lambda-worst-case": {"maxMultipleOfExpected": 1},
+    }
+    for name, settings in (policy or {}).items():
+        config[name] = {**config.get(name, {}), **settings}
+    result = pack.run(resources, config)
     assert pack.returncode is None, pack.stderr_text
     texts = {
         "violations": "\n".join(v.message for v in result.violations),
@@ -384,3 +390,150 @@ def test_a_secret_costline_usage_in_stack_config_is_used_and_not_shown(tmp_path)
         "fn (aws:lambda:Function): ~$396.43/month — usage from a secret value"
         " · usage from stack config: costline:usage.fn"
     )
+
+
+# --- a secret costline:budget -----------------------------------------------------------------
+# `handler` (512 MB, x86, free tier off): 2,000,000 requests × $0.20/M = $0.40; 2,000,000 × 1 s
+# × 0.5 GB = 1,000,000 GB-s × $0.0000166667 = $16.6667; $17.0667 a month, shown $17.07.
+HANDLER_TAGS = {"cost:monthly-requests": "2000000", "cost:avg-duration-ms": "1000"}
+NO_FREE_TIER = {"cost-estimate": {"freeTier": False}}
+
+
+def secret_budget_outputs(budget: str, tmp_path: Path, policy: dict[str, Any]):
+    with PolicyPackProcess(
+        data_dir("policypack"),
+        config={"costline:budget": budget},
+        secret_keys=["costline:budget"],
+    ) as secret_pack:
+        return pack_outputs(
+            secret_pack,
+            [res(LAMBDA, "handler", memorySize=512, tags=HANDLER_TAGS)],
+            tmp_path,
+            {**NO_FREE_TIER, **policy},
+        )
+
+
+def stack_line(result) -> str:
+    (line,) = [body(v.message) for v in result.by_policy("cost-estimate") if not v.urn]
+    return line.splitlines()[0]
+
+
+def test_a_secret_stack_budget_that_is_broken_fails_and_is_shown_nowhere(tmp_path):
+    # $17.07 is over $13.57 by $3.50: neither figure may appear, the verdict must
+    result, texts = secret_budget_outputs(
+        "13.57", tmp_path, {"stack-budget": {"enforcementLevel": "mandatory"}}
+    )
+    assert_nowhere(texts, whole("13.57"), whole("3.50"), r"13\.5")
+    assert result.mandatory
+    (violation,) = result.by_policy("stack-budget")
+    assert body(violation.message).startswith(
+        "Stack cost ~$17.07/month is over the budget [secret]. Top cost drivers: handler $17.07"
+    )
+    assert stack_line(result).startswith("Stack total ~$17.07/month (budget [secret]: over) · ")
+
+
+def test_a_secret_stack_budget_at_the_warning_share_warns_without_the_share(tmp_path):
+    # $17.07 of $19.75 is 86.4% (over the 80% warning), headroom $2.68: none may appear
+    result, texts = secret_budget_outputs(
+        "19.75", tmp_path, {"stack-budget": {"enforcementLevel": "mandatory"}}
+    )
+    assert_nowhere(texts, whole("19.75"), whole("2.68"), r"86\.4")
+    assert not result.mandatory
+    assert (
+        "Stack cost ~$17.07/month is at or above 80% of the budget [secret] (warning at 80%)"
+        in texts["violations"]
+    )
+    assert stack_line(result).startswith("Stack total ~$17.07/month (budget [secret]: within) · ")
+
+
+def test_a_secret_stack_budget_within_shows_no_headroom(tmp_path):
+    # headroom $98.76 − $17.07 = $81.69
+    result, texts = secret_budget_outputs("98.76", tmp_path, {})
+    assert_nowhere(texts, whole("98.76"), whole("81.69"))
+    assert stack_line(result).startswith("Stack total ~$17.07/month (budget [secret]: within) · ")
+    assert not result.by_policy("stack-budget")
+
+
+def test_a_plain_stack_budget_is_still_shown(tmp_path):
+    """The other side: without the key among the secret keys the same budget is shown in full."""
+    with PolicyPackProcess(data_dir("policypack"), config={"costline:budget": "13.57"}) as plain:
+        result, _ = pack_outputs(
+            plain,
+            [res(LAMBDA, "handler", memorySize=512, tags=HANDLER_TAGS)],
+            tmp_path,
+            {**NO_FREE_TIER, "stack-budget": {"enforcementLevel": "mandatory"}},
+        )
+    (violation,) = result.by_policy("stack-budget")
+    assert "is over the budget $13.57 by $3.50." in violation.message
+    assert stack_line(result).startswith(
+        "Stack total ~$17.07/month (budget $13.57, over by $3.50) · "
+    )
+
+
+def test_a_secret_stack_budget_is_not_named_by_the_worst_case(tmp_path):
+    # every request at the 900 s timeout: 2,000,000 × 900 s × 0.5 GB = 900,000,000 GB-s, far
+    # over 10% of any of these budgets
+    result, texts = secret_budget_outputs(
+        "13.57",
+        tmp_path,
+        {"lambda-worst-case": {"maxMultipleOfExpected": 1000000, "maxPercentOfBudget": 10}},
+    )
+    assert_nowhere(texts, whole("13.57"), r"13\.5")
+    (worst,) = [body(v.message) for v in result.by_policy("lambda-worst-case")]
+    assert "more than 10% of the stack budget [secret]" in worst
+
+
+def test_a_secret_stack_budget_that_is_not_a_number_is_not_quoted(tmp_path):
+    _, texts = secret_budget_outputs("s3cr3t-budget", tmp_path, {})
+    assert_nowhere(texts, "s3cr3t")
+    assert "costline:budget=[secret] is not a budget in USD; it is ignored" in texts["violations"]
+
+
+# --- an encrypted costline:budget in the CLI, which cannot decrypt it --------------------------
+BUDGET_PROGRAM = Path(__file__).parent / "fixtures" / "programs" / "stack-config-usage"
+CIPHERTEXT = "v1:AAAABBBBCCCCsecretbudget"
+
+
+def encrypted_budget_program(tmp_path: Path) -> Path:
+    program = tmp_path / "program"
+    program.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (program / name).write_text((BUDGET_PROGRAM / name).read_text())
+    (program / "Pulumi.dev.yaml").write_text(
+        f"config:\n  aws:region: us-east-1\n  costline:budget:\n    secure: {CIPHERTEXT}\n"
+    )
+    return program
+
+
+ENCRYPTED_BUDGET = (
+    "Pulumi.dev.yaml: costline:budget is encrypted (secure:), and costline cannot decrypt it "
+    "offline: no stack budget applies here"
+)
+
+
+def test_check_with_an_encrypted_budget_asks_for_budget_instead_of_passing(tmp_path):
+    program = encrypted_budget_program(tmp_path)
+    result = CliRunner().invoke(main, ["check", str(program), "--what-if", "none"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"costline: error: {ENCRYPTED_BUDGET}: give the budget with --budget"
+    )
+    assert CIPHERTEXT not in result.output
+    given = CliRunner().invoke(main, ["check", str(program), "--what-if", "none", "--budget", "1"])
+    assert given.exit_code == 0, given.output
+    assert "budget $1.00" in given.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_an_encrypted_budget_is_said_and_shown_in_no_format(tmp_path, fmt):
+    program = encrypted_budget_program(tmp_path)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["estimate", str(program), "--what-if", "none", "--format", fmt, "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert CIPHERTEXT not in text + result.output
+    if fmt == "json":
+        (finding,) = [f for f in json.loads(text)["findings"] if f["field"] == "costline:budget"]
+        assert finding["message"] == ENCRYPTED_BUDGET

@@ -202,7 +202,7 @@ def test_a_fail_closed_bound_is_a_bound():
     assert figures["cost:avg-duration-ms"][1:] == ("bound", None)
 
 
-# --- the pack, over gRPC: PULUMI_CONFIG as the engine passes it -----------------------------
+# --- the pack, over gRPC: stack config as the engine passes it (ConfigureStack) ------------
 def lambda_(name: str, **props) -> EngineResource:
     return EngineResource(urn=make_urn(LAMBDA, name), properties={"memorySize": 128, **props})
 

@@ -36,6 +36,7 @@ from costline.render.summary import known_text
 from costline.review.baseline import Baseline, BaselineError, load_baseline
 from costline.review.budget import DEFAULT_WARN_AT_PERCENT, BudgetLimits
 from costline.review.sections import review_report
+from costline.usage.stack_config import CODE_BUDGET_ENCRYPTED
 
 EXIT_OVER_BUDGET = EXIT_GATE_FAILED
 
@@ -191,6 +192,9 @@ def check_command(
     loaded = load_from_options(kw)
     if limits.monthly_budget_usd is None and loaded.budget_usd is not None:
         limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
+    encrypted = [f for f in loaded.estimate.findings if f.code == CODE_BUDGET_ENCRYPTED]
+    if limits.monthly_budget_usd is None and encrypted:  # never pass a gate it cannot check
+        raise InputProblem(f"{encrypted[0].message}: give the budget with --budget")
     baseline = load_baseline_option(baseline_file, loaded)
     report = review_report(
         loaded,

@@ -17,7 +17,7 @@ from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.estimator.priced import PricedStack
 from costline.pricing import PricingError, load_price_book
 from costline.readers.region import DEFAULT_REGION, stack_region
-from costline.usage.stack_config import apply_stack_usage, encrypted_usage, stack_budget_usd
+from costline.usage.stack_config import apply_stack_usage, encrypted_config, stack_budget_usd
 
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.yml")
 
@@ -116,7 +116,7 @@ def load_stack(
     resources, source, config, encrypted = load_resources(program_dir, from_preview, stack)
     where = f"Pulumi.{stack}.yaml"
     resources, usage_findings = apply_stack_usage(resources, config, where)
-    usage_findings += encrypted_usage(encrypted, where)
+    usage_findings += encrypted_config(encrypted, where)
     budget, budget_finding = stack_budget_usd(config, where)
     if budget_finding is not None:
         usage_findings.append(budget_finding)

@@ -193,6 +193,9 @@ class PackSettings:
     resource_lines_above_usd: Decimal | None = None  # None: the stack's line only
     max_price_age_days: int = 90
     monthly_budget_usd: Decimal | None = None
+    budget_secret: bool = False
+    """The budget came from a secret ``costline:budget``: messages show ``[secret]`` for it and
+    nothing computed from it (headroom, over-by, share used); verdicts still say over or within."""
     warn_at_percent: Decimal = Decimal(80)
     max_monthly_usd: Decimal | None = None
     max_by_type: Mapping[str, Decimal] = field(default_factory=dict)

@@ -57,6 +57,7 @@ from costline.readers.preview_values import (
 from costline.readers.region import DEFAULT_REGION, stack_region
 from costline.render.summary import drivers_text, resource_line, stack_line
 from costline.review.budget import (
+    budget_text,
     fail_closed_message,
     over_by,
     resource_budget_message,
@@ -64,7 +65,7 @@ from costline.review.budget import (
     worst_case_message,
     worst_case_reasons,
 )
-from costline.usage.stack_config import apply_stack_usage, stack_budget_usd
+from costline.usage.stack_config import BUDGET_KEY, apply_stack_usage, stack_budget_usd
 from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
@@ -242,13 +243,17 @@ def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, Pack
     else:
         resources = _resources_from_args(args)
     stack_config = _stack_config()
+    secret_keys = _stack_secret_keys()
     resources, stack_findings = apply_stack_usage(
-        resources, stack_config, STACK_CONFIG, _stack_secret_keys()
+        resources, stack_config, STACK_CONFIG, secret_keys
     )
     stack_findings = [*findings, *stack_findings]
-    budget, budget_finding = stack_budget_usd(stack_config, STACK_CONFIG)
+    secret_budget = BUDGET_KEY in secret_keys
+    budget, budget_finding = stack_budget_usd(stack_config, STACK_CONFIG, secret=secret_budget)
     if budget is not None:  # costline:budget: one policy group, a budget per stack
-        settings = dataclasses.replace(settings, monthly_budget_usd=budget)
+        settings = dataclasses.replace(
+            settings, monthly_budget_usd=budget, budget_secret=secret_budget
+        )
     stack_findings += [budget_finding] if budget_finding is not None else []
     detected = stack_region(resources) if settings.region is None else None
     region = settings.region or (detected.name if detected else DEFAULT_REGION)
@@ -319,7 +324,11 @@ def validate_cost_estimate(
     inform(
         "\n".join(
             [
-                one_line(stack_line(est, settings.monthly_budget_usd)),
+                one_line(
+                    stack_line(
+                        est, settings.monthly_budget_usd, budget_secret=settings.budget_secret
+                    )
+                ),
                 f"  Top cost drivers: {drivers_text(est)}",
                 *(f"  - {one_line(f.message)}" for f in est.findings),
             ]
@@ -344,27 +353,30 @@ def validate_stack_budget(
     stack_cost = f"Stack cost ~{format_usd(total)}/month" + (
         f", including {bounded}," if bounded else ""
     )
+    secret = settings.budget_secret  # then nothing computed from the budget is shown either
+    shown = budget_text(budget, secret)
     if settings.fail_closed and not known.complete:
         report(
             one_line(
                 f"Stack cost ~{format_usd(total)}/month + {known.summary()}: failClosed cannot "
-                f"check the budget {format_usd(budget)}, as no worst-case bound exists for what is "
-                "missing."
+                f"check the budget {shown}, as no worst-case bound exists for what is missing."
             ),
             None,
         )
     elif verdict.over_usd is not None:
+        by = "" if secret else f" by {format_usd(verdict.over_usd)}"
         report(
-            one_line(
-                f"{stack_cost} is over the budget {format_usd(budget)} by "
-                f"{format_usd(verdict.over_usd)}. Top cost drivers: {drivers}."
-            ),
+            one_line(f"{stack_cost} is over the budget {shown}{by}. Top cost drivers: {drivers}."),
             None,
         )
     elif verdict.status == "warning":
+        share = (
+            f"at or above {plain_number(settings.warn_at_percent)}%"
+            if secret
+            else f"{plain_number(verdict.used_percent or ZERO)}%"
+        )
         message = (
-            f"{stack_cost} is {plain_number(verdict.used_percent or ZERO)}% "
-            f"of the budget {format_usd(budget)} (warning at "
+            f"{stack_cost} is {share} of the budget {shown} (warning at "
             f"{plain_number(settings.warn_at_percent)}%). Top cost drivers: {drivers}."
         )
         bridge.advisory(STACK_BUDGET, DESCRIPTIONS[STACK_BUDGET], one_line(message))
@@ -413,6 +425,7 @@ def validate_lambda_worst_case(
             settings.max_multiple_of_expected,
             settings.monthly_budget_usd,
             settings.max_percent_of_budget,
+            budget_secret=settings.budget_secret,
         )
         if reasons:
             message = worst_case_message(case.name, case.shown_timeout_s, case.worst_usd, reasons)

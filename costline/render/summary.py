@@ -15,7 +15,7 @@ from costline.core.model import Estimate, ResourceEstimate, ResourceStatus, Seve
 from costline.core.money import format_quantity, format_usd
 from costline.core.text import one_line
 from costline.core.type_names import short_type
-from costline.review.budget import shown_delta
+from costline.review.budget import budget_text, over_by, shown_delta
 from costline.usage.tags import USAGE_FINDING_CODES
 
 
@@ -109,16 +109,23 @@ def known_text(missing: str, bounded: str) -> str:
     return (f" + {missing}" if missing else "") + (f", including {bounded}" if bounded else "")
 
 
-def stack_line(estimate: Estimate, budget_usd: Decimal | None = None) -> str:
+def stack_line(
+    estimate: Estimate, budget_usd: Decimal | None = None, *, budget_secret: bool = False
+) -> str:
     """``Stack total ~$38.61/month (budget $50.00, headroom $11.39) · 9 resources: ...``, with
     what is missing after the total when the estimate is incomplete
     (``~$12.07/month + 1 resource not fully priced: model (no price for … in eu-west-1)``) and
     what is a fail-closed bound when any figure is (``~$9.92/month, including 1 resource priced
-    at worst-case bounds: data (cost:monthly-get-requests at its bound 10000000)``)."""
+    at worst-case bounds: data (cost:monthly-get-requests at its bound 10000000)``).
+    A secret budget shows as ``(budget [secret]: within)`` or ``: over``, without the headroom
+    that would tell it."""
     counts = status_counts(estimate)
     total = estimate.total_monthly_usd
     budget = ""
-    if budget_usd is not None:
+    if budget_usd is not None and budget_secret:
+        over = over_by(total, budget_usd) is not None
+        budget = f" (budget {budget_text(budget_usd, True)}: {'over' if over else 'within'})"
+    elif budget_usd is not None:
         headroom = shown_delta(total, budget_usd)
         budget = (
             f" (budget {format_usd(budget_usd)}, headroom {format_usd(headroom)})"

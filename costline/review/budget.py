@@ -43,6 +43,7 @@ from costline.core.money import (
     plain_number,
     round_cents,
 )
+from costline.core.values import SECRET_DISPLAY
 
 DEFAULT_WARN_AT_PERCENT = Decimal(80)
 PERCENT_PLACES = Decimal("0.1")
@@ -311,16 +312,24 @@ def check_budget(
     return BudgetResult(status, limits, tuple(violations), used, headroom, over)
 
 
+def budget_text(budget: Decimal, secret: bool = False) -> str:
+    """A budget for a message: ``$50.00``, or ``[secret]`` when it came from a secret (then no
+    figure computed from it, such as the headroom or the share used, may be shown either)."""
+    return SECRET_DISPLAY if secret else format_usd(budget)
+
+
 def worst_case_reasons(
     expected: Decimal,
     worst: Decimal,
     max_multiple: Decimal,
     budget: Decimal | None = None,
     max_percent_of_budget: Decimal | None = None,
+    *,
+    budget_secret: bool = False,
 ) -> list[str]:
     """Why a worst case is too dear (empty: it is not): more than ``max_multiple`` × the
     expected cost (when that shows above $0.00), or more than ``max_percent_of_budget``% of the
-    stack ``budget``."""
+    stack ``budget`` (``[secret]`` when ``budget_secret``)."""
     reasons = []
     if round_cents(expected) > 0 and exceeds_multiple(worst, expected, max_multiple):
         reasons.append(
@@ -334,7 +343,7 @@ def worst_case_reasons(
     ):
         reasons.append(
             f"more than {plain_number(max_percent_of_budget)}% of the stack budget "
-            f"{format_usd(budget)}"
+            f"{budget_text(budget, budget_secret)}"
         )
     return reasons
 

@@ -34,6 +34,7 @@ from typing import Any
 
 from costline.core.limits import parse_json
 from costline.core.model import Finding, Resource, Severity, UsageOrigin, UsageSource
+from costline.core.values import SECRET_DISPLAY
 from costline.usage.declared import with_usage
 from costline.usage.tags import USAGE_TAGS
 
@@ -43,6 +44,7 @@ CODE_INVALID = "stack-usage-invalid"
 CODE_UNMATCHED = "stack-usage-unmatched"
 CODE_UNKNOWN_KEY = "stack-usage-key-unknown"
 CODE_ENCRYPTED = "stack-usage-encrypted"
+CODE_BUDGET_ENCRYPTED = "stack-budget-encrypted"
 _MAX_BUDGET = Decimal("1e15")
 _CONTRACT = frozenset(tag.key for tag in USAGE_TAGS)
 
@@ -122,33 +124,50 @@ def apply_stack_usage(
     return tagged, findings
 
 
-def encrypted_usage(encrypted_keys: Iterable[str], where: str) -> list[Finding]:
-    """A finding when ``costline:usage`` is encrypted (``secure:``) in stack config, which only
-    the Pulumi CLI can decrypt: its figures are unknown offline, so the estimate is incomplete
-    (a stack-wide gap: an unknown is never $0), and the finding says how to pass them instead."""
-    if USAGE_KEY not in encrypted_keys:
-        return []
-    return [
-        Finding(
-            CODE_ENCRYPTED,
-            Severity.WARNING,
-            f"{where}: {USAGE_KEY} is encrypted (secure:, in whole or in part), and costline "
-            "cannot decrypt it offline: the usage figures in it are unknown, so the estimate is "
-            "incomplete",
-            field=USAGE_KEY,
-            suggestion=f"pass the figures unencrypted: as plain {USAGE_KEY} in {where}, as "
-            "cost:* tags on the resources, or in a --usage-file; the policy pack under "
-            "`pulumi preview` gets the decrypted config and uses them",
-            gap=f"{USAGE_KEY} encrypted, not readable offline",
+def encrypted_config(encrypted_keys: Iterable[str], where: str) -> list[Finding]:
+    """Findings for costline's keys that are encrypted (``secure:``) in stack config, which only
+    the Pulumi CLI can decrypt. ``costline:usage``: its figures are unknown offline, so the
+    estimate is incomplete (a stack-wide gap: an unknown is never $0), and the finding says how to
+    pass them instead. ``costline:budget``: no stack budget can apply (``costline check`` then
+    asks for ``--budget``)."""
+    keys = frozenset(encrypted_keys)
+    findings = []
+    if BUDGET_KEY in keys:
+        findings.append(
+            Finding(
+                CODE_BUDGET_ENCRYPTED,
+                Severity.WARNING,
+                f"{where}: {BUDGET_KEY} is encrypted (secure:), and costline cannot decrypt it "
+                "offline: no stack budget applies here",
+                field=BUDGET_KEY,
+                suggestion="give the budget to `costline check --budget`; the policy pack under "
+                "`pulumi preview` gets the decrypted budget and never shows it",
+            )
         )
-    ]
+    if USAGE_KEY in keys:
+        findings.append(
+            Finding(
+                CODE_ENCRYPTED,
+                Severity.WARNING,
+                f"{where}: {USAGE_KEY} is encrypted (secure:, in whole or in part), and costline "
+                "cannot decrypt it offline: the usage figures in it are unknown, so the estimate "
+                "is incomplete",
+                field=USAGE_KEY,
+                suggestion=f"pass the figures unencrypted: as plain {USAGE_KEY} in {where}, as "
+                "cost:* tags on the resources, or in a --usage-file; the policy pack under "
+                "`pulumi preview` gets the decrypted config and uses them",
+                gap=f"{USAGE_KEY} encrypted, not readable offline",
+            )
+        )
+    return findings
 
 
 def stack_budget_usd(
-    config: Mapping[str, Any], where: str
+    config: Mapping[str, Any], where: str, *, secret: bool = False
 ) -> tuple[Decimal | None, Finding | None]:
     """``costline:budget`` as exact USD, or ``None``; a value that is not a plain non-negative
-    number is ignored with a finding (the policy config's budget then applies)."""
+    number is ignored with a finding (the policy config's budget then applies), which shows the
+    value unless it is ``secret``."""
     raw = config.get(BUDGET_KEY)
     if raw is None:
         return None, None
@@ -158,6 +177,7 @@ def stack_budget_usd(
     except InvalidOperation:
         budget = None
     if budget is None or not budget.is_finite() or budget < 0 or budget > _MAX_BUDGET:
-        message = f"{where}: {BUDGET_KEY}={text[:40]!r} is not a budget in USD; it is ignored"
+        shown = SECRET_DISPLAY if secret else repr(text[:40])
+        message = f"{where}: {BUDGET_KEY}={shown} is not a budget in USD; it is ignored"
         return None, _finding(CODE_INVALID, Severity.ERROR, message, BUDGET_KEY)
     return budget, None
