@@ -179,3 +179,14 @@ def costline_on(command: str, preview: Path | str, *args: str):
             *args,
         ],
     )
+
+
+def program_with_config(program: Path, tmp_path: Path, dev_yaml: str) -> Path:
+    """A copy of the fixture ``program`` (``Pulumi.yaml``, ``__main__.py``) under ``tmp_path``
+    whose only stack, ``dev``, has ``dev_yaml`` as its ``Pulumi.dev.yaml``."""
+    copy = tmp_path / "program"
+    copy.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (copy / name).write_text((program / name).read_text())
+    (copy / "Pulumi.dev.yaml").write_text(dev_yaml)
+    return copy

@@ -23,6 +23,7 @@ from costline.core.paths import data_dir
 from costline.core.values import SECRET_SIGNATURE, SIGNATURE_KEY
 from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
 from costline.render.templates import FORMATS
+from tests.conftest import program_with_config
 
 LAMBDA = "aws:lambda/function:Function"
 PROVIDER = "pulumi:providers:aws"
@@ -495,14 +496,11 @@ CIPHERTEXT = "v1:AAAABBBBCCCCsecretbudget"
 
 
 def encrypted_budget_program(tmp_path: Path) -> Path:
-    program = tmp_path / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((BUDGET_PROGRAM / name).read_text())
-    (program / "Pulumi.dev.yaml").write_text(
-        f"config:\n  aws:region: us-east-1\n  costline:budget:\n    secure: {CIPHERTEXT}\n"
+    return program_with_config(
+        BUDGET_PROGRAM,
+        tmp_path,
+        f"config:\n  aws:region: us-east-1\n  costline:budget:\n    secure: {CIPHERTEXT}\n",
     )
-    return program
 
 
 ENCRYPTED_BUDGET = (

@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from costline.cli.main import main
 from costline.core.paths import data_dir
 from costline.engine import EngineResource, PolicyPackProcess, make_urn
+from tests.conftest import program_with_config
 
 PROGRAM = Path(__file__).parent / "fixtures" / "programs" / "stack-config-usage"
 FAST = ("--what-if", "none", "--no-recommendations", "--no-free-tier")
@@ -123,14 +124,9 @@ ENCRYPTED_USAGE = (
 
 def encrypted_program(tmp_path: Path, usage_yaml: str) -> Path:
     """The fixture's program with ``costline:usage`` as ``usage_yaml`` (holding ``secure:``)."""
-    program = tmp_path / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((PROGRAM / name).read_text())
-    (program / "Pulumi.dev.yaml").write_text(
-        f"config:\n  aws:region: us-east-1\n  costline:usage:\n{usage_yaml}"
+    return program_with_config(
+        PROGRAM, tmp_path, f"config:\n  aws:region: us-east-1\n  costline:usage:\n{usage_yaml}"
     )
-    return program
 
 
 @pytest.mark.parametrize(

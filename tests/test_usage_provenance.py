@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from costline.cli.main import main
 from costline.core.paths import data_dir
 from costline.engine import EngineResource, PolicyPackProcess, make_urn
+from tests.conftest import program_with_config
 
 PROGRAM = Path(__file__).parent / "fixtures" / "programs" / "usage-precedence"
 USAGE_FILE = PROGRAM / "infracost-usage.yml"
@@ -76,12 +77,7 @@ def assert_figures(
 
 def program_with(tmp_path: Path, dev_yaml: str) -> Path:
     """The fixture's program with ``dev_yaml`` as its only stack's config (``Pulumi.dev.yaml``)."""
-    program = tmp_path / "program"
-    program.mkdir()
-    for name in ("Pulumi.yaml", "__main__.py"):
-        (program / name).write_text((PROGRAM / name).read_text())
-    (program / "Pulumi.dev.yaml").write_text(dev_yaml)
-    return program
+    return program_with_config(PROGRAM, tmp_path, dev_yaml)
 
 
 CONFIGURED = "Pulumi.configured.yaml: costline:usage.{}"
