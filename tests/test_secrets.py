@@ -535,3 +535,17 @@ def test_an_encrypted_budget_is_said_and_shown_in_no_format(tmp_path, fmt):
     if fmt == "json":
         (finding,) = [f for f in json.loads(text)["findings"] if f["field"] == "costline:budget"]
         assert finding["message"] == ENCRYPTED_BUDGET
+
+
+def test_costline_preview_says_the_pack_gets_no_encrypted_budget(tmp_path):
+    program = encrypted_budget_program(tmp_path)
+    result = CliRunner().invoke(main, ["preview", str(program)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines()[0] == (
+        f"costline: warning: {ENCRYPTED_BUDGET}; the pack gets it only under `pulumi preview`, "
+        "which decrypts it"
+    )
+    assert CIPHERTEXT not in result.output
+    plain = CliRunner().invoke(main, ["preview", str(BUDGET_PROGRAM)])
+    assert plain.exit_code == 0, plain.output
+    assert "warning" not in plain.stderr

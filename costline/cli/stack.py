@@ -79,7 +79,10 @@ def load_preview_states(
 ) -> tuple[list[dict[str, Any]], str, Mapping[str, str]]:
     """A program run under mocks as the engine would send it to a policy pack in ``pulumi
     preview`` (:func:`costline.readers.mocks.preview_states`): the resources, the project name
-    and the stack config the pack gets (secrets left out)."""
+    and the stack config the pack gets (secrets left out: costline cannot decrypt them, and says
+    so on stderr for its own keys, whose figures or budget the pack then does not get)."""
+    import click
+
     from costline.readers import InputFileError, ProgramError
     from costline.readers.mocks import mock_run, preview_states
 
@@ -87,6 +90,12 @@ def load_preview_states(
         run = mock_run(program_dir, stack=stack, first_preview=first_preview)
     except (InputFileError, ProgramError) as exc:
         raise InputProblem(str(exc)) from None
+    for finding in encrypted_config(run.secret_keys, f"Pulumi.{stack}.yaml"):
+        click.echo(
+            f"costline: warning: {finding.message}; the pack gets it only under `pulumi "
+            "preview`, which decrypts it",
+            err=True,
+        )
     public = {k: v for k, v in run.config.items() if k not in run.secret_keys}
     return preview_states(run), run.project, public
 
