@@ -522,6 +522,24 @@ def test_check_with_an_encrypted_budget_asks_for_budget_instead_of_passing(tmp_p
     assert "budget $1.00" in given.stdout.splitlines()[0]
 
 
+def test_check_config_with_an_encrypted_stack_budget_fails_that_stack_not_passes(tmp_path):
+    program = encrypted_budget_program(tmp_path)
+    config = tmp_path / "costline.yml"
+    config.write_text(f"version: 1\nprojects:\n  - {{path: {program}, name: locked}}\n")
+    args = ["check", "--config", str(config), "--what-if", "none", "--no-recommendations"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output  # bad input for that stack, never a pass
+    assert result.stdout.splitlines()[0] == (
+        f"locked: costline check could not run: {ENCRYPTED_BUDGET}: give the budget as "
+        "budget_usd in the config file, or --budget"
+    )
+    assert CIPHERTEXT not in result.output
+    given = CliRunner().invoke(main, [*args, "--budget", "1"])
+    assert given.exit_code == 0, given.output
+    assert given.stdout.splitlines()[0].startswith("locked: costline check passed")
+    assert "budget $1.00" in given.stdout.splitlines()[0]
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_an_encrypted_budget_is_said_and_shown_in_no_format(tmp_path, fmt):
     program = encrypted_budget_program(tmp_path)

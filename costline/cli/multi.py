@@ -202,7 +202,7 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     it: ``options`` holds the command's own options (``kw``), its ``limits`` (check) and
     whether a ``baseline`` is required (diff). Runs in a worker process."""
     from costline.cli.options import what_if_scenarios
-    from costline.cli.review import load_baseline_option
+    from costline.cli.review import load_baseline_option, with_stack_budget
     from costline.cli.stack import load_from_options
     from costline.review.sections import review_report
 
@@ -233,8 +233,10 @@ def review_stack(entry: StackEntry, options: Mapping[str, Any]) -> tuple[int, di
     if options.get("baseline_required") and entry.baseline is None:
         raise InputProblem("diff needs a baseline: set `baseline` for this stack")
     loaded = load_from_options(kw)
-    if limits is not None and limits.monthly_budget_usd is None:  # costline:budget in the stack
-        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
+    if limits is not None:  # costline:budget in the stack when neither entry nor --budget gives one
+        limits = with_stack_budget(
+            limits, loaded, "give the budget as budget_usd in the config file, or --budget"
+        )
     report = review_report(
         loaded,
         scenarios=what_if_scenarios(kw["what_if"]),

@@ -51,6 +51,18 @@ def load_baseline_option(path: Path | None, loaded: PricedStack) -> Baseline | N
         raise InputProblem(f"--baseline {exc}") from None
 
 
+def with_stack_budget(limits: BudgetLimits, loaded: PricedStack, how: str) -> BudgetLimits:
+    """``limits`` with the stack's ``costline:budget`` when no budget was given; an encrypted
+    one, which costline cannot read offline, is an exit-2 error saying ``how`` to give it
+    (a gate must never pass a budget it could not check)."""
+    if limits.monthly_budget_usd is None and loaded.budget_usd is not None:
+        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
+    encrypted = [f for f in loaded.estimate.findings if f.code == CODE_BUDGET_ENCRYPTED]
+    if limits.monthly_budget_usd is None and encrypted:
+        raise InputProblem(f"{encrypted[0].message}: {how}")
+    return limits
+
+
 def refuse_baseline_with_config(baseline_file: Path | None) -> None:
     """With ``--config`` each stack's baseline is its entry's: a ``--baseline`` would be
     silently unused, so it is refused."""
@@ -190,11 +202,7 @@ def check_command(
         )
         return
     loaded = load_from_options(kw)
-    if limits.monthly_budget_usd is None and loaded.budget_usd is not None:
-        limits = dataclasses.replace(limits, monthly_budget_usd=loaded.budget_usd)
-    encrypted = [f for f in loaded.estimate.findings if f.code == CODE_BUDGET_ENCRYPTED]
-    if limits.monthly_budget_usd is None and encrypted:  # never pass a gate it cannot check
-        raise InputProblem(f"{encrypted[0].message}: give the budget with --budget")
+    limits = with_stack_budget(limits, loaded, "give the budget with --budget")
     baseline = load_baseline_option(baseline_file, loaded)
     report = review_report(
         loaded,
