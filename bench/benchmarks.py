@@ -5,6 +5,8 @@
 * the estimator core alone (in a child process, see :mod:`bench.core`): resources per second
   at 10,000 resources, and the 10k/1k time ratio (linearity), next to the same ratio for
   building the estimate's output objects alone (the floor; see :func:`core_rows`);
+* a review (the estimate's report, its default what-if rows and every recommendation) of
+  10,000 resources vs one estimate of them, in a child process (see :mod:`bench.review`);
 * ``costline estimate`` cold on the reference stack vs ``python -c "import pulumi"`` and
   ``python -c "import pulumi_aws"`` (running the program under mocks is mostly importing
   pulumi_aws), and ``--from-preview`` on the same stack's preview JSON;
@@ -16,6 +18,9 @@ Targets are measured on copies of the reference service (:func:`bench.stacks.ser
 the same figures on a stack where every resource is priced (:func:`bench.stacks.all_priced`)
 are printed for information. Runs alternate between costline and its floor, and each figure
 is a median. Prints a table; exit status 1 when a target is missed.
+
+``bench/run --only GROUP`` (repeatable) runs some rows only: ``startup``, ``analyze``, ``core``,
+``review``, ``cli``, ``multi``, ``preview`` (the machine reference row is always printed).
 """
 
 from __future__ import annotations
@@ -168,6 +173,35 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
     ]
 
 
+REVIEW_TARGET = 3.0
+"""Issue #18: a review of a 10,000-resource stack in at most 3× one estimate of it."""
+
+
+def review_rows(stack: str, label: str, *, target: bool, n: int = 10_000) -> list[Row]:
+    """A review of ``n`` resources vs one estimate of them: both in-process, same resources,
+    prices and options (see :mod:`bench.review` for exactly what each side does); the ratio of
+    their medians, in one child process."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.review", stack, str(n)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    seconds = json.loads(out)
+    review, one = seconds["review_s"], seconds["estimate_s"]
+    ratio = review / one
+    return [
+        Row(
+            f"review (report, what-if rows, recommendations) vs one estimate, {n:,} resources"
+            f"{label}",
+            f"{review:.3f} s vs {one:.3f} s = {ratio:.1f}×",
+            f"≤ {REVIEW_TARGET:g}×",
+            ratio <= REVIEW_TARGET if target else None,
+        )
+    ]
+
+
 def machine_row() -> Row:
     """How fast this machine runs plain CPython, so that figures taken elsewhere can be scaled:
     the best of 7 ``sum(range(10**6))``, timed in this process."""
@@ -278,36 +312,48 @@ def multi_row(runs: int = 5) -> Row:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--only", choices=["multi"], help="run just this benchmark (default: all of them)"
-    )
-    args = parser.parse_args(argv)
-    if args.only == "multi":
-        rows = [machine_row(), multi_row()]
-        print(format_table(rows))
-        return 0 if all(r.ok is not False for r in rows) else 1
+GROUPS = ("startup", "analyze", "core", "review", "cli", "multi", "preview")
 
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--only", action="append", choices=GROUPS, help="run only these rows (repeatable)"
+    )
+    only = set(parser.parse_args(argv).only or GROUPS)
     costline_pack = data_dir("policypack")
     rows: list[Row] = [machine_row()]
 
-    ours, noop = paired_medians(7, lambda: startup_s(costline_pack), lambda: startup_s(NOOP_PACK))
-    rows.append(
-        Row(
-            "pack start-up to ready",
-            f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
-            "≤ 1.20×",
-            ours / noop <= 1.20,
+    if "startup" in only:
+        ours, noop = paired_medians(
+            7, lambda: startup_s(costline_pack), lambda: startup_s(NOOP_PACK)
         )
-    )
-    rows += pack_rows(costline_pack, stacks.services, "", target=True)
-    rows += core_rows("services", "", target=True)
-    rows += cli_rows()
-    rows.append(multi_row())
-    rows.append(pulumi_preview_row())
-    rows += pack_rows(costline_pack, stacks.all_priced, " (all priced)", target=False)
-    rows += core_rows("all-priced", " (all priced)", target=False)
+        rows.append(
+            Row(
+                "pack start-up to ready",
+                f"{ours:.3f} s vs no-op {noop:.3f} s = {ours / noop:.2f}×",
+                "≤ 1.20×",
+                ours / noop <= 1.20,
+            )
+        )
+    if "analyze" in only:
+        rows += pack_rows(costline_pack, stacks.services, "", target=True)
+    if "core" in only:
+        rows += core_rows("services", "", target=True)
+    if "review" in only:
+        rows += review_rows("services", "", target=True)
+    if "cli" in only:
+        rows += cli_rows()
+    if "multi" in only:
+        rows.append(multi_row())
+    if "preview" in only:
+        rows.append(pulumi_preview_row())
+    if "analyze" in only:
+        rows += pack_rows(costline_pack, stacks.all_priced, " (all priced)", target=False)
+    if "core" in only:
+        rows += core_rows("all-priced", " (all priced)", target=False)
+    if "review" in only:
+        rows += review_rows("all-priced", " (all priced)", target=False)
 
     print(format_table(rows))
     return 0 if all(r.ok is not False for r in rows) else 1
