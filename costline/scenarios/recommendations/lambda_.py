@@ -75,11 +75,8 @@ def arm64(ctx: PricedStack) -> list[Recommendation]:
 
 
 def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
-    calls_model = {
-        e.source
-        for e in traffic_edges(ctx.resources)
-        if any(r.urn == e.target and r.type == PROFILE_TYPE for r in ctx.resources)
-    }
+    profiles = {r.urn for r in ctx.resources if r.type == PROFILE_TYPE}
+    calls_model = {e.source for e in traffic_edges(ctx.resources) if e.target in profiles}
     changes, notes = {}, []
     for r in ctx.resources:
         if r.type != LAMBDA_TYPE:
