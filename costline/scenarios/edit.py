@@ -77,6 +77,12 @@ def with_properties(resource: Resource, changes: Mapping[str, Any]) -> Resource:
     return replace(resource, properties=properties, secret_paths=secret_paths)
 
 
+def _has_tags(resource: Resource) -> bool:
+    """Whether the resource declares any tag (without one, no figure is there to scale)."""
+    properties = resource.properties
+    return any(properties.get(name) for name in _TAG_MAPS)
+
+
 def _scaled(value, factor: Fraction) -> str:
     with money_context():
         return plain_number(value * factor.numerator / factor.denominator)
@@ -89,7 +95,7 @@ def scale_usage(
     result is a terminating decimal). With ``requests``, the request figure is scaled too:
     ``cost:monthly-requests``, or ``cost:daily-requests`` × days rewritten as a monthly figure.
     Missing, unknown or malformed figures are left as they are (their findings remain)."""
-    if factor == 1 or not tags_editable(resource):
+    if factor == 1 or not tags_editable(resource) or not _has_tags(resource):
         return resource
     reader = UsageReader(resource)
     changes: dict[str, str | None] = {}
