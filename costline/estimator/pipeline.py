@@ -84,6 +84,23 @@ class _Draft:
         self.line_items: list[LineItem] = []
 
 
+@dataclass
+class PipelineRun:
+    """What one estimate worked out on the way to its result, kept so that a changed copy of the
+    stack can be re-priced from it (:mod:`costline.estimator.reprice`): the stack, its pricing
+    context (with the indexes the pricers built), tag cache and traffic figures, every priced
+    resource's charges as its pricer gave them (before one count per usage group was kept) and
+    its draft as billed."""
+
+    stack: tuple[Resource, ...]
+    context: PricingContext
+    tags: TagCache
+    derived: Mapping[str, Mapping[str, DerivedValue]]
+    traffic_failed: bool
+    pre_group: dict[str, tuple[Charge, ...]]
+    drafts: list[_Draft]
+
+
 def estimate(
     resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None = None
 ) -> Estimate:
@@ -98,6 +115,15 @@ def estimate(
         return _estimate(resources, prices, options)
 
 
+def estimate_with_run(
+    resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None = None
+) -> tuple[Estimate, PipelineRun]:
+    """:func:`estimate`, and what it worked out on the way (:class:`PipelineRun`)."""
+    runs: list[PipelineRun] = []
+    with _gc_paused():
+        return _estimate(resources, prices, options, runs), runs[0]
+
+
 @contextmanager
 def _gc_paused() -> Iterator[None]:
     enabled = gc.isenabled()
@@ -110,7 +136,10 @@ def _gc_paused() -> Iterator[None]:
 
 
 def _estimate(
-    resources: Iterable[Resource], prices: PriceBook, options: EstimateOptions | None
+    resources: Iterable[Resource],
+    prices: PriceBook,
+    options: EstimateOptions | None,
+    runs: list[PipelineRun] | None = None,
 ) -> Estimate:
     options = options or EstimateOptions()
     stack = tuple(resources)
@@ -124,6 +153,13 @@ def _estimate(
         for resource in stack
     ]
     drafts = [o for o in outcomes if type(o) is _Draft]
+    if runs is not None:
+        pre_group = {d.resource.urn: tuple(d.charges) for d in drafts}
+        runs.append(
+            PipelineRun(
+                stack, context, tags, derived, traffic_failure is not None, pre_group, drafts
+            )
+        )
     _keep_one_per_group(drafts)
 
     _bill(drafts, prices, options.free_tier)

@@ -15,7 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 
 from costline.core.model import Estimate, Resource
-from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.pipeline import EstimateOptions, PipelineRun, estimate, estimate_with_run
+from costline.estimator.reprice import Repricer
 from costline.pricing.model import PriceBook
 
 
@@ -29,11 +30,26 @@ class PricedStack:
     """What was read: a program folder, a preview or export file, ``pulumi preview``."""
     budget_usd: Decimal | None = field(default=None)
     """The stack's own budget (``costline:budget`` in its config), when it declares one."""
+    run: PipelineRun | None = field(default=None, compare=False, repr=False)
+    """What the estimate worked out on the way (:func:`price_stack` keeps it), for
+    :meth:`total`; worked out again on first use when not given."""
 
     def price(self, resources: Iterable[Resource]) -> Estimate:
         """The estimate of ``resources`` (a modified copy of the stack) at this stack's prices
         and options."""
         return estimate(resources, self.prices, self.options)
+
+    def total(self, resources: Iterable[Resource]) -> Decimal:
+        """``price(resources).total_monthly_usd``, exactly, re-pricing only what the change
+        reaches (:mod:`costline.estimator.reprice`)."""
+        return self._repricer.total(resources)
+
+    @cached_property
+    def _repricer(self) -> Repricer:
+        run = self.run
+        if run is None:
+            run = estimate_with_run(self.resources, self.prices, self.options)[1]
+        return Repricer(run, self.prices, self.options)
 
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""
@@ -58,4 +74,5 @@ def price_stack(
     """Estimate ``resources`` and keep everything that priced them together."""
     stack = tuple(resources)
     options = options or EstimateOptions()
-    return PricedStack(stack, prices, options, estimate(stack, prices, options), source, budget_usd)
+    result, run = estimate_with_run(stack, prices, options)
+    return PricedStack(stack, prices, options, result, source, budget_usd, run)

@@ -186,18 +186,34 @@ Reading = tuple[Decimal | str | None, bool]
 """A tag read without findings: its value (None when unreadable) and whether it was a secret."""
 
 
+def incoming_edges(resources: Iterable[Resource]) -> dict[str, list[Edge]]:
+    """Target URN → the edges into it, in :func:`traffic_edges` order."""
+    incoming: dict[str, list[Edge]] = defaultdict(list)
+    for edge in _edges({r.urn: r for r in resources}):
+        incoming[edge.target].append(edge)
+    return incoming
+
+
 def derive_usage(
-    resources: Iterable[Resource], tags: TagCache | None = None
+    resources: Iterable[Resource],
+    tags: TagCache | None = None,
+    *,
+    incoming: Mapping[str, list[Edge]] | None = None,
+    targets: Iterable[str] | None = None,
 ) -> dict[str, dict[str, DerivedValue]]:
     """Per resource URN, the usage figures that flow in (tag key → derived value). ``tags``: the
     estimate's tag cache, shared with its pricers (a fresh one when not given).
 
+    ``incoming`` (:func:`incoming_edges` of ``resources``, when the caller has it) and
+    ``targets`` (work out only these URNs' figures: the same values a full pass gives them,
+    reading only the tags they depend on) serve re-pricing a changed copy of a stack.
+
     Three steps: the tags the traffic needs are read first (in the caller's decimal context, as
     a pricer reads them), then every sum and product is worked out in one money context, then
     the bucket details that quote quantities are written (again outside it)."""
-    flow = _Flow(tuple(resources), tags if tags is not None else TagCache())
+    flow = _Flow(tuple(resources), tags if tags is not None else TagCache(), incoming, targets)
     with money_context():
-        inflows = {urn: flow.inflow(urn, edges) for urn, edges in flow.incoming.items()}
+        inflows = {urn: flow.inflow(urn, flow.incoming[urn]) for urn in flow.targets}
     derived: dict[str, dict[str, DerivedValue]] = {}
     for urn, inflow in inflows.items():
         values = inflow.derived_values() if isinstance(inflow, _BucketGets) else inflow
@@ -219,14 +235,27 @@ class _Flow:
         "per_request",
         "stages",
         "tags",
+        "targets",
         "visiting",
     )
 
-    def __init__(self, stack: tuple[Resource, ...], tags: TagCache) -> None:
+    def __init__(
+        self,
+        stack: tuple[Resource, ...],
+        tags: TagCache,
+        incoming: Mapping[str, list[Edge]] | None = None,
+        targets: Iterable[str] | None = None,
+    ) -> None:
         self.by_urn = by_urn = {r.urn: r for r in stack}
-        self.incoming: dict[str, list[Edge]] = defaultdict(list)
-        for edge in _edges(by_urn):
-            self.incoming[edge.target].append(edge)
+        if incoming is None:
+            built: dict[str, list[Edge]] = defaultdict(list)
+            for edge in _edges(by_urn):
+                built[edge.target].append(edge)
+            incoming = built
+        self.incoming = incoming
+        self.targets: list[str] = (
+            list(incoming) if targets is None else [u for u in targets if u in incoming]
+        )
         self.stages: dict[str, list[Resource]] = defaultdict(list)  # REST API URN → its stages
         for r in stack:
             if r.type == REST_STAGE_TYPE:
@@ -251,10 +280,9 @@ class _Flow:
         traffic flows from or into, GETs per request at buckets and their callers, and the
         per-request figures of inference profiles' callers."""
         declared, gets_ratios, per_request = self.declared, self.gets_ratios, self.per_request
-        for (
-            urn,
-            edges,
-        ) in self.incoming.items():  # each resource read once, whatever its number of edges
+        incoming = self.incoming
+        for urn in self.targets:  # each resource read once, whatever its number of edges
+            edges = incoming[urn]
             kind = self.by_urn[urn].type
             if kind in BUCKET_TYPES:
                 gets_ratios[urn] = self._read_if_declared(urn, GETS_PER_REQUEST)
@@ -269,6 +297,23 @@ class _Flow:
                         gets_ratios[source] = self._read_if_declared(source, GETS_PER_REQUEST)
                 elif kind == PROFILE_TYPE and source not in per_request:
                     per_request[source] = self._per_request_figures(source)
+        if len(self.targets) < len(incoming):  # only some targets: read what flows into them
+            self._read_upstream()
+
+    def _read_upstream(self) -> None:
+        """The requests declared on everything upstream of the targets' sources (a full pass
+        reads them as targets of their own)."""
+        declared, incoming = self.declared, self.incoming
+        pending = [e.source for urn in self.targets for e in incoming[urn]]
+        seen = set(pending)
+        while pending:
+            for edge in incoming.get(pending.pop(), ()):
+                source = edge.source
+                if source not in declared:
+                    declared[source] = self._declared_requests(source)
+                if source not in seen:
+                    seen.add(source)
+                    pending.append(source)
 
     def _declared_requests(self, urn: str) -> tuple[list[Decimal], bool] | None:
         """Requests declared on the resource, else (for a REST API) on its stages: the values

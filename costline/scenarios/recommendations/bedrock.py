@@ -103,8 +103,8 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
         (ctx.by_urn(u).name for u in holders),
     )
     assert both.monthly_saving_usd is not None, "saving() always prices the change"
-    output = ctx.estimate.total_monthly_usd - ctx.price(cut(OUTPUT_TOKENS)).total_monthly_usd
-    prompt = ctx.estimate.total_monthly_usd - ctx.price(cut(INPUT_TOKENS)).total_monthly_usd
+    output = ctx.estimate.total_monthly_usd - ctx.total(cut(OUTPUT_TOKENS))
+    prompt = ctx.estimate.total_monthly_usd - ctx.total(cut(INPUT_TOKENS))
     detail = (
         f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
         f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
@@ -155,14 +155,8 @@ def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
                 for u in urns
             }
             changed = [*ctx.replaced(without_tokens), _one_model_unit(model, commitment)]
-            after = ctx.price(changed)
-            options.append(
-                (
-                    ctx.estimate.total_monthly_usd - after.total_monthly_usd,
-                    commitment,
-                    after.total_monthly_usd,
-                )
-            )
+            after = ctx.total(changed)
+            options.append((ctx.estimate.total_monthly_usd - after, commitment, after))
         monthly_saving, commitment, new_total = max(options, key=lambda o: o[0])
         provisioned = on_demand - monthly_saving
         detail = (

@@ -48,13 +48,13 @@ def saving(
     link: str | None = None,
 ) -> Recommendation:
     """A recommendation whose saving is the stack's total minus the total of ``changed``."""
-    after = stack.price(changed)
+    after = stack.total(changed)
     return Recommendation(
         code,
         title,
         detail,
-        stack.estimate.total_monthly_usd - after.total_monthly_usd,
-        after.total_monthly_usd,
+        stack.estimate.total_monthly_usd - after,
+        after,
         tuple(dict.fromkeys(resources)),
         link,
     )

@@ -1,0 +1,381 @@
+"""The total of a changed copy of a priced stack, re-pricing only what the change reaches.
+
+A recommendation prices the stack with a few resources changed and takes the difference of the
+totals. Re-running the whole estimator for that costs one estimate per recommendation; this
+module gets the same total (exactly: the same ``Decimal``) from the base estimate's
+:class:`~costline.estimator.pipeline.PipelineRun`, redoing exactly what depends on the change:
+
+1. **The change:** the resources of the copy that are not the very objects of the stack, the
+   ones it adds and the ones it drops. Anything unusual — repeated URNs, the remaining resources
+   in another order, a traffic pass that failed — and the copy is simply estimated in full.
+2. **Traffic** (:mod:`costline.usage.traffic`): the edges are the stack's when no changed
+   resource changes its type or references and none that traffic follows is added or dropped;
+   otherwise they are worked out again and, if they differ, the copy is estimated in full. The
+   figures are worked out again for every resource downstream of a change (and for a REST API
+   whose stage changed), and whatever resource's figures differ from the stack's is re-priced.
+3. **Pricers that look at other resources** (:data:`LOOKUPS`): a change to a resource of one of
+   the types a pricer looks up re-prices every resource that pricer prices (REST APIs and their
+   stages, Lambdas and their provisioned-concurrency configs, S3 buckets and their lifecycle
+   rules). The stack's indexes are kept for the pricers whose inputs the change leaves alone.
+4. **Usage counted once** (``Charge.group``): every resource sharing a group with a re-priced
+   one takes part in choosing again which resource keeps it (with its charges as its pricer gave
+   them in the stack).
+5. **Billing** (:mod:`costline.estimator.billing`) is per price entry, and free tiers join the
+   entries they cover: every entry a re-priced resource's charges (before or after) use, closed
+   over the free tiers, is billed again with all of its charges in the canonical order; every
+   other entry's line items are the stack's. The total is the sum of every entry's line items,
+   which are whole multiples of :data:`~costline.core.money.QUANTUM` and add up exactly in the
+   money context, so it is the total a full estimate adds up resource by resource. Amounts that
+   would not add up exactly (≥ 10^25 dollars) are estimated in full.
+
+``tests/test_reprice.py`` pins the totals against full estimates, over generated stacks and
+every recommendation rule.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from functools import cached_property
+from itertools import pairwise
+
+from costline.core.model import Resource
+from costline.core.money import ZERO, money_context
+from costline.estimator.billing import applicable_free_tiers, bill_in_order
+from costline.estimator.pipeline import (
+    EstimateOptions,
+    PipelineRun,
+    _Draft,
+    _keep_one_per_group,
+    _price_resource,
+    estimate,
+)
+from costline.pricers.apigateway import REST_API_TYPE
+from costline.pricers.base import Charge, PricingContext
+from costline.pricers.lambda_function import PC_CONFIG_TYPE
+from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
+from costline.pricing.model import PriceBook
+from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, GETS_PER_REQUEST, MONTHLY_REQUESTS
+from costline.usage.traffic import (
+    PER_REQUEST_TAGS,
+    PROFILE_TYPE,
+    REST_STAGE_TYPE,
+    TRAFFIC_ROLES,
+    Edge,
+    derive_usage,
+    traffic_edges,
+)
+
+S3_PREFIX = "aws:s3/"
+
+LOOKUPS: tuple[tuple[frozenset[str], frozenset[str], str | None], ...] = (
+    (
+        frozenset({REST_API_TYPE, REST_STAGE_TYPE}),
+        frozenset({REST_API_TYPE, REST_STAGE_TYPE}),
+        "apigateway.rest",
+    ),
+    (
+        frozenset({PC_CONFIG_TYPE}),
+        frozenset({LAMBDA_TYPE, PC_CONFIG_TYPE}),
+        "lambda-pc-by-function",
+    ),
+    (frozenset({LAMBDA_TYPE}), frozenset({PC_CONFIG_TYPE}), None),
+)
+"""Pricers that look at other resources: (types whose change they see, types they price, the
+:meth:`~costline.pricers.base.PricingContext.index` they build from those). S3 is handled
+apart: any ``aws:s3/`` type changed re-prices every ``aws:s3/`` resource (lifecycle rules find
+their bucket by reference or by name). A pricer that consults the stack must be listed here."""
+
+TRAFFIC_TYPES = frozenset({*TRAFFIC_ROLES, REST_STAGE_TYPE})
+EDGE_INDEXES = ("lambdas-calling-a-profile",)
+"""Indexes built from the traffic edges and the targets' types alone."""
+EXACT_BELOW = Decimal("1e25")
+
+
+REQUEST_KEYS = frozenset(
+    t.key for t in (MONTHLY_REQUESTS, DAILY_REQUESTS, DAYS_PER_MONTH, GETS_PER_REQUEST)
+)
+"""The tags traffic reads for the requests a resource carries and the GETs it causes."""
+PER_REQUEST_KEYS = frozenset(t.key for t in PER_REQUEST_TAGS)
+"""The tags traffic passes from a caller to the inference profiles it calls, and nowhere else."""
+
+
+def _traffic_change(resource: Resource, before: Resource) -> str | None:
+    """How traffic derivation may read ``resource`` differently from ``before``: ``"all"`` (its
+    type, references, secret paths, a tag map that is not a plain map, or a request tag
+    changed: everything downstream may change), ``"per-request"`` (only tags it passes to the
+    inference profiles it calls changed), or ``None`` (traffic reads nothing that changed)."""
+    if (
+        resource.type != before.type
+        or resource.property_dependencies != before.property_dependencies
+        or resource.dependencies != before.dependencies
+        or resource.secret_paths != before.secret_paths
+    ):
+        return "all"
+    changed: set[str] = set()
+    for name in ("tags", "tagsAll"):
+        new, old = resource.properties.get(name), before.properties.get(name)
+        if new is old:
+            continue
+        if not isinstance(new, Mapping | None) or not isinstance(old, Mapping | None):
+            return "all"
+        new, old = new or {}, old or {}
+        changed.update(k for k in (*new, *old) if new.get(k, _MISSING) != old.get(k, _MISSING))
+    if changed & REQUEST_KEYS:
+        return "all"
+    return "per-request" if changed & PER_REQUEST_KEYS else None
+
+
+_MISSING = object()
+
+
+class Repricer:
+    """Totals of changed copies of the stack ``run`` estimated, at its prices and options."""
+
+    def __init__(self, run: PipelineRun, prices: PriceBook, options: EstimateOptions) -> None:
+        self.run, self.prices, self.options = run, prices, options
+
+    def total(self, resources: Iterable[Resource]) -> Decimal:
+        """The total monthly cost of ``resources`` (a changed copy of the stack): exactly
+        ``estimate(resources, prices, options).total_monthly_usd``."""
+        changed = tuple(resources)
+        total = self._fast_total(changed)
+        if total is None:
+            return estimate(changed, self.prices, self.options).total_monthly_usd
+        return total
+
+    # --- what the stack's run gives, indexed once -------------------------------------------
+    @cached_property
+    def _base_by_urn(self) -> dict[str, Resource]:
+        return {r.urn: r for r in self.run.stack}
+
+    @cached_property
+    def _unique(self) -> bool:
+        return len(self._base_by_urn) == len(self.run.stack)
+
+    @cached_property
+    def _position(self) -> dict[str, int]:
+        return {r.urn: i for i, r in enumerate(self.run.stack)}
+
+    @cached_property
+    def _edges(self) -> list[Edge]:
+        return traffic_edges(self.run.stack)
+
+    @cached_property
+    def _incoming(self) -> dict[str, list[Edge]]:
+        incoming: dict[str, list[Edge]] = defaultdict(list)
+        for edge in self._edges:
+            incoming[edge.target].append(edge)
+        return dict(incoming)
+
+    @cached_property
+    def _outgoing(self) -> dict[str, list[str]]:
+        outgoing: dict[str, list[str]] = defaultdict(list)
+        for edge in self._edges:
+            outgoing[edge.source].append(edge.target)
+        return dict(outgoing)
+
+    @cached_property
+    def _billed(self) -> dict[str, list[Charge]]:
+        """URN → the charges its draft billed (after one count per group, with a price entry)."""
+        entries = self.prices.entries
+        return {
+            d.resource.urn: [c for c in d.charges if c.price_id in entries] for d in self.run.drafts
+        }
+
+    @cached_property
+    def _billing_urns(self) -> dict[str, set[str]]:
+        """Price id → the URNs with a billed charge for it."""
+        found: dict[str, set[str]] = defaultdict(set)
+        for urn, charges in self._billed.items():
+            for charge in charges:
+                found[charge.price_id].add(urn)
+        return found
+
+    @cached_property
+    def _entry_sums(self) -> dict[str, Decimal]:
+        """Price id → the sum of its line items in the stack's estimate."""
+        sums: dict[str, Decimal] = {}
+        with money_context():
+            for draft in self.run.drafts:
+                for item in draft.line_items:
+                    sums[item.price_id] = sums.get(item.price_id, ZERO) + item.monthly_usd
+        return sums
+
+    @cached_property
+    def _group_members(self) -> dict[str, list[str]]:
+        """Usage group → the URNs whose pricer gave a charge in it."""
+        members: dict[str, list[str]] = defaultdict(list)
+        for urn, charges in self.run.pre_group.items():
+            for group in dict.fromkeys(c.group for c in charges if c.group):
+                members[group].append(urn)
+        return members
+
+    @cached_property
+    def _exact(self) -> bool:
+        return all(
+            s.is_finite() and abs(s) < EXACT_BELOW for s in self._entry_sums.values()
+        ) and all(
+            c.quantity.is_finite() for charges in self.run.pre_group.values() for c in charges
+        )
+
+    # --- the copy -----------------------------------------------------------------------------
+    def _fast_total(self, stack: tuple[Resource, ...]) -> Decimal | None:
+        run = self.run
+        if run.traffic_failed or not self._unique or not self._exact:
+            return None
+        base = self._base_by_urn
+        by_urn = {r.urn: r for r in stack}
+        if len(by_urn) != len(stack):
+            return None
+        changed = [r for r in stack if base.get(r.urn) is not r]
+        removed = [r for urn, r in base.items() if urn not in by_urn]
+        if not changed and not removed:
+            return self._sum(self._entry_sums, {})
+        position = self._position
+        kept = [position[r.urn] for r in stack if r.urn in position]
+        if any(a > b for a, b in pairwise(kept)):
+            return None  # the stack's resources in another order: not what this mirrors
+        added = [r for r in changed if r.urn not in base]
+        before = [base[r.urn] for r in changed if r.urn in base]
+        touched = [*changed, *before, *removed]
+        touched_types = {r.type for r in touched}
+
+        edges_kept = all(
+            r.type == b.type
+            and r.property_dependencies == b.property_dependencies
+            and r.dependencies == b.dependencies
+            for r, b in ((r, base[r.urn]) for r in changed if r.urn in base)
+        ) and not any(r.type in TRAFFIC_TYPES for r in (*added, *removed))
+        if not edges_kept and traffic_edges(stack) != self._edges:
+            return None
+
+        # traffic: the figures downstream of a change to what traffic reads (tags, types,
+        # references)
+        seeds, per_request = set(), set()
+        for r in changed:
+            change = "all" if r.urn not in base else _traffic_change(r, base[r.urn])
+            if change == "all":
+                seeds.add(r.urn)
+            elif change == "per-request":
+                per_request.add(r.urn)
+        for r in touched:
+            if r.type == REST_STAGE_TYPE:
+                seeds.update(r.property_dependencies.get("restApi", ()))
+        downstream, pending = set(seeds), list(seeds)
+        outgoing = self._outgoing
+        while pending:
+            for target in outgoing.get(pending.pop(), ()):
+                if target not in downstream:
+                    downstream.add(target)
+                    pending.append(target)
+        downstream.update(
+            t
+            for u in per_request
+            for t in outgoing.get(u, ())
+            if (callee := by_urn.get(t)) is not None and callee.type == PROFILE_TYPE
+        )
+        incoming = self._incoming
+        targets = [u for u in incoming if u in downstream and u in by_urn]  # the stack's order
+        derived = (
+            derive_usage(stack, run.tags, incoming=incoming, targets=targets) if targets else {}
+        )
+        reprice = {r.urn for r in changed}
+        reprice.update(u for u in targets if derived.get(u) != run.derived.get(u))
+
+        # pricers that look at other resources; the stack's indexes their inputs leave alone
+        base_indexes = run.context._indexes
+        indexes = (
+            {n: base_indexes[n] for n in EDGE_INDEXES if n in base_indexes} if edges_kept else {}
+        )
+        priced_types: set[str] = set()
+        for seen, prices_types, index in LOOKUPS:
+            if touched_types & seen:
+                priced_types |= prices_types
+            elif index is not None and index in base_indexes:
+                indexes[index] = base_indexes[index]
+        s3 = any(t.startswith(S3_PREFIX) for t in touched_types)
+        if priced_types or s3:
+            reprice.update(
+                r.urn
+                for r in stack
+                if r.type in priced_types or (s3 and r.type.startswith(S3_PREFIX))
+            )
+        context = PricingContext(prices=self.prices, stack=stack, _indexes=indexes)
+
+        drafts = []
+        for r in stack:
+            if r.urn in reprice:
+                urn = r.urn
+                outcome = _price_resource(
+                    r,
+                    context,
+                    self.options,
+                    derived.get(urn) if urn in downstream else run.derived.get(urn),
+                    run.tags,
+                )
+                if type(outcome) is _Draft:
+                    drafts.append(outcome)
+
+        # usage counted once: every member of a group a re-priced resource is or was in
+        gone = reprice | {r.urn for r in removed}
+        groups = {c.group for d in drafts for c in d.charges if c.group}
+        groups.update(c.group for u in gone for c in run.pre_group.get(u, ()) if c.group)
+        members: dict[str, _Draft] = {}
+        pending_groups = list(groups)
+        while pending_groups:
+            for urn in self._group_members.get(pending_groups.pop(), ()):
+                if urn in gone or urn in members:
+                    continue
+                draft = _Draft(base[urn], [])
+                draft.charges = list(run.pre_group[urn])
+                members[urn] = draft
+                for charge in draft.charges:
+                    if charge.group and charge.group not in groups:
+                        groups.add(charge.group)
+                        pending_groups.append(charge.group)
+        _keep_one_per_group([*drafts, *members.values()])
+
+        # billing: every entry a re-billed resource uses, before or after, with its free tiers
+        entries = self.prices.entries
+        billed_now = {
+            d.resource.urn: [c for c in d.charges if c.price_id in entries]
+            for d in (*drafts, *members.values())
+        }
+        rebilled = gone | set(members)
+        price_ids = {c.price_id for charges in billed_now.values() for c in charges}
+        price_ids.update(c.price_id for u in rebilled for c in self._billed.get(u, ()))
+        tiers = applicable_free_tiers(self.prices, free_tier=self.options.free_tier)
+        grown = True
+        while grown:
+            grown = False
+            for tier in tiers:
+                if price_ids.intersection(tier.applies_to) and not price_ids.issuperset(
+                    tier.applies_to
+                ):
+                    price_ids.update(tier.applies_to)
+                    grown = True
+        sources: dict[str, Sequence[Charge]] = {
+            u: self._billed[u]
+            for p in price_ids
+            for u in self._billing_urns.get(p, ())
+            if u not in rebilled
+        }
+        sources.update(billed_now)
+        charges = [c for u in sorted(sources) for c in sources[u] if c.price_id in price_ids]
+        line_items = bill_in_order(charges, self.prices, free_tier=self.options.free_tier)
+        new_sums: dict[str, Decimal] = {}
+        with money_context():
+            for item in line_items:
+                new_sums[item.price_id] = new_sums.get(item.price_id, ZERO) + item.monthly_usd
+        if not all(s.is_finite() and abs(s) < EXACT_BELOW for s in new_sums.values()):
+            return None
+        return self._sum(
+            {p: s for p, s in self._entry_sums.items() if p not in price_ids}, new_sums
+        )
+
+    @staticmethod
+    def _sum(*parts: Mapping[str, Decimal]) -> Decimal:
+        with money_context():
+            return sum((s for part in parts for s in part.values()), ZERO)

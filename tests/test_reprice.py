@@ -1,0 +1,225 @@
+"""Re-pricing only what a change reaches (:mod:`costline.estimator.reprice`) gives exactly the
+total a full estimate of the changed stack gives — the same ``Decimal``, digit for digit — over
+generated stacks and generated changes, and every recommendation rule gives the same records
+whichever way its changed stacks are priced.
+
+The stacks mix wired services (:func:`costline.testing.stacks.service`: traffic declared on a
+stage flowing through an API, a Lambda, an inference profile and a bucket) with the loose
+resources of ``tests/test_properties.py`` (each declaring its own traffic), a Lambda's
+provisioned-concurrency config and a bucket lifecycle rule, so that the traffic graph, the
+pricers that look at other resources, usage counted once per group and free tiers shared across
+resources are all in play. The changes are what recommendations and what-if rows do (tags set,
+scaled or removed; properties replaced; a REST API turned into an HTTP API with its stages
+dropped; a resource added) plus what they do not (a resource dropped, the order changed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from costline.core.model import Resource
+from costline.estimator.pipeline import EstimateOptions, estimate, estimate_with_run
+from costline.estimator.priced import PricedStack, price_stack
+from costline.estimator.reprice import Repricer
+from costline.scenarios.edit import scale_usage, with_properties, with_tags
+from costline.scenarios.recommendations import RULES
+from costline.testing.stacks import service, services_stack
+from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
+from tests.test_properties import PRICES, stacks, urn
+
+LIFECYCLE = "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2"
+PC_CONFIG = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
+V2_API = "aws:apigatewayv2/api:Api"
+PROVISIONED = "aws:bedrock/provisionedModelThroughput:ProvisionedModelThroughput"
+SETTINGS = settings(deadline=None, max_examples=60)
+
+TAG_EDITS = st.sampled_from(
+    [
+        {"cost:monthly-requests": "250000"},
+        {"cost:daily-requests": "17", "cost:monthly-requests": None},
+        {"cost:input-tokens": "120"},
+        {"cost:output-tokens": "0"},
+        {"cost:bedrock-mode": "batch"},
+        {"cost:avg-duration-ms": "4500"},
+        {"cost:storage-gb": "12.5"},
+        {"cost:get-requests-per-request": "3"},
+        {"cost:monthly-requests": "not a number"},
+        {"cost:monthly-requests": None, "cost:daily-requests": None},
+    ]
+)
+PROPERTY_EDITS = st.sampled_from(
+    [
+        {"architectures": ["arm64"]},
+        {"memorySize": 128},
+        {"memorySize": 3008, "timeout": 900},
+        {"cacheClusterEnabled": True, "cacheClusterSize": "0.5"},
+    ]
+)
+
+
+def extras(resources: list[Resource]) -> list[Resource]:
+    """A provisioned-concurrency config on the first Lambda and a lifecycle rule on the first
+    bucket (by reference), when the stack has them."""
+    found: list[Resource] = []
+    fn = next((r for r in resources if r.type == "aws:lambda/function:Function"), None)
+    if fn is not None:
+        found.append(
+            Resource(
+                urn(PC_CONFIG, "pc"),
+                PC_CONFIG,
+                "pc",
+                {"provisionedConcurrentExecutions": 2},
+                property_dependencies={"functionName": (fn.urn,)},
+            )
+        )
+    bucket = next((r for r in resources if r.type == "aws:s3/bucket:Bucket"), None)
+    if bucket is not None:
+        found.append(
+            Resource(
+                urn(LIFECYCLE, "rules"),
+                LIFECYCLE,
+                "rules",
+                {
+                    "rules": [
+                        {
+                            "id": "archive",
+                            "status": "Enabled",
+                            "transitions": [{"days": 30, "storageClass": "GLACIER_IR"}],
+                        }
+                    ]
+                },
+                property_dependencies={"bucket": (bucket.urn,)},
+            )
+        )
+    return found
+
+
+@st.composite
+def mixed_stacks(draw) -> list[Resource]:
+    wired = [r for i in range(draw(st.integers(0, 3))) for r in service(i)]
+    loose = draw(stacks(min_size=0, max_size=5))
+    resources = wired + loose
+    if draw(st.booleans()):
+        resources += extras(resources)
+    return resources
+
+
+@st.composite
+def changed_copies(draw, resources: list[Resource]) -> list[Resource]:
+    """The stack with a few generated changes (see the module doc)."""
+    copy = list(resources)
+    for _ in range(draw(st.integers(1, 4))):
+        if not copy:
+            break
+        i = draw(st.integers(0, len(copy) - 1))
+        r = copy[i]
+        edit = draw(st.sampled_from(["tags", "properties", "scale", "drop", "http", "add"]))
+        if edit == "tags":
+            copy[i] = with_tags(r, draw(TAG_EDITS))
+        elif edit == "properties":
+            copy[i] = with_properties(r, draw(PROPERTY_EDITS))
+        elif edit == "scale":
+            factor = Fraction(draw(st.integers(1, 50)), draw(st.integers(1, 7)))
+            copy = [
+                scale_usage(x, factor, (INPUT_TOKENS, OUTPUT_TOKENS), requests=True) for x in copy
+            ]
+        elif edit == "drop":
+            del copy[i]
+        elif edit == "http" and r.type == "aws:apigateway/restApi:RestApi":
+            copy[i] = replace(
+                with_tags(r, {"cost:monthly-requests": "90000"}),
+                type=V2_API,
+                properties={"protocolType": "HTTP", "tags": {"cost:monthly-requests": "90000"}},
+            )
+            copy = [
+                x
+                for x in copy
+                if not (
+                    x.type == "aws:apigateway/stage:Stage"
+                    and r.urn in x.property_dependencies.get("restApi", ())
+                )
+            ]
+        elif edit == "add":
+            copy.append(
+                Resource(
+                    urn(PROVISIONED, f"added-{len(copy)}"),
+                    PROVISIONED,
+                    f"added-{len(copy)}",
+                    {"modelArn": "anthropic.claude-3-haiku-20240307-v1:0", "modelUnits": 1},
+                )
+            )
+    if draw(st.booleans()) and len(copy) > 1:  # sometimes another order: estimated in full
+        copy = list(reversed(copy))
+    return copy
+
+
+def assert_same_total(fast: Decimal, full: Decimal) -> None:
+    assert fast == full
+    assert str(fast) == str(full)  # the same digits and exponent, not only the same value
+
+
+@pytest.mark.parametrize("free_tier", [True, False])
+@SETTINGS
+@given(data=st.data())
+def test_the_total_of_a_changed_copy_is_the_full_estimates(free_tier, data):
+    options = EstimateOptions(free_tier=free_tier)
+    resources = data.draw(mixed_stacks())
+    _, run = estimate_with_run(resources, PRICES, options)
+    repricer = Repricer(run, PRICES, options)
+    for _ in range(3):  # one repricer serves several copies, as a review asks it to
+        copy = data.draw(changed_copies(resources))
+        assert_same_total(repricer.total(copy), estimate(copy, PRICES, options).total_monthly_usd)
+
+
+class FullyPriced(PricedStack):
+    """Prices every changed copy with a full estimate: what the rules did before."""
+
+    def total(self, resources):
+        return self.price(resources).total_monthly_usd
+
+
+def assert_rules_agree(stack: PricedStack) -> None:
+    full = FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)
+    for rule in RULES:
+        fast, slow = rule(stack), rule(full)
+        assert fast == slow, rule.__name__
+        for a, b in zip(fast, slow, strict=True):
+            assert str(a.monthly_saving_usd) == str(b.monthly_saving_usd)
+            assert str(a.new_total_monthly_usd) == str(b.new_total_monthly_usd)
+
+
+@SETTINGS
+@given(resources=mixed_stacks(), fail_closed=st.booleans())
+def test_every_rule_gives_what_full_estimates_give(resources, fail_closed):
+    assert_rules_agree(price_stack(resources, PRICES, EstimateOptions(fail_closed=fail_closed)))
+
+
+def test_every_rule_on_many_services_gives_what_full_estimates_give():
+    stack = price_stack(services_stack(200), PRICES)
+    names = {r.code for rule in RULES for r in rule(stack)}
+    # the rules that price a change all have something to price on this stack
+    assert {"bedrock-fewer-tokens", "lambda-arm64", "lambda-right-size-memory"} <= names
+    assert "apigateway-http-api" in names
+    assert_rules_agree(stack)
+
+
+def test_a_priced_stack_made_without_its_run_works_it_out():
+    resources = services_stack(40)
+    options = EstimateOptions(free_tier=False)  # else the free tier hides the change
+    base = estimate(resources, PRICES, options)
+    stack = PricedStack(tuple(resources), PRICES, options, base)
+    changed = stack.replaced(
+        {
+            r.urn: with_properties(r, {"memorySize": 128})
+            for r in resources
+            if r.type == "aws:lambda/function:Function"
+        }
+    )
+    assert_same_total(stack.total(changed), stack.price(changed).total_monthly_usd)
+    assert stack.total(changed) != base.total_monthly_usd  # the change is priced, not ignored
