@@ -171,10 +171,27 @@ def test_the_total_of_a_changed_copy_is_the_full_estimates(free_tier, data):
     options = EstimateOptions(free_tier=free_tier)
     resources = data.draw(mixed_stacks())
     _, run = estimate_with_run(resources, PRICES, options)
-    repricer = Repricer(run, PRICES, options)
+    repricer = Repricer(run, PRICES, options, full_above=float("inf"))  # never by size
     for _ in range(3):  # one repricer serves several copies, as a review asks it to
         copy = data.draw(changed_copies(resources))
         assert_same_total(repricer.total(copy), estimate(copy, PRICES, options).total_monthly_usd)
+
+
+def test_a_change_that_reaches_most_of_the_stack_is_estimated_in_full():
+    resources = services_stack(60)
+    _, run = estimate_with_run(resources, PRICES)
+    repricer = Repricer(run, PRICES, EstimateOptions())
+    few = [
+        with_properties(r, {"memorySize": 128}) if r.name == "handler-0" else r for r in resources
+    ]
+    most = [
+        with_tags(r, {"cost:team": "x"}) if r.type != "pulumi:pulumi:Stack" else r
+        for r in resources
+    ]
+    assert repricer._fast_total(tuple(few)) is not None
+    assert repricer._fast_total(tuple(most)) is None
+    for copy in (few, most):
+        assert_same_total(repricer.total(copy), estimate(copy, PRICES).total_monthly_usd)
 
 
 class FullyPriced(PricedStack):

@@ -47,6 +47,7 @@ from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
     _Draft,
+    _gc_paused,
     _keep_one_per_group,
     _price_resource,
     estimate,
@@ -91,6 +92,7 @@ TRAFFIC_TYPES = frozenset({*TRAFFIC_ROLES, REST_STAGE_TYPE})
 EDGE_INDEXES = ("lambdas-calling-a-profile",)
 """Indexes built from the traffic edges and the targets' types alone."""
 EXACT_BELOW = Decimal("1e25")
+FULL_ABOVE = 0.5
 
 
 REQUEST_KEYS = frozenset(
@@ -133,14 +135,28 @@ _MISSING = object()
 class Repricer:
     """Totals of changed copies of the stack ``run`` estimated, at its prices and options."""
 
-    def __init__(self, run: PipelineRun, prices: PriceBook, options: EstimateOptions) -> None:
+    def __init__(
+        self,
+        run: PipelineRun,
+        prices: PriceBook,
+        options: EstimateOptions,
+        *,
+        full_above: float = FULL_ABOVE,
+    ) -> None:
         self.run, self.prices, self.options = run, prices, options
+        self.full_above = full_above
+        """A change reaching more than this share of the priced resources is estimated in
+        full (as fast, then, and simpler); the total is the same either way."""
+
+    def _too_many(self, count: int) -> bool:
+        return count > self.full_above * len(self.run.drafts)
 
     def total(self, resources: Iterable[Resource]) -> Decimal:
         """The total monthly cost of ``resources`` (a changed copy of the stack): exactly
         ``estimate(resources, prices, options).total_monthly_usd``."""
         changed = tuple(resources)
-        total = self._fast_total(changed)
+        with _gc_paused():  # as estimate() does: it allocates much and frees nothing
+            total = self._fast_total(changed)
         if total is None:
             return estimate(changed, self.prices, self.options).total_monthly_usd
         return total
@@ -233,6 +249,8 @@ class Repricer:
         removed = [r for urn, r in base.items() if urn not in by_urn]
         if not changed and not removed:
             return self._sum(self._entry_sums, {})
+        if self._too_many(len(changed) + len(removed)):
+            return None
         position = self._position
         kept = [position[r.urn] for r in stack if r.urn in position]
         if any(a > b for a, b in pairwise(kept)):
@@ -276,6 +294,8 @@ class Repricer:
             for t in outgoing.get(u, ())
             if (callee := by_urn.get(t)) is not None and callee.type == PROFILE_TYPE
         )
+        if self._too_many(len(downstream)):
+            return None
         incoming = self._incoming
         targets = [u for u in incoming if u in downstream and u in by_urn]  # the stack's order
         derived = (
@@ -302,6 +322,8 @@ class Repricer:
                 for r in stack
                 if r.type in priced_types or (s3 and r.type.startswith(S3_PREFIX))
             )
+        if self._too_many(len(reprice)):
+            return None
         context = PricingContext(prices=self.prices, stack=stack, _indexes=indexes)
 
         drafts = []
