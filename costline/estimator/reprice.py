@@ -10,9 +10,10 @@ module gets the same total (exactly: the same ``Decimal``) from the base estimat
    in another order, a traffic pass that failed — and the copy is simply estimated in full.
 2. **Traffic** (:mod:`costline.usage.traffic`): the edges are the stack's when no changed
    resource changes its type or references and none that traffic follows is added or dropped;
-   otherwise they are worked out again and, if they differ, the copy is estimated in full. The
-   figures are worked out again for every resource downstream of a change (and for a REST API
-   whose stage changed), and whatever resource's figures differ from the stack's is re-priced.
+   otherwise the copy is estimated in full (a change to the stack's shape, such as an API of
+   another kind, reaches most of it anyway). The figures are worked out again for every
+   resource downstream of a change (and for a REST API whose stage changed), and whatever
+   resource's figures differ from the stack's is re-priced.
 3. **Pricers that look at other resources** (:data:`LOOKUPS`): a change to a resource of one of
    the types a pricer looks up re-prices every resource that pricer prices (REST APIs and their
    stages, Lambdas and their provisioned-concurrency configs, S3 buckets and their lifecycle
@@ -260,13 +261,13 @@ class Repricer:
         touched = [*changed, *before, *removed]
         touched_types = {r.type for r in touched}
 
-        edges_kept = all(
+        same_shape = all(
             r.type == b.type
             and r.property_dependencies == b.property_dependencies
             and r.dependencies == b.dependencies
             for r, b in ((r, base[r.urn]) for r in changed if r.urn in base)
         ) and not any(r.type in TRAFFIC_TYPES for r in (*added, *removed))
-        if not edges_kept and traffic_edges(stack) != self._edges:
+        if not same_shape:
             return None
 
         # traffic: the figures downstream of a change to what traffic reads (tags, types,
@@ -306,9 +307,7 @@ class Repricer:
 
         # pricers that look at other resources; the stack's indexes their inputs leave alone
         base_indexes = run.context._indexes
-        indexes = (
-            {n: base_indexes[n] for n in EDGE_INDEXES if n in base_indexes} if edges_kept else {}
-        )
+        indexes = {n: base_indexes[n] for n in EDGE_INDEXES if n in base_indexes}
         priced_types: set[str] = set()
         for seen, prices_types, index in LOOKUPS:
             if touched_types & seen:
