@@ -152,7 +152,8 @@ def core_rows(stack: str, label: str, *, target: bool) -> list[Row]:
     non-linearity to what building its answer alone shows); both figures are printed.
 
     The "core vs building its output alone" row has no target: across runs it has measured
-    6.3–7.4× (8.7× before the last round of work), and one run's figure gives no ground for a
+    6.3–8.7× with the same code (the floor, tens of milliseconds, drifts most), and one run's
+    figure gives no ground for a
     bound that would neither fail on the machine's drift (a third from one minute to the next)
     nor let a real slowdown through; the linearity-vs-floor row stays the guard."""
     seconds = core_seconds(stack, (1_000, 10_000))
