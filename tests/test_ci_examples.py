@@ -104,7 +104,9 @@ def gitlab():
     server.server_close()
 
 
-def upsert(gitlab, tmp_path) -> str:
+def upsert(gitlab, tmp_path, **variables: str) -> str:
+    """Run upsert_note.py as the job does; ``variables`` replace the job's (MARKER is set
+    unless given)."""
     report = tmp_path / "costline-report.md"
     report.write_text("## 💰 costline: $102.29/month\n")
     env = {
@@ -113,6 +115,7 @@ def upsert(gitlab, tmp_path) -> str:
         "CI_MERGE_REQUEST_IID": "3",
         "COSTLINE_GITLAB_TOKEN": "secret-token",
         "MARKER": MARKER,
+        **variables,
     }
     done = subprocess.run(
         [sys.executable, str(UPSERT), str(report)],
@@ -151,3 +154,32 @@ def test_only_foreign_notes_means_a_new_note(gitlab, tmp_path):
     gitlab.notes = [note(1, 8, f"{MARKER}\nanother bot's copy")]
     upsert(gitlab, tmp_path)
     assert [(c[0], c[1]) for c in gitlab.calls] == [("POST", None)]
+
+
+def test_without_a_marker_each_stack_has_its_own_note(gitlab, tmp_path):
+    """The job's default (MARKER empty): the marker names the program and the stack, so two
+    stacks' jobs on one merge request keep two notes, and each updates its own."""
+    dev = "<!-- costline-report program=services%2Fapi stack=dev -->"
+    prod_eu = "<!-- costline-report program=services%2Fapi stack=prod%2Deu -->"
+    job = {"MARKER": "", "PROGRAM_DIR": "services/api"}
+    assert (
+        upsert(gitlab, tmp_path, **job, PULUMI_STACK="dev").strip() == "costline: created note 99"
+    )
+    assert gitlab.calls[-1][2].startswith(dev + "\n")
+    gitlab.notes = [note(4, 7, f"{dev}\nold dev report")]
+    upsert(gitlab, tmp_path, **job, PULUMI_STACK="prod-eu")  # dev's note is not prod-eu's
+    assert gitlab.calls[-1][:2] == ("POST", None)
+    assert gitlab.calls[-1][2].startswith(prod_eu + "\n")
+    gitlab.notes.append(note(5, 7, f"{prod_eu}\nold prod report"))
+    upsert(gitlab, tmp_path, **job, PULUMI_STACK="prod-eu")
+    upsert(gitlab, tmp_path, **job, PULUMI_STACK="dev")
+    assert [c[:2] for c in gitlab.calls[-2:]] == [("PUT", 5), ("PUT", 4)]
+
+
+def test_a_program_or_stack_name_cannot_end_the_marker_early(gitlab, tmp_path):
+    upsert(gitlab, tmp_path, MARKER="", PROGRAM_DIR="a -->b", PULUMI_STACK="x--><script>")
+    first_line = gitlab.calls[-1][2].split("\n", 1)[0]
+    assert first_line == (
+        "<!-- costline-report program=a%20%2D%2D%3Eb stack=x%2D%2D%3E%3Cscript%3E -->"
+    )
+    assert first_line.count("-->") == 1

@@ -2,9 +2,11 @@
 
 Usage: ``python upsert_note.py REPORT.md`` in a merge-request pipeline. Reads CI_API_V4_URL,
 CI_PROJECT_ID, CI_MERGE_REQUEST_IID, COSTLINE_GITLAB_TOKEN (a project access token with the
-``api`` scope) and MARKER. The note updated is the one that *starts* with the marker line and
-was written by the token's own user, so another bot's note quoting the marker is never
-overwritten. Without a token it only says so (the report is still a job artifact).
+``api`` scope), PROGRAM_DIR and PULUMI_STACK. The note starts with a marker naming the program
+and the stack (MARKER, when set, replaces it), so the notes of two stacks (two jobs, or one job
+per stack) never overwrite each other. The note updated is the one that *starts* with this
+marker line and was written by the token's own user, so another bot's note quoting the marker
+is never overwritten. Without a token it only says so (the report is still a job artifact).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import sys
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 
 LIMIT = 999_000  # GitLab refuses notes over 1,000,000 characters
 
@@ -28,13 +31,27 @@ def _call(method: str, url: str, token: str, body: dict | None = None) -> object
         return json.load(response)
 
 
+def _id(text: str) -> str:
+    """``text`` percent-encoded as the GitHub example's marker encodes it (``-`` too, so no
+    ``-->`` can end the HTML comment early)."""
+    return urllib.parse.quote(text, safe="!~*'()").replace("-", "%2D")
+
+
+def marker_for(env: Mapping[str, str]) -> str:
+    """MARKER when set, else ``<!-- costline-report program=… stack=… -->``."""
+    if env.get("MARKER"):
+        return env["MARKER"]
+    program, stack = _id(env.get("PROGRAM_DIR", "")), _id(env.get("PULUMI_STACK", ""))
+    return f"<!-- costline-report program={program} stack={stack} -->"
+
+
 def main() -> int:
     env = os.environ
     token = env.get("COSTLINE_GITLAB_TOKEN", "")
     if not token:
         print("costline: COSTLINE_GITLAB_TOKEN is not set: no MR note (see the job artifacts)")
         return 0
-    marker = env.get("MARKER", "<!-- costline-report -->")
+    marker = marker_for(env)
     path = sys.argv[1]
     try:
         with open(path, encoding="utf-8") as report:
