@@ -103,6 +103,7 @@ def test_absent_properties_take_aws_defaults(prices):
         "timeout": "3",
         "architectures": "x86_64",
         "ephemeralStorage.size": "512",
+        "cost:init-duration-ms": "0",  # not declared: no INIT time priced, and said so
     }
 
 

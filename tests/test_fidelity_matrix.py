@@ -23,8 +23,11 @@ x86_64 with a 10 s timeout; the Lambda free tier (1M requests, 400,000 GB-s a mo
   $18.73337: $21.03337 → **$21.03**. On a first preview the provider's default tags (one is
   the bucket's name) are unknown, so the Lambda's duration is not known until the update:
   $2.30 + $0.40 of requests = **$2.70** with that finding. Fail-closed prices the duration
-  at the 10 s timeout: 3M × 10 s × 1 GB = 30,000,000 - 400,000 = 29,600,000 GB-s ×
-  $0.0000166667 = $493.33432, plus $0.40 and $2.30: **$496.03**.
+  at the 10 s timeout: 3M × 10 s × 1 GB = 30,000,000 GB-s; and, as the tags that would say
+  whether it declares ``cost:init-duration-ms`` are unknown too, its INIT at the 10 s INIT limit
+  for the default 1% of invocations: 30,000 cold starts × 10 s × 1 GB = 300,000 GB-s (with the
+  tags known, no INIT is declared: 0, an assumption). 30,300,000 - 400,000 free = 29,900,000
+  GB-s × $0.0000166667 = $498.33433, plus $0.40 and $2.30: **$501.03**.
 """
 
 from __future__ import annotations
@@ -142,10 +145,11 @@ def test_one_total_and_one_verdict(program, path, tmp_path):
             assert f"over the budget ${budget}" in pack.output
         elif fail_closed:
             # check knows the duration (mocks): it passes at its own total; the pack on a first
-            # preview cannot, prices it at the timeout ($496.03) and blocks
+            # preview cannot, prices it at the timeout and the INIT limit ($501.03) and blocks
             assert check.exit_code == 0, check.output
             assert pack.exit_code == 1, pack.output
-            assert "Stack total ~$496.03/month" in pack.output
+            assert "Stack total ~$501.03/month" in pack.output
+            assert "cost:init-duration-ms at its bound 10000" in pack.output
         else:
             assert check.exit_code == 0, check.output
             assert pack.exit_code == 0, pack.output

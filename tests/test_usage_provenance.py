@@ -54,11 +54,12 @@ def resources(stack: str, *extra: str) -> dict[str, dict]:
 
 
 def inputs(resource: dict) -> dict[str, tuple[str, str, str | None]]:
-    """The usage figures: key → (value, source, origin)."""
+    """The usage figures declared or flowed in: key → (value, source, origin) (not the
+    optional figures taken as 0 because nothing declares them, source ``default``)."""
     return {
         a["key"]: (a["value"], a["source"], a["origin"])
         for a in resource["assumptions"]
-        if a["key"].startswith("cost:")
+        if a["key"].startswith("cost:") and a["source"] != "default"
     }
 
 

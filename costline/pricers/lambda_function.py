@@ -25,8 +25,10 @@ from costline.pricers.base import (
 )
 from costline.pricers.bedrock_invocation import invocation_charges
 from costline.usage.bounds import (
+    LAMBDA_ALL_COLD_STARTS_PERCENT,
     LAMBDA_DEAREST_ARCHITECTURE,
     LAMBDA_MAX_EPHEMERAL_MB,
+    LAMBDA_MAX_INIT_MS,
     LAMBDA_MAX_MEMORY_MB,
     LAMBDA_MAX_TIMEOUT_S,
 )
@@ -280,14 +282,14 @@ def _init_charges(
 ) -> list[Charge]:
     """INIT phase (billed since 2025-08-01 for every on-demand function): cold starts
     (``cost:cold-start-percent`` of invocations, default 1) × ``cost:init-duration-ms`` rounded
-    up to 1 ms × memory, at the on-demand duration price."""
-    if not usage.has(INIT_DURATION_MS):
-        return []
-    init_ms = usage.number(INIT_DURATION_MS)
+    up to 1 ms × memory, at the on-demand duration price. An undeclared INIT duration is taken
+    as 0 and said so; an unreadable one is a gap (fail-closed: the 10 s INIT limit, and every
+    invocation a cold start for an unreadable share)."""
+    init_ms = usage.optional_number(INIT_DURATION_MS, worst_case=LAMBDA_MAX_INIT_MS)
     if init_ms is None:
-        return []
+        return []  # undeclared (taken as 0, said so) or unreadable (a finding)
     if usage.has(COLD_START_PERCENT):
-        percent = usage.number(COLD_START_PERCENT)
+        percent = usage.number(COLD_START_PERCENT, worst_case=LAMBDA_ALL_COLD_STARTS_PERCENT)
         if percent is None:
             return []
     else:

@@ -7,7 +7,10 @@ Lambdas that read the bucket, see :mod:`costline.usage.traffic`), and data trans
 internet
 from ``cost:monthly-transfer-out-gb`` (100 GB a month free, account-wide). Storage and both
 request counts are required: an undeclared one is unknown, so the estimate is incomplete (or,
-fail-closed, takes its bound); a bucket nothing reads or writes declares 0.
+fail-closed, takes its bound); a bucket nothing reads or writes declares 0. Transfer out and
+retrieval from colder classes (``cost:monthly-retrieval-gb``) are optional: undeclared, each is
+taken as 0 and the report's assumptions say so; declared but unreadable, the estimate is
+incomplete (no bound: fail-closed fails).
 """
 
 from __future__ import annotations
@@ -48,18 +51,17 @@ def price_s3_bucket(
             charges.append(
                 Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}")
             )
-    if usage.has(MONTHLY_TRANSFER_OUT_GB):
-        transfer_gb = usage.number(MONTHLY_TRANSFER_OUT_GB)
-        if transfer_gb is not None:
-            charges.append(
-                Charge(
-                    SERVICE,
-                    "s3.data_transfer_out.internet",
-                    transfer_gb,
-                    "Data transfer out to the internet",
-                    f"{format_quantity(transfer_gb)} GB out",
-                )
+    transfer_gb = usage.optional_number(MONTHLY_TRANSFER_OUT_GB)  # undeclared: 0, said so
+    if transfer_gb is not None:
+        charges.append(
+            Charge(
+                SERVICE,
+                "s3.data_transfer_out.internet",
+                transfer_gb,
+                "Data transfer out to the internet",
+                f"{format_quantity(transfer_gb)} GB out",
             )
+        )
     return charges
 
 
@@ -128,11 +130,7 @@ def _storage_charges(
             )
         )
     colder = {c: s for c, s in mix.items() if c != "standard"}
-    if (
-        usage.has(MONTHLY_RETRIEVAL_GB)
-        and colder
-        and (retrieval_gb := usage.number(MONTHLY_RETRIEVAL_GB)) is not None
-    ):
+    if colder and (retrieval_gb := usage.optional_number(MONTHLY_RETRIEVAL_GB)) is not None:
         total = sum(colder.values())
         for storage_class, share in colder.items():
             charges.append(

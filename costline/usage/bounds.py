@@ -32,6 +32,7 @@ from costline.usage.tags import (
 )
 
 LAMBDA_QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+LAMBDA_LIFECYCLE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html"
 APIGW_CACHE = (
     "https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-caching.html"
 )
@@ -42,6 +43,11 @@ LAMBDA_MAX_TIMEOUT_S = Decimal(900)
 """Largest Lambda ``timeout`` (900 s = 15 minutes), :data:`LAMBDA_QUOTAS`."""
 LAMBDA_MAX_EPHEMERAL_MB = Decimal(10240)
 """Largest Lambda ``ephemeralStorage.size`` (10,240 MB), :data:`LAMBDA_QUOTAS`."""
+LAMBDA_MAX_INIT_MS = Decimal(10000)
+"""Longest INIT phase of an on-demand function (10 s; an INIT that takes longer is retried within
+the first invocation, billed as its run time), :data:`LAMBDA_LIFECYCLE`."""
+LAMBDA_ALL_COLD_STARTS_PERCENT = Decimal(100)
+"""The most invocations that can start a new execution environment: every one."""
 LAMBDA_DEAREST_ARCHITECTURE = "x86_64"
 """The dearer Lambda architecture per GB-second (arm64 is about 20% cheaper), the price tables."""
 APIGW_LARGEST_CACHE_GB = "237"

@@ -68,6 +68,10 @@ class UsageTag:
     zero_when: str | None = None
     """When the figure is truly none (``nothing reads the bucket``): the fix for a missing tag
     then says to declare 0, since an undeclared figure is unknown, never taken as 0."""
+    none_declared: str | None = None
+    """For an optional figure (read with :meth:`UsageReader.optional_number`), what taking it as
+    0 when it is not declared leaves out (``no transfer out to the internet``): the report's
+    assumption row for it says so."""
 
     def or_zero(self) -> str:
         """``, or k=0 if ...`` for a tag with :attr:`zero_when`, else empty."""
@@ -86,8 +90,11 @@ def _tag(
     maximum: str,
     numeric: bool = True,
     zero_when: str | None = None,
+    none_declared: str | None = None,
 ) -> UsageTag:
-    return UsageTag(key, unit, meaning, example, Decimal(maximum), numeric, zero_when)
+    return UsageTag(
+        key, unit, meaning, example, Decimal(maximum), numeric, zero_when, none_declared
+    )
 
 
 MONTHLY_REQUESTS = _tag(
@@ -163,6 +170,7 @@ INIT_DURATION_MS = _tag(
     "Lambda INIT (cold start) duration, billed for each cold start since 2025-08-01.",
     "800",
     "10000",
+    none_declared="no INIT time for cold starts",
 )
 COLD_START_PERCENT = _tag(
     "cost:cold-start-percent",
@@ -288,6 +296,7 @@ MONTHLY_TRANSFER_OUT_GB = _tag(
     "S3 data transferred out to the internet per month (first 100 GB free, account-wide).",
     "500",
     "1e9",
+    none_declared="no transfer out to the internet",
 )
 RETENTION_DAYS = _tag(
     "cost:retention-days",
@@ -303,6 +312,7 @@ MONTHLY_RETRIEVAL_GB = _tag(
     "Data read back per month from a bucket's IA/Glacier storage classes.",
     "10",
     "1e9",
+    none_declared="no retrieval from the IA/Glacier classes",
 )
 
 USAGE_TAGS: tuple[UsageTag, ...] = (
@@ -617,6 +627,27 @@ class UsageReader:
         if value is not None or not required:
             return value
         return self._worst_case(tag, worst_case)
+
+    def optional_number(
+        self, tag: UsageTag, *, worst_case: Decimal | None = None
+    ) -> Decimal | None:
+        """A figure a resource may leave out (a tag with :attr:`UsageTag.none_declared`): when it
+        is not declared, it is taken as 0 and recorded as a ``default`` assumption saying what
+        that leaves out, so no report prices it at $0 in silence; returns ``None`` then, as there
+        is nothing to price. When it is declared, flowed in, or may be declared (the tag map is
+        not known until the update runs), it is read as :meth:`number` reads a required figure:
+        unknown, malformed or out of range makes the estimate incomplete (fail-closed: priced at
+        ``worst_case`` or the reader's table, if either has a bound)."""
+        assert tag.none_declared, f"{tag.key} is not an optional figure"
+        if self._tags_unknown or self.has_or_derived(tag):
+            return self.number(tag, worst_case=worst_case)
+        self.assume(
+            tag.key,
+            "0",
+            UsageSource.DEFAULT,
+            f"{tag.unit}: not declared, so {tag.none_declared} is priced",
+        )
+        return None
 
     def _worst_case(self, tag: UsageTag, worst_case: Decimal | None = None) -> Decimal | None:
         """The fail-closed stand-in for an unreadable tag, or ``None`` when fail-open."""
