@@ -24,6 +24,7 @@ from rich.console import Console
 
 from costline.cli.main import main
 from costline.core.model import Resource
+from costline.core.values import UNKNOWN_NUMBER
 from costline.engine import EngineResource, make_urn, secret
 from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.pricing.loader import load_price_book
@@ -123,6 +124,45 @@ def test_the_html_and_terminal_verdicts_say_so_too(tmp_path):
     )
     assert "all costs known" not in first
     assert terminal_verdict([DATA], fail_closed=True).endswith("· all costs known")
+
+
+# --- both: part of the total left out, part a worst case ---------------------------------------
+UNKNOWN_OUT = (  # ``data`` with its transfer out unknown: a gap with no bound, even fail-closed
+    BUCKET,
+    "data",
+    {"tags": {**DATA[2]["tags"], "cost:monthly-transfer-out-gb": UNKNOWN_NUMBER}},
+)
+GAP = "data (cost:monthly-transfer-out-gb unknown)"
+
+
+def test_a_total_both_incomplete_and_bounded_says_both_and_is_no_lower_bound(tmp_path):
+    """Fail-closed, ``fn`` at its bound ($6.03) and ``data`` without its transfer out ($0.92):
+    $6.95, which leaves the transfer out and takes fn's duration at its worst case, so it is
+    neither a lower bound nor a worst case of the whole."""
+    markdown = rendered(tmp_path, [FN, UNKNOWN_OUT], "markdown", "--fail-closed")
+    assert markdown.splitlines()[0] == (
+        "## 💰 costline: $6.95/month · ⚠️ incomplete · ⚠️ includes worst-case bounds for 1 resource"
+    )
+    assert (
+        "⚠️ **Incomplete:** the cost of data \\(cost:monthly-transfer-out-gb unknown\\) is not "
+        "fully known (see the findings), so the total leaves that cost out."
+    ) in markdown
+    assert "lower bound" not in markdown
+    html = rendered(tmp_path, [FN, UNKNOWN_OUT], "html", "--fail-closed")
+    assert (
+        '<span class="complete no">incomplete · includes worst-case bounds for 1 resource</span>'
+    ) in html
+    assert "lower bound" not in html
+    assert terminal_verdict([FN, UNKNOWN_OUT], fail_closed=True).endswith(
+        f"· incomplete: {GAP} · includes worst-case bounds for 1 resource: fn "
+        "(cost:avg-duration-ms at its bound 3000)"
+    )
+    # incomplete with no bound in it: a lower bound, and every format says so
+    open_html = rendered(tmp_path, [FN, UNKNOWN_OUT], "html")
+    assert '<span class="complete no">incomplete: the total is a lower bound</span>' in open_html
+    open_md = rendered(tmp_path, [FN, UNKNOWN_OUT], "markdown")
+    assert open_md.splitlines()[0] == "## 💰 costline: $1.12/month · ⚠️ incomplete"
+    assert "(see the findings), so the total is a lower bound." in open_md
 
 
 def terminal_verdict(resources, *, fail_closed: bool) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from costline.core.money import ZERO, format_usd, money_context
 from costline.render.filters import signed_pct, signed_usd
 from costline.render.templates import escape_markdown
-from costline.render.verdict import verdict
+from costline.render.verdict import incomplete_means, verdict
 
 EXIT_GATE_FAILED = 1
 
@@ -174,7 +174,7 @@ def combined_markdown(results: Sequence[StackResult], sections: Sequence[str]) -
         (
             incomplete,
             "⚠️ **Incomplete:** part of the cost of {} is not known (see each stack's report), so "
-            "the total is a lower bound.",
+            + f"{incomplete_means(bool(bounded))}.",
         ),
         (
             bounded,

@@ -72,18 +72,11 @@ def _verdict_line(report: Mapping[str, Any]) -> Text:
         text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
     line.append(text, style=STATUS_STYLE[status])
     line.append(" · ")
-    if v["complete"] and not v["bounded"]:
-        line.append("all costs known", style="green")
-    if not v["complete"]:
-        line.append("incomplete" + _named(v["incomplete"]), style="bold yellow")
-    if v["bounded"]:
-        if not v["complete"]:
+    for i, part in enumerate(v["known"]):
+        if i:
             line.append(" · ")
-        count = len(v["bounded"])
         line.append(
-            f"includes worst-case bounds for {count} resource{'s' if count != 1 else ''}"
-            + _named(v["bounded"]),
-            style="bold yellow",
+            part["text"] + _named(part["names"]), style="bold yellow" if part["warn"] else "green"
         )
     return line
 

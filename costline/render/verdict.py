@@ -18,6 +18,29 @@ from costline.core.money import round_cents
 
 INCOMPLETE_STATUSES = ("partial", "usage_missing", "not_priced")
 
+LOWER_BOUND = "the total is a lower bound"
+"""What a total that leaves a cost out, and prices nothing at a worst-case bound, is. Said only
+then: with a bound in it as well, the total may be above the real cost or below it."""
+
+
+def incomplete_means(bounded: bool) -> str:
+    """What an incomplete total is: :data:`LOWER_BOUND`, or, with a worst-case bound in it too
+    (``bounded``), only that it leaves the unknown cost out."""
+    return "the total leaves that cost out" if bounded else LOWER_BOUND
+
+
+def known_parts(complete: bool, bounded: int) -> list[tuple[str, str]]:
+    """What every format's verdict says of the total's completeness, as (kind, words):
+    ``known``: ``all costs known``; else ``incomplete`` and/or ``bounded``: ``includes
+    worst-case bounds for N resources`` (``bounded``: how many), both when the estimate is both."""
+    parts: list[tuple[str, str]] = []
+    if not complete:
+        parts.append(("incomplete", "incomplete"))
+    if bounded:
+        plural = "s" if bounded != 1 else ""
+        parts.append(("bounded", f"includes worst-case bounds for {bounded} resource{plural}"))
+    return parts or [("known", "all costs known")]
+
 
 def _incomplete_names(report: Mapping[str, Any]) -> list[str]:
     """The resources whose cost is not fully known, each with what is missing
@@ -49,7 +72,10 @@ def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
     ``direction`` (``up``, ``down``, ``none``: the change as displayed, in whole cents);
     ``status`` (the budget's ``over``/``warning``/``within``, or ``none``); ``complete`` and
     ``incomplete`` (names of the resources whose cost is not fully known); ``bounded`` (names
-    of the resources priced, in part, at a fail-closed worst-case bound, with what was)."""
+    of the resources priced, in part, at a fail-closed worst-case bound, with what was);
+    ``known`` (:func:`known_parts`, each with the names it is about) and ``lower_bound``
+    (:data:`LOWER_BOUND` when that is what the total is, else empty); ``incomplete_means``
+    (:func:`incomplete_means`)."""
     base = report.get("baseline")
     budget = report.get("budget")
     incomplete = _incomplete_names(report)
@@ -57,6 +83,12 @@ def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
     complete = report.get("complete")
     if not isinstance(complete, bool):
         complete = not incomplete
+    bounded_names = _gap_names(bounded) if isinstance(bounded, list) else []
+    names = {"known": [], "incomplete": incomplete, "bounded": bounded_names}
+    known = [
+        {"text": text, "warn": kind != "known", "names": names[kind]}
+        for kind, text in known_parts(complete, len(bounded_names))
+    ]
     direction = "none"
     if base is not None:
         delta = round_cents(base["delta_usd"])
@@ -69,5 +101,8 @@ def verdict(report: Mapping[str, Any]) -> dict[str, Any]:
         "status": budget["status"] if budget else "none",
         "complete": complete,
         "incomplete": incomplete,
-        "bounded": _gap_names(bounded) if isinstance(bounded, list) else [],
+        "bounded": bounded_names,
+        "known": known,
+        "lower_bound": LOWER_BOUND if not complete and not bounded_names else "",
+        "incomplete_means": incomplete_means(bool(bounded_names)),
     }
