@@ -45,7 +45,7 @@ from costline.usage.tags import (
     UsageReader,
     tag_problems,
 )
-from costline.usage.traffic import derive_usage
+from costline.usage.traffic import Edge, derive_usage
 
 # When two resources declare the same usage (``Charge.group``), charges from the resource
 # type listed here win: a stage's traffic over its API's, an inference profile's tokens
@@ -111,7 +111,7 @@ def estimate(
     collector's full passes over them grew faster than the stack (a 10,000-resource estimate
     took ~1.3× longer per resource than a 1,000-resource one; see the README's Performance
     section)."""
-    with _gc_paused():
+    with gc_paused():
         return _estimate(resources, prices, options)
 
 
@@ -120,12 +120,12 @@ def estimate_with_run(
 ) -> tuple[Estimate, PipelineRun]:
     """:func:`estimate`, and what it worked out on the way (:class:`PipelineRun`)."""
     runs: list[PipelineRun] = []
-    with _gc_paused():
+    with gc_paused():
         return _estimate(resources, prices, options, runs), runs[0]
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -142,50 +142,15 @@ def _estimate(
     runs: list[PipelineRun] | None = None,
 ) -> Estimate:
     options = options or EstimateOptions()
-    stack = tuple(resources)
-    context = PricingContext(prices=prices, stack=stack)
-    tags = (
-        TagCache()
-    )  # this estimate's: traffic derivation and pricers collect each resource's tags once
-    derived, traffic_failure = _derived_usage(stack, tags)
-    outcomes = [
-        _price_resource(resource, context, options, derived.get(resource.urn), tags)
-        for resource in stack
-    ]
-    drafts = [o for o in outcomes if type(o) is _Draft]
-    if runs is not None:
-        pre_group = {d.resource.urn: tuple(d.charges) for d in drafts}
-        runs.append(
-            PipelineRun(
-                stack, context, tags, derived, traffic_failure is not None, pre_group, drafts
-            )
-        )
-    _keep_one_per_group(drafts)
-
-    _bill(drafts, prices, options.free_tier)
-
+    priced = _Priced(tuple(resources), prices, options, runs=runs)
+    outcomes = priced.outcomes
     with money_context():  # one context for every resource's sum of line items
         results = tuple([_finish(o) if isinstance(o, _Draft) else o for o in outcomes])
     with money_context():  # adding ZERO changes nothing
         total = sum([r.monthly_usd for r in results if r.monthly_usd is not ZERO], ZERO)
-    stale = (
-        stale_prices_finding(
-            prices,
-            options.max_price_age_days,
-            options.today or datetime.date.today(),
-            (i for r in results for i in r.line_items),
-        )
-        if options.max_price_age_days is not None
-        else None
-    )
-    unverified = unverified_prices_finding((i for r in results for i in r.line_items), prices)
-    findings = (
-        *_duplicate_urns(stack),
-        *(f for f in (traffic_failure, stale, unverified) if f),
-    )
     return Estimate(
         resources=results,
-        findings=findings,
+        findings=priced.stack_findings(i for r in results for i in r.line_items),
         total_monthly_usd=total,
         pricing=PricingInfo(
             prices.version,
@@ -196,6 +161,123 @@ def _estimate(
         ),
         free_tier_applied=options.free_tier,
     )
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What a what-if row shows of an estimate: its total, its cost by service (in the order and
+    with the digits :meth:`~costline.core.model.Estimate.by_service` gives) and how many of its
+    findings are not INFO."""
+
+    total_monthly_usd: Decimal
+    by_service: Mapping[str, Decimal]
+    problems: int
+
+    @classmethod
+    def of(cls, result: Estimate) -> Totals:
+        return cls(
+            result.total_monthly_usd,
+            result.by_service(),
+            sum(1 for f in result.all_findings if f.severity is not Severity.INFO),
+        )
+
+
+def estimate_totals(
+    resources: Iterable[Resource],
+    prices: PriceBook,
+    options: EstimateOptions | None = None,
+    *,
+    incoming: Mapping[str, list[Edge]] | None = None,
+) -> Totals:
+    """``Totals.of(estimate(resources, prices, options))``, exactly, without building the
+    per-resource results. ``incoming``: the stack's traffic edges into each resource
+    (:func:`~costline.usage.traffic.incoming_edges`), when the caller has them for a stack of the
+    same shape (types and references); worked out again when not given."""
+    options = options or EstimateOptions()
+    with gc_paused():
+        priced = _Priced(tuple(resources), prices, options, incoming=incoming)
+        by_service: dict[str, Decimal] = {}
+        monthly: list[Decimal] = []
+        problems = 0
+        for outcome in priced.outcomes:
+            problems += sum(1 for f in outcome.findings if f.severity is not Severity.INFO)
+            if type(outcome) is not _Draft or not (items := outcome.line_items):
+                continue
+            with money_context():  # as _finish sums them
+                monthly.append(sum([item.monthly_usd for item in items], ZERO))
+            for item in sorted(items, key=_LINE_ITEM_ORDER) if len(items) > 1 else items:
+                # as Estimate.by_service adds them up: in the caller's context
+                by_service[item.service] = (
+                    by_service.get(item.service, Decimal(0)) + item.monthly_usd
+                )
+        with money_context():
+            total = sum(monthly, ZERO)
+        findings = priced.stack_findings(i for d in priced.drafts for i in d.line_items)
+    problems += sum(1 for f in findings if f.severity is not Severity.INFO)
+    return Totals(total, by_service, problems)
+
+
+class _Priced:
+    """A stack priced and billed: every resource's outcome (its draft, billed, or its finished
+    estimate when no pricer prices it), up to the point where the results are assembled."""
+
+    __slots__ = ("drafts", "options", "outcomes", "prices", "stack", "traffic_failure")
+
+    def __init__(
+        self,
+        stack: tuple[Resource, ...],
+        prices: PriceBook,
+        options: EstimateOptions,
+        *,
+        runs: list[PipelineRun] | None = None,
+        incoming: Mapping[str, list[Edge]] | None = None,
+    ) -> None:
+        self.stack, self.prices, self.options = stack, prices, options
+        context = PricingContext(prices=prices, stack=stack)
+        tags = (
+            TagCache()
+        )  # this estimate's: traffic derivation and pricers collect each resource's tags once
+        derived, self.traffic_failure = _derived_usage(stack, tags, incoming)
+        self.outcomes = outcomes = [
+            _price_resource(resource, context, options, derived.get(resource.urn), tags)
+            for resource in stack
+        ]
+        self.drafts = drafts = [o for o in outcomes if type(o) is _Draft]
+        if runs is not None:
+            pre_group = {d.resource.urn: tuple(d.charges) for d in drafts}
+            runs.append(
+                PipelineRun(
+                    stack,
+                    context,
+                    tags,
+                    derived,
+                    self.traffic_failure is not None,
+                    pre_group,
+                    drafts,
+                )
+            )
+        _keep_one_per_group(drafts)
+        _bill(drafts, prices, options.free_tier)
+
+    def stack_findings(self, line_items: Iterable[LineItem]) -> tuple[Finding, ...]:
+        """The estimate's own findings (not a resource's), from its line items in any order."""
+        options, prices = self.options, self.prices
+        items = list(line_items)
+        stale = (
+            stale_prices_finding(
+                prices,
+                options.max_price_age_days,
+                options.today or datetime.date.today(),
+                items,
+            )
+            if options.max_price_age_days is not None
+            else None
+        )
+        unverified = unverified_prices_finding(items, prices)
+        return (
+            *_duplicate_urns(self.stack),
+            *(f for f in (self.traffic_failure, stale, unverified) if f),
+        )
 
 
 def _duplicate_urns(stack: Sequence[Resource]) -> list[Finding]:
@@ -288,14 +370,14 @@ def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
 
 
 def _derived_usage(
-    stack: Sequence[Resource], tags: TagCache
+    stack: Sequence[Resource], tags: TagCache, incoming: Mapping[str, list[Edge]] | None = None
 ) -> tuple[Mapping[str, Mapping[str, DerivedValue]], Finding | None]:
     """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`); if
     that
     pass fails (a costline bug), none flows and an ``internal-error`` finding says so, instead
     of the estimate, and the preview running it, failing."""
     try:
-        return derive_usage(stack, tags), None
+        return derive_usage(stack, tags, incoming=incoming), None
     except Exception as exc:
         return {}, Finding(
             "internal-error",

@@ -48,10 +48,10 @@ from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
     _Draft,
-    _gc_paused,
     _keep_one_per_group,
     _price_resource,
     estimate,
+    gc_paused,
 )
 from costline.pricers.apigateway import REST_API_TYPE
 from costline.pricers.base import Charge, PricingContext
@@ -156,7 +156,7 @@ class Repricer:
         """The total monthly cost of ``resources`` (a changed copy of the stack): exactly
         ``estimate(resources, prices, options).total_monthly_usd``."""
         changed = tuple(resources)
-        with _gc_paused():  # as estimate() does: it allocates much and frees nothing
+        with gc_paused():  # as estimate() does: it allocates much and frees nothing
             total = self._fast_total(changed)
         if total is None:
             return estimate(changed, self.prices, self.options).total_monthly_usd

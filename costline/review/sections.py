@@ -51,7 +51,7 @@ class Baseline:
 def what_if_section(result: WhatIf, base: Estimate) -> dict[str, Any]:
     services = [s for s, _ in sorted(base.by_service().items(), key=lambda kv: (-kv[1], kv[0]))]
     for row in result.rows:
-        services += [s for s in row.estimate.by_service() if s not in services]
+        services += [s for s in row.totals.by_service if s not in services]
     edge = result.edge
     hide = edge is not None and edge.secret
     return {
@@ -74,11 +74,11 @@ def what_if_section(result: WhatIf, base: Estimate) -> dict[str, Any]:
                 else factor_decimal(row.factor),
                 "current": row.current,
                 "complete": row.complete,
-                "total_monthly_usd": row.estimate.total_monthly_usd,
+                "total_monthly_usd": row.totals.total_monthly_usd,
                 "by_service": [{"service": s, "monthly_usd": costs.get(s, ZERO)} for s in services],
             }
             for row in result.rows
-            for costs in [row.estimate.by_service()]
+            for costs in [row.totals.by_service]
         ],
         "skipped_volumes": [s.volume for s in result.skipped if s.volume is not None],
     }

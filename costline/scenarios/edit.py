@@ -9,7 +9,8 @@ in the copy, and a replaced value stops being secret unless the caller says it s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -83,7 +84,7 @@ def _has_tags(resource: Resource) -> bool:
     return any(properties.get(name) for name in _TAG_MAPS)
 
 
-def _scaled(value, factor: Fraction) -> str:
+def _scaled(value: Decimal, factor: Fraction) -> str:
     with money_context():
         return plain_number(value * factor.numerator / factor.denominator)
 
@@ -95,26 +96,53 @@ def scale_usage(
     result is a terminating decimal). With ``requests``, the request figure is scaled too:
     ``cost:monthly-requests``, or ``cost:daily-requests`` × days rewritten as a monthly figure.
     Missing, unknown or malformed figures are left as they are (their findings remain)."""
-    if factor == 1 or not tags_editable(resource) or not _has_tags(resource):
+    if factor == 1:
         return resource
+    scaling = usage_scaling(resource, tags, requests=requests)
+    return resource if scaling is None else scaling.scaled(factor)
+
+
+@dataclass(frozen=True)
+class UsageScaling:
+    """What :func:`scale_usage` reads of a resource, whatever the factor: the tags it changes, in
+    the order it changes them (tag key → the figure it scales, or ``None`` for a tag it
+    removes), and which scaled figures come from a secret. One reading serves every factor
+    (what-if rows scale the same stack several times)."""
+
+    resource: Resource
+    changes: tuple[tuple[str, Decimal | None], ...]
+    secret_keys: tuple[str, ...]
+
+    def scaled(self, factor: Fraction) -> Resource:
+        """``scale_usage(resource, factor, ...)`` (``factor`` ≠ 1)."""
+        changes = {
+            key: None if value is None else _scaled(value, factor) for key, value in self.changes
+        }
+        return with_tags(self.resource, changes, secret_keys=self.secret_keys)
+
+
+def usage_scaling(
+    resource: Resource, tags: Iterable[UsageTag], *, requests: bool = False
+) -> UsageScaling | None:
+    """How :func:`scale_usage` scales ``resource``; ``None`` when it has no figure to scale."""
+    if not tags_editable(resource) or not _has_tags(resource):
+        return None
     reader = UsageReader(resource)
-    changes: dict[str, str | None] = {}
+    changes: dict[str, Decimal | None] = {}
     secret: list[str] = []
     if requests and (reader.has(MONTHLY_REQUESTS) or reader.has(DAILY_REQUESTS)):
         monthly = reader.monthly_requests(required=False)
         if monthly is not None:
             changes.update(
-                {
-                    MONTHLY_REQUESTS.key: _scaled(monthly, factor),
-                    DAILY_REQUESTS.key: None,
-                    DAYS_PER_MONTH.key: None,
-                }
+                {MONTHLY_REQUESTS.key: monthly, DAILY_REQUESTS.key: None, DAYS_PER_MONTH.key: None}
             )
             if reader.secret_used:
                 secret.append(MONTHLY_REQUESTS.key)
     for tag in tags:
         if reader.has(tag) and (value := reader.number(tag, required=False)) is not None:
-            changes[tag.key] = _scaled(value, factor)
+            changes[tag.key] = value
             if reader.is_secret(tag):
                 secret.append(tag.key)
-    return with_tags(resource, changes, secret_keys=secret)
+    if not changes:
+        return None
+    return UsageScaling(resource, tuple(changes.items()), tuple(secret))

@@ -25,17 +25,24 @@ Pure: no I/O.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import cached_property, partial
 
-from costline.core.model import Estimate, Resource, Severity
+from costline.core.model import Estimate, Resource
 from costline.core.money import money_context
-from costline.estimator.pipeline import EstimateOptions, estimate
+from costline.estimator.pipeline import (
+    EstimateOptions,
+    Totals,
+    estimate,
+    estimate_totals,
+    gc_paused,
+)
 from costline.pricers.apigateway import stages_by_api
 from costline.pricing.model import PriceBook
-from costline.scenarios.edit import scale_usage
+from costline.scenarios.edit import UsageScaling, scale_usage, usage_scaling
 from costline.usage.tags import (
     MONTHLY_CONNECTION_MINUTES,
     MONTHLY_GET_REQUESTS,
@@ -50,8 +57,9 @@ from costline.usage.traffic import (
     PROFILE_TYPE,
     REST_API_TYPE,
     V2_API_TYPE,
+    Edge,
     declared_requests,
-    traffic_edges,
+    incoming_edges,
 )
 
 SCALED_TAGS: tuple[UsageTag, ...] = (
@@ -128,19 +136,29 @@ class EdgeTraffic:
 
 @dataclass(frozen=True)
 class WhatIfRow:
-    """One row: its factor against today's traffic, the edge volume it stands for, and the
-    estimate of the scaled stack. ``complete`` is False when scaling pushed a figure past the
-    usage contract's plausible maximum (its cost is then left out, see the row's findings)."""
+    """One row: its factor against today's traffic, the edge volume it stands for, and what a
+    report shows of the scaled stack's estimate (its :class:`~costline.estimator.pipeline.Totals`).
+    ``complete`` is False when scaling pushed a figure past the usage contract's plausible maximum
+    (its cost is then left out, see the row's findings). The scaled stack's full
+    :attr:`estimate` is worked out when first asked for."""
 
     scenario: Scenario
     factor: Fraction
     volume: Decimal | None
-    estimate: Estimate
+    totals: Totals
     complete: bool = True
+    full_estimate: Callable[[], Estimate] | None = field(default=None, compare=False, repr=False)
 
     @property
     def current(self) -> bool:
         return self.factor == 1
+
+    @cached_property
+    def estimate(self) -> Estimate:
+        """The scaled stack's estimate, in full (its resources, line items and findings)."""
+        if self.full_estimate is None:
+            raise ValueError("this row was made without a way to estimate its stack")
+        return self.full_estimate()
 
 
 @dataclass(frozen=True)
@@ -158,15 +176,21 @@ def rest_traffic_holders(api: Resource, stages: Sequence[Resource]) -> list[Reso
     return [s for s in stages if declared_requests([s])[2]] or [api]
 
 
-def edge_traffic(resources: Iterable[Resource]) -> EdgeTraffic | None:
+def edge_traffic(
+    resources: Iterable[Resource], incoming: Mapping[str, list[Edge]] | None = None
+) -> EdgeTraffic | None:
     """Calls per month at the stack's edge, from the first of these that declares any:
 
     1. API Gateway REST and HTTP APIs (a REST API's stages' figures when they declare them);
     2. Lambda functions that no API or other resource sends traffic to;
     3. Bedrock inference profiles that nothing sends traffic to.
+
+    ``incoming``: the stack's :func:`~costline.usage.traffic.incoming_edges`, when the caller has
+    them.
     """
     stack = tuple(resources)
-    targets = {e.target for e in traffic_edges(stack)}
+    incoming = incoming if incoming is not None else incoming_edges(stack)
+    targets = {urn for urn, edges in incoming.items() if edges}
     apis = [
         r
         for r in stack
@@ -197,8 +221,31 @@ def scale_stack(resources: Iterable[Resource], factor: Fraction) -> list[Resourc
     return [scale_usage(r, factor, SCALED_TAGS, requests=True) for r in resources]
 
 
-def _problems(result: Estimate) -> int:
-    return sum(1 for f in result.all_findings if f.severity is not Severity.INFO)
+class StackScaling:
+    """:func:`scale_stack` of one stack at several factors: what each resource scales is read
+    once (:func:`~costline.scenarios.edit.usage_scaling`), and only the resources with a figure
+    to scale are copied at each factor."""
+
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.resources = tuple(resources)
+        self._scalings: list[UsageScaling | None] = [
+            usage_scaling(r, SCALED_TAGS, requests=True) for r in self.resources
+        ]
+
+    def scaled(self, factor: Fraction) -> list[Resource]:
+        """``scale_stack(resources, factor)``: the same resources, copied the same way."""
+        if factor == 1:
+            return list(self.resources)
+        return [
+            r if scaling is None else scaling.scaled(factor)
+            for r, scaling in zip(self.resources, self._scalings, strict=True)
+        ]
+
+
+def _scaled_estimate(
+    resources: Sequence[Resource], factor: Fraction, prices: PriceBook, options: EstimateOptions
+) -> Estimate:
+    return estimate(scale_stack(resources, factor), prices, options)
 
 
 def what_if(
@@ -211,11 +258,18 @@ def what_if(
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
     stack as declared (computed when not given); the row at factor 1 reuses it, and is added
     when no scenario asks for today's traffic. Rows are in order of traffic (in the order asked,
-    today's first, when the edge volume is a secret)."""
+    today's first, when the edge volume is a secret).
+
+    A row keeps what a report shows of its estimate (:func:`~costline.estimator.pipeline.
+    estimate_totals`, exactly what the full estimate gives); the scaled copies share the stack's
+    traffic edges (scaling changes tags only, never a type or a reference)."""
     options = options or EstimateOptions()
     base = base if base is not None else estimate(resources, prices, options)
-    edge = edge_traffic(resources)
+    base_totals = Totals.of(base)
+    incoming = dict(incoming_edges(resources))
+    edge = edge_traffic(resources, incoming)
     rows, skipped = [], []
+    scaling: StackScaling | None = None
     for scenario in scenarios:
         if scenario.multiplier is not None:
             factor = Fraction(scenario.multiplier)
@@ -229,9 +283,24 @@ def what_if(
         else:
             skipped.append(scenario)
             continue
-        result = base if factor == 1 else estimate(scale_stack(resources, factor), prices, options)
+        if factor == 1:
+            rows.append(
+                WhatIfRow(scenario, factor, volume, base_totals, True, partial(_same, base))
+            )
+            continue
+        with gc_paused():  # as estimate() does: the copies all live until the row is priced
+            scaling = scaling or StackScaling(resources)
+            scaled = scaling.scaled(factor)
+        totals = estimate_totals(scaled, prices, options, incoming=incoming)
         rows.append(
-            WhatIfRow(scenario, factor, volume, result, _problems(result) <= _problems(base))
+            WhatIfRow(
+                scenario,
+                factor,
+                volume,
+                totals,
+                totals.problems <= base_totals.problems,
+                partial(_scaled_estimate, resources, factor, prices, options),
+            )
         )
     if rows and not any(
         row.current for row in rows
@@ -242,7 +311,9 @@ def what_if(
                 Scenario(multiplier=Decimal(1)),
                 Fraction(1),
                 edge.monthly_calls if edge else None,
-                base,
+                base_totals,
+                True,
+                partial(_same, base),
             ),
         )
     if edge is None or not edge.secret:  # where an absolute row falls would hint at a secret volume
@@ -250,6 +321,10 @@ def what_if(
             key=lambda row: row.factor
         )  # stable: rows asked for twice stay in the order given
     return WhatIf(edge, tuple(rows), tuple(skipped))
+
+
+def _same(result: Estimate) -> Estimate:
+    return result
 
 
 def factor_decimal(factor: Fraction) -> Decimal:

@@ -1,0 +1,271 @@
+"""What-if rows priced without a full estimate give exactly what full estimates give.
+
+A row keeps only what a report shows of the scaled stack's estimate (its total, its cost by
+service, how many findings are not INFO: :class:`~costline.estimator.pipeline.Totals`), worked
+out by :func:`~costline.estimator.pipeline.estimate_totals` over copies made by
+:class:`~costline.scenarios.whatif.StackScaling`. Here, over generated stacks (the wired services
+and loose resources of ``tests/test_reprice.py``, twisted with secret, unknown, malformed and
+near-maximum figures, daily requests, provider default tags and figures from stack config) and
+factors whose scaled figures do not terminate (1/3, 7/3), with the free tier on and off and
+fail-closed pricing on and off:
+
+* the copies are the very copies :func:`~costline.scenarios.whatif.scale_stack` makes;
+* the totals are the full estimate's, digit for digit, and in the same order;
+* every row of :func:`~costline.scenarios.whatif.what_if` is what a full estimate of
+  ``scale_stack(resources, factor)`` gives (total, by service, complete);
+* the rendered report (markdown and JSON) is the one the rows priced in full give.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from costline.core.model import Resource, UsageOrigin, UsageSource
+from costline.core.values import UNKNOWN
+from costline.estimator.pipeline import (
+    EstimateOptions,
+    Totals,
+    estimate,
+    estimate_totals,
+)
+from costline.estimator.priced import price_stack
+from costline.readers import auto_detect
+from costline.render.templates import render
+from costline.review.sections import review_report
+from costline.scenarios import whatif
+from costline.scenarios.whatif import (
+    StackScaling,
+    parse_scenarios,
+    scale_stack,
+    what_if,
+)
+from costline.testing.stacks import services_stack
+from costline.usage.traffic import incoming_edges
+from tests.conftest import seed_stack
+from tests.test_properties import PRICES
+from tests.test_reprice import mixed_stacks
+
+SETTINGS = settings(deadline=None, max_examples=60)
+PREVIEW = "tests/fixtures/preview/reference-stack.preview.json"
+FACTORS = st.one_of(
+    st.sampled_from([Fraction(1, 3), Fraction(7, 3), Fraction(1, 7), Fraction(10**6), Fraction(1)]),
+    st.builds(Fraction, st.integers(1, 10**5), st.integers(1, 997)),
+)
+OPTIONS = st.builds(EstimateOptions, free_tier=st.booleans(), fail_closed=st.booleans())
+FIGURES = (
+    "cost:monthly-requests",
+    "cost:monthly-get-requests",
+    "cost:monthly-put-requests",
+    "cost:input-tokens",
+    "cost:storage-gb",
+    "cost:avg-duration-ms",
+)
+
+
+@st.composite
+def twisted(draw, resource: Resource) -> Resource:
+    """``resource`` with one of the twists of the module doc, or as it is."""
+    tags = resource.properties.get("tags")
+    if not isinstance(tags, dict) or not tags:
+        return resource
+    key = draw(st.sampled_from(sorted(tags)))
+    twist = draw(
+        st.sampled_from(
+            [
+                "none",
+                "secret",
+                "secret-map",
+                "unknown",
+                "unknown-map",
+                "malformed",
+                "near-maximum",
+                "daily",
+                "daily-and-days",
+                "tags-all",
+                "origin",
+            ]
+        )
+    )
+    properties = dict(resource.properties)
+    new_tags = dict(tags)
+    if twist == "secret":
+        return replace(resource, secret_paths=resource.secret_paths | {f"tags.{key}"})
+    if twist == "secret-map":
+        return replace(resource, secret_paths=resource.secret_paths | {"tags"})
+    if twist == "unknown":
+        new_tags[key] = UNKNOWN
+    elif twist == "unknown-map":
+        properties["tagsAll"] = UNKNOWN
+    elif twist == "malformed":
+        new_tags[key] = draw(st.sampled_from(["1,000", "-5", "1e6", " 12", "lots"]))
+    elif twist == "near-maximum":
+        new_tags[key] = draw(st.sampled_from(["999999999", "9999999999999", "100000000000000"]))
+    elif twist in ("daily", "daily-and-days"):
+        new_tags.pop("cost:monthly-requests", None)
+        new_tags["cost:daily-requests"] = str(draw(st.integers(0, 10**7)))
+        if twist == "daily-and-days":
+            new_tags["cost:days-per-month"] = draw(st.sampled_from(["0", "28", "31", "7.5"]))
+    elif twist == "tags-all":
+        moved = {k: v for k, v in new_tags.items() if draw(st.booleans())}
+        properties["tagsAll"] = {**moved, "team": "x"}
+        new_tags = {k: v for k, v in new_tags.items() if k not in moved}
+    elif twist == "origin":
+        return replace(
+            resource,
+            usage_origins={key: UsageOrigin(UsageSource.STACK_CONFIG, "Pulumi.dev.yaml: x")},
+        )
+    if twist != "unknown-map":
+        properties["tags"] = new_tags
+    return replace(resource, properties=properties)
+
+
+@st.composite
+def twisted_stacks(draw) -> list[Resource]:
+    resources = draw(mixed_stacks())
+    return [draw(twisted(r)) if draw(st.booleans()) else r for r in resources]
+
+
+def assert_same_totals(fast: Totals, full: Totals) -> None:
+    assert str(fast.total_monthly_usd) == str(full.total_monthly_usd)
+    assert [(s, str(v)) for s, v in fast.by_service.items()] == [
+        (s, str(v)) for s, v in full.by_service.items()
+    ]
+    assert fast.problems == full.problems
+
+
+@SETTINGS
+@given(resources=twisted_stacks(), factors=st.lists(FACTORS, min_size=1, max_size=3))
+def test_a_stack_scaling_copies_as_scale_stack_does(resources, factors):
+    scaling = StackScaling(resources)
+    for factor in factors:
+        fast, slow = scaling.scaled(factor), scale_stack(resources, factor)
+        assert fast == slow
+        # a resource with nothing to scale is the stack's own object, as scale_stack leaves it
+        assert [a is b for a, b in zip(fast, resources, strict=True)] == [
+            a is b for a, b in zip(slow, resources, strict=True)
+        ]
+        for a, b in zip(fast, slow, strict=True):
+            assert list(a.properties.get("tags") or {}) == list(b.properties.get("tags") or {})
+
+
+@SETTINGS
+@given(resources=twisted_stacks(), options=OPTIONS, shared_edges=st.booleans())
+def test_the_totals_are_the_full_estimates(resources, options, shared_edges):
+    incoming = dict(incoming_edges(resources)) if shared_edges else None
+    fast = estimate_totals(resources, PRICES, options, incoming=incoming)
+    assert_same_totals(fast, Totals.of(estimate(resources, PRICES, options)))
+
+
+@SETTINGS
+@given(resources=twisted_stacks(), options=OPTIONS, factor=FACTORS)
+def test_the_totals_of_a_scaled_copy_with_the_stacks_edges_are_the_full_estimates(
+    resources, options, factor
+):
+    incoming = dict(incoming_edges(resources))
+    scaled = scale_stack(resources, factor)
+    assert_same_totals(
+        estimate_totals(scaled, PRICES, options, incoming=incoming),
+        Totals.of(estimate(scaled, PRICES, options)),
+    )
+
+
+def full_rows(resources, options, result):
+    """Each row of ``result`` as the full estimate of ``scale_stack(resources, factor)`` gives
+    it: its totals, and complete when it has no more problems than today's stack."""
+    base = Totals.of(estimate(resources, PRICES, options))
+    rows = []
+    for row in result.rows:
+        full = Totals.of(estimate(scale_stack(resources, row.factor), PRICES, options))
+        rows.append((row.factor, full, full.problems <= base.problems))
+    return rows
+
+
+@SETTINGS
+@given(
+    resources=twisted_stacks(),
+    options=OPTIONS,
+    scenarios=st.sampled_from(["30k,100k,500k,1M", "1/3", "2x,7x", "1x,0.5x", "333333,7"]),
+)
+def test_every_what_if_row_is_the_full_estimate_of_the_scaled_stack(resources, options, scenarios):
+    asked = (
+        (whatif.Scenario(multiplier=Decimal(1) / 3),)
+        if scenarios == "1/3"
+        else parse_scenarios(scenarios)
+    )
+    result = what_if(resources, PRICES, options, asked)
+    assume(result.rows)
+    for row, (factor, full, complete) in zip(
+        result.rows, full_rows(resources, options, result), strict=True
+    ):
+        assert row.factor == factor
+        assert_same_totals(row.totals, full)
+        assert row.complete == complete
+    # the full estimate of a row is still there for whoever asks for it
+    last = result.rows[-1]
+    assert_same_totals(Totals.of(last.estimate), last.totals)
+
+
+def test_rows_past_the_plausible_maximum_are_incomplete_as_full_estimates_say():
+    """A billion times the seed's traffic pushes its figures past the contract's maximum: the
+    row is incomplete, as the full estimate's extra errors say (both sides checked)."""
+    resources = seed_stack()
+    result = what_if(resources, PRICES, scenarios=parse_scenarios("2x,1000000000x"))
+    rows = {row.factor: row for row in result.rows}
+    assert rows[Fraction(2)].complete and not rows[Fraction(1_000_000_000)].complete
+    for row, (_, full, complete) in zip(
+        result.rows, full_rows(resources, EstimateOptions(), result), strict=True
+    ):
+        assert_same_totals(row.totals, full)
+        assert row.complete == complete
+
+
+class FullRows:
+    """Makes :func:`what_if` price every row with a full estimate of ``scale_stack``: what it did
+    before rows kept only their totals."""
+
+    def __init__(self, monkeypatch):
+        monkeypatch.setattr(
+            whatif,
+            "estimate_totals",
+            lambda resources, prices, options, incoming=None: Totals.of(
+                estimate(resources, prices, options)
+            ),
+        )
+        monkeypatch.setattr(
+            whatif.StackScaling, "scaled", lambda self, factor: scale_stack(self.resources, factor)
+        )
+
+
+def rendered(resources, options, **kwargs):
+    report = review_report(price_stack(resources, PRICES, options, source="stack"), **kwargs)
+    return {fmt: render(report, fmt) for fmt in ("markdown", "json", "html", "table")}
+
+
+@pytest.mark.parametrize(
+    "resources",
+    [auto_detect(PREVIEW), seed_stack(), services_stack(120)],
+    ids=["reference-preview", "seed", "services"],
+)
+@pytest.mark.parametrize("fail_closed", [False, True])
+def test_the_rendered_review_is_the_one_full_estimates_give(resources, fail_closed, monkeypatch):
+    options = EstimateOptions(fail_closed=fail_closed)
+    scenarios = parse_scenarios("30k,100k,500k,1M,7x")
+    fast = rendered(resources, options, scenarios=scenarios)
+    FullRows(monkeypatch)
+    assert rendered(resources, options, scenarios=scenarios) == fast
+    assert "what_if" in fast["json"]
+
+
+@settings(deadline=None, max_examples=25)
+@given(resources=twisted_stacks(), options=OPTIONS)
+def test_the_rendered_review_of_generated_stacks_is_the_one_full_estimates_give(resources, options):
+    fast = rendered(resources, options)
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        FullRows(monkeypatch)
+        assert rendered(resources, options) == fast
