@@ -39,6 +39,7 @@ from costline.readers import auto_detect
 from costline.render.templates import render
 from costline.review.sections import review_report
 from costline.scenarios import whatif
+from costline.scenarios.edit import scale_usage, usage_scaling
 from costline.scenarios.whatif import (
     StackScaling,
     parse_scenarios,
@@ -46,6 +47,7 @@ from costline.scenarios.whatif import (
     what_if,
 )
 from costline.testing.stacks import services_stack
+from costline.usage.tags import IMAGES_PER_REQUEST, INPUT_TOKENS, OUTPUT_TOKENS
 from costline.usage.traffic import incoming_edges
 from tests.conftest import seed_stack
 from tests.test_properties import PRICES
@@ -191,14 +193,32 @@ def full_rows(resources, options, result):
     resources=twisted_stacks(),
     options=OPTIONS,
     scenarios=st.sampled_from(["30k,100k,500k,1M", "1/3", "2x,7x", "1x,0.5x", "333333,7"]),
+    shared=st.sampled_from(["nothing", "the stack's run", "another stack's run"]),
 )
-def test_every_what_if_row_is_the_full_estimate_of_the_scaled_stack(resources, options, scenarios):
+def test_every_what_if_row_is_the_full_estimate_of_the_scaled_stack(
+    resources, options, scenarios, shared
+):
+    """Whether the rows share the stack's estimate, its run (tags, indexes) and its edges, or are
+    handed another stack's run (which they must not use)."""
     asked = (
         (whatif.Scenario(multiplier=Decimal(1) / 3),)
         if scenarios == "1/3"
         else parse_scenarios(scenarios)
     )
-    result = what_if(resources, PRICES, options, asked)
+    if shared == "nothing":
+        result = what_if(resources, PRICES, options, asked)
+    else:
+        stack = resources if shared == "the stack's run" else scale_stack(resources, Fraction(3))
+        priced = price_stack(stack, PRICES, options)
+        result = what_if(
+            resources,
+            PRICES,
+            options,
+            asked,
+            estimate(resources, PRICES, options),
+            run=priced.run,
+            incoming=dict(incoming_edges(resources)),
+        )
     assume(result.rows)
     for row, (factor, full, complete) in zip(
         result.rows, full_rows(resources, options, result), strict=True
@@ -233,7 +253,7 @@ class FullRows:
         monkeypatch.setattr(
             whatif,
             "estimate_totals",
-            lambda resources, prices, options, incoming=None: Totals.of(
+            lambda resources, prices, options, **shared: Totals.of(
                 estimate(resources, prices, options)
             ),
         )
@@ -269,3 +289,25 @@ def test_the_rendered_review_of_generated_stacks_is_the_one_full_estimates_give(
     with pytest.MonkeyPatch.context() as monkeypatch:
         FullRows(monkeypatch)
         assert rendered(resources, options) == fast
+
+
+TOKEN_TAGS = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PER_REQUEST)
+
+
+@SETTINGS
+@given(
+    resources=twisted_stacks(),
+    factor=FACTORS,
+    tags=st.lists(st.sampled_from(TOKEN_TAGS), min_size=1, max_size=3),
+)
+def test_a_reading_for_several_tags_scales_any_of_them_as_scale_usage_does(resources, factor, tags):
+    """The token cuts read the stack once for both token tags and scale one or both."""
+    assume(factor != 1)
+    for r in resources:
+        reading = usage_scaling(r, TOKEN_TAGS)
+        only = reading.only(tags) if reading is not None else None
+        fast = r if only is None else only.scaled(factor)
+        slow = scale_usage(r, factor, tags)
+        assert fast == slow
+        assert (fast is r) == (slow is r)
+        assert list(fast.properties.get("tags") or {}) == list(slow.properties.get("tags") or {})

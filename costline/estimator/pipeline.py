@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from operator import attrgetter
+from typing import Any
 
 from costline.core.model import (
     Assumption,
@@ -188,14 +189,23 @@ def estimate_totals(
     options: EstimateOptions | None = None,
     *,
     incoming: Mapping[str, list[Edge]] | None = None,
+    tags: TagCache | None = None,
+    indexes: Mapping[str, Any] | None = None,
 ) -> Totals:
     """``Totals.of(estimate(resources, prices, options))``, exactly, without building the
     per-resource results. ``incoming``: the stack's traffic edges into each resource
     (:func:`~costline.usage.traffic.incoming_edges`), when the caller has them for a stack of the
-    same shape (types and references); worked out again when not given."""
+    same shape (types and references); worked out again when not given. ``tags``: a tag cache
+    to start from (:meth:`~costline.usage.tags.TagCache.copy` of the stack's, when the copy
+    shares resource objects with it); ``indexes``: the pricers' indexes
+    (:meth:`~costline.pricers.base.PricingContext.index`) that hold for this stack as they were
+    built for another (those built from the traffic edges and types alone, for a stack of the
+    same shape)."""
     options = options or EstimateOptions()
     with gc_paused():
-        priced = _Priced(tuple(resources), prices, options, incoming=incoming)
+        priced = _Priced(
+            tuple(resources), prices, options, incoming=incoming, tags=tags, indexes=indexes
+        )
         by_service: dict[str, Decimal] = {}
         monthly: list[Decimal] = []
         problems = 0
@@ -231,12 +241,13 @@ class _Priced:
         *,
         runs: list[PipelineRun] | None = None,
         incoming: Mapping[str, list[Edge]] | None = None,
+        tags: TagCache | None = None,
+        indexes: Mapping[str, Any] | None = None,
     ) -> None:
         self.stack, self.prices, self.options = stack, prices, options
-        context = PricingContext(prices=prices, stack=stack)
-        tags = (
-            TagCache()
-        )  # this estimate's: traffic derivation and pricers collect each resource's tags once
+        context = PricingContext(prices=prices, stack=stack, _indexes=dict(indexes or {}))
+        # this estimate's: traffic derivation and pricers collect each resource's tags once
+        tags = tags if tags is not None else TagCache()
         derived, self.traffic_failure = _derived_usage(stack, tags, incoming)
         self.outcomes = outcomes = [
             _price_resource(resource, context, options, derived.get(resource.urn), tags)

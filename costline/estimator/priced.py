@@ -18,6 +18,7 @@ from costline.core.model import Estimate, Resource
 from costline.estimator.pipeline import EstimateOptions, PipelineRun, estimate, estimate_with_run
 from costline.estimator.reprice import Repricer
 from costline.pricing.model import PriceBook
+from costline.usage.traffic import Edge, incoming_edges
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,13 @@ class PricedStack:
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""
         return [changes.get(r.urn, r) for r in self.resources]
+
+    @cached_property
+    def incoming(self) -> Mapping[str, list[Edge]]:
+        """The stack's traffic edges into each resource
+        (:func:`~costline.usage.traffic.incoming_edges`), worked out once for whatever needs
+        them (the what-if rows, the edge traffic)."""
+        return dict(incoming_edges(self.resources))
 
     @cached_property
     def _by_urn(self) -> Mapping[str, Resource]:

@@ -50,7 +50,7 @@ from costline.estimator.pipeline import (
     _Draft,
     _keep_one_per_group,
     _price_resource,
-    estimate,
+    estimate_totals,
     gc_paused,
 )
 from costline.pricers.apigateway import REST_API_TYPE
@@ -158,8 +158,8 @@ class Repricer:
         changed = tuple(resources)
         with gc_paused():  # as estimate() does: it allocates much and frees nothing
             total = self._fast_total(changed)
-        if total is None:
-            return estimate(changed, self.prices, self.options).total_monthly_usd
+        if total is None:  # the total of a full estimate, without its per-resource results
+            return estimate_totals(changed, self.prices, self.options).total_monthly_usd
         return total
 
     # --- what the stack's run gives, indexed once -------------------------------------------

@@ -143,7 +143,16 @@ def review_report(
     report = build_report(result, source=source)
     if scenarios:
         report["what_if"] = what_if_section(
-            what_if(resources, prices, options, scenarios, result), result
+            what_if(
+                resources,
+                prices,
+                options,
+                scenarios,
+                result,
+                run=stack.run,
+                incoming=stack.incoming,
+            ),
+            result,
         )
     if recommendations:
         report["recommendations"] = recommendations_section(recommendations_for(stack))

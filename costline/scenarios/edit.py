@@ -120,6 +120,19 @@ class UsageScaling:
         }
         return with_tags(self.resource, changes, secret_keys=self.secret_keys)
 
+    def only(self, tags: Iterable[UsageTag]) -> UsageScaling | None:
+        """How :func:`scale_usage` scales the resource's ``tags`` alone (a subset of the tags this
+        was read for, without ``requests``): each tag's figure is read the same way whatever else
+        is read; ``None`` when none of them is there to scale."""
+        keys = list(dict.fromkeys(tag.key for tag in tags))  # in the order scale_usage reads them
+        read = dict(self.changes)
+        changes = tuple((key, read[key]) for key in keys if key in read)
+        if not changes:
+            return None
+        return UsageScaling(
+            self.resource, changes, tuple(key for key in self.secret_keys if key in keys)
+        )
+
 
 def usage_scaling(
     resource: Resource, tags: Iterable[UsageTag], *, requests: bool = False

@@ -35,11 +35,13 @@ from costline.core.model import Estimate, Resource
 from costline.core.money import money_context
 from costline.estimator.pipeline import (
     EstimateOptions,
+    PipelineRun,
     Totals,
     estimate,
     estimate_totals,
     gc_paused,
 )
+from costline.estimator.reprice import EDGE_INDEXES
 from costline.pricers.apigateway import stages_by_api
 from costline.pricing.model import PriceBook
 from costline.scenarios.edit import UsageScaling, scale_usage, usage_scaling
@@ -254,6 +256,9 @@ def what_if(
     options: EstimateOptions | None = None,
     scenarios: Sequence[Scenario] = DEFAULT_SCENARIOS,
     base: Estimate | None = None,
+    *,
+    run: PipelineRun | None = None,
+    incoming: Mapping[str, list[Edge]] | None = None,
 ) -> WhatIf:
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
     stack as declared (computed when not given); the row at factor 1 reuses it, and is added
@@ -262,11 +267,24 @@ def what_if(
 
     A row keeps what a report shows of its estimate (:func:`~costline.estimator.pipeline.
     estimate_totals`, exactly what the full estimate gives); the scaled copies share the stack's
-    traffic edges (scaling changes tags only, never a type or a reference)."""
+    traffic edges (scaling changes tags only, never a type or a reference). ``run``: what the
+    estimate ``base`` worked out on the way (its tags, collected once, and its indexes built
+    from the edges serve every row); ``incoming``: the stack's
+    :func:`~costline.usage.traffic.incoming_edges`, when the caller has them."""
     options = options or EstimateOptions()
     base = base if base is not None else estimate(resources, prices, options)
     base_totals = Totals.of(base)
-    incoming = dict(incoming_edges(resources))
+    incoming = incoming if incoming is not None else dict(incoming_edges(resources))
+    if run is not None and (
+        len(run.stack) != len(resources)
+        or any(a is not b for a, b in zip(run.stack, resources, strict=True))
+    ):
+        run = None  # another stack's: nothing of it holds here
+    shared_indexes = (
+        {n: run.context._indexes[n] for n in EDGE_INDEXES if n in run.context._indexes}
+        if run is not None
+        else None
+    )
     edge = edge_traffic(resources, incoming)
     rows, skipped = [], []
     scaling: StackScaling | None = None
@@ -291,7 +309,14 @@ def what_if(
         with gc_paused():  # as estimate() does: the copies all live until the row is priced
             scaling = scaling or StackScaling(resources)
             scaled = scaling.scaled(factor)
-        totals = estimate_totals(scaled, prices, options, incoming=incoming)
+        totals = estimate_totals(
+            scaled,
+            prices,
+            options,
+            incoming=incoming,
+            tags=run.tags.copy() if run is not None else None,
+            indexes=shared_indexes,
+        )
         rows.append(
             WhatIfRow(
                 scenario,

@@ -901,6 +901,13 @@ class TagCache:
             entry = self._by_id[id(resource)] = (resource, _collect_tags(resource))
         return entry[1]
 
+    def copy(self) -> TagCache:
+        """A cache holding what this one holds, for an estimate of a copy of the stack that
+        shares some of its resource objects (a what-if row): those are not collected again."""
+        copied = TagCache()
+        copied._by_id = dict(self._by_id)
+        return copied
+
 
 def _collect_tags(resource: Resource) -> tuple[dict[str, Any], dict[str, str], bool]:
     """Merge ``tagsAll`` then ``tags``; return tags, their property paths, and whether the

@@ -22,9 +22,10 @@ from fractions import Fraction
 
 from costline.core.model import Resource
 from costline.core.money import ZERO, format_quantity, format_usd, money_context
+from costline.estimator.pipeline import gc_paused
 from costline.estimator.priced import PricedStack
 from costline.pricers.bedrock_provisioned import COMMITMENTS, PROVISIONED_TYPE
-from costline.scenarios.edit import scale_usage, with_tags
+from costline.scenarios.edit import usage_scaling, with_tags
 from costline.scenarios.recommendations.common import (
     Recommendation,
     on_demand_models,
@@ -32,7 +33,7 @@ from costline.scenarios.recommendations.common import (
     token_items,
 )
 from costline.scenarios.whatif import edge_traffic
-from costline.usage.tags import BEDROCK_MODE, INPUT_TOKENS, OUTPUT_TOKENS
+from costline.usage.tags import BEDROCK_MODE, INPUT_TOKENS, OUTPUT_TOKENS, UsageTag
 
 TOKEN_CUT = Fraction(3, 4)
 BATCH_LINK = "https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html"
@@ -91,8 +92,18 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
     if not holders:
         return []
 
-    def cut(*tags):
-        return [scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]
+    with gc_paused():  # as estimate() does: the copies all live until they are priced
+        readings = [usage_scaling(r, (INPUT_TOKENS, OUTPUT_TOKENS)) for r in ctx.resources]
+
+    def cut(*tags: UsageTag) -> list[Resource]:
+        """``[scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]``, from one reading."""
+        with gc_paused():
+            return [
+                r
+                if reading is None or (only := reading.only(tags)) is None
+                else only.scaled(TOKEN_CUT)
+                for r, reading in zip(ctx.resources, readings, strict=True)
+            ]
 
     both = saving(
         ctx,
@@ -125,7 +136,7 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
 
 def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
     results = []
-    edge = edge_traffic(ctx.resources)
+    edge = edge_traffic(ctx.resources, ctx.incoming)
     for model, urns in on_demand_models(ctx.estimate).items():
         commitments = [
             c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")
