@@ -204,7 +204,13 @@ def estimate_totals(
     options = options or EstimateOptions()
     with gc_paused():
         priced = _Priced(
-            tuple(resources), prices, options, incoming=incoming, tags=tags, indexes=indexes
+            tuple(resources),
+            prices,
+            options,
+            incoming=incoming,
+            tags=tags,
+            indexes=indexes,
+            records=False,  # a total never shows the inputs' assumptions
         )
         by_service: dict[str, Decimal] = {}
         monthly: list[Decimal] = []
@@ -243,6 +249,7 @@ class _Priced:
         incoming: Mapping[str, list[Edge]] | None = None,
         tags: TagCache | None = None,
         indexes: Mapping[str, Any] | None = None,
+        records: bool = True,
     ) -> None:
         self.stack, self.prices, self.options = stack, prices, options
         context = PricingContext(prices=prices, stack=stack, _indexes=dict(indexes or {}))
@@ -250,7 +257,9 @@ class _Priced:
         tags = tags if tags is not None else TagCache()
         derived, self.traffic_failure = _derived_usage(stack, tags, incoming)
         self.outcomes = outcomes = [
-            _price_resource(resource, context, options, derived.get(resource.urn), tags)
+            _price_resource(
+                resource, context, options, derived.get(resource.urn), tags, records=records
+            )
             for resource in stack
         ]
         self.drafts = drafts = [o for o in outcomes if type(o) is _Draft]
@@ -405,15 +414,23 @@ def _price_resource(
     options: EstimateOptions,
     derived: Mapping[str, DerivedValue] | None = None,
     tags: TagCache | None = None,
+    *,
+    records: bool = True,
 ) -> _Draft | ResourceEstimate:
     """The resource's draft (its charges still to be billed), or its finished estimate when it
-    has no pricer: most resources of a stack, so those skip the draft stage altogether."""
+    has no pricer: most resources of a stack, so those skip the draft stage altogether.
+    ``records=False``: the draft's assumptions are not kept (for totals that never show them;
+    see :class:`~costline.usage.tags.UsageReader`)."""
     pricer = PRICERS.get(resource.type)
     if pricer is None:
         return _unpriced(resource)
     draft = _Draft(resource, findings=tag_problems(resource))
     usage = UsageReader(
-        resource, options.worst_case if options.fail_closed else None, derived, tags
+        resource,
+        options.worst_case if options.fail_closed else None,
+        derived,
+        tags,
+        records=records,
     )
     try:
         draft.charges = pricer(resource, usage, context)

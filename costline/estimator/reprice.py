@@ -335,6 +335,7 @@ class Repricer:
                     self.options,
                     derived.get(urn) if urn in downstream else run.derived.get(urn),
                     run.tags,
+                    records=False,  # only the total is asked for
                 )
                 if type(outcome) is _Draft:
                     drafts.append(outcome)
