@@ -235,7 +235,7 @@ CASES: dict[str, Bad] = {
         fn({"cost:daily-requests": "10", "cost:days-per-month": "0"}),
         RANGE,
         "tags.cost:days-per-month",
-        "cost:days-per-month=0 leaves no days for traffic",
+        "cost:days-per-month=0 leaves no days in the month",
     ),
     "32 days per month": bad(
         fn({"cost:daily-requests": "10", "cost:days-per-month": "32"}),

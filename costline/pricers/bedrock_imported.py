@@ -38,8 +38,6 @@ from costline.usage.tags import (
     ACTIVE_HOURS_PER_DAY,
     BEDROCK_MODEL,
     CMU,
-    DAYS_PER_MONTH,
-    DEFAULT_DAYS_PER_MONTH,
     IMPORTED_MODEL,
     INPUT_TOKENS,
     MODEL_COPIES,
@@ -165,12 +163,11 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
 def _active_minutes(
     usage: UsageReader, requests: Decimal | None, window: Decimal
 ) -> tuple[Decimal | None, str]:
-    days = usage.number(DAYS_PER_MONTH, required=False) if usage.has(DAYS_PER_MONTH) else None
-    days = days or DEFAULT_DAYS_PER_MONTH
     if usage.has(ACTIVE_HOURS_PER_DAY):
         hours = usage.number(ACTIVE_HOURS_PER_DAY)
         if hours is None:
             return None, ""
+        days = usage.days_per_month(f"days per month for {ACTIVE_HOURS_PER_DAY.key}")
         minutes = _whole_windows(hours * MINUTES_PER_HOUR, window)
         return (
             minutes * days,
@@ -179,6 +176,7 @@ def _active_minutes(
         )
     if requests is None:
         return None, ""
+    days = usage.days_per_month("days per month the requests are spread over")
     with money_context():
         per_day = requests / days
         working = WORKING_HOURS_PER_DAY * MINUTES_PER_HOUR

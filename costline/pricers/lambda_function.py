@@ -37,8 +37,6 @@ from costline.usage.tags import (
     AVG_DURATION_MS,
     BEDROCK_MODEL,
     COLD_START_PERCENT,
-    DAYS_PER_MONTH,
-    DEFAULT_DAYS_PER_MONTH,
     IMPORTED_MODEL,
     INIT_DURATION_MS,
     INPUT_TOKENS,
@@ -75,8 +73,7 @@ def enabled_hours(usage: UsageReader) -> tuple[Decimal, str]:
     per_day = usage.number(ACTIVE_HOURS_PER_DAY)
     if per_day is None:
         return HOURS_PER_MONTH, "always on"
-    days = usage.number(DAYS_PER_MONTH, required=False) if usage.has(DAYS_PER_MONTH) else None
-    days = days or DEFAULT_DAYS_PER_MONTH
+    days = usage.days_per_month(f"days per month for {ACTIVE_HOURS_PER_DAY.key}")
     windows = (per_day * 60 / PC_BILLING_MINUTES).to_integral_value(rounding=ROUND_CEILING)
     billed_per_day = windows * PC_BILLING_MINUTES / 60
     return billed_per_day * days, (

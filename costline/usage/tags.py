@@ -801,6 +801,35 @@ class UsageReader:
         return touches_secret(path, self.resource.secret_paths)
 
     # --- composite figures -------------------------------------------------------------------
+    def days_per_month(self, used_for: str) -> Decimal:
+        """``cost:days-per-month`` (``used_for``: what for, for the report): declared; else 30,
+        a ``default`` row. Declared but unreadable (unknown, malformed, out of range) or 0: a
+        finding that makes the estimate incomplete, and 30 taken (an ``assumed`` row);
+        fail-closed, an unreadable figure is priced at 31, the most days a month has."""
+        if not self.has(DAYS_PER_MONTH):
+            self.assume(
+                DAYS_PER_MONTH.key, _plain(DEFAULT_DAYS_PER_MONTH), UsageSource.DEFAULT, used_for
+            )
+            return DEFAULT_DAYS_PER_MONTH
+        days = self.number(DAYS_PER_MONTH, worst_case=DAYS_PER_MONTH.maximum)
+        if days == 0:
+            self.finding(
+                "usage-tag-out-of-range",
+                Severity.ERROR,
+                f"{DAYS_PER_MONTH.key}=0 leaves no days in the month",
+                DAYS_PER_MONTH,
+                f"set {DAYS_PER_MONTH.key}={DAYS_PER_MONTH.example}",
+            )
+        if not days:
+            self.assume(
+                DAYS_PER_MONTH.key,
+                _plain(DEFAULT_DAYS_PER_MONTH),
+                UsageSource.ASSUMED,
+                f"{used_for}; the declared figure could not be used",
+            )
+            return DEFAULT_DAYS_PER_MONTH
+        return days
+
     def monthly_requests(self, *, required: bool = True) -> Decimal | None:
         """Requests per month from ``cost:monthly-requests`` or ``cost:daily-requests`` × days.
 
@@ -832,25 +861,7 @@ class UsageReader:
         daily = self._number(DAILY_REQUESTS, required=True) if has_daily else None
         from_daily = None
         if daily is not None:
-            days = self.number(DAYS_PER_MONTH, required=False) if self.has(DAYS_PER_MONTH) else None
-            if days is None:
-                days = DEFAULT_DAYS_PER_MONTH
-                self.assume(
-                    DAYS_PER_MONTH.key,
-                    _plain(days),
-                    UsageSource.DEFAULT,
-                    "days per month for cost:daily-requests",
-                )
-            elif days == 0:
-                self.finding(
-                    "usage-tag-out-of-range",
-                    Severity.ERROR,
-                    f"{DAYS_PER_MONTH.key}=0 leaves no days for traffic",
-                    DAYS_PER_MONTH,
-                    f"set {DAYS_PER_MONTH.key}={DAYS_PER_MONTH.example}",
-                )
-                days = DEFAULT_DAYS_PER_MONTH
-            from_daily = daily * days
+            from_daily = daily * self.days_per_month("days per month for cost:daily-requests")
         if monthly is not None and from_daily is not None and monthly != from_daily:
             self.finding(
                 "usage-tags-inconsistent",
