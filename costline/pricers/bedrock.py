@@ -23,7 +23,7 @@ from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import ZERO, format_quantity, money_context
 from costline.core.values import is_unknown
 from costline.pricers.base import Charge, PricingContext
-from costline.pricing.model import PriceBook
+from costline.pricing.model import PriceBook, PriceEntry
 from costline.usage.tags import (
     BEDROCK_MODE,
     BEDROCK_MODEL,
@@ -167,21 +167,33 @@ MODES = ("on-demand", "batch")
 
 
 def billing_mode(usage: UsageReader) -> str:
-    """``cost:bedrock-mode`` (own or flowed in), ``on-demand`` when absent or not a known mode."""
+    """``cost:bedrock-mode`` (own or flowed in); ``on-demand`` when absent (a ``default`` row) or
+    unreadable (unknown or not a known mode: a finding; fail-closed, on-demand is the bound, the
+    dearer of the two)."""
     if not usage.has_or_derived(BEDROCK_MODE):
+        usage.assume(
+            BEDROCK_MODE.key, "on-demand", UsageSource.DEFAULT, "not declared: on-demand prices"
+        )
         return "on-demand"
-    mode = usage.text(BEDROCK_MODE, required=False)
-    if mode not in MODES:
-        if mode is not None:
-            usage.finding(
-                "usage-tag-malformed",
-                Severity.ERROR,
-                f"{BEDROCK_MODE.key} must be one of {', '.join(MODES)}; priced on-demand",
-                BEDROCK_MODE,
-                f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
-            )
-        return "on-demand"
-    return mode
+    mode = usage.text(BEDROCK_MODE, required=False)  # unknown: a finding, None
+    if mode in MODES:
+        return mode
+    if mode is not None:
+        usage.finding(
+            "usage-tag-malformed",
+            Severity.ERROR,
+            f"{BEDROCK_MODE.key} must be one of {', '.join(MODES)}; priced on-demand",
+            BEDROCK_MODE,
+            f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
+        )
+    if usage.fail_closed:
+        usage.priced_at_bound(
+            f"tags.{BEDROCK_MODE.key}",
+            "on-demand",
+            f"{BEDROCK_MODE.key} could not be read; on-demand is the dearer price",
+            f"set {BEDROCK_MODE.key}, e.g. {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
+        )
+    return "on-demand"
 
 
 def bedrock_usage_charges(
@@ -242,6 +254,8 @@ _DIMENSIONS = (
     ("cache_write_tokens", CACHE_WRITE_TOKENS, "cache-write tokens"),
     ("cache_write_1h_tokens", CACHE_WRITE_1H_TOKENS, "1-hour cache-write tokens"),
 )
+_CACHE_TAGS = (CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS)
+_CACHE_DIMENSIONS = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
 _LABELS = {"bedrock.on_demand": "", "bedrock.batch": ", batch", "bedrock.global": ", global"}
 
 
@@ -280,10 +294,20 @@ def token_charges(
     has_output = _token_price_id(prices, model_id, prefix, "output_tokens", False) is not None
     per_request = {
         dimension: usage.number(tag)
-        if tag is INPUT_TOKENS or (tag is OUTPUT_TOKENS and has_output) or usage.has(tag)
+        if tag is INPUT_TOKENS or (tag is OUTPUT_TOKENS and has_output) or usage.has_or_derived(tag)
         else None
         for dimension, tag, _ in _DIMENSIONS
     }
+    if not any(usage.has_or_derived(tag) for tag in _CACHE_TAGS) and any(
+        _token_price_id(prices, model_id, prefix, d, False) is not None for d in _CACHE_DIMENSIONS
+    ):  # the model caches prompts, and none are declared: say what that leaves out
+        usage.assume(
+            "prompt cache",
+            "0 tokens/request",
+            UsageSource.DEFAULT,
+            f"{', '.join(t.key for t in _CACHE_TAGS)} not declared: no cache reads or writes "
+            "priced",
+        )
     request_input = sum(
         (per_request[d] or 0 for d, tag, _ in _DIMENSIONS if tag in _INPUT_TAGS), Decimal(0)
     )
@@ -356,37 +380,56 @@ def _no_batch_price(usage: UsageReader, context: PricingContext, model_id: str) 
     )
 
 
+def _image_variants(context: PricingContext, model_id: str) -> dict[str, PriceEntry]:
+    """The image variants priced for ``model_id``: ``standard`` (the ``images`` entry), then the
+    others (``images.<variant>``) by name."""
+    base = on_demand_price_id(model_id, "images")
+    variants = {}
+    if (standard := context.prices.get(base)) is not None:
+        variants["standard"] = standard
+    for pid in sorted(context.prices.entries):
+        if pid.startswith(base + "."):
+            variants[pid[len(base) + 1 :]] = context.prices.entries[pid]
+    return variants
+
+
 def _image_charges(
     usage: UsageReader, context: PricingContext, model_id: str, requests: Decimal, mode: str
 ) -> list[Charge]:
     """Images per request × requests, at the price of the declared size/quality variant."""
     if mode == "batch":
         _no_batch_price(usage, context, model_id)
-    variant = (
-        usage.text(IMAGE_VARIANT, required=False)
-        if usage.has_or_derived(IMAGE_VARIANT)
-        else "standard"
-    )
+    variants = _image_variants(context, model_id)
+    variant: str | None = "standard"
+    if not usage.has_or_derived(IMAGE_VARIANT):
+        usage.assume(
+            IMAGE_VARIANT.key, "standard", UsageSource.DEFAULT, "not declared: the standard image"
+        )
+    else:
+        variant = usage.text(IMAGE_VARIANT, required=False)  # unknown: a finding, None
+        if variant is not None and variant not in variants:
+            usage.finding(
+                "usage-tag-malformed",
+                Severity.ERROR,
+                f"{IMAGE_VARIANT.key} is not a priced variant of {usage.masked(repr(model_id))}; "
+                "its image cost is not in the total",
+                IMAGE_VARIANT,
+                f"use one of {usage.masked(', '.join(variants))}",
+            )
+            variant = None
+    if variant is None:
+        if not usage.fail_closed:
+            return []
+        variant = max(variants, key=lambda v: (max(t.usd for t in variants[v].tiers), v))
+        usage.priced_at_bound(
+            f"tags.{IMAGE_VARIANT.key}",
+            variant,
+            f"{IMAGE_VARIANT.key} could not be read; the dearest image of {usage.masked(model_id)}",
+            f"set {IMAGE_VARIANT.key}, e.g. {IMAGE_VARIANT.key}={IMAGE_VARIANT.example}",
+        )
     price_id = on_demand_price_id(model_id, "images") + (
         "" if variant == "standard" else f".{variant}"
     )
-    if context.prices.get(price_id) is None:
-        base = on_demand_price_id(model_id, "images")
-        variants = [
-            "standard",
-            *sorted(
-                pid[len(base) + 1 :] for pid in context.prices.entries if pid.startswith(base + ".")
-            ),
-        ]
-        usage.finding(
-            "usage-tag-malformed",
-            Severity.ERROR,
-            f"{IMAGE_VARIANT.key} is not a priced variant of {usage.masked(repr(model_id))}; "
-            "its image cost is not in the total",
-            IMAGE_VARIANT,
-            f"use one of {usage.masked(', '.join(variants))}",
-        )
-        return []
     images = usage.number(IMAGES_PER_REQUEST)
     if images is None:
         return []

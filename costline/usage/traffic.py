@@ -41,6 +41,9 @@ from costline.core.money import ZERO, format_quantity, money_context
 from costline.core.type_names import short_type
 from costline.usage.tags import (
     BEDROCK_MODE,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_1H_TOKENS,
+    CACHE_WRITE_TOKENS,
     DAILY_REQUESTS,
     GETS_PER_REQUEST,
     IMAGE_VARIANT,
@@ -74,6 +77,9 @@ LAMBDA_TARGETS = frozenset({PROFILE_TYPE, *BUCKET_TYPES})
 PER_REQUEST_TAGS: tuple[UsageTag, ...] = (
     INPUT_TOKENS,
     OUTPUT_TOKENS,
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_TOKENS,
+    CACHE_WRITE_1H_TOKENS,
     IMAGES_PER_REQUEST,
     BEDROCK_MODE,
     IMAGE_VARIANT,
