@@ -239,3 +239,68 @@ def test_secret_traffic_stays_secret(prices):
 def test_seed_stack_is_unchanged_by_the_pre_pass(prices):
     """Every resource of the seed stack declares its own traffic: nothing is derived."""
     assert derive_usage(seed_stack()) == {}
+
+
+# --- a figure a caller declares unreadably is unknown where it flows, never left out ----------
+def test_an_unknown_gets_per_request_on_the_caller_is_unknown_at_the_bucket_not_1(prices):
+    """Before, the caller's unknown ratio fell back to the default 1 GET per request in silence.
+    Fail-closed, the bucket's GETs take their stand-in, 10,000,000 × $0.0004/1,000 = $4.00."""
+    from costline.core.completeness import completeness
+    from costline.core.values import UNKNOWN_NUMBER
+    from costline.estimator.pipeline import EstimateOptions
+
+    bucket_tags = {
+        "cost:storage-gb": "0",
+        "cost:monthly-put-requests": "0",
+    }
+    resources = _graph(
+        {"cost:monthly-requests": "1000"},
+        fn_tags={"cost:get-requests-per-request": UNKNOWN_NUMBER},
+        bucket_tags=bucket_tags,
+    )
+    gets = derive_usage(resources)[urn(BUCKET, "bucket")]["cost:monthly-get-requests"]
+    assert gets.unreadable
+    est = estimate(resources, prices)
+    bucket = next(r for r in est.resources if r.name == "bucket")
+    (finding,) = [f for f in bucket.findings if f.field == "tags.cost:monthly-get-requests"]
+    assert finding.message == (
+        "bucket: cost:monthly-get-requests could not be worked out: "
+        "cost:get-requests-per-request of fn: unknown or invalid there"
+    )
+    assert "bucket (cost:monthly-get-requests unknown)" in completeness(est).summary()
+    closed = estimate(resources, prices, EstimateOptions(fail_closed=True))
+    bucket = next(r for r in closed.resources if r.name == "bucket")
+    assert bucket.monthly_usd == D("4.00")
+    # the same ratio declared: 1,000 × 3 = 3,000 GETs, known
+    known = _graph(
+        {"cost:monthly-requests": "1000"},
+        fn_tags={"cost:get-requests-per-request": "3"},
+        bucket_tags=bucket_tags,
+    )
+    gets = derive_usage(known)[urn(BUCKET, "bucket")]["cost:monthly-get-requests"]
+    assert (gets.value, gets.unreadable) == (D(3000), False)
+
+
+def test_one_callers_unknown_tokens_make_the_profiles_unknown_not_the_others_alone(prices):
+    """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × unknown: leaving fn-b out would price
+    100 tokens a request for all 4,000 requests; the figure is unknown instead."""
+    from costline.core.values import UNKNOWN_NUMBER
+
+    profile_urn = urn(PROFILE, "model")
+    fns = [
+        Resource.from_engine(
+            urn=urn(LAMBDA, name),
+            type=LAMBDA,
+            name=name,
+            properties={"tags": {"cost:monthly-requests": req, "cost:input-tokens": tok}},
+            property_dependencies={"environment": [profile_urn]},
+        )
+        for name, req, tok in (("fn-a", "1000", "100"), ("fn-b", "3000", UNKNOWN_NUMBER))
+    ]
+    values = derive_usage([*fns, make(PROFILE, "model", urn=profile_urn)])[profile_urn]
+    assert values["cost:monthly-requests"].value == D(4000)
+    tokens = values["cost:input-tokens"]
+    assert tokens.unreadable
+    assert tokens.detail == (
+        "from fn-b (aws:lambda:Function) via environment: unknown or invalid there"
+    )

@@ -420,11 +420,15 @@ class DerivedValue:
     ``value`` is a ``Decimal`` for numeric tags, text otherwise; ``detail`` says where it came
     from (``from api (aws:apigateway:RestApi) via integration``); ``secret`` marks figures
     computed from a secret tag. A resource's own tag always wins over a derived value.
+    ``unreadable``: the figure could not be worked out, as a resource it flows from declares it
+    (or a figure it depends on) with a value that is unknown or invalid; ``value`` is then a
+    placeholder and ``detail`` says whose, and the reader reports the figure as unknown.
     """
 
     value: Decimal | str
     detail: str
     secret: bool = False
+    unreadable: bool = False
 
 
 class UsageReader:
@@ -507,6 +511,21 @@ class UsageReader:
         """The value of ``tag`` that flowed in, if it is of ``kind`` (``Decimal`` or ``str``)."""
         derived = self.derived.get(tag.key)
         return derived if derived is not None and type(derived.value) is kind else None
+
+    def _unreadable_derived(self, tag: UsageTag) -> bool:
+        """Whether ``tag`` flows in but could not be worked out; if so, a finding says whose
+        figure was unknown or invalid (a gap, as for the resource's own unreadable tag)."""
+        derived = self.derived.get(tag.key)
+        if derived is None or not derived.unreadable:
+            return False
+        self.finding(
+            "usage-tag-unknown",
+            Severity.WARNING,
+            f"{tag.key} could not be worked out: {derived.detail}",
+            tag,
+            f"declare {tag.key} with a plain value where it is declared, or here",
+        )
+        return True
 
     def _use_derived(self, tag: UsageTag, derived: DerivedValue) -> Decimal | str:
         """``derived``, the value of ``tag``, recorded as a DERIVED assumption."""
@@ -672,6 +691,8 @@ class UsageReader:
 
     def _number(self, tag: UsageTag, *, required: bool) -> Decimal | None:
         if tag.key not in self._tags:
+            if self._unreadable_derived(tag):
+                return None
             if (derived := self._derived(tag, Decimal)) is not None:
                 return self._use_derived(tag, derived)  # type: ignore[return-value]
             if self._tags_unknown or required:
@@ -736,6 +757,8 @@ class UsageReader:
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
         """A non-numeric tag (the Bedrock model id), or ``None`` with a finding."""
+        if tag.key not in self._tags and self._unreadable_derived(tag):
+            return None
         if tag.key not in self._tags and (derived := self._derived(tag, str)) is not None:
             return self._use_derived(tag, derived)  # type: ignore[return-value]
         if tag.key not in self._tags:

@@ -272,7 +272,7 @@ class _Flow:
         # GETs per request of a bucket or its caller, the per-request tags a profile's caller
         # declares
         self.declared: dict[str, tuple[list[Decimal], bool] | None] = {}
-        self.gets_ratios: dict[str, Reading] = {}
+        self.gets_ratios: dict[str, Reading | None] = {}  # None: not declared
         self.per_request: dict[str, dict[str, Reading]] = {}
         self._read_tags()
         self.figures: dict[str, _Figure | None] = {}
@@ -345,13 +345,11 @@ class _Flow:
                 figures[tag.key] = _read(reader, tag)
         return figures
 
-    def _read_if_declared(self, urn: str, tag: UsageTag) -> Reading:
+    def _read_if_declared(self, urn: str, tag: UsageTag) -> Reading | None:
+        """``tag`` on the resource, or None when it does not declare it."""
         resource = self.by_urn[urn]
         if tag.key not in self.tags.collected(resource)[0]:
-            return (
-                None,
-                False,
-            )  # not declared: nothing to read (what the reader would say, without building one)
+            return None  # not declared: nothing to read (without building a reader)
         return _read(UsageReader(resource, tags=self.tags, records=False), tag)
 
     # --- working out (in the money context) -------------------------------------------------
@@ -458,9 +456,15 @@ class _BucketGets:
     callers: list[
         tuple[Resource, Edge, _Figure, Decimal, str]
     ]  # caller, edge, its requests, GETs/request, whose
+    unreadable: list[str]
+    """Whose GETs per request a caller's GETs depend on but are unknown or invalid."""
 
     def derived_values(self) -> dict[str, DerivedValue]:
-        """The GET requests as a derived value (none without callers that carry requests)."""
+        """The GET requests as a derived value (none without callers that carry requests;
+        unreadable when a ratio they depend on is)."""
+        if self.unreadable:
+            texts = [f"{GETS_PER_REQUEST.key} of {name}" for name in self.unreadable]
+            return {MONTHLY_GET_REQUESTS.key: _unreadable(texts, self.secret)}
         if not self.callers:
             return {}
         texts = [
@@ -476,18 +480,31 @@ def _bucket_gets(
     edges: list[Edge],
     by_urn: Mapping[str, Resource],
     figure: Callable[[str], _Figure | None],
-    gets_ratios: Mapping[str, Reading],
+    gets_ratios: Mapping[str, Reading | None],
 ) -> _BucketGets:
-    """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1)."""
-    bucket_ratio, secret = _number(gets_ratios[bucket.urn])
+    """GET requests = Σ callers' requests × GETs per request (caller's tag, bucket's, else 1);
+    a ratio that is declared but unknown or invalid makes them unreadable, never 1."""
+    bucket_reading = gets_ratios[bucket.urn]
+    bucket_ratio, secret = _number(bucket_reading) if bucket_reading else (None, False)
     callers: list[tuple[Resource, Edge, _Figure, Decimal, str]] = []
+    unreadable: list[str] = []
     total = ZERO
     for edge in edges:
         upstream = figure(edge.source)
         if upstream is None:
             continue
-        ratio, caller_secret = _number(gets_ratios[edge.source])
+        reading = gets_ratios[edge.source]
+        ratio, caller_secret = _number(reading) if reading else (None, False)
         ratio_source = "declared on the caller"
+        if reading is not None and ratio is None:
+            unreadable.append(by_urn[edge.source].name)
+        elif (
+            reading is None
+            and bucket_reading is not None
+            and bucket_ratio is None
+            and bucket.name not in unreadable
+        ):
+            unreadable.append(bucket.name)
         if ratio is None:
             ratio, ratio_source = (
                 (bucket_ratio, "declared on the bucket")
@@ -498,7 +515,7 @@ def _bucket_gets(
         secret = secret or upstream.secret or caller_secret
     for _, _, upstream, ratio, _ in callers:
         total += upstream.requests * ratio
-    return _BucketGets(total, secret, callers)
+    return _BucketGets(total, secret, callers, unreadable)
 
 
 def _number(reading: Reading) -> tuple[Decimal | None, bool]:
@@ -541,18 +558,30 @@ def _per_request_values(
     return values
 
 
+def _unreadable(texts: list[str], secret: bool) -> DerivedValue:
+    """A figure that cannot be worked out, as the callers ``texts`` declare it unreadably."""
+    return DerivedValue(ZERO, f"{' + '.join(texts)}: unknown or invalid there", secret, True)
+
+
 def _request_weighted(declared: list[_Declared]) -> DerivedValue | None:
     """A numeric figure: the callers' values weighted by their requests (callers without
-    requests or a readable value are left out)."""
+    requests are left out); unreadable when a caller that carries requests declares it with a
+    value that is unknown or invalid (leaving it out would understate the figure)."""
     weighted, weight, texts, secret = ZERO, ZERO, [], False
+    unreadable = []
     for text, reading, upstream in declared:
         value, value_secret = _number(reading)
+        if value is None and upstream is not None:
+            unreadable.append(text)
+            secret = secret or value_secret
         if value is None or upstream is None:
             continue
         weighted += value * upstream.requests
         weight += upstream.requests
         secret = secret or value_secret
         texts.append(text)
+    if unreadable:
+        return _unreadable(unreadable, secret)
     if not texts or not weight > 0:
         return None
     detail = " + ".join(texts) + (" (request-weighted)" if len(texts) > 1 else "")
@@ -561,12 +590,17 @@ def _request_weighted(declared: list[_Declared]) -> DerivedValue | None:
 
 def _agreed_choice(declared: list[_Declared]) -> DerivedValue | None:
     """A choice (billing mode, image variant, imported model): flows only when every caller
-    that makes it readably makes the same one."""
+    that makes it makes the same one; unreadable when a caller's is unknown or invalid."""
     labels, texts, secret = set(), [], False
+    unreadable = []
     for text, (value, value_secret), _ in declared:
         if value is None:
+            unreadable.append(text)
+            secret = secret or value_secret
             continue
         labels.add(value)
         secret = secret or value_secret
         texts.append(text)
+    if unreadable:
+        return _unreadable(unreadable, secret)
     return DerivedValue(labels.pop(), " + ".join(texts), secret) if len(labels) == 1 else None
