@@ -140,3 +140,27 @@ def test_an_unreadable_variant_is_a_gap_then_the_dearest_variant(prices, variant
     assert completeness(est).bounded_summary() == (
         "1 resource priced at worst-case bounds: model (cost:image-variant at its bound premium)"
     )
+
+
+# --- cost:model-copies and cost:days-per-month on an imported model ----------------------------
+def test_imported_model_copies_and_days_say_where_they_came_from(prices):
+    """2 h/day × 60 min × 30 days = 3,600 min × 1 copy × 4 CMU × $0.0785 = $1,130.40, storage
+    4 × $1.95 = $7.80: $1,138.20 (one copy and 30 days, each an assumption row)."""
+    tags = {
+        "cost:daily-requests": "5",
+        "cost:imported-model": "my-model",
+        "cost:active-hours-per-day": "2",
+        "cost:cmu": "4",
+    }
+    est, model = priced([make(PROFILE, "model", tags=tags)], prices)
+    assert model.monthly_usd == D("1138.20")
+    assert rows(model, "cost:model-copies") == [("1", "default")]
+    assert ("30", "default") in rows(model, "cost:days-per-month")
+    assert completeness(est).complete
+    unknown = {**tags, "cost:model-copies": UNKNOWN_STRING}
+    est, model = priced([make(PROFILE, "model", tags=unknown)], prices)
+    assert model.monthly_usd == D("1138.20")  # at one copy, the least: incomplete
+    assert rows(model, "cost:model-copies") == [("1", "assumed")]
+    assert completeness(est).summary() == (
+        "1 resource not fully priced: model (cost:model-copies unknown)"
+    )

@@ -101,10 +101,17 @@ def imported_model_charges(
     cmus = _cmus(usage, name, attributes.get("cmus_per_copy_examples") or {})
     if cmus is None:
         return []
-    copies = usage.number(MODEL_COPIES, required=False) if usage.has(MODEL_COPIES) else None
-    if copies is None:
+    declared = usage.has(MODEL_COPIES)
+    copies = usage.number(MODEL_COPIES, required=False) if declared else None
+    if copies is None:  # undeclared: AWS's least; declared but unreadable: a finding, and the same
         copies = Decimal(1)
-        usage.assume(MODEL_COPIES.key, "1", UsageSource.DEFAULT, "one model copy active at a time")
+        usage.assume(
+            MODEL_COPIES.key,
+            "1",
+            UsageSource.ASSUMED if declared else UsageSource.DEFAULT,
+            "one model copy active at a time"
+            + ("; the declared figure could not be used" if declared else ""),
+        )
     window = Decimal(str(attributes.get("billing_window_minutes", DEFAULT_WINDOW_MINUTES)))
     minutes, how = _active_minutes(usage, requests, window)
     if minutes is None:
