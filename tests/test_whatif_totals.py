@@ -37,6 +37,7 @@ from costline.estimator.pipeline import (
 from costline.estimator.priced import price_stack
 from costline.readers import auto_detect
 from costline.render.templates import render
+from costline.review import sections
 from costline.review.sections import review_report
 from costline.scenarios import whatif
 from costline.scenarios.edit import scale_usage, usage_scaling
@@ -311,3 +312,23 @@ def test_a_reading_for_several_tags_scales_any_of_them_as_scale_usage_does(resou
         assert fast == slow
         assert (fast is r) == (slow is r)
         assert list(fast.properties.get("tags") or {}) == list(slow.properties.get("tags") or {})
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_review_pauses_the_garbage_collector_and_restores_it(enabled, monkeypatch):
+    """The collector is off while the review runs (as during an estimate) and left as it was."""
+    import gc
+
+    seen: list[bool] = []
+    build = sections.build_report
+    monkeypatch.setattr(
+        sections, "build_report", lambda *a, **k: seen.append(gc.isenabled()) or build(*a, **k)
+    )
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        review_report(price_stack(seed_stack(), PRICES))
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen == [False]

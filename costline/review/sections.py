@@ -19,6 +19,7 @@ from typing import Any
 
 from costline.core.model import Estimate
 from costline.core.money import ZERO
+from costline.estimator.pipeline import gc_paused
 from costline.estimator.priced import PricedStack
 from costline.review.budget import BudgetLimits, BudgetResult, check_budget
 from costline.review.diff import diff_reports
@@ -132,7 +133,30 @@ def review_report(
 ) -> dict[str, Any]:
     """The report of a priced stack with the review sections asked for: what-if rows for
     ``scenarios`` (``None`` or empty: none), recommendations, the diff against ``baseline`` and
-    the check against ``limits``."""
+    the check against ``limits``.
+
+    Python's cyclic garbage collector is paused for the call, as it is for an estimate
+    (:func:`~costline.estimator.pipeline.estimate`): the report and the rows' copies are many
+    objects that live until the report is built, and each full pass of the collector walks
+    every object the stack's estimate holds."""
+    with gc_paused():
+        return _review_report(
+            stack,
+            scenarios=scenarios,
+            recommendations=recommendations,
+            baseline=baseline,
+            limits=limits,
+        )
+
+
+def _review_report(
+    stack: PricedStack,
+    *,
+    scenarios: Sequence[Scenario] | None,
+    recommendations: bool,
+    baseline: Baseline | None,
+    limits: BudgetLimits | None,
+) -> dict[str, Any]:
     resources, prices, options, result = (
         stack.resources,
         stack.prices,
