@@ -128,9 +128,29 @@ def twisted(draw, resource: Resource) -> Resource:
     return replace(resource, properties=properties)
 
 
+UNPRICED = "aws:iot/thing:Thing"
+
+
+def unpriced(name: str, tags: dict[str, str]) -> Resource:
+    """A resource no pricer prices, with a tag that is no usage tag (a warning) among ``tags``."""
+    return Resource(
+        f"urn:pulumi:dev::props::{UNPRICED}::{name}",
+        UNPRICED,
+        name,
+        {"tags": {"cost:monthly-requets": "5", **tags}},
+    )
+
+
 @st.composite
 def twisted_stacks(draw) -> list[Resource]:
+    """Mixed stacks, twisted, sometimes with unpriced resources (one with traffic to scale, one
+    without: every row copies the one, and shares the other)."""
     resources = draw(mixed_stacks())
+    if draw(st.booleans()):
+        resources += [
+            unpriced("thing", {"cost:monthly-requests": "100"}),
+            unpriced("other-thing", {}),
+        ]
     return [draw(twisted(r)) if draw(st.booleans()) else r for r in resources]
 
 

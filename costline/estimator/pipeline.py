@@ -191,6 +191,7 @@ def estimate_totals(
     incoming: Mapping[str, list[Edge]] | None = None,
     tags: TagCache | None = None,
     indexes: Mapping[str, Any] | None = None,
+    unpriced: UnpricedResults | None = None,
 ) -> Totals:
     """``Totals.of(estimate(resources, prices, options))``, exactly, without building the
     per-resource results. ``incoming``: the stack's traffic edges into each resource
@@ -200,7 +201,8 @@ def estimate_totals(
     shares resource objects with it); ``indexes``: the pricers' indexes
     (:meth:`~costline.pricers.base.PricingContext.index`) that hold for this stack as they were
     built for another (those built from the traffic edges and types alone, for a stack of the
-    same shape)."""
+    same shape); ``unpriced``: the results of resources no pricer prices that are in another
+    estimate of the same resource objects (:class:`UnpricedResults`)."""
     options = options or EstimateOptions()
     with gc_paused():
         priced = _Priced(
@@ -211,6 +213,7 @@ def estimate_totals(
             tags=tags,
             indexes=indexes,
             records=False,  # a total never shows the inputs' assumptions
+            unpriced=unpriced,
         )
         by_service: dict[str, Decimal] = {}
         monthly: list[Decimal] = []
@@ -233,6 +236,23 @@ def estimate_totals(
     return Totals(total, by_service, problems)
 
 
+class UnpricedResults:
+    """The results an estimate gave the resources no pricer prices (:func:`_unpriced`: what it
+    says of a resource depends on that resource alone), for another estimate of a stack that
+    shares those resource objects (a what-if row) to take as they are. Keyed by the resource
+    object's ``id``, keeping the resource alive, as :class:`~costline.usage.tags.TagCache` is."""
+
+    __slots__ = ("by_id",)
+
+    def __init__(self, stack: Iterable[Resource], results: Iterable[ResourceEstimate]) -> None:
+        """``results``: an estimate of ``stack``, in the stack's order."""
+        self.by_id: dict[int, tuple[Resource, ResourceEstimate]] = {
+            id(resource): (resource, result)
+            for resource, result in zip(stack, results, strict=True)
+            if resource.type not in PRICERS and result.urn == resource.urn
+        }
+
+
 class _Priced:
     """A stack priced and billed: every resource's outcome (its draft, billed, or its finished
     estimate when no pricer prices it), up to the point where the results are assembled."""
@@ -250,14 +270,18 @@ class _Priced:
         tags: TagCache | None = None,
         indexes: Mapping[str, Any] | None = None,
         records: bool = True,
+        unpriced: UnpricedResults | None = None,
     ) -> None:
         self.stack, self.prices, self.options = stack, prices, options
         context = PricingContext(prices=prices, stack=stack, _indexes=dict(indexes or {}))
         # this estimate's: traffic derivation and pricers collect each resource's tags once
         tags = tags if tags is not None else TagCache()
         derived, self.traffic_failure = _derived_usage(stack, tags, incoming)
+        known = unpriced.by_id if unpriced is not None else {}
         self.outcomes = outcomes = [
-            _price_resource(
+            known[id(resource)][1]
+            if id(resource) in known
+            else _price_resource(
                 resource, context, options, derived.get(resource.urn), tags, records=records
             )
             for resource in stack

@@ -37,6 +37,7 @@ from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
     Totals,
+    UnpricedResults,
     estimate,
     estimate_totals,
     gc_paused,
@@ -280,6 +281,11 @@ def what_if(
         or any(a is not b for a, b in zip(run.stack, resources, strict=True))
     ):
         run = None  # another stack's: nothing of it holds here
+    unpriced = (  # the resources no pricer prices are the same objects in every row
+        UnpricedResults(resources, base.resources)
+        if len(base.resources) == len(resources)
+        else None
+    )
     shared_indexes = (
         {n: run.context._indexes[n] for n in EDGE_INDEXES if n in run.context._indexes}
         if run is not None
@@ -316,6 +322,7 @@ def what_if(
             incoming=incoming,
             tags=run.tags.copy() if run is not None else None,
             indexes=shared_indexes,
+            unpriced=unpriced,
         )
         rows.append(
             WhatIfRow(
