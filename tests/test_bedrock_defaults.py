@@ -45,6 +45,16 @@ def priced(resources, prices, *, fail_closed: bool = False):
     return est, next(r for r in est.resources if r.name == "model")
 
 
+def assert_fail_closed_at(resources, prices, usd: str, bound: str) -> None:
+    """Fail-closed, ``model`` costs ``usd`` and is complete, with ``bound`` its one bound."""
+    est, model = priced(resources, prices, fail_closed=True)
+    assert model.monthly_usd == D(usd)
+    assert completeness(est).complete
+    assert completeness(est).bounded_summary() == (
+        f"1 resource priced at worst-case bounds: model ({bound})"
+    )
+
+
 # --- cost:bedrock-mode --------------------------------------------------------------------------
 def test_an_undeclared_mode_is_on_demand_and_said_so(prices):
     est, model = priced([profile(SONNET_45, **TOKENS)], prices)
@@ -61,12 +71,7 @@ def test_an_unknown_mode_is_a_gap_then_bounded_at_on_demand(prices):
         "1 resource not fully priced: model (cost:bedrock-mode unknown)"
     )
     assert rows(model, "cost:bedrock-mode") == []
-    est, model = priced(resources, prices, fail_closed=True)
-    assert model.monthly_usd == D("1.155")
-    assert completeness(est).complete
-    assert completeness(est).bounded_summary() == (
-        "1 resource priced at worst-case bounds: model (cost:bedrock-mode at its bound on-demand)"
-    )
+    assert_fail_closed_at(resources, prices, "1.155", "cost:bedrock-mode at its bound on-demand")
 
 
 # --- prompt cache -------------------------------------------------------------------------------
@@ -134,12 +139,7 @@ def test_an_unreadable_variant_is_a_gap_then_the_dearest_variant(prices, variant
     )
     # one finding about the variant, not a second one about a made-up price id
     assert len([f for f in model.findings if f.field == "tags.cost:image-variant"]) == 1
-    est, model = priced(resources, prices, fail_closed=True)
-    assert model.monthly_usd == D("240")
-    assert completeness(est).complete
-    assert completeness(est).bounded_summary() == (
-        "1 resource priced at worst-case bounds: model (cost:image-variant at its bound premium)"
-    )
+    assert_fail_closed_at(resources, prices, "240", "cost:image-variant at its bound premium")
 
 
 # --- cost:model-copies and cost:days-per-month on an imported model ----------------------------

@@ -191,10 +191,8 @@ def test_gets_per_request_on_the_caller_win_over_the_bucket():
     )
 
 
-def test_tokens_from_two_lambdas_are_request_weighted():
-    """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × 500 → (100,000 + 1,500,000) / 4,000 = 400
-    per request."""
-    profile_urn = urn(PROFILE, "model")
+def _callers_of(profile_urn: str, *callers: tuple[str, str, str]) -> list[Resource]:
+    """Lambdas (name, requests, input tokens) whose environment names the profile, and it."""
     fns = [
         Resource.from_engine(
             urn=urn(LAMBDA, name),
@@ -203,9 +201,18 @@ def test_tokens_from_two_lambdas_are_request_weighted():
             properties={"tags": {"cost:monthly-requests": req, "cost:input-tokens": tok}},
             property_dependencies={"environment": [profile_urn]},
         )
-        for name, req, tok in (("fn-a", "1000", "100"), ("fn-b", "3000", "500"))
+        for name, req, tok in callers
     ]
-    values = derive_usage([*fns, make(PROFILE, "model", urn=profile_urn)])[profile_urn]
+    return [*fns, make(PROFILE, "model", urn=profile_urn)]
+
+
+def test_tokens_from_two_lambdas_are_request_weighted():
+    """fn-a: 1,000 req × 100 tokens, fn-b: 3,000 req × 500 → (100,000 + 1,500,000) / 4,000 = 400
+    per request."""
+    profile_urn = urn(PROFILE, "model")
+    values = derive_usage(
+        _callers_of(profile_urn, ("fn-a", "1000", "100"), ("fn-b", "3000", "500"))
+    )[profile_urn]
     assert values["cost:monthly-requests"].value == D(4000)
     assert values["cost:input-tokens"].value == D(400)
     assert values["cost:input-tokens"].detail.endswith("(request-weighted)")
@@ -287,17 +294,8 @@ def test_one_callers_unknown_tokens_make_the_profiles_unknown_not_the_others_alo
     from costline.core.values import UNKNOWN_NUMBER
 
     profile_urn = urn(PROFILE, "model")
-    fns = [
-        Resource.from_engine(
-            urn=urn(LAMBDA, name),
-            type=LAMBDA,
-            name=name,
-            properties={"tags": {"cost:monthly-requests": req, "cost:input-tokens": tok}},
-            property_dependencies={"environment": [profile_urn]},
-        )
-        for name, req, tok in (("fn-a", "1000", "100"), ("fn-b", "3000", UNKNOWN_NUMBER))
-    ]
-    values = derive_usage([*fns, make(PROFILE, "model", urn=profile_urn)])[profile_urn]
+    resources = _callers_of(profile_urn, ("fn-a", "1000", "100"), ("fn-b", "3000", UNKNOWN_NUMBER))
+    values = derive_usage(resources)[profile_urn]
     assert values["cost:monthly-requests"].value == D(4000)
     tokens = values["cost:input-tokens"]
     assert tokens.unreadable
