@@ -101,3 +101,41 @@ def test_daily_requests_with_unknown_days(prices):
     closed = estimate([stage], prices, EstimateOptions(fail_closed=True))
     assert closed.total_monthly_usd == D("10.85")
     assert completeness(closed).complete
+
+
+# --- cost:active-hours-per-day declared but unreadable ------------------------------------------
+def test_unknown_active_hours_are_a_gap_then_always_on(prices):
+    """Always on is the most a config can be enabled: 730 h × 3,600 s × 1 GB = 2,628,000 GB-s ×
+    $0.0000041667 = $10.9500876; fail-open it is priced so too, but the estimate is incomplete."""
+    stack = pc_stack(**{"cost:active-hours-per-day": UNKNOWN_NUMBER})
+    open_ = estimate(stack, prices)
+    assert pc_of(open_).monthly_usd == D("10.9500876")
+    assert completeness(open_).summary() == (
+        "1 resource not fully priced: pc (cost:active-hours-per-day unknown)"
+    )
+    closed = estimate(stack, prices, EstimateOptions(fail_closed=True))
+    assert pc_of(closed).monthly_usd == D("10.9500876")
+    assert completeness(closed).bounded_summary() == (
+        "1 resource priced at worst-case bounds: pc (cost:active-hours-per-day at its bound "
+        "always on (730 h))"
+    )
+
+
+def test_an_imported_models_unknown_active_hours_are_every_hour_fail_closed(prices):
+    """24 h × 60 = 1,440 min a day × 30 days = 43,200 min × 4 CMU × $0.0785 = $13,564.80, plus
+    4 CMU of storage × $1.95 = $7.80: $13,572.60. Fail-open, no inference cost is known."""
+    from tests.conftest import PROFILE
+
+    tags = {
+        "cost:daily-requests": "5",
+        "cost:imported-model": "my-model",
+        "cost:cmu": "4",
+        "cost:active-hours-per-day": UNKNOWN_NUMBER,
+    }
+    model = make(PROFILE, "m", tags=tags)
+    open_ = estimate([model], prices)
+    assert open_.total_monthly_usd == 0
+    assert not completeness(open_).complete
+    closed = estimate([model], prices, EstimateOptions(fail_closed=True))
+    assert closed.total_monthly_usd == D("13572.60")
+    assert completeness(closed).complete

@@ -309,3 +309,36 @@ def test_the_packs_worst_case_config_can_bound_transfer_out(pack):
         f"~$81.92/month, including 1 resource priced at worst-case bounds: data ({TRANSFER} at "
         "its bound 1000), is over the budget $50.00 by $31.92"
     ) in violation.message
+
+
+# --- a setting the resource does not declare says so too: a REST stage's cache ------------------
+def test_a_stage_cache_flag_always_has_a_row(prices):
+    """Not set: AWS's default, off (a default row); set: the property; unknown: assumed off
+    (fail-open), a gap."""
+    from costline.core.model import Resource
+
+    def stage(**props) -> Resource:
+        return Resource.from_engine(
+            urn="urn:pulumi:dev::p::aws:apigateway/stage:Stage::dev",
+            type="aws:apigateway/stage:Stage",
+            name="dev",
+            properties=props,
+        )
+
+    def flag_rows(est):
+        (resource,) = est.resources
+        return [
+            (a.value, a.source.value)
+            for a in resource.assumptions
+            if a.key == "cacheClusterEnabled"
+        ]
+
+    assert flag_rows(estimate([stage()], prices)) == [("false", "default")]
+    assert flag_rows(estimate([stage(cacheClusterEnabled=False)], prices)) == [
+        ("false", "property")
+    ]
+    unknown = estimate([stage(cacheClusterEnabled=UNKNOWN_STRING)], prices)
+    assert flag_rows(unknown) == [("false", "assumed")]
+    assert completeness(unknown).summary() == (
+        "1 resource not fully priced: dev (cacheClusterEnabled unknown)"
+    )

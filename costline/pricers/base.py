@@ -270,11 +270,18 @@ class PropertyReader:
         return raw
 
     def flag(self, name: str, *, default: bool, bound: bool | None = None) -> bool:
-        """A boolean property, or ``default`` when absent, unknown or not a boolean; under
-        fail-closed an unknown value is priced at ``bound`` when one is given."""
+        """A boolean property, or ``default`` when absent, unknown or not a boolean (each an
+        assumption row saying which); under fail-closed an unknown value is priced at ``bound``
+        when one is given."""
         raw = self.resource.properties.get(name, _ABSENT)
         if isinstance(raw, bool):
+            if self.is_secret(name):
+                self.usage.mark_secret()
+            self.usage.assume(name, self._display(name, str(raw).lower()), UsageSource.PROPERTY)
             return raw
+        if raw is _ABSENT or raw is None:
+            self.usage.assume(name, str(default).lower(), UsageSource.DEFAULT, "AWS default")
+            return default
         if is_unknown(raw) and bound is not None and self.usage.fail_closed:
             self.usage.priced_at_bound(
                 name,
@@ -283,14 +290,19 @@ class PropertyReader:
                 f"set {name} from plain stack config",
             )
             return bound
-        if raw not in (_ABSENT, None):
-            reason = "is not known until the update runs" if is_unknown(raw) else "is not a boolean"
-            self.usage.finding(
-                "property-unknown" if is_unknown(raw) else "property-invalid",
-                Severity.WARNING,
-                f"{name} {reason}; assumed {str(default).lower()}",
-                name,
-            )
+        reason = "is not known until the update runs" if is_unknown(raw) else "is not a boolean"
+        self.usage.finding(
+            "property-unknown" if is_unknown(raw) else "property-invalid",
+            Severity.WARNING,
+            f"{name} {reason}; assumed {str(default).lower()}",
+            name,
+        )
+        self.usage.assume(
+            name,
+            str(default).lower(),
+            UsageSource.ASSUMED,
+            "unknown during preview" if is_unknown(raw) else "declared value invalid",
+        )
         return default
 
 

@@ -170,8 +170,8 @@ def _cmus(usage: UsageReader, name: str, examples: Mapping[str, object]) -> Deci
 def _active_minutes(
     usage: UsageReader, requests: Decimal | None, window: Decimal
 ) -> tuple[Decimal | None, str]:
-    if usage.has(ACTIVE_HOURS_PER_DAY):
-        hours = usage.number(ACTIVE_HOURS_PER_DAY)
+    if usage.has(ACTIVE_HOURS_PER_DAY):  # unreadable: fail-closed, every hour of the day
+        hours = usage.number(ACTIVE_HOURS_PER_DAY, worst_case=ACTIVE_HOURS_PER_DAY.maximum)
         if hours is None:
             return None, ""
         days = usage.days_per_month(f"days per month for {ACTIVE_HOURS_PER_DAY.key}")

@@ -74,7 +74,15 @@ def enabled_hours(usage: UsageReader) -> tuple[Decimal, str]:
     if not usage.has(ACTIVE_HOURS_PER_DAY):
         return HOURS_PER_MONTH, "always on"
     per_day = usage.number(ACTIVE_HOURS_PER_DAY)
-    if per_day is None:
+    if per_day is None:  # unreadable: a finding; always on is the most it can be enabled
+        if usage.fail_closed:
+            usage.priced_at_bound(
+                f"tags.{ACTIVE_HOURS_PER_DAY.key}",
+                f"always on ({plain_number(HOURS_PER_MONTH)} h)",
+                f"{ACTIVE_HOURS_PER_DAY.key} could not be read",
+                f"set {ACTIVE_HOURS_PER_DAY.key}, e.g. "
+                f"{ACTIVE_HOURS_PER_DAY.key}={ACTIVE_HOURS_PER_DAY.example}",
+            )
         return HOURS_PER_MONTH, "always on"
     days = usage.days_per_month(f"days per month for {ACTIVE_HOURS_PER_DAY.key}")
     windows = (per_day * 60 / PC_BILLING_MINUTES).to_integral_value(rounding=ROUND_CEILING)
