@@ -31,10 +31,13 @@ from costline.core.values import UNKNOWN
 from costline.estimator.pipeline import (
     EstimateOptions,
     Totals,
+    UnpricedResults,
     estimate,
     estimate_totals,
+    estimate_with_run,
 )
 from costline.estimator.priced import price_stack
+from costline.estimator.reprice import Repricer
 from costline.readers import auto_detect
 from costline.render.templates import render
 from costline.review import sections
@@ -52,7 +55,7 @@ from costline.usage.tags import IMAGES_PER_REQUEST, INPUT_TOKENS, OUTPUT_TOKENS
 from costline.usage.traffic import incoming_edges
 from tests.conftest import seed_stack
 from tests.test_properties import PRICES
-from tests.test_reprice import mixed_stacks
+from tests.test_reprice import changed_copies, mixed_stacks
 
 SETTINGS = settings(deadline=None, max_examples=60)
 PREVIEW = "tests/fixtures/preview/reference-stack.preview.json"
@@ -352,3 +355,21 @@ def test_a_review_pauses_the_garbage_collector_and_restores_it(enabled, monkeypa
     finally:
         gc.enable() if was else gc.disable()
     assert seen == [False]
+
+
+@pytest.mark.parametrize("free_tier", [True, False])
+@SETTINGS
+@given(data=st.data())
+def test_a_change_estimated_in_full_from_the_stacks_results_has_the_full_total(free_tier, data):
+    """A copy the re-pricer estimates in full (here every one) shares the stack's collected tags
+    and its results for the resources no pricer prices: the total is still the full estimate's."""
+    options = EstimateOptions(free_tier=free_tier, fail_closed=data.draw(st.booleans()))
+    resources = data.draw(twisted_stacks())
+    base, run = estimate_with_run(resources, PRICES, options)
+    repricer = Repricer(
+        run, PRICES, options, full_above=0, unpriced=UnpricedResults(resources, base.resources)
+    )
+    for _ in range(3):
+        copy = data.draw(changed_copies(resources))
+        full = estimate(copy, PRICES, options).total_monthly_usd
+        assert str(repricer.total(copy)) == str(full)

@@ -15,7 +15,13 @@ from decimal import Decimal
 from functools import cached_property
 
 from costline.core.model import Estimate, Resource
-from costline.estimator.pipeline import EstimateOptions, PipelineRun, estimate, estimate_with_run
+from costline.estimator.pipeline import (
+    EstimateOptions,
+    PipelineRun,
+    UnpricedResults,
+    estimate,
+    estimate_with_run,
+)
 from costline.estimator.reprice import Repricer
 from costline.pricing.model import PriceBook
 from costline.usage.traffic import Edge, incoming_edges
@@ -50,7 +56,15 @@ class PricedStack:
         run = self.run
         if run is None:
             run = estimate_with_run(self.resources, self.prices, self.options)[1]
-        return Repricer(run, self.prices, self.options)
+        results = self.estimate.resources
+        return Repricer(
+            run,
+            self.prices,
+            self.options,
+            unpriced=UnpricedResults(self.resources, results)
+            if len(results) == len(self.resources)
+            else None,
+        )
 
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""

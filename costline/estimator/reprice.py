@@ -47,6 +47,7 @@ from costline.estimator.billing import applicable_free_tiers, bill_in_order
 from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
+    UnpricedResults,
     _Draft,
     _keep_one_per_group,
     _price_resource,
@@ -143,11 +144,16 @@ class Repricer:
         options: EstimateOptions,
         *,
         full_above: float = FULL_ABOVE,
+        unpriced: UnpricedResults | None = None,
     ) -> None:
         self.run, self.prices, self.options = run, prices, options
         self.full_above = full_above
         """A change reaching more than this share of the priced resources is estimated in
         full (as fast, then, and simpler); the total is the same either way."""
+        self.unpriced = unpriced
+        """The stack's results for the resources no pricer prices, which a copy estimated in
+        full takes as they are where it holds the same objects (with the stack's collected
+        tags)."""
 
     def _too_many(self, count: int) -> bool:
         return count > self.full_above * len(self.run.drafts)
@@ -159,7 +165,13 @@ class Repricer:
         with gc_paused():  # as estimate() does: it allocates much and frees nothing
             total = self._fast_total(changed)
         if total is None:  # the total of a full estimate, without its per-resource results
-            return estimate_totals(changed, self.prices, self.options).total_monthly_usd
+            return estimate_totals(
+                changed,
+                self.prices,
+                self.options,
+                tags=self.run.tags.copy(),
+                unpriced=self.unpriced,
+            ).total_monthly_usd
         return total
 
     # --- what the stack's run gives, indexed once -------------------------------------------
