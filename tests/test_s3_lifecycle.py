@@ -101,3 +101,26 @@ def test_unpriced_transitions_and_extra_rules_are_findings(prices):
 def test_disabled_rules_leave_the_bucket_in_standard(prices):
     items = storage(estimate(bucket_with_lifecycle([{**RULE, "status": "Disabled"}]), prices))
     assert set(items) == {"s3.storage.standard"}
+
+
+def test_an_unreadable_retention_is_a_gap_and_the_assumed_365_says_why(prices):
+    from costline.core.completeness import completeness
+    from costline.core.values import UNKNOWN_NUMBER
+
+    rule = {**RULE, "expiration": None}
+    requests = {"cost:monthly-get-requests": "0", "cost:monthly-put-requests": "0"}
+    est = estimate(
+        bucket_with_lifecycle([rule], **requests, **{"cost:retention-days": UNKNOWN_NUMBER}), prices
+    )
+    bucket = next(r for r in est.resources if r.name == "archive")
+    (assumed,) = [a for a in bucket.assumptions if a.key == "retention days"]
+    assert (assumed.value, assumed.source.value) == ("365", "assumed")
+    assert assumed.detail.endswith("the declared cost:retention-days could not be used")
+    assert completeness(est).summary() == (
+        "1 resource not fully priced: archive (cost:retention-days unknown)"
+    )
+    undeclared = estimate(bucket_with_lifecycle([rule], **requests), prices)
+    bucket = next(r for r in undeclared.resources if r.name == "archive")
+    (assumed,) = [a for a in bucket.assumptions if a.key == "retention days"]
+    assert assumed.detail.endswith("set cost:retention-days")
+    assert completeness(undeclared).complete

@@ -108,13 +108,18 @@ def _storage_charges(
         )
     elif usage.has(RETENTION_DAYS) and (declared := usage.number(RETENTION_DAYS)) is not None:
         retention = declared
-    else:
+    else:  # not declared, or declared but unreadable (a finding)
         retention = DEFAULT_RETENTION_DAYS
         usage.assume(
             "retention days",
             plain_number(retention),
             UsageSource.ASSUMED,
-            f"{lifecycle.source} has no expiration; set {RETENTION_DAYS.key}",
+            f"{lifecycle.source} has no expiration; "
+            + (
+                f"the declared {RETENTION_DAYS.key} could not be used"
+                if usage.has(RETENTION_DAYS)
+                else f"set {RETENTION_DAYS.key}"
+            ),
         )
     mix = class_mix(lifecycle, retention)
     charges = []
