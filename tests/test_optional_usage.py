@@ -342,3 +342,45 @@ def test_a_stage_cache_flag_always_has_a_row(prices):
     assert completeness(unknown).summary() == (
         "1 resource not fully priced: dev (cacheClusterEnabled unknown)"
     )
+
+
+# --- the request size of an HTTP or WebSocket API -----------------------------------------------
+@pytest.mark.parametrize(
+    ("props", "tags", "open_usd", "closed_usd", "bound"),
+    [
+        # 1M requests × 1 increment × $1.00/M = $1.00 fail-open; fail-closed the largest
+        # payload, 10 MB = 20 increments of 512 KB: $20.00
+        ({"protocolType": "HTTP"}, {"cost:monthly-requests": "1000000"}, "1", "20", "10240"),
+        # 1M messages × $1.00/M and 0 connection minutes: $1.00; fail-closed 128 KB = 4
+        # increments of 32 KB: $4.00
+        (
+            {"protocolType": "WEBSOCKET"},
+            {"cost:monthly-messages": "1000000", "cost:monthly-connection-minutes": "0"},
+            "1",
+            "4",
+            "128",
+        ),
+    ],
+    ids=["http", "websocket"],
+)
+def test_an_unknown_request_size_is_a_gap_then_the_largest_payload(
+    prices, props, tags, open_usd, closed_usd, bound
+):
+    from costline.core.model import Resource
+
+    api = Resource.from_engine(
+        urn="urn:pulumi:dev::p::aws:apigatewayv2/api:Api::api",
+        type="aws:apigatewayv2/api:Api",
+        name="api",
+        properties={**props, "tags": {**tags, "cost:avg-request-kb": UNKNOWN_NUMBER}},
+    )
+    open_ = estimate([api], prices, EstimateOptions(free_tier=False))
+    assert open_.total_monthly_usd == D(open_usd)
+    assert completeness(open_).summary() == (
+        "1 resource not fully priced: api (cost:avg-request-kb unknown)"
+    )
+    closed = estimate([api], prices, EstimateOptions(free_tier=False, fail_closed=True))
+    assert closed.total_monthly_usd == D(closed_usd)
+    assert completeness(closed).bounded_summary() == (
+        f"1 resource priced at worst-case bounds: api (cost:avg-request-kb at its bound {bound})"
+    )

@@ -18,7 +18,12 @@ from decimal import ROUND_CEILING, Decimal
 from costline.core.model import Resource, UsageSource
 from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
-from costline.usage.bounds import APIGW_CACHE_ENABLED, APIGW_LARGEST_CACHE_GB
+from costline.usage.bounds import (
+    APIGW_CACHE_ENABLED,
+    APIGW_HTTP_MAX_PAYLOAD_KB,
+    APIGW_LARGEST_CACHE_GB,
+    APIGW_WEBSOCKET_MAX_MESSAGE_KB,
+)
 from costline.usage.tags import (
     AVG_REQUEST_KB,
     MONTHLY_CONNECTION_MINUTES,
@@ -91,9 +96,10 @@ def price_rest_stage(
     return charges
 
 
-def metered_units(usage: UsageReader, increment_kb: Decimal) -> Decimal:
+def metered_units(usage: UsageReader, increment_kb: Decimal, largest_kb: Decimal) -> Decimal:
     """Billed units per request or message: ``cost:avg-request-kb`` in ``increment_kb`` steps
-    (a 600 KB HTTP request is 2 requests); 1 when the size is not declared."""
+    (a 600 KB HTTP request is 2 requests); 1 when the size is not declared (a default row), or
+    declared but unreadable (a finding; fail-closed, the largest payload, ``largest_kb``)."""
     if not usage.has(AVG_REQUEST_KB):
         usage.assume(
             AVG_REQUEST_KB.key,
@@ -102,7 +108,7 @@ def metered_units(usage: UsageReader, increment_kb: Decimal) -> Decimal:
             "one metering increment",
         )
         return Decimal(1)
-    size_kb = usage.number(AVG_REQUEST_KB)
+    size_kb = usage.number(AVG_REQUEST_KB, worst_case=largest_kb)
     if size_kb is None:
         return Decimal(1)
     return max(Decimal(1), (size_kb / increment_kb).to_integral_value(rounding=ROUND_CEILING))
@@ -127,7 +133,9 @@ def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext
     requests = usage.monthly_requests()
     if requests is None:
         return []
-    units = metered_units(usage, _increment_kb(context, HTTP_REQUESTS_ID))
+    units = metered_units(
+        usage, _increment_kb(context, HTTP_REQUESTS_ID), APIGW_HTTP_MAX_PAYLOAD_KB
+    )
     return [
         Charge(
             SERVICE,
@@ -143,7 +151,9 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
     charges = []
     messages = usage.number(MONTHLY_MESSAGES)
     if messages is not None:
-        units = metered_units(usage, _increment_kb(context, WEBSOCKET_MESSAGES_ID))
+        units = metered_units(
+            usage, _increment_kb(context, WEBSOCKET_MESSAGES_ID), APIGW_WEBSOCKET_MAX_MESSAGE_KB
+        )
         charges.append(
             Charge(
                 SERVICE,

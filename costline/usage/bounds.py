@@ -50,6 +50,17 @@ LAMBDA_ALL_COLD_STARTS_PERCENT = Decimal(100)
 """The most invocations that can start a new execution environment: every one."""
 LAMBDA_DEAREST_ARCHITECTURE = "x86_64"
 """The dearer Lambda architecture per GB-second (arm64 is about 20% cheaper), the price tables."""
+APIGW_HTTP_QUOTAS = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html"
+)
+APIGW_WEBSOCKET_QUOTAS = (
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/"
+    "apigateway-execution-service-websocket-limits-table.html"
+)
+APIGW_HTTP_MAX_PAYLOAD_KB = Decimal(10240)
+"""Largest HTTP API request payload (10 MB), :data:`APIGW_HTTP_QUOTAS`."""
+APIGW_WEBSOCKET_MAX_MESSAGE_KB = Decimal(128)
+"""Largest WebSocket message payload (128 KB), :data:`APIGW_WEBSOCKET_QUOTAS`."""
 APIGW_LARGEST_CACHE_GB = "237"
 """Largest REST stage cache (237 GB), :data:`APIGW_CACHE`."""
 APIGW_CACHE_ENABLED = True
