@@ -64,6 +64,7 @@ class PricedStack:
             unpriced=UnpricedResults(self.resources, results)
             if len(results) == len(self.resources)
             else None,
+            incoming=self.incoming,
         )
 
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:

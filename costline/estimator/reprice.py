@@ -40,6 +40,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import cached_property
 from itertools import pairwise
+from typing import Any
 
 from costline.core.model import Resource
 from costline.core.money import ZERO, money_context
@@ -67,7 +68,7 @@ from costline.usage.traffic import (
     TRAFFIC_ROLES,
     Edge,
     derive_usage,
-    traffic_edges,
+    incoming_edges,
 )
 
 S3_PREFIX = "aws:s3/"
@@ -93,6 +94,15 @@ their bucket by reference or by name). A pricer that consults the stack must be 
 TRAFFIC_TYPES = frozenset({*TRAFFIC_ROLES, REST_STAGE_TYPE})
 EDGE_INDEXES = ("lambdas-calling-a-profile",)
 """Indexes built from the traffic edges and the targets' types alone."""
+
+
+def edge_indexes(run: PipelineRun) -> dict[str, Any]:
+    """The pricers' indexes (:data:`EDGE_INDEXES`) ``run`` built that hold for any stack of its
+    shape (the same types and references): a copy with other tags can start from them."""
+    built = run.context._indexes
+    return {name: built[name] for name in EDGE_INDEXES if name in built}
+
+
 EXACT_BELOW = Decimal("1e25")
 FULL_ABOVE = 0.5
 
@@ -145,11 +155,15 @@ class Repricer:
         *,
         full_above: float = FULL_ABOVE,
         unpriced: UnpricedResults | None = None,
+        incoming: Mapping[str, list[Edge]] | None = None,
     ) -> None:
         self.run, self.prices, self.options = run, prices, options
         self.full_above = full_above
         """A change reaching more than this share of the priced resources is estimated in
         full (as fast, then, and simpler); the total is the same either way."""
+        self._given_incoming = incoming
+        """The stack's :func:`~costline.usage.traffic.incoming_edges`, when the caller has them
+        (worked out on first use otherwise)."""
         self.unpriced = unpriced
         """The stack's results for the resources no pricer prices, which a copy estimated in
         full takes as they are where it holds the same objects (with the stack's collected
@@ -188,21 +202,17 @@ class Repricer:
         return {r.urn: i for i, r in enumerate(self.run.stack)}
 
     @cached_property
-    def _edges(self) -> list[Edge]:
-        return traffic_edges(self.run.stack)
-
-    @cached_property
-    def _incoming(self) -> dict[str, list[Edge]]:
-        incoming: dict[str, list[Edge]] = defaultdict(list)
-        for edge in self._edges:
-            incoming[edge.target].append(edge)
-        return dict(incoming)
+    def _incoming(self) -> Mapping[str, list[Edge]]:
+        given = self._given_incoming
+        return given if given is not None else dict(incoming_edges(self.run.stack))
 
     @cached_property
     def _outgoing(self) -> dict[str, list[str]]:
+        """Source URN → the targets of its edges (a set's worth: only reachability is asked)."""
         outgoing: dict[str, list[str]] = defaultdict(list)
-        for edge in self._edges:
-            outgoing[edge.source].append(edge.target)
+        for edges in self._incoming.values():
+            for edge in edges:
+                outgoing[edge.source].append(edge.target)
         return dict(outgoing)
 
     @cached_property
@@ -319,7 +329,7 @@ class Repricer:
 
         # pricers that look at other resources; the stack's indexes their inputs leave alone
         base_indexes = run.context._indexes
-        indexes = {n: base_indexes[n] for n in EDGE_INDEXES if n in base_indexes}
+        indexes = edge_indexes(run)
         priced_types: set[str] = set()
         for seen, prices_types, index in LOOKUPS:
             if touched_types & seen:

@@ -42,7 +42,7 @@ from costline.estimator.pipeline import (
     estimate_totals,
     gc_paused,
 )
-from costline.estimator.reprice import EDGE_INDEXES
+from costline.estimator.reprice import edge_indexes
 from costline.pricers.apigateway import stages_by_api
 from costline.pricing.model import PriceBook
 from costline.scenarios.edit import UsageScaling, scale_usage, usage_scaling
@@ -286,11 +286,7 @@ def what_if(
         if len(base.resources) == len(resources)
         else None
     )
-    shared_indexes = (
-        {n: run.context._indexes[n] for n in EDGE_INDEXES if n in run.context._indexes}
-        if run is not None
-        else None
-    )
+    shared_indexes = edge_indexes(run) if run is not None else None
     edge = edge_traffic(resources, incoming)
     rows, skipped = [], []
     scaling: StackScaling | None = None

@@ -25,7 +25,7 @@ from costline.scenarios.edit import with_properties
 from costline.scenarios.recommendations.common import Recommendation, saving
 from costline.scenarios.worst_case import timeout_s
 from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
-from costline.usage.traffic import PROFILE_TYPE, traffic_edges
+from costline.usage.traffic import PROFILE_TYPE
 
 ARM64_LINK = "https://docs.aws.amazon.com/lambda/latest/dg/foundation-arch.html"
 POWER_TUNING_LINK = "https://docs.aws.amazon.com/lambda/latest/operatorguide/profile-functions.html"
@@ -76,7 +76,8 @@ def arm64(ctx: PricedStack) -> list[Recommendation]:
 
 def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
     profiles = {r.urn for r in ctx.resources if r.type == PROFILE_TYPE}
-    calls_model = {e.source for e in traffic_edges(ctx.resources) if e.target in profiles}
+    incoming = ctx.incoming  # the stack's edges, worked out once per review
+    calls_model = {e.source for urn in profiles for e in incoming.get(urn, ())}
     changes, notes = {}, []
     for r in ctx.resources:
         if r.type != LAMBDA_TYPE:
