@@ -399,7 +399,10 @@ def _image_charges(
     """Images per request × requests, at the price of the declared size/quality variant."""
     if mode == "batch":
         _no_batch_price(usage, context, model_id)
-    variants = _image_variants(context, model_id)
+    # indexed once per model and estimate: building it scans the whole price book
+    variants = context.index(
+        f"bedrock-image-variants:{model_id}", lambda _stack: _image_variants(context, model_id)
+    )
     variant: str | None = "standard"
     if not usage.has_or_derived(IMAGE_VARIANT):
         usage.assume(
