@@ -194,8 +194,13 @@ Reading = tuple[Decimal | str | None, bool]
 
 def incoming_edges(resources: Iterable[Resource]) -> dict[str, list[Edge]]:
     """Target URN → the edges into it, in :func:`traffic_edges` order."""
+    return _incoming({r.urn: r for r in resources})
+
+
+def _incoming(by_urn: Mapping[str, Resource]) -> dict[str, list[Edge]]:
+    """:func:`incoming_edges` over the stack indexed by URN."""
     incoming: dict[str, list[Edge]] = defaultdict(list)
-    for edge in _edges({r.urn: r for r in resources}):
+    for edge in _edges(by_urn):
         incoming[edge.target].append(edge)
     return incoming
 
@@ -253,12 +258,7 @@ class _Flow:
         targets: Iterable[str] | None = None,
     ) -> None:
         self.by_urn = by_urn = {r.urn: r for r in stack}
-        if incoming is None:
-            built: dict[str, list[Edge]] = defaultdict(list)
-            for edge in _edges(by_urn):
-                built[edge.target].append(edge)
-            incoming = built
-        self.incoming = incoming
+        self.incoming = incoming = incoming if incoming is not None else _incoming(by_urn)
         self.targets: list[str] = (
             list(incoming) if targets is None else [u for u in targets if u in incoming]
         )
