@@ -17,7 +17,6 @@ storage $0.023 / GB-month):
 from __future__ import annotations
 
 import io
-import json
 
 from click.testing import CliRunner
 from rich.console import Console
@@ -30,8 +29,8 @@ from costline.estimator.pipeline import EstimateOptions, estimate
 from costline.pricing.loader import load_price_book
 from costline.render.terminal import print_report
 from costline.review.report import build_report
-from tests.conftest import costline_on
-from tests.test_verdicts import BUCKET, LAMBDA, check, engine, gate, preview
+from tests.test_verdicts import BUCKET, LAMBDA, check, engine, gate, rendered
+from tests.test_verdicts import estimate_json as report
 
 FN = (LAMBDA, "fn", {"tags": {"cost:monthly-requests": "2000000"}})
 DATA = (
@@ -47,16 +46,6 @@ DATA = (
 )
 FN_BOUND = "1 resource priced at worst-case bounds: fn (cost:avg-duration-ms at its bound 3000)"
 FAST = ["--what-if", "none", "--no-recommendations"]
-
-
-def report(tmp_path, resources, *args: str) -> dict:
-    return json.loads(rendered(tmp_path, resources, "json", *args))
-
-
-def rendered(tmp_path, resources, fmt: str, *args: str) -> str:
-    result = costline_on("estimate", preview(tmp_path, resources), "--format", fmt, *args)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 # --- costline check ---------------------------------------------------------------------------

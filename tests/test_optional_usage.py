@@ -30,7 +30,6 @@ The JSON report carries the exact totals ($10.00002 ...); the headlines round th
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal as D
 
 import pytest
@@ -41,7 +40,16 @@ from costline.engine import secret
 from costline.estimator.pipeline import EstimateOptions, estimate
 from tests.conftest import costline_on
 from tests.test_s3_lifecycle import RULE, bucket_with_lifecycle
-from tests.test_verdicts import BUCKET, LAMBDA, check, engine, gate, preview, stack_message
+from tests.test_verdicts import (
+    BUCKET,
+    LAMBDA,
+    check,
+    engine,
+    estimate_json,
+    gate,
+    preview,
+    stack_message,
+)
 
 TRANSFER = "cost:monthly-transfer-out-gb"
 INIT = "cost:init-duration-ms"
@@ -61,12 +69,6 @@ def function(**tags) -> list:
     declared = {"cost:monthly-requests": "1000000", "cost:avg-duration-ms": "1000"}
     props = {"memorySize": 1024, "timeout": 30, "tags": {**declared, **tags}}
     return [(LAMBDA, "fn", props)]
-
-
-def estimate_json(tmp_path, resources, *args: str) -> dict:
-    result = costline_on("estimate", preview(tmp_path, resources), "--format", "json", *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 def rows(report: dict, key: str) -> list[tuple[str, str, str | None]]:

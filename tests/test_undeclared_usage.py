@@ -13,10 +13,14 @@ incomplete and says which resource and what to declare. Through ``costline estim
 
 from __future__ import annotations
 
-import json
-
-from tests.conftest import costline_on
-from tests.test_verdicts import BUCKET, check, engine, gate, preview, stack_message
+from tests.test_verdicts import (
+    BUCKET,
+    check,
+    engine,
+    estimate_json,
+    gate,
+    stack_message,
+)
 
 UNDECLARED = [(BUCKET, "data", {"tags": {"cost:storage-gb": "40"}})]
 DECLARED_ZERO = [
@@ -33,12 +37,6 @@ DECLARED_ZERO = [
     )
 ]
 GAP = "data (cost:monthly-put-requests missing, cost:monthly-get-requests missing)"
-
-
-def estimate_json(tmp_path, resources, *args: str) -> dict:
-    result = costline_on("estimate", preview(tmp_path, resources), "--format", "json", *args)
-    assert result.exit_code == 0, result.output
-    return json.loads(result.output)
 
 
 def test_undeclared_requests_make_the_estimate_incomplete_naming_bucket_and_tags(tmp_path):

@@ -83,6 +83,17 @@ def check(tmp_path: Path, resources, *args: str):
     return costline_on("check", preview(tmp_path, resources), *args)
 
 
+def rendered(tmp_path: Path, resources, fmt: str, *args: str) -> str:
+    """``costline estimate --format FMT`` of ``resources``' preview (exit 0 asserted)."""
+    result = costline_on("estimate", preview(tmp_path, resources), "--format", fmt, *args)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def estimate_json(tmp_path: Path, resources, *args: str) -> dict:
+    return json.loads(rendered(tmp_path, resources, "json", *args))
+
+
 def engine(resources) -> list[EngineResource]:
     return [
         EngineResource(urn=make_urn(type_, name), properties=inputs)
