@@ -187,12 +187,7 @@ def billing_mode(usage: UsageReader) -> str:
             f"set {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
         )
     if usage.fail_closed:
-        usage.priced_at_bound(
-            f"tags.{BEDROCK_MODE.key}",
-            "on-demand",
-            f"{BEDROCK_MODE.key} could not be read; on-demand is the dearer price",
-            f"set {BEDROCK_MODE.key}, e.g. {BEDROCK_MODE.key}={BEDROCK_MODE.example}",
-        )
+        usage.tag_at_bound(BEDROCK_MODE, "on-demand", "on-demand is the dearer price")
     return "on-demand"
 
 
@@ -424,12 +419,7 @@ def _image_charges(
         if not usage.fail_closed:
             return []
         variant = max(variants, key=lambda v: (max(t.usd for t in variants[v].tiers), v))
-        usage.priced_at_bound(
-            f"tags.{IMAGE_VARIANT.key}",
-            variant,
-            f"{IMAGE_VARIANT.key} could not be read; the dearest image of {usage.masked(model_id)}",
-            f"set {IMAGE_VARIANT.key}, e.g. {IMAGE_VARIANT.key}={IMAGE_VARIANT.example}",
-        )
+        usage.tag_at_bound(IMAGE_VARIANT, variant, f"the dearest image of {usage.masked(model_id)}")
     price_id = on_demand_price_id(model_id, "images") + (
         "" if variant == "standard" else f".{variant}"
     )

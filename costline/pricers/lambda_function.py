@@ -76,12 +76,8 @@ def enabled_hours(usage: UsageReader) -> tuple[Decimal, str]:
     per_day = usage.number(ACTIVE_HOURS_PER_DAY)
     if per_day is None:  # unreadable: a finding; always on is the most it can be enabled
         if usage.fail_closed:
-            usage.priced_at_bound(
-                f"tags.{ACTIVE_HOURS_PER_DAY.key}",
-                f"always on ({plain_number(HOURS_PER_MONTH)} h)",
-                f"{ACTIVE_HOURS_PER_DAY.key} could not be read",
-                f"set {ACTIVE_HOURS_PER_DAY.key}, e.g. "
-                f"{ACTIVE_HOURS_PER_DAY.key}={ACTIVE_HOURS_PER_DAY.example}",
+            usage.tag_at_bound(
+                ACTIVE_HOURS_PER_DAY, f"always on ({plain_number(HOURS_PER_MONTH)} h)"
             )
         return HOURS_PER_MONTH, "always on"
     days = usage.days_per_month(f"days per month for {ACTIVE_HOURS_PER_DAY.key}")

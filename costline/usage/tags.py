@@ -616,6 +616,16 @@ class UsageReader:
             gap=f"{field.removeprefix('tags.')} at its bound {shown}",
         )
 
+    def tag_at_bound(self, tag: UsageTag, shown: str, why: str = "") -> None:
+        """:meth:`priced_at_bound` for a text or schedule tag that could not be read: ``why``
+        says what makes ``shown`` the bound."""
+        self.priced_at_bound(
+            f"tags.{tag.key}",
+            shown,
+            f"{tag.key} could not be read" + (f"; {why}" if why else ""),
+            f"set {tag.key}, e.g. {tag.key}={tag.example}",
+        )
+
     def mark_secret(self, *, text: bool = False) -> None:
         """Note that a secret value was used (``text``: a secret text, such as a model id)."""
         self.secret_used = True
@@ -757,11 +767,11 @@ class UsageReader:
 
     def text(self, tag: UsageTag, *, required: bool = True) -> str | None:
         """A non-numeric tag (the Bedrock model id), or ``None`` with a finding."""
-        if tag.key not in self._tags and self._unreadable_derived(tag):
-            return None
-        if tag.key not in self._tags and (derived := self._derived(tag, str)) is not None:
-            return self._use_derived(tag, derived)  # type: ignore[return-value]
-        if tag.key not in self._tags:
+        if tag.key not in self._tags:  # as _number: an unreadable flowed-in value, a flowed-in one
+            if self._unreadable_derived(tag):
+                return None
+            if (derived := self._derived(tag, str)) is not None:
+                return self._use_derived(tag, derived)  # type: ignore[return-value]
             if self._tags_unknown or required:
                 self.missing(tag)
             return None
