@@ -28,6 +28,7 @@ from costline.usage.tags import (
     BEDROCK_MODE,
     BEDROCK_MODEL,
     CACHE_READ_TOKENS,
+    CACHE_TOKEN_TAGS,
     CACHE_WRITE_1H_TOKENS,
     CACHE_WRITE_TOKENS,
     IMAGE_VARIANT,
@@ -241,7 +242,7 @@ LONG_CONTEXT_INPUT_TOKENS = 200_000
 is billed at the model's long-context price for every token, where the table has one
 (``<dimension>_above_200k``)."""
 
-_INPUT_TAGS = (INPUT_TOKENS, CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS)
+_INPUT_TAGS = (INPUT_TOKENS, *CACHE_TOKEN_TAGS)
 _DIMENSIONS = (
     ("input_tokens", INPUT_TOKENS, "input tokens"),
     ("output_tokens", OUTPUT_TOKENS, "output tokens"),
@@ -249,8 +250,8 @@ _DIMENSIONS = (
     ("cache_write_tokens", CACHE_WRITE_TOKENS, "cache-write tokens"),
     ("cache_write_1h_tokens", CACHE_WRITE_1H_TOKENS, "1-hour cache-write tokens"),
 )
-_CACHE_TAGS = (CACHE_READ_TOKENS, CACHE_WRITE_TOKENS, CACHE_WRITE_1H_TOKENS)
-_CACHE_DIMENSIONS = ("cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens")
+_CACHE_TAGS = CACHE_TOKEN_TAGS
+_CACHE_DIMENSIONS = tuple(d for d, tag, _ in _DIMENSIONS if tag in _CACHE_TAGS)
 _LABELS = {"bedrock.on_demand": "", "bedrock.batch": ", batch", "bedrock.global": ", global"}
 
 

@@ -36,14 +36,10 @@ from costline.usage.tags import (
     ACTIVE_HOURS_PER_DAY,
     AVG_DURATION_MS,
     BEDROCK_MODEL,
-    CACHE_READ_TOKENS,
-    CACHE_WRITE_1H_TOKENS,
-    CACHE_WRITE_TOKENS,
     COLD_START_PERCENT,
     IMPORTED_MODEL,
     INIT_DURATION_MS,
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
+    TOKEN_TAGS,
     UsageReader,
 )
 from costline.usage.traffic import PROFILE_TYPE as INFERENCE_PROFILE_TYPE
@@ -222,7 +218,7 @@ def price_lambda_function(
             )
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
-    elif any(usage.has(tag) for tag in _TOKEN_TAGS) and resource.urn not in (
+    elif any(usage.has(tag) for tag in TOKEN_TAGS) and resource.urn not in (
         context.index(_PROFILE_CALLERS, profile_callers)
     ):
         # tokens declared here that flow to no inference profile: without a model they would be
@@ -232,15 +228,6 @@ def price_lambda_function(
 
 
 _PROFILE_CALLERS = "lambdas-calling-a-profile"
-_TOKEN_TAGS = (
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
-    CACHE_READ_TOKENS,
-    CACHE_WRITE_TOKENS,
-    CACHE_WRITE_1H_TOKENS,
-)
-"""Per-request token figures: declared on a Lambda that names no model and calls no profile,
-they are priced here so that the missing model is a finding, not a silent $0."""
 
 
 def profile_callers(stack: Sequence[Resource]) -> frozenset[str]:

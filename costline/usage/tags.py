@@ -200,6 +200,14 @@ CACHE_WRITE_1H_TOKENS = _tag(
     "500",
     "10000000",
 )
+CACHE_TOKEN_TAGS: tuple[UsageTag, ...] = (
+    CACHE_READ_TOKENS,
+    CACHE_WRITE_TOKENS,
+    CACHE_WRITE_1H_TOKENS,
+)
+"""The per-request prompt-cache token figures."""
+TOKEN_TAGS: tuple[UsageTag, ...] = (INPUT_TOKENS, OUTPUT_TOKENS, *CACHE_TOKEN_TAGS)
+"""Every per-request token figure."""
 # --- Bedrock billing modes (see costline.pricers.bedrock and bedrock_imported) -------------
 BEDROCK_MODE = _tag(
     "cost:bedrock-mode",

@@ -41,18 +41,14 @@ from costline.core.money import ZERO, format_quantity, money_context
 from costline.core.type_names import short_type
 from costline.usage.tags import (
     BEDROCK_MODE,
-    CACHE_READ_TOKENS,
-    CACHE_WRITE_1H_TOKENS,
-    CACHE_WRITE_TOKENS,
     DAILY_REQUESTS,
     GETS_PER_REQUEST,
     IMAGE_VARIANT,
     IMAGES_PER_REQUEST,
     IMPORTED_MODEL,
-    INPUT_TOKENS,
     MONTHLY_GET_REQUESTS,
     MONTHLY_REQUESTS,
-    OUTPUT_TOKENS,
+    TOKEN_TAGS,
     DerivedValue,
     TagCache,
     UsageReader,
@@ -75,11 +71,7 @@ INTEGRATIONS: Mapping[str, tuple[str, str]] = {
 API_TYPES = frozenset({REST_API_TYPE, V2_API_TYPE})
 LAMBDA_TARGETS = frozenset({PROFILE_TYPE, *BUCKET_TYPES})
 PER_REQUEST_TAGS: tuple[UsageTag, ...] = (
-    INPUT_TOKENS,
-    OUTPUT_TOKENS,
-    CACHE_READ_TOKENS,
-    CACHE_WRITE_TOKENS,
-    CACHE_WRITE_1H_TOKENS,
+    *TOKEN_TAGS,
     IMAGES_PER_REQUEST,
     BEDROCK_MODE,
     IMAGE_VARIANT,
