@@ -22,7 +22,8 @@ x86_64 with a 10 s timeout; the Lambda free tier (1M requests, 400,000 GB-s a mo
 * output-default-tag: the bucket's 100 GB × $0.023 = $2.30 (no requests) plus the Lambda's
   $18.73337: $21.03337 → **$21.03**. On a first preview the provider's default tags (one is
   the bucket's name) are unknown, so the Lambda's duration is not known until the update:
-  $2.30 + $0.40 of requests = **$2.70** with that finding. Fail-closed prices the duration
+  $2.30 + $0.40 of requests = **$2.70** with that finding (and one that whether it declares an
+  INIT, ``cost:init-duration-ms``, is unknown too). Fail-closed prices the duration
   at the 10 s timeout: 3M × 10 s × 1 GB = 30,000,000 GB-s; and, as the tags that would say
   whether it declares ``cost:init-duration-ms`` are unknown too, its INIT at the 10 s INIT limit
   for the default 1% of invocations: 30,000 cold starts × 10 s × 1 GB = 300,000 GB-s (with the
@@ -118,7 +119,8 @@ def test_one_total_and_one_verdict(program, path, tmp_path):
             assert unknown in result.output
             assert (
                 f"Stack total ~{FIRST_PREVIEW[program]}/month + 1 resource not fully priced: "
-                "handler (cost:avg-duration-ms unknown)" in result.output
+                "handler (cost:avg-duration-ms unknown, cost:init-duration-ms unknown)"
+                in result.output
             )
         else:
             assert "not known" not in result.output

@@ -168,6 +168,8 @@ def price_lambda_function(
     ]
     timeout_ms = timeout_s * MS_PER_SECOND
     duration_ms = usage.number(AVG_DURATION_MS, worst_case=timeout_ms)
+    if duration_ms is None and not configs:
+        _init_figures(usage)  # not priced, but each unreadable INIT figure is a gap too
     if duration_ms is not None:
         if duration_ms > timeout_ms:
             usage.finding(
@@ -277,21 +279,19 @@ def _pc_duration_charges(
     return charges
 
 
-def _init_charges(
-    usage: UsageReader, requests: Decimal, memory_mb: Decimal, architecture: str
-) -> list[Charge]:
-    """INIT phase (billed since 2025-08-01 for every on-demand function): cold starts
-    (``cost:cold-start-percent`` of invocations, default 1) × ``cost:init-duration-ms`` rounded
-    up to 1 ms × memory, at the on-demand duration price. An undeclared INIT duration is taken
-    as 0 and said so; an unreadable one is a gap (fail-closed: the 10 s INIT limit, and every
-    invocation a cold start for an unreadable share)."""
+def _init_figures(usage: UsageReader) -> tuple[Decimal, Decimal] | None:
+    """The INIT duration (``cost:init-duration-ms``) and the share of invocations with an INIT
+    (``cost:cold-start-percent``, default 1), or ``None`` when there is no INIT to price. An
+    undeclared INIT duration is taken as 0 and said so; an unreadable one is a gap (fail-closed:
+    the 10 s INIT limit), and a declared share is read all the same, so an unreadable one is a
+    gap too (fail-closed: every invocation a cold start)."""
     init_ms = usage.optional_number(INIT_DURATION_MS, worst_case=LAMBDA_MAX_INIT_MS)
-    if init_ms is None:
-        return []  # undeclared (taken as 0, said so) or unreadable (a finding)
+    if init_ms is None and not usage.has_or_derived(INIT_DURATION_MS):
+        return None  # undeclared (taken as 0, said so), or the tag map unknown (a finding)
     if usage.has(COLD_START_PERCENT):
         percent = usage.number(COLD_START_PERCENT, worst_case=LAMBDA_ALL_COLD_STARTS_PERCENT)
-        if percent is None:
-            return []
+    elif init_ms is None:
+        return None  # no default share to record for an INIT that is not priced
     else:
         percent = DEFAULT_COLD_START_PERCENT
         usage.assume(
@@ -300,6 +300,21 @@ def _init_charges(
             UsageSource.DEFAULT,
             "% of invocations with an INIT phase (AWS: typically under 1%)",
         )
+    if init_ms is None or percent is None:
+        return None
+    return init_ms, percent
+
+
+def _init_charges(
+    usage: UsageReader, requests: Decimal, memory_mb: Decimal, architecture: str
+) -> list[Charge]:
+    """INIT phase (billed since 2025-08-01 for every on-demand function): cold starts
+    (:func:`_init_figures`) × the INIT duration rounded up to 1 ms × memory, at the on-demand
+    duration price."""
+    figures = _init_figures(usage)
+    if figures is None:
+        return []
+    init_ms, percent = figures
     cold_starts = requests * percent / 100
     billed_ms = billed_duration_ms(init_ms)
     return [
