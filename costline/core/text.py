@@ -33,3 +33,15 @@ def strip_control(text: str) -> str:
 def one_line(text: str) -> str:
     """:func:`strip_control`, and every line break becomes a space: the text stays one line."""
     return strip_control(_LINE_BREAKS.sub(" ", text))
+
+
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_escape_controls(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with the characters it leaves raw but a
+    terminal or a JavaScript reader must not get raw — DEL and C1 controls (``\\x9b`` starts an
+    escape sequence like ESC ``[``), line separators, bidirectional overrides — written as
+    ``\\uXXXX`` escapes: the same data, nothing that acts. JSON's own syntax is ASCII, so these
+    characters only ever stand inside strings."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -14,7 +14,6 @@ cannot know which stacks share an account); the comment says so under the table.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,7 +21,7 @@ from typing import Any
 
 from costline.core.money import ZERO, format_usd, money_context
 from costline.render.filters import signed_pct, signed_usd
-from costline.render.templates import escape_markdown
+from costline.render.templates import escape_html_in_markdown, escape_markdown
 from costline.render.verdict import incomplete_means, verdict
 
 EXIT_GATE_FAILED = 1
@@ -110,7 +109,13 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
         what = f"{warned} of {_plural(count, 'stack')} near budget · {total}/month in all"
     elif "within" in statuses:
         icon = "✅"
-        what = f"{_plural(count, 'stack')} within budget · {total}/month in all"
+        within = statuses.count("within")
+        what = (
+            f"{_plural(count, 'stack')} within budget · {total}/month in all"
+            if within == count
+            else f"{within} of {_plural(count, 'stack')} within budget, {count - within} with no "
+            f"budget set · {total}/month in all"
+        )
     else:
         icon = "💰"
         what = f"{total}/month across {_plural(count, 'stack')}"
@@ -193,7 +198,7 @@ def combined_markdown(results: Sequence[StackResult], sections: Sequence[str]) -
     for result in results:
         report = result.report
         cells = [
-            escape_markdown(result.name).replace("|", "\\|"),
+            escape_markdown(result.name),  # its | escaped too: the row keeps its cells
             _shown_usd(report["total_monthly_usd"]) if report else "—",
         ]
         if baselines:
@@ -214,7 +219,7 @@ def combined_markdown(results: Sequence[StackResult], sections: Sequence[str]) -
             continue
         lines += [
             "",
-            f"<details><summary>{html.escape(result.name)}</summary>",
+            f"<details><summary>{escape_html_in_markdown(result.name)}</summary>",
             "",
             section.rstrip(),
             "",

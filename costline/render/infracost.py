@@ -36,6 +36,7 @@ from decimal import Decimal
 from typing import Any
 
 from costline.core.money import ZERO, money_context, plain_number
+from costline.core.text import json_escape_controls
 
 INFRACOST_OUTPUT_VERSION = "0.2"
 HOURS_PER_MONTH = Decimal(730)  # Infracost's month, as AWS's price pages use
@@ -176,4 +177,4 @@ def infracost_output(
 def to_infracost_json(report: Mapping[str, Any], name: str | None = None) -> str:
     """One report as Infracost JSON text."""
     document = infracost_output([(name or report.get("source") or "stack", report)])
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_escape_controls(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

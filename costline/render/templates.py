@@ -59,7 +59,19 @@ def escape_markdown(text: str) -> str:
     """
     text = one_line(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return _defuse_links(_MARKDOWN_SPECIAL.sub(r"\\\1", text))
+
+
+def escape_html_in_markdown(text: str) -> str:
+    """Make untrusted text inert inside raw HTML in a GitHub markdown comment (a
+    ``<summary>``): one line (a blank line would end the HTML block and let the rest be read as
+    markdown), HTML-escaped, and, as :func:`escape_markdown` does, no ``@`` mention and no
+    autolink (GitHub finds both in raw HTML's text too). No backslashes: HTML shows them."""
+    return _defuse_links(str(html_escape(one_line(text))))
+
+
+def _defuse_links(text: str) -> str:
+    """A zero-width space after ``@`` and inside ``://`` and ``www.``: no mention, no autolink."""
     text = _AUTOLINK_START.sub(lambda m: m.group(0)[:-1] + "\u200b" + m.group(0)[-1], text)
     return text.replace("@", "@\u200b")
 

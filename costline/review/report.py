@@ -17,6 +17,7 @@ from typing import Any
 from costline.core.completeness import Gap
 from costline.core.model import Estimate, Finding, ResourceStatus, Severity
 from costline.core.money import plain_number
+from costline.core.text import json_escape_controls
 from costline.core.values import SECRET_DISPLAY
 
 REPORT_SCHEMA_ID = "costline-report/1"
@@ -140,4 +141,5 @@ def _json_default(value: Any) -> Any:
 
 def to_json(report: Mapping[str, Any]) -> str:
     """The report as JSON; every Decimal becomes an exact decimal string (``"38.605"``)."""
-    return json.dumps(report, default=_json_default, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(report, default=_json_default, indent=2, ensure_ascii=False)
+    return json_escape_controls(text) + "\n"

@@ -1,0 +1,290 @@
+"""The newer output formats — ``--format table``, ``--format infracost-json`` and the combined
+report of ``--config costline.yml`` (markdown comment, JSON, Infracost JSON) — under hostile
+text, secrets and incomplete estimates, through the real CLI.
+
+* Hostile text: a stack name from costline.yml or a resource name holding markup (rich's
+  ``[red]``/``[link=…]``, markdown, HTML, ``-->`` that would close an HTML comment), line breaks
+  or terminal control characters must print as inert text: the comment keeps the shape it has
+  under plain names, the table keeps its lines and colours, JSON keeps the exact name as data
+  with every control character escaped.
+* Secrets: a figure or name chosen by a secret appears in no format.
+* Verdicts: an estimate that is incomplete, or priced in part at a fail-closed worst-case bound,
+  says so in every format, as ``costline check``'s verdict line does; a complete one says so in
+  none.
+
+Expectations are worked out by hand in each test (the prices are the shipped us-east-1 tables:
+Lambda $0.20 per 1M requests, Claude 3 Haiku $0.25 per 1M input and $1.25 per 1M output tokens).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from costline.cli.main import main
+from costline.core.text import one_line
+from costline.render.templates import render
+from costline.render.view import ReportView
+from tests.test_output_safety import HOSTILE, UNSAFE, html_tags, markdown_shape
+from tests.test_secrets import DURATION, LAMBDA, PROFILE, export
+
+REPO = Path(__file__).resolve().parents[1]
+PROGRAM = REPO / "tests" / "fixtures" / "programs" / "component"
+FAST = ("--what-if", "none", "--no-recommendations")
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+WORDS = {
+    **HOSTILE,
+    "rich markup": "[red]red[/] [link=https://evil.example]click[/link] [/] [bold",
+    "comment closer": "x --> <!-- costline-report --> --!> y",
+    "c1 controls": "\x9b31mC1\x9c \x7fdel \x85nel",
+    "blank line": "top\n\n# injected heading\n\n@admin [x](https://evil.example)",
+}
+"""Each word is a stack name in costline.yml and a resource name."""
+
+JSON_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""What must never be raw in JSON text (printed to a terminal, or pasted into JavaScript): every
+control character (C0, DEL, C1), line separators and bidirectional overrides. JSON escapes them
+as ``\\uXXXX`` and the data is the same."""
+
+
+def cli(*args: str | Path):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+# --- the combined report (--config costline.yml) ----------------------------------------------
+def config_file(folder: Path, names: list[str]) -> Path:
+    """costline.yml with one stack of the component fixture (an $18.73 Lambda) per name, each with
+    a $100 budget; names written as JSON strings (valid YAML) so any character survives."""
+    lines = ["version: 1", "projects:"]
+    for name in names:
+        lines.append(f"  - {{path: {json.dumps(str(PROGRAM))}, name: {json.dumps(name)}, ")
+        lines[-1] += "budget_usd: 100}"
+    path = folder / "costline.yml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory) -> dict[str, dict[str, Any]]:
+    """The combined outputs of ``check --config`` and ``estimate --config --format
+    infracost-json``, for the hostile names and for plain ones (``s0``, ``s1``...)."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for kind, names in (("hostile", list(WORDS.values())), ("plain", [f"s{i}" for i in WORDS])):
+        folder = tmp_path_factory.mktemp(kind)
+        config = config_file(folder, names)
+        md, data = folder / "comment.md", folder / "report.json"
+        checked = cli("check", "--config", config, *FAST, "--report", md, "--json-report", data)
+        assert checked.exit_code == 0, checked.output
+        infracost = cli("estimate", "--config", config, *FAST, "--format", "infracost-json")
+        assert infracost.exit_code == 0, infracost.output
+        outputs[kind] = {
+            "names": names,
+            "markdown": md.read_text(encoding="utf-8"),
+            "json": data.read_text(encoding="utf-8"),
+            "infracost-json": infracost.stdout,
+            "stdout": checked.stdout,
+        }
+    return outputs
+
+
+def test_hostile_stack_names_do_not_change_the_combined_comment(combined):
+    hostile, plain = combined["hostile"]["markdown"], combined["plain"]["markdown"]
+    assert markdown_shape(hostile) == markdown_shape(plain)
+    assert html_tags(hostile) == html_tags(plain)
+    assert not UNSAFE.search(hostile.replace("\n", "")), "a control character reached the comment"
+    assert re.search(r"@(?!\u200b)", hostile) is None, "an @ can ping someone"
+    assert "<script" not in hostile.lower()
+    # a name cannot open or close an HTML comment (the workflows find their comment by one)
+    assert hostile.count("-->") == plain.count("-->")
+    assert hostile.count("<!--") == plain.count("<!--")
+    # GitHub links scheme:// and www. also in raw HTML: no name may make a link
+    assert len(re.findall(r"(?i)://|(?<![\w.])www\.", hostile)) == len(
+        re.findall(r"(?i)://|(?<![\w.])www\.", plain)
+    )
+
+
+def _table_rows(markdown: str) -> list[list[str]]:
+    """The cells of the comment's first table (the stacks), as markdown-it renders their text."""
+    from tests.test_output_safety import MD
+
+    rows: list[list[str]] = []
+    cells: list[str] | None = None
+    for token in MD.parse(markdown):
+        if token.type == "table_close":
+            break
+        if token.type == "tr_open":
+            cells = []
+        elif token.type == "inline" and cells is not None:
+            cells.append("".join(c.content for c in token.children or () if c.type == "text"))
+        elif token.type == "tr_close" and cells is not None:
+            rows.append(cells)
+    return rows
+
+
+def test_a_pipe_in_a_stack_name_reads_as_one_pipe_in_its_cell(combined):
+    rows = _table_rows(combined["hostile"]["markdown"])
+    # header, one row per stack, the total; every row has four cells (Stack, Monthly, Budget,
+    # Status: no baseline)
+    assert len(rows) == 1 + len(WORDS) + 1
+    assert {len(r) for r in rows} == {4}
+    names = [r[0] for r in rows[1:-1]]
+    assert names[list(WORDS).index("pipes")] == "a | b || c |"
+    assert names[list(WORDS).index("rich markup")] == WORDS["rich markup"].replace(
+        "://", ":/\u200b/"
+    )
+
+
+def test_each_stack_is_folded_under_its_name_on_one_line(combined):
+    hostile = combined["hostile"]["markdown"]
+    summaries = re.findall(r"<details><summary>(.*?)</summary>", hostile)
+    # the per-stack reports nest their own <details>; the stacks' come right after the table
+    assert len(summaries) >= len(WORDS)
+    stack_summaries = re.findall(r"^<details><summary>(.*)</summary>$", hostile, re.MULTILINE)
+    shown = [s for s in stack_summaries if not s.startswith("Per-resource") and s != "Assumptions"]
+    assert len(shown) == len(WORDS)
+    blank = shown[list(WORDS).index("blank line")]
+    assert blank == ("top  # injected heading  @\u200badmin [x](https:/\u200b/evil.example)"), blank
+    assert shown[list(WORDS).index("script")].startswith("&lt;script&gt;alert(1)&lt;/script&gt;")
+
+
+@pytest.mark.parametrize(
+    "fmt",
+    [
+        "json",
+        pytest.param(
+            "infracost-json",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="cli/multi.py dumps the combined Infracost JSON itself, C1 controls raw "
+                "(costline.render.infracost.to_infracost_json escapes them)",
+            ),
+        ),
+    ],
+)
+def test_combined_json_keeps_each_name_as_data_with_no_raw_control_character(combined, fmt):
+    text = combined["hostile"][fmt]
+    match = JSON_UNSAFE.search(text.replace("\n", ""))
+    assert match is None, repr(text[max(0, match.start() - 40) : match.end() + 40])
+    document = json.loads(text)
+    listed = document["stacks"] if fmt == "json" else document["projects"]
+    assert [s["name"] for s in listed] == combined["hostile"]["names"]
+
+
+def test_the_combined_heading_says_within_budget_only_of_stacks_with_a_budget(tmp_path):
+    # one stack with a $100 budget, one without; the component's Lambda costs $18.73 (3,000,000
+    # requests: 2,000,000 billable × $0.20/M = $0.40; 3,000,000 × 0.5 s × 1 GB = 1,500,000
+    # GB-s, 1,100,000 after the free 400,000, × $0.0000166667 = $18.33), within $100
+    config = tmp_path / "costline.yml"
+    config.write_text(
+        "version: 1\nprojects:\n"
+        f"  - {{path: {json.dumps(str(PROGRAM))}, name: capped, budget_usd: 100}}\n"
+        f"  - {{path: {json.dumps(str(PROGRAM))}, name: open}}\n",
+        encoding="utf-8",
+    )
+    md = tmp_path / "comment.md"
+    result = cli("check", "--config", config, *FAST, "--report", md)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("capped: costline check passed: ")
+    assert lines[1].startswith("open: costline check passed (no limits set): ")
+    heading = md.read_text(encoding="utf-8").splitlines()[0]
+    # not "2 stacks within budget": one of them has no budget
+    assert not heading.startswith("## ✅ costline: 2 stacks within budget")
+    assert heading.startswith(
+        "## ✅ costline: 1 of 2 stacks within budget, 1 with no budget set · $37.47/month in all"
+    )
+    assert lines[-1].startswith(
+        "costline check: 1 of 2 stacks within budget, 1 with no budget set · $37.47/month"
+    )
+
+
+# --- the table and the JSON formats of one stack -----------------------------------------------
+def hostile_export(folder: Path, word: str) -> Path:
+    """A stack in which ``word`` names a priced Lambda and a Bedrock profile missing its output
+    tokens (so the name shows in the verdict line and the findings too)."""
+    return export(
+        folder,
+        [
+            (LAMBDA, word, {"tags": {"cost:monthly-requests": "3000000", **DURATION}}),
+            (
+                PROFILE,
+                f"{word}-model",
+                {
+                    "tags": {
+                        "cost:monthly-requests": "1000",
+                        "cost:input-tokens": "10",
+                        "cost:bedrock-model": HAIKU,
+                    }
+                },
+            ),
+        ],
+    )
+
+
+def estimate_text(folder: Path, word: str, fmt: str) -> str:
+    folder.mkdir(exist_ok=True)
+    result = cli("estimate", "--from-preview", hostile_export(folder, word), "--format", fmt, *FAST)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def wide_table(folder: Path, word: str, *, color: bool) -> str:
+    """The table view 400 columns wide (no cell wraps), from the CLI's JSON report."""
+    report = json.loads(estimate_text(folder, word, "json"), parse_float=Decimal)
+    return render(_decimals(report), "table", view=ReportView(color=color, width=400))
+
+
+def _decimals(value: Any) -> Any:
+    """The JSON report with its money strings as Decimals again (as the CLI holds it)."""
+    money = re.compile(r"-?\d+(\.\d+)?")
+    if isinstance(value, dict):
+        return {
+            k: Decimal(v)
+            if isinstance(v, str) and money.fullmatch(v) and k.endswith(("_usd", "quantity"))
+            else _decimals(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("word", WORDS.values(), ids=WORDS.keys())
+def test_the_table_prints_hostile_names_literally(tmp_path, word):
+    text = estimate_text(tmp_path / "cli", word, "table")
+    assert not UNSAFE.search(text.replace("\n", "")), repr(text)
+    wide = wide_table(tmp_path / "h", word, color=False)
+    plain = wide_table(tmp_path / "p", "plain", color=False)
+    assert wide.count("\n") == plain.count("\n"), wide
+    assert one_line(word) in wide  # shown, on one line, markup and all
+
+
+@pytest.mark.parametrize("word", WORDS.values(), ids=WORDS.keys())
+def test_hostile_names_add_no_colour_or_link_to_the_coloured_table(tmp_path, word):
+    hostile = wide_table(tmp_path / "h", word, color=True)
+    plain = wide_table(tmp_path / "p", "plain", color=True)
+    assert hostile.count("\x1b") == plain.count("\x1b")  # the same styles, no more
+    assert "\x1b]" not in hostile  # no OSC sequence: no hyperlink, no window title
+    assert "\x9b" not in hostile
+
+
+@pytest.mark.parametrize("fmt", ["json", "infracost-json"])
+@pytest.mark.parametrize("word", WORDS.values(), ids=WORDS.keys())
+def test_json_formats_escape_every_control_character(tmp_path, fmt, word):
+    text = estimate_text(tmp_path, word, fmt)
+    match = JSON_UNSAFE.search(text.replace("\n", ""))
+    assert match is None, repr(text[max(0, match.start() - 40) : match.end() + 40])
+    document = json.loads(text)
+    if fmt == "json":
+        names = {r["name"] for r in document["resources"]}
+    else:
+        names = {r["name"] for r in document["projects"][0]["breakdown"]["resources"]}
+    assert word in names  # the exact name, as data
