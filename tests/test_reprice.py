@@ -24,11 +24,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costline.core.model import Resource
+from costline.core.values import UNKNOWN_STRING
 from costline.estimator.pipeline import EstimateOptions, estimate, estimate_with_run
 from costline.estimator.priced import PricedStack, price_stack
 from costline.estimator.reprice import Repricer
+from costline.pricers.apigateway import stages_by_api
 from costline.scenarios.edit import scale_usage, with_properties, with_tags
 from costline.scenarios.recommendations import RULES
+from costline.scenarios.recommendations.apigateway import _as_http_api, http_api
 from costline.testing.stacks import service, services_stack
 from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
 from tests.test_properties import PRICES, stacks, urn
@@ -172,9 +175,17 @@ def test_the_total_of_a_changed_copy_is_the_full_estimates(free_tier, data):
     resources = data.draw(mixed_stacks())
     _, run = estimate_with_run(resources, PRICES, options)
     repricer = Repricer(run, PRICES, options, full_above=float("inf"))  # never by size
+    unique = len({r.urn for r in resources}) == len(resources)
     for _ in range(3):  # one repricer serves several copies, as a review asks it to
         copy = data.draw(changed_copies(resources))
-        assert_same_total(repricer.total(copy), estimate(copy, PRICES, options).total_monthly_usd)
+        full = estimate(copy, PRICES, options).total_monthly_usd
+        assert_same_total(repricer.total(copy), full)
+        urns = [r.urn for r in resources]
+        in_order = [urns.index(r.urn) for r in copy if r.urn in urns]
+        copy_unique = len({r.urn for r in copy}) == len(copy)
+        if unique and copy_unique and in_order == sorted(in_order) and not run.traffic_failed:
+            # every change but another order is followed, shape changes included
+            assert_same_total(repricer._fast_total(tuple(copy)), full)
 
 
 def test_a_change_that_reaches_most_of_the_stack_is_estimated_in_full():
@@ -240,3 +251,217 @@ def test_a_priced_stack_made_without_its_run_works_it_out():
     )
     assert_same_total(stack.total(changed), stack.price(changed).total_monthly_usd)
     assert stack.total(changed) != base.total_monthly_usd  # the change is priced, not ignored
+
+
+# --- an HTTP API instead of a REST API: a change of the stack's shape ------------------------
+
+API_VARIANTS = (
+    "stage",  # the service as generated: the stage declares the traffic
+    "api",  # the API declares it, the stage does not
+    "both",  # both do (the stage's figure is counted)
+    "none",  # neither does
+    "secret",  # the stage's figure is a secret
+    "unknown",  # the stage's figure is not known yet (preview)
+    "unknown-tags",  # the API's tag map is not known yet
+    "cache",  # the stage has a cache (REST only: not eligible)
+    "two-stages",  # a second stage, declaring its own traffic
+    "no-lambda",  # the integration's Lambda is gone (nothing flows on)
+)
+
+
+def api_service(i: int, variant: str) -> list[Resource]:
+    """:func:`service` ``i`` with its API and stage(s) declared as ``variant`` says."""
+    resources = service(i)
+    api = next(r for r in resources if r.type == "aws:apigateway/restApi:RestApi")
+    stage = next(r for r in resources if r.type == "aws:apigateway/stage:Stage")
+    changes: dict[str, Resource] = {}
+    daily = {"cost:daily-requests": None}
+    if variant == "api":
+        changes[stage.urn] = with_tags(stage, daily)
+        changes[api.urn] = with_tags(api, {"cost:monthly-requests": str(9000 + i)})
+    elif variant == "both":
+        changes[api.urn] = with_tags(api, {"cost:monthly-requests": "123456"})
+    elif variant == "none":
+        changes[stage.urn] = with_tags(stage, daily)
+    elif variant == "secret":
+        changes[stage.urn] = replace(stage, secret_paths=frozenset({"tags.cost:daily-requests"}))
+    elif variant == "unknown":
+        changes[stage.urn] = with_tags(stage, {"cost:daily-requests": UNKNOWN_STRING})
+    elif variant == "unknown-tags":
+        changes[api.urn] = with_properties(api, {"tags": UNKNOWN_STRING})
+    elif variant == "cache":
+        changes[stage.urn] = with_properties(
+            stage, {"cacheClusterEnabled": True, "cacheClusterSize": "1.6"}
+        )
+    copy = [changes.get(r.urn, r) for r in resources]
+    if variant == "two-stages":
+        copy.append(
+            replace(
+                stage,
+                urn=stage.urn + "-prod",
+                name=stage.name + "-prod",
+                properties={"stageName": "prod", "tags": {"cost:monthly-requests": "70000"}},
+            )
+        )
+    elif variant == "no-lambda":
+        copy = [r for r in copy if r.type != "aws:lambda/function:Function"]
+    return copy
+
+
+@st.composite
+def api_stacks(draw) -> list[Resource]:
+    variants = draw(st.lists(st.sampled_from(API_VARIANTS), min_size=1, max_size=4))
+    resources = [r for i, variant in enumerate(variants) for r in api_service(i, variant)]
+    if draw(st.booleans()):
+        resources += extras(resources)
+    return resources
+
+
+def switched(resources: list[Resource], apis: set[str]) -> list[Resource]:
+    """The stack with the REST APIs ``apis`` turned into HTTP APIs and their stages dropped, as
+    the HTTP-API rule does (whether or not the rule would find them eligible)."""
+    stages = stages_by_api(resources)
+    dropped = {s.urn for api in apis for s in stages.get(api, ())}
+    return [
+        _as_http_api(r, stages.get(r.urn, ())) if r.urn in apis else r
+        for r in resources
+        if r.urn not in dropped
+    ]
+
+
+@pytest.mark.parametrize("free_tier", [True, False])
+@SETTINGS
+@given(resources=api_stacks(), fail_closed=st.booleans(), data=st.data())
+def test_switching_rest_apis_to_http_is_repriced_exactly(free_tier, resources, fail_closed, data):
+    options = EstimateOptions(free_tier=free_tier, fail_closed=fail_closed)
+    _, run = estimate_with_run(resources, PRICES, options)
+    repricer = Repricer(run, PRICES, options, full_above=float("inf"))
+    apis = [r.urn for r in resources if r.type == "aws:apigateway/restApi:RestApi"]
+    for _ in range(2):
+        chosen = data.draw(st.sets(st.sampled_from(apis), min_size=1))
+        copy = switched(resources, chosen)
+        full = estimate(copy, PRICES, options).total_monthly_usd
+        assert_same_total(repricer._fast_total(tuple(copy)), full)
+        assert_same_total(repricer.total(copy), full)
+
+
+def test_the_switch_changes_the_total_it_reprices():
+    """The switch is priced, not ignored: REST requests cost more than HTTP ones, so the total
+    drops by what the full estimates say."""
+    resources = [r for i, v in enumerate(["stage", "api", "cache"]) for r in api_service(i, v)]
+    options = EstimateOptions(free_tier=False)
+    _, run = estimate_with_run(resources, PRICES, options)
+    repricer = Repricer(run, PRICES, options, full_above=float("inf"))
+    apis = {r.urn for r in resources if r.type == "aws:apigateway/restApi:RestApi"}
+    copy = switched(resources, apis)
+    full = estimate(copy, PRICES, options).total_monthly_usd
+    assert full < estimate(resources, PRICES, options).total_monthly_usd
+    assert_same_total(repricer._fast_total(tuple(copy)), full)
+
+
+class FastOnly(PricedStack):
+    """Prices every changed copy by re-pricing only what the change reaches, whatever share of
+    the stack it reaches, and fails if it would estimate the copy in full."""
+
+    @property
+    def _fast(self) -> Repricer:
+        return Repricer(
+            estimate_with_run(self.resources, self.prices, self.options)[1],
+            self.prices,
+            self.options,
+            full_above=float("inf"),
+        )
+
+    def total(self, resources):
+        fast = self._fast._fast_total(tuple(resources))
+        assert fast is not None, "estimated in full"
+        return fast
+
+
+@pytest.mark.parametrize("free_tier", [True, False])
+@pytest.mark.parametrize("fail_closed", [True, False])
+def test_the_http_api_rule_with_some_apis_not_eligible_is_repriced_exactly(free_tier, fail_closed):
+    variants = ["stage", "cache", "api", "secret", "two-stages", "unknown", "both"]
+    resources = [r for i, v in enumerate(variants) for r in api_service(i, v)]
+    options = EstimateOptions(free_tier=free_tier, fail_closed=fail_closed)
+    stack = price_stack(resources, PRICES, options)
+    fast = FastOnly(stack.resources, stack.prices, stack.options, stack.estimate)
+    full = FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)
+    (rec,) = http_api(fast)
+    assert rec == http_api(full)[0]
+    assert str(rec.new_total_monthly_usd) == str(http_api(full)[0].new_total_monthly_usd)
+    assert "api-1" not in rec.resources  # its stage's cache is REST only
+    assert "api-0" in rec.resources
+
+
+def _rewire(resources: list[Resource], case: str) -> list[Resource]:
+    """Changes to the traffic edges of three services (see the test below)."""
+    by_name = {r.name: r for r in resources}
+    if case == "no-integration-nor-permission":  # the Lambda gets no traffic
+        return [r for r in resources if r.name not in ("proxy-lambda-0", "invoke-0")]
+    if case == "no-integration":  # the permission's hint carries the traffic instead
+        return [r for r in resources if r.name != "proxy-lambda-0"]
+    if case == "no-profile":  # the Lambda's tokens flow nowhere: it prices them itself
+        return [r for r in resources if r.name != "model-1"]
+    if case == "no-api":
+        return [r for r in resources if r.name != "api-2"]
+    if case == "other-profile":  # two Lambdas call one profile, none calls the other
+        handler, model = by_name["handler-0"], by_name["model-1"]
+        moved = replace(
+            handler,
+            property_dependencies={
+                **handler.property_dependencies,
+                "environment": (model.urn, by_name["artifacts-0"].urn),
+            },
+        )
+        policy = by_name["handler-invoke-0"]
+        moved_policy = replace(
+            policy,
+            property_dependencies={**policy.property_dependencies, "policy": (model.urn,)},
+        )
+        changes = {moved.urn: moved, moved_policy.urn: moved_policy}
+        return [changes.get(r.urn, r) for r in resources]
+    if case == "profile-retyped":  # the Lambda calls a bucket where it called a profile
+        model = by_name["model-1"]
+        retyped = replace(model, type="aws:s3/bucket:Bucket", properties={})
+        return [retyped if r.urn == model.urn else r for r in resources]
+    if case == "added-integration":  # a second API sends traffic to handler-1
+        integration = by_name["proxy-lambda-1"]
+        added = replace(
+            integration,
+            urn=integration.urn + "-extra",
+            name="extra",
+            property_dependencies={
+                **integration.property_dependencies,
+                "restApi": (by_name["api-0"].urn,),
+            },
+        )
+        return [*resources[:20], added, *resources[20:]]
+    raise AssertionError(case)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no-integration-nor-permission",
+        "no-integration",
+        "no-profile",
+        "no-api",
+        "other-profile",
+        "added-integration",
+        "profile-retyped",
+    ],
+)
+@pytest.mark.parametrize("fail_closed", [True, False])
+def test_changed_traffic_edges_are_followed_exactly(case, fail_closed):
+    resources = [r for i in range(3) for r in service(i)]
+    options = EstimateOptions(free_tier=False, fail_closed=fail_closed)
+    before, run = estimate_with_run(resources, PRICES, options)
+    repricer = Repricer(run, PRICES, options, full_above=float("inf"))
+    copy = _rewire(resources, case)
+    full = estimate(copy, PRICES, options).total_monthly_usd
+    assert_same_total(repricer._fast_total(tuple(copy)), full)
+    # the same requests flow through the hint; the same tokens reach the same model through
+    # another profile (but fail-closed prices the profile left without traffic at its bound)
+    if case != "no-integration" and (case != "other-profile" or fail_closed):
+        assert full != before.total_monthly_usd

@@ -8,12 +8,16 @@ module gets the same total (exactly: the same ``Decimal``) from the base estimat
 1. **The change:** the resources of the copy that are not the very objects of the stack, the
    ones it adds and the ones it drops. Anything unusual — repeated URNs, the remaining resources
    in another order, a traffic pass that failed — and the copy is simply estimated in full.
-2. **Traffic** (:mod:`costline.usage.traffic`): the edges are the stack's when no changed
-   resource changes its type or references and none that traffic follows is added or dropped;
-   otherwise the copy is estimated in full (a change to the stack's shape, such as an API of
-   another kind, reaches most of it anyway). The figures are worked out again for every
-   resource downstream of a change (and for a REST API whose stage changed), and whatever
-   resource's figures differ from the stack's is re-priced.
+2. **Traffic** (:mod:`costline.usage.traffic`): the edges are the stack's, except into the
+   targets a change of shape reaches (a resource that plays a part in traffic whose type or
+   references changed, or that was added or dropped, such as a REST API turned into an HTTP API
+   with its stages dropped): those targets' edges are worked out again from the few resources
+   that can make one (:meth:`Repricer._rewired`), and a Lambda that starts or stops calling an
+   inference profile is re-priced (its pricer asks). The figures are worked out again for every
+   resource downstream of a change (a changed tag traffic reads, a target whose edges changed,
+   a REST API whose stage changed), and whatever resource's figures differ from the stack's in
+   what a pricer reads (values, secrecy, readability; not the details saying where they came
+   from, which only go into assumptions and findings) is re-priced.
 3. **Pricers that look at other resources** (:data:`LOOKUPS`): a change to a resource of one of
    the types a pricer looks up re-prices every resource that pricer prices (REST APIs and their
    stages, Lambdas and their provisioned-concurrency configs, S3 buckets and their lifecycle
@@ -60,7 +64,13 @@ from costline.pricers.base import Charge, PricingContext
 from costline.pricers.lambda_function import PC_CONFIG_TYPE
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
 from costline.pricing.model import PriceBook
-from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, GETS_PER_REQUEST, MONTHLY_REQUESTS
+from costline.usage.tags import (
+    DAILY_REQUESTS,
+    DAYS_PER_MONTH,
+    GETS_PER_REQUEST,
+    MONTHLY_REQUESTS,
+    DerivedValue,
+)
 from costline.usage.traffic import (
     PER_REQUEST_TAGS,
     PROFILE_TYPE,
@@ -69,6 +79,7 @@ from costline.usage.traffic import (
     Edge,
     derive_usage,
     incoming_edges,
+    traffic_edges,
 )
 
 S3_PREFIX = "aws:s3/"
@@ -91,8 +102,8 @@ LOOKUPS: tuple[tuple[frozenset[str], frozenset[str], str | None], ...] = (
 apart: any ``aws:s3/`` type changed re-prices every ``aws:s3/`` resource (lifecycle rules find
 their bucket by reference or by name). A pricer that consults the stack must be listed here."""
 
-TRAFFIC_TYPES = frozenset({*TRAFFIC_ROLES, REST_STAGE_TYPE})
-EDGE_INDEXES = ("lambdas-calling-a-profile",)
+_PROFILE_CALLERS = "lambdas-calling-a-profile"
+EDGE_INDEXES = (_PROFILE_CALLERS,)
 """Indexes built from the traffic edges and the targets' types alone."""
 
 
@@ -142,6 +153,31 @@ def _traffic_change(resource: Resource, before: Resource) -> str | None:
 
 
 _MISSING = object()
+
+
+def _same_figures(
+    now: Mapping[str, DerivedValue] | None, before: Mapping[str, DerivedValue] | None
+) -> bool:
+    """Whether a pricer reads the same figures from ``now`` as from ``before``: the same keys,
+    values, secrecy and readability. Only the details (where a figure came from, which name the
+    resources it flowed through and their types) may differ: they go into the assumptions and
+    findings a reader records, never into a charge."""
+    if now is before:
+        return True
+    if not now or not before:
+        return not now and not before
+    if now.keys() != before.keys():
+        return False
+    for key, value in now.items():
+        old = before[key]
+        if (
+            value.value != old.value
+            or type(value.value) is not type(old.value)
+            or value.secret != old.secret
+            or value.unreadable != old.unreadable
+        ):
+            return False
+    return True
 
 
 class Repricer:
@@ -216,6 +252,18 @@ class Repricer:
         return dict(outgoing)
 
     @cached_property
+    def _referrers(self) -> dict[str, list[str]]:
+        """URN → the URNs of the resources that play a part in traffic (:data:`TRAFFIC_ROLES`)
+        and reference it by a property dependency, in stack order."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for r in self.run.stack:
+            if r.type in TRAFFIC_ROLES:
+                for urns in r.property_dependencies.values():
+                    for u in urns:
+                        found[u].append(r.urn)
+        return found
+
+    @cached_property
     def _billed(self) -> dict[str, list[Charge]]:
         """URN → the charges its draft billed (after one count per group, with a price entry)."""
         entries = self.prices.entries
@@ -278,19 +326,33 @@ class Repricer:
         kept = [position[r.urn] for r in stack if r.urn in position]
         if any(a > b for a, b in pairwise(kept)):
             return None  # the stack's resources in another order: not what this mirrors
-        added = [r for r in changed if r.urn not in base]
         before = [base[r.urn] for r in changed if r.urn in base]
         touched = [*changed, *before, *removed]
         touched_types = {r.type for r in touched}
 
-        same_shape = all(
-            r.type == b.type
-            and r.property_dependencies == b.property_dependencies
-            and r.dependencies == b.dependencies
-            for r, b in ((r, base[r.urn]) for r in changed if r.urn in base)
-        ) and not any(r.type in TRAFFIC_TYPES for r in (*added, *removed))
-        if not same_shape:
-            return None
+        # traffic edges: the stack's, but for the targets a change of shape may reach
+        reshaped: list[tuple[Resource | None, Resource | None]] = [
+            (base.get(r.urn), r)
+            for r in changed
+            if r.urn not in base
+            or r.type != (b := base[r.urn]).type
+            or r.property_dependencies != b.property_dependencies
+        ]
+        reshaped += [(r, None) for r in removed]
+        incoming = self._incoming
+        rewired: set[str] = set()
+        callers_changed: set[str] = set()
+        base_indexes = run.context._indexes
+        indexes = edge_indexes(run)
+        if any(TRAFFIC_ROLES.get(r.type) for pair in reshaped for r in pair if r is not None):
+            incoming, rewired, callers = self._rewired(stack, by_urn, reshaped)
+            if _PROFILE_CALLERS in indexes:
+                before_callers = indexes[_PROFILE_CALLERS]
+                callers_changed = {u for u, now in callers.items() if now != (u in before_callers)}
+                if callers_changed:
+                    indexes[_PROFILE_CALLERS] = (before_callers - callers_changed) | frozenset(
+                        u for u in callers_changed if callers[u]
+                    )
 
         # traffic: the figures downstream of a change to what traffic reads (tags, types,
         # references)
@@ -304,6 +366,7 @@ class Repricer:
         for r in touched:
             if r.type == REST_STAGE_TYPE:
                 seeds.update(r.property_dependencies.get("restApi", ()))
+        seeds |= rewired
         downstream, pending = set(seeds), list(seeds)
         outgoing = self._outgoing
         while pending:
@@ -317,19 +380,19 @@ class Repricer:
             for t in outgoing.get(u, ())
             if (callee := by_urn.get(t)) is not None and callee.type == PROFILE_TYPE
         )
-        if self._too_many(len(downstream)):
-            return None
-        incoming = self._incoming
         targets = [u for u in incoming if u in downstream and u in by_urn]  # the stack's order
         derived = (
             derive_usage(stack, run.tags, incoming=incoming, targets=targets) if targets else {}
         )
-        reprice = {r.urn for r in changed}
-        reprice.update(u for u in targets if derived.get(u) != run.derived.get(u))
+        reprice = {r.urn for r in changed} | callers_changed
+        base_derived = run.derived
+        reprice.update(
+            u
+            for u in downstream
+            if u in by_urn and not _same_figures(derived.get(u), base_derived.get(u))
+        )
 
         # pricers that look at other resources; the stack's indexes their inputs leave alone
-        base_indexes = run.context._indexes
-        indexes = edge_indexes(run)
         priced_types: set[str] = set()
         for seen, prices_types, index in LOOKUPS:
             if touched_types & seen:
@@ -418,6 +481,136 @@ class Repricer:
         return self._sum(
             {p: s for p, s in self._entry_sums.items() if p not in price_ids}, new_sums
         )
+
+    def _rewired(
+        self,
+        stack: tuple[Resource, ...],
+        by_urn: Mapping[str, Resource],
+        reshaped: list[tuple[Resource | None, Resource | None]],
+    ) -> tuple[Mapping[str, list[Edge]], set[str], dict[str, bool]]:
+        """The copy's traffic edges when ``reshaped`` (the stack's and the copy's version of each
+        resource whose type or references changed, or that was added or dropped) may change them:
+        the copy's :func:`~costline.usage.traffic.incoming_edges`, the URNs whose incoming edges
+        differ from the stack's, and, for each Lambda that may have started or stopped calling an
+        inference profile, whether it calls one in the copy.
+
+        Edges go from an API to a Lambda and from a Lambda to a profile or bucket; which exist
+        depends only on the resources that play a part in traffic and their references. So the
+        edges that can change are those into the *reached* targets: the reshaped Lambdas and
+        Lambda targets themselves, and whatever a reshaped resource's edges pointed to in the
+        stack or may point to in the copy. Each reached target's edges are worked out again by
+        :func:`~costline.usage.traffic.traffic_edges` over the few resources that can make one
+        into it (its referrers, the APIs they name, the Lambdas sharing a role with a role
+        policy that names it), in the copy's order, which is the order a full pass lists them in;
+        every other target keeps the stack's edges."""
+        base_referrers = self._referrers
+        outgoing = self._outgoing
+        role_of = TRAFFIC_ROLES.get
+        new_referrers: dict[str, list[str]] = defaultdict(list)
+        for _, r in reshaped:
+            if r is not None and r.type in TRAFFIC_ROLES:
+                for urns in r.property_dependencies.values():
+                    for u in urns:
+                        new_referrers[u].append(r.urn)
+
+        def referrers(urn: str) -> list[Resource]:
+            """The copy's resources that play a part in traffic and reference ``urn``."""
+            found = []
+            for u in dict.fromkeys((*base_referrers.get(urn, ()), *new_referrers.get(urn, ()))):
+                r = by_urn.get(u)
+                if (
+                    r is not None
+                    and r.type in TRAFFIC_ROLES
+                    and any(urn in urns for urns in r.property_dependencies.values())
+                ):
+                    found.append(r)
+            return found
+
+        def all_references(r: Resource) -> list[str]:
+            return [u for urns in r.property_dependencies.values() for u in urns]
+
+        reached: set[str] = set()
+        for before, now in reshaped:
+            if before is not None and role_of(before.type) is not None:
+                reached.add(before.urn)  # the edges into it, and out of it in the stack
+                reached.update(outgoing.get(before.urn, ()))
+                reached.update(all_references(before))
+            if now is None or (role := role_of(now.type)) is None:
+                continue
+            reached.add(now.urn)
+            reached.update(all_references(now))
+            if role == "lambda":  # what its role's policies name
+                for policy in (
+                    p
+                    for r in now.property_dependencies.get("role", ())
+                    for p in referrers(r)
+                    if role_of(p.type) == "role policy"
+                ):
+                    reached.update(policy.property_dependencies.get("policy", ()))
+            elif role == "api":  # the Lambdas its integrations and permissions name
+                for r in referrers(now.urn):
+                    if role_of(r.type) in ("integration", "permission"):
+                        reached.update(all_references(r))
+
+        cast: dict[str, Resource] = {}  # what can make an edge into a reached target
+        for urn in reached:
+            target = by_urn.get(urn)
+            role = role_of(target.type) if target is not None else None
+            if target is None or role not in ("lambda", "lambda target"):
+                continue
+            cast[urn] = target
+            for r in referrers(urn):
+                kind = role_of(r.type)
+                if role == "lambda" and kind in ("integration", "permission"):
+                    cast[r.urn] = r
+                    for u in all_references(r):
+                        if (api := by_urn.get(u)) is not None and role_of(api.type) == "api":
+                            cast[u] = api
+                elif role == "lambda target" and kind in ("lambda", "role policy"):
+                    cast[r.urn] = r
+                    if kind == "role policy":
+                        for role_urn in r.property_dependencies.get("role", ()):
+                            for fn in referrers(role_urn):
+                                if role_of(fn.type) == "lambda":
+                                    cast[fn.urn] = fn
+        position = self._position
+        if all(u in position for u in cast):
+            ordered = [cast[u] for u in sorted(cast, key=position.__getitem__)]
+        else:  # an added resource: the copy's order
+            ordered = [r for r in stack if r.urn in cast]
+        new_incoming: dict[str, list[Edge]] = defaultdict(list)
+        for edge in traffic_edges(ordered):
+            if edge.target in reached:
+                new_incoming[edge.target].append(edge)
+
+        base_incoming = self._incoming
+        rewired = {u for u in reached if new_incoming.get(u, []) != base_incoming.get(u, [])}
+        incoming: Mapping[str, list[Edge]] = base_incoming
+        if rewired:
+            incoming = dict(base_incoming)
+            for urn in rewired:
+                if new_incoming.get(urn):
+                    incoming[urn] = new_incoming[urn]
+                else:
+                    incoming.pop(urn, None)
+        # the Lambdas with an edge into a reached target (whose edges or type may have changed),
+        # before or after: whether they call an inference profile in the copy (their other
+        # edges are the stack's, into targets of the same type)
+        new_outgoing: dict[str, list[str]] = defaultdict(list)
+        for edges in new_incoming.values():
+            for edge in edges:
+                new_outgoing[edge.source].append(edge.target)
+        sources = {e.source for u in reached for e in base_incoming.get(u, ())} | set(new_outgoing)
+        callers = {}
+        for source in sources:
+            if by_urn.get(source) is None:
+                continue
+            called = [t for t in outgoing.get(source, ()) if t not in reached]
+            called += new_outgoing.get(source, ())
+            callers[source] = any(
+                (t := by_urn.get(u)) is not None and t.type == PROFILE_TYPE for u in called
+            )
+        return incoming, rewired, callers
 
     @staticmethod
     def _sum(*parts: Mapping[str, Decimal]) -> Decimal:
