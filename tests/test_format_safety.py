@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
@@ -31,6 +32,7 @@ from costline.cli.main import main
 from costline.core.text import one_line
 from costline.render.templates import render
 from costline.render.view import ReportView
+from tests.test_infracost_output import ROOT_SCHEMA as INFRACOST_SCHEMA
 from tests.test_output_safety import HOSTILE, UNSAFE, html_tags, markdown_shape
 from tests.test_secrets import DURATION, LAMBDA, PROFILE, export
 
@@ -288,3 +290,141 @@ def test_json_formats_escape_every_control_character(tmp_path, fmt, word):
     else:
         names = {r["name"] for r in document["projects"][0]["breakdown"]["resources"]}
     assert word in names  # the exact name, as data
+
+
+# --- verdicts agree across formats --------------------------------------------------------------
+def verdict_export(folder: Path, *, output_tokens: bool) -> Path:
+    """A Lambda (1,000 requests, free) and a Claude 3 Haiku profile: 1,000 requests × 10 input
+    tokens = 10,000 tokens × $0.25/M = $0.0025; with ``output_tokens``, 1,000 × 20 = 20,000 ×
+    $1.25/M = $0.025 more ($0.0275); without, the output tokens are not known."""
+    tags = {"cost:monthly-requests": "1000", "cost:input-tokens": "10", "cost:bedrock-model": HAIKU}
+    if output_tokens:
+        tags["cost:output-tokens"] = "20"
+    return export(
+        folder,
+        [
+            (LAMBDA, "fn", {"tags": {"cost:monthly-requests": "1000", **DURATION}}),
+            (PROFILE, "model", {"tags": tags}),
+        ],
+    )
+
+
+def every_format(source: Path, *extra: str) -> dict[str, str]:
+    texts = {}
+    for fmt in ("table", "markdown", "html", "json", "infracost-json"):
+        result = cli("estimate", "--from-preview", source, "--format", fmt, *FAST, *extra)
+        assert result.exit_code == 0, result.output
+        texts[fmt] = result.stdout
+    checked = cli("check", "--from-preview", source, *FAST, *extra)
+    assert checked.exit_code == 0, checked.output
+    texts["check"] = checked.stdout.splitlines()[0]
+    return texts
+
+
+def infracost_resource(text: str, name: str) -> dict[str, Any]:
+    document = json.loads(text)
+    jsonschema.validate(document, INFRACOST_SCHEMA)  # the gaps stay within Infracost's schema
+    (project,) = document["projects"]
+    (resource,) = [r for r in project["breakdown"]["resources"] if r["name"] == name]
+    return resource
+
+
+def test_a_complete_estimate_reads_complete_in_every_format(tmp_path):
+    texts = every_format(verdict_export(tmp_path, output_tokens=True))
+    assert texts["check"] == "costline check passed (no limits set): $0.03/month"
+    assert texts["table"].splitlines()[0].endswith("· all costs known")
+    assert texts["markdown"].splitlines()[0].endswith("· all costs known")
+    assert json.loads(texts["json"])["complete"] is True
+    model = infracost_resource(texts["infracost-json"], "model")
+    assert model["monthlyCost"] == "0.0275"
+    assert [c["monthlyCost"] for c in model["costComponents"]] == ["0.0025", "0.025"]
+    assert "incomplete" not in model["metadata"] and "bounded" not in model["metadata"]
+    for fmt, text in texts.items():
+        if fmt == "json":
+            continue  # its field names say "incomplete"; its "complete" is checked above
+        assert "incomplete" not in text.lower(), fmt
+        assert "worst-case bounds" not in text.lower(), fmt
+
+
+def test_an_incomplete_estimate_reads_incomplete_in_every_format(tmp_path):
+    texts = every_format(verdict_export(tmp_path, output_tokens=False))
+    assert texts["check"] == (
+        "costline check passed (no limits set), but the estimate is incomplete: $0.00/month + "
+        "1 resource not fully priced: model (cost:output-tokens missing)"
+    )
+    assert "· incomplete: model (cost:output-tokens missing)" in texts["table"].splitlines()[0]
+    assert "⚠️ incomplete" in texts["markdown"].splitlines()[0]
+    assert json.loads(texts["json"])["complete"] is False
+    # Infracost JSON has no verdict field: the unknown cost is a cost component with no cost
+    # (as Infracost shows a cost it cannot compute), and the resource's metadata says why
+    model = infracost_resource(texts["infracost-json"], "model")
+    assert model["monthlyCost"] == "0.0025"  # the known part: 10,000 input tokens
+    unknown = model["costComponents"][-1]
+    assert unknown == {
+        "name": "Not in the total (incomplete): cost:output-tokens missing",
+        "unit": "",
+        "hourlyQuantity": None,
+        "monthlyQuantity": None,
+        "price": None,
+        "hourlyCost": None,
+        "monthlyCost": None,
+    }
+    assert model["metadata"]["incomplete"] == ["cost:output-tokens missing"]
+    assert "incomplete" not in infracost_resource(texts["infracost-json"], "fn")["metadata"]
+
+
+def test_worst_case_bounds_are_said_in_every_format(tmp_path):
+    # fail-closed: the output tokens at their bound, 4,096 per request: 4,096,000 × $1.25/M =
+    # $5.12, plus the $0.0025 of input: $5.1225
+    texts = every_format(verdict_export(tmp_path, output_tokens=False), "--fail-closed")
+    assert "including 1 resource priced at worst-case bounds: model" in texts["check"]
+    assert "includes worst-case bounds for 1 resource: model" in texts["table"].splitlines()[0]
+    assert "includes worst-case bounds for 1 resource" in texts["markdown"].splitlines()[0]
+    model = infracost_resource(texts["infracost-json"], "model")
+    assert model["monthlyCost"] == "5.1225"
+    assert model["metadata"]["bounded"] == ["cost:output-tokens at its bound 4096"]
+    assert "incomplete" not in model["metadata"]
+
+
+def test_a_cost_on_no_listed_resource_is_still_missing_from_the_infracost_total(tmp_path):
+    """An EC2 instance costline does not price is an Infracost 'unsupported' resource; the cost
+    it leaves out is named on one entry with no figures, as ``check`` names it."""
+    source = export(
+        tmp_path,
+        [
+            (LAMBDA, "fn", {"tags": {"cost:monthly-requests": "1000", **DURATION}}),
+            ("aws:ec2/instance:Instance", "vm", {"instanceType": "t3.micro"}),
+        ],
+    )
+    texts = every_format(source)
+    assert texts["check"] == (
+        "costline check passed (no limits set), but the estimate is incomplete: $0.00/month + "
+        "1 resource not fully priced: vm (aws:ec2/instance:Instance not priced by costline)"
+    )
+    document = json.loads(texts["infracost-json"])
+    jsonschema.validate(document, INFRACOST_SCHEMA)
+    (project,) = document["projects"]
+    fn, rest = project["breakdown"]["resources"]
+    assert fn["name"] == "fn" and "incomplete" not in fn["metadata"]
+    assert rest == {
+        "name": "Costs not in the total (incomplete)",
+        "metadata": {"incomplete": ["vm: aws:ec2/instance:Instance not priced by costline"]},
+        "hourlyCost": None,
+        "monthlyCost": None,
+        "costComponents": [
+            {
+                "name": "Not in the total (incomplete): vm: aws:ec2/instance:Instance not priced "
+                "by costline",
+                "unit": "",
+                "hourlyQuantity": None,
+                "monthlyQuantity": None,
+                "price": None,
+                "hourlyCost": None,
+                "monthlyCost": None,
+            }
+        ],
+        "subresources": [],
+    }
+    # Infracost's own counts: the Lambda supported, the instance not; the entry is not counted
+    assert document["summary"]["totalDetectedResources"] == 2
+    assert document["summary"]["unsupportedResourceCounts"] == {"aws:ec2/instance:Instance": 1}

@@ -19,6 +19,12 @@ How costline's report maps onto it:
   (Infracost's month);
 * a resource whose cost depends on usage that was not declared has ``monthlyCost: null``, as
   Infracost shows usage-based costs with no usage;
+* Infracost's format has no verdict, so an incomplete estimate says so where its readers look:
+  each cost costline could not determine is a cost component with no figures (as Infracost
+  shows a cost it cannot compute), named ``Not in the total (incomplete): <what>``, on its
+  resource (or, for a stack-wide gap or a resource not listed, on one entry named
+  :data:`NOT_IN_TOTAL`), and the resource's ``metadata`` lists it under ``incomplete``; a
+  resource priced in part at a fail-closed worst-case bound lists what under ``bounded``;
 * with a baseline, ``pastBreakdown`` carries the baseline's totals (its resources are in
   costline's own report) and ``diff`` the change; without one the past is empty (0), as for a
   first Infracost run.
@@ -77,15 +83,75 @@ def _component(item: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _resource(resource: Mapping[str, Any]) -> dict[str, Any]:
+NOT_IN_TOTAL = "Costs not in the total (incomplete)"
+"""The entry that lists what is missing from the estimate but belongs to no listed resource."""
+UNKNOWN_COMPONENT = "Not in the total (incomplete): {}"
+
+
+def _unknown(what: str) -> dict[str, Any]:
+    """A cost costline could not determine, as a cost component with no figures."""
+    return {
+        "name": UNKNOWN_COMPONENT.format(what),
+        "unit": "",
+        "hourlyQuantity": None,
+        "monthlyQuantity": None,
+        "price": None,
+        "hourlyCost": None,
+        "monthlyCost": None,
+    }
+
+
+def _gaps(listed: Any) -> dict[str | None, list[str]]:
+    """The report's ``incomplete`` or ``bounded`` gaps: resource URN (None: the stack) → what,
+    in order, each once."""
+    grouped: dict[str | None, list[str]] = {}
+    for gap in listed if isinstance(listed, list) else ():
+        whats = grouped.setdefault(gap.get("resource_urn"), [])
+        what = str(gap.get("what") or "unknown")
+        if what not in whats:
+            whats.append(what)
+    return grouped
+
+
+def _resource(
+    resource: Mapping[str, Any], missing: Sequence[str] = (), bounded: Sequence[str] = ()
+) -> dict[str, Any]:
     known = resource["status"] != "usage_missing"
     monthly = resource["monthly_usd"] if known else None
+    metadata: dict[str, Any] = {"urn": resource["urn"], "type": resource["type"]}
+    if missing:
+        metadata["incomplete"] = list(missing)
+    if bounded:
+        metadata["bounded"] = list(bounded)
     return {
         "name": resource["name"],
-        "metadata": {"urn": resource["urn"], "type": resource["type"]},
+        "metadata": metadata,
         "hourlyCost": _hourly(monthly),
         "monthlyCost": _text(monthly),
-        "costComponents": [_component(item) for item in resource["line_items"]],
+        "costComponents": [_component(item) for item in resource["line_items"]]
+        + [_unknown(what) for what in missing],
+        "subresources": [],
+    }
+
+
+def _not_in_total(
+    gaps: Mapping[str | None, list[str]], names: Mapping[str, str]
+) -> dict[str, Any] | None:
+    """The entry for what is missing but on no listed resource (``names``: URN → name of the
+    resources not listed); None when there is none."""
+    whats = [
+        f"{names.get(urn, urn) if urn else 'the stack'}: {what}"
+        for urn, listed in gaps.items()
+        for what in listed
+    ]
+    if not whats:
+        return None
+    return {
+        "name": NOT_IN_TOTAL,
+        "metadata": {"incomplete": whats},
+        "hourlyCost": None,
+        "monthlyCost": None,
+        "costComponents": [_unknown(what) for what in whats],
         "subresources": [],
     }
 
@@ -122,9 +188,16 @@ def _summary(resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
 def infracost_project(report: Mapping[str, Any], name: str) -> dict[str, Any]:
     """One stack's report as an Infracost project named ``name``."""
     resources = report["resources"]
-    priced = [
-        _resource(r) for r in resources if r["status"] not in _UNPRICED and r["status"] != "free"
-    ]
+    missing, bounded = _gaps(report.get("incomplete")), _gaps(report.get("bounded"))
+    listed = [r for r in resources if r["status"] not in _UNPRICED and r["status"] != "free"]
+    priced = [_resource(r, missing.get(r["urn"], ()), bounded.get(r["urn"], ())) for r in listed]
+    shown = {r["urn"] for r in listed}
+    rest = _not_in_total(
+        {urn: whats for urn, whats in missing.items() if urn not in shown},
+        {r["urn"]: r["name"] for r in resources},
+    )
+    if rest is not None:
+        priced.append(rest)
     total = report["total_monthly_usd"]
     baseline = report.get("baseline")
     past_total = baseline["total_monthly_usd"] if baseline else ZERO
