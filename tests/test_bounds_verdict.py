@@ -218,13 +218,14 @@ def test_a_secret_timeout_is_not_shown_as_the_duration_bound(pack, tmp_path):
 
 # --- many stacks (--config costline.yml) --------------------------------------------------------
 def test_the_multi_stack_verdict_says_which_stacks_include_bounds(tmp_path):
-    """One program, stack ``dev``: ``fn`` as above ($6.03 fail-closed, $0.20 fail-open with its
-    duration missing), run as two projects of one costline.yml: $12.07 (2 × $6.033345) in all
-    under --fail-closed."""
+    """One program, stacks ``dev`` and ``prod`` alike: ``fn`` as above ($6.03 fail-closed, $0.20
+    fail-open with its duration missing), run as two projects of one costline.yml: $12.07
+    (2 × $6.033345) in all under --fail-closed."""
     program = tmp_path / "svc"
     program.mkdir()
     (program / "Pulumi.yaml").write_text("name: svc\nruntime: python\n")
-    (program / "Pulumi.dev.yaml").write_text("config:\n  aws:region: us-east-1\n")
+    for stack in ("dev", "prod"):  # two stacks alike (a stack is listed once)
+        (program / f"Pulumi.{stack}.yaml").write_text("config:\n  aws:region: us-east-1\n")
     (program / "__main__.py").write_text(
         "import pulumi_aws as aws\n\n"
         'aws.lambda_.Function("fn", runtime="python3.12", handler="app.handler", '
@@ -235,7 +236,7 @@ def test_the_multi_stack_verdict_says_which_stacks_include_bounds(tmp_path):
     config.write_text(
         "version: 1\nprojects:\n"
         "  - path: svc\n    stack: dev\n    name: one\n    budget_usd: 10\n"
-        "  - path: svc\n    stack: dev\n    name: two\n    budget_usd: 5\n"
+        "  - path: svc\n    stack: prod\n    name: two\n    budget_usd: 5\n"
     )
     comment = tmp_path / "comment.md"
     closed = CliRunner().invoke(

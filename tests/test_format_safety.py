@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,15 @@ def cli(*args: str | Path):
 # --- the combined report (--config costline.yml) ----------------------------------------------
 def config_file(folder: Path, names: list[str]) -> Path:
     """costline.yml with one stack of the component fixture (an $18.73 Lambda) per name, each with
-    a $100 budget; names written as JSON strings (valid YAML) so any character survives."""
+    a $100 budget; names written as JSON strings (valid YAML) so any character survives. The
+    stacks are ``s0``, ``s1``... of a copy of the fixture (a stack is listed once), each with the
+    fixture's ``dev`` config."""
+    program = folder / "component"
+    shutil.copytree(PROGRAM, program, ignore=shutil.ignore_patterns("__pycache__"))
     lines = ["version: 1", "projects:"]
-    for name in names:
-        lines.append(f"  - {{path: {json.dumps(str(PROGRAM))}, name: {json.dumps(name)}, ")
+    for index, name in enumerate(names):
+        shutil.copy(PROGRAM / "Pulumi.dev.yaml", program / f"Pulumi.s{index}.yaml")
+        lines.append(f"  - {{path: component, stack: s{index}, name: {json.dumps(name)}, ")
         lines[-1] += "budget_usd: 100}"
     path = folder / "costline.yml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -183,11 +189,12 @@ def test_the_combined_heading_says_within_budget_only_of_stacks_with_a_budget(tm
     # one stack with a $100 budget, one without; the component's Lambda costs $18.73 (3,000,000
     # requests: 2,000,000 billable × $0.20/M = $0.40; 3,000,000 × 0.5 s × 1 GB = 1,500,000
     # GB-s, 1,100,000 after the free 400,000, × $0.0000166667 = $18.33), within $100
+    shutil.copytree(PROGRAM, tmp_path / "copy", ignore=shutil.ignore_patterns("__pycache__"))
     config = tmp_path / "costline.yml"
-    config.write_text(
+    config.write_text(  # the fixture and a copy of it: a stack is listed once
         "version: 1\nprojects:\n"
         f"  - {{path: {json.dumps(str(PROGRAM))}, name: capped, budget_usd: 100}}\n"
-        f"  - {{path: {json.dumps(str(PROGRAM))}, name: open}}\n",
+        "  - {path: copy, name: open}\n",
         encoding="utf-8",
     )
     md = tmp_path / "comment.md"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -20,9 +21,27 @@ FAST = ("--what-if", "none", "--no-recommendations")
 
 
 def write_config(folder: Path, body: str) -> Path:
+    """``costline.yml`` in ``folder``: ``ROOT`` is the reference program, ``COPY`` a copy of it
+    (a stack is listed once: the same stack twice would count twice in the total)."""
     path = folder / "costline.yml"
+    if "COPY" in body:
+        body = body.replace("COPY", os.path.relpath(reference_copy(folder), folder))
     path.write_text(body.replace("ROOT", os.path.relpath(ROOT, folder)))
     return path
+
+
+def reference_copy(folder: Path) -> Path:
+    """The reference program copied into ``folder``, run by this interpreter (as the bundled
+    one is); its total is the reference's, $102.2875/month."""
+    copy = folder / "reference-copy"
+    if not copy.exists():
+        shutil.copytree(
+            ROOT / "program", copy / "program", ignore=shutil.ignore_patterns("__pycache__")
+        )
+        project = (ROOT / "Pulumi.yaml").read_text()
+        (copy / "Pulumi.yaml").write_text(project.replace("virtualenv: .venv", ""))
+        shutil.copy(ROOT / "Pulumi.dev.yaml", copy / "Pulumi.dev.yaml")
+    return copy
 
 
 def run(*args: str):
@@ -37,7 +56,7 @@ projects:
   - path: ROOT
     name: roomy
     budget_usd: 150
-  - path: ROOT
+  - path: COPY
     stack: dev
     name: tight
     budget_usd: 102.28
@@ -78,7 +97,7 @@ def test_a_stack_with_bad_input_is_reported_and_the_others_still_run(tmp_path):
 projects:
   - path: ROOT
     name: good
-  - path: ROOT
+  - path: COPY
     name: broken
     usage_file: missing.yml
 """,
@@ -98,7 +117,7 @@ projects:
 def test_infracost_json_has_a_project_per_stack(tmp_path):
     config = write_config(
         tmp_path,
-        "version: 1\nprojects:\n  - path: ROOT\n    name: a\n  - path: ROOT\n    name: b\n",
+        "version: 1\nprojects:\n  - path: ROOT\n    name: a\n  - path: COPY\n    name: b\n",
     )
     result = run("estimate", "--config", str(config), "--format", "infracost-json")
     assert result.exit_code == 0, result.output
@@ -111,9 +130,12 @@ def test_config_mistakes_are_one_line_errors_naming_the_place(tmp_path):
     cases = {
         "version: 2\nprojects: [{path: ROOT}]\n": "version: 1 was expected",
         "version: 1\nprojects: [{path: ROOT, budgte_usd: 5}]\n": "projects/0: Additional",
-        "version: 1\nprojects: [{path: ROOT, budget_usd: -1}]\n": "budget_usd: -1 is less",
+        "version: 1\nprojects: [{path: ROOT, budget_usd: -1}]\n": "-1 is not a non-negative",
         "version: 1\nprojects: [{path: nowhere}]\n": "nowhere: no Pulumi.yaml there",
-        "version: 1\nprojects: [{path: ROOT, name: x}, {path: ROOT, name: x}]\n": "repeated: x",
+        "version: 1\nprojects: [{path: ROOT, name: x}, {path: COPY, name: x}]\n": "repeated: x",
+        "version: 1\nprojects: [{path: ROOT, name: x}, {path: ROOT, name: y}]\n": (
+            "projects/1: the same program and stack as projects/0"
+        ),
         "a: &a [1]\nb: *a\n": "YAML aliases are not allowed",
         "version: 1\nprojects: [\n": "not valid YAML",
     }

@@ -150,12 +150,12 @@ def test_an_incomplete_stack_makes_the_total_a_lower_bound(tmp_path):
 
 
 def test_every_stack_known_says_so_and_a_warning_leads(tmp_path):
-    project(tmp_path, {"known": USAGE})
+    project(tmp_path, {"known": USAGE, "twin": USAGE})  # a stack is listed once
     path = config(
         tmp_path,
         "version: 1\nprojects:\n"
         "  - {path: ingest, stack: known, name: roomy, budget_usd: 100}\n"
-        "  - {path: ingest, stack: known, name: close, budget_usd: 7, warn_at_percent: 90}\n",
+        "  - {path: ingest, stack: twin, name: close, budget_usd: 7, warn_at_percent: 90}\n",
     )
     result = costline("check", "--config", str(path), "--report", "comment.md", *FAST, cwd=tmp_path)
     assert result.returncode == 0, result.stderr  # $6.89 is 98% of $7: a warning, not a failure
@@ -177,11 +177,11 @@ def test_every_stack_known_says_so_and_a_warning_leads(tmp_path):
 
 
 def test_a_stack_that_cannot_be_estimated_leads_the_heading(tmp_path):
-    project(tmp_path, {"known": USAGE})
+    project(tmp_path, {"known": USAGE, "twin": USAGE})
     path = config(
         tmp_path,
         "version: 1\nprojects:\n  - {path: ingest, stack: known}\n"
-        "  - {path: ingest, stack: known, name: broken, usage_file: missing.yml}\n",
+        "  - {path: ingest, stack: twin, name: broken, usage_file: missing.yml}\n",
     )
     result = costline("estimate", "--config", str(path), "-o", "comment.md", *FAST, cwd=tmp_path)
     assert result.returncode == 2

@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ import yaml
 from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem, note
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
+from costline.core.limits import (
+    LimitError,
+    check_number_text,
+    load_yaml,
+    strict_safe_loader,
+    yaml_problem,
+)
+from costline.core.text import one_line
 from costline.render.combined import (
     StackResult,
     combined_json,
@@ -57,6 +66,13 @@ from costline.render.view import ReportView
 CONFIG_VERSION = 1
 MAX_CONFIG_BYTES = 1_000_000
 MAX_STACKS = 500
+MAX_BUDGET_USD = Decimal("1e15")
+
+_ONE_LINE = {"not": {"pattern": r"[\x00-\x1f\x7f]"}}
+"""Text with no control character: no line break to split a report's line, no escape sequence."""
+_PATH = {"type": "string", "minLength": 1, "maxLength": 4096, **_ONE_LINE}
+STACK_NAME = r"^[A-Za-z0-9_.\-]{1,100}$"
+"""A Pulumi stack name (its file is ``Pulumi.<stack>.yaml``): no path separator, no shell text."""
 
 CONFIG_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -73,19 +89,39 @@ CONFIG_SCHEMA: Mapping[str, Any] = {
                 "required": ["path"],
                 "additionalProperties": False,
                 "properties": {
-                    "path": {"type": "string", "minLength": 1},
-                    "stack": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-/]{1,100}$"},
+                    "path": _PATH,
+                    "stack": {"type": "string", "pattern": STACK_NAME, **_ONE_LINE},
                     "name": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "budget_usd": {"type": "number", "minimum": 0},
+                    "budget_usd": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": float(MAX_BUDGET_USD),
+                    },
                     "warn_at_percent": {"type": "number", "minimum": 0, "maximum": 100},
-                    "usage_file": {"type": "string", "minLength": 1},
-                    "region": {"type": "string", "pattern": r"^[a-z]{2}(-[a-z]+)+-\d$"},
-                    "baseline": {"type": "string", "minLength": 1},
+                    "usage_file": _PATH,
+                    "region": {
+                        "type": "string",
+                        "pattern": r"^[a-z]{2}(-[a-z]+)+-\d$",
+                        **_ONE_LINE,
+                    },
+                    "baseline": _PATH,
                 },
             },
         },
     },
 }
+
+_TAKES = {
+    "path": "a path (one line of text)",
+    "usage_file": "a path (one line of text)",
+    "baseline": "a path (one line of text)",
+    "stack": "a stack name (letters, digits, '-', '_' and '.'; no path separator or spaces)",
+    "name": "a stack's display name (text, at most 200 characters)",
+    "budget_usd": f"a non-negative number of USD (at most {MAX_BUDGET_USD:,.0f})",
+    "warn_at_percent": "a number from 0 to 100",
+    "region": "an AWS region such as eu-west-1",
+}
+"""What each key of a stack's entry takes, as its error message says it."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +148,34 @@ class StackOutcome:
     error: str | None = None
 
 
-class _NumbersAsDecimal(yaml.SafeLoader):
-    """YAML with every float read as an exact Decimal from its text."""
+class _NotFinite:
+    """A YAML ``.nan`` or ``.inf``: kept as written, so the error can quote it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
 
 
-_NumbersAsDecimal.add_constructor(
-    "tag:yaml.org,2002:float",
-    lambda loader, node: Decimal(loader.construct_scalar(node)),  # type: ignore[arg-type]
-)
+def _decimal_float(loader: Any, node: Any) -> Decimal | _NotFinite:
+    """A YAML float as the exact Decimal its text says (within the number-length limit)."""
+    text = check_number_text(loader, node)
+    plain = text.replace("_", "")
+    try:
+        value = Decimal(plain)
+    except InvalidOperation:  # .nan, .inf, 1:30 (YAML 1.1's base 60)
+        value = None
+    return value if value is not None and value.is_finite() else _NotFinite(text)
+
+
+@functools.cache
+def _config_loader() -> Any:
+    """The safe loader within costline's limits, refusing a key given twice, with floats as
+    exact Decimals."""
+    loader: Any = type("ConfigLoader", (strict_safe_loader(),), {})
+    loader.add_constructor("tag:yaml.org,2002:float", _decimal_float)
+    return loader
 
 
 def _shown(path: Path) -> Path:
@@ -129,37 +185,54 @@ def _shown(path: Path) -> Path:
     return path.relative_to(cwd) if path.is_relative_to(cwd) else path
 
 
-def load_config(path: Path) -> list[StackEntry]:
-    """The stacks listed in ``path``; any problem is an exit-2 one-liner naming the file."""
+def _read_config(path: Path) -> str:
+    """The config file's text: at most :data:`MAX_CONFIG_BYTES` are read (``/dev/zero`` or a
+    pipe that never ends is refused, not read into memory)."""
     try:
-        if path.stat().st_size > MAX_CONFIG_BYTES:
-            raise InputProblem(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes")
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise InputProblem(f"{path}: cannot read the config file ({exc.strerror})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise InputProblem(f"{path}: larger than {MAX_CONFIG_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputProblem(f"{path}: the config file is not UTF-8 text") from None
+
+
+def load_config(path: Path) -> list[StackEntry]:
+    """The stacks listed in ``path``; any problem is an exit-2 one-liner naming the file."""
+    text = _read_config(path)
     try:
         if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text)):
             raise InputProblem(f"{path}: YAML aliases are not allowed in the config file")
-        document = yaml.load(text, Loader=_NumbersAsDecimal)
+        document = load_yaml(text, _config_loader())
     except yaml.YAMLError as exc:
-        raise InputProblem(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    plain = _json_numbers(document)
+        raise InputProblem(f"{path}: not valid YAML ({yaml_problem(exc)})") from None
+    except LimitError as exc:
+        raise InputProblem(f"{path}: {exc}") from None
     errors = sorted(
-        jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(plain), key=lambda e: e.path
+        jsonschema.Draft202012Validator(CONFIG_SCHEMA).iter_errors(_json_numbers(document)),
+        key=lambda e: [(0, p) if isinstance(p, int) else (1, str(p)) for p in e.absolute_path],
     )
     if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise InputProblem(f"{path}: {where}: {first.message}")
+        raise InputProblem(f"{path}: {_schema_problem(errors[0], document)}")
     base = path.resolve().parent
     entries = []
-    for item in document["projects"]:
+    seen: dict[tuple[Path, str], int] = {}
+    for index, item in enumerate(document["projects"]):
         program = _shown((base / item["path"]).resolve())
         if not (program / "Pulumi.yaml").is_file() and not (program / "Pulumi.yml").is_file():
             raise InputProblem(f"{path}: {item['path']}: no Pulumi.yaml there")
         stack = item.get("stack", "dev")
+        first = seen.setdefault((program.resolve(), stack), index)
+        if first != index:
+            raise InputProblem(
+                f"{path}: projects/{index}: the same program and stack as projects/{first} "
+                f"({item['path']}, stack {stack}); list each stack once (its cost would count "
+                "twice in the total)"
+            )
         entries.append(
             StackEntry(
                 name=item.get("name") or f"{item['path']}:{stack}",
@@ -177,6 +250,30 @@ def load_config(path: Path) -> list[StackEntry]:
     if duplicates:
         raise InputProblem(f"{path}: stack names must differ; repeated: {', '.join(duplicates)}")
     return entries
+
+
+def _schema_problem(error: jsonschema.ValidationError, document: Any) -> str:
+    """``<where>: <problem>`` for the first schema error; a stack's key says what it takes."""
+    where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+    key = error.absolute_path[-1] if error.absolute_path else None
+    if list(error.absolute_path) == ["projects"] and error.validator == "maxItems":
+        return f"projects: at most {MAX_STACKS} stacks in one config file"
+    if len(error.absolute_path) == 3 and key in _TAKES:
+        value: Any = document
+        for part in error.absolute_path:
+            value = value[part]
+        if isinstance(value, Mapping) and set(value) == {"secure"}:
+            return (
+                f"{where}: an encrypted value (secure:) cannot be read here; give "
+                f"{_TAKES[key]} in plain text"
+            )
+        if isinstance(value, _NotFinite):
+            return f"{where}: {value.text} is not a finite number; give {_TAKES[key]}"
+        shown = repr(value) if isinstance(value, str) else str(value)
+        if len(shown) > 60:
+            shown = shown[:60] + "…"
+        return f"{where}: {shown} is not {_TAKES[key]}"
+    return f"{where}: {error.message}"
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -282,7 +379,18 @@ def run_stacks(
         ) as pool,
     ):
         futures = [pool.submit(_run_one, runner, entry, options) for entry in entries]
-        return [future.result() for future in futures]
+        return [_outcome(entry, future) for entry, future in zip(entries, futures, strict=True)]
+
+
+def _outcome(entry: StackEntry, future: concurrent.futures.Future[StackOutcome]) -> StackOutcome:
+    """A worker's outcome; a worker that died (killed, out of memory) loses its stack's result
+    (and those it had not begun: the pool stops), each an internal error, never the run's."""
+    try:
+        return future.result()
+    except (Exception, SystemExit) as exc:
+        return StackOutcome(
+            entry, EXIT_INTERNAL, error=f"internal error: its worker process stopped ({exc})"
+        )
 
 
 def _shared_interpreters(entries: Sequence[StackEntry]) -> list[str]:
@@ -391,11 +499,12 @@ def run_config(
     if verdicts:
         from costline.cli.review import verdict_line
 
-        for outcome in outcomes:
+        for outcome in outcomes:  # a name or an error quoting input is one inert line
+            name = one_line(outcome.entry.name)
             if outcome.report is None:
-                echo(f"{outcome.entry.name}: costline check could not run: {outcome.error}")
+                echo(f"{name}: costline check could not run: {one_line(outcome.error or '')}")
                 continue
-            echo(f"{outcome.entry.name}: {verdict_line(outcome.report)}")
+            echo(f"{name}: {verdict_line(outcome.report)}")
             for violation in outcome.report["budget"]["violations"]:
                 echo(f"  - {violation['message']}")
         combined = results(outcomes)
@@ -403,7 +512,7 @@ def run_config(
     else:
         for outcome in outcomes:
             if outcome.report is None:
-                note(f"costline: error: {outcome.entry.name}: {outcome.error}")
+                note(f"costline: error: {one_line(f'{outcome.entry.name}: {outcome.error}')}")
     code = worst_exit_code(results(outcomes))
     if code:
         raise SystemExit(code)

@@ -90,11 +90,13 @@ def _long_number(text: str) -> str:
     )
 
 
-def parse_json(text: str) -> Any:
+def parse_json(text: str, *, constants_as_text: bool = False) -> Any:
     """``json.loads`` within the limits of this module.
 
     Raises ``json.JSONDecodeError`` for text that is not JSON and :class:`LimitError` (naming
-    the JSON path) for JSON over a limit."""
+    the JSON path) for JSON over a limit. ``constants_as_text``: ``NaN``, ``Infinity`` and
+    ``-Infinity`` are read as those strings (for a caller that reports each value it cannot use)
+    instead of refusing the whole text."""
     refused: list[_Refused] = []
 
     def number(convert: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -107,6 +109,8 @@ def parse_json(text: str) -> Any:
         return parse
 
     def constant(name: str) -> Any:
+        if constants_as_text:
+            return name
         refused.append(_Refused(f"{name} is not a JSON number"))
         return refused[-1]
 
@@ -314,6 +318,38 @@ def limited_safe_loader() -> Any:
     loader.add_constructor("tag:yaml.org,2002:int", limited_int)
     loader.add_constructor("tag:yaml.org,2002:float", limited_float)
     return loader
+
+
+@functools.cache
+def strict_safe_loader() -> Any:
+    """:func:`limited_safe_loader` that also refuses a mapping key given twice (PyYAML keeps the
+    last one without a word; the Pulumi CLI and Infracost refuse such a file). Keys merged in
+    with ``<<`` may still be overridden, as YAML means them to be."""
+    import yaml
+
+    class StrictSafeLoader(limited_safe_loader()):  # type: ignore[misc]
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            if isinstance(node, yaml.MappingNode):
+                seen: set[Any] = set()
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=deep)
+                    try:
+                        repeated = key in seen
+                        seen.add(key)
+                    except TypeError:  # an unhashable key: the base class says so
+                        continue
+                    if repeated:
+                        raise yaml.constructor.ConstructorError(
+                            None,
+                            None,
+                            f"the key {str(key)[:60]!r} is given twice (only one value can count)",
+                            key_node.start_mark,
+                        )
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictSafeLoader
 
 
 def load_yaml(text: str | bytes, loader: type | None = None) -> Any:

@@ -1,0 +1,208 @@
+"""The team-scale surfaces under hostile or careless input: ``--config costline.yml``,
+``costline:usage`` in stack config, usage files, ``costline usage init`` and ``costline pack
+build``.
+
+Every case drives the real CLI and asserts what a user sees: the exit code (0 passed, 1 a gate
+failed, 2 bad input, 3 internal error; a crash is never 1), one line naming the file and the key,
+no traceback, and that the user's own files keep their bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from costline.cli.main import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ("--what-if", "none", "--no-recommendations")
+
+
+def cli(*args: str | os.PathLike) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def one_line_error(result: Result, *parts: str) -> str:
+    """The single ``costline: error:`` line of an exit-2 result, holding every one of
+    ``parts``."""
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("costline: error: "), result.stderr
+    assert "Traceback" not in result.output
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+    return lines[0]
+
+
+# --- costline.yml ------------------------------------------------------------------------------
+def config_file(folder: Path, body: str) -> Path:
+    """``costline.yml`` in ``folder``; ``ROOT`` in ``body`` is the reference program's folder,
+    relative to ``folder``."""
+    path = folder / "costline.yml"
+    path.write_text(body.replace("ROOT", os.path.relpath(ROOT, folder)))
+    return path
+
+
+def one_project(**fields: str) -> str:
+    entry = ", ".join(f"{key}: {value}" for key, value in {"path": "ROOT", **fields}.items())
+    return f"version: 1\nprojects:\n  - {{{entry}}}\n"
+
+
+@pytest.mark.parametrize(
+    ("entry", "where", "said"),
+    [
+        # budgets that are not numbers of USD
+        ({"budget_usd": ".nan"}, "projects/0/budget_usd", ".nan is not a finite number"),
+        ({"budget_usd": ".inf"}, "projects/0/budget_usd", ".inf is not a finite number"),
+        ({"budget_usd": "-.Inf"}, "projects/0/budget_usd", "-.Inf is not a finite number"),
+        ({"warn_at_percent": ".NaN"}, "projects/0/warn_at_percent", ".NaN is not a finite"),
+        ({"budget_usd": "1" + "0" * 20}, "projects/0/budget_usd", "at most 1,000,000,000,000,000"),
+        ({"budget_usd": "-1"}, "projects/0/budget_usd", "-1 is not a non-negative number of USD"),
+        ({"budget_usd": "'150'"}, "projects/0/budget_usd", "'150' is not a non-negative number"),
+        ({"budget_usd": "1e3"}, "projects/0/budget_usd", "'1e3' is not a non-negative"),  # text
+        (
+            {"budget_usd": "{secure: v1:AAAABBBB}"},
+            "projects/0/budget_usd",
+            "an encrypted value (secure:)",
+        ),
+        (
+            {"warn_at_percent": "101"},
+            "projects/0/warn_at_percent",
+            "101 is not a number from 0 to 100",
+        ),
+        # stack names that are paths or shell text
+        ({"stack": "../../etc/passwd"}, "projects/0/stack", "'../../etc/passwd' is not a stack"),
+        ({"stack": "org/dev"}, "projects/0/stack", "'org/dev' is not a stack name"),
+        ({"stack": "'dev; rm -rf ~'"}, "projects/0/stack", "'dev; rm -rf ~' is not a stack"),
+        ({"stack": "'$(id)'"}, "projects/0/stack", "'$(id)' is not a stack name"),
+        ({"stack": '"dev\\n"'}, "projects/0/stack", "is not a stack name"),
+        # names and paths with control characters
+        ({"path": '"ROOT\\0x"'}, "projects/0/path", "is not a path"),
+        ({"usage_file": '"u\\x1b[2J.yml"'}, "projects/0/usage_file", "is not a path"),
+    ],
+)
+def test_config_values_that_are_not_what_the_key_takes_are_exit_2_naming_the_key(
+    tmp_path, entry, where, said
+):
+    config = config_file(tmp_path, one_project(**entry))
+    result = cli("check", "--config", config, "--budget", "500", *FAST)
+    line = one_line_error(result, str(config), where, said)
+    assert "v1:AAAABBBB" not in line  # an encrypted value is never echoed
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ("version: 1\nprojects: " + "[" * 5000 + "]" * 5000 + "\n", "nest"),
+        (
+            "version: 1\nprojects: [{path: ROOT, name: "
+            + "{a: " * 3000
+            + "1"
+            + "}" * 3000
+            + "}]\n",
+            "nest",
+        ),
+        ("version: 1" + "0" * 5000 + "\nprojects: [{path: ROOT}]\n", "a number of 5,001 char"),
+        ("version: 1\nprojects:\n  - {path: ROOT, budget_usd: 100, budget_usd: 1}\n", "budget_usd"),
+        ("version: 1\nversion: 1\nprojects: [{path: ROOT}]\n", "line 2"),
+        ("a: &a {path: ROOT}\nversion: 1\nprojects: [*a]\n", "YAML aliases are not allowed"),
+        (
+            "version: 1\nprojects:\n" + "  - {path: ROOT}\n" * 501,
+            "projects: at most 500 stacks",
+        ),
+    ],
+    ids=["deep-lists", "deep-maps", "long-number", "repeated-key", "repeated-top", "alias", "501"],
+)
+def test_config_files_past_the_limits_are_exit_2_naming_the_file(tmp_path, body, said):
+    config = config_file(tmp_path, body)
+    result = cli("estimate", "--config", config, *FAST)
+    one_line_error(result, str(config), said)
+
+
+def test_a_key_given_twice_is_refused_not_the_last_one_silently_kept(tmp_path):
+    config = config_file(
+        tmp_path, "version: 1\nprojects:\n  - path: ROOT\n    budget_usd: 100\n    budget_usd: 1\n"
+    )
+    result = cli("check", "--config", config, *FAST)
+    one_line_error(result, str(config), "line 5", "budget_usd", "twice")
+
+
+def test_an_endless_config_file_is_refused_without_reading_it_all():
+    result = cli("estimate", "--config", "/dev/zero", *FAST)
+    one_line_error(result, "/dev/zero", "larger than 1,000,000 bytes")
+
+
+def test_a_config_file_that_is_not_utf8_is_exit_2(tmp_path):
+    config = tmp_path / "costline.yml"
+    config.write_bytes(b"version: 1\nprojects: [{path: caf\xe9}]\n")
+    one_line_error(cli("estimate", "--config", config, *FAST), str(config), "not UTF-8")
+
+
+@pytest.mark.parametrize("second", ["ROOT", "ROOT/", "ROOT/program/.."])
+def test_the_same_program_and_stack_twice_is_refused(tmp_path, second):
+    """Listed twice (under other names, or spelled another way), a stack's cost would count twice
+    in the total."""
+    config = config_file(
+        tmp_path,
+        f"version: 1\nprojects:\n  - {{path: ROOT, name: a}}\n  - {{path: {second}, name: b}}\n",
+    )
+    result = cli("estimate", "--config", config, *FAST)
+    one_line_error(result, str(config), "projects/1", "same program and stack as projects/0")
+
+
+def test_a_missing_program_folder_is_named_relative_to_the_config_file(tmp_path, monkeypatch):
+    (tmp_path / "team").mkdir()
+    config = config_file(tmp_path / "team", "version: 1\nprojects: [{path: services/api}]\n")
+    monkeypatch.chdir(ROOT)  # paths are the config file's, not the current folder's
+    one_line_error(
+        cli("estimate", "--config", config, *FAST), str(config), "services/api: no Pulumi.yaml"
+    )
+
+
+def test_a_program_that_crashes_is_exit_2_and_the_others_still_report(tmp_path):
+    """A stack whose program raises is not "passed" and not "over budget": its line says why,
+    the exit code is 2 (the worst), and the stack that ran is in the report."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "Pulumi.yaml").write_text("name: broken\nruntime: python\n")
+    (broken / "__main__.py").write_text("raise RuntimeError('the program failed here')\n")
+    config = config_file(
+        tmp_path,
+        "version: 1\nprojects:\n  - {path: ROOT, name: over, budget_usd: 1}\n"
+        "  - {path: broken, name: broken}\n",
+    )
+    result = cli("check", "--config", config, *FAST)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == "over: costline check FAILED: $102.29/month, budget $1.00"
+    assert lines[2].startswith("broken: costline check could not run: ")
+    assert "the program failed here" in result.stdout
+    assert lines[-1].endswith(", exit 2")
+
+
+def _dies_for_one(entry, options):
+    """A stack runner whose worker process dies (as when the kernel kills it) for ``dies``."""
+    if entry.name == "dies":
+        os._exit(9)
+    return 0, {}
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two worker processes")
+def test_a_worker_that_dies_is_that_stacks_internal_error_not_a_lost_run(tmp_path):
+    from costline.cli.multi import StackEntry, run_stacks
+    from costline.render.combined import worst_exit_code
+
+    entries = [StackEntry(name, tmp_path / name, "dev") for name in ("dies", "other")]
+    outcomes = run_stacks(entries, _dies_for_one, {})
+    assert [o.entry.name for o in outcomes] == ["dies", "other"]
+    assert outcomes[0].exit_code == 3
+    assert outcomes[0].error.startswith("internal error: its worker process stopped")
+    assert outcomes[1].exit_code in (0, 3)  # done before the pool broke, or lost with it
+    from costline.cli.multi import results
+
+    assert worst_exit_code(results(outcomes)) == 3
