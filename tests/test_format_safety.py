@@ -166,14 +166,7 @@ def test_each_stack_is_folded_under_its_name_on_one_line(combined):
     "fmt",
     [
         "json",
-        pytest.param(
-            "infracost-json",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli/multi.py dumps the combined Infracost JSON itself, C1 controls raw "
-                "(costline.render.infracost.to_infracost_json escapes them)",
-            ),
-        ),
+        "infracost-json",
     ],
 )
 def test_combined_json_keeps_each_name_as_data_with_no_raw_control_character(combined, fmt):

@@ -466,8 +466,11 @@ def render_combined(
     if fmt == "infracost-json":
         import json
 
+        from costline.core.text import json_escape_controls
+
         projects = [(o.entry.name, o.report) for o in outcomes if o.report is not None]
-        return json.dumps(infracost_output(projects), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(infracost_output(projects), indent=2, ensure_ascii=False)
+        return json_escape_controls(text) + "\n"  # as a single stack's (render/infracost.py)
     raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
 
 
