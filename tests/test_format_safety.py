@@ -428,3 +428,44 @@ def test_a_cost_on_no_listed_resource_is_still_missing_from_the_infracost_total(
     # Infracost's own counts: the Lambda supported, the instance not; the entry is not counted
     assert document["summary"]["totalDetectedResources"] == 2
     assert document["summary"]["unsupportedResourceCounts"] == {"aws:ec2/instance:Instance": 1}
+
+
+def test_a_broken_resource_limit_is_not_called_over_budget(tmp_path):
+    # the component's Lambda costs $18.73 a month (see above): within its $100 budget, over a
+    # $10 limit per resource. The check fails (exit 1); no format may say "over budget".
+    config = tmp_path / "costline.yml"
+    config.write_text(
+        "version: 1\nprojects:\n"
+        f"  - {{path: {json.dumps(str(PROGRAM))}, name: svc, budget_usd: 100}}\n",
+        encoding="utf-8",
+    )
+    md, data = tmp_path / "comment.md", tmp_path / "report.json"
+    args = ("--max-resource-usd", "10", "--report", md, "--json-report", data)
+    result = cli("check", "--config", config, *FAST, *args)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[0].startswith("svc: costline check FAILED: $18.73/month")
+    comment = md.read_text(encoding="utf-8")
+    assert "| svc | $18.73 | $100.00 | ❌ check failed |" in comment
+    assert "over budget" not in comment.split("<details>")[0]
+    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
+    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
+    first = table.splitlines()[0]
+    assert "· check failed (budget $100.00) ·" in first, first
+    assert "over" not in first, first
+
+
+def test_a_total_over_its_budget_is_over_budget_in_every_format(tmp_path):
+    # $18.73 against a $10 budget: over by $8.73
+    config = tmp_path / "costline.yml"
+    config.write_text(
+        "version: 1\nprojects:\n"
+        f"  - {{path: {json.dumps(str(PROGRAM))}, name: svc, budget_usd: 10}}\n",
+        encoding="utf-8",
+    )
+    md, data = tmp_path / "comment.md", tmp_path / "report.json"
+    result = cli("check", "--config", config, *FAST, "--report", md, "--json-report", data)
+    assert result.exit_code == 1, result.output
+    assert "| svc | $18.73 | $10.00 | ❌ over budget |" in md.read_text(encoding="utf-8")
+    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
+    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
+    assert "· over the limit (budget $10.00) ·" in table.splitlines()[0]

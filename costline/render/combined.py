@@ -139,7 +139,8 @@ def _status(result: StackResult) -> str:
     budget = result.report.get("budget") or {}
     status = budget.get("status")
     text = STATUS_TEXT.get(status, "no budget") if status not in (None, "none") else "no budget"
-    if result.exit_code == EXIT_GATE_FAILED and status != "over":
+    over_budget = any(v.get("code") == "over-budget" for v in budget.get("violations") or ())
+    if (result.exit_code == EXIT_GATE_FAILED or status == "over") and not over_budget:
         text = "❌ check failed"  # a resource budget or an increase limit, not the total
     if not _complete(result.report):
         text += " · ⚠️ incomplete"

@@ -68,6 +68,9 @@ def _verdict_line(report: Mapping[str, Any]) -> Text:
     line.append(" · ")
     status = v["status"]
     text = STATUS_TEXT[status]
+    codes = {violation["code"] for violation in (budget or {}).get("violations") or ()}
+    if status == "over" and "over-budget" not in codes:
+        text = "check failed"  # a resource, increase or worst-case limit: not the total's budget
     if budget and budget["monthly_budget_usd"] is not None:
         text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
     line.append(text, style=STATUS_STYLE[status])
