@@ -35,7 +35,7 @@ from costline.render.templates import render
 from costline.render.view import ReportView
 from tests.test_infracost_output import ROOT_SCHEMA as INFRACOST_SCHEMA
 from tests.test_output_safety import HOSTILE, UNSAFE, html_tags, markdown_shape
-from tests.test_secrets import DURATION, LAMBDA, PROFILE, export
+from tests.test_secrets import DURATION, LAMBDA, PROFILE, export, plaintext
 
 REPO = Path(__file__).resolve().parents[1]
 PROGRAM = REPO / "tests" / "fixtures" / "programs" / "component"
@@ -469,3 +469,37 @@ def test_a_total_over_its_budget_is_over_budget_in_every_format(tmp_path):
     (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
     table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
     assert "· over the limit (budget $10.00) ·" in table.splitlines()[0]
+
+
+# --- secrets -------------------------------------------------------------------------------------
+def test_a_secret_model_chooses_no_printed_price_or_name(tmp_path):
+    """A secret model id picks the price entry: its name, price id and unit prices (which would
+    name the model: $0.25 and $1.25 per 1M tokens are Claude 3 Haiku's) are shown in no format;
+    the resource's cost is (the totals are, as in every format)."""
+    source = export(
+        tmp_path,
+        [
+            (
+                PROFILE,
+                "model",
+                {
+                    "tags": {
+                        "cost:monthly-requests": "1000",
+                        "cost:input-tokens": "10",
+                        "cost:output-tokens": "20",
+                        "cost:bedrock-model": plaintext(HAIKU),
+                    }
+                },
+            )
+        ],
+    )
+    texts = every_format(source)
+    leaks = ("haiku", "claude", r"\$[01]\.25(?!\d)", r'"[01]\.25"', r"0\.00000[01]25(?!\d)")
+    for fmt, text in texts.items():
+        for leak in leaks:
+            assert re.search(leak, text.lower()) is None, (fmt, leak)
+    model = infracost_resource(texts["infracost-json"], "model")
+    assert model["monthlyCost"] == "0.0275"
+    for component in model["costComponents"]:
+        assert component["name"] == "[secret]"
+        assert component["price"] is None and component["monthlyQuantity"] is None

@@ -90,8 +90,9 @@ def _usd(value: Decimal) -> Markup:
     return Markup(format_usd(value))
 
 
-def _unit_price(value: Decimal) -> Markup:
-    return Markup(format_unit_price(value))
+def _unit_price(value: Decimal | None) -> Markup:
+    """A price with every digit; ``None`` is the price of an entry a secret text chose."""
+    return Markup("[secret]" if value is None else format_unit_price(value))
 
 
 def _qty(value: Decimal | None) -> Markup:
