@@ -206,3 +206,81 @@ def test_a_worker_that_dies_is_that_stacks_internal_error_not_a_lost_run(tmp_pat
     from costline.cli.multi import results
 
     assert worst_exit_code(results(outcomes)) == 3
+
+
+# --- a program whose stack config a case writes ------------------------------------------------
+PROGRAM = ROOT / "tests" / "fixtures" / "programs" / "stack-config-usage"
+NO_FREE = ("--no-free-tier",)
+
+
+def program_with(tmp_path: Path, dev_yaml: str | bytes) -> Path:
+    """The stack-config-usage fixture (Lambdas ``handler`` with no usage tags, ``tagged`` with
+    its own, $0.40833375 a month with the free tier off) with ``dev_yaml`` as its stack config."""
+    copy = tmp_path / "program"
+    copy.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (copy / name).write_text((PROGRAM / name).read_text())
+    data = dev_yaml.encode() if isinstance(dev_yaml, str) else dev_yaml
+    (copy / "Pulumi.dev.yaml").write_bytes(data)
+    return copy
+
+
+# --- usage init ---------------------------------------------------------------------------------
+def usage_init(*args: str | os.PathLike) -> Result:
+    return cli("usage", "init", PROGRAM, *args)
+
+
+def test_usage_init_does_not_overwrite_a_file_without_force(tmp_path):
+    edited = tmp_path / "usage.yml"
+    edited.write_bytes(b"# my figures\nconfig: {}\n")
+    result = usage_init("-o", edited)
+    one_line_error(result, str(edited), "already exists", "--force")
+    assert edited.read_bytes() == b"# my figures\nconfig: {}\n"
+    forced = usage_init("-o", edited, "--force")
+    assert forced.exit_code == 0, forced.output
+    assert "costline:usage:" in edited.read_text()
+    new = tmp_path / "new.yml"
+    written = usage_init("-o", new)
+    assert written.exit_code == 0, written.output
+    assert new.read_text() == edited.read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.yml", "usage.yml"]  # no temp file
+
+
+def test_usage_init_never_writes_over_the_stack_config(tmp_path):
+    program = program_with(
+        tmp_path, "config:\n  aws:region: us-east-1\n  app:secret:\n    secure: v1:X\n"
+    )
+    stack_file = program / "Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    result = cli("usage", "init", program, "-o", stack_file)
+    one_line_error(result, str(stack_file), "already exists")
+    assert stack_file.read_bytes() == before
+
+
+@pytest.mark.parametrize("kind", ["link-to-file", "dangling-link", "fifo", "folder"])
+def test_usage_init_refuses_what_is_already_there_and_keeps_it(tmp_path, kind):
+    target, mine = tmp_path / "usage.yml", tmp_path / "mine.yml"
+    mine.write_bytes(b"mine\n")
+    if kind == "link-to-file":
+        target.symlink_to(mine)
+    elif kind == "dangling-link":
+        target.symlink_to(tmp_path / "nowhere.yml")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        target.mkdir()
+    result = usage_init("-o", target)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and str(target) in result.stderr
+    assert mine.read_bytes() == b"mine\n"
+    assert not (tmp_path / "nowhere.yml").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.yml", "usage.yml"]
+
+
+@pytest.mark.parametrize("stack", ["../../etc/passwd", "a/b", "dev;id", ""])
+def test_a_stack_name_that_is_a_path_is_refused(tmp_path, stack):
+    for result in (
+        usage_init("--stack", stack),
+        cli("estimate", PROGRAM, "--stack", stack, *FAST),
+    ):
+        one_line_error(result, "--stack", "not a stack name")

@@ -33,6 +33,7 @@ from costline.cli.options import (
     output_option,
     report_view,
     resolve_format,
+    stack_name,
     stack_options,
     what_if_scenarios,
 )
@@ -156,6 +157,7 @@ def estimate_command(fmt: str | None, output: Path | None, **kw: Any) -> None:
     "--stack",
     default="dev",
     show_default=True,
+    callback=stack_name,
     help="Stack whose Pulumi.<stack>.yaml config the program gets.",
 )
 @click.option(

@@ -46,6 +46,7 @@ import yaml
 from costline.cli.errors import EXIT_BAD_INPUT, EXIT_GATE_FAILED, InputProblem, note
 from costline.cli.errors import EXIT_INTERNAL_ERROR as EXIT_INTERNAL
 from costline.cli.errors import EXIT_OK as EXIT_PASSED
+from costline.cli.options import STACK_NAME, STACK_NAME_TAKES
 from costline.core.limits import (
     LimitError,
     check_number_text,
@@ -71,8 +72,6 @@ MAX_BUDGET_USD = Decimal("1e15")
 _ONE_LINE = {"not": {"pattern": r"[\x00-\x1f\x7f]"}}
 """Text with no control character: no line break to split a report's line, no escape sequence."""
 _PATH = {"type": "string", "minLength": 1, "maxLength": 4096, **_ONE_LINE}
-STACK_NAME = r"^[A-Za-z0-9_.\-]{1,100}$"
-"""A Pulumi stack name (its file is ``Pulumi.<stack>.yaml``): no path separator, no shell text."""
 
 CONFIG_SCHEMA: Mapping[str, Any] = {
     "type": "object",
@@ -115,7 +114,7 @@ _TAKES = {
     "path": "a path (one line of text)",
     "usage_file": "a path (one line of text)",
     "baseline": "a path (one line of text)",
-    "stack": "a stack name (letters, digits, '-', '_' and '.'; no path separator or spaces)",
+    "stack": STACK_NAME_TAKES,
     "name": "a stack's display name (text, at most 200 characters)",
     "budget_usd": f"a non-negative number of USD (at most {MAX_BUDGET_USD:,.0f})",
     "warn_at_percent": "a number from 0 to 100",

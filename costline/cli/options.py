@@ -6,6 +6,7 @@ Also the parsing of option values every command shares (``--what-if``, amounts).
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import sys
 from collections.abc import Callable, Mapping
@@ -24,6 +25,20 @@ from costline.render.view import ReportView
 from costline.scenarios.whatif import DEFAULT_SCENARIOS, Scenario, ScenarioError, parse_scenarios
 
 _MAX_AMOUNT = Decimal("1e15")
+STACK_NAME = r"^[A-Za-z0-9_.\-]{1,100}$"
+"""A Pulumi stack name (its config is ``Pulumi.<stack>.yaml``): no path separator, no shell text."""
+STACK_NAME_TAKES = "a stack name (letters, digits, '-', '_' and '.'; no path separator or spaces)"
+
+
+def stack_name(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``--stack``: a stack name, never a path (``../x`` would read another folder's file)."""
+    if value is not None and not re.fullmatch(STACK_NAME, value):
+        hint = ""
+        if re.fullmatch(r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+){1,2}", value) and ".." not in value:
+            hint = f"; for a fully-qualified stack give its own name ({value.rsplit('/', 1)[1]})"
+        raise click.BadParameter(f"{value[:60]!r} is not {STACK_NAME_TAKES}{hint}", ctx, param)
+    return value
+
 
 what_if_option = click.option(
     "--what-if",
@@ -103,6 +118,7 @@ def stack_options(command: Callable) -> Callable:
             "--stack",
             default="dev",
             show_default=True,
+            callback=stack_name,
             help="Stack whose Pulumi.<stack>.yaml config the program gets.",
         ),
         click.option(

@@ -76,14 +76,19 @@ def _silence_stdout() -> None:
         pass  # not a real file (a test runner's buffer): nothing is flushed at exit
 
 
-def emit(text: str, fmt: str, output: Path | None) -> None:
+def emit(text: str, fmt: str, output: Path | None, *, replace: bool = True) -> None:
     """Print the report (``output`` None or ``-``), or write it to ``output`` with
-    :func:`costline.core.files.write_atomically` (never over a device, FIFO or read-only file)."""
+    :func:`costline.core.files.write_atomically` (never over a device, FIFO or read-only file;
+    ``replace=False``: never over anything that exists, the command's ``--force`` allows it)."""
     if output is None or str(output) == "-":
         echo(text, nl=False)
         return
     try:
-        write_atomically(output, text)
+        write_atomically(output, text, replace=replace)
+    except FileExistsError:
+        raise InputProblem(
+            f"{output}: already exists; not overwriting it (--force replaces it)"
+        ) from None
     except OutputRefused as exc:
         raise InputProblem(str(exc)) from None
     except OSError as exc:

@@ -11,7 +11,10 @@
   replace the node itself, which as root replaces ``/dev/null``;
 * a read-only target (no write bit, or one this process may not write) is refused, also as root;
 * a symbolic link is written through: the file it points to is replaced, the link stays;
-* a new file gets the mode the umask gives (``0o666 & ~umask``), a replaced file keeps its own.
+* a new file gets the mode the umask gives (``0o666 & ~umask``), a replaced file keeps its own;
+* with ``replace=False`` nothing that exists is replaced, whatever it is (a file, a link, even a
+  dangling one): the finished temporary file is hard-linked to the target's name, which fails
+  when the name is taken, so a file that appears meanwhile is kept too.
 
 No library was used: ``atomicwrites`` is archived, and neither it nor the maintained ones
 (``safer``, ``atomicfile``) refuse a non-regular target or keep the replaced file's mode, which
@@ -21,9 +24,11 @@ is most of what this module is for (see docs/reliability.md).
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -74,17 +79,28 @@ def _umask() -> int:
     return mask
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, *, replace: bool = True) -> None:
     """Write ``text`` (UTF-8) to ``path`` as the module docstring says.
 
-    Raises :class:`OutputRefused` for a target it must not replace, ``OSError`` when the
-    folder cannot take the file; either way the target and its folder are as they were."""
+    Raises :class:`OutputRefused` for a target it must not replace, ``FileExistsError`` when
+    ``replace`` is false and ``path`` exists, ``OSError`` when the folder cannot take the file;
+    either way the target and its folder are as they were."""
     path = Path(path)
+    if not replace:
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path))
+        _write_then(path, text, 0o666 & ~_umask(), os.link)  # never over an existing name
+        return
     existing = check_target(path)  # through links, also /proc's magic ones to pipes
     if path.is_symlink():
         path = Path(os.path.realpath(path))
         existing = check_target(path)
     mode = stat.S_IMODE(existing.st_mode) if existing is not None else 0o666 & ~_umask()
+    _write_then(path, text, mode, os.replace)
+
+
+def _write_then(path: Path, text: str, mode: int, put: Callable[[str, Path], None]) -> None:
+    """``text`` to a synced temporary file of ``mode`` beside ``path``, then ``put`` there."""
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
     try:
@@ -93,10 +109,9 @@ def write_atomically(path: Path, text: str) -> None:
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        put(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)  # gone after a replace; the spare name after a link
     _sync_folder(directory)
 
 
