@@ -174,8 +174,11 @@ def test_combined_json_keeps_each_name_as_data_with_no_raw_control_character(com
     match = JSON_UNSAFE.search(text.replace("\n", ""))
     assert match is None, repr(text[max(0, match.start() - 40) : match.end() + 40])
     document = json.loads(text)
-    listed = document["stacks"] if fmt == "json" else document["projects"]
-    assert [s["name"] for s in listed] == combined["hostile"]["names"]
+    names = combined["hostile"]["names"]
+    if fmt == "json":  # costline's own JSON: the exact names, as data
+        assert [s["name"] for s in document["stacks"]] == names
+    else:  # Infracost's tools print names as they are: one line, no control character
+        assert [p["name"] for p in document["projects"]] == [one_line(n) for n in names]
 
 
 def test_the_combined_heading_says_within_budget_only_of_stacks_with_a_budget(tmp_path):
@@ -250,7 +253,9 @@ def _decimals(value: Any) -> Any:
     if isinstance(value, dict):
         return {
             k: Decimal(v)
-            if isinstance(v, str) and money.fullmatch(v) and k.endswith(("_usd", "quantity"))
+            if isinstance(v, str)
+            and money.fullmatch(v)
+            and k.endswith(("_usd", "quantity", "price_per", "_percent"))
             else _decimals(v)
             for k, v in value.items()
         }
@@ -287,9 +292,12 @@ def test_json_formats_escape_every_control_character(tmp_path, fmt, word):
     document = json.loads(text)
     if fmt == "json":
         names = {r["name"] for r in document["resources"]}
+        assert word in names  # the exact name, as data
     else:
-        names = {r["name"] for r in document["projects"][0]["breakdown"]["resources"]}
-    assert word in names  # the exact name, as data
+        resources = document["projects"][0]["breakdown"]["resources"]
+        assert one_line(word) in {r["name"] for r in resources}  # as Infracost's tools print it
+        urns = {r["metadata"]["urn"] for r in resources}
+        assert any(urn.endswith(f"::{word}") for urn in urns)  # the exact name, in the URN
 
 
 # --- verdicts agree across formats --------------------------------------------------------------
@@ -503,3 +511,32 @@ def test_a_secret_model_chooses_no_printed_price_or_name(tmp_path):
     for component in model["costComponents"]:
         assert component["name"] == "[secret]"
         assert component["price"] is None and component["monthlyQuantity"] is None
+
+
+@pytest.mark.parametrize("word", [WORDS["ansi"], WORDS["unicode"], WORDS["c1 controls"]])
+def test_a_broken_limit_naming_a_hostile_resource_stays_inert_in_html(tmp_path, word):
+    # 3,000,000 requests × 100 ms × 128 MB: 2,000,000 billable × $0.20/M = $0.40 of requests
+    # (37,500 GB-s, inside the free tier): over a $0.10 limit per resource
+    source = export(
+        tmp_path, [(LAMBDA, word, {"tags": {"cost:monthly-requests": "3000000", **DURATION}})]
+    )
+    data = tmp_path / "report.json"
+    result = cli(
+        "check",
+        "--from-preview",
+        source,
+        *FAST,
+        "--max-resource-usd",
+        "0.10",
+        "--json-report",
+        data,
+    )
+    assert result.exit_code == 1, result.output
+    report = _decimals(json.loads(data.read_text(encoding="utf-8")))
+    (violation,) = report["budget"]["violations"]
+    assert violation["message"].endswith("costs ~$0.40/month, over its budget $0.10 by $0.30")
+    html = render(report, "html")
+    assert "over its budget $0.10 by $0.30" in html
+    # a line separator is only white space in HTML; control characters and bidi overrides must go
+    shown = html.replace("\n", "").replace("\u2028", "").replace("\u2029", "")
+    assert not UNSAFE.search(shown), "a control character reached the HTML"

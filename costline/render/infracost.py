@@ -29,7 +29,11 @@ How costline's report maps onto it:
   costline's own report) and ``diff`` the change; without one the past is empty (0), as for a
   first Infracost run.
 
-Money stays exact: the strings are the report's Decimals, not rounded.
+Money stays exact: the strings are the report's Decimals, not rounded. Names (of projects,
+resources and cost components) are one line without control characters
+(:func:`costline.core.text.one_line`): Infracost's tools print them to a terminal and into
+comments as they are, since Terraform addresses cannot hold such characters, but a Pulumi name
+can; the URN in ``metadata`` keeps the exact name.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from costline.core.money import ZERO, money_context, plain_number
-from costline.core.text import json_escape_controls
+from costline.core.text import json_escape_controls, one_line
 
 INFRACOST_OUTPUT_VERSION = "0.2"
 HOURS_PER_MONTH = Decimal(730)  # Infracost's month, as AWS's price pages use
@@ -73,7 +77,7 @@ def _component(item: Mapping[str, Any]) -> dict[str, Any]:
         price = None if item["unit_price_usd"] is None else item["unit_price_usd"] / price_per
     hourly_quantity = None if quantity is None else _per_hour(quantity)
     return {
-        "name": item["description"],
+        "name": one_line(item["description"]),
         "unit": item["unit"],
         "hourlyQuantity": _text(hourly_quantity),
         "monthlyQuantity": _text(quantity),
@@ -91,7 +95,7 @@ UNKNOWN_COMPONENT = "Not in the total (incomplete): {}"
 def _unknown(what: str) -> dict[str, Any]:
     """A cost costline could not determine, as a cost component with no figures."""
     return {
-        "name": UNKNOWN_COMPONENT.format(what),
+        "name": one_line(UNKNOWN_COMPONENT.format(what)),
         "unit": "",
         "hourlyQuantity": None,
         "monthlyQuantity": None,
@@ -124,7 +128,7 @@ def _resource(
     if bounded:
         metadata["bounded"] = list(bounded)
     return {
-        "name": resource["name"],
+        "name": one_line(resource["name"]),
         "metadata": metadata,
         "hourlyCost": _hourly(monthly),
         "monthlyCost": _text(monthly),
@@ -204,8 +208,8 @@ def infracost_project(report: Mapping[str, Any], name: str) -> dict[str, Any]:
     with money_context():
         delta = total - past_total
     return {
-        "name": name,
-        "metadata": {"path": report.get("source") or name, "type": PROJECT_TYPE},
+        "name": one_line(name),
+        "metadata": {"path": one_line(report.get("source") or name), "type": PROJECT_TYPE},
         "pastBreakdown": _breakdown([], past_total),
         "breakdown": _breakdown(priced, total),
         "diff": _breakdown(priced if not baseline else [], delta),
