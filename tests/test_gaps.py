@@ -7,16 +7,33 @@ x86_64, free tier 1M requests and 400,000 GB-s a month):
 
 * ``fn``: 1,024 MB, 1,000,000 requests (inside the free tier, $0), 1,000 ms:
   1,000,000 × 1 s × 1 GB = 1,000,000 GB-s - 400,000 free = 600,000 × $0.0000166667 = $10.00002.
+* a function whose ``memorySize`` is unknown, with provisioned concurrency 1 always on
+  (730 h × 3,600 = 2,628,000 s), 1,000,000 requests of 1,000 ms (no free tier: the requests
+  1M × $0.20/M = $0.20; 1,000,000 s served by the provisioned capacity at $0.0000097222 per
+  GB-s; the config at $0.0000041667 per GB-s):
+
+  - fail-open, both read the AWS default 128 MB (0.125 GB), incomplete: the function
+    $0.20 + 1,000,000 × 0.125 × $0.0000097222 = $0.20 + $1.215275 = $1.415275; the config
+    2,628,000 × 0.125 = 328,500 GB-s × $0.0000041667 = $1.36876095.
+  - fail-closed, both take the bound 10,240 MB (10 GB), the AWS maximum: the function
+    $0.20 + 10,000,000 GB-s × $0.0000097222 = $0.20 + $97.222 = $97.422; the config
+    26,280,000 GB-s × $0.0000041667 = $109.500876.
 """
 
 from __future__ import annotations
 
-from costline.core.values import UNKNOWN_NUMBER
+from decimal import Decimal as D
+
+from costline.core.completeness import completeness
+from costline.core.model import Resource
+from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
+from costline.estimator.pipeline import EstimateOptions, estimate
 from tests.test_verdicts import LAMBDA, estimate_json
 
 DURATION = "cost:avg-duration-ms"
 INIT = "cost:init-duration-ms"
 COLD = "cost:cold-start-percent"
+PC = "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig"
 
 
 def function(**tags: str) -> list:
@@ -58,3 +75,92 @@ def test_an_unknown_duration_with_readable_or_undeclared_init_adds_no_gap(tmp_pa
     declared = estimate_json(tmp_path, function(**{DURATION: UNKNOWN_NUMBER, INIT: "800"}))
     assert declared["total_monthly_usd"] == "0"
     assert gaps(declared) == [f"{DURATION} unknown"]
+
+
+# --- 2. a function's memory and architecture read one way for the function and its config ------
+def pc_stack(*, in_stack: bool = True, **fn_props) -> list[Resource]:
+    fn_urn = f"urn:pulumi:dev::p::{LAMBDA}::fn"
+    tags = {"cost:monthly-requests": "1000000", DURATION: "1000"}
+    fn = Resource.from_engine(
+        urn=fn_urn, type=LAMBDA, name="fn", properties={"tags": tags, **fn_props}
+    )
+    pc = Resource.from_engine(
+        urn=f"urn:pulumi:dev::p::{PC}::pc",
+        type=PC,
+        name="pc",
+        properties={"provisionedConcurrentExecutions": 1},
+        property_dependencies={"functionName": [fn_urn]},
+    )
+    return [fn, pc] if in_stack else [pc]
+
+
+def monthly(est) -> dict[str, D]:
+    return {r.name: r.monthly_usd for r in est.resources}
+
+
+def test_an_unknown_memory_is_a_gap_for_the_function_and_its_config(prices):
+    est = estimate(pc_stack(memorySize=UNKNOWN_NUMBER), prices)
+    assert monthly(est) == {"fn": D("1.415275"), "pc": D("1.36876095")}
+    state = completeness(est)
+    assert state.missing_by_resource() == {
+        "fn": ["memorySize unknown"],
+        "pc": ["memorySize unknown"],
+    }
+    assert state.bounded == ()
+
+
+def test_fail_closed_prices_an_unknown_memory_at_its_bound_for_both(prices):
+    est = estimate(pc_stack(memorySize=UNKNOWN_NUMBER), prices, EstimateOptions(fail_closed=True))
+    assert monthly(est) == {"fn": D("97.422"), "pc": D("109.500876")}
+    state = completeness(est)
+    assert state.complete
+    assert state.bounded_by_resource() == {
+        "fn": ["memorySize at its bound 10240 MB"],
+        "pc": ["memorySize at its bound 10240 MB"],
+    }
+
+
+def test_an_invalid_memory_is_read_alike_too(prices):
+    """A memory of the wrong type: fail-open the AWS default and a gap on both, fail-closed the
+    bound on both (the figures above)."""
+    open_ = estimate(pc_stack(memorySize="lots"), prices)
+    assert monthly(open_) == {"fn": D("1.415275"), "pc": D("1.36876095")}
+    assert completeness(open_).missing_by_resource() == {
+        "fn": ["memorySize invalid"],
+        "pc": ["memorySize invalid"],
+    }
+    closed = estimate(pc_stack(memorySize="lots"), prices, EstimateOptions(fail_closed=True))
+    assert monthly(closed) == {"fn": D("97.422"), "pc": D("109.500876")}
+    assert completeness(closed).complete
+
+
+def test_an_unknown_architecture_is_bounded_alike(prices):
+    """x86_64, the AWS default, is also the dearer: the figures are the 128 MB ones both ways,
+    and only the gap list and the bounds tell them apart."""
+    open_ = estimate(pc_stack(architectures=UNKNOWN_STRING), prices)
+    assert monthly(open_) == {"fn": D("1.415275"), "pc": D("1.36876095")}
+    assert completeness(open_).missing_by_resource() == {
+        "fn": ["architectures unknown"],
+        "pc": ["architectures unknown"],
+    }
+    closed = estimate(
+        pc_stack(architectures=UNKNOWN_STRING), prices, EstimateOptions(fail_closed=True)
+    )
+    assert monthly(closed) == {"fn": D("1.415275"), "pc": D("1.36876095")}
+    assert completeness(closed).bounded_by_resource() == {
+        "fn": ["architectures at its bound x86_64"],
+        "pc": ["architectures at its bound x86_64"],
+    }
+
+
+def test_a_config_whose_function_is_not_in_the_stack(prices):
+    """Its memory is unknown: fail-open the 128 MB default and a gap; fail-closed the 10,240 MB
+    bound, x86_64 (the figures above for the config)."""
+    open_ = estimate(pc_stack(in_stack=False), prices)
+    assert monthly(open_) == {"pc": D("1.36876095")}
+    assert completeness(open_).missing_by_resource() == {"pc": ["functionName unknown"]}
+    closed = estimate(pc_stack(in_stack=False), prices, EstimateOptions(fail_closed=True))
+    assert monthly(closed) == {"pc": D("109.500876")}
+    state = completeness(closed)
+    assert state.complete
+    assert state.bounded_by_resource() == {"pc": ["functionName at its bound 10240 MB x86_64"]}

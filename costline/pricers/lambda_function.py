@@ -113,6 +113,34 @@ def _pc_capacity_seconds(configs: Sequence[Resource], context: PricingContext) -
     return total
 
 
+def function_memory_mb(props: PropertyReader) -> Decimal:
+    """A function's ``memorySize``: the AWS default 128 MB when absent; unknown or invalid, a
+    gap priced at the default, or fail-closed at the AWS maximum 10,240 MB. The one reading for
+    the function's pricer and its provisioned-concurrency configs' (``props`` reads the function
+    and records on the reader of the resource being priced)."""
+    return props.number(
+        "memorySize",
+        default=DEFAULT_MEMORY_MB,
+        unit="MB",
+        minimum=Decimal(128),
+        maximum=LAMBDA_MAX_MEMORY_MB,
+        bound=LAMBDA_MAX_MEMORY_MB,
+    )
+
+
+def function_architecture(props: PropertyReader) -> str:
+    """A function's ``architectures[0]``: the AWS default x86_64 when absent; unknown, a gap
+    priced at the default, or fail-closed at the dearer x86_64; read as
+    :func:`function_memory_mb` reads the memory, for both pricers."""
+    return props.choice(
+        "architectures",
+        default=DEFAULT_ARCHITECTURE,
+        allowed=ARCHITECTURES,
+        first_of_list=True,
+        bound=LAMBDA_DEAREST_ARCHITECTURE,
+    )
+
+
 def billed_duration_ms(avg_duration_ms: Decimal) -> Decimal:
     """Lambda bills run time rounded up to the next whole millisecond."""
     return avg_duration_ms.to_integral_value(rounding=ROUND_CEILING)
@@ -122,14 +150,7 @@ def price_lambda_function(
     resource: Resource, usage: UsageReader, context: PricingContext
 ) -> list[Charge]:
     props = PropertyReader(resource, usage)
-    memory_mb = props.number(
-        "memorySize",
-        default=DEFAULT_MEMORY_MB,
-        unit="MB",
-        minimum=Decimal(128),
-        maximum=LAMBDA_MAX_MEMORY_MB,
-        bound=LAMBDA_MAX_MEMORY_MB,
-    )
+    memory_mb = function_memory_mb(props)
     timeout_s = props.number(
         "timeout",
         default=DEFAULT_TIMEOUT_S,
@@ -138,13 +159,7 @@ def price_lambda_function(
         maximum=LAMBDA_MAX_TIMEOUT_S,
         bound=LAMBDA_MAX_TIMEOUT_S,
     )
-    architecture = props.choice(
-        "architectures",
-        default=DEFAULT_ARCHITECTURE,
-        allowed=ARCHITECTURES,
-        first_of_list=True,
-        bound=LAMBDA_DEAREST_ARCHITECTURE,
-    )
+    architecture = function_architecture(props)
     ephemeral_mb = props.number(
         "ephemeralStorage.size",
         path=["ephemeralStorage", "size"],

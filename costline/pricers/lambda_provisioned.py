@@ -5,7 +5,9 @@ memory (GB) × seconds enabled, at ``lambda.provisioned_concurrency.<architectur
 GB-second, whether invoked or not. Enabled all month (730 h) unless ``cost:active-hours-per-day``
 says how long a schedule keeps it on, × ``cost:days-per-month`` (default 30), each day's period
 rounded up to 5 minutes. The function (memory, architecture) is the one named by the
-``functionName`` property dependency. The function's own invocations are priced by
+``functionName`` property dependency, read as the function's own pricer reads them (an unknown
+memory is a gap, fail-closed the 10,240 MB bound; a function not in the stack, fail-closed,
+10,240 MB x86_64). The function's own invocations are priced by
 :mod:`costline.pricers.lambda_function`: at the provisioned-concurrency duration rate up to the
 capacity configured here, without the free tier.
 """
@@ -18,7 +20,6 @@ from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import MB_PER_GB, Charge, PricingContext, PropertyReader
 from costline.pricers.lambda_function import (
-    ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_MEMORY_MB,
     PC_CONFIG_TYPE,
@@ -26,10 +27,14 @@ from costline.pricers.lambda_function import (
     SERVICE,
     TYPE,
     enabled_hours,
+    function_architecture,
+    function_memory_mb,
 )
+from costline.usage.bounds import LAMBDA_DEAREST_ARCHITECTURE, LAMBDA_MAX_MEMORY_MB
 from costline.usage.tags import UsageReader
 
 CONFIG_TYPE = PC_CONFIG_TYPE
+_FUNCTION_FIX = "set functionName from the function resource in this stack, so its memory is read"
 
 
 def price_provisioned_concurrency(
@@ -51,26 +56,29 @@ def price_provisioned_concurrency(
         ),
         None,
     )
-    if function is None:
-        usage.finding(
-            "property-unknown",
-            Severity.WARNING,
-            "the function this configures is not in the stack; assumed 128 MB x86_64",
-            "functionName",
-        )
-        memory_mb, architecture = DEFAULT_MEMORY_MB, DEFAULT_ARCHITECTURE
+    if function is None:  # its memory and architecture are unknown
+        if usage.fail_closed:
+            memory_mb, architecture = LAMBDA_MAX_MEMORY_MB, LAMBDA_DEAREST_ARCHITECTURE
+            usage.priced_at_bound(
+                "functionName",
+                f"{plain_number(memory_mb)} MB {architecture}",
+                "the function this configures is not in the stack, so its memory and "
+                "architecture are unknown",
+                _FUNCTION_FIX,
+            )
+        else:
+            memory_mb, architecture = DEFAULT_MEMORY_MB, DEFAULT_ARCHITECTURE
+            usage.finding(
+                "property-unknown",
+                Severity.WARNING,
+                "the function this configures is not in the stack; assumed 128 MB x86_64",
+                "functionName",
+                _FUNCTION_FIX,
+            )
     else:
         function_props = PropertyReader(function, usage)
-        memory_mb = function_props.number(
-            "memorySize",
-            default=DEFAULT_MEMORY_MB,
-            unit="MB",
-            minimum=Decimal(128),
-            maximum=Decimal(10240),
-        )
-        architecture = function_props.choice(
-            "architectures", default=DEFAULT_ARCHITECTURE, allowed=ARCHITECTURES, first_of_list=True
-        )
+        memory_mb = function_memory_mb(function_props)
+        architecture = function_architecture(function_props)
     hours, how = enabled_hours(usage)
     usage.assume("hours enabled", plain_number(hours), UsageSource.DERIVED, how)
     gb_seconds = concurrency * memory_mb / MB_PER_GB * hours * SECONDS_PER_HOUR
