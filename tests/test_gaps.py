@@ -18,6 +18,14 @@ x86_64, free tier 1M requests and 400,000 GB-s a month):
   - fail-closed, both take the bound 10,240 MB (10 GB), the AWS maximum: the function
     $0.20 + 10,000,000 GB-s × $0.0000097222 = $0.20 + $97.222 = $97.422; the config
     26,280,000 GB-s × $0.0000041667 = $109.500876.
+* an imported model (``deepseek-r1-distill-llama-70b``) called by a Lambda 1,000 times a month
+  (100 ms, 128 MB: 12.5 GB-s, inside the free tier, $0): 1,000 / 30 days = 33.3 requests a
+  day, each opening a 5-minute window, 166.7 minutes, rounded up to 34 windows = 170 min/day
+  × 30 = 5,100 active minutes. With 8 CMUs: 8 × 5,100 = 40,800 CMU-minutes × $0.0785 =
+  $3,202.80, storage 8 × $1.95 = $15.60: $3,218.40.
+* a bucket of 1,000 GB whose lifecycle moves objects to Standard-IA after 30 days and to Deep
+  Archive after 180, with no expiration, and no requests: kept 30 days (a bound given in
+  ``worstCase``), all of it is Standard: 1,000 × $0.023 = $23.00.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ from costline.core.completeness import completeness
 from costline.core.model import Resource
 from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
 from costline.estimator.pipeline import EstimateOptions, estimate
-from tests.test_verdicts import LAMBDA, estimate_json
+from tests.test_s3_lifecycle import LIFECYCLE
+from tests.test_verdicts import BUCKET, LAMBDA, check, engine, estimate_json, stack_message
 
 DURATION = "cost:avg-duration-ms"
 INIT = "cost:init-duration-ms"
@@ -164,3 +173,99 @@ def test_a_config_whose_function_is_not_in_the_stack(prices):
     state = completeness(closed)
     assert state.complete
     assert state.bounded_by_resource() == {"pc": ["functionName at its bound 10240 MB x86_64"]}
+
+
+# --- 4. cost:cmu and cost:retention-days have no bound: the gate fails, saying how to fix it ---
+CMU = "cost:cmu"
+RETENTION = "cost:retention-days"
+
+
+def imported(cmu: str) -> list:
+    tags = {
+        "cost:monthly-requests": "1000",
+        DURATION: "100",
+        "cost:imported-model": "deepseek-r1-distill-llama-70b",
+        CMU: cmu,
+    }
+    return [(LAMBDA, "fn", {"tags": tags})]
+
+
+def archive(retention: str) -> list:
+    tags = {
+        "cost:storage-gb": "1000",
+        "cost:monthly-get-requests": "0",
+        "cost:monthly-put-requests": "0",
+        RETENTION: retention,
+    }
+    rule = {
+        "id": "age-out",
+        "status": "Enabled",
+        "transitions": [
+            {"days": 30, "storageClass": "STANDARD_IA"},
+            {"days": 180, "storageClass": "DEEP_ARCHIVE"},
+        ],
+    }
+    return [  # the rule finds its bucket by name
+        (BUCKET, "archive", {"bucket": "archive-123", "tags": tags}),
+        (LIFECYCLE, "archive-lifecycle", {"bucket": "archive-123", "rules": [rule]}),
+    ]
+
+
+def test_an_unreadable_cmu_fails_closed_naming_the_resource_the_tag_and_the_fix(tmp_path):
+    open_ = check(tmp_path, imported("eight"), "--budget", "5000")
+    assert open_.exit_code == 0, open_.output
+    assert f"1 resource not fully priced: fn ({CMU} invalid)" in open_.output
+    closed = check(tmp_path, imported("eight"), "--budget", "5000", "--fail-closed")
+    assert closed.exit_code == 1, closed.output
+    assert (
+        f"fn: {CMU} invalid, with no worst-case bound: fail-closed cannot price its cost; "
+        f"declare {CMU} with a plain value (e.g. {CMU}=8), or give it a bound in the pack's "
+        "usage-tags worstCase"
+    ) in closed.output
+    declared = check(tmp_path, imported("8"), "--budget", "5000", "--fail-closed")
+    assert declared.exit_code == 0, declared.output
+    assert "costline check passed: $3,218.40/month, budget $5,000.00" in declared.output
+
+
+def test_an_unreadable_retention_fails_closed_naming_the_resource_the_tag_and_the_fix(tmp_path):
+    closed = check(tmp_path, archive(UNKNOWN_NUMBER), "--budget", "100", "--fail-closed")
+    assert closed.exit_code == 1, closed.output
+    assert (
+        f"archive: {RETENTION} unknown, with no worst-case bound: fail-closed cannot price its "
+        f"cost; declare {RETENTION} with a plain value (e.g. {RETENTION}=365), or give it a "
+        "bound in the pack's usage-tags worstCase"
+    ) in closed.output
+    declared = check(tmp_path, archive("30"), "--budget", "100", "--fail-closed")
+    assert declared.exit_code == 0, declared.output
+    assert "costline check passed: $23.00/month, budget $100.00" in declared.output
+
+
+def test_a_gap_that_is_not_a_tag_is_not_told_to_declare_one(tmp_path):
+    untyped = [("aws:sqs/queue:Queue", "q", {"tags": {"cost:monthly-requests": "1000"}})]
+    closed = check(tmp_path, untyped, "--budget", "100", "--fail-closed")
+    assert closed.exit_code == 1, closed.output
+    assert "fail-closed cannot price its cost" in closed.output
+    assert "declare" not in closed.output
+
+
+def test_the_pack_fails_closed_on_both_and_its_worst_case_can_bound_them(pack):
+    config = {
+        "stack-budget": {"enforcementLevel": "mandatory", "monthlyBudgetUsd": 5000},
+        "usage-tags": {"failClosed": True},
+    }
+    closed = pack.run(engine(imported("eight") + archive("lots")), config)
+    assert closed.mandatory
+    usage = [v.message for v in closed.by_policy("usage-tags")]
+    assert any(f"fn: {CMU}='eight' is not a plain decimal number" in m for m in usage), usage
+    assert any(f"archive: {RETENTION}='lots' is not a plain" in m for m in usage), usage
+    (violation,) = closed.by_policy("stack-budget")
+    assert (
+        f"2 resources not fully priced: fn ({CMU} invalid); archive ({RETENTION} invalid): "
+        "failClosed cannot check the budget $5,000.00"
+    ) in violation.message
+    config["usage-tags"]["worstCase"] = {CMU: 8, RETENTION: 30}
+    bounded = pack.run(engine(imported("eight") + archive("lots")), config)
+    assert not bounded.mandatory
+    assert "Stack total ~$3,241.40/month, including 2 resources priced at worst-case bounds" in (
+        stack_message(bounded)
+    )  # $3,218.40 + $23.00

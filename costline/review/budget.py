@@ -44,6 +44,7 @@ from costline.core.money import (
     round_cents,
 )
 from costline.core.values import SECRET_DISPLAY
+from costline.usage.tags import USAGE_TAGS_BY_KEY
 
 DEFAULT_WARN_AT_PERCENT = Decimal(80)
 PERCENT_PLACES = Decimal("0.1")
@@ -214,9 +215,25 @@ def _increase_percent_text(
 
 
 def fail_closed_message(name: str, whats: Sequence[str]) -> str:
-    """Why a fail-closed gate fails on one resource: what is missing has no worst-case bound."""
+    """Why a fail-closed gate fails on one resource: what is missing has no worst-case bound;
+    for a usage tag (a gap's text starts with its key, see
+    :func:`~costline.core.completeness.gap_text`), how to fix it."""
+    tags = [
+        tag
+        for what in whats
+        if (tag := USAGE_TAGS_BY_KEY.get(what.split(" ", 1)[0])) is not None and tag.numeric
+    ]
+    fix = (
+        "; declare "
+        + ", ".join(f"{t.key} with a plain value (e.g. {t.key}={t.example})" for t in tags)
+        + f", or give {'it' if len(tags) == 1 else 'each'} a bound in the pack's usage-tags "
+        "worstCase"
+        if tags
+        else ""
+    )
     return (
-        f"{name}: {', '.join(whats)}, with no worst-case bound: fail-closed cannot price its cost"
+        f"{name}: {', '.join(whats)}, with no worst-case bound: fail-closed cannot price its "
+        f"cost{fix}"
     )
 
 

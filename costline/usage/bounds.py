@@ -11,8 +11,13 @@ Two kinds, each with its source:
 
 A bound that depends on the price tables (the dearest Bedrock model priced in the region) is
 computed where the tables are, from the tables (:func:`costline.pricers.bedrock.dearest_model`).
-Where no bound exists (an unknown Provisioned Throughput ``modelUnits``, a type costline does
-not price, a region without tables), the gap stays missing and a fail-closed gate fails.
+Where no bound exists (an unknown Provisioned Throughput ``modelUnits``; an unreadable
+``cost:cmu``, as AWS sets an imported model's CMUs at import and documents no largest count,
+https://docs.aws.amazon.com/bedrock/latest/APIReference/API_CustomModelUnits.html; an
+unreadable ``cost:retention-days``, as no retention is the dearest for every lifecycle: a
+shorter one keeps more in Standard, a longer one more in classes with retrieval fees; a type
+costline does not price, a region without tables), the gap stays missing and a fail-closed gate
+fails, saying how to fix it; the pack's ``worstCase`` can give any usage tag a bound.
 """
 
 from __future__ import annotations
