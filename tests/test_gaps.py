@@ -269,3 +269,31 @@ def test_the_pack_fails_closed_on_both_and_its_worst_case_can_bound_them(pack):
     assert "Stack total ~$3,241.40/month, including 2 resources priced at worst-case bounds" in (
         stack_message(bounded)
     )  # $3,218.40 + $23.00
+
+
+# --- 3. the traffic edges are built once per estimate -------------------------------------------
+def test_an_estimate_builds_the_traffic_edges_once(prices, monkeypatch):
+    """A service whose Lambda declares tokens but no model, and reaches an inference profile (an
+    IAM policy hint): the traffic pass follows the edges, and the Lambda pricer asks which
+    Lambdas call a profile (its tokens are priced there, not on the Lambda) from the same edges.
+    """
+    from costline.testing.stacks import services_stack
+    from costline.usage import traffic
+
+    built = []
+    edges = traffic._edges
+
+    def counted(by_urn):
+        built.append(len(by_urn))
+        return edges(by_urn)
+
+    stack = services_stack(17)  # the stack and its provider, then one service of 15 resources
+    before = estimate(stack, prices)
+    monkeypatch.setattr(traffic, "_edges", counted)
+    after = estimate(stack, prices)
+    assert built == [17]
+    assert after == before
+    handler = next(r for r in after.resources if r.name == "handler-0")
+    assert not [i for i in handler.line_items if i.service == "Bedrock"]  # priced at the profile
+    profile = next(r for r in after.resources if r.name == "model-0")
+    assert [i for i in profile.line_items if i.service == "Bedrock"]

@@ -46,7 +46,7 @@ from costline.usage.tags import (
     UsageReader,
     tag_problems,
 )
-from costline.usage.traffic import Edge, derive_usage
+from costline.usage.traffic import INCOMING_EDGES, Edge, derive_usage, incoming_edges
 
 # When two resources declare the same usage (``Charge.group``), charges from the resource
 # type listed here win: a stage's traffic over its API's, an inference profile's tokens
@@ -276,7 +276,9 @@ class _Priced:
         context = PricingContext(prices=prices, stack=stack, _indexes=dict(indexes or {}))
         # this estimate's: traffic derivation and pricers collect each resource's tags once
         tags = tags if tags is not None else TagCache()
-        derived, self.traffic_failure = _derived_usage(stack, tags, incoming)
+        derived, self.traffic_failure, incoming = _derived_usage(stack, tags, incoming)
+        if incoming is not None:  # the pricers that look at traffic use the pass's edges
+            context._indexes[INCOMING_EDGES] = incoming
         known = unpriced.by_id if unpriced is not None else {}
         self.outcomes = outcomes = [
             known[id(resource)][1]
@@ -415,20 +417,28 @@ def _urn_and_descriptions(draft: _Draft) -> tuple[str, tuple[str, ...]]:
 
 def _derived_usage(
     stack: Sequence[Resource], tags: TagCache, incoming: Mapping[str, list[Edge]] | None = None
-) -> tuple[Mapping[str, Mapping[str, DerivedValue]], Finding | None]:
-    """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`); if
-    that
-    pass fails (a costline bug), none flows and an ``internal-error`` finding says so, instead
-    of the estimate, and the preview running it, failing."""
+) -> tuple[
+    Mapping[str, Mapping[str, DerivedValue]], Finding | None, Mapping[str, list[Edge]] | None
+]:
+    """The usage that flows through the graph (:func:`~costline.usage.traffic.derive_usage`),
+    and the edges it followed (``incoming``, or the stack's
+    :func:`~costline.usage.traffic.incoming_edges`); if that pass fails (a costline bug), none
+    flows and an ``internal-error`` finding says so, instead of the estimate, and the preview
+    running it, failing."""
     try:
-        return derive_usage(stack, tags, incoming=incoming), None
+        incoming = incoming if incoming is not None else incoming_edges(stack)
+        return derive_usage(stack, tags, incoming=incoming), None, incoming
     except Exception as exc:
-        return {}, Finding(
-            "internal-error",
-            Severity.ERROR,
-            f"costline could not follow traffic through the stack ({type(exc).__name__}); usage "
-            "that would flow from one resource to another is not in the total",
-            suggestion="please report this as a costline bug",
+        return (
+            {},
+            Finding(
+                "internal-error",
+                Severity.ERROR,
+                f"costline could not follow traffic through the stack ({type(exc).__name__}); "
+                "usage that would flow from one resource to another is not in the total",
+                suggestion="please report this as a costline bug",
+            ),
+            None,
         )
 
 

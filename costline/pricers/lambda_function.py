@@ -42,8 +42,8 @@ from costline.usage.tags import (
     TOKEN_TAGS,
     UsageReader,
 )
+from costline.usage.traffic import INCOMING_EDGES, incoming_edges
 from costline.usage.traffic import PROFILE_TYPE as INFERENCE_PROFILE_TYPE
-from costline.usage.traffic import traffic_edges
 
 TYPE = "aws:lambda/function:Function"
 SERVICE = "Lambda"
@@ -236,7 +236,7 @@ def price_lambda_function(
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
     elif any(usage.has(tag) for tag in TOKEN_TAGS) and resource.urn not in (
-        context.index(_PROFILE_CALLERS, profile_callers)
+        context.index(_PROFILE_CALLERS, lambda _: profile_callers(context))
     ):
         # tokens declared here that flow to no inference profile: without a model they would be
         # lost, so price them here, which names the missing model (fail-closed: the dearest)
@@ -247,12 +247,17 @@ def price_lambda_function(
 _PROFILE_CALLERS = "lambdas-calling-a-profile"
 
 
-def profile_callers(stack: Sequence[Resource]) -> frozenset[str]:
+def profile_callers(context: PricingContext) -> frozenset[str]:
     """The Lambdas whose traffic reaches an inference profile in the stack (their per-request
-    tokens flow there, see :mod:`costline.usage.traffic`)."""
-    types = {r.urn: r.type for r in stack}
+    tokens flow there, see :mod:`costline.usage.traffic`), from the edges the estimate's traffic
+    pass followed (built here only when it did not run)."""
+    incoming = context.index(INCOMING_EDGES, incoming_edges)
+    by_urn = context.by_urn
     return frozenset(
-        e.source for e in traffic_edges(stack) if types.get(e.target) == INFERENCE_PROFILE_TYPE
+        edge.source
+        for target, edges in incoming.items()
+        if (profile := by_urn.get(target)) is not None and profile.type == INFERENCE_PROFILE_TYPE
+        for edge in edges
     )
 
 

@@ -184,6 +184,12 @@ Reading = tuple[Decimal | str | None, bool]
 """A tag read without findings: its value (None when unreadable) and whether it was a secret."""
 
 
+INCOMING_EDGES = "traffic-incoming-edges"
+"""The name an estimate's pricing context holds its stack's :func:`incoming_edges` under (see
+:meth:`~costline.pricers.base.PricingContext.index`): the edges the traffic pass followed, built
+once per estimate for the pass and the pricers that look at traffic."""
+
+
 def incoming_edges(resources: Iterable[Resource]) -> dict[str, list[Edge]]:
     """Target URN → the edges into it, in :func:`traffic_edges` order."""
     return _incoming({r.urn: r for r in resources})
