@@ -297,3 +297,59 @@ def test_an_estimate_builds_the_traffic_edges_once(prices, monkeypatch):
     assert not [i for i in handler.line_items if i.service == "Bedrock"]  # priced at the profile
     profile = next(r for r in after.resources if r.name == "model-0")
     assert [i for i in profile.line_items if i.service == "Bedrock"]
+
+
+# --- 5. a declared figure that could not be used: one wording wherever a fallback is taken -----
+def test_every_fallback_for_a_declared_figure_says_which_tag_could_not_be_used(prices):
+    """Days per month, imported-model copies and S3 retention each take a stand-in when the
+    declared figure is unreadable (a gap): an ``assumed`` row, saying which tag could not be
+    used, in the same words."""
+    from tests.conftest import make
+    from tests.test_s3_lifecycle import RULE, bucket_with_lifecycle
+
+    stage = make(
+        "aws:apigateway/stage:Stage",
+        "dev",
+        tags={"cost:daily-requests": "100000", "cost:days-per-month": "lots"},
+    )
+    model = make(
+        "aws:bedrock/inferenceProfile:InferenceProfile",
+        "model",
+        tags={
+            "cost:daily-requests": "5",
+            "cost:imported-model": "my-model",
+            "cost:active-hours-per-day": "2",
+            "cost:cmu": "4",
+            "cost:model-copies": UNKNOWN_STRING,
+        },
+    )
+    requests = {"cost:monthly-get-requests": "0", "cost:monthly-put-requests": "0"}
+    bucket = bucket_with_lifecycle(
+        [{**RULE, "expiration": None}], **requests, **{RETENTION: "lots"}
+    )
+    est = estimate([stage, model, *bucket], prices)
+    rows = {
+        (r.name, a.key): (a.value, a.source.value, a.detail)
+        for r in est.resources
+        for a in r.assumptions
+        if a.source.value == "assumed"
+    }
+    assert rows == {
+        ("dev", "cost:days-per-month"): (
+            "30",
+            "assumed",
+            "days per month for cost:daily-requests; the declared cost:days-per-month could not "
+            "be used",
+        ),
+        ("model", "cost:model-copies"): (
+            "1",
+            "assumed",
+            "one model copy active at a time; the declared cost:model-copies could not be used",
+        ),
+        ("archive", "retention days"): (
+            "365",
+            "assumed",
+            "archive-lifecycle has no expiration; the declared cost:retention-days could not be "
+            "used",
+        ),
+    }

@@ -45,6 +45,7 @@ from costline.usage.tags import (
     UsageReader,
 )
 
+_ONE_COPY = "one model copy active at a time"
 CMU_MINUTE_ID = "bedrock.custom_model_import.cmu_minute"
 STORAGE_ID = "bedrock.custom_model_import.storage_cmu_month"
 WORKING_HOURS_PER_DAY = Decimal(8)
@@ -105,13 +106,10 @@ def imported_model_charges(
     copies = usage.number(MODEL_COPIES, required=False) if declared else None
     if copies is None:  # undeclared: AWS's least; declared but unreadable: a finding, and the same
         copies = Decimal(1)
-        usage.assume(
-            MODEL_COPIES.key,
-            "1",
-            UsageSource.ASSUMED if declared else UsageSource.DEFAULT,
-            "one model copy active at a time"
-            + ("; the declared figure could not be used" if declared else ""),
-        )
+        if declared:
+            usage.assume_instead(MODEL_COPIES, "1", _ONE_COPY)
+        else:
+            usage.assume(MODEL_COPIES.key, "1", UsageSource.DEFAULT, _ONE_COPY)
     window = Decimal(str(attributes.get("billing_window_minutes", DEFAULT_WINDOW_MINUTES)))
     minutes, how = _active_minutes(usage, requests, window)
     if minutes is None:

@@ -110,17 +110,16 @@ def _storage_charges(
         retention = declared
     else:  # not declared, or declared but unreadable (a finding)
         retention = DEFAULT_RETENTION_DAYS
-        usage.assume(
-            "retention days",
-            plain_number(retention),
-            UsageSource.ASSUMED,
-            f"{lifecycle.source} has no expiration; "
-            + (
-                f"the declared {RETENTION_DAYS.key} could not be used"
-                if usage.has(RETENTION_DAYS)
-                else f"set {RETENTION_DAYS.key}"
-            ),
-        )
+        why = f"{lifecycle.source} has no expiration"
+        if usage.has(RETENTION_DAYS):
+            usage.assume_instead(RETENTION_DAYS, plain_number(retention), why, key="retention days")
+        else:
+            usage.assume(
+                "retention days",
+                plain_number(retention),
+                UsageSource.ASSUMED,
+                f"{why}; set {RETENTION_DAYS.key}",
+            )
     mix = class_mix(lifecycle, retention)
     charges = []
     for storage_class, share in mix.items():

@@ -605,6 +605,20 @@ class UsageReader:
                 value, detail = SECRET_DISPLAY, None
             self.assumptions.append(Assumption(key, value, source, detail, origin))
 
+    def assume_instead(
+        self, tag: UsageTag, value: str, detail: str, *, key: str | None = None
+    ) -> None:
+        """Record ``value``, taken instead of ``tag``'s declared figure, which could not be used
+        (unreadable or out of range: a finding says why and makes the estimate incomplete): an
+        ``assumed`` row (under ``key``, default the tag's) whose ``detail`` says so, in the same
+        words wherever a stand-in is taken."""
+        self.assume(
+            key or tag.key,
+            value,
+            UsageSource.ASSUMED,
+            f"{detail}; the declared {tag.key} could not be used",
+        )
+
     @property
     def fail_closed(self) -> bool:
         """Fail-closed pricing is on: undeterminable figures take their worst-case bound."""
@@ -862,12 +876,7 @@ class UsageReader:
                 f"set {DAYS_PER_MONTH.key}={DAYS_PER_MONTH.example}",
             )
         if not days:
-            self.assume(
-                DAYS_PER_MONTH.key,
-                _plain(DEFAULT_DAYS_PER_MONTH),
-                UsageSource.ASSUMED,
-                f"{used_for}; the declared figure could not be used",
-            )
+            self.assume_instead(DAYS_PER_MONTH, _plain(DEFAULT_DAYS_PER_MONTH), used_for)
             return DEFAULT_DAYS_PER_MONTH
         return days
 
