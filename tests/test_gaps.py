@@ -78,6 +78,21 @@ def test_an_unreadable_init_does_not_hide_an_unreadable_cold_start_share(tmp_pat
     assert gaps(report) == [f"{INIT} unknown", f"{COLD} invalid"]
 
 
+def test_unknown_requests_do_not_hide_an_unreadable_duration_or_init(tmp_path):
+    """Nothing is priced without the requests ($0); the gap list names every figure that could
+    not be read, and only those: an undeclared INIT is no gap, nor a readable duration."""
+    requests = {"cost:monthly-requests": UNKNOWN_NUMBER}
+    report = estimate_json(tmp_path, function(**requests, **{DURATION: "lots", INIT: "-1"}))
+    assert report["total_monthly_usd"] == "0"
+    assert gaps(report) == [
+        "cost:monthly-requests unknown",
+        f"{DURATION} invalid",
+        f"{INIT} invalid",
+    ]
+    readable = estimate_json(tmp_path, function(**requests, **{INIT: "800"}))
+    assert gaps(readable) == ["cost:monthly-requests unknown"]
+
+
 def test_an_unknown_duration_with_readable_or_undeclared_init_adds_no_gap(tmp_path):
     undeclared = estimate_json(tmp_path, function(**{DURATION: UNKNOWN_NUMBER}))
     assert gaps(undeclared) == [f"{DURATION} unknown"]

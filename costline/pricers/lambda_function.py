@@ -171,7 +171,10 @@ def price_lambda_function(
     )
 
     requests = usage.monthly_requests()
-    if requests is None:
+    if requests is None:  # nothing to price, but each unreadable figure declared is a gap too
+        usage.number(AVG_DURATION_MS, required=False)
+        if usage.has_or_derived(INIT_DURATION_MS):
+            _init_figures(usage)
         return []
 
     configs = context.index("lambda-pc-by-function", pc_configs_by_function).get(resource.urn, [])
