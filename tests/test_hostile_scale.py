@@ -284,3 +284,97 @@ def test_a_stack_name_that_is_a_path_is_refused(tmp_path, stack):
         cli("estimate", PROGRAM, "--stack", stack, *FAST),
     ):
         one_line_error(result, "--stack", "not a stack name")
+
+
+# --- pack build ----------------------------------------------------------------------------------
+@pytest.fixture
+def fake_wheel(tmp_path) -> Path:
+    """A costline wheel file (never installed: every case below stops before pip runs)."""
+    wheel = tmp_path / "costline-0.0.1-py3-none-any.whl"
+    wheel.write_bytes(b"not really a wheel")
+    return wheel
+
+
+def pack_build(out: str | os.PathLike, wheel: Path) -> Result:
+    return cli("pack", "build", out, "--wheel", wheel)
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_pack_build_refuses_a_symlinked_out_dir_and_keeps_the_link(tmp_path, fake_wheel):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    link = tmp_path / "pack"
+    link.symlink_to(empty)
+    result = pack_build(link, fake_wheel)
+    one_line_error(result, str(link), "symbolic link")
+    assert link.is_symlink() and os.readlink(link) == str(empty)
+    assert listing(empty) == []
+    assert listing(tmp_path) == sorted(["empty", "pack", fake_wheel.name])  # no staging left
+
+
+def test_pack_build_refuses_a_dangling_symlink(tmp_path, fake_wheel):
+    link = tmp_path / "pack"
+    link.symlink_to(tmp_path / "nowhere")
+    one_line_error(pack_build(link, fake_wheel), str(link), "symbolic link")
+    assert link.is_symlink() and not (tmp_path / "nowhere").exists()
+
+
+def test_pack_build_refuses_a_file_and_keeps_its_bytes(tmp_path, fake_wheel):
+    out = tmp_path / "pack"
+    out.write_bytes(b"my notes\n")
+    for given in (str(out), f"{out}/"):
+        result = pack_build(given, fake_wheel)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+    assert out.read_bytes() == b"my notes\n"
+
+
+def test_pack_build_keeps_an_existing_folders_files(tmp_path, fake_wheel):
+    out = tmp_path / "pack"
+    out.mkdir()
+    (out / "PulumiPolicy.yaml").write_bytes(b"mine\n")
+    one_line_error(pack_build(out, fake_wheel), str(out), "not an empty folder")
+    assert (out / "PulumiPolicy.yaml").read_bytes() == b"mine\n"
+    assert listing(out) == ["PulumiPolicy.yaml"]
+
+
+def test_a_failed_pack_build_leaves_nothing_in_an_empty_out_dir(tmp_path, fake_wheel, monkeypatch):
+    """pip fails half-way (the wheel is copied, no wheel is fetched): OUT_DIR stays the empty
+    folder it was, the same folder, and no staging folder is left beside it."""
+    from costline.cli import bundle
+
+    def pip_fails(python, args):
+        raise bundle.BundleError("pip download failed (exit 1): no network")
+
+    monkeypatch.setattr(bundle, "_pip", pip_fails)
+    out = tmp_path / "pack"
+    out.mkdir()
+    inode = out.stat().st_ino
+    one_line_error(pack_build(out, fake_wheel), "pip download failed")
+    assert listing(out) == [] and out.stat().st_ino == inode
+    assert listing(tmp_path) == sorted(["pack", fake_wheel.name])
+
+
+def test_pack_build_into_the_empty_current_folder_fills_it(tmp_path, fake_wheel, monkeypatch):
+    """``mkdir pack && cd pack && costline pack build .``: the pack lands in that folder (the
+    same folder, so the shell's working directory still shows it)."""
+    from costline.cli import bundle
+
+    def pip_download(python, args):
+        dest = Path(args[args.index("--dest") + 1])
+        (dest / "pulumi-3.0.0-py3-none-any.whl").write_bytes(b"w")
+
+    monkeypatch.setattr(bundle, "_pip", pip_download)
+    out = tmp_path / "pack"
+    out.mkdir()
+    inode = out.stat().st_ino
+    monkeypatch.chdir(out)
+    result = pack_build(".", fake_wheel)
+    assert result.exit_code == 0, result.output
+    assert out.stat().st_ino == inode
+    assert listing(out) == ["PulumiPolicy.yaml", "__main__.py", "requirements.txt", "wheels"]
+    assert listing(out / "wheels") == sorted([fake_wheel.name, "pulumi-3.0.0-py3-none-any.whl"])
+    assert listing(tmp_path) == sorted(["pack", fake_wheel.name])

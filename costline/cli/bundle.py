@@ -21,6 +21,7 @@ backend pip fetches for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -170,46 +171,100 @@ def build_pack(
     platform: str | None = None,
     python_version: str | None = None,
 ) -> BuiltPack:
-    """Write the self-contained pack into ``out_dir`` (which must not exist, or be empty).
+    """Write the self-contained pack into ``out_dir``, a new folder or an empty one (a symbolic
+    link, a file or a folder holding anything is refused, its contents untouched).
 
-    The folder is assembled beside ``out_dir`` and renamed into place at the end, so a failed
-    build leaves nothing half-written behind."""
+    The pack is assembled in a staging folder and moved into place only when complete: beside
+    ``out_dir`` and renamed to it when it does not exist; inside the empty ``out_dir`` (the same
+    folder stays, e.g. the shell's current one) and its entries moved up, ``PulumiPolicy.yaml``
+    last, when it does. A failed build removes the staging folder, so ``out_dir`` is left as it
+    was, never half-written."""
+    if out_dir.is_symlink():
+        raise BundleError(
+            f"{out_dir}: is a symbolic link; give the folder itself (new or empty), not a link"
+        )
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise BundleError(f"{out_dir}: exists and is not an empty folder; give a new folder")
-    parent = out_dir.resolve().parent
-    if not parent.is_dir():
-        raise BundleError(f"{parent}: no such folder")
+    target = out_dir.resolve()  # "." is the current folder, by its name
+    existing = target.is_dir()
+    if not target.parent.is_dir():
+        raise BundleError(f"{target.parent}: no such folder")
     pins = installed_pins()
     source = data_dir("policypack")
     if not (source / "__main__.py").is_file():
         raise BundleError(f"{source}: the bundled policy pack is missing; reinstall costline")
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
     try:
-        wheels = staging / "wheels"
-        wheels.mkdir()
-        _costline_wheel(wheel, wheels, python)
-        target = []
-        if platform is not None or python_version is not None:
-            target = ["--only-binary", ":all:"]
-            target += ["--platform", platform] if platform else []
-            target += ["--python-version", python_version] if python_version else []
-        _pip(python, ["download", "--quiet", "--no-deps", "--dest", str(wheels), *target, *pins])
-        stray = [p.name for p in wheels.iterdir() if p.suffix != ".whl"]
-        if stray:
-            raise BundleError(
-                f"pip fetched source distributions ({', '.join(sorted(stray))}); "
-                "a pack must install from wheels alone"
-            )
-        shutil.copy2(source / "__main__.py", staging / "__main__.py")
-        version = metadata.version("costline")
-        (staging / "PulumiPolicy.yaml").write_text(_policy_yaml(version), encoding="utf-8")
-        built = _wheel_pins(wheels)
-        (staging / "requirements.txt").write_text(_requirements(built), encoding="utf-8")
-        os.chmod(staging, 0o755)
-        if out_dir.exists():
-            out_dir.rmdir()  # empty (checked above)
-        os.replace(staging, out_dir)
-    except BaseException:
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name}.", dir=target if existing else target.parent)
+        )
+    except OSError as exc:
+        raise BundleError(f"{out_dir}: cannot write the pack there ({exc.strerror})") from None
+    try:
+        built = _assemble(staging, source, pins, wheel, python, platform, python_version)
+        if existing:
+            _move_entries(staging, target)
+            staging.rmdir()
+        else:
+            os.replace(staging, target)
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise BundleError(
+                f"{out_dir}: cannot write the pack ({exc.strerror or exc}); nothing was left there"
+            ) from None
         raise
     return BuiltPack(out_dir, built)
+
+
+def _assemble(
+    staging: Path,
+    source: Path,
+    pins: Sequence[str],
+    wheel: Path | None,
+    python: str,
+    platform: str | None,
+    python_version: str | None,
+) -> tuple[tuple[str, str], ...]:
+    """The pack's files in ``staging``; each wheel's (name, version)."""
+    wheels = staging / "wheels"
+    wheels.mkdir()
+    _costline_wheel(wheel, wheels, python)
+    target = []
+    if platform is not None or python_version is not None:
+        target = ["--only-binary", ":all:"]
+        target += ["--platform", platform] if platform else []
+        target += ["--python-version", python_version] if python_version else []
+    _pip(python, ["download", "--quiet", "--no-deps", "--dest", str(wheels), *target, *pins])
+    stray = [p.name for p in wheels.iterdir() if p.suffix != ".whl"]
+    if stray:
+        raise BundleError(
+            f"pip fetched source distributions ({', '.join(sorted(stray))}); "
+            "a pack must install from wheels alone"
+        )
+    shutil.copy2(source / "__main__.py", staging / "__main__.py")
+    version = metadata.version("costline")
+    (staging / "PulumiPolicy.yaml").write_text(_policy_yaml(version), encoding="utf-8")
+    built = _wheel_pins(wheels)
+    (staging / "requirements.txt").write_text(_requirements(built), encoding="utf-8")
+    os.chmod(staging, 0o755)
+    return built
+
+
+def _move_entries(staging: Path, target: Path) -> None:
+    """Move the finished pack from ``staging`` (inside ``target``) up into ``target``,
+    ``PulumiPolicy.yaml`` last (what makes the folder a pack); on any failure, or a name that
+    appeared in ``target`` meanwhile, the moved entries go back and ``target`` is as it was."""
+    entries = sorted(staging.iterdir(), key=lambda p: (p.name == "PulumiPolicy.yaml", p.name))
+    moved: list[Path] = []
+    try:
+        for entry in entries:
+            destination = target / entry.name
+            if os.path.lexists(destination):
+                raise BundleError(f"{destination}: appeared during the build; nothing was written")
+            os.rename(entry, destination)
+            moved.append(destination)
+    except BaseException:
+        for destination in reversed(moved):
+            with contextlib.suppress(OSError):
+                os.rename(destination, staging / destination.name)
+        raise
