@@ -9,6 +9,7 @@ no traceback, and that the user's own files keep their bytes.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -223,6 +224,104 @@ def program_with(tmp_path: Path, dev_yaml: str | bytes) -> Path:
     data = dev_yaml.encode() if isinstance(dev_yaml, str) else dev_yaml
     (copy / "Pulumi.dev.yaml").write_bytes(data)
     return copy
+
+
+# --- stack config (Pulumi.<stack>.yaml) -------------------------------------------------------
+def estimate_json(program: Path, *extra: str) -> dict:
+    result = cli("estimate", program, "--format", "json", *FAST, *NO_FREE, *extra)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+HEAD = "config:\n  aws:region: us-east-1\n  costline:usage:\n    handler:\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("2024-01-31", "'2024-01-31'"),
+        (".nan", "is not a finite number"),
+        ("-.inf", "is not a finite number"),
+        ("!!binary aGVsbG8=", "cost:monthly-requests="),
+    ],
+    ids=["date", "nan", "infinity", "binary"],
+)
+def test_a_stack_config_figure_that_is_no_number_is_unreadable_not_zero(tmp_path, value, said):
+    """The handler's requests are unreadable: the estimate is incomplete and a finding names
+    the figure and its place; the rest of costline:usage still counts (one bad figure does not
+    drop the block); the tagged Lambda is still priced; never a crash, never $0 as if known."""
+    program = program_with(
+        tmp_path, HEAD + f"      cost:monthly-requests: {value}\n      cost:avg-duration-ms: 1000\n"
+    )
+    report = estimate_json(program)
+    assert report["complete"] is False
+    by_name = {r["name"]: r for r in report["resources"]}
+    assert by_name["handler"]["status"] == "usage_missing"
+    assert by_name["tagged"]["monthly_usd"] == "0.40833375"
+    (finding,) = [
+        f
+        for f in report["findings"]
+        if "cost:monthly-requests" in f["message"] and f["code"] != "usage-tag-missing"
+    ]
+    assert "costline:usage.handler" in finding["message"], finding
+    assert said in finding["message"], finding
+    assert "must map resource names" not in json.dumps(report["findings"])
+
+
+def test_a_key_twice_in_stack_config_is_refused_as_pulumi_refuses_it(tmp_path):
+    """Pulumi will not read a stack file with a key twice; costline must not quietly keep the
+    last one (here it would drop the handler's figures)."""
+    program = program_with(
+        tmp_path,
+        HEAD + "      cost:monthly-requests: 2000000\n      cost:avg-duration-ms: 1000\n"
+        "  costline:usage: {}\n",
+    )
+    result = cli("estimate", program, "--format", "json", *FAST)
+    one_line_error(result, "Pulumi.dev.yaml", "costline:usage", "twice")
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 10)}]\n"
+    for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+@pytest.mark.parametrize(
+    ("dev_yaml", "said"),
+    [
+        (BOMB + "config:\n  x: *i\n", "expands to more than 1,000,000 values"),
+        ("config:\n  x: " + "[" * 5000 + "]" * 5000 + "\n", "nesting depth"),
+        (b"config:\n  x: caf\xe9\n", "not UTF-8"),
+        ("config:\n  x: 1" + "0" * 200 + "\n", "a number of 201 characters"),
+    ],
+    ids=["alias-bomb", "deep", "latin-1", "long-number"],
+)
+def test_an_unreadable_stack_file_is_one_stacks_exit_2_under_config(tmp_path, dev_yaml, said):
+    program = program_with(tmp_path, dev_yaml)
+    config = config_file(
+        tmp_path,
+        "version: 1\nprojects:\n  - {path: ROOT, name: good}\n  - {path: program, name: bad}\n",
+    )
+    result = cli("estimate", "--config", config, "--format", "json", *FAST)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    stacks = {s["name"]: s for s in json.loads(result.stdout)["stacks"]}
+    assert stacks["good"]["exit_code"] == 0
+    assert stacks["bad"]["exit_code"] == 2 and stacks["bad"]["report"] is None
+    assert str(program / "Pulumi.dev.yaml") in stacks["bad"]["error"]
+    assert said in stacks["bad"]["error"]
+
+
+# --- usage files ------------------------------------------------------------------------------
+def test_a_key_twice_in_a_usage_file_is_refused(tmp_path):
+    program = program_with(tmp_path, "config:\n  aws:region: us-east-1\n")
+    usage = tmp_path / "usage.yml"
+    usage.write_text(
+        "version: 0.1\nresource_usage:\n  aws_lambda_function.handler:\n"
+        "    monthly_requests: 2000000\n    monthly_requests: 1\n"
+    )
+    result = cli("estimate", program, "--usage-file", usage, *FAST)
+    one_line_error(result, str(usage), "line 5", "monthly_requests", "twice")
 
 
 # --- usage init ---------------------------------------------------------------------------------

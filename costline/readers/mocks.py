@@ -43,7 +43,7 @@ from typing import Any
 
 import yaml
 
-from costline.core.limits import LimitError, load_yaml, read_input
+from costline.core.limits import LimitError, load_yaml, read_input, strict_safe_loader
 from costline.core.model import Resource
 from costline.core.values import UNKNOWN_SENTINELS
 from costline.readers.errors import InputFileError, ProgramError
@@ -521,7 +521,7 @@ def stack_config(
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return load_yaml(read_input(path).decode("utf-8"))
+        return load_yaml(read_input(path).decode("utf-8"), strict_safe_loader())
     except OSError as exc:
         raise InputFileError(path, f"cannot be read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -568,7 +568,7 @@ def _config_string(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return json.dumps(value, default=str)  # a date or !!binary inside: as text, not a crash
     return str(value)
 
 

@@ -88,10 +88,10 @@ def read_usage_file(text: str, name: str) -> tuple[Mapping[str, Any], list[Findi
     mapping."""
     import yaml
 
-    from costline.core.limits import LimitError, load_yaml, yaml_problem
+    from costline.core.limits import LimitError, load_yaml, strict_safe_loader, yaml_problem
 
     try:
-        document = load_yaml(text)
+        document = load_yaml(text, strict_safe_loader())  # a key given twice is refused
     except yaml.YAMLError as exc:
         raise UsageFileError(
             f"{name}: not valid YAML ({yaml_problem(exc)}); expected an Infracost usage file "

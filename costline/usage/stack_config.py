@@ -52,8 +52,8 @@ _CONTRACT = frozenset(tag.key for tag in USAGE_TAGS)
 def _structured(value: Any) -> Any:
     """A config value as the engine passes it (JSON text) or as YAML read it (a mapping)."""
     if isinstance(value, str):
-        try:
-            return parse_json(value)  # within the parsing limits: ValueError past them
+        try:  # NaN and Infinity as text: that figure is refused on its own, not the whole block
+            return parse_json(value, constants_as_text=True)  # ValueError past the limits
         except (ValueError, RecursionError):
             return value
     return value
