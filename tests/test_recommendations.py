@@ -432,3 +432,49 @@ def test_checking_every_rest_api_stays_linear_in_the_stack(prices, monkeypatch):
         many["stage_api_urns"] == few["stage_api_urns"] > 0
     )  # once per estimate or rule, not per API
     assert 0 < many["references"] <= 2 + 8 * 15  # each resource's references read once
+
+
+def test_the_token_cuts_scale_every_declared_token_figure_and_nothing_else(prices):
+    """The stacks fewer_tokens prices are the stack with every resource scaled by
+    scale_usage (tokens declared in tags or tagsAll, as text or a number; resources without a
+    token tag, with an unknown tag map or with a token figure that cannot be read left as they
+    are), whichever resources it reads."""
+    from fractions import Fraction
+
+    from costline.estimator.priced import PricedStack, price_stack
+    from costline.scenarios.edit import scale_usage
+    from costline.scenarios.recommendations.bedrock import fewer_tokens
+    from costline.testing.stacks import services_stack
+    from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
+
+    stack = services_stack(2 + 2 * 15)
+    extra = [
+        make(
+            LAMBDA, "all-tags", tagsAll={"cost:input-tokens": "800", "cost:monthly-requests": "5"}
+        ),
+        make(LAMBDA, "numbers", tags={"cost:output-tokens": 300, "cost:monthly-requests": "5"}),
+        make(LAMBDA, "unknown-map", tags=UNKNOWN_STRING),
+        make(
+            LAMBDA, "unreadable", tags={"cost:input-tokens": "lots", "cost:monthly-requests": "5"}
+        ),
+        make(LAMBDA, "no-tokens", tags={"cost:monthly-requests": "5"}),
+    ]
+    resources = [*stack, *extra]
+    seen: list[list] = []
+
+    class Recording(PricedStack):
+        def total(self, changed):
+            seen.append(list(changed))
+            return super().total(seen[-1])
+
+    priced = price_stack(resources, prices)
+    fewer_tokens(Recording(priced.resources, priced.prices, priced.options, priced.estimate))
+    cut = Fraction(3, 4)
+    expected = [
+        [scale_usage(r, cut, tags) for r in resources]
+        for tags in ((INPUT_TOKENS, OUTPUT_TOKENS), (OUTPUT_TOKENS,), (INPUT_TOKENS,))
+    ]
+    assert seen == expected
+    # the declared figures were cut (not only copied): 800 → 600 in tagsAll's place
+    assert seen[0][len(stack)].properties["tags"]["cost:input-tokens"] == "600"
+    assert seen[2][len(stack) + 1] is extra[1]  # the input cut leaves output tokens alone

@@ -26,9 +26,11 @@ module gets the same total (exactly: the same ``Decimal``) from the base estimat
    one takes part in choosing again which resource keeps it (with its charges as its pricer gave
    them in the stack).
 5. **Billing** (:mod:`costline.estimator.billing`) is per price entry, and free tiers join the
-   entries they cover: every entry a re-priced resource's charges (before or after) use, closed
-   over the free tiers, is billed again with all of its charges in the canonical order; every
-   other entry's line items are the stack's. The total is the sum of every entry's line items,
+   entries they cover: every entry for which a re-priced resource's billed charges changed
+   (one added, dropped, or different in any field or digit; a Lambda whose tokens were cut but
+   whose own charges are the same leaves its entries alone), closed over the free tiers, is
+   billed again with all of its charges in the canonical order; every other entry's line items
+   are the stack's. The total is the sum of every entry's line items,
    which are whole multiples of :data:`~costline.core.money.QUANTUM` and add up exactly in the
    money context, so it is the total a full estimate adds up resource by resource. Amounts that
    would not add up exactly (≥ 10^25 dollars) are estimated in full.
@@ -180,6 +182,30 @@ def _same_figures(
     return True
 
 
+def _changed_entries(now: Sequence[Charge], before: Sequence[Charge]) -> set[str]:
+    """The price entries whose charges differ between a resource's billed charges ``now`` and
+    ``before`` (each entry's in order; a quantity counts as changed when its digits do, even
+    with the same value). An entry none of whose charges changed bills as it did."""
+    if len(now) == len(before) and all(map(_same_charge, now, before)):
+        return set()
+    ids_now: dict[str, list[Charge]] = defaultdict(list)
+    ids_before: dict[str, list[Charge]] = defaultdict(list)
+    for charge in now:
+        ids_now[charge.price_id].append(charge)
+    for charge in before:
+        ids_before[charge.price_id].append(charge)
+    return {
+        p
+        for p in (*ids_now, *ids_before)
+        if len(a := ids_now.get(p, [])) != len(b := ids_before.get(p, []))
+        or not all(map(_same_charge, a, b))
+    }
+
+
+def _same_charge(a: Charge, b: Charge) -> bool:
+    return a == b and a.quantity.as_tuple() == b.quantity.as_tuple()
+
+
 class Repricer:
     """Totals of changed copies of the stack ``run`` estimated, at its prices and options."""
 
@@ -308,24 +334,47 @@ class Repricer:
         )
 
     # --- the copy -----------------------------------------------------------------------------
+    def _aligned(self, stack: tuple[Resource, ...]) -> list[Resource] | None:
+        """The resources of ``stack`` that are not the stack's own objects, when each stands
+        where the stack's resource of its URN stands (nothing added, dropped or moved); else
+        ``None``."""
+        base = self.run.stack
+        if len(stack) != len(base):
+            return None
+        changed = []
+        for r, b in zip(stack, base, strict=True):
+            if r is not b:
+                if r.urn != b.urn:
+                    return None
+                changed.append(r)
+        return changed
+
     def _fast_total(self, stack: tuple[Resource, ...]) -> Decimal | None:
         run = self.run
         if run.traffic_failed or not self._unique or not self._exact:
             return None
         base = self._base_by_urn
-        by_urn = {r.urn: r for r in stack}
-        if len(by_urn) != len(stack):
-            return None
-        changed = [r for r in stack if base.get(r.urn) is not r]
-        removed = [r for urn, r in base.items() if urn not in by_urn]
+        aligned = self._aligned(stack)
+        if aligned is not None:  # the usual copy: some resources replaced where they stand
+            changed, removed = aligned, []
+            by_urn: dict[str, Resource] = dict(base)
+            by_urn.update((r.urn, r) for r in changed)
+        else:
+            by_urn = {r.urn: r for r in stack}
+            if len(by_urn) != len(stack):
+                return None
+            changed = [r for r in stack if base.get(r.urn) is not r]
+            removed = [r for urn, r in base.items() if urn not in by_urn]
         if not changed and not removed:
             return self._sum(self._entry_sums, {})
         if self._too_many(len(changed) + len(removed)):
             return None
-        position = self._position
-        kept = [position[r.urn] for r in stack if r.urn in position]
-        if any(a > b for a, b in pairwise(kept)):
-            return None  # the stack's resources in another order: not what this mirrors
+        if aligned is None:
+            position = self._position
+            kept = [position[r.urn] for r in stack if r.urn in position]
+            if any(a > b for a, b in pairwise(kept)):
+                return None  # the stack's resources in another order: not what this mirrors
+        tags = run.tags.copy()  # the copy's resources are collected in a cache of its own
         before = [base[r.urn] for r in changed if r.urn in base]
         touched = [*changed, *before, *removed]
         touched_types = {r.type for r in touched}
@@ -381,9 +430,7 @@ class Repricer:
             if (callee := by_urn.get(t)) is not None and callee.type == PROFILE_TYPE
         )
         targets = [u for u in incoming if u in downstream and u in by_urn]  # the stack's order
-        derived = (
-            derive_usage(stack, run.tags, incoming=incoming, targets=targets) if targets else {}
-        )
+        derived = derive_usage(stack, tags, incoming=incoming, targets=targets) if targets else {}
         reprice = {r.urn for r in changed} | callers_changed
         base_derived = run.derived
         reprice.update(
@@ -419,7 +466,7 @@ class Repricer:
                     context,
                     self.options,
                     derived.get(urn) if urn in downstream else run.derived.get(urn),
-                    run.tags,
+                    tags,
                     records=False,  # only the total is asked for
                 )
                 if type(outcome) is _Draft:
@@ -444,15 +491,20 @@ class Repricer:
                         pending_groups.append(charge.group)
         _keep_one_per_group([*drafts, *members.values()])
 
-        # billing: every entry a re-billed resource uses, before or after, with its free tiers
+        # billing: every entry a re-billed resource's charges changed for, with its free tiers
         entries = self.prices.entries
         billed_now = {
             d.resource.urn: [c for c in d.charges if c.price_id in entries]
             for d in (*drafts, *members.values())
         }
         rebilled = gone | set(members)
-        price_ids = {c.price_id for charges in billed_now.values() for c in charges}
-        price_ids.update(c.price_id for u in rebilled for c in self._billed.get(u, ()))
+        billed = self._billed
+        price_ids: set[str] = set()  # the entries whose charges changed
+        for urn, charges_now in billed_now.items():
+            price_ids |= _changed_entries(charges_now, billed.get(urn, ()))
+        price_ids.update(
+            c.price_id for u in rebilled if u not in billed_now for c in billed.get(u, ())
+        )
         tiers = applicable_free_tiers(self.prices, free_tier=self.options.free_tier)
         grown = True
         while grown:

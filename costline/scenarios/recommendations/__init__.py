@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 
 from costline.core.model import Estimate, Resource
 from costline.core.money import ZERO, round_cents
-from costline.estimator.pipeline import EstimateOptions
+from costline.estimator.pipeline import EstimateOptions, gc_paused
 from costline.estimator.priced import PricedStack, price_stack
 from costline.pricing.model import PriceBook
 from costline.scenarios.recommendations import apigateway, bedrock, budgets, lambda_
@@ -54,7 +54,8 @@ def recommend(
 
 def recommendations_for(stack: PricedStack) -> list[Recommendation]:
     """Every recommendation for a priced stack, ordered as the module doc says."""
-    found = [rec for rule in RULES for rec in rule(stack)]
+    with gc_paused():  # as estimate() does: the rules' copies live until they are priced
+        found = [rec for rule in RULES for rec in rule(stack)]
     savings = sorted(
         (
             r

@@ -99,9 +99,16 @@ PROXY_INTEGRATIONS = frozenset({"AWS_PROXY", "HTTP_PROXY"})
 ``MOCK`` integrations (request/response transformation) are REST-only."""
 
 
-def _references(resource: Resource) -> set[str]:
-    return {u for urns in resource.property_dependencies.values() for u in urns} | set(
-        resource.dependencies
+def _references(resource: Resource, among: set[str]) -> list[str]:
+    """The URNs in ``among`` the resource references (by property dependency or dependency),
+    once each."""
+    return list(
+        dict.fromkeys(
+            u
+            for urns in (*resource.property_dependencies.values(), resource.dependencies)
+            for u in urns
+            if u in among
+        )
     )
 
 
@@ -172,7 +179,8 @@ class RestApiIndex:
     stages: Mapping[str, list[Resource]]
     """REST API URN → its stages (:func:`~costline.pricers.apigateway.stages_by_api`)."""
     referrers: Mapping[str, list[tuple[int, Resource]]]
-    """URN → the resources that reference it, with their position in the stack."""
+    """REST API or stage URN → the resources that reference it, with their position in the
+    stack."""
     unattached_rest_only: list[tuple[int, Resource]]
     """REST-only resources (:data:`REST_ONLY_TYPES`) that reference no REST API: they block every
     API."""
@@ -182,13 +190,15 @@ class RestApiIndex:
     @classmethod
     def of(cls, stack: Sequence[Resource]) -> RestApiIndex:
         apis = {r.urn for r in stack if r.type == REST_API_TYPE}
+        stages = stages_by_api(stack)
+        wanted = apis.union(s.urn for group in stages.values() for s in group)
         referrers: dict[str, list[tuple[int, Resource]]] = {}
         unattached = []
         for position, resource in enumerate(stack):
-            references = _references(resource)
-            for urn in references:
+            found = _references(resource, wanted)
+            for urn in found:
                 referrers.setdefault(urn, []).append((position, resource))
-            if resource.type in REST_ONLY_TYPES and not references & apis:
+            if resource.type in REST_ONLY_TYPES and not apis.intersection(found):
                 unattached.append((position, resource))
         domains = {r.urn: r for r in stack if r.type == DOMAIN_TYPE}
         by_name = {
@@ -196,7 +206,7 @@ class RestApiIndex:
             for d in domains.values()
             if isinstance(name := d.properties.get("domainName"), str)
         }
-        return cls(stages_by_api(stack), referrers, unattached, domains, by_name)
+        return cls(stages, referrers, unattached, domains, by_name)
 
     def linked(self, urns: set[str]) -> list[Resource]:
         """The resources that reference any of ``urns``, once each, in stack order."""

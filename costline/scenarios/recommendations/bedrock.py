@@ -17,6 +17,7 @@ Sources: https://aws.amazon.com/bedrock/pricing/ (prices come from the tables).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
@@ -92,18 +93,25 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
     if not holders:
         return []
 
+    token_tags = (INPUT_TOKENS, OUTPUT_TOKENS)
+    keys = frozenset(tag.key for tag in token_tags)
     with gc_paused():  # as estimate() does: the copies all live until they are priced
-        readings = [usage_scaling(r, (INPUT_TOKENS, OUTPUT_TOKENS)) for r in ctx.resources]
+        readings = {
+            r.urn: reading
+            for r in ctx.resources
+            if _declares_any(r, keys) and (reading := usage_scaling(r, token_tags)) is not None
+        }
 
     def cut(*tags: UsageTag) -> list[Resource]:
         """``[scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]``, from one reading."""
         with gc_paused():
-            return [
-                r
-                if reading is None or (only := reading.only(tags)) is None
-                else only.scaled(TOKEN_CUT)
-                for r, reading in zip(ctx.resources, readings, strict=True)
-            ]
+            return ctx.replaced(
+                {
+                    urn: only.scaled(TOKEN_CUT)
+                    for urn, reading in readings.items()
+                    if (only := reading.only(tags)) is not None
+                }
+            )
 
     both = saving(
         ctx,
@@ -132,6 +140,16 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
             both.resources,
         )
     ]
+
+
+def _declares_any(resource: Resource, keys: frozenset[str]) -> bool:
+    """Whether the resource's ``tags`` or ``tagsAll`` map has one of ``keys`` (a usage reader
+    finds a tag nowhere else, so a resource without one has none of them to scale)."""
+    for name in ("tags", "tagsAll"):
+        tags = resource.properties.get(name)
+        if isinstance(tags, Mapping) and any(str(key) in keys for key in tags):
+            return True
+    return False
 
 
 def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
