@@ -460,6 +460,12 @@ def test_a_broken_resource_limit_is_not_called_over_budget(tmp_path):
     first = table.splitlines()[0]
     assert "· check failed (budget $100.00) ·" in first, first
     assert "over" not in first, first
+    # the table names the broken limit, as the comment's "Cost check failed" list does: the
+    # Lambda $18.73 over the $10.00 limit by $8.73
+    assert (
+        "Cost check failed\n- orders-handler costs ~$18.73/month, over its budget $10.00 by $8.73\n"
+        in table
+    ), table
 
 
 def test_a_total_over_its_budget_is_over_budget_in_every_format(tmp_path):
@@ -477,6 +483,9 @@ def test_a_total_over_its_budget_is_over_budget_in_every_format(tmp_path):
     (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
     table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
     assert "· over the limit (budget $10.00) ·" in table.splitlines()[0]
+    assert (
+        "Cost check failed\n- the total $18.73/month is over the budget $10.00 by $8.73\n" in table
+    ), table
 
 
 # --- secrets -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""The terminal view (``--format table``): the report as rich tables — the verdict, service
-totals, the most expensive resources, the what-if totals, recommendations and findings.
+"""The terminal view (``--format table``): the report as rich tables — the verdict, the limits a
+check found broken, service totals, the most expensive resources, the what-if totals,
+recommendations and findings.
 
 Colours when the output is a terminal, plain text otherwise (the caller says which). Every
 string from the stack (names, types, messages quoting them) goes in as a rich ``Text`` made
@@ -192,6 +193,18 @@ def _recommendations(ranked: Mapping[str, Any] | None) -> Text | None:
     return text
 
 
+def _violations(report: Mapping[str, Any]) -> Text | None:
+    """The limits the check found broken, as the markdown's "Cost check failed" list."""
+    violations = (report.get("budget") or {}).get("violations") or ()
+    if not violations:
+        return None
+    text = Text()
+    text.append("Cost check failed\n", style="bold red")
+    for violation in violations:
+        text.append(f"- {one_line(violation['message'])}\n")
+    return text
+
+
 def _findings(report: Mapping[str, Any]) -> Text | None:
     """Errors and warnings in full; informational findings as a count (the markdown and HTML
     reports list them)."""
@@ -234,6 +247,7 @@ def print_report(
         )
     )
     for part in (
+        _violations(report),
         _services(report),
         _top_resources(report),
         _what_if(report),
