@@ -186,6 +186,36 @@ def test_a_program_that_crashes_is_exit_2_and_the_others_still_report(tmp_path):
     assert lines[-1].endswith(", exit 2")
 
 
+@pytest.mark.parametrize(
+    ("target", "said"),
+    [
+        ("costline.yml", "is the config file"),
+        ("usage.yml", "is api's usage_file"),
+        ("program/Pulumi.dev.yaml", "is api's stack config"),
+    ],
+)
+def test_a_report_is_never_written_over_an_input_of_the_run(tmp_path, target, said):
+    usage = tmp_path / "usage.yml"
+    usage.write_bytes(b"version: 0.1\nresource_usage: {}\n")
+    program_with(tmp_path, "config:\n  aws:region: us-east-1\n")
+    config = config_file(
+        tmp_path, "version: 1\nprojects:\n  - {path: program, name: api, usage_file: usage.yml}\n"
+    )
+    path = tmp_path / target
+    before = path.read_bytes()
+    result = cli("estimate", "--config", config, "-o", path, *FAST)
+    one_line_error(result, str(path), said)
+    assert path.read_bytes() == before
+
+
+def test_two_reports_into_one_file_are_refused(tmp_path):
+    config = config_file(tmp_path, "version: 1\nprojects: [{path: ROOT}]\n")
+    out = tmp_path / "out.md"
+    result = cli("check", "--config", config, "--report", out, "--json-report", out, *FAST)
+    one_line_error(result, str(out), "given for two reports")
+    assert not out.exists()
+
+
 def _dies_for_one(entry, options):
     """A stack runner whose worker process dies (as when the kernel kills it) for ``dies``."""
     if entry.name == "dies":

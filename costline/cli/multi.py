@@ -473,6 +473,40 @@ def render_combined(
     raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
 
 
+def _check_targets(
+    config: Path, entries: Sequence[StackEntry], targets: Sequence[Path | None]
+) -> None:
+    """Refuse, before any stack runs, a report file that is one of the run's inputs (the config
+    file, a stack's usage file or baseline, a stack's ``Pulumi.<stack>.yaml``: writing the
+    report would replace it) or that two reports would both write."""
+    inputs = [(config, "the config file")]
+    for entry in entries:
+        inputs += [(entry.usage_file, f"{entry.name}'s usage_file")] if entry.usage_file else []
+        inputs += [(entry.baseline, f"{entry.name}'s baseline")] if entry.baseline else []
+        for suffix in (".yaml", ".yml"):
+            stack_file = entry.program_dir / f"Pulumi.{entry.stack}{suffix}"
+            inputs.append((stack_file, f"{entry.name}'s stack config"))
+    written: list[Path] = []
+    for target in targets:
+        if target is None or str(target) == "-":
+            continue
+        for path, what in inputs:
+            if _same_file(target, path):
+                raise InputProblem(
+                    f"{target}: is {what}; writing the report there would replace it"
+                )
+        if any(_same_file(target, other) or target == other for other in written):
+            raise InputProblem(f"{target}: given for two reports; give each its own file")
+        written.append(target)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # either does not exist (yet): not the same file
+        return False
+
+
 def run_config(
     config: Path,
     kw: Mapping[str, Any],
@@ -493,6 +527,7 @@ def run_config(
         if fmt not in MULTI_FORMATS:
             raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
     entries = load_config(config)
+    _check_targets(config, entries, [target for _, target in outputs])
     shared = {k: v for k, v in kw.items() if k != "config"}
     options = {"kw": shared, "limits": limits, "baseline_required": baseline_required}
     outcomes = run_stacks(entries, review_stack, options)
