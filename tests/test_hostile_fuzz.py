@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -149,3 +151,30 @@ def test_an_error_quoting_the_input_stays_one_safe_line():
     assert result.exit_code == EXIT_BAD_INPUT
     assert "\x1b" not in result.stderr and "\x85" not in result.stderr
     assert "got an object with keys" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("requests", "factor_exponent"),
+    # the 1M-calls row's factor, by hand: 10^6 / 5.5e-235 = (2/11) × 10^241 ≈ 1.8 × 10^240;
+    # 10^6 / 1e-200 = 10^206
+    [("0." + "0" * 234 + "55", 240), ("0." + "0" * 199 + "1", 206)],  # 5.5e-235, 1e-200
+)
+def test_a_vanishing_edge_volume_still_gives_the_what_if_rows(requests, factor_exponent):
+    """Found by the fuzz above: a Lambda declaring 5.5e-235 calls a month made the 1M-calls row a
+    factor of about 1.8e240; rounding it to 10 places for the report needed more digits than the
+    money context holds, and the CLI exited 3. The row's factor is written out in full."""
+    result = run_preview(
+        {
+            "steps": [
+                {
+                    "op": "create",
+                    "urn": urn("fn"),
+                    "newState": state("fn", {"tags": {"cost:monthly-requests": requests}}),
+                }
+            ]
+        }
+    )
+    assert result.exit_code == EXIT_OK, result.stderr
+    rows = json.loads(result.stdout)["what_if"]["rows"]
+    assert [row["volume"] for row in rows[1:]] == ["30000", "100000", "500000", "1000000"]
+    assert Decimal(rows[-1]["factor"]).adjusted() == factor_exponent

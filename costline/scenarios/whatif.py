@@ -86,6 +86,7 @@ DEFAULT_VOLUMES: tuple[Decimal, ...] = (
 _SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 _TERM = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>[kKmMbB]?)(?P<times>[xX×]?)")
 FACTOR_PLACES = Decimal("1e-10")
+FACTOR_PLACES_FRACTION = Fraction(FACTOR_PLACES)
 
 
 @dataclass(frozen=True)
@@ -356,6 +357,12 @@ def _same(result: Estimate) -> Estimate:
 
 
 def factor_decimal(factor: Fraction) -> Decimal:
-    """The factor as a decimal rounded half-up to 10 places, for reports."""
-    with money_context():
-        return (Decimal(factor.numerator) / Decimal(factor.denominator)).quantize(FACTOR_PLACES)
+    """The factor as a decimal rounded half-up to 10 places, for reports: exact whatever its
+    size (a row of 1M calls against an edge of 1e-200 calls a month is a factor of 1e206, more
+    digits than any decimal context holds)."""
+    tenths = abs(factor) / FACTOR_PLACES_FRACTION  # in units of the last place kept
+    whole, left = divmod(tenths.numerator, tenths.denominator)
+    if 2 * left >= tenths.denominator:  # half-up, away from zero
+        whole += 1
+    sign = "-" if factor < 0 else ""
+    return Decimal(f"{sign}{whole}E{FACTOR_PLACES.as_tuple().exponent}")  # a string: not rounded
