@@ -203,10 +203,10 @@ def test_the_combined_heading_says_within_budget_only_of_stacks_with_a_budget(tm
     # not "2 stacks within budget": one of them has no budget
     assert not heading.startswith("## ✅ costline: 2 stacks within budget")
     assert heading.startswith(
-        "## ✅ costline: 1 of 2 stacks within budget, 1 with no budget set · $37.47/month in all"
+        "## ✅ costline: 1 of 2 stacks within budget, 1 with no limits set · $37.47/month in all"
     )
     assert lines[-1].startswith(
-        "costline check: 1 of 2 stacks within budget, 1 with no budget set · $37.47/month"
+        "costline check: 1 of 2 stacks within budget, 1 with no limits set · $37.47/month"
     )
 
 
@@ -549,3 +549,25 @@ def test_a_broken_limit_naming_a_hostile_resource_stays_inert_in_html(tmp_path, 
     # a line separator is only white space in HTML; control characters and bidi overrides must go
     shown = html.replace("\n", "").replace("\u2028", "").replace("\u2029", "")
     assert not UNSAFE.search(shown), "a control character reached the HTML"
+
+
+def test_a_stack_with_limits_but_no_budget_is_not_called_within_budget(tmp_path):
+    # the component's $18.73 Lambda under a $100 limit per resource, and no budget: the check
+    # passes; no format may speak of a budget
+    config = tmp_path / "costline.yml"
+    config.write_text(
+        f"version: 1\nprojects:\n  - {{path: {json.dumps(str(PROGRAM))}, name: svc}}\n",
+        encoding="utf-8",
+    )
+    md, data = tmp_path / "comment.md", tmp_path / "report.json"
+    args = ("--max-resource-usd", "100", "--report", md, "--json-report", data)
+    result = cli("check", "--config", config, *FAST, *args)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "svc: costline check passed: $18.73/month"
+    comment = md.read_text(encoding="utf-8")
+    assert comment.startswith("## ✅ costline: 1 stack within limits · $18.73/month in all · ")
+    assert "| svc | $18.73 | — | ✅ within limits |" in comment
+    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
+    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
+    assert "· within limits ·" in table.splitlines()[0]
+    assert "budget" not in table.splitlines()[0]

@@ -110,11 +110,15 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
     elif "within" in statuses:
         icon = "✅"
         within = statuses.count("within")
+        # within its budget, or, for a stack with only other limits (a resource's, an
+        # increase's), within those
+        budgeted = all(_budget_usd(r) is not None for r in results if _status_of(r) == "within")
+        word = "within budget" if budgeted else "within limits"
         what = (
-            f"{_plural(count, 'stack')} within budget · {total}/month in all"
+            f"{_plural(count, 'stack')} {word} · {total}/month in all"
             if within == count
-            else f"{within} of {_plural(count, 'stack')} within budget, {count - within} with no "
-            f"budget set · {total}/month in all"
+            else f"{within} of {_plural(count, 'stack')} {word}, {count - within} with no "
+            f"limits set · {total}/month in all"
         )
     else:
         icon = "💰"
@@ -133,12 +137,22 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
     return icon, f"{what} · {known}"
 
 
+def _status_of(result: StackResult) -> Any:
+    return ((result.report or {}).get("budget") or {}).get("status")
+
+
+def _budget_usd(result: StackResult) -> Any:
+    return ((result.report or {}).get("budget") or {}).get("monthly_budget_usd")
+
+
 def _status(result: StackResult) -> str:
     if result.report is None:
         return f"error: {escape_markdown(result.error or 'failed')}"
     budget = result.report.get("budget") or {}
     status = budget.get("status")
     text = STATUS_TEXT.get(status, "no budget") if status not in (None, "none") else "no budget"
+    if status == "within" and budget.get("monthly_budget_usd") is None:
+        text = "✅ within limits"  # a resource or increase limit, and no budget
     over_budget = any(v.get("code") == "over-budget" for v in budget.get("violations") or ())
     if (result.exit_code == EXIT_GATE_FAILED or status == "over") and not over_budget:
         text = "❌ check failed"  # a resource budget or an increase limit, not the total

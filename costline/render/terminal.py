@@ -72,6 +72,8 @@ def _verdict_line(report: Mapping[str, Any]) -> Text:
     codes = {violation["code"] for violation in (budget or {}).get("violations") or ()}
     if status == "over" and "over-budget" not in codes:
         text = "check failed"  # a resource, increase or worst-case limit: not the total's budget
+    elif status == "within" and (budget or {}).get("monthly_budget_usd") is None:
+        text = "within limits"  # a resource or increase limit, and no budget
     if budget and budget["monthly_budget_usd"] is not None:
         text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
     line.append(text, style=STATUS_STYLE[status])
