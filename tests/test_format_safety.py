@@ -551,6 +551,24 @@ def test_a_broken_limit_naming_a_hostile_resource_stays_inert_in_html(tmp_path, 
     assert not UNSAFE.search(shown), "a control character reached the HTML"
 
 
+@pytest.mark.parametrize(
+    "word", [WORDS["ansi"], WORDS["newlines"], WORDS["unicode"], WORDS["c1 controls"]]
+)
+def test_a_broken_limit_naming_a_hostile_resource_is_one_inert_line_on_the_terminal(tmp_path, word):
+    # the same $0.40 Lambda over a $0.10 limit per resource as above: `check` prints its verdict
+    # and the broken limit, which quotes the resource's name
+    source = export(
+        tmp_path, [(LAMBDA, word, {"tags": {"cost:monthly-requests": "3000000", **DURATION}})]
+    )
+    result = cli("check", "--from-preview", source, *FAST, "--max-resource-usd", "0.10")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 2, lines  # the verdict, then the one broken limit
+    assert lines[1].startswith("  - ")
+    assert lines[1].endswith("costs ~$0.40/month, over its budget $0.10 by $0.30")
+    assert not UNSAFE.search(result.stdout), "a control character reached stdout"
+
+
 def test_a_stack_with_limits_but_no_budget_is_not_called_within_budget(tmp_path):
     # the component's $18.73 Lambda under a $100 limit per resource, and no budget: the check
     # passes; no format may speak of a budget

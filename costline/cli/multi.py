@@ -534,16 +534,15 @@ def run_config(
     for fmt, target in outputs:
         emit(render_combined(outcomes, fmt, kw.get("templates_dir"), report_view(kw)), fmt, target)
     if verdicts:
-        from costline.cli.review import verdict_line
+        from costline.cli.review import check_lines
 
         for outcome in outcomes:  # a name or an error quoting input is one inert line
             name = one_line(outcome.entry.name)
             if outcome.report is None:
                 echo(f"{name}: costline check could not run: {one_line(outcome.error or '')}")
                 continue
-            echo(f"{name}: {verdict_line(outcome.report)}")
-            for violation in outcome.report["budget"]["violations"]:
-                echo(f"  - {violation['message']}")
+            verdict, *broken = check_lines(outcome.report)
+            echo("\n".join([f"{name}: {verdict}", *broken]))
         combined = results(outcomes)
         echo(f"costline check: {plain_heading(combined)}, exit {worst_exit_code(combined)}")
     else:

@@ -219,13 +219,19 @@ def check_command(
         )
     if json_file is not None:
         emit(render_report(report, "json", None), "json", json_file)
-    echo(
-        "\n".join(
-            [verdict_line(report), *(f"  - {v['message']}" for v in report["budget"]["violations"])]
-        )
-    )
+    echo("\n".join(check_lines(report)))
     if report["budget"]["violations"]:
         raise SystemExit(EXIT_OVER_BUDGET)
+
+
+def check_lines(report: dict[str, Any]) -> list[str]:
+    """What ``costline check`` prints for a stack: its :func:`verdict_line`, then each limit it
+    broke, one line each. A message quotes resource names from the program or the preview, so
+    each is one inert line (no escape sequence reaches the terminal, no name splits a line)."""
+    return [
+        verdict_line(report),
+        *(f"  - {one_line(v['message'])}" for v in report["budget"]["violations"]),
+    ]
 
 
 def verdict_line(report: dict[str, Any]) -> str:
