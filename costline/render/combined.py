@@ -22,11 +22,19 @@ from typing import Any
 from costline.core.money import ZERO, format_usd, money_context
 from costline.render.filters import signed_pct, signed_usd
 from costline.render.templates import escape_html_in_markdown, escape_markdown
-from costline.render.verdict import incomplete_means, verdict
+from costline.render.verdict import budget_outcome, incomplete_means, verdict
 
 EXIT_GATE_FAILED = 1
 
-STATUS_TEXT = {"over": "❌ over budget", "warning": "⚠️ near budget", "within": "✅ within budget"}
+OUTCOME_TEXT = {
+    "over-budget": "❌ over budget",
+    "check-failed": "❌ check failed",
+    "near-budget": "⚠️ near budget",
+    "within-budget": "✅ within budget",
+    "within-limits": "✅ within limits",
+    "no-limits": "no budget",
+}
+"""A stack's status cell for each :func:`~costline.render.verdict.budget_outcome`."""
 
 
 @dataclass(frozen=True)
@@ -148,14 +156,10 @@ def _budget_usd(result: StackResult) -> Any:
 def _status(result: StackResult) -> str:
     if result.report is None:
         return f"error: {escape_markdown(result.error or 'failed')}"
-    budget = result.report.get("budget") or {}
-    status = budget.get("status")
-    text = STATUS_TEXT.get(status, "no budget") if status not in (None, "none") else "no budget"
-    if status == "within" and budget.get("monthly_budget_usd") is None:
-        text = "✅ within limits"  # a resource or increase limit, and no budget
-    over_budget = any(v.get("code") == "over-budget" for v in budget.get("violations") or ())
-    if (result.exit_code == EXIT_GATE_FAILED or status == "over") and not over_budget:
-        text = "❌ check failed"  # a resource budget or an increase limit, not the total
+    outcome = budget_outcome(result.report.get("budget"))
+    if result.exit_code == EXIT_GATE_FAILED and outcome != "over-budget":
+        outcome = "check-failed"  # the gate failed on a limit that is not the total's budget
+    text = OUTCOME_TEXT[outcome]
     if not _complete(result.report):
         text += " · ⚠️ incomplete"
     if _bounded(result.report):

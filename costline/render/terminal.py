@@ -24,17 +24,20 @@ from costline.core.text import one_line
 from costline.core.type_names import short_type
 from costline.render.advice import ranked_advice
 from costline.render.filters import signed_pct, signed_usd
-from costline.render.verdict import verdict
+from costline.render.verdict import budget_outcome, verdict
 from costline.render.view import ReportView, ranked
 
 TOP_RESOURCES = 5
 STATUS_STYLE = {"over": "bold red", "warning": "bold yellow", "within": "bold green", "none": "dim"}
-STATUS_TEXT = {
-    "over": "over the limit",
-    "warning": "near the budget",
-    "within": "within budget",
-    "none": "no budget set",
+OUTCOME_TEXT = {
+    "over-budget": "over the limit",
+    "check-failed": "check failed",
+    "near-budget": "near the budget",
+    "within-budget": "within budget",
+    "within-limits": "within limits",
+    "no-limits": "no budget set",
 }
+"""The verdict line's words for each :func:`~costline.render.verdict.budget_outcome`."""
 SEVERITY_STYLE = {"error": "red", "warning": "yellow", "info": "dim"}
 
 
@@ -68,12 +71,7 @@ def _verdict_line(report: Mapping[str, Any]) -> Text:
     budget = report.get("budget")
     line.append(" · ")
     status = v["status"]
-    text = STATUS_TEXT[status]
-    codes = {violation["code"] for violation in (budget or {}).get("violations") or ()}
-    if status == "over" and "over-budget" not in codes:
-        text = "check failed"  # a resource, increase or worst-case limit: not the total's budget
-    elif status == "within" and (budget or {}).get("monthly_budget_usd") is None:
-        text = "within limits"  # a resource or increase limit, and no budget
+    text = OUTCOME_TEXT[budget_outcome(budget)]
     if budget and budget["monthly_budget_usd"] is not None:
         text += f" (budget {format_usd(budget['monthly_budget_usd'])})"
     line.append(text, style=STATUS_STYLE[status])

@@ -18,6 +18,25 @@ from costline.core.money import round_cents
 
 INCOMPLETE_STATUSES = ("partial", "usage_missing", "not_priced")
 
+
+def budget_outcome(budget: Mapping[str, Any] | None) -> str:
+    """What a check's limits came to, the same for every format that names it: ``over-budget``
+    (the total over its budget), ``check-failed`` (another limit broken — a resource's, an
+    increase's, a worst-case multiple, an unknown under fail-closed — while the total is within
+    any budget), ``near-budget``, ``within-budget``, ``within-limits`` (limits, all kept, but no
+    budget) or ``no-limits``."""
+    budget = budget or {}
+    status = budget.get("status")
+    if status == "over":
+        codes = {violation.get("code") for violation in budget.get("violations") or ()}
+        return "over-budget" if "over-budget" in codes else "check-failed"
+    if status == "warning":
+        return "near-budget"
+    if status == "within":
+        return "within-budget" if budget.get("monthly_budget_usd") is not None else "within-limits"
+    return "no-limits"
+
+
 LOWER_BOUND = "the total is a lower bound"
 """What a total that leaves a cost out, and prices nothing at a worst-case bound, is. Said only
 then: with a bound in it as well, the total may be above the real cost or below it."""
