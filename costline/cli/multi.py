@@ -451,7 +451,7 @@ def render_combined(
     view: ReportView | None = None,
 ) -> str:
     from costline.cli.output import render_report
-    from costline.render.infracost import infracost_output
+    from costline.render.infracost import infracost_json
     from costline.review.report import to_json
 
     if fmt == "markdown":
@@ -463,13 +463,7 @@ def render_combined(
     if fmt == "json":
         return to_json(combined_json(results(outcomes)))
     if fmt == "infracost-json":
-        import json
-
-        from costline.core.text import json_escape_controls
-
-        projects = [(o.entry.name, o.report) for o in outcomes if o.report is not None]
-        text = json.dumps(infracost_output(projects), indent=2, ensure_ascii=False)
-        return json_escape_controls(text) + "\n"  # as a single stack's (render/infracost.py)
+        return infracost_json([(o.entry.name, o.report) for o in outcomes if o.report is not None])
     raise InputProblem(f"--config writes {', '.join(MULTI_FORMATS)}; not {fmt}")
 
 

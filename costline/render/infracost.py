@@ -251,7 +251,13 @@ def infracost_output(
     }
 
 
+def infracost_json(projects: Sequence[tuple[str, Mapping[str, Any]]]) -> str:
+    """:func:`infracost_output` as JSON text (control characters escaped, see
+    :func:`~costline.core.text.json_escape_controls`)."""
+    text = json.dumps(infracost_output(projects), indent=2, ensure_ascii=False)
+    return json_escape_controls(text) + "\n"
+
+
 def to_infracost_json(report: Mapping[str, Any], name: str | None = None) -> str:
     """One report as Infracost JSON text."""
-    document = infracost_output([(name or report.get("source") or "stack", report)])
-    return json_escape_controls(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    return infracost_json([(name or report.get("source") or "stack", report)])
