@@ -99,7 +99,7 @@ def _verdict(results: Sequence[StackResult]) -> tuple[str, str]:
     count = len(results)
     errors = sum(1 for r in results if r.report is None)
     failed = sum(1 for r in results if r.report is not None and r.exit_code == EXIT_GATE_FAILED)
-    statuses = [((r.report or {}).get("budget") or {}).get("status") for r in results]
+    statuses = [_status_of(r) for r in results]
     warned = statuses.count("warning")
     incomplete = sum(1 for r in results if r.report is not None and not _complete(r.report))
     bounded = sum(1 for r in results if r.report is not None and _bounded(r.report))
