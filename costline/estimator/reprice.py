@@ -63,7 +63,7 @@ from costline.estimator.pipeline import (
 )
 from costline.pricers.apigateway import REST_API_TYPE
 from costline.pricers.base import Charge, PricingContext
-from costline.pricers.lambda_function import PC_CONFIG_TYPE
+from costline.pricers.lambda_function import PC_CONFIG_TYPE, PROFILE_CALLERS
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
 from costline.pricing.model import PriceBook
 from costline.usage.tags import (
@@ -104,8 +104,7 @@ LOOKUPS: tuple[tuple[frozenset[str], frozenset[str], str | None], ...] = (
 apart: any ``aws:s3/`` type changed re-prices every ``aws:s3/`` resource (lifecycle rules find
 their bucket by reference or by name). A pricer that consults the stack must be listed here."""
 
-_PROFILE_CALLERS = "lambdas-calling-a-profile"
-EDGE_INDEXES = (_PROFILE_CALLERS,)
+EDGE_INDEXES = (PROFILE_CALLERS,)
 """Indexes built from the traffic edges and the targets' types alone."""
 
 
@@ -395,11 +394,11 @@ class Repricer:
         indexes = edge_indexes(run)
         if any(TRAFFIC_ROLES.get(r.type) for pair in reshaped for r in pair if r is not None):
             incoming, rewired, callers = self._rewired(stack, by_urn, reshaped)
-            if _PROFILE_CALLERS in indexes:
-                before_callers = indexes[_PROFILE_CALLERS]
+            if PROFILE_CALLERS in indexes:
+                before_callers = indexes[PROFILE_CALLERS]
                 callers_changed = {u for u, now in callers.items() if now != (u in before_callers)}
                 if callers_changed:
-                    indexes[_PROFILE_CALLERS] = (before_callers - callers_changed) | frozenset(
+                    indexes[PROFILE_CALLERS] = (before_callers - callers_changed) | frozenset(
                         u for u in callers_changed if callers[u]
                     )
 

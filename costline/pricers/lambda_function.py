@@ -239,7 +239,7 @@ def price_lambda_function(
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
     elif any(usage.has(tag) for tag in TOKEN_TAGS) and resource.urn not in (
-        context.index(_PROFILE_CALLERS, lambda _: profile_callers(context))
+        context.index(PROFILE_CALLERS, lambda _: profile_callers(context))
     ):
         # tokens declared here that flow to no inference profile: without a model they would be
         # lost, so price them here, which names the missing model (fail-closed: the dearest)
@@ -247,7 +247,8 @@ def price_lambda_function(
     return charges
 
 
-_PROFILE_CALLERS = "lambdas-calling-a-profile"
+PROFILE_CALLERS = "lambdas-calling-a-profile"
+"""The pricing-context index of :func:`profile_callers` (the re-pricer patches it)."""
 
 
 def profile_callers(context: PricingContext) -> frozenset[str]:
