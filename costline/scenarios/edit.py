@@ -8,7 +8,7 @@ in the copy, and a replaced value stops being secret unless the caller says it s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
@@ -78,10 +78,14 @@ def with_properties(resource: Resource, changes: Mapping[str, Any]) -> Resource:
     return replace(resource, properties=properties, secret_paths=secret_paths)
 
 
-def _has_tags(resource: Resource) -> bool:
-    """Whether the resource declares any tag (without one, no figure is there to scale)."""
-    properties = resource.properties
-    return any(properties.get(name) for name in _TAG_MAPS)
+def _declares_any(resource: Resource, keys: Collection[str]) -> bool:
+    """Whether the resource's ``tags`` or ``tagsAll`` map holds one of ``keys`` (a usage reader
+    finds a tag nowhere else, so without one no figure is there to scale)."""
+    for name in _TAG_MAPS:
+        tags = resource.properties.get(name)
+        if isinstance(tags, Mapping) and any(str(key) in keys for key in tags):
+            return True
+    return False
 
 
 def _scaled(value: Decimal, factor: Fraction) -> str:
@@ -138,7 +142,11 @@ def usage_scaling(
     resource: Resource, tags: Iterable[UsageTag], *, requests: bool = False
 ) -> UsageScaling | None:
     """How :func:`scale_usage` scales ``resource``; ``None`` when it has no figure to scale."""
-    if not tags_editable(resource) or not _has_tags(resource):
+    tags = tuple(tags)
+    keys = {tag.key for tag in tags}
+    if requests:
+        keys.update((MONTHLY_REQUESTS.key, DAILY_REQUESTS.key))
+    if not tags_editable(resource) or not _declares_any(resource, keys):
         return None
     reader = UsageReader(resource)
     changes: dict[str, Decimal | None] = {}

@@ -17,7 +17,6 @@ Sources: https://aws.amazon.com/bedrock/pricing/ (prices come from the tables).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
@@ -93,13 +92,11 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
     if not holders:
         return []
 
-    token_tags = (INPUT_TOKENS, OUTPUT_TOKENS)
-    keys = frozenset(tag.key for tag in token_tags)
     with gc_paused():  # as estimate() does: the copies all live until they are priced
         readings = {
             r.urn: reading
             for r in ctx.resources
-            if _declares_any(r, keys) and (reading := usage_scaling(r, token_tags)) is not None
+            if (reading := usage_scaling(r, (INPUT_TOKENS, OUTPUT_TOKENS))) is not None
         }
 
     def cut(*tags: UsageTag) -> list[Resource]:
@@ -140,16 +137,6 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
             both.resources,
         )
     ]
-
-
-def _declares_any(resource: Resource, keys: frozenset[str]) -> bool:
-    """Whether the resource's ``tags`` or ``tagsAll`` map has one of ``keys`` (a usage reader
-    finds a tag nowhere else, so a resource without one has none of them to scale)."""
-    for name in ("tags", "tagsAll"):
-        tags = resource.properties.get(name)
-        if isinstance(tags, Mapping) and any(str(key) in keys for key in tags):
-            return True
-    return False
 
 
 def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
