@@ -187,18 +187,26 @@ def _changed_entries(now: Sequence[Charge], before: Sequence[Charge]) -> set[str
     with the same value). An entry none of whose charges changed bills as it did."""
     if len(now) == len(before) and all(map(_same_charge, now, before)):
         return set()
-    ids_now: dict[str, list[Charge]] = defaultdict(list)
-    ids_before: dict[str, list[Charge]] = defaultdict(list)
-    for charge in now:
-        ids_now[charge.price_id].append(charge)
-    for charge in before:
-        ids_before[charge.price_id].append(charge)
+    ids_now, ids_before = _by_entry(now), _by_entry(before)
     return {
         p
         for p in (*ids_now, *ids_before)
         if len(a := ids_now.get(p, [])) != len(b := ids_before.get(p, []))
         or not all(map(_same_charge, a, b))
     }
+
+
+def _references(resource: Resource) -> list[str]:
+    """The URNs ``resource`` references by property dependency (what traffic edges follow)."""
+    return [u for urns in resource.property_dependencies.values() for u in urns]
+
+
+def _by_entry(charges: Sequence[Charge]) -> dict[str, list[Charge]]:
+    """Price id → its charges among ``charges``, in order."""
+    grouped: dict[str, list[Charge]] = defaultdict(list)
+    for charge in charges:
+        grouped[charge.price_id].append(charge)
+    return grouped
 
 
 def _same_charge(a: Charge, b: Charge) -> bool:
@@ -283,9 +291,8 @@ class Repricer:
         found: dict[str, list[str]] = defaultdict(list)
         for r in self.run.stack:
             if r.type in TRAFFIC_ROLES:
-                for urns in r.property_dependencies.values():
-                    for u in urns:
-                        found[u].append(r.urn)
+                for u in _references(r):
+                    found[u].append(r.urn)
         return found
 
     @cached_property
@@ -560,36 +567,28 @@ class Repricer:
         new_referrers: dict[str, list[str]] = defaultdict(list)
         for _, r in reshaped:
             if r is not None and r.type in TRAFFIC_ROLES:
-                for urns in r.property_dependencies.values():
-                    for u in urns:
-                        new_referrers[u].append(r.urn)
+                for u in _references(r):
+                    new_referrers[u].append(r.urn)
 
         def referrers(urn: str) -> list[Resource]:
             """The copy's resources that play a part in traffic and reference ``urn``."""
             found = []
             for u in dict.fromkeys((*base_referrers.get(urn, ()), *new_referrers.get(urn, ()))):
                 r = by_urn.get(u)
-                if (
-                    r is not None
-                    and r.type in TRAFFIC_ROLES
-                    and any(urn in urns for urns in r.property_dependencies.values())
-                ):
+                if r is not None and r.type in TRAFFIC_ROLES and urn in _references(r):
                     found.append(r)
             return found
-
-        def all_references(r: Resource) -> list[str]:
-            return [u for urns in r.property_dependencies.values() for u in urns]
 
         reached: set[str] = set()
         for before, now in reshaped:
             if before is not None and role_of(before.type) is not None:
                 reached.add(before.urn)  # the edges into it, and out of it in the stack
                 reached.update(outgoing.get(before.urn, ()))
-                reached.update(all_references(before))
+                reached.update(_references(before))
             if now is None or (role := role_of(now.type)) is None:
                 continue
             reached.add(now.urn)
-            reached.update(all_references(now))
+            reached.update(_references(now))
             if role == "lambda":  # what its role's policies name
                 for policy in (
                     p
@@ -601,7 +600,7 @@ class Repricer:
             elif role == "api":  # the Lambdas its integrations and permissions name
                 for r in referrers(now.urn):
                     if role_of(r.type) in ("integration", "permission"):
-                        reached.update(all_references(r))
+                        reached.update(_references(r))
 
         cast: dict[str, Resource] = {}  # what can make an edge into a reached target
         for urn in reached:
@@ -614,7 +613,7 @@ class Repricer:
                 kind = role_of(r.type)
                 if role == "lambda" and kind in ("integration", "permission"):
                     cast[r.urn] = r
-                    for u in all_references(r):
+                    for u in _references(r):
                         if (api := by_urn.get(u)) is not None and role_of(api.type) == "api":
                             cast[u] = api
                 elif role == "lambda target" and kind in ("lambda", "role policy"):
