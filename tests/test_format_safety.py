@@ -438,25 +438,29 @@ def test_a_cost_on_no_listed_resource_is_still_missing_from_the_infracost_total(
     assert document["summary"]["unsupportedResourceCounts"] == {"aws:ec2/instance:Instance": 1}
 
 
+def check_svc(folder: Path, *args: str, budget: str | None = None) -> tuple[Any, str, str]:
+    """``check --config`` of one stack ``svc``, the component fixture (an $18.73 Lambda), with
+    ``budget`` and ``args``: the result, the combined comment and the stack's table view (400
+    columns wide, from the combined JSON report)."""
+    entry = f"path: {json.dumps(str(PROGRAM))}, name: svc"
+    entry += f", budget_usd: {budget}" if budget is not None else ""
+    config = folder / "costline.yml"
+    config.write_text(f"version: 1\nprojects:\n  - {{{entry}}}\n", encoding="utf-8")
+    md, data = folder / "comment.md", folder / "report.json"
+    result = cli("check", "--config", config, *FAST, *args, "--report", md, "--json-report", data)
+    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
+    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
+    return result, md.read_text(encoding="utf-8"), table
+
+
 def test_a_broken_resource_limit_is_not_called_over_budget(tmp_path):
     # the component's Lambda costs $18.73 a month (see above): within its $100 budget, over a
     # $10 limit per resource. The check fails (exit 1); no format may say "over budget".
-    config = tmp_path / "costline.yml"
-    config.write_text(
-        "version: 1\nprojects:\n"
-        f"  - {{path: {json.dumps(str(PROGRAM))}, name: svc, budget_usd: 100}}\n",
-        encoding="utf-8",
-    )
-    md, data = tmp_path / "comment.md", tmp_path / "report.json"
-    args = ("--max-resource-usd", "10", "--report", md, "--json-report", data)
-    result = cli("check", "--config", config, *FAST, *args)
+    result, comment, table = check_svc(tmp_path, "--max-resource-usd", "10", budget="100")
     assert result.exit_code == 1, result.output
     assert result.stdout.splitlines()[0].startswith("svc: costline check FAILED: $18.73/month")
-    comment = md.read_text(encoding="utf-8")
     assert "| svc | $18.73 | $100.00 | ❌ check failed |" in comment
     assert "over budget" not in comment.split("<details>")[0]
-    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
-    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
     first = table.splitlines()[0]
     assert "· check failed (budget $100.00) ·" in first, first
     assert "over" not in first, first
@@ -470,18 +474,9 @@ def test_a_broken_resource_limit_is_not_called_over_budget(tmp_path):
 
 def test_a_total_over_its_budget_is_over_budget_in_every_format(tmp_path):
     # $18.73 against a $10 budget: over by $8.73
-    config = tmp_path / "costline.yml"
-    config.write_text(
-        "version: 1\nprojects:\n"
-        f"  - {{path: {json.dumps(str(PROGRAM))}, name: svc, budget_usd: 10}}\n",
-        encoding="utf-8",
-    )
-    md, data = tmp_path / "comment.md", tmp_path / "report.json"
-    result = cli("check", "--config", config, *FAST, "--report", md, "--json-report", data)
+    result, comment, table = check_svc(tmp_path, budget="10")
     assert result.exit_code == 1, result.output
-    assert "| svc | $18.73 | $10.00 | ❌ over budget |" in md.read_text(encoding="utf-8")
-    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
-    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
+    assert "| svc | $18.73 | $10.00 | ❌ over budget |" in comment
     assert "· over the limit (budget $10.00) ·" in table.splitlines()[0]
     assert (
         "Cost check failed\n- the total $18.73/month is over the budget $10.00 by $8.73\n" in table
@@ -572,20 +567,10 @@ def test_a_broken_limit_naming_a_hostile_resource_is_one_inert_line_on_the_termi
 def test_a_stack_with_limits_but_no_budget_is_not_called_within_budget(tmp_path):
     # the component's $18.73 Lambda under a $100 limit per resource, and no budget: the check
     # passes; no format may speak of a budget
-    config = tmp_path / "costline.yml"
-    config.write_text(
-        f"version: 1\nprojects:\n  - {{path: {json.dumps(str(PROGRAM))}, name: svc}}\n",
-        encoding="utf-8",
-    )
-    md, data = tmp_path / "comment.md", tmp_path / "report.json"
-    args = ("--max-resource-usd", "100", "--report", md, "--json-report", data)
-    result = cli("check", "--config", config, *FAST, *args)
+    result, comment, table = check_svc(tmp_path, "--max-resource-usd", "100")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0] == "svc: costline check passed: $18.73/month"
-    comment = md.read_text(encoding="utf-8")
     assert comment.startswith("## ✅ costline: 1 stack within limits · $18.73/month in all · ")
     assert "| svc | $18.73 | — | ✅ within limits |" in comment
-    (stack,) = json.loads(data.read_text(encoding="utf-8"))["stacks"]
-    table = render(_decimals(stack["report"]), "table", view=ReportView(width=400))
     assert "· within limits ·" in table.splitlines()[0]
     assert "budget" not in table.splitlines()[0]
