@@ -7,8 +7,9 @@ import pytest
 
 from costline.core.model import Resource, UsageSource
 from costline.estimator.pipeline import estimate
+from costline.pricing import load_price_book
 from costline.usage.traffic import derive_usage, traffic_edges
-from tests.conftest import BUCKET, LAMBDA, PROFILE, REST_API, make, seed_stack
+from tests.conftest import BUCKET, LAMBDA, PROFILE, REST_API, STAGE, make, seed_stack
 
 PREFIX = "urn:pulumi:dev::costline-reference::"
 TRAFFIC_KEYS = (
@@ -302,3 +303,24 @@ def test_one_callers_unknown_tokens_make_the_profiles_unknown_not_the_others_alo
     assert tokens.detail == (
         "from fn-b (aws:lambda:Function) via environment: unknown or invalid there"
     )
+
+
+@pytest.mark.parametrize("tag_map", ["tags", "tagsAll"])
+def test_a_stage_declaring_requests_in_its_provider_default_tags_is_billed_for_them(tag_map):
+    """A stage whose ``cost:daily-requests`` is a provider default tag (``tagsAll``) declares its
+    traffic as one with the tag in ``tags`` does: the stage is billed for it (1,000/day × 30 days
+    = 30,000 requests × $3.50 per 1M = $0.105, the API Gateway free tier being for new accounts
+    only) and its API is not asked for a figure of its own."""
+    api = make(REST_API, "api")
+    stage = Resource(
+        urn="urn:pulumi:dev::costline-reference::aws:apigateway/stage:Stage::dev",
+        type=STAGE,
+        name="dev",
+        properties={"stageName": "dev", tag_map: {"cost:daily-requests": "1000"}},
+        property_dependencies={"restApi": (api.urn,)},
+    )
+    result = estimate([api, stage], load_price_book("us-east-1"))
+    assert result.total_monthly_usd == D("0.105")
+    (api_result, stage_result) = result.resources
+    assert [i.quantity for i in stage_result.line_items] == [D(30_000)]
+    assert not [f for f in api_result.findings if f.severity.name != "INFO"]

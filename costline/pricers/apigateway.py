@@ -26,8 +26,10 @@ from costline.usage.bounds import (
 )
 from costline.usage.tags import (
     AVG_REQUEST_KB,
+    DAILY_REQUESTS,
     MONTHLY_CONNECTION_MINUTES,
     MONTHLY_MESSAGES,
+    MONTHLY_REQUESTS,
     UsageReader,
 )
 
@@ -179,10 +181,16 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
 
 
 def _declares_traffic(resource: Resource) -> bool:
-    tags = resource.properties.get("tags")
-    return isinstance(tags, dict) and any(
-        k in tags for k in ("cost:monthly-requests", "cost:daily-requests")
-    )
+    """Whether a stage declares its requests, in its ``tags`` or in ``tagsAll`` (the provider's
+    default tags), where its usage reader finds them."""
+    for name in ("tags", "tagsAll"):
+        tags = resource.properties.get(name)
+        if isinstance(tags, Mapping) and any(k in tags for k in _REQUEST_KEYS):
+            return True
+    return False
+
+
+_REQUEST_KEYS = (MONTHLY_REQUESTS.key, DAILY_REQUESTS.key)
 
 
 def _stage_api_urn(stage: Resource, context: PricingContext) -> str | None:
