@@ -17,7 +17,14 @@ from decimal import ROUND_CEILING, Decimal
 
 from costline.core.model import Resource, UsageSource
 from costline.core.money import format_quantity, plain_number
-from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
+from costline.pricers.base import (
+    FIXED,
+    HOURS_PER_MONTH,
+    PER_TRAFFIC,
+    Charge,
+    PricingContext,
+    PropertyReader,
+)
 from costline.usage.bounds import (
     APIGW_CACHE_ENABLED,
     APIGW_HTTP_MAX_PAYLOAD_KB,
@@ -61,6 +68,7 @@ def _rest_requests(
             "REST API requests",
             f"{format_quantity(requests)} requests",
             group=rest_traffic_group(api_urn),
+            scales=PER_TRAFFIC,
         )
     ]
 
@@ -93,6 +101,7 @@ def price_rest_stage(
                 HOURS_PER_MONTH,
                 f"Cache {size} GB",
                 "always on: 730 h/month",
+                scales=FIXED,
             )
         )
     return charges
@@ -145,6 +154,7 @@ def price_v2_api(resource: Resource, usage: UsageReader, context: PricingContext
             requests * units,
             "HTTP API requests",
             f"{format_quantity(requests)} requests × {format_quantity(units)} per 512 KB increment",
+            scales=PER_TRAFFIC,
         )
     ]
 
@@ -164,6 +174,7 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
                 "WebSocket messages",
                 f"{format_quantity(messages)} messages × {format_quantity(units)} per 32 KB "
                 "increment",
+                scales=PER_TRAFFIC,
             )
         )
     minutes = usage.number(MONTHLY_CONNECTION_MINUTES)
@@ -175,6 +186,7 @@ def _websocket(usage: UsageReader, context: PricingContext) -> list[Charge]:
                 minutes,
                 "WebSocket connection minutes",
                 f"{format_quantity(minutes)} connection-minutes",
+                scales=PER_TRAFFIC,
             )
         )
     return charges

@@ -29,6 +29,19 @@ HOURS_PER_MONTH = Decimal(730)
 """Hours in a billing month, as AWS's pricing pages use (8,760 / 12)."""
 
 MB_PER_GB = Decimal(1024)
+
+TRAFFIC = "traffic"
+"""Usage dimension: the stack's traffic figures, the ones a what-if row scales (requests,
+messages, connection minutes, S3 requests, transfer out and retrieval; see
+:mod:`costline.scenarios.whatif`), and every figure that flows from them."""
+INPUT_TOKENS_PER_REQUEST = "input-tokens"
+"""Usage dimension: ``cost:input-tokens`` (per request), wherever it is declared or flows."""
+OUTPUT_TOKENS_PER_REQUEST = "output-tokens"
+"""Usage dimension: ``cost:output-tokens`` (per request), wherever it is declared or flows."""
+FIXED: tuple[str, ...] = ()
+""":attr:`Charge.scales` of a charge no usage dimension changes."""
+PER_TRAFFIC: tuple[str, ...] = (TRAFFIC,)
+""":attr:`Charge.scales` of a charge proportional to traffic alone."""
 MS_PER_SECOND = Decimal(1000)
 
 
@@ -52,6 +65,14 @@ class Charge:
     """Derived from a secret value: quantity and note must not be shown."""
     secret_text: bool = False
     """A secret text chose the entry: description and price id must not be shown either."""
+    scales: tuple[str, ...] | None = None
+    """The usage dimensions (:data:`TRAFFIC`, :data:`INPUT_TOKENS_PER_REQUEST`,
+    :data:`OUTPUT_TOKENS_PER_REQUEST`) the quantity is proportional to, as the pricer worked it
+    out: scaling the figures of a listed dimension by a factor scales the quantity by that
+    factor, and scaling any other dimension's figures leaves the charge as it is. ``()``: a
+    fixed charge (storage, hours). ``None``: the pricer does not say (a threshold, such as
+    provisioned concurrency serving up to its capacity): the charge must be priced again for
+    any change (see :mod:`costline.estimator.scaled`)."""
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,14 @@ from decimal import Decimal
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import ZERO, format_quantity, money_context
 from costline.core.values import is_unknown
-from costline.pricers.base import Charge, PricingContext
+from costline.pricers.base import (
+    INPUT_TOKENS_PER_REQUEST,
+    OUTPUT_TOKENS_PER_REQUEST,
+    PER_TRAFFIC,
+    TRAFFIC,
+    Charge,
+    PricingContext,
+)
 from costline.pricing.model import PriceBook, PriceEntry
 from costline.usage.tags import (
     BEDROCK_MODE,
@@ -250,6 +257,16 @@ _DIMENSIONS = (
     ("cache_write_tokens", CACHE_WRITE_TOKENS, "cache-write tokens"),
     ("cache_write_1h_tokens", CACHE_WRITE_1H_TOKENS, "1-hour cache-write tokens"),
 )
+_SCALES: dict[str, tuple[str, ...]] = {
+    "input_tokens": (TRAFFIC, INPUT_TOKENS_PER_REQUEST),
+    "output_tokens": (TRAFFIC, OUTPUT_TOKENS_PER_REQUEST),
+    "cache_read_tokens": PER_TRAFFIC,
+    "cache_write_tokens": PER_TRAFFIC,
+    "cache_write_1h_tokens": PER_TRAFFIC,
+}
+"""Each token dimension's :attr:`~costline.pricers.base.Charge.scales`: requests × the
+per-request figure of its own tag (a cache dimension priced as input tokens still counts its own
+tag)."""
 _CACHE_TAGS = CACHE_TOKEN_TAGS
 _CACHE_DIMENSIONS = tuple(d for d, tag, _ in _DIMENSIONS if tag in _CACHE_TAGS)
 _LABELS = {"bedrock.on_demand": "", "bedrock.batch": ", batch", "bedrock.global": ", global"}
@@ -341,6 +358,8 @@ def token_charges(
                 f"{kind[0].upper()}{kind[1:]} ({model_id}{suffix})",
                 f"{format_quantity(requests)} req × {format_quantity(tokens)} {kind}",
                 group,
+                # a cut of the input can end the long context, which changes the price
+                scales=None if long_context else _SCALES[dimension],
             )
         )
     return charges
@@ -435,5 +454,6 @@ def _image_charges(
             f"Images ({model_id}, {variant})",
             f"{format_quantity(requests)} req × {format_quantity(images)} images",
             f"bedrock-images:{model_id}",
+            scales=PER_TRAFFIC,
         )
     ]

@@ -21,7 +21,7 @@ from decimal import Decimal
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, format_usd, money_context
 from costline.core.values import SECRET_DISPLAY, is_unknown
-from costline.pricers.base import HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
+from costline.pricers.base import FIXED, HOURS_PER_MONTH, Charge, PricingContext, PropertyReader
 from costline.pricers.bedrock import SERVICE, foundation_model_id, on_demand_price_id
 from costline.pricing.tiers import tiered_cost
 from costline.usage.tags import TRAINING_TOKENS, UsageReader
@@ -149,6 +149,7 @@ def price_provisioned_throughput(
             hours,
             f"Provisioned throughput ({model}, {commitment.replace('_', ' ')})",
             f"{note}; {break_even}" if break_even else note,
+            scales=FIXED,
         )
     ]
 
@@ -201,6 +202,7 @@ def price_custom_model(
             Decimal(1),
             f"Custom model storage ({model})",
             "1 model stored",
+            scales=FIXED,
         )
     ]
     epochs = _epochs(resource, usage)
@@ -214,6 +216,7 @@ def price_custom_model(
                 f"Training tokens ({model})",
                 f"{format_quantity(tokens)} tokens × {format_quantity(epochs)} epochs; one-off, in "
                 "the month the job runs",
+                scales=FIXED,
             )
         )
     return charges

@@ -19,6 +19,7 @@ from costline.pricers.base import (
     HOURS_PER_MONTH,
     MB_PER_GB,
     MS_PER_SECOND,
+    PER_TRAFFIC,
     Charge,
     PricingContext,
     PropertyReader,
@@ -182,7 +183,13 @@ def price_lambda_function(
         usage.mark_secret()  # the capacity figures come from the configs' secret values
     requests_id = "lambda.pc.requests" if configs else "lambda.requests"
     charges = [
-        Charge(SERVICE, requests_id, requests, "Requests" + (" (no free tier)" if configs else ""))
+        Charge(
+            SERVICE,
+            requests_id,
+            requests,
+            "Requests" + (" (no free tier)" if configs else ""),
+            scales=PER_TRAFFIC,
+        )
     ]
     timeout_ms = timeout_s * MS_PER_SECOND
     duration_ms = usage.number(AVG_DURATION_MS, worst_case=timeout_ms)
@@ -223,6 +230,7 @@ def price_lambda_function(
                     memory_mb,
                     f"Duration ({architecture})",
                     note,
+                    PER_TRAFFIC,
                 )
             )
             charges += _init_charges(usage, requests, memory_mb, architecture)
@@ -234,6 +242,7 @@ def price_lambda_function(
                     ephemeral_mb - FREE_EPHEMERAL_MB,
                     "Ephemeral storage above 512 MB",
                     f"{format_quantity(ephemeral_mb - FREE_EPHEMERAL_MB)} MB extra",
+                    PER_TRAFFIC,
                 )
             )
     if usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL):
@@ -265,11 +274,19 @@ def profile_callers(context: PricingContext) -> frozenset[str]:
     )
 
 
-def _gb_seconds(price_id: str, seconds: Decimal, size_mb: Decimal, label: str, note: str) -> Charge:
+def _gb_seconds(
+    price_id: str,
+    seconds: Decimal,
+    size_mb: Decimal,
+    label: str,
+    note: str,
+    scales: tuple[str, ...] | None,
+) -> Charge:
     """``seconds`` of run time with ``size_mb`` of memory (or extra ephemeral storage), billed
     per GB-second at ``price_id``: the one shape of every Lambda duration charge (on-demand,
-    INIT, provisioned-concurrency served and above capacity, ephemeral storage)."""
-    return Charge(SERVICE, price_id, seconds * size_mb / MB_PER_GB, label, note)
+    INIT, provisioned-concurrency served and above capacity, ephemeral storage). ``scales``:
+    :attr:`~costline.pricers.base.Charge.scales`."""
+    return Charge(SERVICE, price_id, seconds * size_mb / MB_PER_GB, label, note, scales=scales)
 
 
 def _pc_duration_charges(
@@ -287,6 +304,7 @@ def _pc_duration_charges(
             memory_mb,
             f"Duration served by provisioned concurrency ({architecture})",
             note,
+            None,  # up to the capacity: not proportional to traffic
         )
     ]
     if seconds > served:
@@ -298,6 +316,7 @@ def _pc_duration_charges(
                 f"Duration above provisioned concurrency ({architecture}, no free tier)",
                 f"{format_quantity(seconds - served)} s beyond {format_quantity(capacity_s)} "
                 "s of provisioned capacity",
+                None,  # what is left above the capacity: not proportional to traffic
             )
         )
     return charges
@@ -349,5 +368,6 @@ def _init_charges(
             f"INIT duration ({architecture})",
             f"{format_quantity(cold_starts)} cold starts × {format_quantity(billed_ms)} ms × "
             f"{format_quantity(memory_mb)} MB",
+            PER_TRAFFIC,
         )
     ]

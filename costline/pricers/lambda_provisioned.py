@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, plain_number
-from costline.pricers.base import MB_PER_GB, Charge, PricingContext, PropertyReader
+from costline.pricers.base import FIXED, MB_PER_GB, Charge, PricingContext, PropertyReader
 from costline.pricers.lambda_function import (
     DEFAULT_ARCHITECTURE,
     DEFAULT_MEMORY_MB,
@@ -90,5 +90,6 @@ def price_provisioned_concurrency(
             f"Provisioned concurrency ({architecture})",
             f"{format_quantity(concurrency)} × {format_quantity(memory_mb)} MB × "
             f"{format_quantity(hours)} h",
+            scales=FIXED,
         )
     ]

@@ -19,7 +19,7 @@ from decimal import Decimal
 
 from costline.core.model import Resource, Severity, UsageSource
 from costline.core.money import format_quantity, plain_number
-from costline.pricers.base import Charge, PricingContext
+from costline.pricers.base import FIXED, PER_TRAFFIC, Charge, PricingContext
 from costline.usage.s3_lifecycle import CLASS_LABELS, DEFAULT_RETENTION_DAYS, class_mix
 from costline.usage.tags import (
     MONTHLY_GET_REQUESTS,
@@ -49,7 +49,14 @@ def price_s3_bucket(
         count = usage.number(tag)  # undeclared: unknown (a finding), never taken as 0
         if count is not None:
             charges.append(
-                Charge(SERVICE, price_id, count, label, f"{format_quantity(count)} {short}")
+                Charge(
+                    SERVICE,
+                    price_id,
+                    count,
+                    label,
+                    f"{format_quantity(count)} {short}",
+                    scales=PER_TRAFFIC,
+                )
             )
     transfer_gb = usage.optional_number(MONTHLY_TRANSFER_OUT_GB)  # undeclared: 0, said so
     if transfer_gb is not None:
@@ -60,6 +67,7 @@ def price_s3_bucket(
                 transfer_gb,
                 "Data transfer out to the internet",
                 f"{format_quantity(transfer_gb)} GB out",
+                scales=PER_TRAFFIC,
             )
         )
     return charges
@@ -89,6 +97,7 @@ def _storage_charges(
                 storage_gb,
                 "Standard storage",
                 f"{format_quantity(storage_gb)} GB stored",
+                scales=FIXED,
             )
         ]
     for problem in lifecycle.problems:
@@ -131,6 +140,7 @@ def _storage_charges(
                 f"{CLASS_LABELS[storage_class]} storage",
                 f"{(share * 100).quantize(Decimal('0.1'))}% of {format_quantity(storage_gb)} GB "
                 f"(lifecycle {lifecycle.source}, objects kept {plain_number(retention)} days)",
+                scales=FIXED,
             )
         )
     colder = {c: s for c, s in mix.items() if c != "standard"}
@@ -144,6 +154,7 @@ def _storage_charges(
                     retrieval_gb * share / total,
                     f"Retrieval from {CLASS_LABELS[storage_class]}",
                     "retrieval split by class share",
+                    scales=PER_TRAFFIC,
                 )
             )
     return charges
