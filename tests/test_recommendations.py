@@ -446,6 +446,7 @@ def test_the_token_cuts_scale_every_declared_token_figure_and_nothing_else(price
     from costline.scenarios.recommendations.bedrock import fewer_tokens
     from costline.testing.stacks import services_stack
     from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
+    from tests.test_reprice import NotBilled
 
     stack = services_stack(2 + 2 * 15)
     extra = [
@@ -466,6 +467,10 @@ def test_the_token_cuts_scale_every_declared_token_figure_and_nothing_else(price
         def total(self, changed):
             seen.append(list(changed))
             return super().total(seen[-1])
+
+        @property
+        def scaled_billing(self):  # price the cut copies, to see them
+            return NotBilled()
 
     priced = price_stack(resources, prices)
     fewer_tokens(Recording(priced.resources, priced.prices, priced.options, priced.estimate))

@@ -1,8 +1,10 @@
-"""What-if rows priced without a full estimate give exactly what full estimates give.
+"""What-if rows priced without a full estimate give what full estimates give.
 
 A row keeps only what a report shows of the scaled stack's estimate (its total, its cost by
-service, how many findings are not INFO: :class:`~costline.estimator.pipeline.Totals`), worked
-out by :func:`~costline.estimator.pipeline.estimate_totals` over copies made by
+service, how many findings are not INFO: :class:`~costline.estimator.pipeline.Totals`). It is
+billed from the stack's charges where every charge says how it scales
+(:mod:`costline.estimator.scaled`), else worked out by
+:func:`~costline.estimator.pipeline.estimate_totals` over copies made by
 :class:`~costline.scenarios.whatif.StackScaling`. Here, over generated stacks (the wired services
 and loose resources of ``tests/test_reprice.py``, twisted with secret, unknown, malformed and
 near-maximum figures, daily requests, provider default tags and figures from stack config) and
@@ -10,14 +12,19 @@ factors whose scaled figures do not terminate (1/3, 7/3), with the free tier on 
 fail-closed pricing on and off:
 
 * the copies are the very copies :func:`~costline.scenarios.whatif.scale_stack` makes;
-* the totals are the full estimate's, digit for digit, and in the same order;
+* ``estimate_totals`` gives the full estimate's totals, digit for digit, and in the same order;
 * every row of :func:`~costline.scenarios.whatif.what_if` is what a full estimate of
-  ``scale_stack(resources, factor)`` gives (total, by service, complete);
-* the rendered report (markdown and JSON) is the one the rows priced in full give.
+  ``scale_stack(resources, factor)`` gives: complete or not, the same count of problems, the
+  same services in the same order, and each amount within :data:`BILLING_TOLERANCE` (a billed
+  row scales each charge after pricing, the full estimate prices scaled figures: the same bill
+  rounded at the 50th digit in other places);
+* the review's report is the one the rows priced in full give, but for those amounts, and
+  every format renders it as it renders that one with them.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
@@ -165,6 +172,25 @@ def assert_same_totals(fast: Totals, full: Totals) -> None:
     assert fast.problems == full.problems
 
 
+BILLING_TOLERANCE = Decimal("1e-20")
+"""How far a row billed from the stack's charges (:mod:`costline.estimator.scaled`) may be from
+the full estimate of the scaled copy, per dollar (at least 1): the same bill, rounded at the
+50th digit and to the quantum in other places."""
+
+
+def close(a: Decimal, b: Decimal) -> bool:
+    return abs(a - b) <= BILLING_TOLERANCE * max(Decimal(1), abs(b))
+
+
+def assert_row_totals(row: Totals, full: Totals) -> None:
+    """A what-if row's totals against the full estimate of its scaled copy: the same services in
+    the same order, each amount within :data:`BILLING_TOLERANCE`, the same count of problems."""
+    assert close(row.total_monthly_usd, full.total_monthly_usd), (row, full)
+    assert list(row.by_service) == list(full.by_service)
+    assert all(close(row.by_service[s], v) for s, v in full.by_service.items()), (row, full)
+    assert row.problems == full.problems
+
+
 @SETTINGS
 @given(resources=twisted_stacks(), factors=st.lists(FACTORS, min_size=1, max_size=3))
 def test_a_stack_scaling_copies_as_scale_stack_does(resources, factors):
@@ -248,11 +274,11 @@ def test_every_what_if_row_is_the_full_estimate_of_the_scaled_stack(
         result.rows, full_rows(resources, options, result), strict=True
     ):
         assert row.factor == factor
-        assert_same_totals(row.totals, full)
+        assert_row_totals(row.totals, full)
         assert row.complete == complete
     # the full estimate of a row is still there for whoever asks for it
     last = result.rows[-1]
-    assert_same_totals(Totals.of(last.estimate), last.totals)
+    assert_row_totals(last.totals, Totals.of(last.estimate))
 
 
 def test_rows_past_the_plausible_maximum_are_incomplete_as_full_estimates_say():
@@ -265,15 +291,16 @@ def test_rows_past_the_plausible_maximum_are_incomplete_as_full_estimates_say():
     for row, (_, full, complete) in zip(
         result.rows, full_rows(resources, EstimateOptions(), result), strict=True
     ):
-        assert_same_totals(row.totals, full)
+        assert_row_totals(row.totals, full)
         assert row.complete == complete
 
 
 class FullRows:
     """Makes :func:`what_if` price every row with a full estimate of ``scale_stack``: what it did
-    before rows kept only their totals."""
+    before rows kept only their totals, and before they were billed from the stack's charges."""
 
     def __init__(self, monkeypatch):
+        monkeypatch.setattr(whatif._BilledRows, "totals", lambda self, factor: None)
         monkeypatch.setattr(
             whatif,
             "estimate_totals",
@@ -286,9 +313,41 @@ class FullRows:
         )
 
 
-def rendered(resources, options, **kwargs):
-    report = review_report(price_stack(resources, PRICES, options, source="stack"), **kwargs)
-    return {fmt: render(report, fmt) for fmt in ("markdown", "json", "html", "table")}
+FORMATS = ("markdown", "json", "html", "table")
+
+
+def reviewed(resources, options, **kwargs):
+    return review_report(price_stack(resources, PRICES, options, source="stack"), **kwargs)
+
+
+def assert_same_review(fast, full):
+    """Two reports of one stack, ``fast`` with its what-if rows billed from the stack's charges
+    where that applies, ``full`` with every row priced in full: the same but for the rows'
+    amounts, each within :data:`BILLING_TOLERANCE` of the full one; and every format renders
+    ``fast`` as it renders ``full`` with those amounts (so where an amount lies within the
+    tolerance of half a cent, the cent shown may differ, and nothing else)."""
+    fast_rows = (fast.get("what_if") or {}).get("rows", [])
+    full_rows_ = (full.get("what_if") or {}).get("rows", [])
+    assert len(fast_rows) == len(full_rows_)
+    for a, b in zip(fast_rows, full_rows_, strict=True):
+        assert {k: v for k, v in a.items() if k not in AMOUNTS} == {
+            k: v for k, v in b.items() if k not in AMOUNTS
+        }
+        assert [x["service"] for x in a["by_service"]] == [y["service"] for y in b["by_service"]]
+        amounts = [(a["total_monthly_usd"], b["total_monthly_usd"])] + [
+            (x["monthly_usd"], y["monthly_usd"])
+            for x, y in zip(a["by_service"], b["by_service"], strict=True)
+        ]
+        assert all(close(x, y) for x, y in amounts), amounts
+    full_with_fast_amounts = copy.deepcopy(full)
+    if fast_rows:
+        full_with_fast_amounts["what_if"]["rows"] = copy.deepcopy(fast_rows)
+    assert full_with_fast_amounts == fast
+    for fmt in FORMATS:
+        assert render(fast, fmt) == render(full_with_fast_amounts, fmt)
+
+
+AMOUNTS = ("total_monthly_usd", "by_service")
 
 
 @pytest.mark.parametrize(
@@ -300,19 +359,19 @@ def rendered(resources, options, **kwargs):
 def test_the_rendered_review_is_the_one_full_estimates_give(resources, fail_closed, monkeypatch):
     options = EstimateOptions(fail_closed=fail_closed)
     scenarios = parse_scenarios("30k,100k,500k,1M,7x")
-    fast = rendered(resources, options, scenarios=scenarios)
+    fast = reviewed(resources, options, scenarios=scenarios)
     FullRows(monkeypatch)
-    assert rendered(resources, options, scenarios=scenarios) == fast
-    assert "what_if" in fast["json"]
+    assert_same_review(fast, reviewed(resources, options, scenarios=scenarios))
+    assert fast["what_if"]["rows"]
 
 
 @settings(deadline=None, max_examples=25)
 @given(resources=twisted_stacks(), options=OPTIONS)
 def test_the_rendered_review_of_generated_stacks_is_the_one_full_estimates_give(resources, options):
-    fast = rendered(resources, options)
+    fast = reviewed(resources, options)
     with pytest.MonkeyPatch.context() as monkeypatch:
         FullRows(monkeypatch)
-        assert rendered(resources, options) == fast
+        assert_same_review(fast, reviewed(resources, options))
 
 
 TOKEN_TAGS = (INPUT_TOKENS, OUTPUT_TOKENS, IMAGES_PER_REQUEST)

@@ -18,11 +18,13 @@ from costline.core.model import Estimate, Resource
 from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
+    Totals,
     UnpricedResults,
     estimate,
     estimate_with_run,
 )
 from costline.estimator.reprice import Repricer
+from costline.estimator.scaled import ScaledBilling
 from costline.pricing.model import PriceBook
 from costline.usage.traffic import Edge, incoming_edges
 
@@ -52,13 +54,24 @@ class PricedStack:
         return self._repricer.total(resources)
 
     @cached_property
+    def _run(self) -> PipelineRun:
+        if self.run is not None:
+            return self.run
+        return estimate_with_run(self.resources, self.prices, self.options)[1]
+
+    @cached_property
+    def scaled_billing(self) -> ScaledBilling:
+        """The stack's charges ready to be billed with usage dimensions scaled
+        (:mod:`costline.estimator.scaled`)."""
+        return ScaledBilling(
+            self._run, self.prices, Totals.of(self.estimate), free_tier=self.options.free_tier
+        )
+
+    @cached_property
     def _repricer(self) -> Repricer:
-        run = self.run
-        if run is None:
-            run = estimate_with_run(self.resources, self.prices, self.options)[1]
         results = self.estimate.resources
         return Repricer(
-            run,
+            self._run,
             self.prices,
             self.options,
             unpriced=UnpricedResults(self.resources, results)

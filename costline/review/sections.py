@@ -175,6 +175,7 @@ def _review_report(
                 result,
                 run=stack.run,
                 incoming=stack.incoming,
+                billing=stack.scaled_billing,
             ),
             result,
         )

@@ -14,7 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from costline.core.model import Resource
+from costline.core.model import Resource, ResourceEstimate, Severity
 from costline.core.money import money_context, plain_number
 from costline.core.values import is_unknown
 from costline.usage.tags import (
@@ -78,6 +78,40 @@ def with_properties(resource: Resource, changes: Mapping[str, Any]) -> Resource:
     return replace(resource, properties=properties, secret_paths=secret_paths)
 
 
+def rewrites_cleanly(
+    resource: Resource,
+    result: ResourceEstimate,
+    tags: Iterable[UsageTag],
+    *,
+    requests: bool = False,
+) -> bool:
+    """Whether :func:`scale_usage` of ``resource`` (``tags``, ``requests``) only scales the
+    figures its pricer read and leaves every finding of ``result`` (its estimate) as it is, so
+    that a scaled copy's totals can be billed from the stack's charges
+    (:mod:`costline.estimator.scaled`). Not when its ``tags`` map is unknown but it declares one
+    of the tags all the same (in ``tagsAll``: priced, but never scaled), nor when a finding on it
+    that is not INFO may be about a tag its copies set or remove (one that names such a tag, or
+    no field at all): a copy may lose or change it (a request figure declared both daily and
+    monthly that disagree, a day count of 0...)."""
+    if result.urn != resource.urn:
+        return False
+    tags = tuple(tags)
+    if not tags_editable(resource):
+        keys = {tag.key for tag in tags}
+        if requests:
+            keys.update((MONTHLY_REQUESTS.key, DAILY_REQUESTS.key))
+        return not _declares_any(resource, keys)
+    problems = [f for f in result.findings if f.severity is not Severity.INFO]
+    if not problems:
+        return True  # the usual case: nothing a copy could lose (read no tags for it)
+    scaling = usage_scaling(resource, tags, requests=requests)
+    changed = {key for key, _ in scaling.changes} if scaling is not None else set()
+    return not any(
+        f.field is None or (f.field.startswith("tags.") and f.field[5:] in changed)
+        for f in problems
+    )
+
+
 def _declares_any(resource: Resource, keys: Collection[str]) -> bool:
     """Whether the resource's ``tags`` or ``tagsAll`` map holds one of ``keys`` (a usage reader
     finds a tag nowhere else, so without one no figure is there to scale)."""
@@ -88,7 +122,8 @@ def _declares_any(resource: Resource, keys: Collection[str]) -> bool:
     return False
 
 
-def _scaled(value: Decimal, factor: Fraction) -> str:
+def scaled_figure(value: Decimal, factor: Fraction) -> str:
+    """A usage figure × ``factor`` as a copy's tag holds it (50 significant digits, plain)."""
     with money_context():
         return plain_number(value * factor.numerator / factor.denominator)
 
@@ -120,7 +155,8 @@ class UsageScaling:
     def scaled(self, factor: Fraction) -> Resource:
         """``scale_usage(resource, factor, ...)`` (``factor`` ≠ 1)."""
         changes = {
-            key: None if value is None else _scaled(value, factor) for key, value in self.changes
+            key: None if value is None else scaled_figure(value, factor)
+            for key, value in self.changes
         }
         return with_tags(self.resource, changes, secret_keys=self.secret_keys)
 

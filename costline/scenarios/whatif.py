@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import cached_property, partial
 
-from costline.core.model import Estimate, Resource
+from costline.core.model import Estimate, Resource, ResourceEstimate
 from costline.core.money import money_context
 from costline.estimator.pipeline import (
     EstimateOptions,
@@ -43,16 +43,26 @@ from costline.estimator.pipeline import (
     gc_paused,
 )
 from costline.estimator.reprice import edge_indexes
+from costline.estimator.scaled import ScaledBilling
 from costline.pricers.apigateway import stages_by_api
+from costline.pricers.base import TRAFFIC
 from costline.pricing.model import PriceBook
-from costline.scenarios.edit import UsageScaling, scale_usage, usage_scaling
+from costline.scenarios.edit import (
+    UsageScaling,
+    rewrites_cleanly,
+    scale_usage,
+    scaled_figure,
+    usage_scaling,
+)
 from costline.usage.tags import (
     MONTHLY_CONNECTION_MINUTES,
     MONTHLY_GET_REQUESTS,
     MONTHLY_MESSAGES,
     MONTHLY_PUT_REQUESTS,
+    MONTHLY_REQUESTS,
     MONTHLY_RETRIEVAL_GB,
     MONTHLY_TRANSFER_OUT_GB,
+    TagCache,
     UsageTag,
 )
 from costline.usage.traffic import (
@@ -173,15 +183,19 @@ class WhatIf:
     """Absolute volumes that could not be priced because the stack declares no edge traffic."""
 
 
-def rest_traffic_holders(api: Resource, stages: Sequence[Resource]) -> list[Resource]:
+def rest_traffic_holders(
+    api: Resource, stages: Sequence[Resource], tags: TagCache | None = None
+) -> list[Resource]:
     """Where a REST API's billed requests are declared: its ``stages`` (see
     :func:`~costline.pricers.apigateway.stages_by_api`) when they declare any (a stage's figure
-    wins over its API's), else the API itself."""
-    return [s for s in stages if declared_requests([s])[2]] or [api]
+    wins over its API's), else the API itself. ``tags``: a tag cache to read them through."""
+    return [s for s in stages if declared_requests([s], tags)[2]] or [api]
 
 
 def edge_traffic(
-    resources: Iterable[Resource], incoming: Mapping[str, list[Edge]] | None = None
+    resources: Iterable[Resource],
+    incoming: Mapping[str, list[Edge]] | None = None,
+    tags: TagCache | None = None,
 ) -> EdgeTraffic | None:
     """Calls per month at the stack's edge, from the first of these that declares any:
 
@@ -190,9 +204,10 @@ def edge_traffic(
     3. Bedrock inference profiles that nothing sends traffic to.
 
     ``incoming``: the stack's :func:`~costline.usage.traffic.incoming_edges`, when the caller has
-    them.
+    them; ``tags``: a tag cache of the stack's (its estimate's), when the caller has one.
     """
     stack = tuple(resources)
+    tags = tags if tags is not None else TagCache()
     incoming = incoming if incoming is not None else incoming_edges(stack)
     targets = {urn for urn, edges in incoming.items() if edges}
     apis = [
@@ -205,7 +220,7 @@ def edge_traffic(
     tiers = (
         (
             "API Gateway requests",
-            [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()))],
+            [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()), tags)],
         ),
         (
             "Lambda invocations",
@@ -214,7 +229,7 @@ def edge_traffic(
         ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]),
     )
     for kind, holders in tiers:
-        total, secret, names = declared_requests(holders)
+        total, secret, names = declared_requests(holders, tags)
         if names:
             return EdgeTraffic(total, kind, tuple(names), secret)
     return None
@@ -232,9 +247,41 @@ class StackScaling:
 
     def __init__(self, resources: Iterable[Resource]) -> None:
         self.resources = tuple(resources)
-        self._scalings: list[UsageScaling | None] = [
-            usage_scaling(r, SCALED_TAGS, requests=True) for r in self.resources
-        ]
+
+    @cached_property
+    def _scalings(self) -> list[UsageScaling | None]:
+        """Each resource's reading (read when first needed: rows billed from the charges at
+        factors up to 1 need none)."""
+        return [usage_scaling(r, SCALED_TAGS, requests=True) for r in self.resources]
+
+    @cached_property
+    def _largest(self) -> dict[str, Decimal]:
+        """Tag key → the largest figure any resource declares for it, among those scaled."""
+        largest: dict[str, Decimal] = {}
+        for scaling in self._scalings:
+            for key, value in scaling.changes if scaling is not None else ():
+                if value is not None and (key not in largest or value > largest[key]):
+                    largest[key] = value
+        return largest
+
+    def stays_plausible(self, factor: Fraction) -> bool:
+        """Whether every figure scaled by ``factor`` stays within its tag's plausible maximum
+        (a copy's figure past it is unreadable there: a finding, its cost left out)."""
+        if factor <= 1:
+            return True  # no figure grows (each was within its maximum to be scaled at all)
+        return all(
+            Decimal(scaled_figure(value, factor)) <= _MAXIMUM[key]
+            for key, value in self._largest.items()
+        )
+
+    def rewrites_cleanly(self, results: Sequence[ResourceEstimate]) -> bool:
+        """Whether every resource's copies only scale what its pricer read
+        (:func:`~costline.scenarios.edit.rewrites_cleanly`); ``results``: the stack's estimate,
+        resource by resource."""
+        return len(results) == len(self.resources) and all(
+            rewrites_cleanly(resource, result, SCALED_TAGS, requests=True)
+            for resource, result in zip(self.resources, results, strict=True)
+        )
 
     def scaled(self, factor: Fraction) -> list[Resource]:
         """``scale_stack(resources, factor)``: the same resources, copied the same way."""
@@ -244,6 +291,32 @@ class StackScaling:
             r if scaling is None else scaling.scaled(factor)
             for r, scaling in zip(self.resources, self._scalings, strict=True)
         ]
+
+
+_MAXIMUM = {tag.key: tag.maximum for tag in (*SCALED_TAGS, MONTHLY_REQUESTS)}
+
+
+class _BilledRows:
+    """Rows billed from the stack's charges (:class:`~costline.estimator.scaled.ScaledBilling`)
+    where that gives what pricing the scaled copy would: the charges all say how they scale, and
+    no resource has a finding about a tag its copies rewrite, which the copy could lose or change
+    (a request figure declared both daily and monthly that disagree, a day count of 0...). A row
+    whose figures would pass a plausible maximum is priced in full (its findings change)."""
+
+    def __init__(
+        self, scaling: StackScaling, base: Estimate, run: PipelineRun, billing: ScaledBilling
+    ) -> None:
+        self.scaling, self.billing = scaling, billing
+        self.usable = (
+            self.billing.usable
+            and not run.traffic_failed
+            and scaling.rewrites_cleanly(base.resources)
+        )
+
+    def totals(self, factor: Fraction) -> Totals | None:
+        if not self.usable or not self.scaling.stays_plausible(factor):
+            return None
+        return self.billing.totals({TRAFFIC: factor})
 
 
 def _scaled_estimate(
@@ -261,17 +334,23 @@ def what_if(
     *,
     run: PipelineRun | None = None,
     incoming: Mapping[str, list[Edge]] | None = None,
+    billing: ScaledBilling | None = None,
 ) -> WhatIf:
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
     stack as declared (computed when not given); the row at factor 1 reuses it, and is added
     when no scenario asks for today's traffic. Rows are in order of traffic (in the order asked,
     today's first, when the edge volume is a secret).
 
-    A row keeps what a report shows of its estimate (:func:`~costline.estimator.pipeline.
-    estimate_totals`, exactly what the full estimate gives); the scaled copies share the stack's
-    traffic edges (scaling changes tags only, never a type or a reference). ``run``: what the
-    estimate ``base`` worked out on the way (its tags, collected once, and its indexes built
-    from the edges serve every row); ``incoming``: the stack's
+    A row keeps what a report shows of its estimate (:class:`~costline.estimator.pipeline.
+    Totals`). Given ``run`` (what the estimate ``base`` worked out on the way), a row is billed
+    from the stack's charges, traffic × its factor (:mod:`costline.estimator.scaled`: within
+    10^-20 of a dollar of the full estimate), wherever every charge says how it scales and no
+    finding could change (:class:`_BilledRows`); ``billing``: the stack's
+    :class:`~costline.estimator.scaled.ScaledBilling` (``PricedStack.scaled_billing``), when the
+    caller has it. Any other row prices the scaled copy (:func:`~costline.estimator.pipeline.
+    estimate_totals`, exactly what the full estimate gives), sharing the stack's traffic edges
+    (scaling changes tags only, never a type or a reference) and, with ``run``, its collected
+    tags and the indexes built from its edges; ``incoming``: the stack's
     :func:`~costline.usage.traffic.incoming_edges`, when the caller has them."""
     options = options or EstimateOptions()
     base = base if base is not None else estimate(resources, prices, options)
@@ -288,9 +367,10 @@ def what_if(
         else None
     )
     shared_indexes = edge_indexes(run) if run is not None else None
-    edge = edge_traffic(resources, incoming)
+    edge = edge_traffic(resources, incoming, run.tags if run is not None else None)
     rows, skipped = [], []
     scaling: StackScaling | None = None
+    billed: _BilledRows | None = None
     for scenario in scenarios:
         if scenario.multiplier is not None:
             factor = Fraction(scenario.multiplier)
@@ -311,16 +391,24 @@ def what_if(
             continue
         with gc_paused():  # as estimate() does: the copies all live until the row is priced
             scaling = scaling or StackScaling(resources)
-            scaled = scaling.scaled(factor)
-        totals = estimate_totals(
-            scaled,
-            prices,
-            options,
-            incoming=incoming,
-            tags=run.tags.copy() if run is not None else None,
-            indexes=shared_indexes,
-            unpriced=unpriced,
-        )
+            if billed is None and run is not None:
+                billing = billing or ScaledBilling(
+                    run, prices, base_totals, free_tier=options.free_tier
+                )
+                billed = _BilledRows(scaling, base, run, billing)
+            totals = billed.totals(factor) if billed is not None else None
+            scaled = scaling.scaled(factor) if totals is None else None
+        if scaled is not None:
+            totals = estimate_totals(
+                scaled,
+                prices,
+                options,
+                incoming=incoming,
+                tags=run.tags.copy() if run is not None else None,
+                indexes=shared_indexes,
+                unpriced=unpriced,
+            )
+        assert totals is not None, "billed from the charges or priced in full"
         rows.append(
             WhatIfRow(
                 scenario,

@@ -411,7 +411,8 @@ def _declared_on(
         declared = _requests_declared_on(holder, tags)
         if declared is not None:
             values.append(declared[0])
-            secret, names = secret or declared[1], [*names, holder.name]
+            secret = secret or declared[1]
+            names.append(holder.name)
     return values, secret, names
 
 

@@ -30,7 +30,7 @@ from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_
 from costline.scenarios.edit import with_tags
 from costline.scenarios.recommendations.common import Recommendation, saving
 from costline.scenarios.whatif import rest_traffic_holders
-from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS
+from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS, TagCache
 from costline.usage.traffic import declared_requests
 
 COMPARISON_LINK = (
@@ -252,10 +252,14 @@ def rest_only_features(api: Resource, stack: Sequence[Resource] | RestApiIndex) 
     return list(dict.fromkeys(found))
 
 
-def _as_http_api(api: Resource, stages: Sequence[Resource]) -> Resource:
+def _as_http_api(
+    api: Resource, stages: Sequence[Resource], tags: TagCache | None = None
+) -> Resource:
     """``api`` as an HTTP API (same URN, so integrations still route to it) whose own traffic
-    tags carry the requests its REST ``stages`` (or itself) declare."""
-    total, secret, _ = declared_requests(rest_traffic_holders(api, stages))
+    tags carry the requests its REST ``stages`` (or itself) declare (read through ``tags``, the
+    estimate's cache, when given)."""
+    tags = tags if tags is not None else TagCache()
+    total, secret, _ = declared_requests(rest_traffic_holders(api, stages, tags), tags)
     tagged = with_tags(
         api,
         {
@@ -289,10 +293,11 @@ def http_api(ctx: PricedStack) -> list[Recommendation]:
     if not eligible:
         return []
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
+    tags = ctx.run.tags if ctx.run is not None else TagCache()
     changed = [
         r
         for r in ctx.replaced(
-            {api.urn: _as_http_api(api, index.stages.get(api.urn, ())) for api in eligible}
+            {api.urn: _as_http_api(api, index.stages.get(api.urn, ()), tags) for api in eligible}
         )
         if r.urn not in dropped
     ]

@@ -24,18 +24,25 @@ from costline.core.model import Resource
 from costline.core.money import ZERO, format_quantity, format_usd, money_context
 from costline.estimator.pipeline import gc_paused
 from costline.estimator.priced import PricedStack
+from costline.pricers.base import INPUT_TOKENS_PER_REQUEST, OUTPUT_TOKENS_PER_REQUEST
 from costline.pricers.bedrock_provisioned import COMMITMENTS, PROVISIONED_TYPE
-from costline.scenarios.edit import usage_scaling, with_tags
+from costline.scenarios.edit import UsageScaling, rewrites_cleanly, usage_scaling, with_tags
 from costline.scenarios.recommendations.common import (
     Recommendation,
     on_demand_models,
     saving,
+    saving_at,
     token_items,
 )
 from costline.scenarios.whatif import edge_traffic
 from costline.usage.tags import BEDROCK_MODE, INPUT_TOKENS, OUTPUT_TOKENS, UsageTag
 
 TOKEN_CUT = Fraction(3, 4)
+_TOKEN_DIMENSIONS = {
+    INPUT_TOKENS.key: INPUT_TOKENS_PER_REQUEST,
+    OUTPUT_TOKENS.key: OUTPUT_TOKENS_PER_REQUEST,
+}
+"""The usage dimension (:attr:`~costline.pricers.base.Charge.scales`) of each tag cut."""
 BATCH_LINK = "https://docs.aws.amazon.com/bedrock/latest/userguide/batch-inference.html"
 PROVISIONED_LINK = "https://docs.aws.amazon.com/bedrock/latest/userguide/prov-throughput.html"
 _COMMITMENT_PROPERTY = {value: key for key, value in COMMITMENTS.items()}
@@ -92,16 +99,28 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
     if not holders:
         return []
 
-    with gc_paused():  # as estimate() does: the copies all live until they are priced
-        readings = {
-            r.urn: reading
-            for r in ctx.resources
-            if (reading := usage_scaling(r, (INPUT_TOKENS, OUTPUT_TOKENS))) is not None
-        }
+    results = ctx.estimate.resources
+    billing = ctx.scaled_billing
+    billed = (
+        billing.usable
+        and len(results) == len(ctx.resources)
+        and all(
+            rewrites_cleanly(r, result, (INPUT_TOKENS, OUTPUT_TOKENS))
+            for r, result in zip(ctx.resources, results, strict=True)
+        )
+    )
+    readings: dict[str, UsageScaling] = {}
 
     def cut(*tags: UsageTag) -> list[Resource]:
-        """``[scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]``, from one reading."""
-        with gc_paused():
+        """``[scale_usage(r, TOKEN_CUT, tags) for r in ctx.resources]``, from one reading (read
+        when a cut is first priced)."""
+        with gc_paused():  # as estimate() does: the copies all live until they are priced
+            if not readings:
+                readings.update(
+                    (r.urn, reading)
+                    for r in ctx.resources
+                    if (reading := usage_scaling(r, (INPUT_TOKENS, OUTPUT_TOKENS))) is not None
+                )
             return ctx.replaced(
                 {
                     urn: only.scaled(TOKEN_CUT)
@@ -110,38 +129,40 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
                 }
             )
 
-    both = saving(
-        ctx,
-        "bedrock-fewer-tokens",
-        "Cut Bedrock tokens by 25%",
-        "",
-        cut(INPUT_TOKENS, OUTPUT_TOKENS),
-        (ctx.by_urn(u).name for u in holders),
-    )
-    assert both.monthly_saving_usd is not None, "saving() always prices the change"
-    output = ctx.estimate.total_monthly_usd - ctx.total(cut(OUTPUT_TOKENS))
-    prompt = ctx.estimate.total_monthly_usd - ctx.total(cut(INPUT_TOKENS))
+    def total(*tags: UsageTag) -> Decimal:
+        """The stack's total with ``tags`` cut: billed from its charges where that applies
+        (:mod:`costline.estimator.scaled`), else the cut copy priced."""
+        if billed:
+            totals = billing.totals({_TOKEN_DIMENSIONS[tag.key]: TOKEN_CUT for tag in tags})
+            if totals is not None:
+                return totals.total_monthly_usd
+        return ctx.total(cut(*tags))
+
+    now = ctx.estimate.total_monthly_usd
+    after = total(INPUT_TOKENS, OUTPUT_TOKENS)
+    output = now - total(OUTPUT_TOKENS)
+    prompt = now - total(INPUT_TOKENS)
     detail = (
         f"25% fewer output tokens (lower max_gen_len / maxTokens, ask for shorter answers) saves "
         f"{format_usd(output)}/month; 25% shorter prompts (trim the system prompt, fewer retrieved "
         f"chunks) saves {format_usd(prompt)}/month; both together "
-        f"{format_usd(both.monthly_saving_usd)}/month."
+        f"{format_usd(now - after)}/month."
     )
     return [
-        Recommendation(
-            both.code,
-            both.title,
+        saving_at(
+            ctx,
+            "bedrock-fewer-tokens",
+            "Cut Bedrock tokens by 25%",
             detail,
-            both.monthly_saving_usd,
-            both.new_total_monthly_usd,
-            both.resources,
+            after,
+            (ctx.by_urn(u).name for u in holders),
         )
     ]
 
 
 def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
     results = []
-    edge = edge_traffic(ctx.resources, ctx.incoming)
+    edge = edge_traffic(ctx.resources, ctx.incoming, ctx.run.tags if ctx.run else None)
     for model, urns in on_demand_models(ctx.estimate).items():
         commitments = [
             c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")

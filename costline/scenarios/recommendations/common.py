@@ -48,7 +48,20 @@ def saving(
     link: str | None = None,
 ) -> Recommendation:
     """A recommendation whose saving is the stack's total minus the total of ``changed``."""
-    after = stack.total(changed)
+    return saving_at(stack, code, title, detail, stack.total(changed), resources, link)
+
+
+def saving_at(
+    stack: PricedStack,
+    code: str,
+    title: str,
+    detail: str,
+    after: Decimal,
+    resources: Iterable[str],
+    link: str | None = None,
+) -> Recommendation:
+    """A recommendation whose saving is the stack's total minus ``after``, the total with the
+    change made."""
     return Recommendation(
         code,
         title,
