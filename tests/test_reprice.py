@@ -223,7 +223,7 @@ class FullyPriced(PricedStack):
         return NotBilled()
 
 
-BILLED_RULES = {"bedrock-fewer-tokens"}
+BILLED_RULES = {"bedrock-fewer-tokens", "lambda-arm64", "lambda-right-size-memory"}
 """Rules whose totals are billed from the stack's charges where that applies
 (:mod:`costline.estimator.scaled`): within ``BILLING_TOLERANCE`` of full estimates, rather
 than the same digits."""

@@ -26,6 +26,7 @@ from costline.pricers.base import INPUT_TOKENS_PER_REQUEST, OUTPUT_TOKENS_PER_RE
 from costline.scenarios import whatif
 from costline.scenarios.edit import rewrites_cleanly, scale_usage
 from costline.scenarios.recommendations.bedrock import fewer_tokens
+from costline.scenarios.recommendations.lambda_ import arm64, right_size_memory
 from costline.scenarios.whatif import Scenario, scale_stack, what_if
 from costline.testing.stacks import services_stack
 from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
@@ -203,13 +204,7 @@ def test_a_row_whose_figures_pass_their_maximum_is_priced_in_full(monkeypatch):
 
 def test_the_token_cut_is_billed_from_the_charges_and_agrees_with_full_estimates():
     stack = price_stack(services_stack(2 + 3 * 15), PRICES)
-
-    class Billed(type(stack)):
-        def total(self, resources):
-            raise AssertionError("a token cut was priced")
-
-    billed = Billed(stack.resources, stack.prices, stack.options, stack.estimate, run=stack.run)
-    (fast,) = fewer_tokens(billed)
+    (fast,) = fewer_tokens(BilledOnly.of(stack))
     (full,) = fewer_tokens(
         FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)
     )
@@ -293,3 +288,96 @@ def test_billed_totals_are_the_full_estimates_of_the_scaled_copies(
             [scale_usage(r, Fraction(3, 4), cut) for r in resources], PRICES, options
         )
         assert close(cut_totals.total_monthly_usd, full_cut.total_monthly_usd)
+
+
+class BilledOnly:
+    """A priced stack whose changed copies must not be priced (``total`` fails)."""
+
+    @staticmethod
+    def of(stack):
+        class Billed(type(stack)):
+            def total(self, resources):
+                raise AssertionError("a changed copy was priced")
+
+        return Billed(stack.resources, stack.prices, stack.options, stack.estimate, run=stack.run)
+
+
+def test_arm64_is_billed_from_the_charges_worked_out_by_hand():
+    """Free tier off. The x86 function's 2M × 0.1 s × 1 GB = 200,000 GB-s cost $0.0000166667
+    each on x86_64 ($3.33334) and $0.0000133334 on arm64 ($2.66668): $0.66666 saved; the arm64
+    function and everything else bill as they did."""
+    options = EstimateOptions(free_tier=False)
+    stack = price_stack(lambdas_and_bucket(), PRICES, options)
+    (fast,) = arm64(BilledOnly.of(stack))
+    (full,) = arm64(FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate))
+    assert fast.monthly_saving_usd == full.monthly_saving_usd == D("0.66666")
+    assert fast.resources == ("x86",)
+
+
+def test_right_sized_memory_is_billed_from_the_charges_worked_out_by_hand():
+    """Free tier off. A function that calls Bedrock, 1M × 0.1 s at 1,024 MB = 100,000 GB-s
+    ($1.66667), halved to 512 MB: 50,000 GB-s ($0.833335), $0.833335 saved; its tokens are the
+    same."""
+    options = EstimateOptions(free_tier=False)
+    waits = make(
+        LAMBDA,
+        "waits",
+        memorySize=1024,
+        tags={
+            "cost:monthly-requests": "1000000",
+            "cost:avg-duration-ms": "100",
+            "cost:bedrock-model": "anthropic.claude-3-haiku-20240307-v1:0",
+            "cost:input-tokens": "100",
+            "cost:output-tokens": "10",
+        },
+    )
+    stack = price_stack([waits], PRICES, options)
+    (fast,) = right_size_memory(BilledOnly.of(stack))
+    (full,) = right_size_memory(
+        FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)
+    )
+    assert fast.monthly_saving_usd == full.monthly_saving_usd == D("0.833335")
+
+
+@pytest.mark.parametrize("case", ["provisioned-concurrency", "memory-past-its-maximum"])
+def test_a_lambda_change_billing_cannot_follow_is_priced(case):
+    """A provisioned-concurrency config reads its function's memory and architecture (and its
+    function's duration is served up to the capacity): both copies are priced. A memory past
+    10,240 MB is priced at the maximum (a finding), so halving it is not halving the cost: that
+    copy is priced (arm64, which leaves the memory alone, is billed all the same)."""
+    options = EstimateOptions(free_tier=False)
+    memory = 20_000 if case == "memory-past-its-maximum" else 1024
+    waits = make(
+        LAMBDA,
+        "waits",
+        memorySize=memory,
+        timeout=900,
+        tags={
+            "cost:monthly-requests": "1000000",
+            "cost:avg-duration-ms": "100",
+            "cost:bedrock-model": "anthropic.claude-3-haiku-20240307-v1:0",
+            "cost:input-tokens": "100",
+            "cost:output-tokens": "10",
+        },
+    )
+    resources = [waits, *pc_config([waits])] if case == "provisioned-concurrency" else [waits]
+    stack = price_stack(resources, PRICES, options)
+    full = FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)
+    priced = (
+        (arm64, right_size_memory) if case == "provisioned-concurrency" else (right_size_memory,)
+    )
+    for rule in priced:
+        with pytest.raises(AssertionError, match="a changed copy was priced"):
+            rule(BilledOnly.of(stack))
+        assert [str(r.monthly_saving_usd) for r in rule(stack)] == [
+            str(r.monthly_saving_usd) for r in rule(full)
+        ]
+    if case == "memory-past-its-maximum":
+        ((fast,), (slow,)) = arm64(BilledOnly.of(stack)), arm64(full)
+        assert fast.monthly_saving_usd == slow.monthly_saving_usd  # 10,240 MB: 1,000,000 GB-s
+
+
+def test_on_many_services_every_change_the_charges_can_follow_is_billed():
+    stack = BilledOnly.of(price_stack(services_stack(2 + 3 * 15), PRICES))
+    for rule in (fewer_tokens, arm64, right_size_memory):
+        assert rule(stack), rule.__name__

@@ -38,6 +38,7 @@ from costline.core.model import UsageSource
 from costline.core.money import PRECISION_DIGITS, QUANTUM, ZERO, money_context
 from costline.estimator.billing import applicable_free_tiers
 from costline.estimator.pipeline import PipelineRun, Totals
+from costline.pricers.base import Charge
 from costline.pricing.model import PriceBook
 from costline.pricing.tiers import tier_usage
 
@@ -67,10 +68,14 @@ class ScaledBilling:
         """Price id → the service its charges bill for."""
         self.dimensions: frozenset[str] = frozenset()
         """Every dimension some charge of the stack scales with."""
+        self._charges: dict[str, list[Charge] | None] = {}
+        """Resource URN → its charges as billed (``None`` for a URN two resources share)."""
         entries = prices.entries
         dimensions: set[str] = set()
         with money_context():
             for draft in run.drafts:
+                urn = draft.resource.urn
+                self._charges[urn] = None if urn in self._charges else draft.charges
                 if draft.status is not None or any(
                     a.source is UsageSource.BOUND for a in draft.assumptions
                 ):
@@ -92,10 +97,26 @@ class ScaledBilling:
                     dimensions.update(scales)
         self.dimensions = frozenset(dimensions)
 
-    def totals(self, factors: Mapping[str, Fraction]) -> Totals | None:
+    def prices_resource(self, urn: str) -> bool:
+        """Whether ``urn`` is one priced resource of the stack (the one resource with that URN)."""
+        return self._charges.get(urn) is not None
+
+    def totals(
+        self,
+        factors: Mapping[str, Fraction],
+        *,
+        per_resource: Mapping[str, Mapping[str, Fraction]] | None = None,
+        moved: Mapping[str, Mapping[str, str]] | None = None,
+    ) -> Totals | None:
         """The totals of the stack with the figures of each dimension in ``factors`` scaled by
         its factor (the others as they are); ``None`` when this does not apply (the caller then
-        prices the scaled copy in full)."""
+        prices the changed copy in full).
+
+        ``per_resource`` (resource URN → dimension → factor): a change of some resources alone
+        (a Lambda function's memory halved); ``moved`` (resource URN → price id → price id): the
+        resource's charges billed at another entry of the same service, the same quantity (a
+        function on arm64). Each such resource must be one priced resource of the stack
+        (:meth:`prices_resource`)."""
         if not self.usable:
             return None
         with money_context():
@@ -106,6 +127,27 @@ class ScaledBilling:
                 )
                 for price_id, parts in self.parts.items()
             }
+            service = self.service
+            for urn in {**(per_resource or {}), **(moved or {})}:
+                charges = self._charges.get(urn)
+                if charges is None:
+                    return None
+                own = {**factors, **(per_resource or {}).get(urn, {})}
+                to = (moved or {}).get(urn, {})
+                for charge in charges:
+                    price_id = charge.price_id
+                    if price_id not in usage:
+                        return None  # not billed as it is (price-missing): would it be there?
+                    new_id = to.get(price_id, price_id)
+                    if new_id not in self.prices.entries or (
+                        service.get(new_id, charge.service) != charge.service
+                    ):
+                        return None
+                    scales = charge.scales or ()
+                    usage[price_id] -= _scaled(charge.quantity, scales, factors)
+                    usage[new_id] = usage.get(new_id, ZERO) + _scaled(charge.quantity, scales, own)
+                    if new_id not in service:
+                        service = {**service, new_id: charge.service}
             free = self._free_units(usage)
             entries = self.prices.entries
             by_service: dict[str, Decimal] = dict.fromkeys(self.base.by_service, ZERO)
@@ -118,8 +160,8 @@ class ScaledBilling:
                 )
                 if cost.adjusted() < _GRID_BELOW:
                     cost = cost.quantize(QUANTUM)
-                service = self.service[price_id]
-                by_service[service] = by_service.get(service, ZERO) + cost
+                name = service[price_id]
+                by_service[name] = by_service.get(name, ZERO) + cost
                 total += cost
         return Totals(total, by_service, self.base.problems)
 

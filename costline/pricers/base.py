@@ -38,6 +38,8 @@ INPUT_TOKENS_PER_REQUEST = "input-tokens"
 """Usage dimension: ``cost:input-tokens`` (per request), wherever it is declared or flows."""
 OUTPUT_TOKENS_PER_REQUEST = "output-tokens"
 """Usage dimension: ``cost:output-tokens`` (per request), wherever it is declared or flows."""
+MEMORY = "memory"
+"""Usage dimension: a Lambda function's memory size (its duration in GB-seconds)."""
 FIXED: tuple[str, ...] = ()
 """:attr:`Charge.scales` of a charge no usage dimension changes."""
 PER_TRAFFIC: tuple[str, ...] = (TRAFFIC,)
@@ -67,7 +69,8 @@ class Charge:
     """A secret text chose the entry: description and price id must not be shown either."""
     scales: tuple[str, ...] | None = None
     """The usage dimensions (:data:`TRAFFIC`, :data:`INPUT_TOKENS_PER_REQUEST`,
-    :data:`OUTPUT_TOKENS_PER_REQUEST`) the quantity is proportional to, as the pricer worked it
+    :data:`OUTPUT_TOKENS_PER_REQUEST`, :data:`MEMORY`) the quantity is proportional to, as the
+    pricer worked it
     out: scaling the figures of a listed dimension by a factor scales the quantity by that
     factor, and scaling any other dimension's figures leaves the charge as it is. ``()``: a
     fixed charge (storage, hours). ``None``: the pricer does not say (a threshold, such as

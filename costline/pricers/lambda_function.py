@@ -18,8 +18,10 @@ from costline.core.money import format_quantity, plain_number
 from costline.pricers.base import (
     HOURS_PER_MONTH,
     MB_PER_GB,
+    MEMORY,
     MS_PER_SECOND,
     PER_TRAFFIC,
+    TRAFFIC,
     Charge,
     PricingContext,
     PropertyReader,
@@ -225,12 +227,12 @@ def price_lambda_function(
         else:
             charges.append(
                 _gb_seconds(
-                    f"lambda.duration.{architecture}",
+                    duration_price_id(architecture),
                     seconds,
                     memory_mb,
                     f"Duration ({architecture})",
                     note,
-                    PER_TRAFFIC,
+                    _PER_TRAFFIC_AND_MEMORY,
                 )
             )
             charges += _init_charges(usage, requests, memory_mb, architecture)
@@ -255,6 +257,14 @@ def price_lambda_function(
         charges.extend(invocation_charges(resource, usage, context, requests=requests))
     return charges
 
+
+def duration_price_id(architecture: str) -> str:
+    """The on-demand duration (and INIT) price entry of ``architecture``."""
+    return f"lambda.duration.{architecture}"
+
+
+_PER_TRAFFIC_AND_MEMORY = (TRAFFIC, MEMORY)
+"""On-demand duration and INIT: requests × billed time × memory."""
 
 PROFILE_CALLERS = "lambdas-calling-a-profile"
 """The pricing-context index of :func:`profile_callers` (the re-pricer patches it)."""
@@ -362,12 +372,12 @@ def _init_charges(
     billed_ms = billed_duration_ms(init_ms)
     return [
         _gb_seconds(
-            f"lambda.duration.{architecture}",
+            duration_price_id(architecture),
             cold_starts * billed_ms / MS_PER_SECOND,
             memory_mb,
             f"INIT duration ({architecture})",
             f"{format_quantity(cold_starts)} cold starts × {format_quantity(billed_ms)} ms × "
             f"{format_quantity(memory_mb)} MB",
-            PER_TRAFFIC,
+            _PER_TRAFFIC_AND_MEMORY,
         )
     ]

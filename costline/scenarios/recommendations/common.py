@@ -9,12 +9,14 @@ and tiers are counted as AWS would bill them; nothing is a percentage of a line 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
-from costline.core.model import Estimate, LineItem, Resource, ResourceEstimate
+from costline.core.model import Estimate, LineItem, Resource, ResourceEstimate, Severity
 from costline.estimator.priced import PricedStack
+from costline.estimator.reprice import LOOKUPS
 
 ON_DEMAND_PREFIX = "bedrock.on_demand."
 TOKEN_DIMENSIONS = ("input_tokens", "output_tokens")
@@ -49,6 +51,40 @@ def saving(
 ) -> Recommendation:
     """A recommendation whose saving is the stack's total minus the total of ``changed``."""
     return saving_at(stack, code, title, detail, stack.total(changed), resources, link)
+
+
+def billed_change(
+    stack: PricedStack,
+    properties: Collection[str],
+    *,
+    per_resource: Mapping[str, Mapping[str, Fraction]] | None = None,
+    moved: Mapping[str, Mapping[str, str]] | None = None,
+) -> Decimal | None:
+    """The stack's total with some resources' ``properties`` changed, billed from its charges
+    (:meth:`~costline.estimator.scaled.ScaledBilling.totals` with ``per_resource`` and ``moved``,
+    keyed by the changed resources' URNs), where that gives what pricing the changed copy would:
+    billing applies to the stack, each changed resource is one priced resource with no finding
+    (but INFO) about the changed properties or about no field at all, and no pricer of another
+    type reads the changed resources (:data:`~costline.estimator.reprice.LOOKUPS`: a Lambda's
+    provisioned-concurrency configs read its memory and architecture). ``None`` otherwise: the
+    caller prices the copy (:meth:`~costline.estimator.priced.PricedStack.total`)."""
+    billing = stack.scaled_billing
+    urns = {*(per_resource or {}), *(moved or {})}
+    if not billing.usable or not all(billing.prices_resource(u) for u in urns):
+        return None
+    types = {stack.by_urn(u).type for u in urns}
+    readers = {t for seen, priced, _ in LOOKUPS if seen & types for t in priced} - types
+    if readers and any(r.type in readers for r in stack.resources):
+        return None
+    results = {r.urn: r for r in stack.estimate.resources if r.urn in urns}
+    if len(results) < len(urns) or any(
+        f.severity is not Severity.INFO and (f.field is None or f.field in properties)
+        for result in results.values()
+        for f in result.findings
+    ):
+        return None
+    totals = billing.totals({}, per_resource=per_resource, moved=moved)
+    return None if totals is None else totals.total_monthly_usd
 
 
 def saving_at(

@@ -14,15 +14,21 @@ Sources: https://aws.amazon.com/lambda/pricing/ (prices come from the tables).
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from costline.core.model import Resource
 from costline.core.money import format_unit_price, plain_number
 from costline.core.values import is_unknown, touches_secret
 from costline.estimator.priced import PricedStack
-from costline.pricers.lambda_function import DEFAULT_ARCHITECTURE, DEFAULT_MEMORY_MB
+from costline.pricers.base import MEMORY
+from costline.pricers.lambda_function import (
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_MEMORY_MB,
+    duration_price_id,
+)
 from costline.pricers.lambda_function import TYPE as LAMBDA_TYPE
 from costline.scenarios.edit import with_properties
-from costline.scenarios.recommendations.common import Recommendation, saving
+from costline.scenarios.recommendations.common import Recommendation, billed_change, saving_at
 from costline.scenarios.worst_case import timeout_s
 from costline.usage.tags import AVG_DURATION_MS, BEDROCK_MODEL, IMPORTED_MODEL, UsageReader
 from costline.usage.traffic import PROFILE_TYPE
@@ -52,14 +58,22 @@ def arm64(ctx: PricedStack) -> list[Recommendation]:
         )
 
     functions = [r for r in ctx.resources if on_x86(r)]
-    x86, arm = ctx.prices.get("lambda.duration.x86_64"), ctx.prices.get("lambda.duration.arm64")
+    x86_id, arm_id = duration_price_id(DEFAULT_ARCHITECTURE), duration_price_id("arm64")
+    x86, arm = ctx.prices.get(x86_id), ctx.prices.get(arm_id)
     if not functions or x86 is None or arm is None:
         return []
-    changed = ctx.replaced(
-        {r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions}
+    # the same charges, their duration billed at the arm64 price (where the charges say so)
+    after = billed_change(
+        ctx, ("architectures",), moved={r.urn: {x86_id: arm_id} for r in functions}
     )
+    if after is None:
+        after = ctx.total(
+            ctx.replaced(
+                {r.urn: with_properties(r, {"architectures": ["arm64"]}) for r in functions}
+            )
+        )
     return [
-        saving(
+        saving_at(
             ctx,
             "lambda-arm64",
             "Run Lambda functions on arm64 (Graviton)",
@@ -67,7 +81,7 @@ def arm64(ctx: PricedStack) -> list[Recommendation]:
             f"{format_unit_price(x86.first_tier_usd)} on x86_64; rebuild native dependencies for "
             "arm64 "
             'and set architectures=["arm64"].',
-            changed,
+            after,
             (r.name for r in functions),
             ARM64_LINK,
         )
@@ -79,6 +93,7 @@ def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
     incoming = ctx.incoming  # the stack's edges, worked out once per review
     calls_model = {e.source for urn in profiles for e in incoming.get(urn, ())}
     changes, notes = {}, []
+    factors: dict[str, dict[str, Fraction]] = {}
     for r in ctx.resources:
         if r.type != LAMBDA_TYPE:
             continue
@@ -96,11 +111,19 @@ def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
             continue
         smaller = max(MIN_MEMORY_MB, (memory / 2).to_integral_value())
         changes[r.urn] = with_properties(r, {"memorySize": int(smaller)})
+        if type(r.properties.get("memorySize")) is int:  # as its pricer reads it, unrounded
+            factors[r.urn] = {MEMORY: Fraction(int(smaller), int(memory))}
         notes.append(f"{r.name} {plain_number(memory)} → {plain_number(smaller)} MB")
     if not changes:
         return []
+    # the same charges, their duration × the new memory over the old (where they say so)
+    after = (
+        billed_change(ctx, ("memorySize",), per_resource=factors)
+        if len(factors) == len(changes)
+        else None
+    )
     return [
-        saving(
+        saving_at(
             ctx,
             "lambda-right-size-memory",
             "Right-size Lambda memory for functions that wait on Bedrock",
@@ -108,7 +131,7 @@ def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
             "which "
             "more memory does not shorten, and their declared duration is well under the timeout; "
             "the saving assumes the same duration. Confirm with a power-tuning run.",
-            ctx.replaced(changes),
+            after if after is not None else ctx.total(ctx.replaced(changes)),
             (ctx.by_urn(u).name for u in changes),
             POWER_TUNING_LINK,
         )
