@@ -9,10 +9,11 @@ was: same tables, same overrides, same free tier and fail-closed setting.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
+from typing import Any, TypeVar, cast
 
 from costline.core.model import Estimate, Resource
 from costline.estimator.pipeline import (
@@ -28,6 +29,8 @@ from costline.estimator.scaled import ScaledBilling
 from costline.pricing.model import PriceBook
 from costline.usage.traffic import Edge, incoming_edges
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class PricedStack:
@@ -42,6 +45,15 @@ class PricedStack:
     run: PipelineRun | None = field(default=None, compare=False, repr=False)
     """What the estimate worked out on the way (:func:`price_stack` keeps it), for
     :meth:`total`; worked out again on first use when not given."""
+    _once: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, name: str, build: Callable[[], T]) -> T:
+        """What ``build`` works out of this stack, worked out on first use and kept: a figure
+        several review sections need (the edge traffic of the what-if rows and of the
+        provisioned-throughput break-even). Each ``name`` is built by one function."""
+        if name not in self._once:
+            self._once[name] = build()
+        return cast(T, self._once[name])
 
     def price(self, resources: Iterable[Resource]) -> Estimate:
         """The estimate of ``resources`` (a modified copy of the stack) at this stack's prices

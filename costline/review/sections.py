@@ -31,6 +31,7 @@ from costline.scenarios.whatif import (
     Scenario,
     WhatIf,
     factor_decimal,
+    stack_edge_traffic,
     what_if,
 )
 from costline.scenarios.worst_case import lambda_worst_cases
@@ -176,6 +177,7 @@ def _review_report(
                 run=stack.run,
                 incoming=stack.incoming,
                 billing=stack.scaled_billing,
+                edge=stack_edge_traffic(stack),
             ),
             result,
         )

@@ -32,7 +32,7 @@ from fractions import Fraction
 from functools import cached_property, partial
 
 from costline.core.model import Estimate, Resource, ResourceEstimate
-from costline.core.money import money_context
+from costline.core.money import ZERO, money_context
 from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
@@ -42,6 +42,7 @@ from costline.estimator.pipeline import (
     estimate_totals,
     gc_paused,
 )
+from costline.estimator.priced import PricedStack
 from costline.estimator.reprice import edge_indexes
 from costline.estimator.scaled import ScaledBilling
 from costline.pricers.apigateway import stages_by_api
@@ -97,6 +98,13 @@ _SUFFIXES = {"": 1, "k": 1_000, "m": 1_000_000, "b": 1_000_000_000}
 _TERM = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<suffix>[kKmMbB]?)(?P<times>[xX×]?)")
 FACTOR_PLACES = Decimal("1e-10")
 FACTOR_PLACES_FRACTION = Fraction(FACTOR_PLACES)
+
+
+class _Unset:
+    """``what_if``'s edge when the caller has none worked out."""
+
+
+_UNSET = _Unset()
 
 
 @dataclass(frozen=True)
@@ -183,13 +191,29 @@ class WhatIf:
     """Absolute volumes that could not be priced because the stack declares no edge traffic."""
 
 
-def rest_traffic_holders(
+def api_requests(
     api: Resource, stages: Sequence[Resource], tags: TagCache | None = None
-) -> list[Resource]:
-    """Where a REST API's billed requests are declared: its ``stages`` (see
+) -> tuple[Decimal, bool, list[str]]:
+    """The requests per month an API's billed traffic declares, as
+    :func:`~costline.usage.traffic.declared_requests` gives them (the sum, whether a secret went
+    into it, the names of the resources declaring them): its REST ``stages``' (see
     :func:`~costline.pricers.apigateway.stages_by_api`) when they declare any (a stage's figure
-    wins over its API's), else the API itself. ``tags``: a tag cache to read them through."""
-    return [s for s in stages if declared_requests([s], tags)[2]] or [api]
+    wins over its API's), else the API's own; each read once, through ``tags`` when given."""
+    tags = tags if tags is not None else TagCache()
+    declaring = [d for s in stages if (d := declared_requests([s], tags))[2]]
+    if not declaring:
+        return declared_requests([api], tags)
+    return _together(declaring)
+
+
+def _together(
+    declared: Sequence[tuple[Decimal, bool, list[str]]],
+) -> tuple[Decimal, bool, list[str]]:
+    """Several :func:`~costline.usage.traffic.declared_requests` readings as one: the sum (in
+    order, in the money context), any secret, the names in order."""
+    with money_context():
+        total = sum((d[0] for d in declared), ZERO)
+    return total, any(d[1] for d in declared), [name for d in declared for name in d[2]]
 
 
 def edge_traffic(
@@ -217,22 +241,32 @@ def edge_traffic(
         or (r.type == V2_API_TYPE and r.properties.get("protocolType", "HTTP") == "HTTP")
     ]
     stages = stages_by_api(stack)
-    tiers = (
-        (
-            "API Gateway requests",
-            [h for api in apis for h in rest_traffic_holders(api, stages.get(api.urn, ()), tags)],
-        ),
-        (
-            "Lambda invocations",
-            [r for r in stack if r.type == LAMBDA_TYPE and r.urn not in targets],
-        ),
-        ("Bedrock requests", [r for r in stack if r.type == PROFILE_TYPE and r.urn not in targets]),
+    total, secret, names = _together(
+        [api_requests(api, stages.get(api.urn, ()), tags) for api in apis]
     )
-    for kind, holders in tiers:
+    if names:
+        return EdgeTraffic(total, "API Gateway requests", tuple(names), secret)
+    tiers = (
+        ("Lambda invocations", LAMBDA_TYPE),
+        ("Bedrock requests", PROFILE_TYPE),
+    )
+    for kind, kind_type in tiers:
+        holders = [r for r in stack if r.type == kind_type and r.urn not in targets]
         total, secret, names = declared_requests(holders, tags)
         if names:
             return EdgeTraffic(total, kind, tuple(names), secret)
     return None
+
+
+def stack_edge_traffic(stack: PricedStack) -> EdgeTraffic | None:
+    """:func:`edge_traffic` of a priced stack, worked out once for it (the what-if rows and the
+    provisioned-throughput break-even both need it)."""
+    return stack.once(
+        "edge-traffic",
+        lambda: edge_traffic(
+            stack.resources, stack.incoming, stack.run.tags if stack.run else None
+        ),
+    )
 
 
 def scale_stack(resources: Iterable[Resource], factor: Fraction) -> list[Resource]:
@@ -335,6 +369,7 @@ def what_if(
     run: PipelineRun | None = None,
     incoming: Mapping[str, list[Edge]] | None = None,
     billing: ScaledBilling | None = None,
+    edge: EdgeTraffic | _Unset | None = _UNSET,
 ) -> WhatIf:
     """Re-estimate ``resources`` at each scenario's traffic. ``base`` is the estimate of the
     stack as declared (computed when not given); the row at factor 1 reuses it, and is added
@@ -351,7 +386,8 @@ def what_if(
     estimate_totals`, exactly what the full estimate gives), sharing the stack's traffic edges
     (scaling changes tags only, never a type or a reference) and, with ``run``, its collected
     tags and the indexes built from its edges; ``incoming``: the stack's
-    :func:`~costline.usage.traffic.incoming_edges`, when the caller has them."""
+    :func:`~costline.usage.traffic.incoming_edges`, when the caller has them; ``edge``: the
+    stack's :func:`edge_traffic`, when the caller has it."""
     options = options or EstimateOptions()
     base = base if base is not None else estimate(resources, prices, options)
     base_totals = Totals.of(base)
@@ -367,7 +403,8 @@ def what_if(
         else None
     )
     shared_indexes = edge_indexes(run) if run is not None else None
-    edge = edge_traffic(resources, incoming, run.tags if run is not None else None)
+    if isinstance(edge, _Unset):
+        edge = edge_traffic(resources, incoming, run.tags if run is not None else None)
     rows, skipped = [], []
     scaling: StackScaling | None = None
     billed: _BilledRows | None = None

@@ -29,9 +29,8 @@ from costline.estimator.priced import PricedStack
 from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_TYPE, stages_by_api
 from costline.scenarios.edit import with_tags
 from costline.scenarios.recommendations.common import Recommendation, saving
-from costline.scenarios.whatif import rest_traffic_holders
+from costline.scenarios.whatif import api_requests
 from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS, TagCache
-from costline.usage.traffic import declared_requests
 
 COMPARISON_LINK = (
     "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
@@ -258,8 +257,7 @@ def _as_http_api(
     """``api`` as an HTTP API (same URN, so integrations still route to it) whose own traffic
     tags carry the requests its REST ``stages`` (or itself) declare (read through ``tags``, the
     estimate's cache, when given)."""
-    tags = tags if tags is not None else TagCache()
-    total, secret, _ = declared_requests(rest_traffic_holders(api, stages, tags), tags)
+    total, secret, _ = api_requests(api, stages, tags)
     tagged = with_tags(
         api,
         {

@@ -34,7 +34,7 @@ from costline.scenarios.recommendations.common import (
     saving_at,
     token_items,
 )
-from costline.scenarios.whatif import edge_traffic
+from costline.scenarios.whatif import stack_edge_traffic
 from costline.usage.tags import BEDROCK_MODE, INPUT_TOKENS, OUTPUT_TOKENS, UsageTag
 
 TOKEN_CUT = Fraction(3, 4)
@@ -162,7 +162,7 @@ def fewer_tokens(ctx: PricedStack) -> list[Recommendation]:
 
 def provisioned_break_even(ctx: PricedStack) -> list[Recommendation]:
     results = []
-    edge = edge_traffic(ctx.resources, ctx.incoming, ctx.run.tags if ctx.run else None)
+    edge = stack_edge_traffic(ctx)
     for model, urns in on_demand_models(ctx.estimate).items():
         commitments = [
             c for c in COMMITMENTS.values() if ctx.prices.get(f"bedrock.provisioned.{model}.{c}")
