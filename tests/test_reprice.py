@@ -223,7 +223,12 @@ class FullyPriced(PricedStack):
         return NotBilled()
 
 
-BILLED_RULES = {"bedrock-fewer-tokens", "lambda-arm64", "lambda-right-size-memory"}
+BILLED_RULES = {
+    "bedrock-fewer-tokens",
+    "lambda-arm64",
+    "lambda-right-size-memory",
+    "apigateway-http-api",
+}
 """Rules whose totals are billed from the stack's charges where that applies
 (:mod:`costline.estimator.scaled`): within ``BILLING_TOLERANCE`` of full estimates, rather
 than the same digits."""

@@ -12,6 +12,7 @@ way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -25,14 +26,15 @@ from costline.estimator.priced import price_stack
 from costline.pricers.base import INPUT_TOKENS_PER_REQUEST, OUTPUT_TOKENS_PER_REQUEST, TRAFFIC
 from costline.scenarios import whatif
 from costline.scenarios.edit import rewrites_cleanly, scale_usage
+from costline.scenarios.recommendations.apigateway import http_api
 from costline.scenarios.recommendations.bedrock import fewer_tokens
 from costline.scenarios.recommendations.lambda_ import arm64, right_size_memory
 from costline.scenarios.whatif import Scenario, scale_stack, what_if
 from costline.testing.stacks import services_stack
 from costline.usage.tags import INPUT_TOKENS, OUTPUT_TOKENS
-from tests.conftest import BUCKET, LAMBDA, make
+from tests.conftest import BUCKET, LAMBDA, STAGE, make
 from tests.test_properties import PRICES
-from tests.test_reprice import PC_CONFIG, FullyPriced, extras, mixed_stacks
+from tests.test_reprice import PC_CONFIG, FullyPriced, api_service, extras, mixed_stacks
 from tests.test_whatif_totals import close, twisted_stacks
 
 D = Decimal
@@ -379,5 +381,53 @@ def test_a_lambda_change_billing_cannot_follow_is_priced(case):
 
 def test_on_many_services_every_change_the_charges_can_follow_is_billed():
     stack = BilledOnly.of(price_stack(services_stack(2 + 3 * 15), PRICES))
-    for rule in (fewer_tokens, arm64, right_size_memory):
+    for rule in (fewer_tokens, arm64, right_size_memory, http_api):
         assert rule(stack), rule.__name__
+
+
+@pytest.mark.parametrize(
+    ("variant", "billed"),
+    [
+        ("stage", True),
+        ("api", True),
+        ("two-stages", True),
+        ("secret", True),
+        ("both", False),  # the API's own figure flows on; the HTTP API would declare the stage's
+    ],
+)
+def test_the_http_api_switch_is_billed_where_the_traffic_it_sends_on_is_the_same(variant, billed):
+    stack = price_stack(api_service(0, variant), PRICES, EstimateOptions(free_tier=False))
+    full = http_api(FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate))
+    if billed:
+        fast = http_api(BilledOnly.of(stack))
+    else:
+        with pytest.raises(AssertionError, match="a changed copy was priced"):
+            http_api(BilledOnly.of(stack))
+        fast = http_api(stack)
+    assert [(r.code, r.detail, r.resources) for r in fast] == [
+        (r.code, r.detail, r.resources) for r in full
+    ]
+    assert all(
+        close(a.monthly_saving_usd, b.monthly_saving_usd)
+        for a, b in zip(fast, full, strict=True)
+        if a.monthly_saving_usd is not None and b.monthly_saving_usd is not None
+    )
+    assert fast and fast[0].monthly_saving_usd
+
+
+def test_a_stage_that_belongs_to_the_only_rest_api_by_being_the_only_one_is_priced():
+    """A stage with no reference to its API belongs to the stack's only REST API; switching that
+    API (or another) changes which API such a stage belongs to, so the copy is priced."""
+    resources = api_service(0, "stage")
+    resources = [
+        replace(r, property_dependencies={}, dependencies=()) if r.type == STAGE else r
+        for r in resources
+    ]
+    stack = price_stack(resources, PRICES)
+    with pytest.raises(AssertionError, match="a changed copy was priced"):
+        http_api(BilledOnly.of(stack))
+    (fast,), (full,) = (
+        http_api(stack),
+        http_api(FullyPriced(stack.resources, stack.prices, stack.options, stack.estimate)),
+    )
+    assert str(fast.monthly_saving_usd) == str(full.monthly_saving_usd)

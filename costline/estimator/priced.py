@@ -15,18 +15,22 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
-from costline.core.model import Estimate, Resource
+from costline.core.model import Estimate, Resource, UsageSource
 from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
     Totals,
     UnpricedResults,
+    _Draft,
+    _price_resource,
     estimate,
     estimate_with_run,
 )
 from costline.estimator.reprice import Repricer
 from costline.estimator.scaled import ScaledBilling
+from costline.pricers.base import Charge
 from costline.pricing.model import PriceBook
+from costline.usage.tags import TagCache
 from costline.usage.traffic import Edge, incoming_edges
 
 T = TypeVar("T")
@@ -91,6 +95,20 @@ class PricedStack:
             else None,
             incoming=self.incoming,
         )
+
+    def charges_alone(self, resource: Resource) -> list[Charge] | None:
+        """The charges ``resource`` (a changed copy of one of the stack's) gets from its pricer
+        with nothing flowing into it, in the stack's pricing context (its indexes: only for a
+        resource whose pricer looks up nothing the change touches); ``None`` when its pricer
+        fails or it is priced at a fail-closed bound."""
+        outcome = _price_resource(
+            resource, self._run.context, self.options, None, TagCache(), records=True
+        )
+        if type(outcome) is not _Draft or outcome.status is not None:
+            return None
+        if any(a.source is UsageSource.BOUND for a in outcome.assumptions):
+            return None
+        return list(outcome.charges)
 
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""

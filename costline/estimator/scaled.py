@@ -15,6 +15,12 @@ rounded to :data:`~costline.core.money.QUANTUM` — gives the scaled stack's tot
 service without pricing any resource again: one pass over the charges to add them up per
 entry and dimension (:class:`ScaledBilling`), then a few operations per entry and scenario.
 
+Changes of a few resources go the same way (:meth:`ScaledBilling.totals`): a dimension scaled
+for some resources alone (a Lambda function's memory halved), their charges billed at another
+entry (a function on arm64), or their charges replaced by others (a REST API turned into an HTTP
+API, priced alone). The caller says when such a change reaches nothing else (no other pricer
+reads the changed resources, the traffic they send on is the same).
+
 Exactness. The figures are the same bill worked out in another order: the full estimate prices
 each resource from its scaled figures (rounded to 50 significant digits), then splits each
 entry's cost and free units back to resources in whole quanta; here the quantities are scaled
@@ -30,7 +36,7 @@ pricer failed on; a negative quantity; an entry billed for two services.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
@@ -107,6 +113,7 @@ class ScaledBilling:
         *,
         per_resource: Mapping[str, Mapping[str, Fraction]] | None = None,
         moved: Mapping[str, Mapping[str, str]] | None = None,
+        replaced: Mapping[str, Sequence[Charge]] | None = None,
     ) -> Totals | None:
         """The totals of the stack with the figures of each dimension in ``factors`` scaled by
         its factor (the others as they are); ``None`` when this does not apply (the caller then
@@ -115,7 +122,9 @@ class ScaledBilling:
         ``per_resource`` (resource URN → dimension → factor): a change of some resources alone
         (a Lambda function's memory halved); ``moved`` (resource URN → price id → price id): the
         resource's charges billed at another entry of the same service, the same quantity (a
-        function on arm64). Each such resource must be one priced resource of the stack
+        function on arm64); ``replaced`` (resource URN → charges): the resource's charges
+        replaced by others, billed as they are (a REST API turned into an HTTP API; none for a
+        resource dropped). Each such resource must be one priced resource of the stack
         (:meth:`prices_resource`)."""
         if not self.usable:
             return None
@@ -128,6 +137,23 @@ class ScaledBilling:
                 for price_id, parts in self.parts.items()
             }
             service = self.service
+            for urn, replacement in (replaced or {}).items():
+                before = self._charges.get(urn)
+                if before is None:
+                    return None
+                for charge in before:
+                    if charge.price_id not in usage:
+                        return None
+                    usage[charge.price_id] -= _scaled(charge.quantity, charge.scales or (), factors)
+                for charge in replacement:
+                    price_id = charge.price_id
+                    if price_id not in self.prices.entries or (
+                        service.get(price_id, charge.service) != charge.service
+                    ):
+                        return None
+                    usage[price_id] = usage.get(price_id, ZERO) + charge.quantity
+                    if price_id not in service:
+                        service = {**service, price_id: charge.service}
             for urn in {**(per_resource or {}), **(moved or {})}:
                 charges = self._charges.get(urn)
                 if charges is None:

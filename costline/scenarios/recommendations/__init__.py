@@ -3,9 +3,9 @@
 :func:`recommend` runs every rule over the stack as declared; each rule prices a modified
 copy of the stack with the same estimator, prices and options, so a saving is the difference
 of two estimates (free tier and tiers included), never a percentage applied by hand. (The
-token cuts, arm64 and the halved memory bill the stack's charges with the change applied to them
-where every charge says how it scales, :mod:`costline.estimator.scaled`: the same bill, free
-tier and tiers included.)
+token cuts, arm64, the halved memory and the HTTP-API switch bill the stack's charges with the
+change applied to them where every charge says how it scales,
+:mod:`costline.estimator.scaled`: the same bill, free tier and tiers included.)
 
 Rules (one module per service): batch inference, 25% fewer tokens and provisioned-throughput
 break-even (:mod:`.bedrock`); arm64 and right-sized memory (:mod:`.lambda_`); an HTTP API

@@ -20,17 +20,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 from costline.core.model import Resource
 from costline.core.money import format_quantity, format_unit_price, plain_number
 from costline.core.values import is_unknown
 from costline.estimator.priced import PricedStack
-from costline.pricers.apigateway import HTTP_REQUESTS_ID, REST_API_TYPE, V2_API_TYPE, stages_by_api
+from costline.pricers.apigateway import (
+    HTTP_REQUESTS_ID,
+    REST_API_TYPE,
+    REST_STAGE_TYPE,
+    V2_API_TYPE,
+    stages_by_api,
+)
+from costline.pricers.base import Charge
 from costline.scenarios.edit import with_tags
-from costline.scenarios.recommendations.common import Recommendation, saving
+from costline.scenarios.recommendations.common import Recommendation, saving_at
 from costline.scenarios.whatif import api_requests
 from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS, TagCache
+from costline.usage.traffic import declared_requests
 
 COMPARISON_LINK = (
     "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
@@ -271,6 +280,47 @@ def _as_http_api(
     return replace(tagged, type=V2_API_TYPE, properties={"protocolType": "HTTP", **kept})
 
 
+def _billed_switch(
+    ctx: PricedStack,
+    eligible: Sequence[Resource],
+    index: RestApiIndex,
+    copies: Mapping[str, Resource],
+    tags: TagCache,
+) -> Decimal | None:
+    """The stack's total with the ``eligible`` REST APIs switched (``copies``: each as an HTTP
+    API, its stages dropped), billed from the stack's charges
+    (:meth:`~costline.estimator.scaled.ScaledBilling.totals`, each API's and stage's charges
+    replaced by the HTTP API's, priced alone), where that gives what pricing the switched stack
+    would: billing applies to the stack; every REST stage belongs to its API by reference (a stage
+    that belongs to the stack's only REST API by being the only one would move); and the
+    traffic each API sends on is the same, which holds unless both the API and its stages
+    declare requests (the API's own figure flows on, while the HTTP API declares its stages').
+    ``None`` otherwise: the switched stack is re-priced."""
+    billing = ctx.scaled_billing
+    if not billing.usable:
+        return None
+    rest_apis = {r.urn for r in ctx.resources if r.type == REST_API_TYPE}
+    for r in ctx.resources:
+        if r.type == REST_STAGE_TYPE and not any(
+            u in rest_apis for u in (*r.property_dependencies.get("restApi", ()), *r.dependencies)
+        ):
+            return None
+    replaced: dict[str, list[Charge]] = {}
+    for api in eligible:
+        stages = index.stages.get(api.urn, ())
+        if declared_requests([api], tags)[2] and any(
+            declared_requests([s], tags)[2] for s in stages
+        ):
+            return None
+        charges = ctx.charges_alone(copies[api.urn])
+        if charges is None:
+            return None
+        replaced[api.urn] = charges
+        replaced.update((s.urn, []) for s in stages)
+    totals = billing.totals({}, replaced=replaced)
+    return None if totals is None else totals.total_monthly_usd
+
+
 def http_api(ctx: PricedStack) -> list[Recommendation]:
     rest, http = ctx.prices.get(REST_REQUESTS_ID), ctx.prices.get(HTTP_REQUESTS_ID)
     if rest is None or http is None:
@@ -292,15 +342,12 @@ def http_api(ctx: PricedStack) -> list[Recommendation]:
         return []
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
     tags = ctx.run.tags if ctx.run is not None else TagCache()
-    changed = [
-        r
-        for r in ctx.replaced(
-            {api.urn: _as_http_api(api, index.stages.get(api.urn, ()), tags) for api in eligible}
-        )
-        if r.urn not in dropped
-    ]
+    copies = {api.urn: _as_http_api(api, index.stages.get(api.urn, ()), tags) for api in eligible}
+    after = _billed_switch(ctx, eligible, index, copies, tags)
+    if after is None:
+        after = ctx.total([r for r in ctx.replaced(copies) if r.urn not in dropped])
     return [
-        saving(
+        saving_at(
             ctx,
             "apigateway-http-api",
             "Use an HTTP API instead of a REST API",
@@ -311,7 +358,7 @@ def http_api(ctx: PricedStack) -> list[Recommendation]:
             f"integrations, JWT authorizers and CORS; {', '.join(a.name for a in eligible)} "
             f"{'uses' if len(eligible) == 1 else 'use'} none of the REST-only features an HTTP API "
             f"lacks: {', '.join(FEATURES)}.",
-            changed,
+            after,
             (a.name for a in eligible),
             COMPARISON_LINK,
         )
