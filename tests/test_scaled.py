@@ -316,6 +316,16 @@ def test_arm64_is_billed_from_the_charges_worked_out_by_hand():
     assert fast.resources == ("x86",)
 
 
+WAITS_ON_BEDROCK = {
+    "cost:monthly-requests": "1000000",
+    "cost:avg-duration-ms": "100",
+    "cost:bedrock-model": "anthropic.claude-3-haiku-20240307-v1:0",
+    "cost:input-tokens": "100",
+    "cost:output-tokens": "10",
+}
+"""The tags of a function that calls Bedrock (its memory is offered halved)."""
+
+
 def test_right_sized_memory_is_billed_from_the_charges_worked_out_by_hand():
     """Free tier off. A function that calls Bedrock, 1M × 0.1 s at 1,024 MB = 100,000 GB-s
     ($1.66667), halved to 512 MB: 50,000 GB-s ($0.833335), $0.833335 saved; its tokens are the
@@ -325,13 +335,7 @@ def test_right_sized_memory_is_billed_from_the_charges_worked_out_by_hand():
         LAMBDA,
         "waits",
         memorySize=1024,
-        tags={
-            "cost:monthly-requests": "1000000",
-            "cost:avg-duration-ms": "100",
-            "cost:bedrock-model": "anthropic.claude-3-haiku-20240307-v1:0",
-            "cost:input-tokens": "100",
-            "cost:output-tokens": "10",
-        },
+        tags=WAITS_ON_BEDROCK,
     )
     stack = price_stack([waits], PRICES, options)
     (fast,) = right_size_memory(BilledOnly.of(stack))
@@ -354,13 +358,7 @@ def test_a_lambda_change_billing_cannot_follow_is_priced(case):
         "waits",
         memorySize=memory,
         timeout=900,
-        tags={
-            "cost:monthly-requests": "1000000",
-            "cost:avg-duration-ms": "100",
-            "cost:bedrock-model": "anthropic.claude-3-haiku-20240307-v1:0",
-            "cost:input-tokens": "100",
-            "cost:output-tokens": "10",
-        },
+        tags=WAITS_ON_BEDROCK,
     )
     resources = [waits, *pc_config([waits])] if case == "provisioned-concurrency" else [waits]
     stack = price_stack(resources, PRICES, options)
