@@ -1,8 +1,10 @@
 """What-if traffic scaling: the stack's monthly cost at other traffic volumes, recomputed.
 
-Each row re-runs the estimator on a copy of the stack whose declared traffic is scaled, so
-the free tier, volume tiers and everything else apply at the new volume (nothing is simply
-multiplied). What scales (:data:`SCALED_TAGS`), by the row's factor:
+Each row is the bill of a copy of the stack whose declared traffic is scaled, so the free tier,
+volume tiers and everything else apply at the new volume (no total is simply multiplied): the
+stack's charges billed with their traffic-proportional quantities scaled where every charge says
+how it scales (:mod:`costline.estimator.scaled`), else the estimator run on the copy. What
+scales (:data:`SCALED_TAGS`), by the row's factor:
 
 * requests: ``cost:monthly-requests``, or ``cost:daily-requests`` × days (rewritten as a
   monthly figure, so scaling stays exact);
