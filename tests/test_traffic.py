@@ -8,6 +8,7 @@ import pytest
 from costline.core.model import Resource, UsageSource
 from costline.estimator.pipeline import estimate
 from costline.pricing import load_price_book
+from costline.testing.stacks import services_stack
 from costline.usage.traffic import derive_usage, traffic_edges
 from tests.conftest import BUCKET, LAMBDA, PROFILE, REST_API, STAGE, make, seed_stack
 
@@ -324,3 +325,30 @@ def test_a_stage_declaring_requests_in_its_provider_default_tags_is_billed_for_t
     (api_result, stage_result) = result.resources
     assert [i.quantity for i in stage_result.line_items] == [D(30_000)]
     assert not [f for f in api_result.findings if f.severity.name != "INFO"]
+
+
+def test_a_stage_s_requests_flow_on_when_both_the_stage_and_its_api_declare_them():
+    """The stage's 5,000 requests a month win over its API's 1,000, as billing counts them: API
+    Gateway bills 5,000 (1 count per request) and the Lambda behind the API gets 5,000 too."""
+    resources = services_stack(2 + 15)  # one service: API, stage, Lambda behind the API
+    api = next(r for r in resources if r.type == REST_API)
+    stage = next(r for r in resources if r.type == STAGE)
+    fn = next(r for r in resources if r.type == LAMBDA)
+    both = [
+        replace(r, properties={**r.properties, "tags": {"cost:monthly-requests": "1000"}})
+        if r is api
+        else replace(r, properties={**r.properties, "tags": {"cost:monthly-requests": "5000"}})
+        if r is stage
+        else r
+        for r in resources
+    ]
+    derived = derive_usage(both)
+    assert derived[fn.urn]["cost:monthly-requests"].value == D(5000)
+    result = estimate(both, load_price_book("us-east-1"))
+    rest = [
+        i
+        for r in result.resources
+        for i in r.line_items
+        if i.price_id == "apigateway.rest.requests"
+    ]
+    assert [i.quantity for i in rest] == [D(5000)]

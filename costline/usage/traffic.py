@@ -320,15 +320,16 @@ class _Flow:
                     pending.append(source)
 
     def _declared_requests(self, urn: str) -> tuple[list[Decimal], bool] | None:
-        """Requests declared on the resource, else (for a REST API) on its stages: the values
-        to add up and whether a secret went into them; None when neither declares any."""
-        own = _requests_declared_on(self.by_urn[urn], self.tags)
-        if own is not None:
-            return [own[0]], own[1]
+        """Requests declared on a REST API's stages when they declare any (a stage's figure wins
+        over its API's, as in billing: one count per request), else on the resource itself: the
+        values to add up and whether a secret went into them; None when neither declares any."""
         if (stages := self.stages.get(urn)) is not None:
             values, secret, names = _declared_on(stages, self.tags)
             if names:
                 return values, secret
+        own = _requests_declared_on(self.by_urn[urn], self.tags)
+        if own is not None:
+            return [own[0]], own[1]
         return None
 
     def _per_request_figures(self, urn: str) -> dict[str, Reading]:
