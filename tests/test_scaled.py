@@ -390,7 +390,7 @@ def test_on_many_services_every_change_the_charges_can_follow_is_billed():
         ("api", True),
         ("two-stages", True),
         ("secret", True),
-        ("both", False),  # the API's own figure flows on; the HTTP API would declare the stage's
+        ("both", True),  # the stage's figure flows on, and the HTTP API declares it
     ],
 )
 def test_the_http_api_switch_is_billed_where_the_traffic_it_sends_on_is_the_same(variant, billed):

@@ -39,7 +39,6 @@ from costline.scenarios.edit import with_tags
 from costline.scenarios.recommendations.common import Recommendation, saving_at
 from costline.scenarios.whatif import api_requests
 from costline.usage.tags import DAILY_REQUESTS, DAYS_PER_MONTH, MONTHLY_REQUESTS, TagCache
-from costline.usage.traffic import declared_requests
 
 COMPARISON_LINK = (
     "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html"
@@ -285,17 +284,17 @@ def _billed_switch(
     eligible: Sequence[Resource],
     index: RestApiIndex,
     copies: Mapping[str, Resource],
-    tags: TagCache,
 ) -> Decimal | None:
     """The stack's total with the ``eligible`` REST APIs switched (``copies``: each as an HTTP
     API, its stages dropped), billed from the stack's charges
     (:meth:`~costline.estimator.scaled.ScaledBilling.totals`, each API's and stage's charges
     replaced by the HTTP API's, priced alone), where that gives what pricing the switched stack
-    would: billing applies to the stack; every REST stage belongs to its API by reference (a stage
-    that belongs to the stack's only REST API by being the only one would move); and the
-    traffic each API sends on is the same, which holds unless both the API and its stages
-    declare requests (the API's own figure flows on, while the HTTP API declares its stages').
-    ``None`` otherwise: the switched stack is re-priced."""
+    would: billing applies to the stack, and every REST stage belongs to its API by reference (a
+    stage that belongs to the stack's only REST API by being the only one would move). The
+    traffic each API sends on stays the same: the HTTP API declares what its stages declared,
+    else what it did (:func:`~costline.scenarios.whatif.api_requests`), the figure traffic sends
+    on from a REST API (:mod:`costline.usage.traffic`). ``None`` otherwise: the switched stack
+    is re-priced."""
     billing = ctx.scaled_billing
     if not billing.usable:
         return None
@@ -308,10 +307,6 @@ def _billed_switch(
     replaced: dict[str, list[Charge]] = {}
     for api in eligible:
         stages = index.stages.get(api.urn, ())
-        if declared_requests([api], tags)[2] and any(
-            declared_requests([s], tags)[2] for s in stages
-        ):
-            return None
         charges = ctx.charges_alone(copies[api.urn])
         if charges is None:
             return None
@@ -343,7 +338,7 @@ def http_api(ctx: PricedStack) -> list[Recommendation]:
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
     tags = ctx.run.tags if ctx.run is not None else TagCache()
     copies = {api.urn: _as_http_api(api, index.stages.get(api.urn, ()), tags) for api in eligible}
-    after = _billed_switch(ctx, eligible, index, copies, tags)
+    after = _billed_switch(ctx, eligible, index, copies)
     if after is None:
         after = ctx.total([r for r in ctx.replaced(copies) if r.urn not in dropped])
     return [
