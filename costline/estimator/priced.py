@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any, TypeVar, cast
 
-from costline.core.model import Estimate, Resource, UsageSource
+from costline.core.model import Estimate, Resource
 from costline.estimator.pipeline import (
     EstimateOptions,
     PipelineRun,
@@ -27,7 +27,7 @@ from costline.estimator.pipeline import (
     estimate_with_run,
 )
 from costline.estimator.reprice import Repricer
-from costline.estimator.scaled import ScaledBilling
+from costline.estimator.scaled import ScaledBilling, priced_as_declared
 from costline.pricers.base import Charge
 from costline.pricing.model import PriceBook
 from costline.usage.tags import TagCache
@@ -104,11 +104,15 @@ class PricedStack:
         outcome = _price_resource(
             resource, self._run.context, self.options, None, TagCache(), records=True
         )
-        if type(outcome) is not _Draft or outcome.status is not None:
-            return None
-        if any(a.source is UsageSource.BOUND for a in outcome.assumptions):
+        if type(outcome) is not _Draft or not priced_as_declared(outcome):
             return None
         return list(outcome.charges)
+
+    @property
+    def tags(self) -> TagCache | None:
+        """The estimate's tag cache (each resource's tags collected once), when the stack kept
+        its run; readers given ``None`` collect the tags themselves."""
+        return self.run.tags if self.run is not None else None
 
     def replaced(self, changes: Mapping[str, Resource]) -> list[Resource]:
         """The stack with the resources whose URN is in ``changes`` replaced."""

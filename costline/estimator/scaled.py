@@ -43,7 +43,7 @@ from fractions import Fraction
 from costline.core.model import UsageSource
 from costline.core.money import PRECISION_DIGITS, QUANTUM, ZERO, money_context
 from costline.estimator.billing import applicable_free_tiers
-from costline.estimator.pipeline import PipelineRun, Totals
+from costline.estimator.pipeline import PipelineRun, Totals, _Draft
 from costline.pricers.base import Charge
 from costline.pricing.model import PriceBook
 from costline.pricing.tiers import tier_usage
@@ -72,19 +72,17 @@ class ScaledBilling:
         exactly those), in the order the entries were first charged."""
         self.service: dict[str, str] = {}
         """Price id → the service its charges bill for."""
-        self.dimensions: frozenset[str] = frozenset()
-        """Every dimension some charge of the stack scales with."""
         self._charges: dict[str, list[Charge] | None] = {}
         """Resource URN → its charges as billed (``None`` for a URN two resources share)."""
         entries = prices.entries
-        dimensions: set[str] = set()
+        if run.traffic_failed:  # the figures that flow through the graph are not in the charges
+            self.usable = False
+            return
         with money_context():
             for draft in run.drafts:
                 urn = draft.resource.urn
                 self._charges[urn] = None if urn in self._charges else draft.charges
-                if draft.status is not None or any(
-                    a.source is UsageSource.BOUND for a in draft.assumptions
-                ):
+                if not priced_as_declared(draft):
                     self.usable = False
                     return
                 for charge in draft.charges:
@@ -100,8 +98,6 @@ class ScaledBilling:
                         return
                     parts = self.parts.setdefault(price_id, {})
                     parts[scales] = parts.get(scales, ZERO) + charge.quantity
-                    dimensions.update(scales)
-        self.dimensions = frozenset(dimensions)
 
     def prices_resource(self, urn: str) -> bool:
         """Whether ``urn`` is one priced resource of the stack (the one resource with that URN)."""
@@ -124,8 +120,8 @@ class ScaledBilling:
         resource's charges billed at another entry of the same service, the same quantity (a
         function on arm64); ``replaced`` (resource URN → charges): the resource's charges
         replaced by others, billed as they are (a REST API turned into an HTTP API; none for a
-        resource dropped). Each such resource must be one priced resource of the stack
-        (:meth:`prices_resource`)."""
+        resource dropped; a resource replaced is neither scaled nor moved). Each such resource
+        must be one priced resource of the stack (:meth:`prices_resource`)."""
         if not self.usable:
             return None
         with money_context():
@@ -136,44 +132,35 @@ class ScaledBilling:
                 )
                 for price_id, parts in self.parts.items()
             }
-            service = self.service
-            for urn, replacement in (replaced or {}).items():
+            service = dict(self.service)
+            for urn in {*(replaced or {}), *(per_resource or {}), *(moved or {})}:
                 before = self._charges.get(urn)
                 if before is None:
                     return None
+                if replaced is not None and urn in replaced:
+                    after = [(c.price_id, c.service, c.quantity) for c in replaced[urn]]
+                else:
+                    own = {**factors, **(per_resource or {}).get(urn, {})}
+                    to = (moved or {}).get(urn, {})
+                    after = [
+                        (
+                            to.get(c.price_id, c.price_id),
+                            c.service,
+                            _scaled(c.quantity, c.scales or (), own),
+                        )
+                        for c in before
+                    ]
                 for charge in before:
                     if charge.price_id not in usage:
-                        return None
+                        return None  # not billed as it is (price-missing): would it be after?
                     usage[charge.price_id] -= _scaled(charge.quantity, charge.scales or (), factors)
-                for charge in replacement:
-                    price_id = charge.price_id
-                    if price_id not in self.prices.entries or (
-                        service.get(price_id, charge.service) != charge.service
+                for price_id, name, quantity in after:
+                    if (
+                        price_id not in self.prices.entries
+                        or service.setdefault(price_id, name) != name
                     ):
                         return None
-                    usage[price_id] = usage.get(price_id, ZERO) + charge.quantity
-                    if price_id not in service:
-                        service = {**service, price_id: charge.service}
-            for urn in {**(per_resource or {}), **(moved or {})}:
-                charges = self._charges.get(urn)
-                if charges is None:
-                    return None
-                own = {**factors, **(per_resource or {}).get(urn, {})}
-                to = (moved or {}).get(urn, {})
-                for charge in charges:
-                    price_id = charge.price_id
-                    if price_id not in usage:
-                        return None  # not billed as it is (price-missing): would it be there?
-                    new_id = to.get(price_id, price_id)
-                    if new_id not in self.prices.entries or (
-                        service.get(new_id, charge.service) != charge.service
-                    ):
-                        return None
-                    scales = charge.scales or ()
-                    usage[price_id] -= _scaled(charge.quantity, scales, factors)
-                    usage[new_id] = usage.get(new_id, ZERO) + _scaled(charge.quantity, scales, own)
-                    if new_id not in service:
-                        service = {**service, new_id: charge.service}
+                    usage[price_id] = usage.get(price_id, ZERO) + quantity
             free = self._free_units(usage)
             entries = self.prices.entries
             by_service: dict[str, Decimal] = dict.fromkeys(self.base.by_service, ZERO)
@@ -206,6 +193,14 @@ class ScaledBilling:
                 share = granted if len(covered) == 1 else granted * usage[price_id] / used
                 free[price_id] = free.get(price_id, ZERO) + share
         return free
+
+
+def priced_as_declared(draft: _Draft) -> bool:
+    """Whether the pricer priced ``draft`` from its figures as they are: it did not fail, and no
+    figure is a fail-closed bound (a bound does not scale with the figure it stands for)."""
+    return draft.status is None and not any(
+        a.source is UsageSource.BOUND for a in draft.assumptions
+    )
 
 
 def _scaled(quantity: Decimal, scales: tuple[str, ...], factors: Mapping[str, Fraction]) -> Decimal:

@@ -265,9 +265,7 @@ def stack_edge_traffic(stack: PricedStack) -> EdgeTraffic | None:
     provisioned-throughput break-even both need it)."""
     return stack.once(
         "edge-traffic",
-        lambda: edge_traffic(
-            stack.resources, stack.incoming, stack.run.tags if stack.run else None
-        ),
+        lambda: edge_traffic(stack.resources, stack.incoming, stack.tags),
     )
 
 
@@ -339,15 +337,9 @@ class _BilledRows:
     (a request figure declared both daily and monthly that disagree, a day count of 0...). A row
     whose figures would pass a plausible maximum is priced in full (its findings change)."""
 
-    def __init__(
-        self, scaling: StackScaling, base: Estimate, run: PipelineRun, billing: ScaledBilling
-    ) -> None:
+    def __init__(self, scaling: StackScaling, base: Estimate, billing: ScaledBilling) -> None:
         self.scaling, self.billing = scaling, billing
-        self.usable = (
-            self.billing.usable
-            and not run.traffic_failed
-            and scaling.rewrites_cleanly(base.resources)
-        )
+        self.usable = self.billing.usable and scaling.rewrites_cleanly(base.resources)
 
     def totals(self, factor: Fraction) -> Totals | None:
         if not self.usable or not self.scaling.stays_plausible(factor):
@@ -434,7 +426,7 @@ def what_if(
                 billing = billing or ScaledBilling(
                     run, prices, base_totals, free_tier=options.free_tier
                 )
-                billed = _BilledRows(scaling, base, run, billing)
+                billed = _BilledRows(scaling, base, billing)
             totals = billed.totals(factor) if billed is not None else None
             scaled = scaling.scaled(factor) if totals is None else None
         if scaled is not None:

@@ -336,8 +336,9 @@ def http_api(ctx: PricedStack) -> list[Recommendation]:
     if not eligible:
         return []
     dropped = {s.urn for api in eligible for s in index.stages.get(api.urn, ())}
-    tags = ctx.run.tags if ctx.run is not None else TagCache()
-    copies = {api.urn: _as_http_api(api, index.stages.get(api.urn, ()), tags) for api in eligible}
+    copies = {
+        api.urn: _as_http_api(api, index.stages.get(api.urn, ()), ctx.tags) for api in eligible
+    }
     after = _billed_switch(ctx, eligible, index, copies)
     if after is None:
         after = ctx.total([r for r in ctx.replaced(copies) if r.urn not in dropped])

@@ -94,11 +94,10 @@ def right_size_memory(ctx: PricedStack) -> list[Recommendation]:
     calls_model = {e.source for urn in profiles for e in incoming.get(urn, ())}
     changes, notes = {}, []
     factors: dict[str, dict[str, Fraction]] = {}
-    tags = ctx.run.tags if ctx.run is not None else None  # the estimate's, collected once
     for r in ctx.resources:
         if r.type != LAMBDA_TYPE:
             continue
-        usage = UsageReader(r, tags=tags, records=False)
+        usage = UsageReader(r, tags=ctx.tags, records=False)
         waits = r.urn in calls_model or usage.has(BEDROCK_MODEL) or usage.has(IMPORTED_MODEL)
         memory = _memory_mb(r)
         duration = (
