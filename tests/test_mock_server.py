@@ -396,6 +396,36 @@ def test_the_server_imports_what_programs_use_before_they_run(server, tmp_path):
     assert mock_run(probe).outputs["loaded"] is True  # the second finds it imported
 
 
+TYPES = """
+import pulumi, pulumi._types
+import pulumi_aws as aws
+types = pulumi._types._types_from_py_properties
+cache = types if hasattr(types, "cache_info") else types.__wrapped__  # the SDK's own cache
+before = cache.cache_info().misses
+queue = aws.sqs.Queue("queue", delay_seconds=5, tags={"team": "a"})
+pulumi.export("workedOutHere", queue.id.apply(lambda _: cache.cache_info().misses - before))
+"""
+
+
+def test_the_server_works_out_the_sdk_classes_types_a_program_needed_for_the_next(server, tmp_path):
+    """The first run works out the property types of the classes it uses (the queue, its
+    arguments) itself and reports them; the server works them out once, so that the next run
+    (another program using the same classes) finds every one of them in the SDK's cache. A
+    program without the server works them all out itself, every time."""
+    first = mock_run(project(tmp_path / "first", TYPES))
+    assert first.outputs["workedOutHere"] >= 2  # at least sqs.Queue and sqs.QueueArgs
+    second = mock_run(project(tmp_path / "second", TYPES))
+    assert second.outputs["workedOutHere"] == 0
+    queues = [
+        [r.properties for r in run.resources if r.type == "aws:sqs/queue:Queue"]
+        for run in (first, second)
+    ]
+    assert queues[0] == queues[1] == [{"delaySeconds": 5, "tags": {"team": "a"}}]
+    use_servers({})
+    alone = mock_run(tmp_path / "second")
+    assert alone.outputs["workedOutHere"] == first.outputs["workedOutHere"]
+
+
 def test_a_client_that_gives_up_has_its_program_killed(server, tmp_path, monkeypatch):
     """The client stops waiting (its own limit, here made shorter than the program's timeout):
     closing the connection makes the server kill the program and everything it started."""

@@ -28,9 +28,13 @@ most of a program's run (pulumi_aws's ``s3`` and ``bedrock`` alone take over a s
 server imports them before it forks: the ``imports`` a request names (read from the program's
 source by the client, never run), and the ``pulumi``/``pulumi_*`` modules each child reports as
 it imports them (what the source did not show). Only modules of those packages are imported
-here, by name, from this interpreter's own path, never from a program's folder. Until a first
-child has finished (or run for :data:`SCOUT_S` seconds) only one child runs, so that what it
-teaches the server reaches the others.
+here, by name, from this interpreter's own path, never from a program's folder. The same goes
+for the SDK's type hints: the first time a child needs a class's property types (every
+resource, argument and output class a program uses: ``typing.get_type_hints`` on each property,
+over a tenth of a program's run), it reports the class, and the server works them out once, in
+the SDK's own cache, for every later child. Until a first child has finished (or run for
+:data:`SCOUT_S` seconds) only one child runs, so that what it teaches the server reaches the
+others.
 """
 
 from __future__ import annotations
@@ -80,6 +84,21 @@ OPTIONAL_PRELOAD = ("pulumi_aws",)
 def _warmable(name: str) -> bool:
     """Modules the server imports when a program did: the Pulumi SDK and provider SDKs."""
     return name == "pulumi" or name.startswith(("pulumi.", "pulumi_"))
+
+
+TYPES_FUNCTION = "_types_from_py_properties"
+"""``pulumi._types``' cached function giving a class's property types."""
+
+
+def _class_key(cls: Any) -> str | None:
+    """``module:qualname`` for a class of the SDKs the server may import; ``None`` for any
+    other (a program's own classes, a class made inside a function)."""
+    module, qualname = getattr(cls, "__module__", None), getattr(cls, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or not _warmable(module):
+        return None
+    if "<" in qualname or ":" in module or "\n" in module + qualname:
+        return None
+    return f"{module}:{qualname}"
 
 
 def _threads() -> int:
@@ -139,6 +158,25 @@ class _ImportReporter:
             self.pending += name.encode() + b"\n"
             self.flush()
         return None
+
+    def report_type_hints(self) -> None:
+        """Report every SDK class whose property types this child works out itself (a miss
+        of the SDK's cache: the server has not), as ``module:qualname``."""
+        sdk_types = sys.modules.get("pulumi._types")
+        cached = getattr(sdk_types, TYPES_FUNCTION, None)
+        if cached is None or not callable(getattr(cached, "cache_info", None)):
+            return  # another SDK: nothing to report
+
+        def reporting(cls: type) -> Any:
+            misses = cached.cache_info().misses
+            types = cached(cls)
+            key = _class_key(cls) if cached.cache_info().misses != misses else None
+            if key is not None:
+                self.pending += key.encode() + b"\n"
+            return types
+
+        reporting.__wrapped__ = cached  # type: ignore[attr-defined]  # as functools.wraps says
+        setattr(sdk_types, TYPES_FUNCTION, reporting)
 
     def flush(self, *, wait: bool = False) -> None:
         try:
@@ -377,7 +415,11 @@ class Server:
                 self.to_warm.append(name)
 
     def _warm(self, name: str) -> None:
-        """Import ``name`` here, and load it and its packages when the SDK made them lazy."""
+        """Import ``name`` here, and load it and its packages when the SDK made them lazy; for
+        ``module:qualname``, work out that class's property types in the SDK's cache."""
+        if ":" in name:
+            self._warm_types(name)
+            return
         self.tried.add(name)
         try:
             importlib.import_module(name)
@@ -391,6 +433,21 @@ class Server:
             if isinstance(module, types.ModuleType) and type(module) is not types.ModuleType:
                 with contextlib.suppress(Exception):  # any attribute loads a lazy module
                     getattr(module, "__costline_load__", None)
+
+    def _warm_types(self, key: str) -> None:
+        self.tried.add(key)
+        module_name, _, qualname = key.partition(":")
+        module = sys.modules.get(module_name)  # a module this server imported: no new import
+        sdk_types = sys.modules.get("pulumi._types")
+        cached = getattr(sdk_types, TYPES_FUNCTION, None)
+        if module is None or cached is None:
+            return
+        target: Any = module
+        for part in qualname.split("."):
+            target = getattr(target, part, None)
+        if isinstance(target, type) and _class_key(target) == key:
+            with contextlib.suppress(Exception):  # the child works it out itself, as before
+                cached(target)
 
     def _answer(self, request: Request, answer: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
@@ -431,6 +488,7 @@ def _run_child(server: Server, request: Request, names_fd: int) -> int:
         os.environ.update(request.env)
         sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         sys.meta_path.insert(0, reporter)
+        reporter.report_type_hints()
         assert server.runner is not None
         code = server.runner.main(request.argv)
     except SystemExit as exc:
