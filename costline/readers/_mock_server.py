@@ -169,11 +169,11 @@ class _ImportReporter:
 
         def reporting(cls: type) -> Any:
             misses = cached.cache_info().misses
-            types = cached(cls)
+            found = cached(cls)
             key = _class_key(cls) if cached.cache_info().misses != misses else None
             if key is not None:
                 self.pending += key.encode() + b"\n"
-            return types
+            return found
 
         reporting.__wrapped__ = cached  # type: ignore[attr-defined]  # as functools.wraps says
         setattr(sdk_types, TYPES_FUNCTION, reporting)
@@ -442,11 +442,11 @@ class Server:
         cached = getattr(sdk_types, TYPES_FUNCTION, None)
         if module is None or cached is None:
             return
-        target: Any = module
-        for part in qualname.split("."):
-            target = getattr(target, part, None)
-        if isinstance(target, type) and _class_key(target) == key:
-            with contextlib.suppress(Exception):  # the child works it out itself, as before
+        with contextlib.suppress(Exception):  # the next child works it out itself, as before
+            target: Any = module
+            for part in qualname.split("."):
+                target = getattr(target, part, None)
+            if isinstance(target, type) and _class_key(target) == key:
                 cached(target)
 
     def _answer(self, request: Request, answer: dict[str, Any]) -> None:
