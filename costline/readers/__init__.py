@@ -14,14 +14,20 @@ path) and :class:`ProgramError` (a program that cannot be run); both carry a one
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from costline.core.model import Resource
-from costline.readers.errors import InputFileError, ProgramError
-from costline.readers.mocks import run_program
-from costline.readers.preview_json import read_preview, resources_from_preview
-from costline.readers.stack_export import read_stack_export, resources_from_export
-from costline.readers.state import load_json
+_EXPORTS = {
+    "InputFileError": "costline.readers.errors",
+    "ProgramError": "costline.readers.errors",
+    "read_preview": "costline.readers.preview_json",
+    "read_stack_export": "costline.readers.stack_export",
+    "run_program": "costline.readers.mocks",
+}
+"""Names that load on first use (PEP 562), as :mod:`costline`'s do: importing one light reader
+(:mod:`costline.readers.mock_server`, which ``costline``'s entry point uses before anything
+else) does not load them all."""
 
 __all__ = [
     "InputFileError",
@@ -32,12 +38,38 @@ __all__ = [
     "run_program",
 ]
 
+if TYPE_CHECKING:
+    from costline.core.model import Resource
+    from costline.readers.errors import InputFileError, ProgramError
+    from costline.readers.mocks import run_program
+    from costline.readers.preview_json import read_preview
+    from costline.readers.stack_export import read_stack_export
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'costline.readers' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
 _WHAT = "`pulumi preview --json` or `pulumi stack export` output"
 
 
 def auto_detect(path: str | Path) -> list[Resource]:
     """Read ``path`` as a preview (has ``steps``/``changeSummary``) or a stack export (has
     ``deployment``/``checkpoint``), whichever it is."""
+    from costline.readers.errors import InputFileError
+    from costline.readers.preview_json import resources_from_preview
+    from costline.readers.stack_export import resources_from_export
+    from costline.readers.state import load_json
+
     data = load_json(path, what=_WHAT)
     if isinstance(data, dict):
         if "deployment" in data or "checkpoint" in data:
