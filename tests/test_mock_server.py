@@ -351,6 +351,62 @@ def test_a_config_run_gives_every_stack_the_report_it_gets_alone(tmp_path, monke
     assert stacks["broken"]["error"] in alone_broken.stderr
 
 
+# --- a server started before the command line loads (costline.cli.launch) -------------------------
+def test_a_prestarted_server_is_taken_for_its_interpreter_and_environment(tmp_path):
+    """Asked for the interpreter and environment it was started with (and no more children):
+    that server serves the run, and is stopped with it."""
+    address = mock_server.prestart(sys.executable, 2, runner_env())
+    assert address is not None and Path(address).exists()
+    with mock_server.mock_servers([sys.executable], 2, runner_env()) as addresses:
+        assert addresses == {sys.executable: address}
+        use_servers(addresses)
+        try:
+            run = mock_run(project(tmp_path / "p", PARENT))
+        finally:
+            use_servers({})
+        assert "_mock_server.py" in run.outputs["parent"]
+    assert not Path(address).parent.exists()  # stopped, its folder gone
+
+
+@pytest.mark.parametrize(
+    ("started_with", "asked_for"),
+    [
+        ({"env": {"COSTLINE_TEST_OTHER": "1"}}, {}),  # another environment
+        ({"children": 1}, {"children": 2}),  # fewer programs at once than the run wants
+        ({"interpreter": "/nonexistent/python"}, {}),  # another interpreter (this one fails)
+    ],
+)
+def test_a_prestarted_server_that_does_not_fit_is_stopped_and_another_started(
+    tmp_path, started_with, asked_for
+):
+    env = runner_env()
+    address = mock_server.prestart(
+        started_with.get("interpreter", sys.executable),
+        started_with.get("children", 2),
+        {**env, **started_with.get("env", {})},
+    )
+    with mock_server.mock_servers([sys.executable], asked_for.get("children", 2), env) as addresses:
+        assert set(addresses) == {sys.executable}
+        assert addresses[sys.executable] != address
+        assert address is None or not Path(address).parent.exists()
+
+
+def test_a_prestarted_server_no_run_takes_is_stopped(tmp_path):
+    """One stack in the config: no server; the one started for it is stopped at once (not at
+    exit: it would keep importing the SDK on a CPU the program's own run needs)."""
+    address = mock_server.prestart(sys.executable, 2, runner_env())
+    assert address is not None
+    config = tmp_path / "costline.yml"
+    _usage_project(tmp_path / "usage")
+    config.write_text("version: 1\nprojects:\n  - {path: usage, stack: big}\n")
+    result = CliRunner().invoke(
+        main, ["estimate", "--config", str(config), "--format", "json", *FAST]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total_monthly_usd"] == "34.54173375"
+    assert not Path(address).parent.exists()
+
+
 # --- what the server imports before it forks ------------------------------------------------------
 def test_program_imports_reads_the_sdk_modules_a_source_names(tmp_path):
     folder = tmp_path / "p"

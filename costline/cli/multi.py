@@ -362,14 +362,17 @@ def run_stacks(
     As many worker processes as CPUs; the programs run under mocks in children of one mock
     server per interpreter (:mod:`costline.readers.mock_server`), which imports the Pulumi SDK
     once for all of them instead of once per stack."""
+    from costline.readers import mock_server
+
     workers = max(1, min(len(entries), os.cpu_count() or 1))
     if workers == 1:
+        mock_server.discard_prestarted()  # no server for one program at a time
         return [_run_one(runner, entry, options) for entry in entries]
-    from costline.readers import mock_server
-    from costline.readers.mocks import runner_env, use_servers
+    from costline.readers.mocks import use_servers
 
+    interpreters = _shared_interpreters(entries)
     with (
-        mock_server.mock_servers(_shared_interpreters(entries), workers, runner_env()) as servers,
+        mock_server.mock_servers(interpreters, workers, mock_server.runner_env()) as servers,
         concurrent.futures.ProcessPoolExecutor(
             workers,
             mp_context=_worker_context(),

@@ -20,6 +20,7 @@ subprocess as it always does: the server only makes runs faster, never different
 from __future__ import annotations
 
 import ast
+import atexit
 import contextlib
 import json
 import os
@@ -57,6 +58,58 @@ def available() -> bool:
     return hasattr(os, "fork") and hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds")
 
 
+@dataclass
+class _Server:
+    """A server process, the Unix socket it listens on (in a 0700 folder of its own) and what it
+    was started for."""
+
+    process: subprocess.Popen[bytes]
+    address: str
+    folder: str
+    interpreter: str
+    max_children: int
+    env: dict[str, str]
+
+
+_prestarted: list[_Server] = []
+
+
+def runner_env() -> dict[str, str]:
+    """The environment a mock run starts from: this process's, with unbuffered UTF-8 output
+    and no ``__pycache__`` written into the user's program."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    return env
+
+
+def prestart(interpreter: str, max_children: int, env: Mapping[str, str]) -> str | None:
+    """Start a server for ``interpreter`` now, before the caller has even loaded what decides
+    whether it needs one: ``costline``'s entry point does this for a run over a config file,
+    so that the SDK's imports (most of a config run's first second) overlap the CLI's own.
+    :func:`mock_servers` takes it over when it is asked for the same interpreter and
+    environment (and no more children); :func:`discard_prestarted` stops it otherwise (at the
+    latest when this process exits). Returns its socket's address (``None``: no server)."""
+    if not available():
+        return None
+    server = _start(interpreter, max_children, env)
+    if server is None:
+        return None
+    atexit.unregister(discard_prestarted)  # registered once, however many were started
+    atexit.register(discard_prestarted)
+    _prestarted.append(server)
+    return server.address
+
+
+def discard_prestarted() -> None:
+    """Stop every server :func:`prestart` started that no :func:`mock_servers` took. Killed, not
+    asked: a server still importing the SDK reads no request and would keep a CPU busy."""
+    servers = list(_prestarted)
+    _prestarted.clear()
+    _stop(servers, kill=True)
+
+
 @contextlib.contextmanager
 def mock_servers(
     interpreters: Iterable[str], max_children: int, env: Mapping[str, str]
@@ -64,55 +117,86 @@ def mock_servers(
     """A server for each interpreter (at most ``max_children`` programs at once each), as
     ``{interpreter: socket address}`` for :func:`costline.readers.mocks.use_servers`; stopped,
     with every program they still run, on exit. Empty where :func:`available` says no; an
-    interpreter that cannot be started has none."""
+    interpreter that cannot be started has none. A server :func:`prestart` started for the
+    same interpreter and environment is used instead of a new one; the others are stopped."""
     if not available():
         yield {}
         return
-    folder = tempfile.mkdtemp(prefix="costline-mocks-")  # 0700: only this user connects
-    servers: list[subprocess.Popen[bytes]] = []
-    addresses: dict[str, str] = {}
+    servers: list[_Server] = []
     try:
-        for i, interpreter in enumerate(dict.fromkeys(interpreters)):
-            address = os.path.join(folder, f"{i}.sock")
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-                listener.bind(address)
-                listener.listen(max(64, max_children))
-                fd = listener.fileno()
-                try:
-                    servers.append(
-                        subprocess.Popen(
-                            [
-                                interpreter,
-                                str(SERVER),
-                                "--listen-fd",
-                                str(fd),
-                                "--max-children",
-                                str(max_children),
-                            ],
-                            pass_fds=[fd],
-                            stdin=subprocess.PIPE,
-                            stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL,
-                            env=dict(env),
-                            cwd=folder,
-                        )
-                    )
-                except OSError:
-                    continue  # its programs run as subprocesses, which say what is wrong
-            addresses[interpreter] = address
-        yield addresses
+        for interpreter in dict.fromkeys(interpreters):
+            server = _take_prestarted(interpreter, max_children, env) or _start(
+                interpreter, max_children, env
+            )
+            if server is not None:  # else its programs run as subprocesses, which say why
+                servers.append(server)
+        discard_prestarted()
+        yield {server.interpreter: server.address for server in servers}
     finally:
-        for server in servers:
-            with contextlib.suppress(OSError):
-                if server.stdin is not None:
-                    server.stdin.close()  # the server's cue to stop
-        for server in servers:
-            try:
-                server.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        _stop(servers)
+
+
+def _take_prestarted(interpreter: str, max_children: int, env: Mapping[str, str]) -> _Server | None:
+    for server in _prestarted:
+        if (
+            server.interpreter == interpreter
+            and server.env == dict(env)
+            and max_children <= server.max_children  # its clients never ask for more at once
+            and server.process.poll() is None
+        ):
+            _prestarted.remove(server)
+            return server
+    return None
+
+
+def _start(interpreter: str, max_children: int, env: Mapping[str, str]) -> _Server | None:
+    folder = tempfile.mkdtemp(prefix="costline-mocks-")  # 0700: only this user connects
+    address = os.path.join(folder, "server.sock")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+            listener.bind(address)
+            listener.listen(max(64, max_children))
+            fd = listener.fileno()
+            process = subprocess.Popen(
+                [
+                    interpreter,
+                    str(SERVER),
+                    "--listen-fd",
+                    str(fd),
+                    "--max-children",
+                    str(max_children),
+                ],
+                pass_fds=[fd],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=dict(env),
+                cwd=folder,
+            )
+    except OSError:
         shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return _Server(process, address, folder, interpreter, max_children, dict(env))
+
+
+def _stop(servers: Iterable[_Server], *, kill: bool = False) -> None:
+    servers = list(servers)
+    for server in servers:
+        with contextlib.suppress(OSError):
+            if kill:
+                server.process.kill()
+            elif server.process.stdin is not None:
+                server.process.stdin.close()  # the server's cue to stop
+    for server in servers:
+        try:
+            server.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+        with contextlib.suppress(OSError):
+            if server.process.stdin is not None:
+                server.process.stdin.close()
+        shutil.rmtree(server.folder, ignore_errors=True)
 
 
 def run_on_server(

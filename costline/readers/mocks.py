@@ -32,7 +32,6 @@ works under mocks, but ``set_all_config`` is what ``pulumi-language-python-exec`
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -47,6 +46,7 @@ from costline.core.limits import LimitError, load_yaml, read_input, strict_safe_
 from costline.core.model import Resource
 from costline.core.values import UNKNOWN_SENTINELS
 from costline.readers.errors import InputFileError, ProgramError
+from costline.readers.mock_server import run_on_server, runner_env
 from costline.readers.preview_values import TAGGABLE_TYPES, with_tags_all
 from costline.readers.state import resource_from_state
 
@@ -259,16 +259,6 @@ def use_servers(addresses: Mapping[str, str]) -> None:
     _servers.update(addresses)
 
 
-def runner_env() -> dict[str, str]:
-    """The environment a mock run starts from: this process's, with unbuffered UTF-8 output
-    and no ``__pycache__`` written into the user's program."""
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
-    env.setdefault("PYTHONDONTWRITEBYTECODE", "1")
-    return env
-
-
 def program_python(program_dir: Path | str | None) -> str:
     """The interpreter :func:`mock_run` runs the program in ``program_dir`` with."""
     if program_dir is None:
@@ -297,8 +287,6 @@ def _run_runner(
     address = _servers.get(interpreter)
     served = None
     if address is not None:
-        from costline.readers.mock_server import run_on_server
-
         served = run_on_server(address, argv, proj.program_dir, env, timeout)
     if served is not None:
         if served.timed_out:
