@@ -10,7 +10,9 @@ program, having imported the provider modules the programs use (named in their s
 imported. Every program still runs in a process of its own, with its own working directory,
 environment, ``sys.path`` and modules, timeout and exit code (see the server's docstring);
 :func:`run_on_server` is that run as the caller sees it: the runner's exit code, stdout and
-stderr, as from the runner's subprocess.
+stderr, as from the runner's subprocess. :func:`prestart` starts a server before the caller
+knows it needs one (``costline``'s entry point, for a run over a config file), for
+:func:`mock_servers` to take over or stop.
 
 Where the server cannot run (no ``os.fork``: Windows; no Unix sockets), or cannot run a program
 (the SDK does not import, the server has threads, it died), ``mock_run`` starts the runner as a
