@@ -9,8 +9,9 @@ policy pack's start-up pays only for what it needs before the first ``AnalyzeSta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from costline.core.exports import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -60,13 +61,7 @@ if TYPE_CHECKING:
     from costline.pricing import PriceBook, PricingError, load_price_book
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'costline' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:

@@ -107,3 +107,28 @@ def test_a_config_run_through_the_entry_point_leaves_nothing_behind(tmp_path):
     assert stacks["big"]["total_monthly_usd"] == "34.54173375"
     assert b"_mock_server.py" in (tmp_path / "probe.txt").read_bytes()
     assert list(temp.iterdir()) == []
+
+
+def test_the_entry_points_server_client_loads_no_other_reader():
+    """The entry point imports the mock server's client before the command line: that loads
+    no other reader (nor the Pulumi SDK); the package's names still load on first use, and a
+    name it does not have is an AttributeError naming the package."""
+    probe = (
+        "import sys\n"
+        "import costline.readers.mock_server\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('costline.', 'pulumi', 'yaml')))\n"
+        "import costline.readers as readers\n"
+        "print(loaded, readers.ProgramError.__module__)\n"
+        "try:\n"
+        "    readers.not_a_reader\n"
+        "except AttributeError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.splitlines() == [
+        "['costline.core', 'costline.core.exports', 'costline.readers', "
+        "'costline.readers.mock_server'] costline.readers.errors",
+        "module 'costline.readers' has no attribute 'not_a_reader'",
+    ]

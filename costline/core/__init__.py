@@ -3,5 +3,5 @@
 ``model`` (resources in, an estimate out), ``money`` (exact Decimal dollars), ``values`` (how the
 Pulumi engine encodes property values: unknowns, secrets, and which values came from a secret),
 ``text`` (untrusted text made safe), ``paths`` (where bundled data lives), ``files`` (atomic file
-writes).
+writes), ``exports`` (names a package loads on first use).
 """

@@ -14,9 +14,10 @@ path) and :class:`ProgramError` (a program that cannot be run); both carry a one
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from costline.core.exports import lazy_exports
 
 _EXPORTS = {
     "InputFileError": "costline.readers.errors",
@@ -46,13 +47,7 @@ if TYPE_CHECKING:
     from costline.readers.stack_export import read_stack_export
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'costline.readers' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _EXPORTS, globals())
 
 
 def __dir__() -> list[str]:
