@@ -358,3 +358,23 @@ def test_an_unknown_tags_all_is_unknown_not_absent(pack):
     # the requests are known: 3M - 1M free = 2M × $0.20/M = $0.40; the duration is not priced
     (estimate,) = [m for m in messages(result, "cost-estimate") if "fn (aws:lambda" in m]
     assert "~$0.40/month" in estimate
+
+
+def test_the_pack_starts_without_the_estimator_or_the_price_tables():
+    """The engine starts every pack before any preview step, so what the pack imports at start-up
+    delays every preview: the estimator, pricers and price tables load on the first
+    AnalyzeStack. Loading the pack's module must not load them (it did, through a type the
+    validators name)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "import costline.policy.pack\n"
+        "heavy = ('costline.estimator', 'costline.pricers', 'costline.pricing', 'jinja2')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

@@ -35,7 +35,6 @@ from costline.core.limits import parse_json
 from costline.core.model import Estimate, Finding, Resource, ResourceStatus, Severity
 from costline.core.money import ZERO, format_usd, plain_number
 from costline.core.text import one_line
-from costline.estimator.priced import PricedStack
 from costline.policy import bridge
 from costline.policy.config import (
     COST_ESTIMATE,
@@ -69,7 +68,7 @@ from costline.usage.stack_config import BUDGET_KEY, apply_stack_usage, stack_bud
 from costline.usage.tags import USAGE_FINDING_CODES
 
 if TYPE_CHECKING:
-    pass
+    from costline.estimator.priced import PricedStack
 
 # The estimator and the price tables load on the first AnalyzeStack (in ``analyse``), not at
 # start-up: the engine starts every pack before any preview step, and a slow start-up delays all.
@@ -221,6 +220,7 @@ def analyse(args: StackValidationArgs, own_name: str) -> tuple[PricedStack, Pack
     if request is not None and cached is not None and cached[0] is request:
         return cached[1]
     from costline.estimator.pipeline import estimate
+    from costline.estimator.priced import PricedStack
     from costline.pricing import load_price_book
 
     config = bridge.pack_config() or {own_name: dict(args.get_config() or {})}
