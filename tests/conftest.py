@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from costline.core.model import Resource
 from costline.pricing import load_price_book
+from costline.readers._mock_server import RUNNER_MODULE
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_OVERRIDE = REPO / "pricing" / "overrides" / "seed-template.yaml"
+
+SERVED_PROBE = f"""
+import os, sys
+with open(os.environ["PROBE_FILE"], "w") as out:
+    out.write(str({RUNNER_MODULE!r} in sys.modules))
+"""
+"""A program that writes to ``$PROBE_FILE`` whether it ran in a mock server's child (where the
+runner is loaded as a module) rather than in the runner's own subprocess (where it is
+``__main__``)."""
+
+
+def run_python(code: str, **kwargs: Any) -> str:
+    """What ``code`` prints in a fresh interpreter (this one's), which must exit 0."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        **kwargs,
+    ).stdout
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ import pytest
 import costline.cli.main
 from costline.cli import launch
 from costline.readers import mock_server
+from tests.conftest import SERVED_PROBE, run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 USAGE = ROOT / "tests" / "fixtures" / "programs" / "stack-config-usage"
@@ -62,25 +63,17 @@ def test_the_entry_point_prestarts_a_server_only_for_a_config_run(
     assert started == ([(sys.executable, cpus, mock_server.runner_env())] if prestarts else [])
 
 
-PROBE = """
-import os
-with open(f"/proc/{os.getppid()}/cmdline", "rb") as f, open(os.environ["PROBE_FILE"], "wb") as out:
-    out.write(f.read())
-"""
-
-
 def test_a_config_run_through_the_entry_point_leaves_nothing_behind(tmp_path):
     """Two stacks of one program and a probe, run as the ``costline`` command runs: the
     totals worked out by hand in tests/test_mock_server.py (dev $17.47503375, big twice the
-    handler's traffic, $34.54173375), and the server's folder gone once the command ends."""
-    if not mock_server.available() or not Path("/proc/self/cmdline").exists():
-        pytest.skip("needs os.fork and /proc")
+    handler's traffic, $34.54173375), the programs run by a mock server where the system can
+    fork, and the server's folder gone once the command ends."""
     shutil.copytree(USAGE, tmp_path / "usage")
     dev = (tmp_path / "usage" / "Pulumi.dev.yaml").read_text()
     (tmp_path / "usage" / "Pulumi.big.yaml").write_text(dev.replace("2000000", "4000000"))
     (tmp_path / "probe").mkdir()
     (tmp_path / "probe" / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
-    (tmp_path / "probe" / "__main__.py").write_text(PROBE)
+    (tmp_path / "probe" / "__main__.py").write_text(SERVED_PROBE)
     (tmp_path / "costline.yml").write_text(
         "version: 1\nprojects:\n"
         "  - {path: usage, stack: dev, name: dev}\n"
@@ -105,7 +98,7 @@ def test_a_config_run_through_the_entry_point_leaves_nothing_behind(tmp_path):
     stacks = {s["name"]: s["report"] for s in json.loads(result.stdout)["stacks"]}
     assert stacks["dev"]["total_monthly_usd"] == "17.47503375"
     assert stacks["big"]["total_monthly_usd"] == "34.54173375"
-    assert b"_mock_server.py" in (tmp_path / "probe.txt").read_bytes()
+    assert (tmp_path / "probe.txt").read_text() == str(mock_server.available())
     assert list(temp.iterdir()) == []
 
 
@@ -124,10 +117,7 @@ def test_the_entry_points_server_client_loads_no_other_reader():
         "except AttributeError as exc:\n"
         "    print(exc)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
-    )
-    assert result.stdout.splitlines() == [
+    assert run_python(probe).splitlines() == [
         "['costline.core', 'costline.core.exports', 'costline.readers', "
         "'costline.readers.mock_server'] costline.readers.errors",
         "module 'costline.readers' has no attribute 'not_a_reader'",

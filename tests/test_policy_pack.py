@@ -14,7 +14,7 @@ from costline.core.paths import data_dir
 from costline.core.values import UNKNOWN_NUMBER, UNKNOWN_STRING
 from costline.engine import EngineResource, PolicyPackProcess, make_urn, secret
 from costline.engine.preview import engine_resource, format_policies
-from tests.conftest import BUCKET, LAMBDA, ResourceLines, seed_stack
+from tests.conftest import BUCKET, LAMBDA, ResourceLines, run_python, seed_stack
 
 PACK = data_dir("policypack")
 POLICIES = {"cost-estimate", "stack-budget", "resource-budget", "usage-tags", "lambda-worst-case"}
@@ -365,16 +365,10 @@ def test_the_pack_starts_without_the_estimator_or_the_price_tables():
     delays every preview: the estimator, pricers and price tables load on the first
     AnalyzeStack. Loading the pack's module must not load them (it did, through a type the
     validators name)."""
-    import subprocess
-    import sys
-
     probe = (
         "import sys\n"
         "import costline.policy.pack\n"
         "heavy = ('costline.estimator', 'costline.pricers', 'costline.pricing', 'jinja2')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, timeout=60
-    )
-    assert result.stdout.strip() == "[]"
+    assert run_python(probe).strip() == "[]"

@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
-import sys
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -22,6 +20,7 @@ from costline.core import paths as resources_path
 from costline.pricing import PricingError, Tier, available_regions, load_price_book
 from costline.pricing.loader import clear_cache
 from costline.pricing.yaml_decimal import parse_decimal_yaml
+from tests.conftest import run_python
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = REPO / "pricing" / "overrides" / "seed-template.yaml"
@@ -959,17 +958,7 @@ def test_a_warm_load_reads_the_cache_and_imports_neither_yaml_nor_jsonschema(tmp
         "heavy = ('yaml', 'jsonschema', 'pulumi', 'jinja2', 'click'); "
         "print(len(book.entries), sorted(m for m in heavy if m in sys.modules))"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script],
-            env=env,
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split(" ", 1)
-        for _ in range(2)
-    ]
+    runs = [run_python(script, env=env, cwd=REPO).split(" ", 1) for _ in range(2)]
     assert runs[0][0] == runs[1][0]  # same book either way
     assert [run[1].strip() for run in runs] == ["['jsonschema', 'yaml']", "[]"]
     assert len(list((cache / "validated").glob("*.json"))) == 5  # region.yaml and four tables

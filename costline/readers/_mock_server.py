@@ -79,6 +79,8 @@ PRELOAD = (
 )
 """What :func:`_mock_runner.main` imports before the program runs."""
 OPTIONAL_PRELOAD = ("pulumi_aws",)
+RUNNER_MODULE = "_costline_mock_runner"
+"""The name the runner is loaded under here (in ``sys.modules`` of every program's process)."""
 
 
 def _warmable(name: str) -> bool:
@@ -110,7 +112,7 @@ def _threads() -> int:
 
 
 def _load_runner() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location("_costline_mock_runner", HERE / "_mock_runner.py")
+    spec = importlib.util.spec_from_file_location(RUNNER_MODULE, HERE / "_mock_runner.py")
     if spec is None or spec.loader is None:
         raise ImportError("the mock runner is missing beside the server")
     module = importlib.util.module_from_spec(spec)
